@@ -1,0 +1,235 @@
+/**
+ * Time, injected. `SystemClock` is the real one; `SimulatedClock` is a deterministic event
+ * loop: simulated time advances only when every piece of async work has settled, to the next
+ * timer, so a whole cluster run replays identically from a seed.
+ */
+export type TimerHandle = { readonly id: number }
+
+export interface Clock {
+  /** Milliseconds (monotonic for SystemClock; simulated for SimulatedClock). */
+  now(): number
+  setTimeout(fn: () => void, ms: number): TimerHandle
+  clearTimeout(handle: TimerHandle | undefined): void
+  /** Resolves after `ms` of this clock's time. */
+  sleep(ms: number): Promise<void>
+}
+
+export class SystemClock implements Clock {
+  private readonly timers = new Map<number, ReturnType<typeof setTimeout>>()
+  private nextId = 1
+
+  now(): number {
+    return performance.now()
+  }
+
+  setTimeout(fn: () => void, ms: number): TimerHandle {
+    const id = this.nextId++
+    const t = setTimeout(() => {
+      this.timers.delete(id)
+      fn()
+    }, Math.max(0, ms))
+    this.timers.set(id, t)
+    return { id }
+  }
+
+  clearTimeout(handle: TimerHandle | undefined): void {
+    if (!handle) return
+    const t = this.timers.get(handle.id)
+    if (t !== undefined) {
+      clearTimeout(t)
+      this.timers.delete(handle.id)
+    }
+  }
+
+  sleep(ms: number): Promise<void> {
+    return new Promise((resolve) => this.setTimeout(resolve, ms))
+  }
+
+  /** Timers created through this clock that have not fired or been cleared. */
+  pending(): number {
+    return this.timers.size
+  }
+}
+
+interface SimTimer {
+  readonly id: number
+  readonly at: number
+  readonly seq: number
+  readonly fn: () => void
+}
+
+/** Thrown by SimulatedClock.run when nothing is left to do but the scenario has not finished. */
+export class SimulationStalledError extends Error {
+  constructor(message: string) {
+    super(message)
+    this.name = 'SimulationStalledError'
+  }
+}
+
+/** Yields to the host event loop: every queued microtask has run when this resolves. */
+function drainMicrotasks(): Promise<void> {
+  return new Promise((resolve) => setImmediate(resolve))
+}
+
+/**
+ * A deterministic clock. Timers fire in (time, creation order). Drive it with `run(fn)`: it
+ * starts `fn`, and whenever all pending microtasks have settled it moves time to the next timer
+ * and fires it, until `fn`'s promise settles.
+ */
+export class SimulatedClock implements Clock {
+  private time: number
+  private seq = 0
+  private nextId = 1
+  private readonly heap: SimTimer[] = []
+  private readonly cancelled = new Set<number>()
+  private readonly pendingIds = new Set<number>()
+  private live = 0
+  /** Number of timers fired so far (a cheap progress measure). */
+  fired = 0
+
+  constructor(startMs = 0) {
+    this.time = startMs
+  }
+
+  now(): number {
+    return this.time
+  }
+
+  setTimeout(fn: () => void, ms: number): TimerHandle {
+    const id = this.nextId++
+    const delay = Number.isFinite(ms) && ms > 0 ? ms : 0
+    this.push({ id, at: this.time + delay, seq: this.seq++, fn })
+    this.pendingIds.add(id)
+    this.live++
+    return { id }
+  }
+
+  clearTimeout(handle: TimerHandle | undefined): void {
+    if (!handle || !this.pendingIds.has(handle.id)) return
+    this.pendingIds.delete(handle.id)
+    this.cancelled.add(handle.id)
+    this.live--
+  }
+
+  sleep(ms: number): Promise<void> {
+    return new Promise((resolve) => this.setTimeout(resolve, ms))
+  }
+
+  /** Timers pending (not fired, not cleared). */
+  pending(): number {
+    return this.live
+  }
+
+  /**
+   * Fires every timer due at or before now+ms, in order, letting async work settle between
+   * firings; time ends at now+ms.
+   */
+  async advance(ms: number): Promise<void> {
+    const until = this.time + ms
+    await drainMicrotasks()
+    for (;;) {
+      const next = this.peek()
+      if (!next || next.at > until) break
+      this.fireNext()
+      await drainMicrotasks()
+    }
+    this.time = Math.max(this.time, until)
+  }
+
+  /**
+   * Runs `fn` to completion in simulated time. Fails with SimulationStalledError if no timer
+   * is left while `fn` is still pending, or if simulated time passes `limitMs`.
+   */
+  async run<T>(fn: () => Promise<T>, limitMs = Number.POSITIVE_INFINITY): Promise<T> {
+    let settled = false
+    let value: T | undefined
+    let error: unknown
+    let failed = false
+    const deadline = this.time + limitMs
+    fn().then(
+      (v) => {
+        settled = true
+        value = v
+      },
+      (e: unknown) => {
+        settled = true
+        failed = true
+        error = e
+      },
+    )
+    for (;;) {
+      await drainMicrotasks()
+      if (settled) break
+      const next = this.peek()
+      if (!next) throw new SimulationStalledError('simulation stalled: no timers pending and the run has not finished')
+      if (next.at > deadline)
+        throw new SimulationStalledError(`simulation passed its limit of ${limitMs} ms of simulated time`)
+      this.fireNext()
+    }
+    if (failed) throw error
+    return value as T
+  }
+
+  private fireNext(): void {
+    const t = this.popLive()
+    if (!t) return
+    this.time = Math.max(this.time, t.at)
+    this.fired++
+    t.fn()
+  }
+
+  private peek(): SimTimer | undefined {
+    while (this.heap.length > 0) {
+      const top = this.heap[0] as SimTimer
+      if (this.cancelled.has(top.id)) {
+        this.cancelled.delete(top.id)
+        this.pop()
+        continue
+      }
+      return top
+    }
+    return undefined
+  }
+
+  private popLive(): SimTimer | undefined {
+    const t = this.peek()
+    if (!t) return undefined
+    this.pop()
+    this.pendingIds.delete(t.id)
+    this.live--
+    return t
+  }
+
+  // binary heap ordered by (at, seq)
+  private less(a: SimTimer, b: SimTimer): boolean {
+    return a.at < b.at || (a.at === b.at && a.seq < b.seq)
+  }
+  private push(t: SimTimer): void {
+    const h = this.heap
+    h.push(t)
+    let i = h.length - 1
+    while (i > 0) {
+      const p = (i - 1) >> 1
+      if (!this.less(h[i] as SimTimer, h[p] as SimTimer)) break
+      ;[h[i], h[p]] = [h[p] as SimTimer, h[i] as SimTimer]
+      i = p
+    }
+  }
+  private pop(): void {
+    const h = this.heap
+    const last = h.pop()
+    if (h.length === 0 || !last) return
+    h[0] = last
+    let i = 0
+    for (;;) {
+      const l = 2 * i + 1
+      const r = l + 1
+      let m = i
+      if (l < h.length && this.less(h[l] as SimTimer, h[m] as SimTimer)) m = l
+      if (r < h.length && this.less(h[r] as SimTimer, h[m] as SimTimer)) m = r
+      if (m === i) break
+      ;[h[i], h[m]] = [h[m] as SimTimer, h[i] as SimTimer]
+      i = m
+    }
+  }
+}

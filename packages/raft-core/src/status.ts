@@ -1,0 +1,27 @@
+import type { Index, NodeId, Role, Term } from './types.js'
+
+export type ProgressState = 'probe' | 'replicate' | 'snapshot'
+
+export interface PeerProgress {
+  readonly match: Index
+  readonly next: Index
+  readonly state: ProgressState
+}
+
+/** A point-in-time view of one node, for inspection and tests. */
+export interface Status {
+  readonly id: NodeId
+  readonly role: Role
+  readonly term: Term
+  readonly leader: NodeId | null
+  readonly votedFor: NodeId | null
+  readonly commitIndex: Index
+  readonly appliedIndex: Index
+  /** First index still in the log (snapshotIndex + 1). */
+  readonly firstIndex: Index
+  readonly lastIndex: Index
+  readonly snapshotIndex: Index
+  readonly snapshotTerm: Term
+  /** Per-follower replication progress; present on the leader only. */
+  readonly progress?: Readonly<Record<NodeId, PeerProgress>>
+}
