@@ -1,0 +1,22 @@
+/**
+ * @packageDocumentation
+ * A linearizable key/value service on raftkit: `KvServer` (a replicated state machine on a
+ * Raft node, with ReadIndex reads and snapshots), `KvClient` (the clerk: leader discovery,
+ * retries, at-most-once sessions) and an in-memory RPC network with the lab's fault model.
+ */
+export { KvServer, DEFAULT_SERVER_REQUEST_TIMEOUT_MS } from './server.js'
+export type { KvServerOptions, KvServerStartOptions } from './server.js'
+export { KvClient, DEFAULT_CLIENT_REQUEST_TIMEOUT_MS } from './client.js'
+export type { KvClientOptions, OperationOptions } from './client.js'
+export type { BackoffOptions } from './backoff.js'
+export { DEFAULT_BACKOFF } from './backoff.js'
+export { KvStateMachine, DEFAULT_SESSION_EXPIRY_ENTRIES } from './state-machine.js'
+export type { KvApplyResult, KvStateMachineOptions, Session } from './state-machine.js'
+export { encodeCommand, decodeCommand, validateCommand } from './ops.js'
+export type { KvCommand, WriteCommand, OpenCommand } from './ops.js'
+export { validateRequest, validateReply } from './rpc.js'
+export type { KvRequest, KvReply, KvFailure, KvHandler, KvRpcNetwork } from './rpc.js'
+export { MemoryKvRpc, createMemoryKvRpc } from './memory-rpc.js'
+export type { MemoryKvRpcOptions, MemoryKvRpcStats } from './memory-rpc.js'
+export type { KvRaft } from './raft-api.js'
+export * from './errors.js'

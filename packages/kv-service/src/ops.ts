@@ -1,0 +1,72 @@
+/**
+ * The commands that go through the Raft log, and their binary encoding (msgpack through
+ * raft-core's codec). Reads never go through the log (they use ReadIndex), so there is no
+ * `get` command. Every decoded value is validated: a malformed entry must never crash the
+ * apply loop of any replica.
+ */
+import { packValue, unpackValue } from '@raftkit/raft-core'
+import { MalformedCommandError } from './errors.js'
+
+/** A write from a client session: executed at most once per (clientId, seq). */
+export interface WriteCommand {
+  readonly op: 'put' | 'append'
+  readonly key: string
+  readonly value: string
+  readonly clientId: string
+  /** Position of the request in its session, from 1 up; retries reuse it. */
+  readonly seq: number
+}
+
+/**
+ * Opens a client session (thesis §6.3 "RegisterClient"). Idempotent: opening an existing
+ * session changes nothing. Requests of a session that is not open are refused, which is what
+ * makes session expiry safe (see state-machine.ts).
+ */
+export interface OpenCommand {
+  readonly op: 'open'
+  readonly clientId: string
+}
+
+export type KvCommand = WriteCommand | OpenCommand
+
+export function encodeCommand(command: KvCommand): Uint8Array {
+  // Field by field, so that extra properties of the caller's object never reach the log.
+  if (command.op === 'open') return packValue({ op: 'open', clientId: command.clientId })
+  const { op, key, value, clientId, seq } = command
+  return packValue({ op, key, value, clientId, seq })
+}
+
+/** Decodes and validates a log entry; throws MalformedCommandError for anything else. */
+export function decodeCommand(bytes: Uint8Array): KvCommand {
+  let raw: unknown
+  try {
+    raw = unpackValue(bytes)
+  } catch (e) {
+    throw new MalformedCommandError(`not valid msgpack (${(e as Error).message})`)
+  }
+  return validateCommand(raw)
+}
+
+export function validateCommand(raw: unknown): KvCommand {
+  if (typeof raw !== 'object' || raw === null || Array.isArray(raw))
+    throw new MalformedCommandError('not an object')
+  const r = raw as Record<string, unknown>
+  checkClientId(r.clientId)
+  if (r.op === 'open') return { op: 'open', clientId: r.clientId }
+  if (r.op !== 'put' && r.op !== 'append')
+    throw new MalformedCommandError(`unknown op ${JSON.stringify(r.op) ?? String(r.op)}`)
+  if (typeof r.key !== 'string') throw new MalformedCommandError('key must be a string')
+  if (typeof r.value !== 'string') throw new MalformedCommandError('value must be a string')
+  checkSeq(r.seq)
+  return { op: r.op, key: r.key, value: r.value, clientId: r.clientId, seq: r.seq }
+}
+
+function checkClientId(v: unknown): asserts v is string {
+  if (typeof v !== 'string' || v.length === 0)
+    throw new MalformedCommandError('clientId must be a non-empty string')
+}
+
+function checkSeq(v: unknown): asserts v is number {
+  if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < 1)
+    throw new MalformedCommandError(`seq must be a positive integer, got ${String(v)}`)
+}

@@ -1,0 +1,17 @@
+/**
+ * The part of raft-core's `Raft` runtime the service uses. `Raft` satisfies it structurally;
+ * naming the subset keeps the server honest about its dependencies and lets tests drive the
+ * server with a scripted stand-in.
+ */
+import type { ApplyMsg, Index, NodeId, Term } from '@raftkit/raft-core'
+
+export interface KvRaft {
+  start(command: Uint8Array): { index: Index; term: Term; isLeader: boolean }
+  getState(): { term: Term; isLeader: boolean }
+  onApply(handler: (msg: ApplyMsg) => void | Promise<void>): void
+  snapshot(index: Index, data: Uint8Array): Promise<void>
+  /** Resolves once leadership is confirmed by a fresh heartbeat quorum; rejects NotLeaderError. */
+  readIndex(): Promise<Index>
+  status(): { readonly id: NodeId; readonly leader: NodeId | null }
+  kill(): Promise<void>
+}

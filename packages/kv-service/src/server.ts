@@ -1,0 +1,446 @@
+/**
+ * KvServer: the linearizable key/value service on one Raft node.
+ *
+ * Writes (and session opens) go through the log: `raft.start`, then the server waits until
+ * that index is applied. If the entry applied there is not the one it proposed (another term:
+ * a new leader overwrote it), if a snapshot jumps over it, or if the node's term moves on
+ * before it applies, the write may be lost: the server answers WRONG_LEADER and the clerk
+ * retries elsewhere with the same (clientId, seq), which the session table deduplicates.
+ *
+ * Reads use ReadIndex (Raft §8): `raft.readIndex()` resolves only after the leader has
+ * committed an entry in its term and a fresh heartbeat round confirmed it still leads; the
+ * server then waits until it has applied that index and reads the map. No leases, no log
+ * entry per read. A leader cut off from the majority never confirms, so its reads time out.
+ *
+ * Snapshots: after each applied entry, when the persisted Raft state has reached
+ * `maxRaftState` bytes, the server snapshots the state machine (map + sessions) and calls
+ * `raft.snapshot()`. On restart (or when the leader sends one) a 'snapshot' ApplyMsg restores it.
+ */
+import type {
+  ApplyMsg,
+  Clock,
+  Index,
+  Logger,
+  StorageSize,
+  TimerHandle,
+  Term,
+} from '@raftkit/raft-core'
+import type { RaftOptions } from '@raftkit/raft-core'
+import { NotLeaderError, Raft, StoppedError, SystemClock, silentLogger } from '@raftkit/raft-core'
+import { TIMED_OUT, within } from './deadline.js'
+import { KvConfigError, MalformedRequestError } from './errors.js'
+import { encodeCommand } from './ops.js'
+import type { KvCommand, WriteCommand } from './ops.js'
+import type { KvRaft } from './raft-api.js'
+import type { KvReply, KvRequest } from './rpc.js'
+import { validateRequest } from './rpc.js'
+import type { KvApplyResult } from './state-machine.js'
+import { KvStateMachine } from './state-machine.js'
+
+export interface KvServerOptions {
+  readonly raft: KvRaft
+  readonly clock: Clock
+  /** Persisted Raft state size; required when `maxRaftState` is set (e.g. `() => storage.size()`). */
+  readonly storageSize?: () => StorageSize
+  /** Snapshot when the persisted Raft state reaches this many bytes. Unset or -1: never. */
+  readonly maxRaftState?: number
+  /** How long one request may wait for commit/apply or leadership confirmation. Default 800 ms. */
+  readonly requestTimeoutMs?: number
+  /** How often pending writes check whether the term moved on. Default 50 ms. */
+  readonly termCheckIntervalMs?: number
+  /** See KvStateMachine. Default 100 000 entries. */
+  readonly sessionExpiryEntries?: number
+  readonly logger?: Logger
+}
+
+/** Everything needed to start a Raft node and the service on it, in one call. */
+export type KvServerStartOptions = RaftOptions &
+  Omit<KvServerOptions, 'raft' | 'clock' | 'storageSize'> & {
+    readonly storageSize?: () => StorageSize
+  }
+
+export const DEFAULT_SERVER_REQUEST_TIMEOUT_MS = 800
+const DEFAULT_TERM_CHECK_INTERVAL_MS = 50
+
+interface PendingWrite {
+  readonly index: Index
+  readonly term: Term
+  readonly command: Uint8Array
+  readonly timer: TimerHandle
+  readonly settle: (reply: KvReply) => void
+}
+
+interface ReadWaiter {
+  readonly index: Index
+  readonly wake: () => void
+}
+
+const STOPPED: KvReply = { ok: false, error: 'STOPPED' }
+const TIMEOUT: KvReply = { ok: false, error: 'TIMEOUT' }
+
+export class KvServer {
+  readonly stateMachine: KvStateMachine
+  private readonly raft: KvRaft
+  private readonly clock: Clock
+  private readonly logger: Logger
+  private readonly storageSize: (() => StorageSize) | undefined
+  private readonly maxRaftState: number
+  private readonly requestTimeoutMs: number
+  private readonly termCheckIntervalMs: number
+  private applied: Index = 0
+  private readonly pending = new Map<Index, PendingWrite>()
+  private readonly readers = new Set<ReadWaiter>()
+  /** Ends ReadIndex waits on kill (their timers included). */
+  private readonly cancels = new Set<() => void>()
+  private termTimer: TimerHandle | undefined
+  private snapshotting: Promise<void> | undefined
+  private lastSnapshotIndex: Index = 0
+  private stopped = false
+
+  private constructor(options: KvServerOptions) {
+    const maxRaftState = options.maxRaftState ?? -1
+    if (maxRaftState !== -1 && !(Number.isSafeInteger(maxRaftState) && maxRaftState > 0))
+      throw new KvConfigError(
+        'maxRaftState',
+        'must be a positive number of bytes, or -1 for no snapshots',
+      )
+    if (maxRaftState > 0 && !options.storageSize)
+      throw new KvConfigError('storageSize', 'is required when maxRaftState is set')
+    this.requestTimeoutMs = positive(
+      'requestTimeoutMs',
+      options.requestTimeoutMs ?? DEFAULT_SERVER_REQUEST_TIMEOUT_MS,
+    )
+    this.termCheckIntervalMs = positive(
+      'termCheckIntervalMs',
+      options.termCheckIntervalMs ?? DEFAULT_TERM_CHECK_INTERVAL_MS,
+    )
+    this.raft = options.raft
+    this.clock = options.clock
+    this.logger = options.logger ?? silentLogger
+    this.storageSize = options.storageSize
+    this.maxRaftState = maxRaftState
+    this.stateMachine = new KvStateMachine(
+      options.sessionExpiryEntries === undefined
+        ? {}
+        : { sessionExpiryEntries: options.sessionExpiryEntries },
+    )
+  }
+
+  /** Wraps a Raft node (which the server then owns: kill() kills it). */
+  static create(options: KvServerOptions): KvServer {
+    const server = new KvServer(options)
+    server.raft.onApply((msg) => server.onApply(msg))
+    return server
+  }
+
+  /**
+   * Starts a Raft node (`Raft.create`) and the service on it. The persisted snapshot, if any,
+   * is restored before anything else is applied. `storageSize` defaults to `storage.size()`.
+   */
+  static async start(options: KvServerStartOptions): Promise<KvServer> {
+    const clock = options.clock ?? new SystemClock()
+    const raft = await Raft.create({ ...options, clock })
+    try {
+      return KvServer.create({
+        ...options,
+        raft,
+        clock,
+        storageSize: options.storageSize ?? (() => options.storage.size()),
+      })
+    } catch (e) {
+      await raft.kill() // bad service options: do not leave the node running
+      throw e
+    }
+  }
+
+  /** Highest log index reflected in the state machine. */
+  get appliedIndex(): Index {
+    return this.applied
+  }
+
+  /** Answers one request from the network; never rejects. */
+  async handle(raw: unknown): Promise<KvReply> {
+    let request: KvRequest
+    try {
+      request = validateRequest(raw)
+    } catch (e) {
+      if (e instanceof MalformedRequestError)
+        return { ok: false, error: 'BAD_REQUEST', message: e.message }
+      throw e
+    }
+    try {
+      switch (request.type) {
+        case 'get':
+          return await this.read(request.key)
+        case 'open':
+          return await this.propose({ op: 'open', clientId: request.clientId })
+        case 'put':
+        case 'append':
+          return await this.write({ ...request, op: request.type })
+      }
+    } catch (e) {
+      this.logger.error('request failed unexpectedly', { error: String(e) })
+      return this.stopped ? STOPPED : TIMEOUT
+    }
+  }
+
+  get(key: string): Promise<KvReply> {
+    return this.handle({ type: 'get', key })
+  }
+  put(key: string, value: string, clientId: string, seq: number): Promise<KvReply> {
+    return this.handle({ type: 'put', key, value, clientId, seq })
+  }
+  append(key: string, value: string, clientId: string, seq: number): Promise<KvReply> {
+    return this.handle({ type: 'append', key, value, clientId, seq })
+  }
+  open(clientId: string): Promise<KvReply> {
+    return this.handle({ type: 'open', clientId })
+  }
+
+  /** Stops serving (pending requests get STOPPED), clears every timer, and kills the Raft node. */
+  async kill(): Promise<void> {
+    if (this.stopped) return
+    this.stopped = true
+    this.clock.clearTimeout(this.termTimer)
+    this.termTimer = undefined
+    for (const p of [...this.pending.values()]) this.finish(p, STOPPED)
+    for (const r of [...this.readers]) r.wake()
+    for (const cancel of [...this.cancels]) cancel()
+    await this.raft.kill()
+    await this.snapshotting
+  }
+
+  // ---- reads -------------------------------------------------------------------------------
+
+  private async read(key: string): Promise<KvReply> {
+    if (this.stopped) return STOPPED
+    const started = this.clock.now()
+    let index: Index | typeof TIMED_OUT
+    const wait = within(this.clock, this.raft.readIndex(), this.requestTimeoutMs)
+    this.cancels.add(wait.cancel)
+    try {
+      index = await wait.result
+    } catch (e) {
+      return this.failure(e)
+    } finally {
+      this.cancels.delete(wait.cancel)
+    }
+    if (index === TIMED_OUT) return this.stopped ? STOPPED : TIMEOUT
+    const left = this.requestTimeoutMs - (this.clock.now() - started)
+    if (!(await this.waitApplied(index, left))) return this.stopped ? STOPPED : TIMEOUT
+    return { ok: true, value: this.stateMachine.get(key) }
+  }
+
+  /** True once `index` is applied; false on timeout or kill. */
+  private waitApplied(index: Index, ms: number): Promise<boolean> {
+    if (this.applied >= index) return Promise.resolve(true)
+    return new Promise<boolean>((resolve) => {
+      const waiter: ReadWaiter = {
+        index,
+        wake: () => {
+          this.readers.delete(waiter)
+          this.clock.clearTimeout(timer)
+          resolve(!this.stopped && this.applied >= index)
+        },
+      }
+      const timer = this.clock.setTimeout(waiter.wake, Math.max(0, ms))
+      this.readers.add(waiter)
+    })
+  }
+
+  // ---- writes ------------------------------------------------------------------------------
+
+  private async write(cmd: WriteCommand): Promise<KvReply> {
+    // Already applied here means already committed: answer from the session table.
+    const session = this.stateMachine.session(cmd.clientId)
+    if (session && cmd.seq <= session.seq)
+      return { ok: true, value: cmd.seq === session.seq ? session.result : '' }
+    return this.propose({
+      op: cmd.op,
+      key: cmd.key,
+      value: cmd.value,
+      clientId: cmd.clientId,
+      seq: cmd.seq,
+    })
+  }
+
+  private propose(cmd: KvCommand): Promise<KvReply> {
+    if (this.stopped) return Promise.resolve(STOPPED)
+    const command = encodeCommand(cmd)
+    let placed: { index: Index; term: Term; isLeader: boolean }
+    try {
+      placed = this.raft.start(command)
+    } catch (e) {
+      return Promise.resolve(this.failure(e))
+    }
+    if (!placed.isLeader) return Promise.resolve(this.wrongLeader())
+    const { index, term } = placed
+    return new Promise<KvReply>((resolve) => {
+      // A leader that was deposed and re-elected may reuse an index: the older proposal there
+      // is certainly gone from its log.
+      const previous = this.pending.get(index)
+      if (previous) this.finish(previous, this.wrongLeader())
+      const timer = this.clock.setTimeout(() => {
+        const p = this.pending.get(index)
+        if (p?.timer === timer) this.finish(p, TIMEOUT)
+      }, this.requestTimeoutMs)
+      this.pending.set(index, { index, term, command, timer, settle: resolve })
+      this.watchTerm()
+    })
+  }
+
+  private finish(p: PendingWrite, reply: KvReply): void {
+    if (this.pending.get(p.index) === p) this.pending.delete(p.index)
+    this.clock.clearTimeout(p.timer)
+    p.settle(reply)
+    if (this.pending.size === 0) {
+      this.clock.clearTimeout(this.termTimer)
+      this.termTimer = undefined
+    }
+  }
+
+  /** While writes are pending, polls the term: a newer term means they may have been lost. */
+  private watchTerm(): void {
+    if (this.termTimer || this.stopped) return
+    this.termTimer = this.clock.setTimeout(() => {
+      this.termTimer = undefined
+      const { term } = this.raft.getState()
+      for (const p of [...this.pending.values()])
+        if (p.term < term) this.finish(p, this.wrongLeader())
+      if (this.pending.size > 0) this.watchTerm()
+    }, this.termCheckIntervalMs)
+  }
+
+  // ---- the apply stream --------------------------------------------------------------------
+
+  private onApply(msg: ApplyMsg): void {
+    if (this.stopped) return
+    if (msg.index <= this.applied) {
+      this.logger.warn('ignoring an apply message at or below the applied index', {
+        kind: msg.kind,
+        index: msg.index,
+        applied: this.applied,
+      })
+      return
+    }
+    switch (msg.kind) {
+      case 'snapshot':
+        if (!this.restore(msg.snapshot, msg.index)) return
+        break
+      case 'noop':
+        this.applied = msg.index
+        break
+      case 'command':
+        this.applyCommand(msg.command, msg.index, msg.term)
+        break
+    }
+    this.settleUpTo(msg)
+    this.wakeReaders()
+    this.maybeSnapshot()
+  }
+
+  private applyCommand(command: Uint8Array, index: Index, term: Term): void {
+    const result = this.stateMachine.apply(command, index)
+    this.applied = index
+    if (result.status === 'malformed')
+      this.logger.warn('skipped a malformed log entry', { index, error: result.error.message })
+    const p = this.pending.get(index)
+    if (p && p.term === term && sameBytes(p.command, command)) this.finish(p, toReply(result))
+  }
+
+  private restore(snapshot: Uint8Array, index: Index): boolean {
+    try {
+      this.stateMachine.restore(snapshot)
+    } catch (e) {
+      this.logger.error('cannot restore a snapshot; keeping the current state', {
+        index,
+        error: String(e),
+      })
+      return false
+    }
+    this.applied = index
+    this.lastSnapshotIndex = Math.max(this.lastSnapshotIndex, index)
+    return true
+  }
+
+  /** Pending writes at or below the applied index that were not answered lost their entry. */
+  private settleUpTo(msg: ApplyMsg): void {
+    for (const p of [...this.pending.values()])
+      if (p.index <= msg.index) this.finish(p, this.wrongLeader())
+  }
+
+  private wakeReaders(): void {
+    for (const r of [...this.readers]) if (r.index <= this.applied) r.wake()
+  }
+
+  private maybeSnapshot(): void {
+    if (this.maxRaftState <= 0 || this.snapshotting || !this.storageSize) return
+    if (this.applied <= this.lastSnapshotIndex) return
+    if (this.storageSize().raftStateBytes < this.maxRaftState) return
+    const index = this.applied
+    this.snapshotting = this.raft
+      .snapshot(index, this.stateMachine.snapshot())
+      .then(
+        () => {
+          this.lastSnapshotIndex = Math.max(this.lastSnapshotIndex, index)
+        },
+        (e: unknown) => {
+          if (!this.stopped) this.logger.warn('snapshot failed', { index, error: String(e) })
+        },
+      )
+      .finally(() => {
+        this.snapshotting = undefined
+      })
+  }
+
+  // ---- replies -----------------------------------------------------------------------------
+
+  private wrongLeader(): KvReply {
+    let hint: string | null = null
+    try {
+      const { id, leader } = this.raft.status()
+      hint = leader === id ? null : leader
+    } catch {
+      hint = null // a killed node may refuse status(); the clerk will try elsewhere
+    }
+    return { ok: false, error: 'WRONG_LEADER', leaderHint: hint }
+  }
+
+  private failure(e: unknown): KvReply {
+    if (e instanceof NotLeaderError)
+      return {
+        ok: false,
+        error: 'WRONG_LEADER',
+        leaderHint: e.leaderHint ?? this.wrongLeaderHint(),
+      }
+    if (e instanceof StoppedError || this.stopped) return STOPPED
+    this.logger.warn('raft refused a request', { error: String(e) })
+    return TIMEOUT
+  }
+
+  private wrongLeaderHint(): string | null {
+    const reply = this.wrongLeader()
+    return reply.ok === false && reply.error === 'WRONG_LEADER' ? reply.leaderHint : null
+  }
+}
+
+function toReply(result: KvApplyResult): KvReply {
+  switch (result.status) {
+    case 'ok':
+      return { ok: true, value: result.value }
+    case 'session-expired':
+      return { ok: false, error: 'SESSION_EXPIRED' }
+    case 'malformed':
+      return { ok: false, error: 'BAD_REQUEST', message: result.error.message }
+  }
+}
+
+function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
+  return a.length === b.length && a.every((x, i) => x === b[i])
+}
+
+function positive(field: string, v: number): number {
+  if (!(Number.isFinite(v) && v > 0))
+    throw new KvConfigError(field, `must be positive, got ${String(v)}`)
+  return v
+}

@@ -1,0 +1,86 @@
+/**
+ * The byte format of a kv-service snapshot: the map and the session table, msgpack-encoded.
+ * Sessions are stored in ascending `lastIndex` order, which the state machine relies on for
+ * cheap expiry, so a restored replica expires exactly like one that replayed the log.
+ */
+import { packValue, unpackValue } from '@raftkit/raft-core'
+import { MalformedSnapshotError } from './errors.js'
+import type { Session } from './state-machine.js'
+
+const FORMAT = 'raftkit-kv/1'
+
+interface SnapshotBody {
+  readonly format: typeof FORMAT
+  /** Flat [key, value, key, value, ...]. */
+  readonly data: string[]
+  /** Flat [clientId, seq, result, lastIndex, ...]. */
+  readonly sessions: Array<string | number>
+}
+
+export function encodeSnapshot(
+  data: ReadonlyMap<string, string>,
+  sessions: ReadonlyMap<string, Session>,
+): Uint8Array {
+  const body: SnapshotBody = { format: FORMAT, data: [], sessions: [] }
+  for (const [k, v] of data) body.data.push(k, v)
+  for (const [id, s] of sessions) body.sessions.push(id, s.seq, s.result, s.lastIndex)
+  return packValue(body)
+}
+
+export interface DecodedSnapshot {
+  readonly data: Map<string, string>
+  readonly sessions: Map<string, Session>
+}
+
+/** Throws MalformedSnapshotError for anything that is not a snapshot of this format. */
+export function decodeSnapshot(bytes: Uint8Array): DecodedSnapshot {
+  let raw: unknown
+  try {
+    raw = unpackValue(bytes)
+  } catch (e) {
+    throw new MalformedSnapshotError(`not valid msgpack (${(e as Error).message})`)
+  }
+  if (typeof raw !== 'object' || raw === null) throw new MalformedSnapshotError('not an object')
+  const r = raw as Record<string, unknown>
+  if (r.format !== FORMAT) throw new MalformedSnapshotError(`unknown format ${String(r.format)}`)
+  return { data: decodeData(r.data), sessions: decodeSessions(r.sessions) }
+}
+
+function decodeData(raw: unknown): Map<string, string> {
+  if (!Array.isArray(raw) || raw.length % 2 !== 0)
+    throw new MalformedSnapshotError('data must be a flat array of key/value pairs')
+  const data = new Map<string, string>()
+  for (let i = 0; i < raw.length; i += 2) {
+    const k: unknown = raw[i]
+    const v: unknown = raw[i + 1]
+    if (typeof k !== 'string' || typeof v !== 'string')
+      throw new MalformedSnapshotError(`data entry ${i / 2} is not a pair of strings`)
+    data.set(k, v)
+  }
+  return data
+}
+
+function decodeSessions(raw: unknown): Map<string, Session> {
+  if (!Array.isArray(raw) || raw.length % 4 !== 0)
+    throw new MalformedSnapshotError('sessions must be a flat array of 4-tuples')
+  const sessions = new Map<string, Session>()
+  let previous = 0
+  for (let i = 0; i < raw.length; i += 4) {
+    const [id, seq, result, lastIndex] = raw.slice(i, i + 4) as unknown[]
+    const ok =
+      typeof id === 'string' &&
+      id.length > 0 &&
+      isCount(seq) &&
+      typeof result === 'string' &&
+      isCount(lastIndex) &&
+      lastIndex >= previous
+    if (!ok) throw new MalformedSnapshotError(`session entry ${i / 4} is invalid or out of order`)
+    sessions.set(id, { seq, result, lastIndex })
+    previous = lastIndex
+  }
+  return sessions
+}
+
+function isCount(v: unknown): v is number {
+  return typeof v === 'number' && Number.isSafeInteger(v) && v >= 0
+}

@@ -1,0 +1,151 @@
+/**
+ * The replicated key/value state machine: the map plus the client session table.
+ *
+ * At-most-once: each client session remembers the last sequence number it executed and that
+ * request's result. A request with `seq <= last` is a retry: it is answered from the table
+ * and never executed again. The table is part of the replicated state and of snapshots, so
+ * this holds across leader changes and restarts.
+ *
+ * Session expiry, and why sessions must be opened. The table must stay bounded, so a session
+ * that has not been used for more than `sessionExpiryEntries` log entries is dropped. The
+ * clock for that is the log index of the command being applied, never a local clock, so every
+ * replica drops the same sessions at the same point of the log. Once a session is dropped, the
+ * state machine no longer knows which of its requests ran, so it must refuse them all: a
+ * request from an unknown session is answered `session-expired` and not executed. That is
+ * why a session is created by an explicit `open` command (thesis §6.3) rather than by a first
+ * request with seq 1 — otherwise a retry of seq 1 arriving after expiry would run twice.
+ * Consequence for clients: a client idle (or retrying one request) for longer than the window
+ * must not expect an old request to be retried safely; it gets a session-expired answer, and
+ * the clerk opens a new session (see client.ts). Opening is idempotent, and a stale `open`
+ * can never land after requests of the same session (a Raft log orders it before them), so
+ * re-opening never resets a live session.
+ */
+import type { Index, StateMachine } from '@raftkit/raft-core'
+import { KvConfigError, MalformedCommandError } from './errors.js'
+import type { KvCommand, WriteCommand } from './ops.js'
+import { decodeCommand } from './ops.js'
+import { decodeSnapshot, encodeSnapshot } from './snapshot-format.js'
+
+/** One client's entry in the session table. */
+export interface Session {
+  /** Highest sequence number executed (0 right after `open`). */
+  readonly seq: number
+  /** Result of request `seq` (put and append return ""). */
+  readonly result: string
+  /** Log index of the last command of this session: drives expiry. */
+  readonly lastIndex: Index
+}
+
+export type KvApplyResult =
+  /** Executed now, or a retry answered from the session table (`duplicate: true`). */
+  | { readonly status: 'ok'; readonly value: string; readonly duplicate: boolean }
+  /** The session is unknown (never opened, or expired): nothing was executed. */
+  | { readonly status: 'session-expired'; readonly clientId: string }
+  /** The entry is not a kv command: skipped, nothing changed. */
+  | { readonly status: 'malformed'; readonly error: MalformedCommandError }
+
+export interface KvStateMachineOptions {
+  /** Sessions unused for more than this many log entries are dropped. Default 100 000. */
+  readonly sessionExpiryEntries?: number
+}
+
+export const DEFAULT_SESSION_EXPIRY_ENTRIES = 100_000
+
+export class KvStateMachine implements StateMachine<KvApplyResult> {
+  readonly sessionExpiryEntries: number
+  private data = new Map<string, string>()
+  /** Kept in ascending `lastIndex` order (touching a session moves it to the end). */
+  private sessions = new Map<string, Session>()
+
+  constructor(options: KvStateMachineOptions = {}) {
+    const n = options.sessionExpiryEntries ?? DEFAULT_SESSION_EXPIRY_ENTRIES
+    if (!Number.isSafeInteger(n) || n < 1)
+      throw new KvConfigError(
+        'sessionExpiryEntries',
+        `must be a positive integer, got ${String(n)}`,
+      )
+    this.sessionExpiryEntries = n
+  }
+
+  /** A missing key reads as "". */
+  get(key: string): string {
+    return this.data.get(key) ?? ''
+  }
+
+  session(clientId: string): Session | undefined {
+    return this.sessions.get(clientId)
+  }
+
+  get keyCount(): number {
+    return this.data.size
+  }
+
+  get sessionCount(): number {
+    return this.sessions.size
+  }
+
+  /** Applies the log entry at `index`. Deterministic; never throws for bad input. */
+  apply(command: Uint8Array, index: Index): KvApplyResult {
+    let cmd: KvCommand
+    try {
+      cmd = decodeCommand(command)
+    } catch (e) {
+      if (e instanceof MalformedCommandError) return { status: 'malformed', error: e }
+      throw e
+    }
+    this.expireSessions(index)
+    if (cmd.op === 'open') return this.open(cmd.clientId, index)
+    return this.write(cmd, index)
+  }
+
+  snapshot(): Uint8Array {
+    return encodeSnapshot(this.data, this.sessions)
+  }
+
+  /** Replaces the whole state. Throws MalformedSnapshotError and keeps the old state on bad input. */
+  restore(snapshot: Uint8Array): void {
+    const decoded = decodeSnapshot(snapshot)
+    this.data = decoded.data
+    this.sessions = decoded.sessions
+  }
+
+  private open(clientId: string, index: Index): KvApplyResult {
+    const existing = this.sessions.get(clientId)
+    this.touch(clientId, existing ?? { seq: 0, result: '', lastIndex: index }, index)
+    return { status: 'ok', value: '', duplicate: existing !== undefined }
+  }
+
+  private write(cmd: WriteCommand, index: Index): KvApplyResult {
+    const session = this.sessions.get(cmd.clientId)
+    if (!session) return { status: 'session-expired', clientId: cmd.clientId }
+    if (cmd.seq <= session.seq) {
+      this.touch(cmd.clientId, session, index)
+      // Only the last result is kept: an older retry has no waiting client (a client issues
+      // its next request only after the previous one was answered), so "" is fine for it.
+      const value = cmd.seq === session.seq ? session.result : ''
+      return { status: 'ok', value, duplicate: true }
+    }
+    const result = this.execute(cmd)
+    this.touch(cmd.clientId, { seq: cmd.seq, result, lastIndex: index }, index)
+    return { status: 'ok', value: result, duplicate: false }
+  }
+
+  private execute(cmd: WriteCommand): string {
+    if (cmd.op === 'put') this.data.set(cmd.key, cmd.value)
+    else this.data.set(cmd.key, this.get(cmd.key) + cmd.value)
+    return ''
+  }
+
+  private touch(clientId: string, session: Session, index: Index): void {
+    this.sessions.delete(clientId)
+    this.sessions.set(clientId, { seq: session.seq, result: session.result, lastIndex: index })
+  }
+
+  /** Drops sessions idle for more than the window; oldest first, so this stops early. */
+  private expireSessions(index: Index): void {
+    for (const [clientId, session] of this.sessions) {
+      if (index - session.lastIndex <= this.sessionExpiryEntries) return
+      this.sessions.delete(clientId)
+    }
+  }
+}

@@ -1,0 +1,264 @@
+/**
+ * KvServer against a scripted Raft stand-in: exact control over what gets applied when, so
+ * the lost-entry, term-change and ReadIndex paths are each exercised on purpose.
+ */
+import { expect } from 'chai'
+import type { ApplyMsg, Index, StorageSize } from '@raftkit/raft-core'
+import { NotLeaderError, SimulatedClock } from '@raftkit/raft-core'
+import type { KvRaft, KvReply } from '../src/index.js'
+import { KvConfigError, KvServer, KvStateMachine, encodeCommand } from '../src/index.js'
+
+class FakeRaft implements KvRaft {
+  term = 1
+  isLeader = true
+  leader: string | null = 's0'
+  nextIndex = 1
+  readonly started: Array<{ index: Index; term: number; command: Uint8Array }> = []
+  readonly snapshots: Array<{ index: Index; data: Uint8Array }> = []
+  readIndexImpl: () => Promise<Index> = () => Promise.resolve(0)
+  killed = false
+  private handler: ((msg: ApplyMsg) => void | Promise<void>) | undefined
+
+  start(command: Uint8Array): { index: Index; term: number; isLeader: boolean } {
+    if (!this.isLeader) return { index: -1, term: this.term, isLeader: false }
+    const entry = { index: this.nextIndex++, term: this.term, command }
+    this.started.push(entry)
+    return { ...entry, isLeader: true }
+  }
+  getState(): { term: number; isLeader: boolean } {
+    return { term: this.term, isLeader: this.isLeader }
+  }
+  onApply(handler: (msg: ApplyMsg) => void | Promise<void>): void {
+    this.handler = handler
+  }
+  async snapshot(index: Index, data: Uint8Array): Promise<void> {
+    this.snapshots.push({ index, data })
+  }
+  readIndex(): Promise<Index> {
+    return this.readIndexImpl()
+  }
+  status(): { id: string; leader: string | null } {
+    return { id: 's0', leader: this.leader }
+  }
+  async kill(): Promise<void> {
+    this.killed = true
+  }
+  deliver(msg: ApplyMsg): void {
+    void this.handler?.(msg)
+  }
+  /** Commits and applies what this node started, in order. */
+  applyStarted(): void {
+    for (const e of this.started.splice(0)) this.deliver({ kind: 'command', ...e })
+  }
+}
+
+const open = (clientId: string): Uint8Array => encodeCommand({ op: 'open', clientId })
+
+describe('KvServer (scripted Raft)', () => {
+  let clock: SimulatedClock
+  let raft: FakeRaft
+  let size: StorageSize
+  let server: KvServer
+
+  const create = (extra: { maxRaftState?: number } = {}): KvServer =>
+    KvServer.create({ raft, clock, requestTimeoutMs: 500, storageSize: () => size, ...extra })
+
+  /** Starts a request and lets the server reach its waiting point. */
+  async function begin(
+    p: Promise<KvReply>,
+  ): Promise<{ reply: KvReply | undefined; done: Promise<KvReply> }> {
+    const box: { reply: KvReply | undefined; done: Promise<KvReply> } = {
+      reply: undefined,
+      done: p,
+    }
+    void p.then((r) => (box.reply = r))
+    await clock.advance(0)
+    return box
+  }
+
+  beforeEach(() => {
+    clock = new SimulatedClock()
+    raft = new FakeRaft()
+    size = { raftStateBytes: 0, snapshotBytes: 0 }
+    server = create()
+  })
+
+  afterEach(async () => {
+    await server.kill()
+    expect(raft.killed).to.equal(true)
+    expect(clock.pending(), 'timers left behind').to.equal(0)
+  })
+
+  /** Opens session `c` through the log. */
+  async function openSession(c: string): Promise<void> {
+    const r = await begin(server.open(c))
+    raft.applyStarted()
+    expect(await r.done).to.deep.equal({ ok: true, value: '' })
+  }
+
+  it('answers a write only once its entry is applied', async () => {
+    await openSession('c')
+    const r = await begin(server.put('k', 'v', 'c', 1))
+    await clock.advance(100)
+    expect(r.reply).to.equal(undefined)
+    raft.applyStarted()
+    expect(await r.done).to.deep.equal({ ok: true, value: '' })
+    expect(server.stateMachine.get('k')).to.equal('v')
+  })
+
+  it('answers WRONG_LEADER when another entry is applied at the index of its proposal', async () => {
+    await openSession('c')
+    const r = await begin(server.append('k', 'x', 'c', 1))
+    const [mine] = raft.started.splice(0)
+    raft.leader = 's2'
+    // A new leader (term 2) put its own noop at that index.
+    raft.deliver({ kind: 'noop', index: mine?.index ?? 0, term: 2 })
+    expect(await r.done).to.deep.equal({ ok: false, error: 'WRONG_LEADER', leaderHint: 's2' })
+    expect(server.stateMachine.get('k')).to.equal('')
+  })
+
+  it('answers WRONG_LEADER as soon as the term moves on before the entry applies', async () => {
+    await openSession('c')
+    const r = await begin(server.append('k', 'x', 'c', 1))
+    raft.term = 2
+    raft.isLeader = false
+    raft.leader = null
+    await clock.advance(60)
+    expect(r.reply).to.deep.equal({ ok: false, error: 'WRONG_LEADER', leaderHint: null })
+  })
+
+  it('answers WRONG_LEADER with the known leader when it is not the leader', async () => {
+    raft.isLeader = false
+    raft.leader = 's1'
+    expect(await server.put('k', 'v', 'c', 1)).to.deep.equal({
+      ok: false,
+      error: 'WRONG_LEADER',
+      leaderHint: 's1',
+    })
+  })
+
+  it('answers TIMEOUT when its entry does not commit in time', async () => {
+    const r = await begin(server.open('c'))
+    await clock.advance(499)
+    expect(r.reply).to.equal(undefined)
+    await clock.advance(1)
+    expect(r.reply).to.deep.equal({ ok: false, error: 'TIMEOUT' })
+  })
+
+  it('answers a retry of an applied write from the session table, without a new entry', async () => {
+    await openSession('c')
+    const r = await begin(server.append('k', 'x', 'c', 1))
+    raft.applyStarted()
+    await r.done
+    expect(await server.append('k', 'x', 'c', 1)).to.deep.equal({ ok: true, value: '' })
+    expect(raft.started).to.deep.equal([])
+    expect(server.stateMachine.get('k')).to.equal('x')
+  })
+
+  it('passes on SESSION_EXPIRED for a write of an unknown session', async () => {
+    const r = await begin(server.put('k', 'v', 'ghost', 3))
+    raft.applyStarted()
+    expect(await r.done).to.deep.equal({ ok: false, error: 'SESSION_EXPIRED' })
+  })
+
+  it('refuses malformed requests with BAD_REQUEST and proposes nothing', async () => {
+    for (const bad of [
+      { type: 'put', key: 'k', value: 1, clientId: 'c', seq: 1 },
+      { type: 'drop' },
+      null,
+    ]) {
+      const reply = await server.handle(bad)
+      expect(reply.ok === false && reply.error).to.equal('BAD_REQUEST')
+    }
+    expect(await server.put('k', 'v', 'c', 0)).to.include({ ok: false, error: 'BAD_REQUEST' })
+    expect(raft.started).to.deep.equal([])
+  })
+
+  describe('reads (ReadIndex)', () => {
+    it('waits until the read index is applied, then reads', async () => {
+      await openSession('c')
+      await begin(server.put('k', 'new', 'c', 1))
+      raft.readIndexImpl = () => Promise.resolve(2) // committed, not yet applied here
+      const r = await begin(server.get('k'))
+      await clock.advance(100)
+      expect(r.reply).to.equal(undefined)
+      raft.applyStarted()
+      expect(await r.done).to.deep.equal({ ok: true, value: 'new' })
+    })
+
+    it('answers WRONG_LEADER with the hint when ReadIndex is refused', async () => {
+      raft.readIndexImpl = () => Promise.reject(new NotLeaderError('s2'))
+      expect(await server.get('k')).to.deep.equal({
+        ok: false,
+        error: 'WRONG_LEADER',
+        leaderHint: 's2',
+      })
+    })
+
+    it('answers TIMEOUT when leadership is never confirmed (a leader cut off from the majority)', async () => {
+      raft.readIndexImpl = () => new Promise<Index>(() => undefined)
+      const r = await begin(server.get('k'))
+      await clock.advance(500)
+      expect(r.reply).to.deep.equal({ ok: false, error: 'TIMEOUT' })
+    })
+  })
+
+  describe('snapshots', () => {
+    it('snapshots the state at the applied index once the Raft state reaches maxRaftState', async () => {
+      await server.kill()
+      raft = new FakeRaft()
+      server = create({ maxRaftState: 1000 })
+      await openSession('c')
+      expect(raft.snapshots).to.deep.equal([])
+      size = { raftStateBytes: 1000, snapshotBytes: 0 }
+      const r = await begin(server.put('k', 'v', 'c', 1))
+      raft.applyStarted()
+      await r.done
+      await clock.advance(0)
+      expect(raft.snapshots.map((s) => s.index)).to.deep.equal([2])
+      const copy = new KvStateMachine()
+      copy.restore(raft.snapshots[0]?.data ?? new Uint8Array())
+      expect(copy.get('k')).to.equal('v')
+      expect(copy.session('c')?.seq).to.equal(1)
+    })
+
+    it('restores from a snapshot message, answering WRONG_LEADER to writes it jumped over', async () => {
+      await openSession('c')
+      const r = await begin(server.append('k', 'x', 'c', 1))
+      const donor = new KvStateMachine()
+      donor.apply(open('d'), 1)
+      donor.apply(
+        encodeCommand({ op: 'put', key: 'k', value: 'from-leader', clientId: 'd', seq: 1 }),
+        2,
+      )
+      raft.deliver({ kind: 'snapshot', index: 5, term: 2, snapshot: donor.snapshot() })
+      expect(await r.done).to.deep.include({ ok: false, error: 'WRONG_LEADER' })
+      expect(server.appliedIndex).to.equal(5)
+      expect(server.stateMachine.get('k')).to.equal('from-leader')
+      // A damaged snapshot is refused and the state kept.
+      raft.deliver({ kind: 'snapshot', index: 9, term: 2, snapshot: new Uint8Array([1, 2]) })
+      expect(server.appliedIndex).to.equal(5)
+      expect(server.stateMachine.get('k')).to.equal('from-leader')
+    })
+
+    it('requires storageSize with maxRaftState', () => {
+      expect(() => KvServer.create({ raft: new FakeRaft(), clock, maxRaftState: 100 })).to.throw(
+        KvConfigError,
+      )
+      expect(() => KvServer.create({ raft: new FakeRaft(), clock, maxRaftState: 0 })).to.throw(
+        KvConfigError,
+      )
+    })
+  })
+
+  it('kill() answers pending requests with STOPPED, clears their timers and kills Raft', async () => {
+    const w = await begin(server.open('c'))
+    raft.readIndexImpl = () => Promise.resolve(9) // confirmed, waiting to apply 9
+    const g = await begin(server.get('k'))
+    raft.readIndexImpl = () => new Promise<Index>(() => undefined) // never confirmed
+    const h = await begin(server.get('k'))
+    await server.kill()
+    for (const r of [w, g, h]) expect(await r.done).to.deep.equal({ ok: false, error: 'STOPPED' })
+    expect(await server.get('k')).to.deep.equal({ ok: false, error: 'STOPPED' })
+  })
+})

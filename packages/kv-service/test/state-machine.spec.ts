@@ -1,0 +1,193 @@
+import { expect } from 'chai'
+import { packValue } from '@raftkit/raft-core'
+import {
+  KvConfigError,
+  KvStateMachine,
+  MalformedCommandError,
+  MalformedSnapshotError,
+  decodeCommand,
+  encodeCommand,
+} from '../src/index.js'
+
+const open = (clientId: string): Uint8Array => encodeCommand({ op: 'open', clientId })
+const put = (clientId: string, seq: number, key: string, value: string): Uint8Array =>
+  encodeCommand({ op: 'put', key, value, clientId, seq })
+const append = (clientId: string, seq: number, key: string, value: string): Uint8Array =>
+  encodeCommand({ op: 'append', key, value, clientId, seq })
+
+/** Applies commands at consecutive indexes from `from`; returns the next free index. */
+function applyAll(sm: KvStateMachine, commands: Uint8Array[], from = 1): number {
+  commands.forEach((c, i) => sm.apply(c, from + i))
+  return from + commands.length
+}
+
+describe('ops encoding', () => {
+  it('round-trips commands and drops extra fields', () => {
+    const cmd = { op: 'append', key: 'k', value: 'v', clientId: 'c', seq: 3, extra: 1 } as const
+    expect(decodeCommand(encodeCommand(cmd))).to.deep.equal({
+      op: 'append',
+      key: 'k',
+      value: 'v',
+      clientId: 'c',
+      seq: 3,
+    })
+    expect(decodeCommand(open('c'))).to.deep.equal({ op: 'open', clientId: 'c' })
+  })
+
+  for (const [what, value] of [
+    ['not msgpack', new Uint8Array([0xc1])],
+    ['not an object', packValue(7)],
+    ['an unknown op', packValue({ op: 'delete', key: 'k', clientId: 'c', seq: 1 })],
+    ['a non-string value', packValue({ op: 'put', key: 'k', value: 5, clientId: 'c', seq: 1 })],
+    ['seq 0', packValue({ op: 'put', key: 'k', value: 'v', clientId: 'c', seq: 0 })],
+    ['a fractional seq', packValue({ op: 'put', key: 'k', value: 'v', clientId: 'c', seq: 1.5 })],
+    ['an empty clientId', packValue({ op: 'open', clientId: '' })],
+  ] as const) {
+    it(`rejects ${what} with MalformedCommandError`, () => {
+      expect(() => decodeCommand(value)).to.throw(MalformedCommandError)
+    })
+  }
+})
+
+describe('KvStateMachine', () => {
+  it('puts, appends, and reads a missing key as ""', () => {
+    const sm = new KvStateMachine()
+    applyAll(sm, [
+      open('a'),
+      put('a', 1, 'x', 'he'),
+      append('a', 2, 'x', 'llo'),
+      append('a', 3, 'y', '!'),
+    ])
+    expect(sm.get('x')).to.equal('hello')
+    expect(sm.get('y')).to.equal('!')
+    expect(sm.get('missing')).to.equal('')
+  })
+
+  it('never executes a retried request twice (seq <= last)', () => {
+    const sm = new KvStateMachine()
+    let i = applyAll(sm, [open('a'), append('a', 1, 'x', 'A'), append('a', 2, 'x', 'B')])
+    const retry = sm.apply(append('a', 2, 'x', 'B'), i++)
+    const older = sm.apply(append('a', 1, 'x', 'A'), i++)
+    expect(retry).to.deep.equal({ status: 'ok', value: '', duplicate: true })
+    expect(older).to.deep.include({ status: 'ok', duplicate: true })
+    expect(sm.get('x')).to.equal('AB')
+    expect(sm.session('a')?.seq).to.equal(2)
+  })
+
+  it('keeps sessions apart: the same seq from two clients runs twice', () => {
+    const sm = new KvStateMachine()
+    applyAll(sm, [open('a'), open('b'), append('a', 1, 'x', 'A'), append('b', 1, 'x', 'B')])
+    expect(sm.get('x')).to.equal('AB')
+  })
+
+  it('refuses requests of a session that was never opened, changing nothing', () => {
+    const sm = new KvStateMachine()
+    const r = sm.apply(put('ghost', 1, 'x', 'v'), 1)
+    expect(r).to.deep.equal({ status: 'session-expired', clientId: 'ghost' })
+    expect(sm.get('x')).to.equal('')
+    expect(sm.sessionCount).to.equal(0)
+  })
+
+  it('re-opening a live session does not reset its sequence number', () => {
+    const sm = new KvStateMachine()
+    applyAll(sm, [open('a'), append('a', 1, 'x', 'A'), open('a'), append('a', 1, 'x', 'A')])
+    expect(sm.get('x')).to.equal('A')
+    expect(sm.session('a')?.seq).to.equal(1)
+  })
+
+  it('skips a malformed entry with a typed error and no state change', () => {
+    const sm = new KvStateMachine()
+    applyAll(sm, [open('a'), put('a', 1, 'x', 'v')])
+    const before = sm.snapshot()
+    const r = sm.apply(new Uint8Array([1, 2, 3]), 3)
+    expect(r.status).to.equal('malformed')
+    expect(r.status === 'malformed' && r.error).to.be.instanceOf(MalformedCommandError)
+    expect(sm.snapshot()).to.deep.equal(before)
+  })
+
+  describe('session expiry', () => {
+    it('drops a session idle for more than the window, then refuses its retries', () => {
+      const sm = new KvStateMachine({ sessionExpiryEntries: 3 })
+      applyAll(sm, [open('idle'), open('busy'), put('idle', 1, 'k', 'v1')]) // idle last used at 3
+      applyAll(sm, [append('busy', 1, 'b', '.'), append('busy', 2, 'b', '.')], 4) // indexes 4, 5
+      expect(sm.session('idle')).to.not.equal(undefined) // 6 - 3 = 3: still inside the window
+      sm.apply(append('busy', 3, 'b', '.'), 7) // 7 - 3 = 4 > 3: expired
+      expect(sm.session('idle')).to.equal(undefined)
+      expect(sm.session('busy')?.seq).to.equal(3)
+      // A retry of the already-executed put must not run again.
+      expect(sm.apply(put('idle', 1, 'k', 'v2'), 8).status).to.equal('session-expired')
+      expect(sm.get('k')).to.equal('v1')
+    })
+
+    it('is deterministic: two replicas fed the same log hold the same table', () => {
+      const log: Uint8Array[] = []
+      for (let c = 0; c < 20; c++) log.push(open(`c${c}`))
+      for (let i = 0; i < 200; i++)
+        log.push(append(`c${(i * 7) % 20}`, Math.floor(i / 20) + 1, 'k', `${i};`))
+      const a = new KvStateMachine({ sessionExpiryEntries: 30 })
+      const b = new KvStateMachine({ sessionExpiryEntries: 30 })
+      applyAll(a, log)
+      applyAll(b, log)
+      expect(a.snapshot()).to.deep.equal(b.snapshot())
+      expect(a.sessionCount).to.be.lessThan(20) // some sessions expired
+    })
+
+    it('keeps the table bounded by the window', () => {
+      const sm = new KvStateMachine({ sessionExpiryEntries: 10 })
+      for (let i = 1; i <= 500; i++) sm.apply(open(`client-${i}`), i)
+      expect(sm.sessionCount).to.equal(11)
+    })
+
+    it('rejects a bad window with KvConfigError', () => {
+      expect(() => new KvStateMachine({ sessionExpiryEntries: 0 })).to.throw(KvConfigError)
+    })
+  })
+
+  describe('snapshots', () => {
+    it('round-trips the map and the session table, so retries stay deduplicated', () => {
+      const sm = new KvStateMachine()
+      const i = applyAll(sm, [
+        open('a'),
+        open('b'),
+        put('a', 1, 'x', '1'),
+        append('b', 1, 'x', '2'),
+      ])
+      const copy = new KvStateMachine()
+      copy.restore(sm.snapshot())
+      expect(copy.get('x')).to.equal('12')
+      expect(copy.session('a')).to.deep.equal(sm.session('a'))
+      expect(copy.apply(append('b', 1, 'x', '2'), i).status).to.equal('ok')
+      expect(copy.get('x')).to.equal('12') // the retry was not executed
+    })
+
+    it('expires sessions after a restore exactly as the original does', () => {
+      const original = new KvStateMachine({ sessionExpiryEntries: 5 })
+      let i = applyAll(original, [open('a'), open('b'), open('c'), append('a', 1, 'k', 'x')])
+      const restored = new KvStateMachine({ sessionExpiryEntries: 5 })
+      restored.restore(original.snapshot())
+      for (const sm of [original, restored]) {
+        let j = i
+        for (let n = 0; n < 4; n++) sm.apply(append('a', n + 2, 'k', 'x'), j++)
+      }
+      i += 4
+      expect(restored.snapshot()).to.deep.equal(original.snapshot())
+      expect(restored.session('b')).to.equal(undefined)
+      expect(restored.session('a')?.seq).to.equal(5)
+    })
+
+    it('rejects a malformed snapshot with a typed error and keeps its state', () => {
+      const sm = new KvStateMachine()
+      applyAll(sm, [open('a'), put('a', 1, 'x', 'v')])
+      const before = sm.snapshot()
+      for (const bad of [
+        new Uint8Array([0xc1]),
+        packValue({ format: 'other' }),
+        packValue({ format: 'raftkit-kv/1', data: ['k'], sessions: [] }),
+        packValue({ format: 'raftkit-kv/1', data: [], sessions: ['a', -1, '', 1] }),
+        packValue({ format: 'raftkit-kv/1', data: [], sessions: ['a', 1, '', 9, 'b', 1, '', 2] }),
+      ])
+        expect(() => sm.restore(bad)).to.throw(MalformedSnapshotError)
+      expect(sm.snapshot()).to.deep.equal(before)
+    })
+  })
+})

@@ -1,0 +1,158 @@
+/**
+ * Recovery on open: find the newest checkpoint segment, replay it and every later segment,
+ * verify every record's checksums, cut a torn tail off the active segment, and load the
+ * snapshot the log refers to. Anything damaged elsewhere is a StorageCorruptionError naming the
+ * file and byte offset: serving wrong data would be worse than not starting.
+ */
+import { open, readFile } from 'node:fs/promises'
+import { join } from 'node:path'
+import type { Logger, Snapshot } from '@raftkit/raft-core'
+import { EMPTY_HARD_STATE, StorageCorruptionError, StorageError } from '@raftkit/raft-core'
+import { fsyncDir } from './atomic-file.js'
+import { LogState } from './log-state.js'
+import type { ScanResult } from './record.js'
+import { scanRecords } from './record.js'
+import { listDir, removeFiles, segmentName, snapshotName } from './segments.js'
+import { readSnapshotFile } from './snapshot-file.js'
+import { validateEntries } from './validate.js'
+import type { SegmentHeader } from './wal-codec.js'
+import { WalShapeError, decodeHeader, decodeOp } from './wal-codec.js'
+import { Wal } from './wal.js'
+
+export interface Recovered {
+  readonly state: LogState
+  readonly snapshot?: Snapshot
+  readonly segments: { firstSeq: number; activeSeq: number; activeSize: number; sealedSize: number }
+}
+
+interface ScannedSegment {
+  readonly seq: number
+  readonly path: string
+  readonly scan: ScanResult
+  readonly header: SegmentHeader
+}
+
+/** Runs `fn`, turning a malformed record into corruption at `path`:`offset`. */
+function atRecord<T>(path: string, offset: number, fn: () => T): T {
+  try {
+    return fn()
+  } catch (e) {
+    if (e instanceof WalShapeError || e instanceof StorageError) {
+      throw new StorageCorruptionError(path, offset, e.message)
+    }
+    throw e
+  }
+}
+
+async function scanSegment(dir: string, seq: number, isLast: boolean): Promise<ScannedSegment> {
+  const path = join(dir, segmentName(seq))
+  const scan = scanRecords(await readFile(path))
+  const stop = scan.stop
+  if (stop && (stop.kind === 'corrupt' || !isLast)) {
+    throw new StorageCorruptionError(path, stop.offset, stop.reason)
+  }
+  const first = scan.records[0]
+  if (!first) throw new StorageCorruptionError(path, 0, 'segment has no header record')
+  const header = atRecord(path, 0, () => decodeHeader(first.payload))
+  if (header.seq !== seq) {
+    throw new StorageCorruptionError(path, 0, `segment header says sequence ${header.seq}`)
+  }
+  return { seq, path, scan, header }
+}
+
+/** Reads segments newest first until the newest checkpoint; returns them oldest first. */
+async function scanFromCheckpoint(dir: string, seqs: number[]): Promise<ScannedSegment[]> {
+  const out: ScannedSegment[] = []
+  for (let i = seqs.length - 1; i >= 0; i--) {
+    const seq = seqs[i] as number
+    const next = seqs[i + 1]
+    if (next !== undefined && next !== seq + 1) {
+      throw new StorageCorruptionError(join(dir, segmentName(seq + 1)), 0, 'segment is missing')
+    }
+    const seg = await scanSegment(dir, seq, i === seqs.length - 1)
+    out.unshift(seg)
+    if (seg.header.reset) return out
+  }
+  const first = out[0]
+  throw new StorageCorruptionError(
+    first?.path ?? dir,
+    0,
+    'the oldest segment is not a checkpoint: segments are missing',
+  )
+}
+
+function replay(segments: readonly ScannedSegment[]): LogState {
+  const reset = segments[0]?.header.reset
+  const state = reset
+    ? LogState.from(reset.snapshot, reset.entries, reset.hardState)
+    : new LogState()
+  for (const seg of segments) {
+    for (const rec of seg.scan.records.slice(1)) {
+      atRecord(seg.path, rec.offset, () => {
+        const op = decodeOp(rec.payload)
+        if (op.entries) validateEntries(op.entries)
+        state.check(op)
+        state.apply(op)
+      })
+    }
+  }
+  return state
+}
+
+async function cutTornTail(seg: ScannedSegment, logger: Logger): Promise<void> {
+  const stop = seg.scan.stop
+  if (!stop) return
+  logger.warn('storage: cutting a torn record at the end of the log (an interrupted write)', {
+    file: seg.path,
+    offset: stop.offset,
+    reason: stop.reason,
+  })
+  const fh = await open(seg.path, 'r+')
+  try {
+    await fh.truncate(seg.scan.validEnd)
+    await fh.datasync()
+  } finally {
+    await fh.close()
+  }
+}
+
+/** Recovers the directory's state, creating an empty log if there is none. */
+export async function recover(dir: string, logger: Logger): Promise<Recovered> {
+  const listing = await listDir(dir)
+  await removeFiles(dir, listing.temps)
+  if (listing.segments.length === 0) {
+    await Wal.createSegment(dir, {
+      seq: 1,
+      reset: { snapshot: null, entries: [], hardState: EMPTY_HARD_STATE },
+    })
+    const size = (await readFile(join(dir, segmentName(1)))).length
+    return {
+      state: new LogState(),
+      segments: { firstSeq: 1, activeSeq: 1, activeSize: size, sealedSize: 0 },
+    }
+  }
+  const segments = await scanFromCheckpoint(dir, listing.segments)
+  const first = segments[0] as ScannedSegment
+  const active = segments[segments.length - 1] as ScannedSegment
+  const state = replay(segments)
+  const snapshot = state.snapshot ? await readSnapshotFile(dir, state.snapshot) : undefined
+  await cutTornTail(active, logger)
+  // Leftovers of an interrupted compaction: segments before the checkpoint, unused snapshots.
+  const current = state.snapshot ? snapshotName(state.snapshot.index, state.snapshot.term) : ''
+  await removeFiles(dir, [
+    ...listing.segments.filter((s) => s < first.seq).map(segmentName),
+    ...listing.snapshots.filter((n) => n !== current),
+  ])
+  await fsyncDir(dir)
+  const sealedSize = segments.slice(0, -1).reduce((n, s) => n + s.scan.validEnd, 0)
+  return {
+    state,
+    ...(snapshot ? { snapshot } : {}),
+    segments: {
+      firstSeq: first.seq,
+      activeSeq: active.seq,
+      activeSize: active.scan.validEnd,
+      sealedSize,
+    },
+  }
+}

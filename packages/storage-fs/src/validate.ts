@@ -1,0 +1,63 @@
+/** Shape checks for what callers hand to FileStorage: bad input is a StorageError, never a write. */
+import type { Entry, HardState, Snapshot, SnapshotMeta, StorageBatch } from '@raftkit/raft-core'
+import { StorageError } from '@raftkit/raft-core'
+
+function isIndex(n: unknown): n is number {
+  return typeof n === 'number' && Number.isSafeInteger(n) && n >= 0
+}
+
+function fail(what: string): never {
+  throw new StorageError(`invalid storage write: ${what}`)
+}
+
+export function validateHardState(hs: HardState): void {
+  if (typeof hs !== 'object' || hs === null) fail('hardState must be an object')
+  if (!isIndex(hs.term))
+    fail(`hardState.term must be a non-negative integer, got ${String(hs.term)}`)
+  if (!isIndex(hs.commit))
+    fail(`hardState.commit must be a non-negative integer, got ${String(hs.commit)}`)
+  if (hs.votedFor !== null && typeof hs.votedFor !== 'string')
+    fail('hardState.votedFor must be a string or null')
+}
+
+export function validateSnapshotMeta(meta: SnapshotMeta): void {
+  if (typeof meta !== 'object' || meta === null) fail('snapshot.meta must be an object')
+  if (!isIndex(meta.index))
+    fail(`snapshot.meta.index must be a non-negative integer, got ${String(meta.index)}`)
+  if (!isIndex(meta.term))
+    fail(`snapshot.meta.term must be a non-negative integer, got ${String(meta.term)}`)
+}
+
+export function validateSnapshot(snapshot: Snapshot): void {
+  if (typeof snapshot !== 'object' || snapshot === null) fail('snapshot must be an object')
+  validateSnapshotMeta(snapshot.meta)
+  if (!(snapshot.data instanceof Uint8Array)) fail('snapshot.data must be a Uint8Array')
+}
+
+/** Entries must be well formed and consecutive. */
+export function validateEntries(entries: readonly Entry[]): void {
+  const list: unknown = entries
+  if (!Array.isArray(list)) fail('entries must be an array')
+  let prev: number | undefined
+  for (const raw of list as readonly unknown[]) {
+    if (typeof raw !== 'object' || raw === null) fail('every entry must be an object')
+    const e = raw as Partial<Record<keyof Entry, unknown>>
+    const at = String(e.index)
+    if (!isIndex(e.index) || e.index < 1) fail(`entry index must be a positive integer, got ${at}`)
+    if (!isIndex(e.term)) fail(`entry ${at}: term must be a non-negative integer`)
+    if (e.kind !== 'command' && e.kind !== 'noop')
+      fail(`entry ${at}: kind must be 'command' or 'noop'`)
+    if (!(e.data instanceof Uint8Array)) fail(`entry ${at}: data must be a Uint8Array`)
+    if (prev !== undefined && e.index !== prev + 1)
+      fail(`entries must be consecutive (${prev} then ${at})`)
+    prev = e.index
+  }
+}
+
+export function validateBatch(batch: StorageBatch): void {
+  if (typeof batch !== 'object' || batch === null) fail('batch must be an object')
+  if (typeof batch.sync !== 'boolean') fail('batch.sync must be a boolean')
+  if (batch.snapshot !== undefined) validateSnapshot(batch.snapshot)
+  if (batch.entries !== undefined) validateEntries(batch.entries)
+  if (batch.hardState !== undefined) validateHardState(batch.hardState)
+}
