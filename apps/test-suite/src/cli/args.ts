@@ -1,0 +1,104 @@
+/** Command-line parsing for raftkit-conformance (node:util parseArgs). */
+import { parseArgs } from 'node:util'
+import type { ClockKind } from '../cluster/runner.js'
+
+export const USAGE = `Usage: raftkit-conformance [options]
+
+Runs the Raft lab scenarios (2A-2D) over many seeds and reports the failing ones.
+
+Options:
+  --grep <regexp>       only scenarios whose name or description matches (e.g. 2B, Figure8)
+  --seeds <n>           run every selected scenario with seeds 1..n (default 10)
+  --seed <s>            replay one seed; prints a SHA-256 hash of the event trace
+  --clock <sim|real>    simulated time (default, replayable) or the system clock
+  --storage <memory>    storage adapter (default memory)
+  --transport <memory>  transport adapter (default memory)
+  --trace               with --seed: print every trace event
+  --verbose             print the lab's begin/"Passed" lines
+  -h, --help            show this help`
+
+export interface CliOptions {
+  readonly grep: string | undefined
+  readonly seeds: number
+  readonly seed: number | undefined
+  readonly clock: ClockKind
+  readonly storage: 'memory'
+  readonly transport: 'memory'
+  readonly trace: boolean
+  readonly verbose: boolean
+  readonly help: boolean
+}
+
+/** A command line the CLI cannot run; the message says what is wrong. */
+export class UsageError extends Error {
+  constructor(message: string) {
+    super(message)
+    this.name = 'UsageError'
+  }
+}
+
+function integer(flag: string, value: string | undefined, min: number): number | undefined {
+  if (value === undefined) return undefined
+  const n = Number(value)
+  if (!/^-?\d+$/.test(value) || !Number.isSafeInteger(n) || n < min)
+    throw new UsageError(`--${flag} must be an integer >= ${min}, got "${value}"`)
+  return n
+}
+
+function oneOf<T extends string>(
+  flag: string,
+  value: string | undefined,
+  allowed: readonly T[],
+  fallback: T,
+): T {
+  if (value === undefined) return fallback
+  if (!(allowed as readonly string[]).includes(value))
+    throw new UsageError(`--${flag} must be one of ${allowed.join(', ')}, got "${value}"`)
+  return value as T
+}
+
+export function parseCli(argv: readonly string[]): CliOptions {
+  let values
+  try {
+    ;({ values } = parseArgs({
+      args: [...argv],
+      strict: true,
+      allowPositionals: false,
+      options: {
+        grep: { type: 'string' },
+        seeds: { type: 'string' },
+        seed: { type: 'string' },
+        clock: { type: 'string' },
+        storage: { type: 'string' },
+        transport: { type: 'string' },
+        trace: { type: 'boolean', default: false },
+        verbose: { type: 'boolean', default: false },
+        help: { type: 'boolean', short: 'h', default: false },
+      },
+    }))
+  } catch (e) {
+    throw new UsageError((e as Error).message)
+  }
+  if (values.grep !== undefined) {
+    try {
+      new RegExp(values.grep)
+    } catch {
+      throw new UsageError(`--grep is not a valid regular expression: "${values.grep}"`)
+    }
+  }
+  const seed = integer('seed', values.seed, -0x80000000)
+  const seeds = integer('seeds', values.seeds, 1) ?? 10
+  if (values.trace && seed === undefined)
+    throw new UsageError('--trace needs --seed (it prints one run)')
+  return {
+    grep: values.grep,
+    seeds,
+    seed,
+    clock: oneOf('clock', values.clock, ['sim', 'real'], 'sim'),
+    storage: oneOf('storage', values.storage, ['memory'], 'memory'),
+    transport: oneOf('transport', values.transport, ['memory'], 'memory'),
+    trace: values.trace,
+    verbose: values.verbose,
+    help: values.help,
+  }
+}

@@ -1,0 +1,117 @@
+/**
+ * raftkit-conformance: runs the Raft lab scenarios over many seeds (simulated time), or
+ * replays one seed and prints the hash of its event trace so two replays can be compared.
+ */
+import { performance } from 'node:perf_hooks'
+import { selectScenarios } from '../cluster/scenarios/index.js'
+import { describeFailure, runScenario } from '../cluster/runner.js'
+import type { RunOptions } from '../cluster/runner.js'
+import type { Scenario } from '../cluster/scenario.js'
+import { TraceHasher, formatEvent } from '../cluster/trace.js'
+import { USAGE, UsageError, parseCli } from './args.js'
+import type { CliOptions } from './args.js'
+import { storages, transports } from './adapters.js'
+
+function baseOptions(o: CliOptions, seed: number): RunOptions {
+  return {
+    seed,
+    clock: o.clock,
+    createNetwork: transports[o.transport],
+    createStorage: storages[o.storage],
+    ...(o.verbose ? { log: (line: string) => console.log(line) } : {}),
+  }
+}
+
+/** --seed S: one run of each scenario, with a trace hash per scenario. */
+async function replay(o: CliOptions, selected: readonly Scenario[], seed: number): Promise<number> {
+  let failures = 0
+  for (const s of selected) {
+    const hasher = new TraceHasher()
+    const trace = o.trace
+      ? (e: Parameters<TraceHasher['sink']>[0]) => {
+          hasher.sink(e)
+          console.log(`  ${formatEvent(e)}`)
+        }
+      : hasher.sink
+    let outcome = 'ok'
+    try {
+      await runScenario(s, { ...baseOptions(o, seed), trace })
+    } catch (e) {
+      failures++
+      outcome = 'FAIL'
+      console.log(describeFailure(s, seed, o.clock, e))
+    }
+    console.log(
+      `${outcome.padEnd(4)} ${s.name} seed=${seed} events=${hasher.count} trace-sha256=${hasher.digest()}`,
+    )
+  }
+  return failures
+}
+
+/** --seeds N: every scenario for seeds 1..N, with a progress line. */
+async function sweep(o: CliOptions, selected: readonly Scenario[]): Promise<number> {
+  const failing: string[] = []
+  let passed = 0
+  const total = o.seeds * selected.length
+  const tty = process.stdout.isTTY === true
+  const progress = (seed: number, force = false): void => {
+    const line = `seed ${seed}/${o.seeds}  runs ${passed + failing.length}/${total}  passed ${passed}  failed ${failing.length}`
+    if (tty) process.stdout.write(`\r${line}`)
+    else if (force || seed % 10 === 0) console.log(line)
+  }
+  for (let seed = 1; seed <= o.seeds; seed++) {
+    for (const s of selected) {
+      try {
+        await runScenario(s, baseOptions(o, seed))
+        passed++
+      } catch (e) {
+        failing.push(`${s.name} --seed ${seed}`)
+        if (tty) process.stdout.write('\n')
+        console.log(describeFailure(s, seed, o.clock, e))
+      }
+    }
+    progress(seed)
+  }
+  if (tty) process.stdout.write('\n')
+  console.log(`${total} runs: ${passed} passed, ${failing.length} failed`)
+  if (failing.length > 0) console.log(`failing:\n  ${failing.join('\n  ')}`)
+  return failing.length
+}
+
+async function main(argv: readonly string[]): Promise<number> {
+  let o: CliOptions
+  try {
+    o = parseCli(argv)
+  } catch (e) {
+    if (!(e instanceof UsageError)) throw e
+    console.error(`raftkit-conformance: ${e.message}\n\n${USAGE}`)
+    return 2
+  }
+  if (o.help) {
+    console.log(USAGE)
+    return 0
+  }
+  const selected = selectScenarios(o.grep)
+  if (selected.length === 0) {
+    console.error(`raftkit-conformance: no scenario matches --grep "${o.grep ?? ''}"`)
+    return 2
+  }
+  const t0 = performance.now()
+  const failures =
+    o.seed !== undefined ? await replay(o, selected, o.seed) : await sweep(o, selected)
+  console.log(
+    `${selected.length} scenario(s), ${o.clock} clock, ${o.transport} transport, ${o.storage} storage: ` +
+      `wall time ${((performance.now() - t0) / 1000).toFixed(1)} s`,
+  )
+  return failures > 0 ? 1 : 0
+}
+
+main(process.argv.slice(2)).then(
+  (code) => {
+    process.exitCode = code
+  },
+  (e: unknown) => {
+    console.error(e)
+    process.exitCode = 1
+  },
+)

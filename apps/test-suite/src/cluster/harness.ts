@@ -1,0 +1,628 @@
+/**
+ * The Raft test harness: the lab's config.go for raftkit. It runs N nodes over any Network
+ * and Storage, crashes and restarts them, cuts them off, and offers the lab's checks
+ * (checkOneLeader, checkTerms, checkNoLeader, nCommitted, wait, one) with the lab's loops,
+ * sleeps and budgets. Every apply goes through the lab's apply checker, and Raft's safety
+ * invariants are checked after every timer the clock fires. Any violation fails the run at
+ * once. All time goes through the injected clock and all randomness through seeded Rngs, so
+ * under a SimulatedClock a run is a pure function of its seed.
+ */
+import { Raft, createRng, seedFrom, silentLogger } from '@raftkit/raft-core'
+import type {
+  ApplyMsg,
+  Clock,
+  Logger,
+  Network,
+  NodeId,
+  RaftConfig,
+  Rng,
+  Storage,
+  TimerHandle,
+} from '@raftkit/raft-core'
+import { AppliedLogs } from './applied-logs.js'
+import { ClusterFinished, ScenarioFailure } from './failure.js'
+import { InvariantChecker } from './invariants.js'
+import type { LiveNode } from './invariants.js'
+import type { NodeFactory, RaftNode, StartResult } from './node.js'
+import { ObservedClock } from './observed-clock.js'
+import type { StorageFactory, StorageHarness } from './storage-harness.js'
+import type { TraceEvent, TraceSink } from './trace.js'
+import type { Applied } from './values.js'
+import { NOOP, decodeCommand, encodeCommand, encodeSnapshot, sameValue, show } from './values.js'
+
+/** The tester's allowance for one election (config.go RaftElectionTimeout). */
+export const ELECTION_TIMEOUT_MS = 1000
+/** applierSnap snapshots after every SNAPSHOT_INTERVAL-th index (9, 19, 29, ...). */
+export const SNAPSHOT_INTERVAL = 10
+/** A test that ran longer than this (clock time) fails in end(). */
+export const TEST_TIME_LIMIT_MS = 120_000
+
+export type NetworkFactory = (
+  ids: readonly NodeId[],
+  options: { readonly seed: number; readonly clock: Clock },
+) => Network | Promise<Network>
+
+export interface ClusterOptions {
+  readonly servers: number
+  /** Drop and delay messages (the lab's reliable=false). */
+  readonly unreliable?: boolean
+  /** Use the applierSnap checker, which makes the service snapshot every 10 entries. */
+  readonly snapshot?: boolean
+  readonly seed: number
+  /** SimulatedClock or SystemClock; the harness wraps it to observe every timer. */
+  readonly clock: Clock
+  readonly createNetwork: NetworkFactory
+  readonly createStorage: StorageFactory
+  /** @default Raft.create from raft-core */
+  readonly createNode?: NodeFactory
+  readonly raftConfig?: Partial<RaftConfig>
+  readonly logger?: Logger
+  /** Receives role changes, applies and fault actions. */
+  readonly trace?: TraceSink
+  /** Receives the begin/end lines ("Test (2A): ... / ... Passed --"). */
+  readonly log?: (line: string) => void
+  /** Clock time between two log-matching checks (the other invariants run on every step). @default 100 */
+  readonly invariantIntervalMs?: number
+  /** Check Raft's safety invariants after every timer (the lab's checks run regardless). @default true */
+  readonly invariants?: boolean
+}
+
+const defaultCreateNode: NodeFactory = (o) => Raft.create(o)
+
+export class Cluster {
+  readonly n: number
+  readonly ids: readonly NodeId[]
+  readonly seed: number
+  /** The harness's own randomness (the lab's rand calls in tests). */
+  readonly rng: Rng
+  readonly clock: ObservedClock
+  readonly network: Network
+  /** Resolves never; rejects with the first failure (race a scenario against it). */
+  readonly failed: Promise<never>
+
+  private readonly nodes: Array<RaftNode | null>
+  private readonly connected: boolean[]
+  private readonly incarnations: number[]
+  private readonly storageHarnesses: StorageHarness[]
+  private readonly storages: Array<Storage | null>
+  private readonly records: AppliedLogs
+  private readonly invariants = new InvariantChecker()
+  private readonly lastRole: string[]
+  private readonly sleeps = new Set<TimerHandle>()
+  private readonly createNode: NodeFactory
+  private readonly startedAt: number
+  private failure: Error | undefined
+  private rejectFailed: (e: Error) => void = () => undefined
+  private finished = false
+  private lastLogCheck = Number.NEGATIVE_INFINITY
+  private began = { t: 0, rpcs: 0, bytes: 0, maxIndex: 0 }
+  private cleaned: Promise<void> | null = null
+
+  private constructor(
+    private readonly options: ClusterOptions,
+    network: Network,
+    clock: ObservedClock,
+    storageHarnesses: StorageHarness[],
+  ) {
+    this.n = options.servers
+    this.ids = Array.from({ length: this.n }, (_, i) => String(i))
+    this.seed = options.seed
+    this.rng = createRng(seedFrom(options.seed, 'harness'))
+    this.clock = clock
+    this.network = network
+    this.storageHarnesses = storageHarnesses
+    this.nodes = this.ids.map(() => null)
+    this.connected = this.ids.map(() => false)
+    this.incarnations = this.ids.map(() => 0)
+    this.storages = this.ids.map(() => null)
+    this.lastRole = this.ids.map(() => '')
+    this.records = new AppliedLogs(this.n)
+    this.createNode = options.createNode ?? defaultCreateNode
+    this.startedAt = clock.now()
+    this.failed = new Promise<never>((_, reject) => {
+      this.rejectFailed = reject
+    })
+    this.failed.catch(() => undefined) // observed through race(); never an unhandled rejection
+  }
+
+  /** make_config: creates the network and N nodes, all started and connected. */
+  static async create(options: ClusterOptions): Promise<Cluster> {
+    if (!Number.isSafeInteger(options.servers) || options.servers < 1)
+      throw new RangeError(`servers must be a positive integer, got ${String(options.servers)}`)
+    const clock = new ObservedClock(options.clock)
+    const ids = Array.from({ length: options.servers }, (_, i) => String(i))
+    const network = await options.createNetwork(ids, {
+      seed: seedFrom(options.seed, 'network'),
+      clock,
+    })
+    const harnesses: StorageHarness[] = []
+    for (const id of ids) harnesses.push(await options.createStorage(id))
+    const cluster = new Cluster(options, network, clock, harnesses)
+    network.setReliable(!options.unreliable)
+    network.setLongDelays(true)
+    if (options.invariants !== false) clock.observe(() => cluster.afterStep())
+    try {
+      for (let i = 0; i < cluster.n; i++) await cluster.start1(i)
+      for (let i = 0; i < cluster.n; i++) cluster.connect(i)
+    } catch (e) {
+      await cluster.cleanup()
+      throw e
+    }
+    return cluster
+  }
+
+  // ---------------------------------------------------------------------------------------
+  // Running, failing, finishing
+
+  /** Runs `body`, failing as soon as the harness records a failure (apply or invariant). */
+  async guard<T>(body: () => Promise<T>): Promise<T> {
+    return Promise.race([body(), this.failed])
+  }
+
+  /** Records the first failure and returns it (callers `throw cluster.fail(...)`). */
+  fail(reason: string | Error): Error {
+    const error = typeof reason === 'string' ? new ScenarioFailure(reason) : reason
+    if (this.failure === undefined) {
+      this.failure = error
+      this.rejectFailed(error)
+    }
+    return this.failure
+  }
+
+  /** The first failure recorded, if any. */
+  get error(): Error | undefined {
+    return this.failure
+  }
+
+  /** Marks the run finished, kills every node, closes the network, destroys storage. Idempotent. */
+  cleanup(): Promise<void> {
+    this.cleaned ??= this.doCleanup()
+    return this.cleaned
+  }
+
+  private async doCleanup(): Promise<void> {
+    this.finished = true
+    this.clock.observe(null)
+    for (const h of this.sleeps) this.clock.clearTimeout(h)
+    this.sleeps.clear()
+    for (let i = 0; i < this.n; i++) {
+      const node = this.nodes[i]
+      this.nodes[i] = null
+      if (node) await node.kill()
+    }
+    await this.network.close()
+    for (const h of this.storageHarnesses) await h.destroy()
+  }
+
+  /** Sleeps on the cluster's clock; throws if the run failed or finished meanwhile. */
+  async sleep(ms: number): Promise<void> {
+    this.throwIfStopped()
+    await new Promise<void>((resolve) => {
+      const handle = this.clock.setTimeout(() => {
+        this.sleeps.delete(handle)
+        resolve()
+      }, ms)
+      this.sleeps.add(handle)
+    })
+    this.throwIfStopped()
+  }
+
+  private throwIfStopped(): void {
+    if (this.failure) throw this.failure
+    if (this.finished) throw new ClusterFinished()
+  }
+
+  // ---------------------------------------------------------------------------------------
+  // begin / end
+
+  begin(description: string): void {
+    this.log(`${description} ...`)
+    const stats = this.network.stats()
+    this.began = {
+      t: this.clock.now(),
+      rpcs: stats.rpcs,
+      bytes: stats.bytes,
+      maxIndex: this.records.maxIndex,
+    }
+  }
+
+  /** checkTimeout, then the lab's "Passed" line with time, peers, RPCs, bytes and commits. */
+  end(): void {
+    this.checkTimeout()
+    this.throwIfStopped()
+    const stats = this.network.stats()
+    const secs = (this.clock.now() - this.began.t) / 1000
+    const rpcs = stats.rpcs - this.began.rpcs
+    const bytes = stats.bytes - this.began.bytes
+    const commits = this.records.maxIndex - this.began.maxIndex
+    this.log(
+      `  ... Passed --  ${secs.toFixed(1).padStart(4)}  ${this.n}  ${String(rpcs).padStart(4)}  ${String(bytes).padStart(7)}  ${String(commits).padStart(4)}`,
+    )
+  }
+
+  checkTimeout(): void {
+    if (this.clock.now() - this.startedAt > TEST_TIME_LIMIT_MS)
+      throw this.fail(`test took longer than ${TEST_TIME_LIMIT_MS / 1000} seconds`)
+  }
+
+  /** Prints a warning line (the lab prints and carries on). */
+  warn(line: string): void {
+    this.log(line)
+  }
+
+  private log(line: string): void {
+    this.options.log?.(line)
+  }
+
+  // ---------------------------------------------------------------------------------------
+  // Crash, restart, connect, disconnect
+
+  /** Disconnects server i, freezes a copy of its storage, and kills it. */
+  async crash1(i: number): Promise<void> {
+    this.disconnect(i)
+    const node = this.nodes[i]
+    if (!node) return
+    this.emit({ t: this.clock.now(), kind: 'fault', action: 'crash', server: i })
+    this.nodes[i] = null // from here on its applies are stale
+    await this.harness(i).crash()
+    await node.kill()
+  }
+
+  /**
+   * (Re)starts server i on what its storage holds. Like the lab, it does not connect it: call
+   * connect(i) afterwards.
+   */
+  async start1(i: number): Promise<void> {
+    await this.crash1(i)
+    const id = this.id(i)
+    const incarnation = ++this.incarnations[i]!
+    const storage = await this.harness(i).open()
+    this.storages[i] = storage
+    this.records.lastApplied[i] = 0
+    this.lastRole[i] = ''
+    const node = await this.createNode({
+      id,
+      peers: this.ids,
+      transport: this.network.endpoint(id),
+      storage,
+      clock: this.clock,
+      rng: createRng(seedFrom(this.seed, `${id}#${incarnation}`)),
+      logger: this.options.logger ?? silentLogger,
+      ...(this.options.raftConfig ? { config: this.options.raftConfig } : {}),
+    })
+    if (this.finished) {
+      // The run ended while the node was starting: it must not outlive the cluster.
+      await node.kill()
+      throw new ClusterFinished()
+    }
+    this.nodes[i] = node
+    node.onApply((msg) => this.onApply(i, node, msg))
+    this.emit({ t: this.clock.now(), kind: 'fault', action: 'start', server: i })
+  }
+
+  connect(i: number): void {
+    this.connected[this.check(i)] = true
+    this.network.connect(this.id(i))
+    this.emit({ t: this.clock.now(), kind: 'fault', action: 'connect', server: i })
+  }
+
+  disconnect(i: number): void {
+    this.connected[this.check(i)] = false
+    this.network.disconnect(this.id(i))
+    this.emit({ t: this.clock.now(), kind: 'fault', action: 'disconnect', server: i })
+  }
+
+  /**
+   * Splits the network into groups of servers (servers in no group are isolated). Independent
+   * of connect/disconnect: a disconnected server stays cut off inside its group.
+   */
+  partition(groups: ReadonlyArray<readonly number[]>): void {
+    this.network.partition(groups.map((g) => g.map((i) => this.id(i))))
+    this.emit({ t: this.clock.now(), kind: 'fault', action: 'partition', server: groups.length })
+  }
+
+  /** Ends a partition (disconnected servers stay disconnected). */
+  healPartition(): void {
+    this.network.partition([this.ids])
+    this.emit({ t: this.clock.now(), kind: 'fault', action: 'partition', server: 1 })
+  }
+
+  setUnreliable(unreliable: boolean): void {
+    this.network.setReliable(!unreliable)
+    this.emit({
+      t: this.clock.now(),
+      kind: 'fault',
+      action: unreliable ? 'unreliable' : 'reliable',
+      server: -1,
+    })
+  }
+
+  setLongReordering(enabled: boolean): void {
+    this.network.setLongReordering(enabled)
+    this.emit({ t: this.clock.now(), kind: 'fault', action: 'reordering', server: enabled ? 1 : 0 })
+  }
+
+  isConnected(i: number): boolean {
+    return this.connected[this.check(i)] === true
+  }
+
+  /** True unless the server is crashed. */
+  isLive(i: number): boolean {
+    return this.nodes[this.check(i)] != null
+  }
+
+  /** The live node of server i (throws when it is crashed). */
+  node(i: number): RaftNode {
+    const node = this.nodes[this.check(i)]
+    if (!node) throw new ScenarioFailure(`server ${i} is not running`)
+    return node
+  }
+
+  /** Start(cmd) on server i; a crashed server answers "not leader". */
+  start(i: number, command: unknown): StartResult {
+    const node = this.nodes[this.check(i)]
+    if (!node) return { index: -1, term: -1, isLeader: false }
+    return node.start(encodeCommand(command))
+  }
+
+  getState(i: number): { term: number; isLeader: boolean } {
+    const s = this.node(i).getState()
+    return { term: s.term, isLeader: s.isLeader }
+  }
+
+  // ---------------------------------------------------------------------------------------
+  // Counters
+
+  /** RPCs submitted to the network so far (dropped ones included). */
+  rpcTotal(): number {
+    return this.network.stats().rpcs
+  }
+
+  bytesTotal(): number {
+    return this.network.stats().bytes
+  }
+
+  /** Requests delivered to server i's current endpoint (the lab's GetCount). */
+  rpcCount(i: number): number {
+    return this.network.stats().nodes[this.id(i)]?.rpcs ?? 0
+  }
+
+  /** The largest persisted Raft state (hard state + log) over all servers. */
+  logSize(): number {
+    let max = 0
+    for (const s of this.storages) if (s) max = Math.max(max, s.size().raftStateBytes)
+    return max
+  }
+
+  /** A non-negative random 31-bit integer from the harness's seeded Rng. */
+  randInt(): number {
+    return this.rng.int(0x7fffffff)
+  }
+
+  // ---------------------------------------------------------------------------------------
+  // The lab's checks
+
+  /** A leader among the connected servers, within ~5 s; fails on two leaders in one term. */
+  async checkOneLeader(): Promise<number> {
+    for (let iters = 0; iters < 10; iters++) {
+      await this.sleep(450 + this.rng.int(100))
+      const leaders = new Map<number, number[]>()
+      for (let i = 0; i < this.n; i++) {
+        if (!this.connected[i] || !this.nodes[i]) continue
+        const { term, isLeader } = this.getState(i)
+        if (!isLeader) continue
+        const list = leaders.get(term) ?? []
+        list.push(i)
+        leaders.set(term, list)
+      }
+      let lastTermWithLeader = -1
+      for (const [term, list] of leaders) {
+        if (list.length > 1) throw this.fail(`term ${term} has ${list.length} (>1) leaders`)
+        if (term > lastTermWithLeader) lastTermWithLeader = term
+      }
+      const found = leaders.get(lastTermWithLeader)
+      if (found?.[0] !== undefined) return found[0]
+    }
+    throw this.fail('expected one leader, got none')
+  }
+
+  /** Every connected server's term; they must agree. */
+  checkTerms(): number {
+    let term = -1
+    for (let i = 0; i < this.n; i++) {
+      if (!this.connected[i] || !this.nodes[i]) continue
+      const t = this.getState(i).term
+      if (term === -1) term = t
+      else if (t !== term) throw this.fail('servers disagree on term')
+    }
+    return term
+  }
+
+  /** No connected server may think it is the leader. */
+  checkNoLeader(): void {
+    for (let i = 0; i < this.n; i++) {
+      if (!this.connected[i] || !this.nodes[i]) continue
+      if (this.getState(i).isLeader)
+        throw this.fail(`expected no leader among connected servers, but ${i} claims to be leader`)
+    }
+  }
+
+  /** How many servers (connected or not) have applied `index`, and the value there. */
+  nCommitted(index: number): { count: number; value: Applied } {
+    this.throwIfStopped()
+    try {
+      return this.records.committed(index)
+    } catch (e) {
+      throw this.fail((e as Error).message)
+    }
+  }
+
+  /**
+   * Waits (10 ms doubling to 1 s, 30 polls) until `n` servers applied `index`. Returns the
+   * value, or -1 if some server's term passed `startTerm` (> -1) meanwhile.
+   */
+  async wait(index: number, n: number, startTerm: number): Promise<Applied> {
+    let to = 10
+    for (let iters = 0; iters < 30; iters++) {
+      if (this.nCommitted(index).count >= n) break
+      await this.sleep(to)
+      if (to < 1000) to *= 2
+      if (startTerm > -1) {
+        for (let i = 0; i < this.n; i++) {
+          const node = this.nodes[i]
+          if (node && node.getState().term > startTerm) return -1
+        }
+      }
+    }
+    const { count, value } = this.nCommitted(index)
+    if (count < n) throw this.fail(`only ${count} decided for index ${index}; wanted ${n}`)
+    return value
+  }
+
+  /**
+   * Agreement on `cmd`: Start() it on the leader (trying the connected servers round-robin),
+   * wait up to 2 s for `expectedServers` to apply it, retry (if `retry`) for up to 10 s.
+   * Returns the index.
+   */
+  async one(cmd: unknown, expectedServers: number, retry: boolean): Promise<number> {
+    const t0 = this.clock.now()
+    let starts = 0
+    while (this.clock.now() - t0 < 10_000) {
+      this.throwIfStopped()
+      let index = -1
+      for (let si = 0; si < this.n; si++) {
+        starts = (starts + 1) % this.n
+        if (!this.connected[starts] || !this.nodes[starts]) continue
+        const r = this.start(starts, cmd)
+        if (r.isLeader) {
+          index = r.index
+          break
+        }
+      }
+      if (index !== -1) {
+        const t1 = this.clock.now()
+        while (this.clock.now() - t1 < 2000) {
+          const { count, value } = this.nCommitted(index)
+          if (count > 0 && count >= expectedServers && sameValue(value, cmd)) return index
+          await this.sleep(20)
+        }
+        if (!retry) throw this.fail(`one(${show(cmd)}) failed to reach agreement`)
+      } else {
+        await this.sleep(50)
+      }
+    }
+    throw this.fail(`one(${show(cmd)}) failed to reach agreement`)
+  }
+
+  // ---------------------------------------------------------------------------------------
+  // Apply checking and invariants
+
+  private async onApply(i: number, node: RaftNode, msg: ApplyMsg): Promise<void> {
+    if (this.failure !== undefined || this.finished) return
+    try {
+      await this.checkApply(i, node, msg)
+    } catch (e) {
+      if (this.nodes[i] === node || e instanceof ScenarioFailure) this.fail(e as Error)
+    }
+  }
+
+  private async checkApply(i: number, node: RaftNode, msg: ApplyMsg): Promise<void> {
+    const live = this.nodes[i] === node
+    const snapMode = this.options.snapshot === true
+    if (msg.kind === 'snapshot') {
+      if (!snapMode || !live) return
+      this.emit({ t: this.clock.now(), kind: 'snapshot', server: i, index: msg.index })
+      const err = this.records.ingestSnapshot(i, msg.snapshot, msg.index)
+      if (err !== null) throw this.fail(err)
+      return
+    }
+    const value = msg.kind === 'command' ? decodeCommand(msg.command) : NOOP
+    if (this.options.invariants !== false) this.invariants.noteApplied(i, msg.index, msg.term)
+    if (!live) {
+      // A killed incarnation may still deliver: its value must agree, but it is not recorded.
+      const err = this.records.crossCheck(i, msg.index, value)
+      if (err !== null) throw this.fail(err)
+      return
+    }
+    this.emit({
+      t: this.clock.now(),
+      kind: 'apply',
+      server: i,
+      index: msg.index,
+      value: show(value),
+    })
+    if (snapMode && msg.index !== this.records.lastApplied[i]! + 1)
+      throw this.fail(
+        `server ${i} apply out of order, expected index ${this.records.lastApplied[i]! + 1}, got ${msg.index}`,
+      )
+    const err = this.records.record(i, msg.index, value)
+    if (err !== null) throw this.fail(err)
+    this.records.lastApplied[i] = msg.index
+    if (snapMode && (msg.index + 1) % SNAPSHOT_INTERVAL === 0)
+      await node.snapshot(msg.index, encodeSnapshot(msg.index, this.records.log(i)))
+  }
+
+  /** Runs after every timer the clock fires: role tracing and the safety invariants. */
+  private afterStep(): void {
+    if (this.failure !== undefined || this.finished) return
+    try {
+      const live = this.liveNodes()
+      for (const { server, node } of live) {
+        const state = node.getState()
+        this.traceRole(server, state.term, state.isLeader)
+        this.invariants.observe(server, state)
+        if (state.isLeader) this.invariants.checkLeader(server, node, state.term)
+      }
+      const now = this.clock.now()
+      if (now - this.lastLogCheck >= (this.options.invariantIntervalMs ?? 100)) {
+        this.lastLogCheck = now
+        this.invariants.checkLogMatching(live)
+      }
+    } catch (e) {
+      this.fail(e instanceof Error ? e : new ScenarioFailure(String(e)))
+    }
+  }
+
+  /** Runs the log-matching check now (scenarios call it at the end). */
+  checkInvariants(): void {
+    if (this.options.invariants === false) return
+    this.afterStep()
+    this.invariants.checkLogMatching(this.liveNodes())
+    this.throwIfStopped()
+  }
+
+  private liveNodes(): LiveNode[] {
+    const live: LiveNode[] = []
+    this.nodes.forEach((node, server) => {
+      if (node) live.push({ server, node })
+    })
+    return live
+  }
+
+  private traceRole(server: number, term: number, leader: boolean): void {
+    const key = `${term}:${leader}`
+    if (this.lastRole[server] === key) return
+    this.lastRole[server] = key
+    this.emit({ t: this.clock.now(), kind: 'role', server, term, leader })
+  }
+
+  private emit(event: TraceEvent): void {
+    this.options.trace?.(event)
+  }
+
+  private harness(i: number): StorageHarness {
+    const h = this.storageHarnesses[this.check(i)]
+    if (!h) throw new RangeError(`no server ${i}`)
+    return h
+  }
+
+  private id(i: number): NodeId {
+    return this.ids[this.check(i)]!
+  }
+
+  private check(i: number): number {
+    if (!Number.isInteger(i) || i < 0 || i >= this.n)
+      throw new RangeError(`server ${String(i)} does not exist (the cluster has ${this.n} servers)`)
+    return i
+  }
+}

@@ -1,0 +1,45 @@
+/** A lab scenario: its name, the cluster it needs, and its steps. */
+import type { Cluster } from './harness.js'
+
+export type Part = '2A' | '2B' | '2C' | '2D'
+
+/**
+ * What a scenario needs from the adapters under test. An adapter that lacks one declares it
+ * false in its capabilities, and the scenarios that need it are registered as pending.
+ */
+export interface ClusterCapabilities {
+  /** The Raft implementation supports service snapshots (2D). @default true */
+  readonly snapshots: boolean
+  /** The network counts requests delivered per node (TestCount2B). @default true */
+  readonly rpcCounts: boolean
+  /** The network counts bytes (TestRPCBytes2B). @default true */
+  readonly byteCounts: boolean
+}
+
+export const DEFAULT_CAPABILITIES: ClusterCapabilities = Object.freeze({
+  snapshots: true,
+  rpcCounts: true,
+  byteCounts: true,
+})
+
+export interface Scenario {
+  /** The lab's test name, e.g. "TestInitialElection2A". */
+  readonly name: string
+  readonly part: Part
+  /** The lab's description, printed by begin(): "Test (2A): initial election". */
+  readonly description: string
+  readonly servers: number
+  readonly unreliable: boolean
+  /** Use the applierSnap checker (2D). */
+  readonly snapshot: boolean
+  readonly requires: ReadonlyArray<keyof ClusterCapabilities>
+  run(cluster: Cluster): Promise<void>
+}
+
+/** Builds a scenario with the defaults most tests use (reliable, no snapshots). */
+export function scenario(
+  spec: Pick<Scenario, 'name' | 'part' | 'description' | 'servers' | 'run'> &
+    Partial<Pick<Scenario, 'unreliable' | 'snapshot' | 'requires'>>,
+): Scenario {
+  return Object.freeze({ unreliable: false, snapshot: false, requires: [], ...spec })
+}

@@ -1,0 +1,11 @@
+import { MemoryStorage } from '@raftkit/raft-core'
+import { storageConformance } from '../../src/storage/index.js'
+
+storageConformance({
+  name: 'raft-core MemoryStorage',
+  capabilities: new MemoryStorage().capabilities,
+  async createHarness() {
+    const storage = new MemoryStorage()
+    return { open: async () => storage, destroy: async () => undefined }
+  },
+})
