@@ -1,0 +1,102 @@
+/**
+ * The search for one partition: Wing & Gong's backtracking over the entry list, with Lowe's
+ * cache of (linearized set, state) configurations.
+ *
+ * At each point the candidates are the calls that precede the first return still in the list:
+ * those operations have all started, and the one owning that return must take effect before
+ * anything that starts later. A legal candidate leading to an unseen configuration is linearized
+ * (its entries are lifted out) and the scan restarts from the head. Reaching a return means no
+ * candidate works from here: undo the most recent choice and try the next candidate after it.
+ *
+ * Operations with an unknown outcome have their return at +Infinity, after every other entry.
+ * Reaching such a return therefore means every operation with a known outcome is linearized,
+ * and the remaining ones may simply never have taken effect: the history is linearizable.
+ */
+import { Bitset } from './bitset.js'
+import { STEPS_PER_CLOCK_CHECK, type Budget } from './budget.js'
+import { ConfigurationCache } from './cache.js'
+import { buildEntryList, lift, unlift, type Entry } from './entry-list.js'
+import type { Operation } from './history.js'
+import type { Model } from './model.js'
+
+export interface SearchStats {
+  /** Candidate steps tried. */
+  steps: number
+  /** Legal steps skipped because their configuration had been explored already. */
+  cacheHits: number
+  /** Configurations stored. */
+  cacheSize: number
+  backtracks: number
+}
+
+export type SearchResult =
+  | { readonly kind: 'ok'; readonly order: number[]; readonly stats: SearchStats }
+  | { readonly kind: 'illegal'; readonly longestPrefix: number[]; readonly stats: SearchStats }
+  | { readonly kind: 'timeout'; readonly longestPrefix: number[]; readonly stats: SearchStats }
+
+interface Choice<S> {
+  readonly call: Entry
+  /** The state before this operation was applied. */
+  readonly stateBefore: S
+}
+
+export function searchPartition<S, I, O>(
+  model: Model<S, I, O>,
+  ops: readonly Operation<I, O>[],
+  budget: Budget,
+): SearchResult {
+  const head = buildEntryList(ops)
+  const cache = new ConfigurationCache<S>(
+    model.equal ? (a, b) => model.equal!(a, b) : Object.is,
+    model.hash ? (s) => model.hash!(s) : () => 0,
+  )
+  const linearized = Bitset.ofSize(ops.length)
+  const stack: Choice<S>[] = []
+  const stats: SearchStats = { steps: 0, cacheHits: 0, cacheSize: 0, backtracks: 0 }
+  let longestPrefix: number[] = []
+  let state = model.init()
+  let cur = head.next
+  let iterations = 0
+
+  /** Applies the candidate if legal and new: lifts it and pushes the choice. */
+  const tryLinearize = (call: Entry): boolean => {
+    stats.steps++
+    const op = ops[call.id]!
+    const next = model.step(state, op.input, op.output)
+    if (!next.ok) return false
+    linearized.set(call.id)
+    if (!cache.add(linearized, next.state)) {
+      linearized.clear(call.id)
+      stats.cacheHits++
+      return false
+    }
+    stack.push({ call, stateBefore: state })
+    state = next.state
+    lift(call)
+    if (stack.length > longestPrefix.length) longestPrefix = stack.map((c) => c.call.id)
+    return true
+  }
+
+  const finish = (kind: SearchResult['kind']): SearchResult => {
+    stats.cacheSize = cache.size
+    if (kind === 'ok') return { kind, order: stack.map((c) => c.call.id), stats }
+    return { kind, longestPrefix, stats }
+  }
+
+  for (;;) {
+    if (cur === null) return finish('ok')
+    if (iterations++ % STEPS_PER_CLOCK_CHECK === 0 && budget.expired()) return finish('timeout')
+    if (cur.isCall) {
+      cur = tryLinearize(cur) ? head.next : cur.next
+      continue
+    }
+    if (cur.pending) return finish('ok')
+    const undo = stack.pop()
+    if (!undo) return finish('illegal')
+    stats.backtracks++
+    state = undo.stateBefore
+    linearized.clear(undo.call.id)
+    unlift(undo.call)
+    cur = undo.call.next
+  }
+}
