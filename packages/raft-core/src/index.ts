@@ -33,3 +33,8 @@ export { encodeMessage, decodeMessage, packValue, unpackValue } from './codec.js
 export type { Ready, ReadState, SoftState } from './ready.js'
 export type { Status, PeerProgress, ProgressState } from './status.js'
 export type { ApplyMsg, StateMachine } from './apply.js'
+export { RawNode } from './raw-node.js'
+export type { RawNodeOptions } from './raw-node.js'
+export { MemoryStorage } from './memory-storage.js'
+export { Raft } from './raft.js'
+export type { RaftOptions, StartResult } from './raft.js'

@@ -1,0 +1,447 @@
+/**
+ * RaftCore: the Raft state machine proper (Figure 2). It owns term, vote, role and the log,
+ * handles terms once, centrally, in step() (etcd habit), then dispatches to the role's handler.
+ * Election rules live here; leader replication, the AppendEntries receiver and snapshot transfer
+ * live in replication.ts and snapshot-transfer.ts. Deterministic: no timers, no I/O; time is
+ * tick(), randomness the injected Rng. Internal: the public API is RawNode.
+ */
+import type { CoreConfig } from './config.js'
+import { NotLeaderError } from './errors.js'
+import { RaftLog } from './log.js'
+import type { Logger } from './logger.js'
+import type { Message, RequestVote, RequestVoteReply } from './messages.js'
+import { Progress } from './progress.js'
+import { committedIndex, hasQuorum, voteResult } from './quorum.js'
+import { ReadIndexQueue } from './read-index.js'
+import type { ReadState } from './ready.js'
+import type { Rng } from './rng.js'
+import { SnapshotReceiver } from './snapshot-receiver.js'
+import type { PersistedState } from './storage.js'
+import type { Entry, EntryKind, Index, NodeId, Role, Term } from './types.js'
+import {
+  broadcastHeartbeat,
+  flushAppends,
+  handleAppendEntries,
+  handleAppendEntriesReply,
+  maybeSendAppends,
+} from './replication.js'
+import {
+  handleInstallSnapshot,
+  handleInstallSnapshotReply,
+  tickSnapshotTransfers,
+} from './snapshot-transfer.js'
+
+export interface CoreOptions {
+  readonly id: NodeId
+  readonly peers: readonly NodeId[]
+  readonly config: CoreConfig
+  readonly restored: PersistedState
+  readonly rng: Rng
+  readonly logger: Logger
+}
+
+type Distribute<M> = M extends Message ? Omit<M, 'from' | 'term'> & { term?: Term } : never
+/** A message as built by handlers: `from` is filled in, `term` defaults to the current term. */
+export type Outgoing = Distribute<Message>
+
+export class RaftCore {
+  readonly id: NodeId
+  readonly voters: readonly NodeId[]
+  /** The voters other than this node. */
+  readonly others: readonly NodeId[]
+  readonly config: CoreConfig
+  readonly logger: Logger
+  private readonly rng: Rng
+
+  term: Term
+  votedFor: NodeId | null
+  role: Role = 'follower'
+  leader: NodeId | null = null
+  readonly log: RaftLog
+
+  /** Ticks since the last reset: election timer (followers/candidates) or checkQuorum (leader). */
+  electionElapsed = 0
+  heartbeatElapsed = 0
+  randomizedElectionTimeout = 0
+  private votes = new Map<NodeId, boolean>()
+
+  /** Leader only: one Progress per other voter. */
+  readonly progress = new Map<NodeId, Progress>()
+  readonly reads = new ReadIndexQueue()
+  readStates: ReadState[] = []
+  readonly receiver = new SnapshotReceiver()
+  msgs: Message[] = []
+  /** Leader: new entries wait for the next Ready to go out in one AppendEntries per follower. */
+  pendingAppends = false
+  /** Leader: the commit index advanced; followers must learn it. */
+  pendingCommit = false
+
+  constructor(o: CoreOptions) {
+    this.id = o.id
+    this.voters = [...o.peers]
+    this.others = this.voters.filter((p) => p !== o.id)
+    this.config = o.config
+    this.rng = o.rng
+    this.logger = o.logger
+    this.term = o.restored.hardState.term
+    this.votedFor = o.restored.hardState.votedFor
+    this.log = new RaftLog(o.restored.snapshot, o.restored.entries, o.restored.hardState.commit)
+    this.resetElectionTimeout()
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Inputs
+
+  tick(): void {
+    if (this.role === 'leader') this.tickLeader()
+    else this.tickElection()
+  }
+
+  /** Starts an election (through pre-vote when enabled), as an election timeout would. */
+  hup(): void {
+    if (this.role === 'leader') return
+    if (this.config.preVote) this.campaign('pre')
+    else this.campaign('real')
+  }
+
+  propose(data: Uint8Array, kind: EntryKind = 'command'): { index: Index; term: Term } {
+    if (this.role !== 'leader') throw new NotLeaderError(this.leader)
+    const entry: Entry = { index: this.log.lastIndex() + 1, term: this.term, kind, data }
+    this.log.append([entry])
+    this.pendingAppends = true
+    return { index: entry.index, term: entry.term }
+  }
+
+  readIndex(requestId: number): void {
+    if (this.role !== 'leader') throw new NotLeaderError(this.leader)
+    if (this.log.term(this.log.committed) === this.term) {
+      this.reads.add(requestId, this.log.committed)
+      if (this.others.length === 0) this.flushReads()
+      return
+    }
+    // Bug #2: our commit index may be stale until an entry of our term commits. Make sure one
+    // exists (a noop, at most once per term) and queue the read until it commits.
+    if (this.log.lastTerm() !== this.term) this.propose(new Uint8Array(0), 'noop')
+    this.reads.wait(requestId)
+  }
+
+  /** Central term handling (Figure 2 "All servers"), then dispatch on message type and role. */
+  step(m: Message): void {
+    if (m.term > this.term) {
+      if (m.type === 'RequestVote' && this.inLease()) {
+        this.logger.debug(
+          'ignoring vote request: a leader was heard from recently',
+          this.fields({ from: m.from }),
+        )
+        return
+      }
+      const keepTerm =
+        (m.type === 'RequestVote' && m.preVote) ||
+        (m.type === 'RequestVoteReply' && m.preVote && m.granted)
+      if (!keepTerm) {
+        const fromLeader = m.type === 'AppendEntries' || m.type === 'InstallSnapshot'
+        this.becomeFollower(m.term, fromLeader ? m.from : null)
+      }
+    } else if (m.term < this.term) {
+      this.answerStale(m)
+      return
+    }
+    this.dispatch(m)
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Role transitions
+
+  becomeFollower(term: Term, leader: NodeId | null): void {
+    this.reset(term)
+    this.setRole('follower', leader)
+  }
+
+  private becomePreCandidate(): void {
+    // Term and vote stay as they are: a pre-vote changes nobody's state (thesis §9.6).
+    this.reset(this.term)
+    this.setRole('pre-candidate', null)
+  }
+
+  private becomeCandidate(): void {
+    this.reset(this.term + 1)
+    this.votedFor = this.id
+    this.setRole('candidate', null)
+  }
+
+  private becomeLeader(): void {
+    this.reset(this.term)
+    const next = this.log.lastIndex() + 1
+    for (const peer of this.others) this.progress.set(peer, new Progress(next))
+    this.setRole('leader', this.id)
+    // No noop by default (first command at index 1): announce leadership with empty probes.
+    for (const peer of this.others) maybeSendAppends(this, peer, true)
+    this.maybeCommit()
+  }
+
+  private reset(term: Term): void {
+    if (term !== this.term) {
+      this.term = term
+      this.votedFor = null
+    }
+    this.electionElapsed = 0
+    this.heartbeatElapsed = 0
+    this.resetElectionTimeout()
+    this.votes.clear()
+    this.progress.clear()
+    this.reads.clear()
+    this.pendingAppends = false
+    this.pendingCommit = false
+  }
+
+  private setRole(role: Role, leader: NodeId | null): void {
+    const changed = role !== this.role || leader !== this.leader
+    this.role = role
+    this.leader = leader
+    if (changed) this.logger.info(`became ${role}`, this.fields({ leader }))
+  }
+
+  private resetElectionTimeout(): void {
+    const { electionTicksMin: min, electionTicksMax: max } = this.config
+    this.randomizedElectionTimeout = min + this.rng.int(max - min)
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Ticks
+
+  private tickElection(): void {
+    this.electionElapsed++
+    if (this.electionElapsed >= this.randomizedElectionTimeout) {
+      this.electionElapsed = 0
+      this.hup()
+    }
+  }
+
+  private tickLeader(): void {
+    this.heartbeatElapsed++
+    this.electionElapsed++
+    if (this.electionElapsed >= this.config.electionTicksMin) {
+      this.electionElapsed = 0
+      if (this.config.checkQuorum && !this.quorumActive()) {
+        this.logger.info(
+          'stepping down: no quorum heard from within an election timeout',
+          this.fields(),
+        )
+        this.becomeFollower(this.term, null)
+        return
+      }
+      for (const pr of this.progress.values()) pr.recentActive = false
+    }
+    tickSnapshotTransfers(this)
+    if (this.heartbeatElapsed >= this.config.heartbeatTicks) {
+      this.heartbeatElapsed = 0
+      broadcastHeartbeat(this, this.reads.nextRound())
+    }
+  }
+
+  private quorumActive(): boolean {
+    const active = new Set<NodeId>([this.id])
+    for (const [peer, pr] of this.progress) if (pr.recentActive) active.add(peer)
+    return hasQuorum(active, this.voters)
+  }
+
+  /** With checkQuorum, a node that heard from a leader within the minimum election timeout. */
+  private inLease(): boolean {
+    return (
+      this.config.checkQuorum &&
+      this.leader !== null &&
+      this.electionElapsed < this.config.electionTicksMin
+    )
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Elections
+
+  private campaign(kind: 'pre' | 'real'): void {
+    if (kind === 'pre') this.becomePreCandidate()
+    else this.becomeCandidate()
+    const term = kind === 'pre' ? this.term + 1 : this.term
+    if (this.poll(this.id, true) === 'won') return this.won(kind)
+    for (const to of this.others)
+      this.send({
+        type: 'RequestVote',
+        to,
+        term,
+        lastLogIndex: this.log.lastIndex(),
+        lastLogTerm: this.log.lastTerm(),
+        preVote: kind === 'pre',
+      })
+  }
+
+  private won(kind: 'pre' | 'real'): void {
+    if (kind === 'pre') this.campaign('real')
+    else this.becomeLeader()
+  }
+
+  private poll(from: NodeId, granted: boolean): ReturnType<typeof voteResult> {
+    if (!this.votes.has(from)) this.votes.set(from, granted)
+    return voteResult(this.votes, this.voters)
+  }
+
+  /** RequestVote receiver (Figure 2) and the pre-vote variant. */
+  private handleRequestVote(m: RequestVote): void {
+    const canVote =
+      this.votedFor === m.from ||
+      (this.votedFor === null && this.leader === null) ||
+      (m.preVote && m.term > this.term)
+    const grant = canVote && this.log.isUpToDate(m.lastLogIndex, m.lastLogTerm)
+    // A granted pre-vote answers in the probed term so the pre-candidate can count it.
+    this.send({
+      type: 'RequestVoteReply',
+      to: m.from,
+      term: grant && m.preVote ? m.term : this.term,
+      granted: grant,
+      preVote: m.preVote,
+    })
+    if (grant && !m.preVote) {
+      // The vote is in this Ready's hard state: persisted before the reply leaves (bug #8).
+      this.votedFor = m.from
+      this.electionElapsed = 0
+    }
+  }
+
+  private handleVoteReply(m: RequestVoteReply): void {
+    const kind = m.preVote ? 'pre' : 'real'
+    const expected =
+      (this.role === 'pre-candidate' && m.preVote) || (this.role === 'candidate' && !m.preVote)
+    if (!expected) return
+    if (m.preVote && m.granted && m.term !== this.term + 1) return
+    const result = this.poll(m.from, m.granted)
+    if (result === 'won') this.won(kind)
+    else if (result === 'lost') this.becomeFollower(this.term, null)
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Dispatch
+
+  private dispatch(m: Message): void {
+    switch (m.type) {
+      case 'RequestVote':
+        return this.handleRequestVote(m)
+      case 'RequestVoteReply':
+        return this.handleVoteReply(m)
+      case 'AppendEntries':
+      case 'InstallSnapshot':
+        if (this.role === 'leader') {
+          this.logger.error('two leaders in one term: ignoring', this.fields({ from: m.from }))
+          return
+        }
+        // A candidate that hears from the leader of its term returns to follower (Figure 2).
+        if (this.role !== 'follower' || this.leader !== m.from)
+          this.becomeFollower(this.term, m.from)
+        this.electionElapsed = 0
+        return m.type === 'AppendEntries'
+          ? handleAppendEntries(this, m)
+          : handleInstallSnapshot(this, m)
+      case 'AppendEntriesReply':
+        if (this.role === 'leader') handleAppendEntriesReply(this, m)
+        return
+      case 'InstallSnapshotReply':
+        if (this.role === 'leader') handleInstallSnapshotReply(this, m)
+        return
+    }
+  }
+
+  /** A message from an older term: tell requesters our term (Figure 2 "reply false"). */
+  private answerStale(m: Message): void {
+    switch (m.type) {
+      case 'RequestVote':
+        return this.send({
+          type: 'RequestVoteReply',
+          to: m.from,
+          granted: false,
+          preVote: m.preVote,
+        })
+      case 'AppendEntries':
+        return this.send({
+          type: 'AppendEntriesReply',
+          to: m.from,
+          success: false,
+          matchIndex: m.prevLogIndex,
+        })
+      case 'InstallSnapshot':
+        return this.send({
+          type: 'InstallSnapshotReply',
+          to: m.from,
+          lastIncludedIndex: m.lastIncludedIndex,
+          nextOffset: 0,
+          done: false,
+        })
+      case 'RequestVoteReply':
+      case 'AppendEntriesReply':
+      case 'InstallSnapshotReply':
+        return // replies from an older term carry nothing we need
+    }
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Commit and reads (leader)
+
+  /**
+   * Figure 2 / Figure 8: commit N only if a majority matched N and log[N] is of the current
+   * term. The leader's own match is its DURABLE last index (bug #9).
+   */
+  maybeCommit(): boolean {
+    if (this.role !== 'leader') return false
+    const matches = [this.log.stable, ...[...this.progress.values()].map((pr) => pr.match)]
+    const n = committedIndex(matches)
+    if (n <= this.log.committed || this.log.term(n) !== this.term) return false
+    this.log.commitTo(n)
+    this.pendingCommit = true
+    this.reads.releaseWaiting(n)
+    if (this.others.length === 0) this.flushReads()
+    return true
+  }
+
+  /** Sends the pending appends/commit and starts a heartbeat round for unsent reads. */
+  flush(): void {
+    if (this.role !== 'leader') return
+    if (this.pendingAppends || this.pendingCommit) flushAppends(this, this.pendingCommit)
+    this.pendingAppends = false
+    this.pendingCommit = false
+    this.flushReads()
+  }
+
+  hasPendingFlush(): boolean {
+    return (
+      this.role === 'leader' &&
+      (this.pendingAppends || this.pendingCommit || this.reads.hasUnsent())
+    )
+  }
+
+  private flushReads(): void {
+    if (!this.reads.hasUnsent()) return
+    const round = this.reads.nextRound()
+    this.reads.markSent(round)
+    if (this.others.length > 0) {
+      this.heartbeatElapsed = 0
+      broadcastHeartbeat(this, round)
+    }
+    this.checkReads()
+  }
+
+  /** Emits the reads whose heartbeat round a majority (this node included) acknowledged. */
+  checkReads(): void {
+    const confirmed = this.reads.confirmed((round) => {
+      const acked = new Set<NodeId>([this.id])
+      for (const [peer, pr] of this.progress) if (pr.readAck >= round) acked.add(peer)
+      return hasQuorum(acked, this.voters)
+    })
+    this.readStates.push(...confirmed)
+  }
+
+  // ---------------------------------------------------------------------------------------------
+
+  send(m: Outgoing): void {
+    this.msgs.push({ ...m, from: this.id, term: m.term ?? this.term })
+  }
+
+  fields(extra: Record<string, unknown> = {}): Record<string, unknown> {
+    return { id: this.id, term: this.term, ...extra }
+  }
+}

@@ -1,0 +1,231 @@
+/**
+ * RaftLog: the node's view of the replicated log (etcd's raftLog + unstable, merged).
+ *
+ * Layout: a snapshot covers indexes [1, snapshotIndex]; `ents` holds the entries
+ * (snapshotIndex, lastIndex]. Durability and progress are tracked by indexes, with invariants
+ *   snapshotIndex <= applied <= applying <= committed   and   applying <= max(stable, snapshotIndex)
+ *   stable <= inProgress <= lastIndex
+ * - stable:     last index the driver confirmed durable (advance()).
+ * - inProgress: last index handed out in a Ready (being written now).
+ * - applying:   last index handed out in Ready.committed (or covered by a handed-out snapshot).
+ * - applied:    last index the driver confirmed applied (advance()).
+ */
+import { CompactedError } from './errors.js'
+import type { Entry, Index, Snapshot, Term } from './types.js'
+
+/** Bytes an entry counts for against maxBytesPerAppend (payload plus a small fixed overhead). */
+export function entrySize(e: Entry): number {
+  return e.data.byteLength + 16
+}
+
+export class RaftLog {
+  private ents: Entry[]
+  /** Latest snapshot (restored, received or made by compact()); its data is what we send. */
+  private snap: Snapshot | undefined
+  /** A snapshot received from the leader and not yet handed out in a Ready. */
+  pendingSnapshot: Snapshot | undefined
+  committed: Index
+  applying: Index
+  applied: Index
+  stable: Index
+  inProgress: Index
+
+  constructor(snapshot: Snapshot | undefined, entries: readonly Entry[], committed: Index) {
+    this.snap = snapshot
+    this.ents = [...entries]
+    const base = snapshot?.meta.index ?? 0
+    this.committed = Math.max(committed, base)
+    this.applying = base
+    this.applied = base
+    this.stable = this.lastIndex()
+    this.inProgress = this.stable
+  }
+
+  get snapshot(): Snapshot | undefined {
+    return this.snap
+  }
+  get snapshotIndex(): Index {
+    return this.snap?.meta.index ?? 0
+  }
+  get snapshotTerm(): Term {
+    return this.snap?.meta.term ?? 0
+  }
+  firstIndex(): Index {
+    return this.snapshotIndex + 1
+  }
+  lastIndex(): Index {
+    return this.snapshotIndex + this.ents.length
+  }
+  lastTerm(): Term {
+    return this.term(this.lastIndex()) ?? 0
+  }
+
+  /** Term of the entry at `i`; answers for the snapshot index too; undefined if unknown. */
+  term(i: Index): Term | undefined {
+    if (i === this.snapshotIndex) return this.snapshotTerm
+    if (i < this.snapshotIndex || i > this.lastIndex()) return undefined
+    return this.ents[i - this.firstIndex()]?.term
+  }
+
+  matchTerm(i: Index, term: Term): boolean {
+    return this.term(i) === term
+  }
+
+  /** §5.4.1: is a log ending at (lastIndex, lastTerm) at least as up-to-date as ours? */
+  isUpToDate(lastIndex: Index, lastTerm: Term): boolean {
+    const myTerm = this.lastTerm()
+    return lastTerm > myTerm || (lastTerm === myTerm && lastIndex >= this.lastIndex())
+  }
+
+  /**
+   * Entries [lo, hi). With `maxBytes`, stops before the entry that would exceed it, but always
+   * returns at least one entry when the range is not empty. Throws CompactedError below the log.
+   */
+  slice(lo: Index, hi: Index, maxBytes = Infinity): Entry[] {
+    if (lo <= this.snapshotIndex)
+      throw new CompactedError(`index ${lo} is compacted (log starts at ${this.firstIndex()})`)
+    if (hi > this.lastIndex() + 1 || lo > hi)
+      throw new RangeError(
+        `range [${lo}, ${hi}) is outside the log [${this.firstIndex()}, ${this.lastIndex() + 1})`,
+      )
+    const out: Entry[] = []
+    let bytes = 0
+    for (let i = lo; i < hi; i++) {
+      const e = this.ents[i - this.firstIndex()]
+      if (e === undefined) break
+      bytes += entrySize(e)
+      if (out.length > 0 && bytes > maxBytes) break
+      out.push(e)
+    }
+    return out
+  }
+
+  /** Leader path: appends entries that continue the log. */
+  append(entries: readonly Entry[]): void {
+    for (const e of entries) {
+      if (e.index !== this.lastIndex() + 1)
+        throw new Error(`invariant: append of ${e.index} after ${this.lastIndex()}`)
+      this.ents.push(e)
+    }
+  }
+
+  /**
+   * Follower path (AppendEntries receiver, steps 2-4): if our log has `prevTerm` at `prevIndex`,
+   * append the entries, truncating our log only at the first real conflict, and return the index
+   * of the last new entry; otherwise return undefined. Matching entries are never dropped, so a
+   * stale or reordered AppendEntries cannot shorten the log.
+   */
+  maybeAppend(prevIndex: Index, prevTerm: Term, entries: readonly Entry[]): Index | undefined {
+    if (!this.matchTerm(prevIndex, prevTerm)) return undefined
+    const conflict = entries.find((e) => !this.matchTerm(e.index, e.term))
+    if (conflict !== undefined) {
+      if (conflict.index <= this.committed)
+        throw new Error(
+          `invariant: entry ${conflict.index} conflicts with the committed prefix (${this.committed})`,
+        )
+      this.truncateAndAppend(entries.slice(conflict.index - prevIndex - 1))
+    }
+    return prevIndex + entries.length
+  }
+
+  /** Drops our entries from entries[0].index on and appends `entries` in their place. */
+  private truncateAndAppend(entries: readonly Entry[]): void {
+    const first = entries[0]
+    if (first === undefined) return
+    const after = first.index - 1
+    this.ents.length = after - this.snapshotIndex
+    // Storage truncates its suffix when it receives entries starting at or below its last index.
+    this.stable = Math.min(this.stable, after)
+    this.inProgress = Math.min(this.inProgress, after)
+    this.append(entries)
+  }
+
+  /** First index of the term that the entry at `i` has (the fast back-up hint, §5.3). */
+  firstIndexOfTerm(i: Index): Index {
+    const term = this.term(i)
+    let j = i
+    while (j - 1 > this.snapshotIndex && this.term(j - 1) === term) j--
+    return j
+  }
+
+  /** Last index in our log holding `term`, or undefined when we have no entry of that term. */
+  lastIndexOfTerm(term: Term): Index | undefined {
+    for (let i = this.lastIndex(); i > this.snapshotIndex; i--) {
+      const t = this.term(i) ?? 0
+      if (t === term) return i
+      if (t < term) return undefined
+    }
+    return this.snapshotTerm === term && this.snapshotIndex > 0 ? this.snapshotIndex : undefined
+  }
+
+  commitTo(i: Index): boolean {
+    if (i <= this.committed) return false
+    if (i > this.lastIndex())
+      throw new Error(`invariant: commit ${i} beyond last index ${this.lastIndex()}`)
+    this.committed = i
+    return true
+  }
+
+  /** Entries not yet handed out for persistence. */
+  unstableEntries(): Entry[] {
+    return this.ents.slice(this.inProgress - this.snapshotIndex)
+  }
+
+  /** Committed entries that are durable here and not yet handed out for applying (bug #9). */
+  nextCommitted(): Entry[] {
+    const hi = Math.min(this.committed, this.stable)
+    if (hi <= this.applying) return []
+    return this.slice(this.applying + 1, hi + 1)
+  }
+
+  hasNextCommitted(): boolean {
+    return Math.min(this.committed, this.stable) > this.applying
+  }
+
+  /** The driver made entries up to (index, term) durable; ignored if the log changed since. */
+  stableTo(index: Index, term: Term): void {
+    if (index > this.stable && this.matchTerm(index, term)) {
+      this.stable = index
+      this.inProgress = Math.max(this.inProgress, index)
+    }
+  }
+
+  appliedTo(i: Index): void {
+    if (i > this.applied) this.applied = Math.min(i, this.applying)
+  }
+
+  /**
+   * Installs a snapshot from the leader: keeps the entries after it if our log has its last
+   * entry, otherwise discards the whole log (Figure 13, steps 6-7).
+   */
+  restore(s: Snapshot): void {
+    const { index, term } = s.meta
+    if (this.matchTerm(index, term) && index <= this.lastIndex()) {
+      this.ents = this.ents.slice(index - this.snapshotIndex)
+      this.stable = Math.max(this.stable, index)
+      this.inProgress = Math.max(this.inProgress, index)
+    } else {
+      this.ents = []
+      this.stable = index
+      this.inProgress = index
+    }
+    this.snap = s
+    this.pendingSnapshot = s
+    this.committed = Math.max(this.committed, index)
+    this.applying = Math.max(this.applying, index)
+  }
+
+  /** Service-driven compaction at an applied index; returns the new snapshot. */
+  compact(index: Index, data: Uint8Array): Snapshot {
+    if (index <= this.snapshotIndex)
+      throw new CompactedError(
+        `index ${index} is already covered by the snapshot at ${this.snapshotIndex}`,
+      )
+    if (index > this.applied)
+      throw new RangeError(`cannot compact at ${index}: only ${this.applied} is applied`)
+    const term = this.term(index) ?? 0
+    this.ents = this.ents.slice(index - this.snapshotIndex)
+    this.snap = { meta: { index, term }, data }
+    return this.snap
+  }
+}

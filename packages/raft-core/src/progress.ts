@@ -1,0 +1,94 @@
+/**
+ * The leader's view of one follower (etcd's tracker.Progress), as a small state machine:
+ * - probe:     we do not know where the follower's log matches ours. Send one AppendEntries at a
+ *              time and wait for its answer (or the next heartbeat reply) before sending another.
+ * - replicate: the follower matched; stream entries optimistically, advancing `next` on send,
+ *              with at most maxInflightAppends unacknowledged appends.
+ * - snapshot:  the entries the follower needs are compacted; send the snapshot in chunks (one in
+ *              flight) and send no entries until it reports the snapshot installed.
+ */
+import type { ProgressState } from './status.js'
+import type { Index, Snapshot } from './types.js'
+
+/** A snapshot being streamed to one follower. */
+export interface SnapshotTransfer {
+  readonly snapshot: Snapshot
+  /** Bytes the follower acknowledged holding; the next chunk starts here. */
+  offset: number
+  /** Ticks since the last chunk was sent (a chunk is resent after a heartbeat interval). */
+  ticksSinceSend: number
+}
+
+export class Progress {
+  match: Index = 0
+  next: Index
+  state: ProgressState = 'probe'
+  /** Probe state: an append is outstanding; wait for an answer before sending another. */
+  probeSent = false
+  /** Replicate state: last index of each unacknowledged append, oldest first. */
+  inflights: Index[] = []
+  /** Heard from since the last checkQuorum round. */
+  recentActive = false
+  /** Highest ReadIndex round this follower acknowledged in the current term. */
+  readAck = 0
+  transfer: SnapshotTransfer | undefined
+
+  constructor(next: Index) {
+    this.next = next
+  }
+
+  becomeProbe(next: Index): void {
+    this.state = 'probe'
+    this.next = Math.max(next, this.match + 1)
+    this.probeSent = false
+    this.inflights = []
+    this.transfer = undefined
+  }
+
+  becomeReplicate(): void {
+    this.state = 'replicate'
+    this.next = this.match + 1
+    this.probeSent = false
+    this.inflights = []
+    this.transfer = undefined
+  }
+
+  becomeSnapshot(snapshot: Snapshot): void {
+    this.state = 'snapshot'
+    this.probeSent = false
+    this.inflights = []
+    this.transfer = { snapshot, offset: 0, ticksSinceSend: 0 }
+  }
+
+  /** Records an acknowledged match; returns true if it moved forward. */
+  maybeUpdate(match: Index): boolean {
+    this.probeSent = false
+    if (match <= this.match) return false
+    this.match = match
+    this.next = Math.max(this.next, match + 1)
+    this.inflights = this.inflights.filter((last) => last > match)
+    return true
+  }
+
+  /** True when no more appends may be sent now. */
+  isPaused(maxInflight: number): boolean {
+    switch (this.state) {
+      case 'probe':
+        return this.probeSent
+      case 'replicate':
+        return this.inflights.length >= maxInflight
+      case 'snapshot':
+        return true
+    }
+  }
+
+  /** Bookkeeping after sending an append whose last entry is `last` (or an empty probe). */
+  sentAppend(last: Index, entryCount: number): void {
+    if (this.state === 'replicate' && entryCount > 0) {
+      this.next = last + 1
+      this.inflights.push(last)
+    } else if (this.state === 'probe') {
+      this.probeSent = true
+    }
+  }
+}

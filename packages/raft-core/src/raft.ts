@@ -1,0 +1,400 @@
+/**
+ * The runtime: drives a RawNode with a Clock, a Transport and a Storage, and offers the
+ * classic lab interface (start / getState / an ordered apply stream / snapshot / kill).
+ *
+ * One serial pump turns the core's Ready into effects, always in this order: persist, then
+ * send, then hand committed entries to the service, then advance. Messages of a Ready never
+ * leave before that Ready's write resolved, so nothing is acknowledged that is not durable.
+ * All time goes through the injected Clock, so a run under a SimulatedClock replays exactly.
+ */
+import type { ApplyMsg } from './apply.js'
+import { ApplyQueue } from './apply-queue.js'
+import type { Clock, TimerHandle } from './clock.js'
+import { SystemClock } from './clock.js'
+import type { RaftConfig } from './config.js'
+import { resolveRaftConfig, toCoreConfig } from './config.js'
+import { ConfigError, NotLeaderError, RaftError, StorageError, StoppedError } from './errors.js'
+import type { Logger } from './logger.js'
+import { silentLogger } from './logger.js'
+import type { Message } from './messages.js'
+import { RawNode } from './raw-node.js'
+import type { Ready } from './ready.js'
+import type { Rng } from './rng.js'
+import { randomRng } from './rng.js'
+import type { Status } from './status.js'
+import type { PersistedState, Storage } from './storage.js'
+import type { Transport } from './transport.js'
+import type { Entry, Index, NodeId, Term } from './types.js'
+
+export interface RaftOptions {
+  readonly id: NodeId
+  /** All members of the cluster, including `id`. */
+  readonly peers: readonly NodeId[]
+  readonly transport: Transport
+  readonly storage: Storage
+  /** @default new SystemClock() */
+  readonly clock?: Clock
+  /** Randomness for election timeouts. @default randomRng() */
+  readonly rng?: Rng
+  /** @default silentLogger */
+  readonly logger?: Logger
+  /** Timing and limits; missing fields take DEFAULT_RAFT_CONFIG. */
+  readonly config?: Partial<RaftConfig>
+}
+
+export interface StartResult {
+  /** Index the command will occupy if it commits; -1 when this node is not the leader. */
+  readonly index: Index
+  readonly term: Term
+  readonly isLeader: boolean
+}
+
+interface PendingRead {
+  readonly term: Term
+  readonly resolve: (index: Index) => void
+  readonly reject: (error: Error) => void
+}
+
+/** Throws ConfigError unless `id` is one of a non-empty list of distinct, non-empty peer ids. */
+function validateMembership(id: NodeId, peers: readonly NodeId[], transport: Transport): void {
+  if (typeof id !== 'string' || id.length === 0)
+    throw new ConfigError('id', 'must be a non-empty string')
+  if (!Array.isArray(peers) || peers.length === 0)
+    throw new ConfigError('peers', 'must list every member of the cluster, including this node')
+  for (const p of peers)
+    if (typeof p !== 'string' || p.length === 0)
+      throw new ConfigError('peers', `must hold non-empty strings, got ${String(p)}`)
+  if (new Set(peers).size !== peers.length)
+    throw new ConfigError('peers', 'must not contain duplicates')
+  if (!peers.includes(id)) throw new ConfigError('peers', `must include this node's id "${id}"`)
+  if (transport.id !== id)
+    throw new ConfigError('transport', `belongs to "${transport.id}", not to this node "${id}"`)
+}
+
+async function loadState(storage: Storage): Promise<PersistedState> {
+  try {
+    return await storage.load()
+  } catch (error) {
+    if (error instanceof RaftError) throw error
+    throw new StorageError(`could not load the persisted state: ${String(error)}`, { cause: error })
+  }
+}
+
+export class Raft {
+  readonly id: NodeId
+  private readonly peers: ReadonlySet<NodeId>
+  private readonly node: RawNode
+  private readonly transport: Transport
+  private readonly storage: Storage
+  private readonly clock: Clock
+  private readonly logger: Logger
+  private readonly tickMs: number
+  private readonly applyQueue: ApplyQueue
+  private readonly reads = new Map<number, PendingRead>()
+  private nextReadId = 1
+  private tickTimer: TimerHandle | undefined
+  private pumpScheduled = false
+  private pumping = false
+  /** Serializes every storage operation (Ready writes and service compactions). */
+  private storageChain: Promise<void> = Promise.resolve()
+  private stopReason: Error | null = null
+  private closing: Promise<void> | null = null
+
+  /**
+   * Validates the configuration (ConfigError naming the field), loads the persisted state,
+   * and starts the node: it listens on the transport and ticks every `tickMs`.
+   */
+  static async create(options: RaftOptions): Promise<Raft> {
+    const config = resolveRaftConfig(options.config)
+    const coreConfig = toCoreConfig(config)
+    validateMembership(options.id, options.peers, options.transport)
+    const restored = await loadState(options.storage)
+    const logger = options.logger ?? silentLogger
+    const node = new RawNode({
+      id: options.id,
+      peers: options.peers,
+      config: coreConfig,
+      restored,
+      rng: options.rng ?? randomRng(),
+      logger,
+    })
+    const raft = new Raft(options, node, config.tickMs, logger)
+    raft.begin(restored)
+    return raft
+  }
+
+  private constructor(options: RaftOptions, node: RawNode, tickMs: number, logger: Logger) {
+    this.id = options.id
+    this.peers = new Set(options.peers)
+    this.node = node
+    this.transport = options.transport
+    this.storage = options.storage
+    this.clock = options.clock ?? new SystemClock()
+    this.logger = logger
+    this.tickMs = tickMs
+    this.applyQueue = new ApplyQueue(logger)
+  }
+
+  private begin(restored: PersistedState): void {
+    // The service restores a persisted snapshot through the same stream as everything else.
+    const snap = restored.snapshot
+    if (snap)
+      this.applyQueue.push({
+        kind: 'snapshot',
+        index: snap.meta.index,
+        term: snap.meta.term,
+        snapshot: snap.data,
+      })
+    this.transport.listen((message) => this.receive(message))
+    this.armTick()
+    this.schedulePump()
+  }
+
+  /** Proposes `command`. Returns at once; never throws. Not a leader (or killed): isLeader false. */
+  start(command: Uint8Array): StartResult {
+    if (this.stopReason) return { index: -1, term: this.node.getState().term, isLeader: false }
+    try {
+      const { index, term } = this.node.propose(command)
+      this.schedulePump()
+      return { index, term, isLeader: true }
+    } catch (error) {
+      if (!(error instanceof NotLeaderError))
+        this.logger.warn('proposal refused', { error: String(error) })
+      return { index: -1, term: this.node.getState().term, isLeader: false }
+    }
+  }
+
+  getState(): { term: Term; isLeader: boolean } {
+    const { term, isLeader } = this.node.getState()
+    return { term, isLeader: isLeader && this.stopReason === null }
+  }
+
+  /** The ordered stream of committed entries and snapshots. One consumer; ends after kill(). */
+  applied(): AsyncIterable<ApplyMsg> {
+    return this.applyQueue.iterable()
+  }
+
+  /** Alternative to applied(): `handler` is called in order and awaited, one message at a time. */
+  onApply(handler: (msg: ApplyMsg) => void | Promise<void>): void {
+    this.applyQueue.setHandler(handler)
+  }
+
+  /** Last index delivered to the service. */
+  appliedIndex(): Index {
+    return this.applyQueue.appliedIndex
+  }
+
+  /**
+   * Service-driven compaction: the service's state up to `index` is `data`. Entries up to
+   * `index` are discarded. A stale index (at or below the current snapshot) is ignored.
+   * Safe to call from inside the apply handler.
+   */
+  async snapshot(index: Index, data: Uint8Array): Promise<void> {
+    if (this.stopReason) throw this.stopReason
+    if (index <= this.node.status().snapshotIndex) return
+    const snap = this.node.compact(index, data)
+    await this.enqueueStorage(() => this.storage.compact(snap))
+  }
+
+  /**
+   * Resolves with a commit index that is safe to read at once a heartbeat round has confirmed
+   * this node's leadership; the caller then waits until appliedIndex() reaches it. Rejects with
+   * NotLeaderError (with a leader hint) or StoppedError.
+   */
+  readIndex(): Promise<Index> {
+    if (this.stopReason) return Promise.reject(this.stopReason)
+    const requestId = this.nextReadId++
+    try {
+      this.node.readIndex(requestId)
+    } catch (error) {
+      return Promise.reject(error instanceof Error ? error : new Error(String(error)))
+    }
+    const term = this.node.getState().term
+    const read = new Promise<Index>((resolve, reject) =>
+      this.reads.set(requestId, { term, resolve, reject }),
+    )
+    this.schedulePump()
+    return read
+  }
+
+  status(): Status {
+    return { ...this.node.status(), appliedIndex: this.applyQueue.appliedIndex }
+  }
+
+  /** Log entries [lo, hi), for inspection; throws CompactedError below the snapshot. */
+  entries(lo: Index, hi: Index): Entry[] {
+    return this.node.entries(lo, hi)
+  }
+
+  /** Stops the node for good. Idempotent; resolves when transport and storage are closed. */
+  kill(): Promise<void> {
+    this.stop(new StoppedError())
+    return this.closing ?? Promise.resolve()
+  }
+
+  // --- inputs -------------------------------------------------------------------------------
+
+  private armTick(): void {
+    this.tickTimer = this.clock.setTimeout(() => {
+      this.tickTimer = undefined
+      if (this.stopReason) return
+      this.node.tick()
+      this.schedulePump()
+      this.armTick()
+    }, this.tickMs)
+  }
+
+  /**
+   * Inbound messages. The core validates each one and drops (with a warning) anything malformed
+   * or not addressed to this cluster member, so a bad peer cannot change any state.
+   */
+  private receive(message: Message): void {
+    if (this.stopReason) return
+    try {
+      this.node.step(message)
+    } catch (error) {
+      this.logger.error('the core failed to handle a message', {
+        type: String(message?.type),
+        error: String(error),
+      })
+      return
+    }
+    this.schedulePump()
+  }
+
+  // --- the pump -----------------------------------------------------------------------------
+
+  private schedulePump(): void {
+    if (this.pumpScheduled || this.pumping || this.stopReason) return
+    this.pumpScheduled = true
+    queueMicrotask(() => {
+      this.pumpScheduled = false
+      void this.pump()
+    })
+  }
+
+  /** Handles Readys one at a time until the core has nothing more. Never rejects. */
+  private async pump(): Promise<void> {
+    if (this.pumping) return
+    this.pumping = true
+    try {
+      while (!this.stopReason && this.node.hasReady()) {
+        const rd = this.node.ready()
+        await this.enqueueStorage(() => this.persist(rd))
+        if (this.stopReason) return
+        this.send(rd.messages)
+        this.deliver(rd)
+        this.settleReads(rd)
+        this.node.advance(rd)
+      }
+    } catch (error) {
+      this.fail(error)
+    } finally {
+      this.pumping = false
+    }
+  }
+
+  private async persist(rd: Ready): Promise<void> {
+    if (!rd.snapshot && rd.entries.length === 0 && !rd.hardState) return
+    await this.storage.write({
+      ...(rd.snapshot ? { snapshot: rd.snapshot } : {}),
+      entries: rd.entries,
+      ...(rd.hardState ? { hardState: rd.hardState } : {}),
+      sync: rd.mustSync,
+    })
+  }
+
+  private send(messages: readonly Message[]): void {
+    for (const message of messages) {
+      try {
+        this.transport.send(message)
+      } catch (error) {
+        this.logger.error('transport refused a message', {
+          type: message.type,
+          to: message.to,
+          error: String(error),
+        })
+      }
+    }
+  }
+
+  private deliver(rd: Ready): void {
+    if (rd.softState)
+      this.logger.info('role changed', { ...rd.softState, term: this.node.getState().term })
+    const snap = rd.snapshot
+    if (snap)
+      this.applyQueue.push({
+        kind: 'snapshot',
+        index: snap.meta.index,
+        term: snap.meta.term,
+        snapshot: snap.data,
+      })
+    for (const e of rd.committed) {
+      this.applyQueue.push(
+        e.kind === 'command'
+          ? { kind: 'command', index: e.index, term: e.term, command: e.data }
+          : { kind: 'noop', index: e.index, term: e.term },
+      )
+    }
+  }
+
+  /** Resolves confirmed reads; rejects the rest once leadership or the term is lost. */
+  private settleReads(rd: Ready): void {
+    for (const rs of rd.readStates) {
+      this.reads.get(rs.requestId)?.resolve(rs.index)
+      this.reads.delete(rs.requestId)
+    }
+    if (this.reads.size === 0) return
+    const { term, isLeader } = this.node.getState()
+    const leader = rd.softState?.leader ?? this.node.status().leader
+    for (const [id, read] of this.reads) {
+      if (isLeader && read.term === term) continue
+      read.reject(new NotLeaderError(isLeader ? null : leader))
+      this.reads.delete(id)
+    }
+  }
+
+  /** Runs storage operations one after another; each fails with the stop reason once stopped. */
+  private enqueueStorage(op: () => Promise<void>): Promise<void> {
+    const run = this.storageChain.then(() => {
+      if (this.stopReason) throw this.stopReason
+      return op()
+    })
+    this.storageChain = run.catch(() => undefined)
+    return run
+  }
+
+  // --- stopping -----------------------------------------------------------------------------
+
+  /** A storage failure (or an internal error) stops the node: it never limps on. */
+  private fail(error: unknown): void {
+    if (this.stopReason) return
+    const reason =
+      error instanceof StorageError
+        ? error
+        : new StorageError(`the node stopped after a failure: ${String(error)}`, { cause: error })
+    this.logger.error('stopping the node', { error: String(error) })
+    this.stop(reason)
+  }
+
+  private stop(reason: Error): void {
+    if (this.stopReason) return
+    this.stopReason = reason
+    this.clock.clearTimeout(this.tickTimer)
+    this.tickTimer = undefined
+    for (const read of this.reads.values()) read.reject(reason)
+    this.reads.clear()
+    this.applyQueue.end()
+    this.closing = this.closeResources()
+  }
+
+  private async closeResources(): Promise<void> {
+    const results = await Promise.allSettled([
+      this.transport.close(),
+      this.storageChain.then(() => this.storage.close()),
+    ])
+    for (const r of results)
+      if (r.status === 'rejected')
+        this.logger.warn('error while closing', { error: String(r.reason) })
+  }
+}

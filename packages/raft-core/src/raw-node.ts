@@ -1,0 +1,268 @@
+/**
+ * RawNode: the public, synchronous, deterministic Raft API (etcd's RawNode). Inputs are tick(),
+ * step(), propose(), readIndex() and campaign(); everything the driver must do comes back from
+ * ready(): persist, then send, then apply, then advance().
+ */
+import { validateCoreConfig, type CoreConfig } from './config.js'
+import { RaftCore } from './core.js'
+import { ConfigError, CompactedError } from './errors.js'
+import { silentLogger, type Logger } from './logger.js'
+import { validateMessage, type Message } from './messages.js'
+import type { Ready, SoftState } from './ready.js'
+import type { Rng } from './rng.js'
+import type { PeerProgress, Status } from './status.js'
+import type { PersistedState } from './storage.js'
+import type { Entry, HardState, Index, NodeId, Snapshot, Term } from './types.js'
+
+export interface RawNodeOptions {
+  readonly id: NodeId
+  /** All voters INCLUDING id; order irrelevant; a single-node cluster is allowed. */
+  readonly peers: readonly NodeId[]
+  /** In ticks; validated with validateCoreConfig (ConfigError). */
+  readonly config: CoreConfig
+  /** From Storage.load(); `{ hardState: EMPTY_HARD_STATE, entries: [] }` for a fresh node. */
+  readonly restored: PersistedState
+  readonly rng: Rng
+  readonly logger?: Logger
+}
+
+export class RawNode {
+  readonly id: NodeId
+  private readonly core: RaftCore
+  private readonly logger: Logger
+  private readonly peers: ReadonlySet<NodeId>
+  private prevSoft: SoftState
+  private prevHard: HardState
+
+  /** Throws ConfigError for a bad config, peers list or restored state. */
+  constructor(options: RawNodeOptions) {
+    validateOptions(options)
+    this.id = options.id
+    this.logger = options.logger ?? silentLogger
+    this.peers = new Set(options.peers)
+    this.core = new RaftCore({ ...options, logger: this.logger })
+    this.prevSoft = this.softState()
+    this.prevHard = options.restored.hardState
+  }
+
+  /** One logical clock tick: election timeout, heartbeats, checkQuorum, snapshot resends. */
+  tick(): void {
+    this.core.tick()
+  }
+
+  /** Starts an election now (through pre-vote when enabled, like an election timeout). */
+  campaign(): void {
+    this.core.hup()
+  }
+
+  /** Appends a command to the leader's log; throws NotLeaderError(leaderHint) elsewhere. */
+  propose(data: Uint8Array): { index: Index; term: Term } {
+    if (!(data instanceof Uint8Array)) throw new TypeError('propose: data must be a Uint8Array')
+    return this.core.propose(data)
+  }
+
+  /**
+   * Feeds a message from the network. Malformed messages, messages from or to unknown nodes and
+   * messages addressed to another node are dropped with a warning and change nothing.
+   */
+  step(message: Message): void {
+    let m: Message
+    try {
+      m = validateMessage(message)
+    } catch (err) {
+      this.logger.warn('dropping malformed message', { id: this.id, error: (err as Error).message })
+      return
+    }
+    if (m.to !== this.id || !this.peers.has(m.from) || m.from === this.id) {
+      this.logger.warn('dropping misaddressed message', {
+        id: this.id,
+        from: m.from,
+        to: m.to,
+        type: m.type,
+      })
+      return
+    }
+    this.core.step(m)
+  }
+
+  /** Leader only (else NotLeaderError). The result appears later in ready().readStates. */
+  readIndex(requestId: number): void {
+    if (!Number.isSafeInteger(requestId))
+      throw new TypeError('readIndex: requestId must be an integer')
+    this.core.readIndex(requestId)
+  }
+
+  hasReady(): boolean {
+    const { core } = this
+    const { log } = core
+    return (
+      core.msgs.length > 0 ||
+      core.readStates.length > 0 ||
+      core.hasPendingFlush() ||
+      log.lastIndex() > log.inProgress ||
+      log.pendingSnapshot !== undefined ||
+      log.hasNextCommitted() ||
+      !sameSoft(this.softState(), this.prevSoft) ||
+      !sameHard(this.hardState(), this.prevHard)
+    )
+  }
+
+  /** Takes the pending work; entries and committed entries are marked as handed out. */
+  ready(): Ready {
+    const { core } = this
+    const { log } = core
+    core.flush()
+    const soft = this.softState()
+    const hard = this.hardState()
+    const entries = log.unstableEntries()
+    const snapshot = log.pendingSnapshot
+    const committed = log.nextCommitted()
+    const termOrVote = hard.term !== this.prevHard.term || hard.votedFor !== this.prevHard.votedFor
+    const rd: Ready = {
+      ...(sameSoft(soft, this.prevSoft) ? {} : { softState: soft }),
+      ...(sameHard(hard, this.prevHard) ? {} : { hardState: hard }),
+      entries,
+      ...(snapshot ? { snapshot } : {}),
+      messages: core.msgs,
+      committed,
+      readStates: core.readStates,
+      mustSync: termOrVote || entries.length > 0 || snapshot !== undefined,
+    }
+    core.msgs = []
+    core.readStates = []
+    log.pendingSnapshot = undefined
+    const lastEntry = entries[entries.length - 1]
+    if (lastEntry) log.inProgress = lastEntry.index
+    const lastCommitted = committed[committed.length - 1]
+    if (lastCommitted) log.applying = lastCommitted.index
+    this.prevSoft = soft
+    this.prevHard = hard
+    return rd
+  }
+
+  /** The driver persisted, sent and applied everything in `ready`. */
+  advance(ready: Ready): void {
+    const { log } = this.core
+    if (ready.snapshot) log.appliedTo(ready.snapshot.meta.index)
+    // The highest handed-out entry still in our log (a later conflict may have replaced the tail).
+    for (let i = ready.entries.length - 1; i >= 0; i--) {
+      const e = ready.entries[i]
+      if (e && log.matchTerm(e.index, e.term)) {
+        log.stableTo(e.index, e.term)
+        break
+      }
+    }
+    const lastCommitted = ready.committed[ready.committed.length - 1]
+    if (lastCommitted) log.appliedTo(lastCommitted.index)
+    // Our own entries just became durable: they now count towards the commit quorum.
+    this.core.maybeCommit()
+  }
+
+  /**
+   * Service-driven snapshot at an applied index: discards the log up to `index`. Returns the
+   * Snapshot to persist (Storage.compact). CompactedError if already compacted; RangeError if
+   * `index` is not applied yet.
+   */
+  compact(index: Index, data: Uint8Array): Snapshot {
+    if (!Number.isSafeInteger(index)) throw new RangeError('compact: index must be an integer')
+    if (!(data instanceof Uint8Array)) throw new TypeError('compact: data must be a Uint8Array')
+    return this.core.log.compact(index, data)
+  }
+
+  getState(): { term: Term; isLeader: boolean } {
+    return { term: this.core.term, isLeader: this.core.role === 'leader' }
+  }
+
+  status(): Status {
+    const { core } = this
+    const { log } = core
+    let progress: Record<NodeId, PeerProgress> | undefined
+    if (core.role === 'leader') {
+      progress = {}
+      for (const [peer, pr] of core.progress)
+        progress[peer] = { match: pr.match, next: pr.next, state: pr.state }
+    }
+    return {
+      id: this.id,
+      role: core.role,
+      term: core.term,
+      leader: core.leader,
+      votedFor: core.votedFor,
+      commitIndex: log.committed,
+      appliedIndex: log.applied,
+      firstIndex: log.firstIndex(),
+      lastIndex: log.lastIndex(),
+      snapshotIndex: log.snapshotIndex,
+      snapshotTerm: log.snapshotTerm,
+      ...(progress ? { progress } : {}),
+    }
+  }
+
+  /** Entries [lo, hi) currently in the log; CompactedError if lo <= the snapshot index. */
+  entries(lo: Index, hi: Index): Entry[] {
+    if (lo <= this.core.log.snapshotIndex)
+      throw new CompactedError(
+        `index ${lo} is compacted (the log starts at ${this.core.log.firstIndex()})`,
+      )
+    return this.core.log.slice(lo, hi)
+  }
+
+  private softState(): SoftState {
+    return { role: this.core.role, leader: this.core.leader }
+  }
+
+  private hardState(): HardState {
+    return { term: this.core.term, votedFor: this.core.votedFor, commit: this.core.log.committed }
+  }
+}
+
+function sameSoft(a: SoftState, b: SoftState): boolean {
+  return a.role === b.role && a.leader === b.leader
+}
+
+function sameHard(a: HardState, b: HardState): boolean {
+  return a.term === b.term && a.votedFor === b.votedFor && a.commit === b.commit
+}
+
+function validateOptions(o: RawNodeOptions): void {
+  validateCoreConfig(o.config)
+  if (typeof o.id !== 'string' || o.id.length === 0)
+    throw new ConfigError('id', 'must be a non-empty string')
+  if (!Array.isArray(o.peers)) throw new ConfigError('peers', 'must be an array of node ids')
+  const peers = new Set<string>()
+  for (const p of o.peers) {
+    if (typeof p !== 'string' || p.length === 0)
+      throw new ConfigError('peers', 'every peer must be a non-empty string')
+    if (peers.has(p)) throw new ConfigError('peers', `duplicate peer "${p}"`)
+    peers.add(p)
+  }
+  if (!peers.has(o.id)) throw new ConfigError('peers', `must include this node's id "${o.id}"`)
+  if (o.rng === undefined || typeof o.rng.int !== 'function')
+    throw new ConfigError('rng', 'an Rng is required')
+  validateRestored(o.restored, peers)
+}
+
+function validateRestored(r: PersistedState, peers: ReadonlySet<string>): void {
+  const bad = (why: string): never => {
+    throw new ConfigError('restored', why)
+  }
+  if (r === undefined || r.hardState === undefined || !Array.isArray(r.entries))
+    bad('must be a PersistedState')
+  const { term, votedFor, commit } = r.hardState
+  if (!Number.isSafeInteger(term) || term < 0)
+    bad(`hardState.term must be a non-negative integer, got ${term}`)
+  if (votedFor !== null && !peers.has(votedFor))
+    bad(`hardState.votedFor "${votedFor}" is not a peer`)
+  const snapIndex = r.snapshot?.meta.index ?? 0
+  const snapTerm = r.snapshot?.meta.term ?? 0
+  let prevTerm = snapTerm
+  r.entries.forEach((e, i) => {
+    if (e.index !== snapIndex + 1 + i)
+      bad(`entries[${i}].index is ${e.index}, expected ${snapIndex + 1 + i}`)
+    if (e.term < prevTerm) bad(`entries[${i}].term ${e.term} is lower than the term before it`)
+    if (e.term > term) bad(`entries[${i}].term ${e.term} is above hardState.term ${term}`)
+    prevTerm = e.term
+  })
+  if (!Number.isSafeInteger(commit) || commit < 0 || commit > snapIndex + r.entries.length)
+    bad(`hardState.commit ${commit} is beyond the last entry ${snapIndex + r.entries.length}`)
+}

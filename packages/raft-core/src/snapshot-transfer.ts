@@ -1,0 +1,86 @@
+/**
+ * Snapshot transfer (Figure 13, chunked): the leader streams its snapshot to a follower whose
+ * needed entries were compacted, one chunk in flight, resuming from the offset the follower
+ * reports (bug #19: the transfer is tracked explicitly and resumable). The follower reassembles
+ * (snapshot-receiver.ts) and installs it into its log.
+ */
+import type { RaftCore } from './core.js'
+import type { InstallSnapshot, InstallSnapshotReply } from './messages.js'
+import type { Progress } from './progress.js'
+import type { NodeId } from './types.js'
+import { maybeSendAppends } from './replication.js'
+
+export function startSnapshotTransfer(core: RaftCore, to: NodeId, pr: Progress): void {
+  const snapshot = core.log.snapshot
+  if (snapshot === undefined)
+    throw new Error(`invariant: entries for ${to} are compacted but there is no snapshot`)
+  core.logger.info('sending snapshot', core.fields({ to, index: snapshot.meta.index }))
+  pr.becomeSnapshot(snapshot)
+  sendChunk(core, to, pr)
+}
+
+function sendChunk(core: RaftCore, to: NodeId, pr: Progress): void {
+  const t = pr.transfer
+  if (t === undefined) return
+  const { data, meta } = t.snapshot
+  const chunk = data.slice(t.offset, t.offset + core.config.snapshotChunkBytes)
+  core.send({
+    type: 'InstallSnapshot',
+    to,
+    lastIncludedIndex: meta.index,
+    lastIncludedTerm: meta.term,
+    offset: t.offset,
+    data: chunk,
+    totalBytes: data.byteLength,
+    done: t.offset + chunk.byteLength >= data.byteLength,
+  })
+  t.ticksSinceSend = 0
+}
+
+/** Resends the current chunk to followers that did not answer within a heartbeat interval. */
+export function tickSnapshotTransfers(core: RaftCore): void {
+  for (const [to, pr] of core.progress) {
+    if (pr.transfer === undefined) continue
+    pr.transfer.ticksSinceSend++
+    if (pr.transfer.ticksSinceSend >= core.config.heartbeatTicks) sendChunk(core, to, pr)
+  }
+}
+
+export function handleInstallSnapshotReply(core: RaftCore, m: InstallSnapshotReply): void {
+  const pr = core.progress.get(m.from)
+  if (pr === undefined) return
+  pr.recentActive = true
+  if (m.done) {
+    // The follower holds everything up to the snapshot: resume normal replication after it.
+    if (pr.maybeUpdate(m.lastIncludedIndex)) core.maybeCommit()
+    if (pr.state === 'snapshot') {
+      pr.becomeProbe(pr.match + 1)
+      maybeSendAppends(core, m.from, true)
+    }
+    return
+  }
+  const t = pr.transfer
+  if (t === undefined || t.snapshot.meta.index !== m.lastIncludedIndex) return
+  t.offset = Math.min(m.nextOffset, t.snapshot.data.byteLength)
+  sendChunk(core, m.from, pr)
+}
+
+/** InstallSnapshot receiver. */
+export function handleInstallSnapshot(core: RaftCore, m: InstallSnapshot): void {
+  const { log } = core
+  const reply = (nextOffset: number, done: boolean): void =>
+    core.send({
+      type: 'InstallSnapshotReply',
+      to: m.from,
+      lastIncludedIndex: m.lastIncludedIndex,
+      nextOffset,
+      done,
+    })
+  // Older than what we committed: we already hold all of it.
+  if (m.lastIncludedIndex <= log.committed) return reply(m.totalBytes, true)
+  const result = core.receiver.accept(m)
+  if (result.data === undefined) return reply(result.nextOffset, false)
+  log.restore({ meta: { index: m.lastIncludedIndex, term: m.lastIncludedTerm }, data: result.data })
+  core.logger.info('installed snapshot', core.fields({ index: m.lastIncludedIndex }))
+  reply(result.nextOffset, true)
+}

@@ -1,0 +1,116 @@
+import { expect } from 'chai'
+import { SimulatedClock, SimulationStalledError, SystemClock } from '../src/clock.js'
+
+describe('SimulatedClock', () => {
+  it('fires timers in (time, creation) order and moves time to each', async () => {
+    const clock = new SimulatedClock(100)
+    const fired: string[] = []
+    clock.setTimeout(() => fired.push(`b@${clock.now()}`), 20)
+    clock.setTimeout(() => fired.push(`a@${clock.now()}`), 10)
+    clock.setTimeout(() => fired.push(`c@${clock.now()}`), 20)
+    clock.setTimeout(() => fired.push(`z@${clock.now()}`), -5) // negative delays mean 0
+    await clock.advance(20)
+    expect(fired).to.deep.equal(['z@100', 'a@110', 'b@120', 'c@120'])
+    expect(clock.now()).to.equal(120)
+    expect(clock.fired).to.equal(4)
+  })
+
+  it('advance stops at the horizon and leaves later timers pending', async () => {
+    const clock = new SimulatedClock()
+    let hit = false
+    clock.setTimeout(() => (hit = true), 50)
+    await clock.advance(49)
+    expect(hit).to.equal(false)
+    expect(clock.now()).to.equal(49)
+    expect(clock.pending()).to.equal(1)
+    await clock.advance(1)
+    expect(hit).to.equal(true)
+    expect(clock.pending()).to.equal(0)
+  })
+
+  it('clearTimeout cancels; clearing twice or undefined is harmless', async () => {
+    const clock = new SimulatedClock()
+    let hits = 0
+    const h = clock.setTimeout(() => hits++, 5)
+    clock.setTimeout(() => hits++, 6)
+    clock.clearTimeout(h)
+    clock.clearTimeout(h)
+    clock.clearTimeout(undefined)
+    expect(clock.pending()).to.equal(1)
+    await clock.advance(10)
+    expect(hits).to.equal(1)
+  })
+
+  it('lets async work settle between timers (timers created by callbacks fire in the same advance)', async () => {
+    const clock = new SimulatedClock()
+    const seen: number[] = []
+    const loop = async (): Promise<void> => {
+      for (let i = 0; i < 3; i++) {
+        await clock.sleep(10)
+        await Promise.resolve()
+        seen.push(clock.now())
+      }
+    }
+    const done = loop()
+    await clock.advance(30)
+    await done
+    expect(seen).to.deep.equal([10, 20, 30])
+  })
+
+  it('run() drives a scenario to completion in simulated time', async () => {
+    const clock = new SimulatedClock()
+    const result = await clock.run(async () => {
+      await clock.sleep(1000)
+      await clock.sleep(500)
+      return clock.now()
+    })
+    expect(result).to.equal(1500)
+  })
+
+  it('run() rethrows the scenario error', async () => {
+    const clock = new SimulatedClock()
+    let caught: unknown
+    try {
+      await clock.run(async () => {
+        await clock.sleep(1)
+        throw new Error('scenario failed')
+      })
+    } catch (e) {
+      caught = e
+    }
+    expect((caught as Error).message).to.equal('scenario failed')
+  })
+
+  it('run() fails with SimulationStalledError when nothing can make progress or past its limit', async () => {
+    const clock = new SimulatedClock()
+    let caught: unknown
+    try {
+      await clock.run(() => new Promise<void>(() => undefined))
+    } catch (e) {
+      caught = e
+    }
+    expect(caught).to.be.instanceOf(SimulationStalledError)
+    caught = undefined
+    try {
+      await clock.run(() => clock.sleep(10_000), 1000)
+    } catch (e) {
+      caught = e
+    }
+    expect(caught).to.be.instanceOf(SimulationStalledError)
+    expect((caught as Error).message).to.match(/limit of 1000 ms/)
+  })
+})
+
+describe('SystemClock', () => {
+  it('fires timers, tracks pending ones and clears them', async () => {
+    const clock = new SystemClock()
+    const h = clock.setTimeout(() => expect.fail('cleared timer fired'), 5)
+    expect(clock.pending()).to.equal(1)
+    clock.clearTimeout(h)
+    expect(clock.pending()).to.equal(0)
+    const start = clock.now()
+    await clock.sleep(5)
+    expect(clock.now()).to.be.greaterThan(start)
+    expect(clock.pending()).to.equal(0)
+  })
+})

@@ -1,0 +1,319 @@
+/** Leader election (§5.1, §5.2, §5.4.1) and the pre-vote / checkQuorum extensions (thesis §9.6). */
+import { expect } from 'chai'
+import { Network } from '../helpers/network.js'
+import {
+  ae,
+  becomeLeader,
+  entry,
+  fixture,
+  ofType,
+  storeWith,
+  vote,
+  voteReply,
+} from '../helpers/fixture.js'
+
+const noPreVote = { preVote: false }
+
+describe('§5.1/§5.2 leader election: followers and candidates', () => {
+  it('If election timeout elapses without receiving AppendEntries RPC from current leader or granting vote to candidate: convert to candidate', () => {
+    const f = fixture({ config: noPreVote })
+    for (let i = 0; i < 20 && f.node.status().role === 'follower'; i++) f.node.tick()
+    expect(f.node.status().role).to.equal('candidate')
+  })
+
+  it('On conversion to candidate: increment currentTerm, vote for self, send RequestVote RPCs to all other servers', () => {
+    const f = fixture({ config: noPreVote, store: storeWith([1, 1], 3) })
+    f.node.campaign()
+    const msgs = f.drain()
+    const st = f.node.status()
+    expect(st).to.include({ role: 'candidate', term: 4, votedFor: 'a' })
+    expect(
+      ofType(msgs, 'RequestVote').map((m) => [
+        m.to,
+        m.term,
+        m.lastLogIndex,
+        m.lastLogTerm,
+        m.preVote,
+      ]),
+    ).to.deep.equal([
+      ['b', 4, 2, 1, false],
+      ['c', 4, 2, 1, false],
+    ])
+    // Term and vote are persisted in the same Ready that carries the requests.
+    expect(f.store.hardState).to.deep.include({ term: 4, votedFor: 'a' })
+  })
+
+  it('Election timeout is randomized in [electionTicksMin, electionTicksMax) and redrawn on every reset', () => {
+    const seen = new Set<number>()
+    for (let seed = 1; seed <= 40; seed++) {
+      const f = fixture({ config: noPreVote, seed })
+      let ticks = 0
+      while (f.node.status().role === 'follower') {
+        f.node.tick()
+        ticks++
+      }
+      expect(ticks).to.be.within(10, 19)
+      seen.add(ticks)
+    }
+    expect(seen.size).to.be.greaterThan(3)
+  })
+
+  it('If votes received from majority of servers: become leader', () => {
+    const f = fixture({ config: noPreVote })
+    f.node.campaign()
+    f.drain()
+    expect(f.node.getState().isLeader).to.equal(false)
+    f.node.step(voteReply({ from: 'b', to: 'a', term: 1 }))
+    f.drain()
+    expect(f.node.getState()).to.deep.equal({ term: 1, isLeader: true })
+  })
+
+  it('A candidate that receives a majority of rejections returns to follower', () => {
+    const f = fixture({ config: noPreVote })
+    f.node.campaign()
+    f.node.step(voteReply({ from: 'b', to: 'a', term: 1, granted: false }))
+    f.node.step(voteReply({ from: 'c', to: 'a', term: 1, granted: false }))
+    expect(f.node.status()).to.include({ role: 'follower', term: 1 })
+  })
+
+  it('If AppendEntries RPC received from new leader: convert to follower', () => {
+    const f = fixture({ config: noPreVote })
+    f.node.campaign()
+    f.node.step(ae({ from: 'b', to: 'a', term: 1 }))
+    expect(f.node.status()).to.include({ role: 'follower', term: 1, leader: 'b' })
+  })
+
+  it('If election timeout elapses (as candidate): start new election', () => {
+    const f = fixture({ config: noPreVote })
+    f.node.campaign()
+    for (let i = 0; i < 20 && f.node.status().term === 1; i++) f.node.tick()
+    expect(f.node.status()).to.include({ role: 'candidate', term: 2 })
+  })
+
+  it('Upon election: send initial empty AppendEntries RPCs (heartbeat) to each server; repeat during idle periods to prevent election timeouts (§5.2)', () => {
+    const f = fixture({ config: { ...noPreVote, heartbeatTicks: 2 } })
+    const msgs = becomeLeader(f)
+    const initial = ofType(msgs, 'AppendEntries')
+    expect(initial.map((m) => [m.to, m.entries.length])).to.deep.equal([
+      ['b', 0],
+      ['c', 0],
+    ])
+    f.node.tick()
+    expect(f.drain()).to.have.length(0)
+    f.node.tick()
+    const hb = ofType(f.drain(), 'AppendEntries')
+    expect(hb.map((m) => m.to)).to.deep.equal(['b', 'c'])
+    expect(hb.every((m) => m.entries.length === 0 && m.readContext !== undefined)).to.equal(true)
+  })
+
+  it('A leader does not append a noop on election: the first command goes to index 1', () => {
+    const net = new Network(['a', 'b', 'c'])
+    net.elect('a')
+    expect(net.node('a').status().lastIndex).to.equal(0)
+    expect(net.propose('a', 'x')).to.deep.equal({ index: 1, term: 1 })
+  })
+})
+
+describe('§5.1 all servers: terms', () => {
+  for (const role of ['follower', 'candidate', 'leader'] as const) {
+    it(`If RPC request or response contains term T > currentTerm: set currentTerm = T, convert to follower (${role})`, () => {
+      const f = fixture({ config: noPreVote })
+      if (role === 'candidate') f.node.campaign()
+      if (role === 'leader') becomeLeader(f)
+      f.drain()
+      f.node.step(ae({ from: 'c', to: 'a', term: 5 }))
+      expect(f.node.status()).to.include({ role: 'follower', term: 5, leader: 'c', votedFor: null })
+      f.drain()
+      expect(f.store.hardState).to.deep.include({ term: 5, votedFor: null })
+    })
+  }
+
+  it('A reply carrying a higher term also converts the leader to follower', () => {
+    const f = fixture({ config: noPreVote })
+    becomeLeader(f)
+    f.node.step({
+      type: 'AppendEntriesReply',
+      from: 'b',
+      to: 'a',
+      term: 9,
+      success: false,
+      matchIndex: 0,
+    })
+    expect(f.node.status()).to.include({ role: 'follower', term: 9, leader: null })
+  })
+
+  it('Reply false if term < currentTerm (§5.1): RequestVote', () => {
+    const f = fixture({ store: storeWith([], 5) })
+    f.node.step(vote({ from: 'b', to: 'a', term: 4 }))
+    const [reply] = ofType(f.drain(), 'RequestVoteReply')
+    expect(reply).to.include({ to: 'b', term: 5, granted: false })
+    expect(f.node.status()).to.include({ term: 5, votedFor: null })
+  })
+
+  it('Reply false if term < currentTerm (§5.1): AppendEntries, so the stale leader learns the newer term', () => {
+    const f = fixture({ store: storeWith([1], 5) })
+    f.node.step(
+      ae({ from: 'b', to: 'a', term: 4, prevLogIndex: 1, prevLogTerm: 1, entries: [entry(2, 4)] }),
+    )
+    const [reply] = ofType(f.drain(), 'AppendEntriesReply')
+    expect(reply).to.include({ to: 'b', term: 5, success: false })
+    expect(f.node.status()).to.include({ lastIndex: 1, leader: null })
+  })
+})
+
+describe('§5.2/§5.4 RequestVote receiver', () => {
+  it("If votedFor is null or candidateId, and candidate's log is at least as up-to-date as receiver's log, grant vote (§5.2, §5.4)", () => {
+    const f = fixture({ store: storeWith([1, 2]) })
+    f.node.step(vote({ from: 'b', to: 'a', term: 3, lastLogIndex: 2, lastLogTerm: 2 }))
+    const [reply] = ofType(f.drain(), 'RequestVoteReply')
+    expect(reply).to.include({ granted: true, term: 3 })
+    expect(f.store.hardState).to.deep.include({ term: 3, votedFor: 'b' })
+  })
+
+  it('Each server votes for at most one candidate in a given term; a repeated request from the same candidate is granted again', () => {
+    const f = fixture()
+    f.node.step(vote({ from: 'b', to: 'a', term: 1 }))
+    f.node.step(vote({ from: 'c', to: 'a', term: 1 }))
+    f.node.step(vote({ from: 'b', to: 'a', term: 1 }))
+    expect(ofType(f.drain(), 'RequestVoteReply').map((r) => [r.to, r.granted])).to.deep.equal([
+      ['b', true],
+      ['c', false],
+      ['b', true],
+    ])
+  })
+
+  it('The vote survives a restart: the restarted node does not vote twice in the same term', () => {
+    const f = fixture()
+    f.node.step(vote({ from: 'b', to: 'a', term: 1 }))
+    f.drain()
+    const g = fixture({ store: f.store })
+    g.node.step(vote({ from: 'c', to: 'a', term: 1 }))
+    expect(ofType(g.drain(), 'RequestVoteReply')[0]).to.include({ granted: false })
+  })
+
+  const cases: Array<[string, number, number, boolean]> = [
+    ['higher last term, shorter log', 1, 3, true],
+    ['same last term, longer log', 3, 2, true],
+    ['same last term, same length', 2, 2, true],
+    ['same last term, shorter log', 1, 2, false],
+    ['lower last term, longer log', 5, 1, false],
+  ]
+  for (const [what, lastLogIndex, lastLogTerm, granted] of cases) {
+    it(`Up-to-date check compares (lastLogTerm, lastLogIndex) lexicographically (§5.4.1): ${what} -> ${granted ? 'grant' : 'reject'}`, () => {
+      const f = fixture({ store: storeWith([1, 2]) })
+      f.node.step(vote({ from: 'b', to: 'a', term: 4, lastLogIndex, lastLogTerm }))
+      expect(ofType(f.drain(), 'RequestVoteReply')[0]).to.include({ granted })
+    })
+  }
+
+  it('Granting a vote resets the election timer', () => {
+    const probe = fixture({ config: noPreVote, seed: 3 })
+    let timeout = 0
+    while (probe.node.status().role === 'follower') {
+      probe.node.tick()
+      timeout++
+    }
+    const f = fixture({ config: noPreVote, seed: 3 })
+    for (let i = 0; i < timeout - 1; i++) f.node.tick()
+    f.node.step(vote({ from: 'b', to: 'a', term: 1 }))
+    for (let i = 0; i < 9; i++) f.node.tick()
+    expect(f.node.status()).to.include({ role: 'follower', votedFor: 'b' })
+  })
+})
+
+describe('thesis §9.6 pre-vote', () => {
+  it('A pre-candidate asks for pre-votes at term+1 without changing its own term or vote', () => {
+    const f = fixture({ store: storeWith([1], 2) })
+    f.node.campaign()
+    const msgs = ofType(f.drain(), 'RequestVote')
+    expect(msgs.map((m) => [m.term, m.preVote])).to.deep.equal([
+      [3, true],
+      [3, true],
+    ])
+    expect(f.node.status()).to.include({ role: 'pre-candidate', term: 2, votedFor: null })
+  })
+
+  it('Receivers grant a pre-vote without changing their term or vote', () => {
+    const f = fixture({ store: storeWith([1], 2) })
+    f.node.step(
+      vote({ from: 'b', to: 'a', term: 3, lastLogIndex: 1, lastLogTerm: 1, preVote: true }),
+    )
+    expect(ofType(f.drain(), 'RequestVoteReply')[0]).to.include({
+      granted: true,
+      preVote: true,
+      term: 3,
+    })
+    expect(f.node.status()).to.include({ term: 2, votedFor: null })
+  })
+
+  it('Receivers reject a pre-vote from a candidate whose log is behind', () => {
+    const f = fixture({ store: storeWith([1, 2], 2) })
+    f.node.step(
+      vote({ from: 'b', to: 'a', term: 3, lastLogIndex: 1, lastLogTerm: 1, preVote: true }),
+    )
+    expect(ofType(f.drain(), 'RequestVoteReply')[0]).to.include({ granted: false, term: 2 })
+  })
+
+  it('Only after a pre-vote majority does the node become candidate (term+1, vote self)', () => {
+    const f = fixture()
+    f.node.campaign()
+    f.drain()
+    f.node.step(voteReply({ from: 'b', to: 'a', term: 1, preVote: true }))
+    expect(f.node.status()).to.include({ role: 'candidate', term: 1, votedFor: 'a' })
+    const real = ofType(f.drain(), 'RequestVote')
+    expect(real.every((m) => !m.preVote && m.term === 1)).to.equal(true)
+  })
+
+  it('With checkQuorum, a node that heard from the leader recently refuses pre-votes and votes (leader lease)', () => {
+    const f = fixture()
+    f.node.step(ae({ from: 'b', to: 'a', term: 1 }))
+    f.drain()
+    f.node.step(vote({ from: 'c', to: 'a', term: 2, preVote: true }))
+    f.node.step(vote({ from: 'c', to: 'a', term: 2 }))
+    expect(f.drain()).to.have.length(0)
+    expect(f.node.status()).to.include({ term: 1, leader: 'b' })
+  })
+
+  it('A partitioned node does not raise its term and cannot disrupt the cluster when it returns (bug #13)', () => {
+    const net = new Network(['a', 'b', 'c'])
+    net.elect('a')
+    net.isolate('c')
+    net.tick(net.ids, 100)
+    expect(net.node('c').status().term).to.equal(1)
+    net.heal()
+    net.tick(net.ids, 30)
+    expect(net.leaders()).to.deep.equal(['a'])
+    expect(net.node('a').status().term).to.equal(1)
+  })
+})
+
+describe('checkQuorum', () => {
+  it('A leader that has not heard from a majority within an election timeout steps down', () => {
+    const net = new Network(['a', 'b', 'c'])
+    net.elect('a')
+    net.isolate('a')
+    net.tick(['a'], 25)
+    expect(net.node('a').status()).to.include({ role: 'follower', term: 1 })
+  })
+
+  it('A leader that keeps hearing from a majority stays leader', () => {
+    const net = new Network(['a', 'b', 'c'])
+    net.elect('a')
+    net.isolate('c')
+    net.tick(['a', 'b'], 100)
+    expect(net.leaders()).to.deep.equal(['a'])
+  })
+
+  it('The rest of the cluster elects a new leader after the old one is isolated, and the old one rejoins as follower', () => {
+    const net = new Network(['a', 'b', 'c'])
+    net.elect('a')
+    net.isolate('a')
+    net.tick(net.ids, 60)
+    const [leader] = net.leaders().filter((id) => id !== 'a')
+    expect(leader).to.be.oneOf(['b', 'c'])
+    net.heal()
+    net.tick(net.ids, 20)
+    expect(net.leaders()).to.deep.equal([leader])
+    expect(net.node('a').status()).to.include({ role: 'follower', leader })
+  })
+})
