@@ -13,10 +13,14 @@ const reports = join(root, '.reports')
 rmSync(reports, { recursive: true, force: true })
 
 const extra = process.argv.slice(2)
-const turbo = spawnSync('npx', ['turbo', 'run', 'test', '--continue', '--concurrency=1', ...extra], {
-  cwd: root,
-  stdio: 'inherit',
-})
+const turbo = spawnSync(
+  'npx',
+  ['turbo', 'run', 'test', '--continue', '--concurrency=1', ...extra],
+  {
+    cwd: root,
+    stdio: 'inherit',
+  },
+)
 
 let passed = 0
 let failed = 0
@@ -28,7 +32,8 @@ if (existsSync(reports)) {
     passed += r.passed
     failed += r.failed
     pending += r.pending
-    for (const f of r.failures) failures.push(`${file.replace(/\.json$/, '')}: ${f.title}: ${f.error}`)
+    for (const f of r.failures)
+      failures.push(`${file.replace(/\.json$/, '')}: ${f.title}: ${f.error}`)
   }
 }
 if (failures.length > 0) {

@@ -6,7 +6,8 @@ const fs = require('node:fs')
 const path = require('node:path')
 const Mocha = require('mocha')
 
-const { EVENT_RUN_END, EVENT_TEST_PASS, EVENT_TEST_FAIL, EVENT_TEST_PENDING } = Mocha.Runner.constants
+const { EVENT_RUN_END, EVENT_TEST_PASS, EVENT_TEST_FAIL, EVENT_TEST_PENDING } =
+  Mocha.Runner.constants
 
 class RaftkitReporter extends Mocha.reporters.Spec {
   constructor(runner, options) {

@@ -32,7 +32,14 @@ async function main(): Promise<void> {
   const nodes: Raft[] = []
   for (const [i, id] of ids.entries()) {
     nodes.push(
-      await Raft.create({ id, peers: ids, transport: network.endpoint(id), storage: new MemoryStorage(), clock, rng: createRng(i + 1) }),
+      await Raft.create({
+        id,
+        peers: ids,
+        transport: network.endpoint(id),
+        storage: new MemoryStorage(),
+        clock,
+        rng: createRng(i + 1),
+      }),
     )
   }
   let leader: Raft | undefined
@@ -40,7 +47,11 @@ async function main(): Promise<void> {
     await clock.sleep(20)
     leader = nodes.find((n) => n.getState().isLeader)
   }
-  const histogram = hdr.build({ lowestDiscernibleValue: 1, highestTrackableValue: 60_000_000, numberOfSignificantValueDigits: 3 })
+  const histogram = hdr.build({
+    lowestDiscernibleValue: 1,
+    highestTrackableValue: 60_000_000,
+    numberOfSignificantValueDigits: 3,
+  })
   const startedAt = new Map<number, number>()
   let applied = 0
   let proposed = 0

@@ -6,9 +6,19 @@ import type { Index, Term } from './types.js'
  * them) and snapshots installed from the leader.
  */
 export type ApplyMsg =
-  | { readonly kind: 'command'; readonly index: Index; readonly term: Term; readonly command: Uint8Array }
+  | {
+      readonly kind: 'command'
+      readonly index: Index
+      readonly term: Term
+      readonly command: Uint8Array
+    }
   | { readonly kind: 'noop'; readonly index: Index; readonly term: Term }
-  | { readonly kind: 'snapshot'; readonly index: Index; readonly term: Term; readonly snapshot: Uint8Array }
+  | {
+      readonly kind: 'snapshot'
+      readonly index: Index
+      readonly term: Term
+      readonly snapshot: Uint8Array
+    }
 
 /** What a replicated service implements. Deterministic, no I/O. */
 export interface StateMachine<R = unknown> {

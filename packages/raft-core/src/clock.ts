@@ -24,10 +24,13 @@ export class SystemClock implements Clock {
 
   setTimeout(fn: () => void, ms: number): TimerHandle {
     const id = this.nextId++
-    const t = setTimeout(() => {
-      this.timers.delete(id)
-      fn()
-    }, Math.max(0, ms))
+    const t = setTimeout(
+      () => {
+        this.timers.delete(id)
+        fn()
+      },
+      Math.max(0, ms),
+    )
     this.timers.set(id, t)
     return { id }
   }
@@ -161,9 +164,14 @@ export class SimulatedClock implements Clock {
       await drainMicrotasks()
       if (settled) break
       const next = this.peek()
-      if (!next) throw new SimulationStalledError('simulation stalled: no timers pending and the run has not finished')
+      if (!next)
+        throw new SimulationStalledError(
+          'simulation stalled: no timers pending and the run has not finished',
+        )
       if (next.at > deadline)
-        throw new SimulationStalledError(`simulation passed its limit of ${limitMs} ms of simulated time`)
+        throw new SimulationStalledError(
+          `simulation passed its limit of ${limitMs} ms of simulated time`,
+        )
       this.fireNext()
     }
     if (failed) throw error

@@ -62,7 +62,8 @@ function positiveInt(field: string, v: unknown): void {
     throw new ConfigError(field, `must be a positive integer, got ${String(v)}`)
 }
 function bool(field: string, v: unknown): void {
-  if (typeof v !== 'boolean') throw new ConfigError(field, `must be true or false, got ${String(v)}`)
+  if (typeof v !== 'boolean')
+    throw new ConfigError(field, `must be true or false, got ${String(v)}`)
 }
 
 /** Throws ConfigError (naming the field) for a core configuration Raft cannot live with. */
@@ -76,7 +77,10 @@ export function validateCoreConfig(c: CoreConfig): CoreConfig {
   bool('preVote', c.preVote)
   bool('checkQuorum', c.checkQuorum)
   if (c.electionTicksMax <= c.electionTicksMin)
-    throw new ConfigError('electionTicksMax', 'must be greater than electionTicksMin (the timeout must be randomized)')
+    throw new ConfigError(
+      'electionTicksMax',
+      'must be greater than electionTicksMin (the timeout must be randomized)',
+    )
   if (c.electionTicksMin < 3 * c.heartbeatTicks)
     throw new ConfigError(
       'electionTicksMin',
@@ -97,7 +101,10 @@ export function resolveRaftConfig(partial: Partial<RaftConfig> = {}): RaftConfig
   if (c.heartbeatIntervalMs < c.tickMs)
     throw new ConfigError('heartbeatIntervalMs', `must be at least tickMs (${c.tickMs})`)
   if (c.electionTimeoutMaxMs <= c.electionTimeoutMinMs)
-    throw new ConfigError('electionTimeoutMaxMs', 'must be greater than electionTimeoutMinMs (the timeout must be randomized)')
+    throw new ConfigError(
+      'electionTimeoutMaxMs',
+      'must be greater than electionTimeoutMinMs (the timeout must be randomized)',
+    )
   if (c.electionTimeoutMinMs < 3 * c.heartbeatIntervalMs)
     throw new ConfigError(
       'electionTimeoutMinMs',

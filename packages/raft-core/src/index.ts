@@ -5,7 +5,18 @@
  * `start(command) -> {index, term, isLeader}`, `getState()`, an ordered apply stream and
  * `kill()`. Transports and storage plug in through the `Transport` and `Storage` interfaces.
  */
-export type { NodeId, Term, Index, EntryKind, Entry, HardState, ClusterConfig, SnapshotMeta, Snapshot, Role } from './types.js'
+export type {
+  NodeId,
+  Term,
+  Index,
+  EntryKind,
+  Entry,
+  HardState,
+  ClusterConfig,
+  SnapshotMeta,
+  Snapshot,
+  Role,
+} from './types.js'
 export { EMPTY_HARD_STATE } from './types.js'
 export type {
   Message,
@@ -20,7 +31,13 @@ export type {
 export { validateMessage, isRequest, REQUEST_TYPES } from './messages.js'
 export * from './errors.js'
 export type { Transport, Network, NetworkFaults, NetworkStats, NodeStats } from './transport.js'
-export type { Storage, StorageBatch, StorageCapabilities, PersistedState, StorageSize } from './storage.js'
+export type {
+  Storage,
+  StorageBatch,
+  StorageCapabilities,
+  PersistedState,
+  StorageSize,
+} from './storage.js'
 export type { Clock, TimerHandle } from './clock.js'
 export { SystemClock, SimulatedClock, SimulationStalledError } from './clock.js'
 export type { Rng } from './rng.js'
@@ -28,7 +45,13 @@ export { createRng, randomRng, seedFrom } from './rng.js'
 export type { Logger, LogFields, LogLevel } from './logger.js'
 export { silentLogger, consoleLogger, MemoryLogger } from './logger.js'
 export type { CoreConfig, RaftConfig } from './config.js'
-export { DEFAULT_CORE_CONFIG, DEFAULT_RAFT_CONFIG, validateCoreConfig, resolveRaftConfig, toCoreConfig } from './config.js'
+export {
+  DEFAULT_CORE_CONFIG,
+  DEFAULT_RAFT_CONFIG,
+  validateCoreConfig,
+  resolveRaftConfig,
+  toCoreConfig,
+} from './config.js'
 export { encodeMessage, decodeMessage, packValue, unpackValue } from './codec.js'
 export type { Ready, ReadState, SoftState } from './ready.js'
 export type { Status, PeerProgress, ProgressState } from './status.js'

@@ -105,7 +105,12 @@ function applySnapshot(log: Log, current: Snapshot | undefined, snapshot: Snapsh
   if (termThere !== term) return { offset: index, entries: [], sizes: [], bytes: 0 }
   const cut = index - log.offset
   const sizes = log.sizes.slice(cut)
-  return { offset: index, entries: log.entries.slice(cut), sizes, bytes: sizes.reduce((x, y) => x + y, 0) }
+  return {
+    offset: index,
+    entries: log.entries.slice(cut),
+    sizes,
+    bytes: sizes.reduce((x, y) => x + y, 0),
+  }
 }
 
 export class MemoryStorage implements Storage {

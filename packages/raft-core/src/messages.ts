@@ -125,7 +125,7 @@ const isOptIndex = (v: unknown): boolean => v === undefined || isIndex(v)
 function validateEntry(e: unknown, i: number): void {
   if (typeof e !== 'object' || e === null) fail(`entries[${i}] is not an object`)
   const o = e as Obj
-  if (!isIndex(o['index']) || (o['index'] as number) < 1) fail(`entries[${i}].index must be >= 1`)
+  if (!isIndex(o['index']) || o['index'] < 1) fail(`entries[${i}].index must be >= 1`)
   if (!isIndex(o['term'])) fail(`entries[${i}].term must be a non-negative integer`)
   if (o['kind'] !== 'command' && o['kind'] !== 'noop') fail(`entries[${i}].kind is unknown`)
   if (!isBytes(o['data'])) fail(`entries[${i}].data must be bytes`)
@@ -180,7 +180,10 @@ export function validateMessage(raw: unknown): Message {
       need(o, 'totalBytes', isIndex, 'a non-negative integer')
       need(o, 'data', isBytes, 'bytes')
       need(o, 'done', isBool, 'a boolean')
-      if ((o['offset'] as number) + (o['data'] as Uint8Array).byteLength > (o['totalBytes'] as number))
+      if (
+        (o['offset'] as number) + (o['data'] as Uint8Array).byteLength >
+        (o['totalBytes'] as number)
+      )
         fail('chunk extends past totalBytes')
       break
     case 'InstallSnapshotReply':

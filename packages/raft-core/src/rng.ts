@@ -36,7 +36,6 @@ export function createRng(seed: number): Rng {
 
 /** A generator seeded from the system (for production use where replay is not needed). */
 export function randomRng(): Rng {
-  // eslint-disable-next-line no-restricted-properties -- the one place a random seed is drawn
   return createRng(Math.floor(Math.random() * 0x7fffffff))
 }
 

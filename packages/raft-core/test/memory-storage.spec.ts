@@ -148,12 +148,15 @@ describe('MemoryStorage', () => {
     const hs = { term: 2, votedFor: 'b', commit: 1 }
     const es = range(1, 3, 2)
     await s.write({ entries: es, hardState: hs, sync: true })
-    const expected = packValue(hs).byteLength + es.reduce((n, e) => n + MemoryStorage.entryBytes(e), 0)
+    const expected =
+      packValue(hs).byteLength + es.reduce((n, e) => n + MemoryStorage.entryBytes(e), 0)
     expect(s.size()).to.deep.equal({ raftStateBytes: expected, snapshotBytes: 0 })
     await s.compact({ meta: { index: 2, term: 2 }, data: new Uint8Array(100) })
     const after = s.size()
     expect(after.snapshotBytes).to.equal(100)
-    expect(after.raftStateBytes).to.equal(packValue(hs).byteLength + MemoryStorage.entryBytes(es[2]!))
+    expect(after.raftStateBytes).to.equal(
+      packValue(hs).byteLength + MemoryStorage.entryBytes(es[2]!),
+    )
   })
 
   it('clone() copies what is persisted now; the two then evolve independently', async () => {

@@ -3,7 +3,14 @@
  * real clock). It prints elections and commits, crashes the leader, shows the failover, and
  * restarts the crashed node from its persisted state so it catches up. Runs about 10 seconds.
  */
-import { MemoryStorage, Raft, SystemClock, packValue, unpackValue, createRng } from '@raftkit/raft-core'
+import {
+  MemoryStorage,
+  Raft,
+  SystemClock,
+  packValue,
+  unpackValue,
+  createRng,
+} from '@raftkit/raft-core'
 import type { ApplyMsg, NodeId } from '@raftkit/raft-core'
 import { createMemoryNetwork } from '@raftkit/transport-memory'
 
@@ -13,7 +20,8 @@ const network = createMemoryNetwork({ seed: 7, clock })
 const storages = new Map<NodeId, MemoryStorage>()
 const nodes = new Map<NodeId, Raft>()
 const t0 = clock.now()
-const log = (line: string): void => console.log(`[${((clock.now() - t0) / 1000).toFixed(2).padStart(6)} s] ${line}`)
+const log = (line: string): void =>
+  console.log(`[${((clock.now() - t0) / 1000).toFixed(2).padStart(6)} s] ${line}`)
 
 async function boot(id: NodeId, storage: MemoryStorage, incarnation: number): Promise<void> {
   storages.set(id, storage)
@@ -26,7 +34,8 @@ async function boot(id: NodeId, storage: MemoryStorage, incarnation: number): Pr
     rng: createRng(incarnation * 100 + ids.indexOf(id)),
   })
   raft.onApply((msg: ApplyMsg) => {
-    if (msg.kind === 'command') log(`${id} applied #${msg.index} (term ${msg.term}): ${String(unpackValue(msg.command))}`)
+    if (msg.kind === 'command')
+      log(`${id} applied #${msg.index} (term ${msg.term}): ${String(unpackValue(msg.command))}`)
   })
   nodes.set(id, raft)
 }
@@ -75,7 +84,9 @@ async function main(): Promise<void> {
   await clock.sleep(500)
   for (const n of nodes.values()) {
     const s = n.status()
-    log(`${s.id}: ${s.role.padEnd(9)} term ${s.term}  commit ${s.commitIndex}  applied ${s.appliedIndex}`)
+    log(
+      `${s.id}: ${s.role.padEnd(9)} term ${s.term}  commit ${s.commitIndex}  applied ${s.appliedIndex}`,
+    )
   }
   for (const n of nodes.values()) await n.kill()
   await network.close()
