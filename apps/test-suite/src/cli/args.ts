@@ -8,7 +8,8 @@ Runs the Raft lab scenarios (2A-2D) over many seeds and reports the failing ones
 
 Options:
   --grep <regexp>       only scenarios whose name or description matches (e.g. 2B, Figure8)
-  --seeds <n>           run every selected scenario with seeds 1..n (default 10)
+  --seeds <n>           run every selected scenario with n seeds (default 10)
+  --first-seed <s>      the first of those seeds (default 1): seeds s..s+n-1
   --seed <s>            replay one seed; prints a SHA-256 hash of the event trace
   --clock <sim|real>    simulated time (default, replayable) or the system clock
   --storage <memory>    storage adapter (default memory)
@@ -20,6 +21,7 @@ Options:
 export interface CliOptions {
   readonly grep: string | undefined
   readonly seeds: number
+  readonly firstSeed: number
   readonly seed: number | undefined
   readonly clock: ClockKind
   readonly storage: 'memory'
@@ -67,6 +69,7 @@ export function parseCli(argv: readonly string[]): CliOptions {
       options: {
         grep: { type: 'string' },
         seeds: { type: 'string' },
+        'first-seed': { type: 'string' },
         seed: { type: 'string' },
         clock: { type: 'string' },
         storage: { type: 'string' },
@@ -90,9 +93,11 @@ export function parseCli(argv: readonly string[]): CliOptions {
   const seeds = integer('seeds', values.seeds, 1) ?? 10
   if (values.trace && seed === undefined)
     throw new UsageError('--trace needs --seed (it prints one run)')
+  const firstSeed = integer('first-seed', values['first-seed'], -0x80000000) ?? 1
   return {
     grep: values.grep,
     seeds,
+    firstSeed,
     seed,
     clock: oneOf('clock', values.clock, ['sim', 'real'], 'sim'),
     storage: oneOf('storage', values.storage, ['memory'], 'memory'),

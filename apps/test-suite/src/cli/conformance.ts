@@ -48,18 +48,18 @@ async function replay(o: CliOptions, selected: readonly Scenario[], seed: number
   return failures
 }
 
-/** --seeds N: every scenario for seeds 1..N, with a progress line. */
+/** --seeds N [--first-seed F]: every scenario for seeds F..F+N-1, with a progress line. */
 async function sweep(o: CliOptions, selected: readonly Scenario[]): Promise<number> {
   const failing: string[] = []
   let passed = 0
   const total = o.seeds * selected.length
   const tty = process.stdout.isTTY === true
   const progress = (seed: number, force = false): void => {
-    const line = `seed ${seed}/${o.seeds}  runs ${passed + failing.length}/${total}  passed ${passed}  failed ${failing.length}`
+    const line = `seed ${seed} (${seed - o.firstSeed + 1}/${o.seeds})  runs ${passed + failing.length}/${total}  passed ${passed}  failed ${failing.length}`
     if (tty) process.stdout.write(`\r${line}`)
-    else if (force || seed % 10 === 0) console.log(line)
+    else if (force || (seed - o.firstSeed + 1) % 10 === 0) console.log(line)
   }
-  for (let seed = 1; seed <= o.seeds; seed++) {
+  for (let seed = o.firstSeed; seed < o.firstSeed + o.seeds; seed++) {
     for (const s of selected) {
       try {
         await runScenario(s, baseOptions(o, seed))

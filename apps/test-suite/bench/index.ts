@@ -1,0 +1,27 @@
+/**
+ * `npm run bench`: runs every benchmark in this folder one after another, each in its own
+ * process (so one's garbage does not slow the next). Each prints a JSON line and a table.
+ * Figures are recorded in BENCHMARKS.md at the repository root with the machine and date.
+ */
+import { spawnSync } from 'node:child_process'
+import { dirname, join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+
+const here = dirname(fileURLToPath(import.meta.url))
+const benches: ReadonlyArray<readonly [string, readonly string[]]> = [
+  ['raft-throughput.ts', []],
+  ['storage-fs.ts', ['--seconds', '3']],
+  ['linearizability.ts', []],
+]
+
+let failed = 0
+for (const [file, args] of benches) {
+  console.log(`\n=== ${file} ${args.join(' ')}`)
+  const r = spawnSync(
+    process.execPath,
+    ['--import', 'tsx', '--conditions=@raftkit/source', join(here, file), ...args],
+    { stdio: 'inherit' },
+  )
+  if (r.status !== 0) failed++
+}
+process.exitCode = failed > 0 ? 1 : 0
