@@ -2,23 +2,34 @@
  * The ordered hand-off of committed entries and snapshots to the service. The runtime pushes
  * without waiting (so a service may call back into Raft, e.g. snapshot(), from its apply
  * handler without deadlock); one consumer takes messages in order, either as an async
- * iterator or through a handler that is awaited one message at a time.
+ * iterator or through a handler.
+ *
+ * Messages are queued in batches (one array per Ready) and a handler is called in a plain loop:
+ * a handler that returns nothing costs no promise and no microtask per message; one that returns
+ * a promise is awaited before the next message is handed over.
  */
 import type { ApplyMsg } from './apply.js'
 import type { Logger } from './logger.js'
 import type { Index } from './types.js'
 
 type Waiter = (result: IteratorResult<ApplyMsg, undefined>) => void
+type Handler = (msg: ApplyMsg) => void | Promise<void>
+
+function isThenable(v: unknown): v is PromiseLike<unknown> {
+  return typeof v === 'object' && v !== null && typeof (v as { then?: unknown }).then === 'function'
+}
 
 export class ApplyQueue {
-  private buffer: ApplyMsg[] = []
+  /** Queued batches, oldest first; `pos` is the next message of batches[0]. */
+  private batches: (readonly ApplyMsg[])[] = []
+  private pos = 0
   /** Next log index the queue accepts; a snapshot moves it past the snapshot. */
   private expected: Index = 1
   private delivered: Index = 0
   private ended = false
   private consumer: 'none' | 'iterator' | 'handler' = 'none'
   private readonly waiters: Waiter[] = []
-  private handler: ((msg: ApplyMsg) => void | Promise<void>) | null = null
+  private handler: Handler | null = null
   private draining = false
 
   constructor(private readonly logger: Logger) {}
@@ -33,15 +44,24 @@ export class ApplyQueue {
    * duplicates, and a snapshot that covers nothing new is redundant.
    */
   push(msg: ApplyMsg): void {
-    if (this.ended) return
-    if (msg.index < this.expected) return
-    if (msg.kind !== 'snapshot' && msg.index > this.expected)
-      this.logger.error('apply stream gap: entries are missing', {
-        expected: this.expected,
-        got: msg.index,
-      })
-    this.expected = msg.index + 1
-    this.buffer.push(msg)
+    if (this.ended || !this.accept(msg)) return
+    this.batches.push([msg])
+    this.wake()
+  }
+
+  /** push() for each message of `msgs`, in order, as one batch. The array is not copied when
+   * every message is accepted: the caller must not modify it afterwards. */
+  pushAll(msgs: readonly ApplyMsg[]): void {
+    if (this.ended || msgs.length === 0) return
+    let kept: ApplyMsg[] | null = null // null while every message so far was accepted
+    for (let i = 0; i < msgs.length; i++) {
+      const msg = msgs[i] as ApplyMsg
+      if (this.accept(msg)) kept?.push(msg)
+      else kept ??= msgs.slice(0, i)
+    }
+    const batch = kept ?? msgs
+    if (batch.length === 0) return
+    this.batches.push(batch)
     this.wake()
   }
 
@@ -49,7 +69,8 @@ export class ApplyQueue {
   end(): void {
     if (this.ended) return
     this.ended = true
-    this.buffer = []
+    this.batches = []
+    this.pos = 0
     for (const w of this.waiters.splice(0)) w({ done: true, value: undefined })
   }
 
@@ -66,10 +87,38 @@ export class ApplyQueue {
     return iterator
   }
 
-  setHandler(handler: (msg: ApplyMsg) => void | Promise<void>): void {
+  setHandler(handler: Handler): void {
     this.claim('handler')
     this.handler = handler
     this.wake()
+  }
+
+  /** Duplicate/gap check of one message; advances the expected index when it is accepted. */
+  private accept(msg: ApplyMsg): boolean {
+    if (msg.index < this.expected) return false
+    if (msg.kind !== 'snapshot' && msg.index > this.expected)
+      this.logger.error('apply stream gap: entries are missing', {
+        expected: this.expected,
+        got: msg.index,
+      })
+    this.expected = msg.index + 1
+    return true
+  }
+
+  /** Takes the oldest queued message. */
+  private shift(): ApplyMsg | undefined {
+    for (;;) {
+      const batch = this.batches[0]
+      if (batch === undefined) return undefined
+      if (this.pos < batch.length) return batch[this.pos++]
+      this.batches.shift()
+      this.pos = 0
+    }
+  }
+
+  private hasQueued(): boolean {
+    const first = this.batches[0]
+    return first !== undefined && (this.pos < first.length || this.batches.length > 1)
   }
 
   private claim(kind: 'iterator' | 'handler'): void {
@@ -81,7 +130,7 @@ export class ApplyQueue {
   }
 
   private next(): Promise<IteratorResult<ApplyMsg, undefined>> {
-    const msg = this.buffer.shift()
+    const msg = this.shift()
     if (msg) return Promise.resolve(this.take(msg))
     if (this.ended) return Promise.resolve({ done: true, value: undefined })
     return new Promise((resolve) => this.waiters.push(resolve))
@@ -94,9 +143,9 @@ export class ApplyQueue {
 
   private wake(): void {
     if (this.consumer === 'iterator') {
-      while (this.waiters.length > 0 && this.buffer.length > 0) {
+      while (this.waiters.length > 0 && this.hasQueued()) {
         const waiter = this.waiters.shift() as Waiter
-        waiter(this.take(this.buffer.shift() as ApplyMsg))
+        waiter(this.take(this.shift() as ApplyMsg))
       }
     } else if (this.consumer === 'handler' && !this.draining) {
       // Never call the handler synchronously from push(): the runtime finishes handling its
@@ -106,12 +155,17 @@ export class ApplyQueue {
     }
   }
 
-  /** Calls the handler for each queued message in order, one at a time. Never rejects. */
+  /**
+   * Calls the handler for each queued message in order, one at a time: synchronously while it
+   * returns plain values, awaiting each promise it returns. Never rejects.
+   */
   private async drain(): Promise<void> {
     try {
-      for (let msg = this.buffer.shift(); msg && !this.ended; msg = this.buffer.shift()) {
+      for (let msg = this.shift(); msg && !this.ended; msg = this.shift()) {
+        let result: unknown
         try {
-          await this.handler?.(msg)
+          result = this.handler?.(msg)
+          if (isThenable(result)) await result
         } catch (error) {
           this.logger.error('apply handler threw; continuing with the next entry', {
             index: msg.index,

@@ -87,6 +87,7 @@ export class SimulatedClock implements Clock {
   private readonly cancelled = new Set<number>()
   private readonly pendingIds = new Set<number>()
   private live = 0
+  private idleHook: (() => Promise<void> | undefined) | null = null
   /** Number of timers fired so far (a cheap progress measure). */
   fired = 0
 
@@ -124,17 +125,27 @@ export class SimulatedClock implements Clock {
   }
 
   /**
+   * Work outside this clock that must finish before time moves (e.g. real file I/O under a
+   * simulated run). Whenever the microtasks have settled, `run` and `advance` call `hook`; while
+   * it returns a promise they wait for it (and let its continuations settle) before firing the
+   * next timer, so that work takes no simulated time. null removes the hook.
+   */
+  waitBeforeAdvancing(hook: (() => Promise<void> | undefined) | null): void {
+    this.idleHook = hook
+  }
+
+  /**
    * Fires every timer due at or before now+ms, in order, letting async work settle between
    * firings; time ends at now+ms.
    */
   async advance(ms: number): Promise<void> {
     const until = this.time + ms
-    await drainMicrotasks()
+    await this.settle()
     for (;;) {
       const next = this.peek()
       if (!next || next.at > until) break
       this.fireNext()
-      await drainMicrotasks()
+      await this.settle()
     }
     this.time = Math.max(this.time, until)
   }
@@ -161,7 +172,7 @@ export class SimulatedClock implements Clock {
       },
     )
     for (;;) {
-      await drainMicrotasks()
+      await this.settle()
       if (settled) break
       const next = this.peek()
       if (!next)
@@ -176,6 +187,15 @@ export class SimulatedClock implements Clock {
     }
     if (failed) throw error
     return value as T
+  }
+
+  /** Drains microtasks, then waits for the hook's outside work (if any) the same way. */
+  private async settle(): Promise<void> {
+    await drainMicrotasks()
+    for (let busy = this.idleHook?.(); busy; busy = this.idleHook?.()) {
+      await busy
+      await drainMicrotasks()
+    }
   }
 
   private fireNext(): void {

@@ -107,7 +107,7 @@ export class RaftCore {
   propose(data: Uint8Array, kind: EntryKind = 'command'): { index: Index; term: Term } {
     if (this.role !== 'leader') throw new NotLeaderError(this.leader)
     const entry: Entry = { index: this.log.lastIndex() + 1, term: this.term, kind, data }
-    this.log.append([entry])
+    this.log.appendOne(entry)
     this.pendingAppends = true
     return { index: entry.index, term: entry.term }
   }

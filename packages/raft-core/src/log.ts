@@ -1,8 +1,11 @@
 /**
  * RaftLog: the node's view of the replicated log (etcd's raftLog + unstable, merged).
  *
- * Layout: a snapshot covers indexes [1, snapshotIndex]; `ents` holds the entries
- * (snapshotIndex, lastIndex]. Durability and progress are tracked by indexes, with invariants
+ * Layout: a snapshot covers indexes [1, snapshotIndex]; `packed` holds the entries
+ * (snapshotIndex, hotBase] and `ents` the entries (hotBase, lastIndex]. Entries that are both
+ * applied and durable move from `ents` (Entry objects) to `packed` (flat arrays, see
+ * packed-entries.ts) in runs of at least RaftLog.packMin, so a long log does not keep an object
+ * per entry alive; reading a packed entry makes a new Entry. Durability and progress are tracked by indexes, with invariants
  *   snapshotIndex <= applied <= applying <= committed   and   applying <= max(stable, snapshotIndex)
  *   stable <= inProgress <= lastIndex
  * - stable:     last index the driver confirmed durable (advance()).
@@ -11,6 +14,8 @@
  * - applied:    last index the driver confirmed applied (advance()).
  */
 import { CompactedError } from './errors.js'
+import type { PackedEntries } from './packed-entries.js'
+import { entryOf, findPacked, firstOf, lastOf, pack, termOf } from './packed-entries.js'
 import type { Entry, Index, Snapshot, Term } from './types.js'
 
 /** Bytes an entry counts for against maxBytesPerAppend (payload plus a small fixed overhead). */
@@ -19,7 +24,20 @@ export function entrySize(e: Entry): number {
 }
 
 export class RaftLog {
+  /**
+   * Fewest applied-and-durable entries moved to packed form at once. Tests lower it to
+   * exercise the packed paths on short logs.
+   */
+  static packMin = 1024
+
+  /** Entries (snapshotIndex, hotBase], packed; consecutive, oldest first. */
+  private packed: PackedEntries[] = []
+  /** Last index held in `packed` (snapshotIndex when nothing is packed). */
+  private hotBase: Index
+  /** Entries (hotBase, lastIndex]. */
   private ents: Entry[]
+  /** Position in `packed` of the segment found last (term lookups walk neighbours). */
+  private lastFound = 0
   /** Latest snapshot (restored, received or made by compact()); its data is what we send. */
   private snap: Snapshot | undefined
   /** A snapshot received from the leader and not yet handed out in a Ready. */
@@ -34,6 +52,7 @@ export class RaftLog {
     this.snap = snapshot
     this.ents = [...entries]
     const base = snapshot?.meta.index ?? 0
+    this.hotBase = base
     this.committed = Math.max(committed, base)
     this.applying = base
     this.applied = base
@@ -54,7 +73,7 @@ export class RaftLog {
     return this.snapshotIndex + 1
   }
   lastIndex(): Index {
-    return this.snapshotIndex + this.ents.length
+    return this.hotBase + this.ents.length
   }
   lastTerm(): Term {
     return this.term(this.lastIndex()) ?? 0
@@ -62,9 +81,11 @@ export class RaftLog {
 
   /** Term of the entry at `i`; answers for the snapshot index too; undefined if unknown. */
   term(i: Index): Term | undefined {
-    if (i === this.snapshotIndex) return this.snapshotTerm
-    if (i < this.snapshotIndex || i > this.lastIndex()) return undefined
-    return this.ents[i - this.firstIndex()]?.term
+    const hot = this.hotBase
+    if (i > hot) return this.ents[i - hot - 1]?.term
+    const base = this.snapshotIndex
+    if (i > base) return termOf(this.packedAt(i), i)
+    return i === base ? this.snapshotTerm : undefined
   }
 
   matchTerm(i: Index, term: Term): boolean {
@@ -88,11 +109,22 @@ export class RaftLog {
       throw new RangeError(
         `range [${lo}, ${hi}) is outside the log [${this.firstIndex()}, ${this.lastIndex() + 1})`,
       )
+    const hot = this.hotBase
+    if (lo > hot) {
+      if (maxBytes === Infinity) return this.ents.slice(lo - hot - 1, hi - hot - 1)
+      let end = lo
+      let bytes = 0
+      for (; end < hi; end++) {
+        bytes += entrySize(this.ents[end - hot - 1] as Entry)
+        if (end > lo && bytes > maxBytes) break
+      }
+      return this.ents.slice(lo - hot - 1, end - hot - 1)
+    }
+    // Starts in the packed part: rebuild those entries.
     const out: Entry[] = []
     let bytes = 0
     for (let i = lo; i < hi; i++) {
-      const e = this.ents[i - this.firstIndex()]
-      if (e === undefined) break
+      const e = i > hot ? (this.ents[i - hot - 1] as Entry) : entryOf(this.packedAt(i), i)
       bytes += entrySize(e)
       if (out.length > 0 && bytes > maxBytes) break
       out.push(e)
@@ -102,11 +134,29 @@ export class RaftLog {
 
   /** Leader path: appends entries that continue the log. */
   append(entries: readonly Entry[]): void {
-    for (const e of entries) {
-      if (e.index !== this.lastIndex() + 1)
-        throw new Error(`invariant: append of ${e.index} after ${this.lastIndex()}`)
-      this.ents.push(e)
+    for (const e of entries) this.appendOne(e)
+  }
+
+  /** Appends one entry that continues the log. */
+  appendOne(e: Entry): void {
+    const last = this.hotBase + this.ents.length
+    if (e.index !== last + 1) throw new Error(`invariant: append of ${e.index} after ${last}`)
+    this.ents.push(e)
+  }
+
+  /**
+   * Position in `entries` (consecutive, starting at prevIndex + 1, prevIndex matching) of the
+   * first entry that is not already in our log with the same term: a conflict or a new entry.
+   * entries.length when every entry is already here. Only entries up to our last index are
+   * compared, so a batch that extends the log costs nothing per entry.
+   */
+  firstNew(entries: readonly Entry[]): number {
+    const last = this.lastIndex()
+    for (let k = 0; k < entries.length; k++) {
+      const e = entries[k] as Entry
+      if (e.index > last || this.term(e.index) !== e.term) return k
     }
+    return entries.length
   }
 
   /**
@@ -117,27 +167,35 @@ export class RaftLog {
    */
   maybeAppend(prevIndex: Index, prevTerm: Term, entries: readonly Entry[]): Index | undefined {
     if (!this.matchTerm(prevIndex, prevTerm)) return undefined
-    const conflict = entries.find((e) => !this.matchTerm(e.index, e.term))
+    const k = this.firstNew(entries)
+    const conflict = entries[k]
     if (conflict !== undefined) {
       if (conflict.index <= this.committed)
         throw new Error(
           `invariant: entry ${conflict.index} conflicts with the committed prefix (${this.committed})`,
         )
-      this.truncateAndAppend(entries.slice(conflict.index - prevIndex - 1))
+      this.truncateAndAppend(entries, k)
     }
     return prevIndex + entries.length
   }
 
-  /** Drops our entries from entries[0].index on and appends `entries` in their place. */
-  private truncateAndAppend(entries: readonly Entry[]): void {
-    const first = entries[0]
+  /**
+   * Drops our entries from entries[from].index on and appends entries[from..] in their place.
+   * Only uncommitted entries are replaced, and packed ones are all committed.
+   */
+  private truncateAndAppend(entries: readonly Entry[], from: number): void {
+    const first = entries[from]
     if (first === undefined) return
     const after = first.index - 1
-    this.ents.length = after - this.snapshotIndex
-    // Storage truncates its suffix when it receives entries starting at or below its last index.
-    this.stable = Math.min(this.stable, after)
-    this.inProgress = Math.min(this.inProgress, after)
-    this.append(entries)
+    if (after < this.lastIndex()) {
+      if (after < this.hotBase)
+        throw new Error(`invariant: truncation at ${after} inside the packed log (${this.hotBase})`)
+      this.ents.length = after - this.hotBase
+      // Storage truncates its suffix when it receives entries starting at or below its last index.
+      this.stable = Math.min(this.stable, after)
+      this.inProgress = Math.min(this.inProgress, after)
+    }
+    for (let k = from; k < entries.length; k++) this.appendOne(entries[k] as Entry)
   }
 
   /** First index of the term that the entry at `i` has (the fast back-up hint, §5.3). */
@@ -166,9 +224,9 @@ export class RaftLog {
     return true
   }
 
-  /** Entries not yet handed out for persistence. */
+  /** Entries not yet handed out for persistence (never packed: packed entries are durable). */
   unstableEntries(): Entry[] {
-    return this.ents.slice(this.inProgress - this.snapshotIndex)
+    return this.ents.slice(this.inProgress - this.hotBase)
   }
 
   /** Committed entries that are durable here and not yet handed out for applying (bug #9). */
@@ -187,11 +245,15 @@ export class RaftLog {
     if (index > this.stable && this.matchTerm(index, term)) {
       this.stable = index
       this.inProgress = Math.max(this.inProgress, index)
+      this.maybePack()
     }
   }
 
   appliedTo(i: Index): void {
-    if (i > this.applied) this.applied = Math.min(i, this.applying)
+    if (i > this.applied) {
+      this.applied = Math.min(i, this.applying)
+      this.maybePack()
+    }
   }
 
   /**
@@ -201,11 +263,13 @@ export class RaftLog {
   restore(s: Snapshot): void {
     const { index, term } = s.meta
     if (this.matchTerm(index, term) && index <= this.lastIndex()) {
-      this.ents = this.ents.slice(index - this.snapshotIndex)
+      this.dropThrough(index)
       this.stable = Math.max(this.stable, index)
       this.inProgress = Math.max(this.inProgress, index)
     } else {
+      this.packed = []
       this.ents = []
+      this.hotBase = index
       this.stable = index
       this.inProgress = index
     }
@@ -224,8 +288,47 @@ export class RaftLog {
     if (index > this.applied)
       throw new RangeError(`cannot compact at ${index}: only ${this.applied} is applied`)
     const term = this.term(index) ?? 0
-    this.ents = this.ents.slice(index - this.snapshotIndex)
+    this.dropThrough(index)
     this.snap = { meta: { index, term }, data }
     return this.snap
+  }
+
+  // --- packed part ----------------------------------------------------------------------------
+
+  /** The packed segment holding `i` (snapshotIndex < i <= hotBase). */
+  private packedAt(i: Index): PackedEntries {
+    const segs = this.packed
+    const cached = segs[this.lastFound]
+    if (cached !== undefined && i >= firstOf(cached) && i <= lastOf(cached)) return cached
+    const at = findPacked(segs, i)
+    this.lastFound = at
+    return segs[at] as PackedEntries
+  }
+
+  /** Moves applied, durable entries to the packed part once there are packMin of them. */
+  private maybePack(): void {
+    const upTo = Math.min(this.applied, this.stable, this.lastIndex())
+    const n = upTo - this.hotBase
+    if (n < RaftLog.packMin || n <= 0) return
+    this.packed.push(pack(this.ents, 0, n, true))
+    this.ents = this.ents.slice(n)
+    this.hotBase = upTo
+  }
+
+  /** Drops every entry up to and including `index` (which is in the log or below it). */
+  private dropThrough(index: Index): void {
+    if (index >= this.hotBase) {
+      this.ents = this.ents.slice(Math.min(index - this.hotBase, this.ents.length))
+      this.hotBase = Math.max(this.hotBase, index)
+      this.packed = []
+    } else {
+      const kept: PackedEntries[] = []
+      for (const s of this.packed) {
+        if (lastOf(s) <= index) continue
+        kept.push(firstOf(s) <= index ? { ...s, lo: index - s.base + 1 } : s)
+      }
+      this.packed = kept
+    }
+    this.lastFound = 0
   }
 }

@@ -3,6 +3,10 @@
  * and writes copy, so the caller never shares objects with what is "persisted". The lab
  * harness simulates a crash by cloning a node's storage (what was persisted at that moment)
  * and starting a new node on the clone.
+ *
+ * The log is kept as one segment per written batch: the batch's payloads copied into a single
+ * buffer, with terms, kinds and offsets in typed arrays. A write therefore costs one copy per
+ * batch and no object per entry; Entry objects are made only by load() (a restart).
  */
 import { packValue } from './codec.js'
 import { StorageError, StoppedError } from './errors.js'
@@ -15,28 +19,18 @@ import type {
 } from './storage.js'
 import type { Entry, HardState, Index, Snapshot } from './types.js'
 import { EMPTY_HARD_STATE } from './types.js'
+import type { PackedEntries } from './packed-entries.js'
+import { findPacked, kindOf, pack } from './packed-entries.js'
 
 /** A fresh copy (not `slice`: on a Node Buffer that returns a view of the same memory). */
 function copyBytes(b: Uint8Array): Uint8Array {
   return new Uint8Array(b)
-}
-function copyEntry(e: Entry): Entry {
-  return { index: e.index, term: e.term, kind: e.kind, data: copyBytes(e.data) }
 }
 function copySnapshot(s: Snapshot): Snapshot {
   return { meta: { index: s.meta.index, term: s.meta.term }, data: copyBytes(s.data) }
 }
 function copyHardState(h: HardState): HardState {
   return { term: h.term, votedFor: h.votedFor, commit: h.commit }
-}
-
-/** The stored log: entries consecutive from `offset + 1`, with their encoded sizes. */
-interface Log {
-  offset: Index
-  entries: Entry[]
-  sizes: number[]
-  /** Sum of `sizes`. */
-  bytes: number
 }
 
 /**
@@ -48,12 +42,67 @@ function entrySize(e: Entry): number {
 }
 const ENTRY_OVERHEAD_BYTES = 40
 
-function lastIndex(log: Log): Index {
-  return log.offset + log.entries.length
+/** One written batch, copied (see packed-entries.ts). */
+type Segment = PackedEntries
+
+/** The stored log: entries consecutive from `offset + 1`, in segments. */
+interface Log {
+  offset: Index
+  segments: Segment[]
+  /** Sum of the entries' size() contributions. */
+  bytes: number
 }
 
-function termAt(log: Log, index: Index): number | undefined {
-  return log.entries[index - log.offset - 1]?.term
+/** size() bytes of positions [lo, hi) of `s`. */
+function spanBytes(s: Segment, lo: number, hi: number): number {
+  return (s.offsets[hi] as number) - (s.offsets[lo] as number) + (hi - lo) * ENTRY_OVERHEAD_BYTES
+}
+
+function lastIndex(log: Log): Index {
+  const s = log.segments[log.segments.length - 1]
+  return s === undefined ? log.offset : s.base + s.hi - 1
+}
+
+/** Position in log.segments of the segment holding `index` (which must be in the log). */
+function findSegment(log: Log, index: Index): number {
+  return findPacked(log.segments, index)
+}
+
+function termAt(log: Log, index: number): number | undefined {
+  if (index <= log.offset || index > lastIndex(log)) return undefined
+  const s = log.segments[findSegment(log, index)] as Segment
+  return s.terms[index - s.base]
+}
+
+/** Fresh Entry objects for the whole log; their payloads are views of one new buffer. */
+function materialize(log: Log): Entry[] {
+  let total = 0
+  let count = 0
+  for (const s of log.segments) {
+    total += (s.offsets[s.hi] as number) - (s.offsets[s.lo] as number)
+    count += s.hi - s.lo
+  }
+  const buf = new Uint8Array(total)
+  const out = new Array<Entry>(count)
+  let at = 0
+  let k = 0
+  for (const s of log.segments) {
+    const from = s.offsets[s.lo] as number
+    const to = s.offsets[s.hi] as number
+    buf.set(s.buf.subarray(from, to), at)
+    for (let p = s.lo; p < s.hi; p++) {
+      const start = at + (s.offsets[p] as number) - from
+      const len = (s.offsets[p + 1] as number) - (s.offsets[p] as number)
+      out[k++] = {
+        index: s.base + p,
+        term: s.terms[p] as number,
+        kind: kindOf(s, p),
+        data: buf.subarray(start, start + len),
+      }
+    }
+    at += to - from
+  }
+  return out
 }
 
 /** Throws StorageError unless `entries` are consecutive, in range, and follow `log`. */
@@ -68,33 +117,42 @@ function checkEntries(log: Log, entries: readonly Entry[]): void {
     throw new StorageError(
       `cannot write entry ${first.index}: the log ends at ${lastIndex(log)} (gap)`,
     )
-  entries.forEach((e, i) => {
-    if (e.index !== first.index + i)
+  for (let i = 1; i < entries.length; i++)
+    if ((entries[i] as Entry).index !== first.index + i)
       throw new StorageError(`entries are not consecutive at position ${i}`)
-  })
+}
+
+/** Drops the log's entries from `index` on (index > log.offset), in place. */
+function truncateFrom(log: Log, index: Index): void {
+  const segs = log.segments
+  while (segs.length > 0) {
+    const s = segs[segs.length - 1] as Segment
+    if (s.base + s.hi <= index) return
+    const cut = Math.max(s.lo, index - s.base)
+    log.bytes -= spanBytes(s, cut, s.hi)
+    if (cut === s.lo) segs.pop()
+    else s.hi = cut
+  }
 }
 
 /**
  * Writes `entries` over the log's suffix from entries[0].index on, in place. Callers validate
- * with checkEntries first, so a bad batch changes nothing. Amortized O(entries), not O(log).
+ * with checkEntries first, so a bad batch changes nothing. O(entries), one copy per batch.
  */
 function appendTo(log: Log, entries: readonly Entry[]): Log {
   const first = entries[0]
   if (!first) return log
-  const keep = first.index - log.offset - 1
-  for (let i = keep; i < log.sizes.length; i++) log.bytes -= log.sizes[i] as number
-  log.entries.length = keep
-  log.sizes.length = keep
-  for (const e of entries) {
-    const size = entrySize(e)
-    log.entries.push(copyEntry(e))
-    log.sizes.push(size)
-    log.bytes += size
-  }
+  truncateFrom(log, first.index)
+  const s = pack(entries)
+  log.segments.push(s)
+  log.bytes += spanBytes(s, 0, s.hi)
   return log
 }
 
-/** The log after installing `snapshot`: entries after it are kept only if the log matches it. */
+/**
+ * The log after installing `snapshot`: entries after it are kept only if the log matches it.
+ * Returns a new Log; `log` is not modified.
+ */
 function applySnapshot(log: Log, current: Snapshot | undefined, snapshot: Snapshot): Log {
   const { index, term } = snapshot.meta
   if (current && index < current.meta.index)
@@ -102,15 +160,26 @@ function applySnapshot(log: Log, current: Snapshot | undefined, snapshot: Snapsh
       `snapshot at ${index} is older than the stored one at ${current.meta.index}`,
     )
   const termThere = index === log.offset ? (current?.meta.term ?? 0) : termAt(log, index)
-  if (termThere !== term) return { offset: index, entries: [], sizes: [], bytes: 0 }
-  const cut = index - log.offset
-  const sizes = log.sizes.slice(cut)
-  return {
-    offset: index,
-    entries: log.entries.slice(cut),
-    sizes,
-    bytes: sizes.reduce((x, y) => x + y, 0),
+  if (termThere !== term) return { offset: index, segments: [], bytes: 0 }
+  if (index === log.offset) return { offset: index, segments: [...log.segments], bytes: log.bytes }
+  const at = findSegment(log, index)
+  const s = log.segments[at] as Segment
+  const cut = index - s.base + 1
+  const kept: Segment[] = []
+  let bytes = log.bytes
+  for (let i = 0; i < at; i++) {
+    const dropped = log.segments[i] as Segment
+    bytes -= spanBytes(dropped, dropped.lo, dropped.hi)
   }
+  bytes -= spanBytes(s, s.lo, cut)
+  if (cut < s.hi) kept.push({ ...s, lo: cut })
+  for (let i = at + 1; i < log.segments.length; i++) kept.push(log.segments[i] as Segment)
+  return { offset: index, segments: kept, bytes }
+}
+
+/** A copy of `log` that shares the (never written) arrays but owns its Segment objects. */
+function cloneLog(log: Log): Log {
+  return { offset: log.offset, segments: log.segments.map((s) => ({ ...s })), bytes: log.bytes }
 }
 
 export class MemoryStorage implements Storage {
@@ -133,7 +202,7 @@ export class MemoryStorage implements Storage {
     const entries = initial?.entries ?? []
     if (entries[0] && entries[0].index !== offset + 1)
       throw new StorageError(`initial entries must start at ${offset + 1}, not ${entries[0].index}`)
-    const log: Log = { offset, entries: [], sizes: [], bytes: 0 }
+    const log: Log = { offset, segments: [], bytes: 0 }
     checkEntries(log, entries)
     this.log = appendTo(log, entries)
   }
@@ -182,7 +251,13 @@ export class MemoryStorage implements Storage {
    * affect the other. Works after close (it reads what was persisted).
    */
   clone(): MemoryStorage {
-    return new MemoryStorage(this.persisted())
+    const c = new MemoryStorage({
+      hardState: this.hardState,
+      ...(this.snapshot ? { snapshot: this.snapshot } : {}),
+      entries: [],
+    })
+    c.log = cloneLog(this.log)
+    return c
   }
 
   async close(): Promise<void> {
@@ -193,7 +268,7 @@ export class MemoryStorage implements Storage {
     return {
       hardState: copyHardState(this.hardState),
       ...(this.snapshot ? { snapshot: copySnapshot(this.snapshot) } : {}),
-      entries: this.log.entries.map(copyEntry),
+      entries: materialize(this.log),
     }
   }
 

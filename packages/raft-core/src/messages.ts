@@ -122,10 +122,12 @@ const isBool = (v: unknown): boolean => typeof v === 'boolean'
 const isBytes = (v: unknown): boolean => v instanceof Uint8Array
 const isOptIndex = (v: unknown): boolean => v === undefined || isIndex(v)
 
-function validateEntry(e: unknown, i: number): void {
+/** Checks entries[i], which must hold index `index`. */
+function validateEntry(e: unknown, i: number, index: number): void {
   if (typeof e !== 'object' || e === null) fail(`entries[${i}] is not an object`)
   const o = e as Obj
   if (!isIndex(o['index']) || o['index'] < 1) fail(`entries[${i}].index must be >= 1`)
+  if (o['index'] !== index) fail(`entries[${i}].index must be ${index}`)
   if (!isIndex(o['term'])) fail(`entries[${i}].term must be a non-negative integer`)
   if (o['kind'] !== 'command' && o['kind'] !== 'noop') fail(`entries[${i}].kind is unknown`)
   if (!isBytes(o['data'])) fail(`entries[${i}].data must be bytes`)
@@ -159,11 +161,8 @@ export function validateMessage(raw: unknown): Message {
       need(o, 'readContext', isOptIndex, 'a non-negative integer or absent')
       const entries = o['entries']
       if (!Array.isArray(entries)) fail('field "entries" must be an array')
-      entries.forEach(validateEntry)
       const prev = o['prevLogIndex'] as number
-      entries.forEach((e: Obj, i: number) => {
-        if (e['index'] !== prev + 1 + i) fail(`entries[${i}].index must be ${prev + 1 + i}`)
-      })
+      for (let i = 0; i < entries.length; i++) validateEntry(entries[i], i, prev + 1 + i)
       break
     }
     case 'AppendEntriesReply':

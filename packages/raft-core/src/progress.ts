@@ -66,7 +66,10 @@ export class Progress {
     if (match <= this.match) return false
     this.match = match
     this.next = Math.max(this.next, match + 1)
-    this.inflights = this.inflights.filter((last) => last > match)
+    // Acknowledged appends are the oldest ones (inflights is in sending order).
+    let acked = 0
+    while (acked < this.inflights.length && (this.inflights[acked] as Index) <= match) acked++
+    if (acked > 0) this.inflights.splice(0, acked)
     return true
   }
 

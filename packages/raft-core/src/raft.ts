@@ -174,7 +174,10 @@ export class Raft {
     return this.applyQueue.iterable()
   }
 
-  /** Alternative to applied(): `handler` is called in order and awaited, one message at a time. */
+  /**
+   * Alternative to applied(): `handler` is called in order, one message at a time; when it
+   * returns a promise, the next message waits for it (a synchronous handler costs no promise).
+   */
   onApply(handler: (msg: ApplyMsg) => void | Promise<void>): void {
     this.applyQueue.setHandler(handler)
   }
@@ -329,13 +332,18 @@ export class Raft {
         term: snap.meta.term,
         snapshot: snap.data,
       })
-    for (const e of rd.committed) {
-      this.applyQueue.push(
+    const committed = rd.committed
+    if (committed.length === 0) return
+    // One array per Ready: the queue hands it to the service without a promise per entry.
+    const msgs = new Array<ApplyMsg>(committed.length)
+    for (let i = 0; i < committed.length; i++) {
+      const e = committed[i] as Entry
+      msgs[i] =
         e.kind === 'command'
           ? { kind: 'command', index: e.index, term: e.term, command: e.data }
-          : { kind: 'noop', index: e.index, term: e.term },
-      )
+          : { kind: 'noop', index: e.index, term: e.term }
     }
+    this.applyQueue.pushAll(msgs)
   }
 
   /** Resolves confirmed reads; rejects the rest once leadership or the term is lost. */

@@ -166,7 +166,7 @@ export function handleAppendEntries(core: RaftCore, m: AppendEntries): void {
   if (!log.matchTerm(prevIndex, prevTerm))
     return reply({ success: false, matchIndex: m.prevLogIndex, ...conflictHint(core, prevIndex) })
 
-  const conflict = entries.find((e) => !log.matchTerm(e.index, e.term))
+  const conflict = entries[log.firstNew(entries)]
   if (conflict !== undefined && conflict.index <= log.committed) {
     core.logger.error(
       'AppendEntries conflicts with committed entries: ignoring it',

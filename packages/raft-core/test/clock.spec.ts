@@ -99,6 +99,63 @@ describe('SimulatedClock', () => {
     expect(caught).to.be.instanceOf(SimulationStalledError)
     expect((caught as Error).message).to.match(/limit of 1000 ms/)
   })
+
+  describe('waitBeforeAdvancing', () => {
+    /** Work outside the simulated clock: a real timer (like a file write in the thread pool). */
+    function outsideWork(tracker: Set<Promise<void>>, ms: number): Promise<void> {
+      const p = new Promise<void>((resolve) => setTimeout(resolve, ms))
+      tracker.add(p)
+      void p.then(() => tracker.delete(p))
+      return p
+    }
+    const idle = (tracker: Set<Promise<void>>) => () =>
+      tracker.size === 0 ? undefined : Promise.all(tracker).then(() => undefined)
+
+    it('run() does not move time or report a stall while hooked outside work is pending', async () => {
+      const clock = new SimulatedClock()
+      const tracker = new Set<Promise<void>>()
+      clock.waitBeforeAdvancing(idle(tracker))
+      const seen: string[] = []
+      clock.setTimeout(() => seen.push(`timer@${clock.now()}`), 1)
+      const result = await clock.run(async () => {
+        await outsideWork(tracker, 20)
+        seen.push(`io1@${clock.now()}`)
+        // outside work started by a continuation is waited for as well
+        await outsideWork(tracker, 5)
+        seen.push(`io2@${clock.now()}`)
+        await clock.sleep(10)
+        return clock.now()
+      })
+      expect(seen).to.deep.equal(['io1@0', 'io2@0', 'timer@1'])
+      expect(result).to.equal(10)
+    })
+
+    it('advance() waits for hooked outside work before each timer; null removes the hook', async () => {
+      const clock = new SimulatedClock()
+      const tracker = new Set<Promise<void>>()
+      clock.waitBeforeAdvancing(idle(tracker))
+      let doneAt = -1
+      clock.setTimeout(() => {
+        void outsideWork(tracker, 10).then(() => (doneAt = clock.now()))
+      }, 5)
+      clock.setTimeout(() => undefined, 6)
+      await clock.advance(10)
+      expect(doneAt).to.equal(5)
+
+      clock.waitBeforeAdvancing(null)
+      await expectStall(clock.run(() => outsideWork(tracker, 10)))
+    })
+
+    async function expectStall(p: Promise<unknown>): Promise<void> {
+      try {
+        await p
+      } catch (e) {
+        expect(e).to.be.instanceOf(SimulationStalledError)
+        return
+      }
+      expect.fail('expected SimulationStalledError')
+    }
+  })
 })
 
 describe('SystemClock', () => {

@@ -1,7 +1,7 @@
 /**
  * @packageDocumentation
  * An in-process network for raftkit nodes: the chaos monkey of the test suite. Messages are
- * copied through the wire codec, may be dropped, delayed and reordered like the lab's labrpc
+ * validated and copied (sized as the wire codec encodes them), may be dropped, delayed and reordered like the lab's labrpc
  * network, and are delivered by clock timers, so under a `SimulatedClock` with a fixed seed a
  * run replays exactly.
  *

@@ -1,0 +1,164 @@
+/**
+ * Log entries packed into flat arrays: payloads copied into one buffer, terms, kinds and
+ * payload offsets in typed arrays. A long log kept this way costs the garbage collector
+ * nothing per entry (an Entry object and its Uint8Array per entry, kept for the life of the
+ * log, is what made long runs spend most of their time in GC). Entry objects are made again
+ * only when an old entry is read.
+ */
+import type { Entry, EntryKind, Index, Term } from './types.js'
+
+const KIND_COMMAND = 0
+const KIND_NOOP = 1
+
+/**
+ * Copies the payloads of `entries[from, to)` one after another into `dst` (sized to fit) and
+ * records where each starts in `offsets` (position p -> offsets[p], plus the end at the last
+ * position). Payloads that lie back to back in one buffer (as those of a message copied by the
+ * network do) are copied with a single set() per run.
+ */
+export function copyPayloads(
+  entries: readonly Entry[],
+  from: number,
+  to: number,
+  dst: Uint8Array,
+  offsets: Float64Array,
+): void {
+  let at = 0
+  let run: Uint8Array | undefined
+  let runStart = 0
+  let runLen = 0
+  let runAt = 0
+  for (let i = from; i < to; i++) {
+    const d = (entries[i] as Entry).data
+    offsets[i - from] = at
+    if (run !== undefined && d.buffer === run.buffer && d.byteOffset === runStart + runLen) {
+      runLen += d.byteLength
+    } else {
+      if (run !== undefined && runLen > 0)
+        dst.set(new Uint8Array(run.buffer, runStart, runLen), runAt)
+      run = d
+      runStart = d.byteOffset
+      runLen = d.byteLength
+      runAt = at
+    }
+    at += d.byteLength
+  }
+  if (run !== undefined && runLen > 0) dst.set(new Uint8Array(run.buffer, runStart, runLen), runAt)
+  offsets[to - from] = at
+}
+
+/**
+ * The payloads of `entries[from, to)` when they already lie back to back in one buffer: a view
+ * of that memory (no copy). Undefined otherwise.
+ */
+function contiguousPayloads(
+  entries: readonly Entry[],
+  from: number,
+  to: number,
+): Uint8Array | undefined {
+  const first = (entries[from] as Entry).data
+  let end = first.byteOffset + first.byteLength
+  for (let i = from + 1; i < to; i++) {
+    const d = (entries[i] as Entry).data
+    if (d.buffer !== first.buffer || d.byteOffset !== end) return undefined
+    end += d.byteLength
+  }
+  return new Uint8Array(first.buffer, first.byteOffset, end - first.byteOffset)
+}
+
+/**
+ * Consecutive entries. Position p holds index `base + p`; positions [lo, hi) are live (dropping
+ * a prefix raises lo, dropping a suffix lowers hi). The arrays are never written after
+ * creation, so two owners may share them as long as each has its own PackedEntries object.
+ */
+export interface PackedEntries {
+  readonly base: Index
+  lo: number
+  hi: number
+  readonly terms: Float64Array
+  readonly kinds: Uint8Array
+  /** Entry at position p is buf[offsets[p], offsets[p + 1]). */
+  readonly offsets: Float64Array
+  readonly buf: Uint8Array
+}
+
+/**
+ * Packs `entries[from, to)`, which must be consecutive and non-empty. With `share`, payloads
+ * that already lie back to back in one buffer are referenced instead of copied (the log does
+ * this: it holds the payloads it was given anyway); without it they are always copied.
+ */
+export function pack(
+  entries: readonly Entry[],
+  from = 0,
+  to = entries.length,
+  share = false,
+): PackedEntries {
+  const n = to - from
+  const terms = new Float64Array(n)
+  const kinds = new Uint8Array(n)
+  const offsets = new Float64Array(n + 1)
+  for (let p = 0; p < n; p++) {
+    const e = entries[from + p] as Entry
+    terms[p] = e.term
+    kinds[p] = e.kind === 'noop' ? KIND_NOOP : KIND_COMMAND
+  }
+  let buf = share ? contiguousPayloads(entries, from, to) : undefined
+  if (buf !== undefined) {
+    let at = 0
+    for (let p = 0; p < n; p++) {
+      offsets[p] = at
+      at += (entries[from + p] as Entry).data.byteLength
+    }
+    offsets[n] = at
+  } else {
+    let total = 0
+    for (let i = from; i < to; i++) total += (entries[i] as Entry).data.byteLength
+    buf = new Uint8Array(total)
+    copyPayloads(entries, from, to, buf, offsets)
+  }
+  return { base: (entries[from] as Entry).index, lo: 0, hi: n, terms, kinds, offsets, buf }
+}
+
+export function firstOf(s: PackedEntries): Index {
+  return s.base + s.lo
+}
+
+export function lastOf(s: PackedEntries): Index {
+  return s.base + s.hi - 1
+}
+
+export function termOf(s: PackedEntries, index: Index): Term {
+  return s.terms[index - s.base] as number
+}
+
+/** Payload bytes of positions [lo, hi). */
+export function payloadBytes(s: PackedEntries, lo = s.lo, hi = s.hi): number {
+  return (s.offsets[hi] as number) - (s.offsets[lo] as number)
+}
+
+export function kindOf(s: PackedEntries, p: number): EntryKind {
+  return s.kinds[p] === KIND_NOOP ? 'noop' : 'command'
+}
+
+/** The entry at `index` as a new Entry whose payload is a view of the packed buffer. */
+export function entryOf(s: PackedEntries, index: Index): Entry {
+  const p = index - s.base
+  return {
+    index,
+    term: s.terms[p] as number,
+    kind: kindOf(s, p),
+    data: s.buf.subarray(s.offsets[p], s.offsets[p + 1]),
+  }
+}
+
+/** Position in `segs` (sorted, consecutive, non-empty) of the one holding `index`. */
+export function findPacked(segs: readonly PackedEntries[], index: Index): number {
+  let lo = 0
+  let hi = segs.length - 1
+  while (lo < hi) {
+    const mid = (lo + hi + 1) >> 1
+    if (firstOf(segs[mid] as PackedEntries) <= index) lo = mid
+    else hi = mid - 1
+  }
+  return lo
+}
