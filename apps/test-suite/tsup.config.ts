@@ -7,6 +7,7 @@ export default defineConfig([
       'cluster/index': 'src/cluster/index.ts',
       'storage/index': 'src/storage/index.ts',
       'linearizability/index': 'src/linearizability/index.ts',
+      'kv/index': 'src/kv/index.ts',
     },
     format: ['esm', 'cjs'],
     dts: true,

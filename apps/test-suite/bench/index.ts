@@ -8,18 +8,21 @@ import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 
 const here = dirname(fileURLToPath(import.meta.url))
-const benches: ReadonlyArray<readonly [string, readonly string[]]> = [
+// [file, arguments, node flags]
+const benches: ReadonlyArray<readonly [string, readonly string[], (readonly string[])?]> = [
   ['raft-throughput.ts', []],
   ['storage-fs.ts', ['--seconds', '3']],
   ['linearizability.ts', []],
+  ['kv-throughput.ts', ['--seconds', '3']],
+  ['kv-memory.ts', [], ['--expose-gc']],
 ]
 
 let failed = 0
-for (const [file, args] of benches) {
+for (const [file, args, nodeFlags = []] of benches) {
   console.log(`\n=== ${file} ${args.join(' ')}`)
   const r = spawnSync(
     process.execPath,
-    ['--import', 'tsx', '--conditions=@raftkit/source', join(here, file), ...args],
+    [...nodeFlags, '--import', 'tsx', '--conditions=@raftkit/source', join(here, file), ...args],
     { stdio: 'inherit' },
   )
   if (r.status !== 0) failed++

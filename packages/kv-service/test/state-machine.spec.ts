@@ -8,6 +8,7 @@ import {
   decodeCommand,
   encodeCommand,
 } from '../src/index.js'
+import { ownString } from '../src/state-machine.js'
 
 const open = (clientId: string): Uint8Array => encodeCommand({ op: 'open', clientId })
 const put = (clientId: string, seq: number, key: string, value: string): Uint8Array =>
@@ -61,6 +62,29 @@ describe('KvStateMachine', () => {
     expect(sm.get('x')).to.equal('hello')
     expect(sm.get('y')).to.equal('!')
     expect(sm.get('missing')).to.equal('')
+  })
+
+  it('stores keys and values exactly, whatever their characters (own copies of decoded strings)', () => {
+    const samples = [
+      '',
+      'plain',
+      'caf\u00e9 \u00ff',
+      '\u20ac uro',
+      'emoji \u{1f600}',
+      'z'.repeat(300),
+    ]
+    for (const s of [...samples, 'lone \ud800 x']) expect(ownString(s)).to.equal(s)
+    const sm = new KvStateMachine()
+    let i = applyAll(sm, [open('a')])
+    samples.forEach((v, n) => sm.apply(put('a', n + 1, `k${v}`, v), i++))
+    samples.forEach((v) => expect(sm.get(`k${v}`)).to.equal(v))
+    sm.apply(append('a', samples.length + 1, 'kplain', '\u00e9\u{1f600}'), i++)
+    expect(sm.get('kplain')).to.equal('plain\u00e9\u{1f600}')
+    const copy = new KvStateMachine()
+    copy.restore(sm.snapshot())
+    samples.forEach((v) =>
+      expect(copy.get(`k${v}`)).to.equal(v === 'plain' ? 'plain\u00e9\u{1f600}' : v),
+    )
   })
 
   it('never executes a retried request twice (seq <= last)', () => {

@@ -12,8 +12,13 @@ Options:
   --first-seed <s>      the first of those seeds (default 1): seeds s..s+n-1
   --seed <s>            replay one seed; prints a SHA-256 hash of the event trace
   --clock <sim|real>    simulated time (default, replayable) or the system clock
-  --storage <memory>    storage adapter (default memory)
-  --transport <memory>  transport adapter (default memory)
+  --storage <memory|fs> storage adapter (default memory). fs: storage-fs FileStorage in a
+                        temporary directory per node, fsync'ed. Under --clock sim its file I/O
+                        takes no simulated time and results reach the nodes in issue order, so
+                        a seed usually replays the same, but fs runs are NOT guaranteed to be
+                        bit-for-bit replayable like memory runs (the files and the disk are real)
+  --transport <memory|ws> transport adapter (default memory). ws: transport-ws, real
+                        WebSocket connections on loopback; needs --clock real
   --trace               with --seed: print every trace event
   --verbose             print the lab's begin/"Passed" lines
   -h, --help            show this help`
@@ -24,8 +29,8 @@ export interface CliOptions {
   readonly firstSeed: number
   readonly seed: number | undefined
   readonly clock: ClockKind
-  readonly storage: 'memory'
-  readonly transport: 'memory'
+  readonly storage: 'memory' | 'fs'
+  readonly transport: 'memory' | 'ws'
   readonly trace: boolean
   readonly verbose: boolean
   readonly help: boolean
@@ -94,14 +99,19 @@ export function parseCli(argv: readonly string[]): CliOptions {
   if (values.trace && seed === undefined)
     throw new UsageError('--trace needs --seed (it prints one run)')
   const firstSeed = integer('first-seed', values['first-seed'], -0x80000000) ?? 1
+  const transport = oneOf('transport', values.transport, ['memory', 'ws'], 'memory')
+  if (transport === 'ws' && values.clock !== 'real')
+    throw new UsageError(
+      '--transport ws needs --clock real (real sockets do not run on simulated time)',
+    )
   return {
     grep: values.grep,
     seeds,
     firstSeed,
     seed,
     clock: oneOf('clock', values.clock, ['sim', 'real'], 'sim'),
-    storage: oneOf('storage', values.storage, ['memory'], 'memory'),
-    transport: oneOf('transport', values.transport, ['memory'], 'memory'),
+    storage: oneOf('storage', values.storage, ['memory', 'fs'], 'memory'),
+    transport,
     trace: values.trace,
     verbose: values.verbose,
     help: values.help,

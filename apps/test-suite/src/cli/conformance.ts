@@ -3,10 +3,13 @@
  * replays one seed and prints the hash of its event trace so two replays can be compared.
  */
 import { performance } from 'node:perf_hooks'
-import { selectScenarios } from '../cluster/scenarios/index.js'
-import { describeFailure, runScenario } from '../cluster/runner.js'
 import type { RunOptions } from '../cluster/runner.js'
-import type { Scenario } from '../cluster/scenario.js'
+import {
+  describeAnyFailure as describeFailure,
+  runAnyScenario as runScenario,
+  selectAnyScenarios as selectScenarios,
+} from '../kv/any-scenario.js'
+import type { AnyScenario as Scenario } from '../kv/any-scenario.js'
 import { TraceHasher, formatEvent } from '../cluster/trace.js'
 import { USAGE, UsageError, parseCli } from './args.js'
 import type { CliOptions } from './args.js'

@@ -67,6 +67,9 @@ function clusterOptions(
 
 async function runSimulated(scenario: Scenario, options: RunOptions): Promise<RunResult> {
   const clock = new SimulatedClock()
+  // Storage that does real I/O (files) is held in step with the clock: see IoSequencer.
+  const io = options.createStorage.simulate?.()
+  if (io) clock.waitBeforeAdvancing(() => io.next())
   let cluster: Cluster | undefined
   try {
     await clock.run(async () => {
@@ -89,6 +92,9 @@ async function runSimulated(scenario: Scenario, options: RunOptions): Promise<Ru
         `test took longer than ${TEST_TIME_LIMIT_MS / 1000} seconds (simulated): ${e.message}`,
       )
     throw e
+  } finally {
+    clock.waitBeforeAdvancing(null)
+    io?.detach()
   }
   return { elapsedMs: clock.now() }
 }

@@ -15,7 +15,26 @@ export interface StorageHarness {
   destroy(): Promise<void>
 }
 
-export type StorageFactory = (id: NodeId) => StorageHarness | Promise<StorageHarness>
+/**
+ * Holds the outcomes of a factory's real I/O during a simulated run (see IoSequencer): the
+ * simulated runner passes next() to SimulatedClock.waitBeforeAdvancing and calls detach() when
+ * the run is over.
+ */
+export interface IoGate {
+  /** Releases the oldest held operation once it has finished; undefined when none is held. */
+  next(): Promise<void> | undefined
+  /** Releases everything held; later operations resolve on their own again. */
+  detach(): void
+}
+
+/**
+ * Builds one node's storage harness. A factory whose storage does real I/O (files) also offers
+ * `simulate()`: without it, a simulated run would move time while that I/O is in flight.
+ */
+export type StorageFactory = ((id: NodeId) => StorageHarness | Promise<StorageHarness>) & {
+  /** Starts holding this factory's I/O outcomes for one simulated run at a time. */
+  readonly simulate?: () => IoGate
+}
 
 /** raft-core's MemoryStorage: crash() swaps in a clone, like the lab's persister copy. */
 export class MemoryStorageHarness implements StorageHarness {

@@ -1,0 +1,546 @@
+/**
+ * The key/value test harness: the lab's kvraft config.go for raftkit. It runs N KvServers
+ * (each a Raft node + the kv state machine) over any Network (Raft traffic) and StorageHarness,
+ * with clerk traffic over MemoryKvRpc. The lab's controls apply to both networks: unreliable
+ * mode drops and delays Raft messages and clerk requests/replies alike; a shut-down server is
+ * cut off from Raft and unreachable for clerks. As in the lab, clerks are not partitioned:
+ * `partition()` splits the servers, and which servers a clerk reaches is set per clerk.
+ *
+ * Every clerk operation made through a TestClerk is recorded (unless asked not to) in one
+ * HistoryRecorder, for the linearizability check at the end of a scenario. All time goes
+ * through the injected clock and all randomness through seeded Rngs: under a SimulatedClock a
+ * run is a pure function of its seed.
+ */
+import { Raft, createRng, seedFrom, silentLogger } from '@raftkit/raft-core'
+import type { Clock, Logger, Network, NodeId, RaftConfig, Rng, Storage } from '@raftkit/raft-core'
+import type { TimerHandle } from '@raftkit/raft-core'
+import { KvClient, KvServer, MemoryKvRpc } from '@raftkit/kv-service'
+import { ClusterFinished, ScenarioFailure } from '../cluster/failure.js'
+import { TEST_TIME_LIMIT_MS } from '../cluster/harness.js'
+import type { NetworkFactory } from '../cluster/harness.js'
+import { ObservedClock } from '../cluster/observed-clock.js'
+import { memoryStorage } from '../cluster/storage-harness.js'
+import type { StorageFactory, StorageHarness } from '../cluster/storage-harness.js'
+import type { TraceEvent, TraceSink } from '../cluster/trace.js'
+import { HistoryRecorder } from '../linearizability/history.js'
+import type { ClientId } from '../linearizability/history.js'
+import type { KvInput, KvOutput } from '../linearizability/model.js'
+import { DelayedKvRpc, NO_LATENCY } from './delayed-rpc.js'
+import type { RpcLatency } from './delayed-rpc.js'
+
+/** The tester's allowance for an election (kvraft config.go electionTimeout). */
+export const KV_ELECTION_TIMEOUT_MS = 1000
+/** Budget of the final Porcupine check (linearizabilityCheckTimeout). */
+export const LINEARIZABILITY_CHECK_TIMEOUT_MS = 1000
+/**
+ * One-way clerk↔server latency used under the simulated clock (see DelayedKvRpc): 5–15 ms
+ * each way, so a clerk operation takes about 20 ms, the order of what the lab's clerks see.
+ */
+export const DEFAULT_SIM_RPC_LATENCY: RpcLatency = Object.freeze({ minMs: 5, maxMs: 15 })
+
+export interface KvClusterOptions {
+  readonly servers: number
+  /** Drop and delay Raft messages and clerk requests/replies (the lab's reliable=false). */
+  readonly unreliable?: boolean
+  /** Snapshot when the persisted Raft state reaches this many bytes; -1: never. */
+  readonly maxRaftState: number
+  readonly seed: number
+  readonly clock: Clock
+  readonly createNetwork: NetworkFactory
+  /** @default MemoryStorage per server */
+  readonly createStorage?: StorageFactory
+  readonly raftConfig?: Partial<RaftConfig>
+  readonly logger?: Logger
+  /** Receives role changes and the harness's fault actions. */
+  readonly trace?: TraceSink
+  /** Receives the begin/"Passed" lines. */
+  readonly log?: (line: string) => void
+  /** One-way clerk↔server latency (none for the real clock). @default none */
+  readonly rpcLatency?: RpcLatency
+  /** How long a clerk waits for one server before trying another. @default 1000 */
+  readonly clerkRequestTimeoutMs?: number
+}
+
+interface Slot {
+  readonly raft: Raft
+  readonly server: KvServer
+}
+
+/** A clerk of the test: a KvClient whose calls are counted and (by default) recorded. */
+export class TestClerk {
+  constructor(
+    readonly name: string,
+    readonly client: KvClient,
+    private readonly cluster: KvCluster,
+  ) {}
+
+  /** Get, recorded in the history as `clientId` (null: not recorded). */
+  get(key: string, clientId: ClientId | null = this.name): Promise<string> {
+    return this.cluster
+      .record(clientId, { op: 'get', key }, async () => {
+        const value = await this.client.get(key)
+        return { value }
+      })
+      .then((o) => o.value ?? '')
+  }
+
+  async put(key: string, value: string, clientId: ClientId | null = this.name): Promise<void> {
+    await this.cluster.record(clientId, { op: 'put', key, value }, async () => {
+      await this.client.put(key, value)
+      return {}
+    })
+  }
+
+  async append(key: string, value: string, clientId: ClientId | null = this.name): Promise<void> {
+    await this.cluster.record(clientId, { op: 'append', key, value }, async () => {
+      await this.client.append(key, value)
+      return {}
+    })
+  }
+}
+
+export class KvCluster {
+  readonly n: number
+  readonly ids: readonly NodeId[]
+  readonly seed: number
+  readonly maxRaftState: number
+  /** The harness's own randomness (the lab's rand calls in tests). */
+  readonly rng: Rng
+  readonly clock: ObservedClock
+  readonly network: Network
+  readonly rpc: MemoryKvRpc
+  /** What clerks call through: `rpc`, plus the simulated latency. */
+  readonly clerkRpc: DelayedKvRpc
+  /** Every recorded clerk operation. */
+  readonly history: HistoryRecorder<KvInput, KvOutput>
+  /** Resolves never; rejects with the first failure (race a scenario against it). */
+  readonly failed: Promise<never>
+
+  private readonly slots: Array<Slot | null>
+  private readonly storages: Array<Storage | null>
+  private readonly harnesses: StorageHarness[]
+  private readonly incarnations: number[]
+  private readonly clerks: TestClerk[] = []
+  private readonly clerkLinks = new Map<string, Set<NodeId>>()
+  private readonly sleeps = new Set<TimerHandle>()
+  private readonly lastRole: string[]
+  private readonly startedAt: number
+  private ops = 0
+  private began = { t: 0, rpcs: 0, ops: 0 }
+  private failure: Error | undefined
+  private rejectFailed: (e: Error) => void = () => undefined
+  private finished = false
+  private cleaned: Promise<void> | null = null
+
+  private constructor(
+    private readonly options: KvClusterOptions,
+    network: Network,
+    clock: ObservedClock,
+    harnesses: StorageHarness[],
+  ) {
+    this.n = options.servers
+    this.ids = Array.from({ length: this.n }, (_, i) => String(i))
+    this.seed = options.seed
+    this.maxRaftState = options.maxRaftState
+    this.rng = createRng(seedFrom(options.seed, 'kv-harness'))
+    this.clock = clock
+    this.network = network
+    this.harnesses = harnesses
+    this.rpc = new MemoryKvRpc({ seed: seedFrom(options.seed, 'kv-rpc'), clock })
+    this.clerkRpc = new DelayedKvRpc(
+      this.rpc,
+      clock,
+      options.rpcLatency ?? NO_LATENCY,
+      createRng(seedFrom(options.seed, 'kv-latency')),
+    )
+    this.history = new HistoryRecorder(clock)
+    this.slots = this.ids.map(() => null)
+    this.storages = this.ids.map(() => null)
+    this.incarnations = this.ids.map(() => 0)
+    this.lastRole = this.ids.map(() => '')
+    this.startedAt = clock.now()
+    this.failed = new Promise<never>((_, reject) => {
+      this.rejectFailed = reject
+    })
+    this.failed.catch(() => undefined) // observed through guard(); never an unhandled rejection
+  }
+
+  /** make_config: N servers started and connected, then the network made (un)reliable. */
+  static async create(options: KvClusterOptions): Promise<KvCluster> {
+    if (!Number.isSafeInteger(options.servers) || options.servers < 1)
+      throw new RangeError(`servers must be a positive integer, got ${String(options.servers)}`)
+    const m = options.maxRaftState
+    if (m !== -1 && !(Number.isSafeInteger(m) && m > 0))
+      throw new RangeError(`maxRaftState must be -1 or a positive integer, got ${String(m)}`)
+    const clock = new ObservedClock(options.clock)
+    const ids = Array.from({ length: options.servers }, (_, i) => String(i))
+    const network = await options.createNetwork(ids, {
+      seed: seedFrom(options.seed, 'network'),
+      clock,
+    })
+    const createStorage = options.createStorage ?? memoryStorage
+    const harnesses: StorageHarness[] = []
+    for (const id of ids) harnesses.push(await createStorage(id))
+    const cluster = new KvCluster(options, network, clock, harnesses)
+    network.setLongDelays(false) // the kvraft config never turns long delays on
+    if (options.trace) clock.observe(() => cluster.traceRoles())
+    try {
+      for (let i = 0; i < cluster.n; i++) await cluster.startServer(i)
+      cluster.connectAll()
+      cluster.setUnreliable(options.unreliable === true)
+    } catch (e) {
+      await cluster.cleanup()
+      throw e
+    }
+    return cluster
+  }
+
+  // ---------------------------------------------------------------------------------------
+  // Running, failing, finishing
+
+  /** Runs `body`, failing as soon as the harness records a failure. */
+  async guard<T>(body: () => Promise<T>): Promise<T> {
+    return Promise.race([body(), this.failed])
+  }
+
+  /** Records the first failure and returns it (callers `throw cluster.fail(...)`). */
+  fail(reason: string | Error): Error {
+    const error = typeof reason === 'string' ? new ScenarioFailure(reason) : reason
+    if (this.failure === undefined) {
+      this.failure = error
+      this.rejectFailed(error)
+    }
+    return this.failure
+  }
+
+  get error(): Error | undefined {
+    return this.failure
+  }
+
+  /** Closes every clerk, kills every server, closes both networks, destroys storage. Idempotent. */
+  cleanup(): Promise<void> {
+    this.cleaned ??= this.doCleanup()
+    return this.cleaned
+  }
+
+  private async doCleanup(): Promise<void> {
+    this.finished = true
+    this.clock.observe(null)
+    for (const h of this.sleeps) this.clock.clearTimeout(h)
+    this.sleeps.clear()
+    for (const ck of this.clerks) ck.client.close()
+    this.clerkRpc.close()
+    for (let i = 0; i < this.n; i++) {
+      const slot = this.slots[i]
+      this.slots[i] = null
+      if (slot) {
+        this.rpc.unregister(this.ids[i]!)
+        await slot.server.kill()
+      }
+    }
+    await this.rpc.close()
+    await this.network.close()
+    for (const h of this.harnesses) await h.destroy()
+  }
+
+  /** Sleeps on the cluster's clock; throws if the run failed or finished meanwhile. */
+  async sleep(ms: number): Promise<void> {
+    this.throwIfStopped()
+    await new Promise<void>((resolve) => {
+      const handle = this.clock.setTimeout(() => {
+        this.sleeps.delete(handle)
+        resolve()
+      }, ms)
+      this.sleeps.add(handle)
+    })
+    this.throwIfStopped()
+  }
+
+  throwIfStopped(): void {
+    if (this.failure) throw this.failure
+    if (this.finished) throw new ClusterFinished()
+  }
+
+  /** True once the run failed or was cleaned up (loops check it to stop). */
+  get stopped(): boolean {
+    return this.failure !== undefined || this.finished
+  }
+
+  // ---------------------------------------------------------------------------------------
+  // begin / end
+
+  begin(description: string): void {
+    this.log(`${description} ...`)
+    this.began = { t: this.clock.now(), rpcs: this.rpcTotal(), ops: this.ops }
+  }
+
+  /** checkTimeout, then the lab's line: "  ... Passed --  secs  peers  rpcs  ops". */
+  end(): void {
+    this.checkTimeout()
+    this.throwIfStopped()
+    const secs = (this.clock.now() - this.began.t) / 1000
+    const rpcs = this.rpcTotal() - this.began.rpcs
+    const ops = this.ops - this.began.ops
+    this.log(
+      `  ... Passed --  ${secs.toFixed(1).padStart(4)}  ${this.n}  ${String(rpcs).padStart(5)}  ${String(ops).padStart(4)}`,
+    )
+  }
+
+  checkTimeout(): void {
+    if (this.clock.now() - this.startedAt > TEST_TIME_LIMIT_MS)
+      throw this.fail(`test took longer than ${TEST_TIME_LIMIT_MS / 1000} seconds`)
+  }
+
+  log(line: string): void {
+    this.options.log?.(line)
+  }
+
+  // ---------------------------------------------------------------------------------------
+  // Servers
+
+  /**
+   * StartServer: a fresh Raft node + KvServer on what server i's storage holds, registered for
+   * clerks. Like the lab, its Raft links stay as they were (a shut-down server is cut off):
+   * call connectAll() or partition() afterwards.
+   */
+  async startServer(i: number): Promise<void> {
+    await this.shutdownServer(i)
+    const id = this.id(i)
+    const incarnation = ++this.incarnations[i]!
+    const storage = await this.harness(i).open()
+    this.storages[i] = storage
+    this.lastRole[i] = ''
+    const raft = await Raft.create({
+      id,
+      peers: this.ids,
+      transport: this.network.endpoint(id),
+      storage,
+      clock: this.clock,
+      rng: createRng(seedFrom(this.seed, `${id}#${incarnation}`)),
+      logger: this.options.logger ?? silentLogger,
+      ...(this.options.raftConfig ? { config: this.options.raftConfig } : {}),
+    })
+    const server = KvServer.create({
+      raft,
+      clock: this.clock,
+      storageSize: () => storage.size(),
+      maxRaftState: this.maxRaftState,
+      logger: this.options.logger ?? silentLogger,
+    })
+    if (this.finished) {
+      await server.kill()
+      throw new ClusterFinished()
+    }
+    this.slots[i] = { raft, server }
+    this.rpc.register(id, (request) => server.handle(request))
+    this.emit({ t: this.clock.now(), kind: 'fault', action: 'start', server: i })
+  }
+
+  /**
+   * ShutdownServer: cuts server i off from Raft traffic, makes it unreachable for clerks,
+   * freezes a copy of its storage (the next start sees exactly that), and kills it.
+   */
+  async shutdownServer(i: number): Promise<void> {
+    const id = this.id(i)
+    this.network.disconnect(id)
+    const slot = this.slots[i]
+    if (!slot) return
+    this.slots[i] = null
+    this.emit({ t: this.clock.now(), kind: 'fault', action: 'crash', server: i })
+    this.rpc.unregister(id)
+    await this.harness(i).crash()
+    await slot.server.kill()
+  }
+
+  isLive(i: number): boolean {
+    return this.slots[this.check(i)] != null
+  }
+
+  /** The KvServer of a live server (throws when it is shut down). */
+  server(i: number): KvServer {
+    const slot = this.slots[this.check(i)]
+    if (!slot) throw new ScenarioFailure(`server ${i} is not running`)
+    return slot.server
+  }
+
+  /** Every server index, 0..n-1 (the lab's All()). */
+  all(): number[] {
+    return this.ids.map((_, i) => i)
+  }
+
+  // ---------------------------------------------------------------------------------------
+  // Network
+
+  /** Every server can reach every other (the lab's ConnectAll; partitions end). */
+  connectAll(): void {
+    this.network.heal()
+    this.emit({ t: this.clock.now(), kind: 'fault', action: 'partition', server: 1 })
+  }
+
+  /**
+   * Splits the servers in two: each group fully connected inside and cut off from the other.
+   * Servers in neither group are cut off from everyone. Clerks are not affected.
+   */
+  partition(p1: readonly number[], p2: readonly number[]): void {
+    for (const i of [...p1, ...p2]) this.network.connect(this.id(i))
+    this.network.partition([p1.map((i) => this.id(i)), p2.map((i) => this.id(i))])
+    this.emit({ t: this.clock.now(), kind: 'fault', action: 'partition', server: 2 })
+  }
+
+  /**
+   * make_partition: p1 is the first ⌊n/2⌋+1 servers that are not the leader, p2 the rest with
+   * the current leader (the first server that claims it, else 0) last, so it is in the minority.
+   */
+  makePartition(): [number[], number[]] {
+    const l = this.leader() ?? 0
+    const others = this.all().filter((i) => i !== l)
+    const half = Math.floor(this.n / 2) + 1
+    return [others.slice(0, half), [...others.slice(half), l]]
+  }
+
+  /** The first live server whose Raft node claims leadership. */
+  leader(): number | undefined {
+    return this.all().find((i) => this.slots[i]?.raft.getState().isLeader === true)
+  }
+
+  setUnreliable(unreliable: boolean): void {
+    this.network.setReliable(!unreliable)
+    this.rpc.setReliable(!unreliable)
+    this.emit({
+      t: this.clock.now(),
+      kind: 'fault',
+      action: unreliable ? 'unreliable' : 'reliable',
+      server: -1,
+    })
+  }
+
+  /** RPCs so far: Raft requests plus clerk calls. */
+  rpcTotal(): number {
+    return this.network.stats().rpcs + this.rpc.stats().rpcs
+  }
+
+  // ---------------------------------------------------------------------------------------
+  // Clerks
+
+  /**
+   * makeClient: a new clerk that knows every server (in a shuffled order, as in the lab) but
+   * can reach only the servers in `to`.
+   */
+  makeClient(to: readonly number[] = this.all()): TestClerk {
+    this.throwIfStopped()
+    const name = `clerk${this.clerks.length}`
+    const servers = [...this.ids]
+    for (let i = servers.length - 1; i > 0; i--) {
+      const j = this.rng.int(i + 1)
+      ;[servers[i], servers[j]] = [servers[j]!, servers[i]!]
+    }
+    const client = new KvClient({
+      servers,
+      rpc: this.clerkRpc,
+      clock: this.clock,
+      rng: createRng(seedFrom(this.seed, name)),
+      clientId: name,
+      name,
+      ...(this.options.clerkRequestTimeoutMs !== undefined
+        ? { requestTimeoutMs: this.options.clerkRequestTimeoutMs }
+        : {}),
+      ...(this.options.logger ? { logger: this.options.logger } : {}),
+    })
+    const clerk = new TestClerk(name, client, this)
+    this.clerks.push(clerk)
+    this.clerkLinks.set(name, new Set())
+    this.connectClient(clerk, to)
+    return clerk
+  }
+
+  /** Lets the clerk reach the servers in `to` as well (ConnectClient). */
+  connectClient(clerk: TestClerk, to: readonly number[]): void {
+    const links = this.linksOf(clerk)
+    for (const i of to) links.add(this.id(i))
+    this.rpc.setLinks(clerk.name, [...links])
+  }
+
+  /** Cuts the clerk off from the servers in `from` (DisconnectClient). */
+  disconnectClient(clerk: TestClerk, from: readonly number[]): void {
+    const links = this.linksOf(clerk)
+    for (const i of from) links.delete(this.id(i))
+    this.rpc.setLinks(clerk.name, [...links])
+  }
+
+  /** Closes the clerk (deleteClient): an operation it still has under way rejects. */
+  deleteClient(clerk: TestClerk): void {
+    clerk.client.close()
+  }
+
+  private linksOf(clerk: TestClerk): Set<NodeId> {
+    const links = this.clerkLinks.get(clerk.name)
+    if (!links) throw new RangeError(`${clerk.name} is not a clerk of this cluster`)
+    return links
+  }
+
+  /** Runs one clerk operation, counting it and recording it in the history unless id is null. */
+  async record(
+    clientId: ClientId | null,
+    input: KvInput,
+    run: () => Promise<KvOutput>,
+  ): Promise<KvOutput> {
+    this.throwIfStopped()
+    this.ops++
+    if (clientId === null) return run()
+    const token = this.history.begin(clientId, input)
+    const output = await run() // a rejection (clerk closed) leaves the operation pending
+    this.history.end(token, output)
+    return output
+  }
+
+  // ---------------------------------------------------------------------------------------
+  // Sizes
+
+  /** The largest persisted Raft state (hard state + log) over the servers (LogSize). */
+  logSize(): number {
+    let max = 0
+    for (const s of this.storages) if (s) max = Math.max(max, s.size().raftStateBytes)
+    return max
+  }
+
+  /** The largest snapshot over the servers (SnapshotSize). */
+  snapshotSize(): number {
+    let max = 0
+    for (const s of this.storages) if (s) max = Math.max(max, s.size().snapshotBytes)
+    return max
+  }
+
+  // ---------------------------------------------------------------------------------------
+
+  private traceRoles(): void {
+    if (this.finished) return
+    this.slots.forEach((slot, server) => {
+      if (!slot) return
+      const { term, isLeader } = slot.raft.getState()
+      const key = `${term}:${isLeader}`
+      if (this.lastRole[server] === key) return
+      this.lastRole[server] = key
+      this.emit({ t: this.clock.now(), kind: 'role', server, term, leader: isLeader })
+    })
+  }
+
+  private emit(event: TraceEvent): void {
+    this.options.trace?.(event)
+  }
+
+  private harness(i: number): StorageHarness {
+    const h = this.harnesses[this.check(i)]
+    if (!h) throw new RangeError(`no server ${i}`)
+    return h
+  }
+
+  private id(i: number): NodeId {
+    return this.ids[this.check(i)]!
+  }
+
+  private check(i: number): number {
+    if (!Number.isInteger(i) || i < 0 || i >= this.n)
+      throw new RangeError(`server ${String(i)} does not exist (the cluster has ${this.n} servers)`)
+    return i
+  }
+}

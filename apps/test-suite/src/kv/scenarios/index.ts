@@ -1,0 +1,22 @@
+/** Every key/value lab scenario (3A, 3B), in the lab's order. */
+import type { KvScenario } from '../scenario.js'
+import { scenarios3A } from './3a.js'
+import { scenarios3B } from './3b.js'
+
+export { scenarios3A, scenarios3B }
+export * from './3a.js'
+export * from './3b.js'
+export { genericScenario, genericTitle, speedScenario } from './generic.js'
+export type { GenericParams } from './generic.js'
+
+export const allKvScenarios: readonly KvScenario[] = Object.freeze([...scenarios3A, ...scenarios3B])
+
+/**
+ * The scenarios whose name or description matches `grep` (a regular expression; "3A" selects
+ * a part). No grep selects all.
+ */
+export function selectKvScenarios(grep?: string | RegExp): KvScenario[] {
+  if (grep === undefined || grep === '') return [...allKvScenarios]
+  const re = typeof grep === 'string' ? new RegExp(grep) : grep
+  return allKvScenarios.filter((s) => re.test(s.name) || re.test(s.description))
+}

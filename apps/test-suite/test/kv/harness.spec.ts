@@ -1,0 +1,121 @@
+import { existsSync, readFileSync, rmSync } from 'node:fs'
+import { expect } from 'chai'
+import { SimulatedClock } from '@raftkit/raft-core'
+import { createMemoryNetwork } from '@raftkit/transport-memory'
+import { TraceHasher } from '../../src/cluster/index.js'
+import type { NetworkFactory } from '../../src/cluster/index.js'
+import {
+  KvCluster,
+  TestOnePartition3A,
+  allKvScenarios,
+  checkLinearizable,
+  clntAppendsProblem,
+  element,
+  runKvScenario,
+  selectKvScenarios,
+} from '../../src/kv/index.js'
+
+const createNetwork: NetworkFactory = (_ids, o) => createMemoryNetwork(o)
+
+describe('kv harness', () => {
+  it('names all 23 lab scenarios, 14 in 3A and 9 in 3B, and selects by part', () => {
+    expect(allKvScenarios).to.have.length(23)
+    expect(new Set(allKvScenarios.map((s) => s.name)).size).to.equal(23)
+    expect(selectKvScenarios('3A')).to.have.length(14)
+    expect(selectKvScenarios('3B')).to.have.length(9)
+    expect(selectKvScenarios('^TestSpeed').map((s) => s.name)).to.deep.equal([
+      'TestSpeed3A',
+      'TestSpeed3B',
+    ])
+  })
+
+  it('checkClntAppends finds missing, duplicate and misordered elements', () => {
+    const ok = element(1, 0) + element(1, 1) + element(1, 2)
+    expect(clntAppendsProblem(1, ok, 3)).to.equal(null)
+    expect(clntAppendsProblem(1, element(1, 0) + element(1, 2), 3)).to.match(
+      /missing element x 1 1 y/,
+    )
+    expect(clntAppendsProblem(1, ok + element(1, 1), 3)).to.match(/duplicate element x 1 1 y/)
+    expect(clntAppendsProblem(1, element(1, 1) + element(1, 0), 2)).to.match(/wrong order/)
+    // "x 1 1 y" is not found inside "x 1 11 y"
+    expect(clntAppendsProblem(1, element(1, 0) + element(1, 11), 2)).to.match(/missing/)
+  })
+
+  it('fails an illegal history with a path to an HTML report', async () => {
+    const clock = new SimulatedClock()
+    await clock.run(async () => {
+      const c = await KvCluster.create({
+        servers: 1,
+        maxRaftState: -1,
+        seed: 3,
+        clock,
+        createNetwork,
+      })
+      try {
+        const put = c.history.begin(0, { op: 'put', key: 'k', value: 'a' })
+        await clock.sleep(1)
+        c.history.end(put, {})
+        await clock.sleep(1)
+        const get = c.history.begin(1, { op: 'get', key: 'k' })
+        await clock.sleep(1)
+        c.history.end(get, { value: 'b' }) // never written
+        let message = ''
+        await checkLinearizable(c, 'UnitTest').catch((e: Error) => (message = e.message))
+        expect(message).to.match(/history is not linearizable/)
+        const path = /wrote visualization to (\S+\.html)/.exec(message)?.[1]
+        expect(path, message).to.be.a('string')
+        expect(existsSync(path!)).to.equal(true)
+        expect(readFileSync(path!, 'utf8')).to.match(/<html/i)
+        rmSync(path!)
+        expect(c.error?.message).to.equal(message)
+      } finally {
+        await c.cleanup()
+      }
+    })
+  })
+
+  it('puts the leader last, in the minority, in makePartition()', async () => {
+    const clock = new SimulatedClock()
+    await clock.run(async () => {
+      const c = await KvCluster.create({
+        servers: 5,
+        maxRaftState: -1,
+        seed: 4,
+        clock,
+        createNetwork,
+      })
+      try {
+        let leader: number | undefined
+        for (let i = 0; i < 50 && leader === undefined; i++) {
+          await c.sleep(100)
+          leader = c.leader()
+        }
+        expect(leader).to.be.a('number')
+        const [p1, p2] = c.makePartition()
+        expect(p1).to.have.length(3)
+        expect(p2).to.have.length(2)
+        expect(p2[1]).to.equal(leader)
+        expect([...p1, ...p2].sort()).to.deep.equal([0, 1, 2, 3, 4])
+      } finally {
+        await c.cleanup()
+      }
+    })
+  })
+
+  it('replays a scenario exactly from its seed (same trace hash twice)', async function () {
+    this.timeout(60_000)
+    const digests: string[] = []
+    for (let k = 0; k < 2; k++) {
+      const hasher = new TraceHasher()
+      await runKvScenario(TestOnePartition3A, {
+        seed: 7,
+        clock: 'sim',
+        createNetwork,
+        trace: hasher.sink,
+      })
+      expect(hasher.count).to.be.greaterThan(10)
+      digests.push(hasher.digest())
+    }
+    expect(digests[0]).to.equal(digests[1])
+  })
+})

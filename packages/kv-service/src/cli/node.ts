@@ -1,0 +1,113 @@
+/**
+ * One raftkit node as `raftkit serve` runs it: FileStorage in the node's dataDir, the WebSocket
+ * peer transport, a Raft node, the key/value service and its HTTP API.
+ */
+import type { Logger } from '@raftkit/raft-core'
+import { Raft, SystemClock, silentLogger } from '@raftkit/raft-core'
+import { createFileStorage } from '@raftkit/storage-fs'
+import { createWsTransport } from '@raftkit/transport-ws'
+import type { ClusterConfig } from '../config/cluster-config.js'
+import { findNode, formatHostPort } from '../config/cluster-config.js'
+import { KvHttpServer } from '../http/server.js'
+import { KvServer } from '../server.js'
+
+export interface RunningNode {
+  readonly id: string
+  readonly kv: KvServer
+  readonly http: KvHttpServer
+  /** Stops accepting HTTP, stops the service and Raft (flushing storage), closes HTTP. Idempotent. */
+  stop(): Promise<void>
+}
+
+export async function startNode(
+  config: ClusterConfig,
+  id: string,
+  logger: Logger = silentLogger,
+): Promise<RunningNode> {
+  const self = findNode(config, id)
+  const clock = new SystemClock()
+  const storage = await createFileStorage({
+    dir: self.dataDir,
+    sync: config.server.storageSync,
+    logger,
+  })
+  const peers: Record<string, string> = {}
+  for (const n of config.nodes) if (n.id !== id) peers[n.id] = formatHostPort(n.peer)
+  let transport
+  try {
+    transport = await createWsTransport({
+      id,
+      listen: { host: self.peer.host, port: self.peer.port },
+      peers,
+      secret: config.secret,
+      maxMessageBytes: config.limits.maxMessageBytes,
+      maxQueuedMessages: config.limits.maxQueuedMessages,
+      logger,
+      clock,
+    })
+  } catch (e) {
+    await storage.close()
+    throw e
+  }
+  let raft: Raft
+  try {
+    raft = await Raft.create({
+      id,
+      peers: config.nodes.map((n) => n.id),
+      transport,
+      storage,
+      clock,
+      logger,
+      config: config.raft,
+    })
+  } catch (e) {
+    await Promise.allSettled([transport.close(), storage.close()])
+    throw e
+  }
+  const kv = KvServer.create({
+    raft,
+    clock,
+    storageSize: () => storage.size(),
+    maxRaftState: config.server.maxRaftState,
+    requestTimeoutMs: config.server.requestTimeoutMs,
+    sessionExpiryEntries: config.server.sessionExpiryEntries,
+    logger,
+  })
+  const httpAddresses: Record<string, string> = {}
+  for (const n of config.nodes) httpAddresses[n.id] = formatHostPort(n.http)
+  let http: KvHttpServer
+  try {
+    http = await KvHttpServer.start({
+      kv,
+      raft,
+      httpAddresses,
+      maxKeyBytes: config.limits.maxKeyBytes,
+      maxValueBytes: config.limits.maxValueBytes,
+      host: self.http.host,
+      port: self.http.port,
+      secret: config.secret,
+      faults: transport.faults,
+      logger,
+    })
+  } catch (e) {
+    await kv.kill()
+    throw e
+  }
+  logger.info('node started', {
+    id,
+    peer: formatHostPort(self.peer),
+    http: http.address,
+    dataDir: self.dataDir,
+  })
+  let stopping: Promise<void> | undefined
+  const stop = (): Promise<void> => {
+    stopping ??= (async () => {
+      http.stopAccepting()
+      await kv.kill() // answers pending requests STOPPED, kills Raft: closes transport + storage
+      await http.close()
+      logger.info('node stopped', { id })
+    })()
+    return stopping
+  }
+  return { id, kv, http, stop }
+}

@@ -1,0 +1,396 @@
+/**
+ * The cluster file: one JSON document that describes every node of a raftkit cluster and every
+ * runtime parameter, shared by `raftkit serve`, `raftkit cluster` and the client commands.
+ *
+ * ```json
+ * {
+ *   "nodes": [{ "id": "n1", "peer": "127.0.0.1:7001", "http": "127.0.0.1:8001", "dataDir": "data/n1" }],
+ *   "secret": "at least 16 characters",
+ *   "raft": { "heartbeatIntervalMs": 100, "electionTimeoutMinMs": 300, "electionTimeoutMaxMs": 600 },
+ *   "server": { "maxRaftState": 1048576, "requestTimeoutMs": 800 },
+ *   "limits": { "maxKeyBytes": 1024, "maxValueBytes": 1048576 },
+ *   "client": { "requestTimeoutMs": 1000, "deadlineMs": 10000 },
+ *   "logLevel": "info"
+ * }
+ * ```
+ *
+ * Every section but `nodes` and `secret` is optional and every missing field takes its default.
+ * Unknown fields are refused (a typo must not silently fall back to a default). Every error is
+ * a KvConfigError whose `field` is the path of the offending field (`nodes[1].peer`).
+ */
+import { readFile } from 'node:fs/promises'
+import { dirname, isAbsolute, resolve } from 'node:path'
+import type { RaftConfig } from '@raftkit/raft-core'
+import { ConfigError, DEFAULT_RAFT_CONFIG, resolveRaftConfig } from '@raftkit/raft-core'
+import type { BackoffOptions } from '../backoff.js'
+import { DEFAULT_BACKOFF } from '../backoff.js'
+import { KvConfigError } from '../errors.js'
+import { DEFAULT_SERVER_REQUEST_TIMEOUT_MS } from '../server.js'
+import { DEFAULT_SESSION_EXPIRY_ENTRIES } from '../state-machine.js'
+
+export interface HostPort {
+  readonly host: string
+  readonly port: number
+}
+
+export interface NodeSpec {
+  readonly id: string
+  /** Where the node listens for Raft traffic from its peers (WebSocket). */
+  readonly peer: HostPort
+  /** Where the node serves the HTTP API. */
+  readonly http: HostPort
+  /** Absolute path (a relative path in the file is resolved against the file's directory). */
+  readonly dataDir: string
+}
+
+export interface ServerSettings {
+  /** Snapshot when the persisted Raft state reaches this many bytes; -1: never. */
+  readonly maxRaftState: number
+  /** How long one request may wait for commit/apply or leadership confirmation. */
+  readonly requestTimeoutMs: number
+  readonly sessionExpiryEntries: number
+  /** FileStorage durability: `always` fdatasyncs before acknowledging. */
+  readonly storageSync: 'always' | 'never'
+}
+
+export interface LimitSettings {
+  /** Largest key, in UTF-8 bytes. */
+  readonly maxKeyBytes: number
+  /** Largest value (request body), in bytes. */
+  readonly maxValueBytes: number
+  /** Largest Raft message on the peer transport, in bytes. */
+  readonly maxMessageBytes: number
+  /** Messages queued per peer while its connection is down. */
+  readonly maxQueuedMessages: number
+}
+
+export interface ClientSettings {
+  /** How long one attempt on one server may take. */
+  readonly requestTimeoutMs: number
+  /** Overall limit of one operation, retries included. */
+  readonly deadlineMs: number
+  /** Pauses between rounds of failed attempts. */
+  readonly backoff: BackoffOptions
+}
+
+export type ServiceLogLevel = 'trace' | 'debug' | 'info' | 'warn' | 'error' | 'fatal' | 'silent'
+export const LOG_LEVELS: readonly ServiceLogLevel[] = [
+  'trace',
+  'debug',
+  'info',
+  'warn',
+  'error',
+  'fatal',
+  'silent',
+]
+
+export interface ClusterConfig {
+  readonly nodes: readonly NodeSpec[]
+  readonly secret: string
+  readonly raft: RaftConfig
+  readonly server: ServerSettings
+  readonly limits: LimitSettings
+  readonly client: ClientSettings
+  readonly logLevel: ServiceLogLevel
+}
+
+export const DEFAULT_SERVER_SETTINGS: ServerSettings = Object.freeze({
+  maxRaftState: 4 * 1024 * 1024,
+  requestTimeoutMs: DEFAULT_SERVER_REQUEST_TIMEOUT_MS,
+  sessionExpiryEntries: DEFAULT_SESSION_EXPIRY_ENTRIES,
+  storageSync: 'always' as const,
+})
+
+export const DEFAULT_LIMITS: LimitSettings = Object.freeze({
+  maxKeyBytes: 1024,
+  maxValueBytes: 1024 * 1024,
+  maxMessageBytes: 16 * 1024 * 1024,
+  maxQueuedMessages: 1024,
+})
+
+export const DEFAULT_CLIENT_SETTINGS: ClientSettings = Object.freeze({
+  requestTimeoutMs: 1000,
+  deadlineMs: 10_000,
+  backoff: DEFAULT_BACKOFF,
+})
+
+export const MIN_SECRET_LENGTH = 16
+
+/** Bytes a Raft message needs beyond the largest key and value (framing, headers, session). */
+const MESSAGE_OVERHEAD_BYTES = 4096
+
+const NODE_ID = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/
+
+type Json = Record<string, unknown>
+
+function fail(field: string, message: string): never {
+  throw new KvConfigError(field, message)
+}
+
+function show(v: unknown): string {
+  if (v === undefined) return 'nothing'
+  try {
+    return JSON.stringify(v) ?? typeof v
+  } catch {
+    return typeof v
+  }
+}
+
+function object(field: string, v: unknown): Json {
+  if (typeof v !== 'object' || v === null || Array.isArray(v))
+    fail(field, `expected an object, got ${show(v)}`)
+  return v as Json
+}
+
+function onlyKnown(field: string, o: Json, known: readonly string[]): void {
+  for (const key of Object.keys(o))
+    if (!known.includes(key))
+      fail(field ? `${field}.${key}` : key, `is not a known setting (known: ${known.join(', ')})`)
+}
+
+function int(field: string, v: unknown, min: number, max = Number.MAX_SAFE_INTEGER): number {
+  if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < min || v > max)
+    fail(
+      field,
+      `expected an integer ${max === Number.MAX_SAFE_INTEGER ? `>= ${min}` : `in ${min}..${max}`}, got ${show(v)}`,
+    )
+  return v
+}
+
+function num(field: string, v: unknown, min: number): number {
+  if (typeof v !== 'number' || !Number.isFinite(v) || v < min)
+    fail(field, `expected a number >= ${min}, got ${show(v)}`)
+  return v
+}
+
+/** Parses "host:port" (IPv6 hosts in brackets: "[::1]:7001"). */
+export function parseHostPort(field: string, v: unknown): HostPort {
+  if (typeof v !== 'string') fail(field, `expected "host:port", got ${show(v)}`)
+  const m = /^(?:\[([0-9A-Fa-f:.]+)\]|([^:\s[\]/]+)):(\d{1,5})$/.exec(v)
+  const host = m?.[1] ?? m?.[2]
+  const port = Number(m?.[3])
+  if (!m || host === undefined || !(port >= 1 && port <= 65535))
+    fail(field, `expected "host:port" with a port in 1..65535, got ${show(v)}`)
+  return { host, port }
+}
+
+export function formatHostPort(a: HostPort): string {
+  return a.host.includes(':') ? `[${a.host}]:${a.port}` : `${a.host}:${a.port}`
+}
+
+function parseNode(field: string, v: unknown, baseDir: string): NodeSpec {
+  const o = object(field, v)
+  onlyKnown(field, o, ['id', 'peer', 'http', 'dataDir'])
+  if (typeof o.id !== 'string' || !NODE_ID.test(o.id))
+    fail(
+      `${field}.id`,
+      `expected 1-64 letters, digits, ".", "_" or "-" (starting with a letter or digit), got ${show(o.id)}`,
+    )
+  if (typeof o.dataDir !== 'string' || o.dataDir.length === 0)
+    fail(`${field}.dataDir`, `expected a directory path, got ${show(o.dataDir)}`)
+  return {
+    id: o.id,
+    peer: parseHostPort(`${field}.peer`, o.peer),
+    http: parseHostPort(`${field}.http`, o.http),
+    dataDir: isAbsolute(o.dataDir) ? o.dataDir : resolve(baseDir, o.dataDir),
+  }
+}
+
+function parseRaft(v: unknown): RaftConfig {
+  if (v === undefined) return DEFAULT_RAFT_CONFIG
+  const o = object('raft', v)
+  try {
+    return resolveRaftConfig(o)
+  } catch (e) {
+    if (e instanceof ConfigError) {
+      const message = e.message.replace(/^invalid configuration "[^"]*": /, '')
+      fail(`raft.${e.field}`, message)
+    }
+    throw e
+  }
+}
+
+function parseServer(v: unknown): ServerSettings {
+  if (v === undefined) return DEFAULT_SERVER_SETTINGS
+  const o = object('server', v)
+  onlyKnown('server', o, Object.keys(DEFAULT_SERVER_SETTINGS))
+  const d = DEFAULT_SERVER_SETTINGS
+  const maxRaftState = o.maxRaftState ?? d.maxRaftState
+  if (maxRaftState !== -1) int('server.maxRaftState', maxRaftState, 1)
+  const storageSync = o.storageSync ?? d.storageSync
+  if (storageSync !== 'always' && storageSync !== 'never')
+    fail('server.storageSync', `expected "always" or "never", got ${show(storageSync)}`)
+  return {
+    maxRaftState: maxRaftState as number,
+    requestTimeoutMs: int('server.requestTimeoutMs', o.requestTimeoutMs ?? d.requestTimeoutMs, 1),
+    sessionExpiryEntries: int(
+      'server.sessionExpiryEntries',
+      o.sessionExpiryEntries ?? d.sessionExpiryEntries,
+      1,
+    ),
+    storageSync,
+  }
+}
+
+function parseLimits(v: unknown, raft: RaftConfig): LimitSettings {
+  const o = v === undefined ? {} : object('limits', v)
+  onlyKnown('limits', o, Object.keys(DEFAULT_LIMITS))
+  const d = DEFAULT_LIMITS
+  const limits: LimitSettings = {
+    maxKeyBytes: int('limits.maxKeyBytes', o.maxKeyBytes ?? d.maxKeyBytes, 1),
+    maxValueBytes: int('limits.maxValueBytes', o.maxValueBytes ?? d.maxValueBytes, 1),
+    maxMessageBytes: int('limits.maxMessageBytes', o.maxMessageBytes ?? d.maxMessageBytes, 1024),
+    maxQueuedMessages: int(
+      'limits.maxQueuedMessages',
+      o.maxQueuedMessages ?? d.maxQueuedMessages,
+      1,
+    ),
+  }
+  const needed = limits.maxKeyBytes + limits.maxValueBytes + MESSAGE_OVERHEAD_BYTES
+  if (limits.maxMessageBytes < needed)
+    fail(
+      'limits.maxMessageBytes',
+      `must be at least maxKeyBytes + maxValueBytes + ${MESSAGE_OVERHEAD_BYTES} (${needed}) so that one entry always fits in a message`,
+    )
+  if (limits.maxMessageBytes < raft.snapshotChunkBytes + MESSAGE_OVERHEAD_BYTES)
+    fail(
+      'limits.maxMessageBytes',
+      `must be at least raft.snapshotChunkBytes + ${MESSAGE_OVERHEAD_BYTES} (${raft.snapshotChunkBytes + MESSAGE_OVERHEAD_BYTES})`,
+    )
+  return limits
+}
+
+function parseClient(v: unknown): ClientSettings {
+  if (v === undefined) return DEFAULT_CLIENT_SETTINGS
+  const o = object('client', v)
+  onlyKnown('client', o, Object.keys(DEFAULT_CLIENT_SETTINGS))
+  const d = DEFAULT_CLIENT_SETTINGS
+  const b = o.backoff === undefined ? {} : object('client.backoff', o.backoff)
+  onlyKnown('client.backoff', b, Object.keys(DEFAULT_BACKOFF))
+  const backoff: BackoffOptions = {
+    initialMs: num('client.backoff.initialMs', b.initialMs ?? d.backoff.initialMs, 1),
+    maxMs: num('client.backoff.maxMs', b.maxMs ?? d.backoff.maxMs, 1),
+    multiplier: num('client.backoff.multiplier', b.multiplier ?? d.backoff.multiplier, 1),
+  }
+  if (backoff.maxMs < backoff.initialMs)
+    fail('client.backoff.maxMs', `must be at least initialMs (${backoff.initialMs})`)
+  return {
+    requestTimeoutMs: int('client.requestTimeoutMs', o.requestTimeoutMs ?? d.requestTimeoutMs, 1),
+    deadlineMs: int('client.deadlineMs', o.deadlineMs ?? d.deadlineMs, 1),
+    backoff,
+  }
+}
+
+export interface ParseOptions {
+  /** Directory that relative `dataDir`s are resolved against. Default: the working directory. */
+  readonly baseDir?: string
+}
+
+/** Validates a parsed cluster file and fills defaults. Throws KvConfigError naming the field. */
+export function parseClusterConfig(raw: unknown, options: ParseOptions = {}): ClusterConfig {
+  const baseDir = options.baseDir ?? process.cwd()
+  const o = object('(cluster file)', raw)
+  onlyKnown('', o, ['nodes', 'secret', 'raft', 'server', 'limits', 'client', 'logLevel'])
+  if (!Array.isArray(o.nodes) || o.nodes.length === 0)
+    fail('nodes', `expected a non-empty array of nodes, got ${show(o.nodes)}`)
+  const nodes = o.nodes.map((n, i) => parseNode(`nodes[${i}]`, n, baseDir))
+  const seen = new Map<string, string>()
+  nodes.forEach((n, i) => {
+    const claims: Array<[string, string]> = [
+      [`id ${n.id}`, `nodes[${i}].id`],
+      [`address ${formatHostPort(n.peer)}`, `nodes[${i}].peer`],
+      [`address ${formatHostPort(n.http)}`, `nodes[${i}].http`],
+      [`dataDir ${n.dataDir}`, `nodes[${i}].dataDir`],
+    ]
+    for (const [what, field] of claims) {
+      const earlier = seen.get(what)
+      if (earlier !== undefined) fail(field, `${what} is already used by ${earlier}`)
+      seen.set(what, field)
+    }
+  })
+  if (typeof o.secret !== 'string' || o.secret.length < MIN_SECRET_LENGTH)
+    fail(
+      'secret',
+      `expected a string of at least ${MIN_SECRET_LENGTH} characters (shared by all nodes)`,
+    )
+  const logLevel = o.logLevel ?? 'info'
+  if (!LOG_LEVELS.includes(logLevel as ServiceLogLevel))
+    fail('logLevel', `expected one of ${LOG_LEVELS.join(', ')}, got ${show(logLevel)}`)
+  const raft = parseRaft(o.raft)
+  return {
+    nodes,
+    secret: o.secret,
+    raft,
+    server: parseServer(o.server),
+    limits: parseLimits(o.limits, raft),
+    client: parseClient(o.client),
+    logLevel: logLevel as ServiceLogLevel,
+  }
+}
+
+/**
+ * Applies `path=value` overrides (from `--set`) to a raw cluster file before validation.
+ * `value` is parsed as JSON when it is valid JSON, else taken as a string.
+ * Paths are dot-separated, with `[i]` for array elements: `raft.tickMs=5`, `nodes[0].http=...`.
+ */
+export function applyOverrides(raw: unknown, overrides: readonly string[]): unknown {
+  const root: unknown = structuredClone(raw)
+  for (const o of overrides) {
+    const eq = o.indexOf('=')
+    if (eq <= 0) fail('--set', `expected path=value, got ${show(o)}`)
+    const path = o.slice(0, eq)
+    const text = o.slice(eq + 1)
+    let value: unknown
+    try {
+      value = JSON.parse(text)
+    } catch {
+      value = text
+    }
+    const keys = path.split(/\.|\[(\d+)\]/).filter((k) => k !== undefined && k !== '')
+    let target = object('(cluster file)', root)
+    for (let i = 0; i < keys.length - 1; i++) {
+      const key = keys[i] as string
+      let next = target[key]
+      if (next === undefined) {
+        next = {}
+        target[key] = next
+      }
+      if (typeof next !== 'object' || next === null) fail(path, `cannot set inside ${show(next)}`)
+      target = next as Json
+    }
+    target[keys[keys.length - 1] as string] = value
+  }
+  return root
+}
+
+/** Reads, parses and validates a cluster file; relative `dataDir`s resolve against its folder. */
+export async function loadClusterConfig(
+  file: string,
+  overrides: readonly string[] = [],
+): Promise<ClusterConfig> {
+  const path = resolve(file)
+  let text: string
+  try {
+    text = await readFile(path, 'utf8')
+  } catch (e) {
+    throw new KvConfigError('--config', `cannot read ${path}: ${(e as Error).message}`)
+  }
+  let raw: unknown
+  try {
+    raw = JSON.parse(text)
+  } catch (e) {
+    throw new KvConfigError('--config', `${path} is not valid JSON: ${(e as Error).message}`)
+  }
+  return parseClusterConfig(applyOverrides(raw, overrides), { baseDir: dirname(path) })
+}
+
+/** The node with `id`, or a KvConfigError naming `--id`. */
+export function findNode(config: ClusterConfig, id: string): NodeSpec {
+  const node = config.nodes.find((n) => n.id === id)
+  if (!node)
+    throw new KvConfigError(
+      '--id',
+      `no node "${id}" in the cluster file (nodes: ${config.nodes.map((n) => n.id).join(', ')})`,
+    )
+  return node
+}

@@ -1,0 +1,131 @@
+/**
+ * Prometheus metrics of one node, in a registry of its own (never prom-client's global one, so
+ * several nodes can live in one process). Raft gauges are read from `status()` at scrape time.
+ */
+import type { Role, Status } from '@raftkit/raft-core'
+import { Counter, Gauge, Histogram, Registry } from 'prom-client'
+
+const ROLES: readonly Role[] = ['follower', 'pre-candidate', 'candidate', 'leader']
+
+export interface NodeMetricsSource {
+  status(): Status
+  /** Keys and sessions in the state machine. */
+  readonly kv?: () => { keys: number; sessions: number }
+}
+
+export class NodeMetrics {
+  readonly registry = new Registry()
+  private readonly requests: Counter<'op' | 'status'>
+  private readonly latency: Histogram<'op' | 'status'>
+
+  constructor(source: NodeMetricsSource, labels: Record<string, string> = {}) {
+    this.registry.setDefaultLabels(labels)
+    const status = (): Status | undefined => {
+      try {
+        return source.status()
+      } catch {
+        return undefined // a killed node: report nothing rather than fail the scrape
+      }
+    }
+    const gauge = (name: string, help: string, read: (s: Status) => number): void => {
+      new Gauge({
+        name,
+        help,
+        registers: [this.registry],
+        collect() {
+          const s = status()
+          if (s) this.set(read(s))
+        },
+      })
+    }
+    gauge('raftkit_raft_term', 'Current Raft term.', (s) => s.term)
+    gauge(
+      'raftkit_raft_commit_index',
+      'Highest log index known to be committed.',
+      (s) => s.commitIndex,
+    )
+    gauge(
+      'raftkit_raft_applied_index',
+      'Highest log index applied to the service.',
+      (s) => s.appliedIndex,
+    )
+    gauge('raftkit_raft_first_index', 'First index still in the log.', (s) => s.firstIndex)
+    gauge('raftkit_raft_last_index', 'Last index in the log.', (s) => s.lastIndex)
+    gauge(
+      'raftkit_raft_snapshot_index',
+      'Index covered by the latest snapshot.',
+      (s) => s.snapshotIndex,
+    )
+    gauge('raftkit_raft_is_leader', '1 while this node is the leader.', (s) =>
+      s.role === 'leader' ? 1 : 0,
+    )
+    new Gauge({
+      name: 'raftkit_raft_role',
+      help: 'Current role: 1 for the role this node has, 0 for the others.',
+      labelNames: ['role'],
+      registers: [this.registry],
+      collect() {
+        const s = status()
+        if (!s) return
+        for (const role of ROLES) this.set({ role }, s.role === role ? 1 : 0)
+      },
+    })
+    new Gauge({
+      name: 'raftkit_raft_peer_match_index',
+      help: 'On the leader: highest index known replicated on each peer.',
+      labelNames: ['peer'],
+      registers: [this.registry],
+      collect() {
+        this.reset()
+        const s = status()
+        for (const [peer, p] of Object.entries(s?.progress ?? {})) this.set({ peer }, p.match)
+      },
+    })
+    if (source.kv) {
+      const kv = source.kv
+      new Gauge({
+        name: 'raftkit_kv_keys',
+        help: 'Keys in the key/value state machine.',
+        registers: [this.registry],
+        collect() {
+          this.set(kv().keys)
+        },
+      })
+      new Gauge({
+        name: 'raftkit_kv_sessions',
+        help: 'Client sessions in the key/value state machine.',
+        registers: [this.registry],
+        collect() {
+          this.set(kv().sessions)
+        },
+      })
+    }
+    this.requests = new Counter({
+      name: 'raftkit_http_requests_total',
+      help: 'HTTP requests answered, by operation and status code.',
+      labelNames: ['op', 'status'],
+      registers: [this.registry],
+    })
+    this.latency = new Histogram({
+      name: 'raftkit_http_request_duration_seconds',
+      help: 'Time to answer an HTTP request, by operation and status code.',
+      labelNames: ['op', 'status'],
+      buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
+      registers: [this.registry],
+    })
+  }
+
+  observe(op: string, status: number, seconds: number): void {
+    const labels = { op, status: String(status) }
+    this.requests.inc(labels)
+    this.latency.observe(labels, seconds)
+  }
+
+  metrics(): Promise<string> {
+    return this.registry.metrics()
+  }
+
+  get contentType(): string {
+    return this.registry.contentType
+  }
+}

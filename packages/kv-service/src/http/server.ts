@@ -1,0 +1,603 @@
+/**
+ * The HTTP API of one node (node:http, no framework):
+ *
+ *   GET  /v1/kv/<key>          200 + the value as the body; 404 when the key is missing
+ *   PUT  /v1/kv/<key>          the body is the value; 204 once committed and applied
+ *   POST /v1/kv/<key>/append   appends the body; 204
+ *   GET  /v1/status            this node's Raft status (JSON)
+ *   GET  /metrics              Prometheus metrics
+ *   POST /v1/admin/faults      fault injection on the peer transport (needs the cluster secret)
+ *
+ * Keys are percent-decoded path segments. Writes may carry `Raftkit-Client-Id` and
+ * `Raftkit-Request-Seq`: a retry with the same pair is executed at most once. Without them the
+ * server writes under a session of its own. A follower answers 307 to the leader (503 while no
+ * leader is known). Bad requests (empty or oversized key or value, bad headers, wrong method,
+ * unknown path) are refused before anything is proposed.
+ */
+import { randomBytes, timingSafeEqual } from 'node:crypto'
+import type { IncomingMessage, Server, ServerResponse } from 'node:http'
+import { createServer } from 'node:http'
+import type { AddressInfo } from 'node:net'
+import type { Logger, NodeId, Status } from '@raftkit/raft-core'
+import { silentLogger } from '@raftkit/raft-core'
+import type { KvReply } from '../rpc.js'
+import type { KvServer } from '../server.js'
+import { NodeMetrics } from './metrics.js'
+
+export const CLIENT_ID_HEADER = 'raftkit-client-id'
+export const REQUEST_SEQ_HEADER = 'raftkit-request-seq'
+export const SECRET_HEADER = 'raftkit-secret'
+/** Set on redirects and on 503 answers: the leader's node id, when known. */
+export const LEADER_HEADER = 'raftkit-leader'
+
+/** The fault controls of the peer transport (transport-ws `WsTransport.faults`). */
+export interface TransportFaultControls {
+  block(peers: readonly NodeId[]): void
+  unblock(peers: readonly NodeId[]): void
+  setDropProbability(p: number): void
+  setDelay(minMs: number, maxMs: number): void
+  isolate(): void
+  heal(): void
+  state(): { readonly blocked: readonly NodeId[] }
+}
+
+export interface KvHttpServerOptions {
+  readonly kv: KvServer
+  /** The Raft node under `kv` (for redirects, /v1/status and metrics). */
+  readonly raft: { status(): Status }
+  /** HTTP address ("host:port") of every node, for redirects to the leader. */
+  readonly httpAddresses: Readonly<Record<NodeId, string>>
+  readonly maxKeyBytes: number
+  readonly maxValueBytes: number
+  /** Interface and port to listen on; port 0 picks a free port. Default 127.0.0.1:0. */
+  readonly host?: string
+  readonly port?: number
+  /** Enables POST /v1/admin/faults, authenticated by this secret. */
+  readonly secret?: string
+  readonly faults?: TransportFaultControls
+  readonly logger?: Logger
+}
+
+/** JSON body of every error answer. */
+export interface HttpErrorBody {
+  readonly error: string
+  readonly message: string
+  readonly leader?: NodeId | null
+}
+
+type Op = 'get' | 'put' | 'append' | 'status' | 'metrics' | 'faults' | 'other'
+
+class HttpError extends Error {
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    message: string,
+    readonly headers: Record<string, string> = {},
+  ) {
+    super(message)
+  }
+}
+
+const MAX_ADMIN_BODY_BYTES = 16 * 1024
+const MAX_REDIRECT_PATH = 8 * 1024
+
+export class KvHttpServer {
+  readonly metrics: NodeMetrics
+  private readonly server: Server
+  private readonly kv: KvServer
+  private readonly raft: { status(): Status }
+  private readonly options: KvHttpServerOptions
+  private readonly logger: Logger
+  private readonly internalId = `http-${randomBytes(8).toString('hex')}`
+  private internalSeq = 0
+  private internalOpen: Promise<boolean> | undefined
+  private closing: Promise<void> | undefined
+
+  private constructor(options: KvHttpServerOptions) {
+    this.options = options
+    this.kv = options.kv
+    this.raft = options.raft
+    this.logger = options.logger ?? silentLogger
+    this.metrics = new NodeMetrics({
+      status: () => this.raft.status(),
+      kv: () => ({
+        keys: this.kv.stateMachine.keyCount,
+        sessions: this.kv.stateMachine.sessionCount,
+      }),
+    })
+    this.server = createServer((req, res) => this.dispatch(req, res))
+    this.server.keepAliveTimeout = 5000
+  }
+
+  /** Starts listening; resolves once the port is bound. */
+  static async start(options: KvHttpServerOptions): Promise<KvHttpServer> {
+    for (const field of ['maxKeyBytes', 'maxValueBytes'] as const)
+      if (!(Number.isSafeInteger(options[field]) && options[field] > 0))
+        throw new RangeError(`${field} must be a positive integer`)
+    const s = new KvHttpServer(options)
+    await new Promise<void>((resolve, reject) => {
+      s.server.once('error', reject)
+      s.server.listen({ host: options.host ?? '127.0.0.1', port: options.port ?? 0 }, () => {
+        s.server.off('error', reject)
+        resolve()
+      })
+    })
+    return s
+  }
+
+  get port(): number {
+    return (this.server.address() as AddressInfo).port
+  }
+
+  /** "host:port" actually bound. */
+  get address(): string {
+    const a = this.server.address() as AddressInfo
+    return a.family === 'IPv6' ? `[${a.address}]:${a.port}` : `${a.address}:${a.port}`
+  }
+
+  /** Stops accepting connections; requests under way may still finish (see close()). */
+  stopAccepting(): void {
+    if (this.server.listening) this.server.close()
+    this.server.closeIdleConnections()
+  }
+
+  /** Stops accepting, drops every connection and resolves once the server is closed. Idempotent. */
+  close(): Promise<void> {
+    this.closing ??= new Promise<void>((resolve) => {
+      if (!this.server.listening) {
+        this.server.closeAllConnections()
+        resolve()
+        return
+      }
+      this.server.close(() => resolve())
+      this.server.closeAllConnections()
+    })
+    return this.closing
+  }
+
+  // ---- routing -----------------------------------------------------------------------------
+
+  private dispatch(req: IncomingMessage, res: ServerResponse): void {
+    const started = process.hrtime.bigint()
+    let op: Op = 'other'
+    res.once('finish', () => {
+      const seconds = Number(process.hrtime.bigint() - started) / 1e9
+      this.metrics.observe(op, res.statusCode, seconds)
+    })
+    const route = async (): Promise<void> => {
+      const url = req.url ?? '/'
+      const q = url.indexOf('?')
+      const path = q === -1 ? url : url.slice(0, q)
+      if (path.startsWith('/v1/kv/')) {
+        let rest = path.slice('/v1/kv/'.length)
+        const isAppend = rest.endsWith('/append')
+        if (isAppend) rest = rest.slice(0, -'/append'.length)
+        if (isAppend) {
+          op = 'append'
+          allow(req, ['POST'])
+        } else {
+          op = req.method === 'PUT' ? 'put' : 'get'
+          allow(req, ['GET', 'PUT'])
+        }
+        const key = this.parseKey(rest)
+        if (op === 'get') return this.handleGet(req, res, key)
+        return this.handleWrite(req, res, op === 'put' ? 'put' : 'append', key)
+      }
+      switch (path) {
+        case '/v1/status':
+          op = 'status'
+          allow(req, ['GET'])
+          return send(res, 200, JSON.stringify(this.statusBody(), null, 2) + '\n', 'json')
+        case '/metrics':
+          op = 'metrics'
+          allow(req, ['GET'])
+          return send(res, 200, await this.metrics.metrics(), this.metrics.contentType)
+        case '/v1/admin/faults':
+          op = 'faults'
+          allow(req, ['POST'])
+          return this.handleFaults(req, res)
+        default:
+          throw new HttpError(404, 'NOT_FOUND', `no such path: ${path.slice(0, 200)}`)
+      }
+    }
+    route().catch((e: unknown) => {
+      if (e instanceof HttpError) {
+        if (e.status >= 500) this.logger.warn('request failed', { path: req.url, error: e.message })
+        sendError(res, e)
+      } else {
+        this.logger.error('request handler failed', { path: req.url, error: String(e) })
+        sendError(res, new HttpError(500, 'INTERNAL', 'internal error; see the server log'))
+      }
+    })
+  }
+
+  private parseKey(raw: string): string {
+    let key: string
+    try {
+      key = decodeURIComponent(raw)
+    } catch {
+      throw new HttpError(400, 'BAD_KEY', 'the key is not valid percent-encoded UTF-8')
+    }
+    if (key.length === 0) throw new HttpError(400, 'EMPTY_KEY', 'the key must not be empty')
+    const bytes = Buffer.byteLength(key)
+    if (bytes > this.options.maxKeyBytes)
+      throw new HttpError(
+        413,
+        'KEY_TOO_LARGE',
+        `the key is ${bytes} bytes; the limit (limits.maxKeyBytes) is ${this.options.maxKeyBytes}`,
+      )
+    return key
+  }
+
+  // ---- key/value ---------------------------------------------------------------------------
+
+  private async handleGet(req: IncomingMessage, res: ServerResponse, key: string): Promise<void> {
+    this.requireLeader(req)
+    const reply = await this.kv.get(key)
+    if (!reply.ok) throw this.failure(req, reply)
+    if (reply.value === '')
+      throw new HttpError(404, 'KEY_NOT_FOUND', `no value for key ${JSON.stringify(key)}`)
+    send(res, 200, reply.value, 'text')
+  }
+
+  private async handleWrite(
+    req: IncomingMessage,
+    res: ServerResponse,
+    op: 'put' | 'append',
+    key: string,
+  ): Promise<void> {
+    const session = parseSessionHeaders(req)
+    const declared = req.headers['content-length']
+    if (declared !== undefined && Number(declared) > this.options.maxValueBytes)
+      throw tooLarge(Number(declared), this.options.maxValueBytes)
+    this.requireLeader(req)
+    const body = await readBody(req, this.options.maxValueBytes, tooLarge)
+    if (body.length === 0) throw new HttpError(400, 'EMPTY_VALUE', 'the value must not be empty')
+    let value: string
+    try {
+      value = new TextDecoder('utf-8', { fatal: true }).decode(body)
+    } catch {
+      throw new HttpError(400, 'BAD_VALUE', 'the value must be valid UTF-8')
+    }
+    const reply = session
+      ? await this.clientWrite(op, key, value, session.clientId, session.seq)
+      : await this.internalWrite(op, key, value)
+    if (!reply.ok) throw this.failure(req, reply)
+    res.writeHead(204).end()
+  }
+
+  /** A write under the caller's session. Its first request (seq 1) opens the session. */
+  private async clientWrite(
+    op: 'put' | 'append',
+    key: string,
+    value: string,
+    clientId: string,
+    seq: number,
+  ): Promise<KvReply> {
+    const reply = await this.kv[op](key, value, clientId, seq)
+    if (reply.ok || reply.error !== 'SESSION_EXPIRED' || seq !== 1) return reply
+    const opened = await this.kv.open(clientId)
+    if (!opened.ok) return opened
+    return this.kv[op](key, value, clientId, seq)
+  }
+
+  /**
+   * A write under this HTTP server's own session. Sequence numbers are taken right before the
+   * proposal, so the log holds them in increasing order. SESSION_EXPIRED means nothing ran: the
+   * session is reopened and the write retried once with a new number.
+   */
+  private async internalWrite(op: 'put' | 'append', key: string, value: string): Promise<KvReply> {
+    for (let attempt = 0; ; attempt++) {
+      const open = await this.openInternal()
+      if (open !== true) return open
+      const reply = await this.kv[op](key, value, this.internalId, ++this.internalSeq)
+      if (reply.ok || reply.error !== 'SESSION_EXPIRED' || attempt > 0) return reply
+      this.internalOpen = undefined
+    }
+  }
+
+  private async openInternal(): Promise<true | KvReply> {
+    if (this.internalOpen && (await this.internalOpen)) return true
+    let result: KvReply = { ok: false, error: 'TIMEOUT' }
+    const opening = this.kv.open(this.internalId).then((r) => {
+      result = r
+      return r.ok
+    })
+    this.internalOpen = opening
+    if (await opening) return true
+    if (this.internalOpen === opening) this.internalOpen = undefined
+    return result
+  }
+
+  // ---- leadership --------------------------------------------------------------------------
+
+  private status(): Status | undefined {
+    try {
+      return this.raft.status()
+    } catch {
+      return undefined
+    }
+  }
+
+  /** Throws the redirect (or 503) unless this node currently believes it leads. */
+  private requireLeader(req: IncomingMessage): void {
+    const s = this.status()
+    if (!s) throw new HttpError(503, 'STOPPED', 'this node is shutting down; try another node')
+    if (s.role !== 'leader') throw this.redirect(req, s.leader)
+  }
+
+  private redirect(req: IncomingMessage, leader: NodeId | null): HttpError {
+    const address = leader === null ? undefined : this.options.httpAddresses[leader]
+    const url = req.url ?? '/'
+    if (leader === null || address === undefined || url.length > MAX_REDIRECT_PATH)
+      return new HttpError(
+        503,
+        'NO_LEADER',
+        'no leader is known right now (an election may be under way); retry shortly',
+        { 'retry-after': '1' },
+      )
+    return new HttpError(307, 'NOT_LEADER', `not the leader; the leader is ${leader}`, {
+      location: `http://${address}${url}`,
+      [LEADER_HEADER]: leader,
+    })
+  }
+
+  private failure(req: IncomingMessage, reply: KvReply & { ok: false }): HttpError {
+    switch (reply.error) {
+      case 'WRONG_LEADER':
+        return this.redirect(req, reply.leaderHint)
+      case 'TIMEOUT':
+        return new HttpError(
+          504,
+          'TIMEOUT',
+          'the cluster did not complete the request in time (no quorum reachable?); a write may or may not have taken effect',
+        )
+      case 'STOPPED':
+        return new HttpError(503, 'STOPPED', 'this node is shutting down; try another node')
+      case 'SESSION_EXPIRED':
+        return new HttpError(
+          409,
+          'SESSION_EXPIRED',
+          'this client session is unknown to the cluster (never opened with seq 1, or expired): the outcome of earlier attempts is unknown; read the key, then continue with a new client id starting at seq 1',
+        )
+      case 'BAD_REQUEST':
+        return new HttpError(400, 'BAD_REQUEST', reply.message)
+    }
+  }
+
+  // ---- status and admin --------------------------------------------------------------------
+
+  private statusBody(): Record<string, unknown> {
+    const s = this.status()
+    if (!s) throw new HttpError(503, 'STOPPED', 'this node is shutting down')
+    const peers: Record<string, { match: number; next: number; state: string }> = {}
+    for (const [peer, p] of Object.entries(s.progress ?? {}))
+      peers[peer] = { match: p.match, next: p.next, state: p.state }
+    return {
+      id: s.id,
+      role: s.role,
+      term: s.term,
+      leader: s.leader,
+      leaderHttp: s.leader === null ? null : (this.options.httpAddresses[s.leader] ?? null),
+      commitIndex: s.commitIndex,
+      appliedIndex: s.appliedIndex,
+      firstIndex: s.firstIndex,
+      lastIndex: s.lastIndex,
+      snapshotIndex: s.snapshotIndex,
+      snapshotTerm: s.snapshotTerm,
+      peers,
+      kv: {
+        appliedIndex: this.kv.appliedIndex,
+        keys: this.kv.stateMachine.keyCount,
+        sessions: this.kv.stateMachine.sessionCount,
+      },
+    }
+  }
+
+  private async handleFaults(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const secret = this.options.secret
+    const faults = this.options.faults
+    if (secret === undefined || faults === undefined)
+      throw new HttpError(404, 'NOT_FOUND', 'fault injection is not enabled on this node')
+    const given = req.headers[SECRET_HEADER]
+    if (typeof given !== 'string' || !sameSecret(given, secret))
+      throw new HttpError(401, 'UNAUTHORIZED', `missing or wrong ${SECRET_HEADER} header`)
+    const body = await readBody(req, MAX_ADMIN_BODY_BYTES, (n, limit) =>
+      tooLarge(n, limit, 'the fault request'),
+    )
+    const plan = parseFaultPlan(body)
+    const members = Object.keys(this.options.httpAddresses)
+    for (const id of [...(plan.block ?? []), ...(Array.isArray(plan.unblock) ? plan.unblock : [])])
+      if (!members.includes(id) || id === this.raft.status().id)
+        throw new HttpError(400, 'BAD_FAULTS', `${JSON.stringify(id)} is not a peer of this node`)
+    try {
+      if (plan.heal) faults.heal()
+      if (plan.isolate) faults.isolate()
+      if (plan.unblock !== undefined)
+        faults.unblock(plan.unblock === true ? [...faults.state().blocked] : plan.unblock)
+      if (plan.block) faults.block(plan.block)
+      if (plan.drop !== undefined) faults.setDropProbability(plan.drop)
+      if (plan.delayMs) faults.setDelay(plan.delayMs[0], plan.delayMs[1])
+    } catch (e) {
+      throw new HttpError(400, 'BAD_FAULTS', e instanceof Error ? e.message : String(e))
+    }
+    this.logger.warn('fault injection changed', { ...plan })
+    send(res, 200, JSON.stringify({ ok: true, faults: faults.state() }) + '\n', 'json')
+  }
+}
+
+// ---- helpers -------------------------------------------------------------------------------
+
+/** What POST /v1/admin/faults accepts. */
+export interface FaultPlan {
+  /** Drop all traffic to and from these peers. */
+  readonly block?: NodeId[]
+  /** Stop blocking these peers (true: all). */
+  readonly unblock?: NodeId[] | true
+  /** Probability in [0, 1] of dropping each message. */
+  readonly drop?: number
+  /** Delay each message by a random time in [min, max] ms. */
+  readonly delayMs?: [number, number]
+  /** Block every peer. */
+  readonly isolate?: true
+  /** Remove every fault. Applied first. */
+  readonly heal?: true
+}
+
+export function parseFaultPlan(body: Buffer): FaultPlan {
+  let raw: unknown
+  try {
+    raw = JSON.parse(body.toString('utf8'))
+  } catch {
+    throw new HttpError(400, 'BAD_JSON', 'the body must be a JSON object')
+  }
+  if (typeof raw !== 'object' || raw === null || Array.isArray(raw))
+    throw new HttpError(400, 'BAD_JSON', 'the body must be a JSON object')
+  const o = raw as Record<string, unknown>
+  const bad = (field: string, expected: string): never => {
+    throw new HttpError(400, 'BAD_FAULTS', `${field}: expected ${expected}`)
+  }
+  const known = ['block', 'unblock', 'drop', 'delayMs', 'isolate', 'heal']
+  for (const k of Object.keys(o)) if (!known.includes(k)) bad(k, `one of ${known.join(', ')}`)
+  const ids = (field: string, v: unknown): NodeId[] => {
+    if (!Array.isArray(v) || !v.every((x) => typeof x === 'string' && x.length > 0))
+      bad(field, 'an array of node ids')
+    return v as NodeId[]
+  }
+  const plan: {
+    -readonly [K in keyof FaultPlan]: FaultPlan[K]
+  } = {}
+  if (o.block !== undefined) plan.block = ids('block', o.block)
+  if (o.unblock !== undefined) plan.unblock = o.unblock === true ? true : ids('unblock', o.unblock)
+  if (o.drop !== undefined) {
+    if (typeof o.drop !== 'number' || !(o.drop >= 0 && o.drop <= 1))
+      bad('drop', 'a probability in [0, 1]')
+    plan.drop = o.drop as number
+  }
+  if (o.delayMs !== undefined) {
+    const d: unknown = o.delayMs
+    const pair =
+      Array.isArray(d) &&
+      d.length === 2 &&
+      d.every((x) => typeof x === 'number' && Number.isFinite(x) && x >= 0)
+        ? (d as [number, number])
+        : undefined
+    if (!pair || pair[0] > pair[1]) return bad('delayMs', '[min, max] with 0 <= min <= max')
+    plan.delayMs = [pair[0], pair[1]]
+  }
+  if (o.isolate !== undefined) {
+    if (o.isolate !== true) bad('isolate', 'true')
+    plan.isolate = true
+  }
+  if (o.heal !== undefined) {
+    if (o.heal !== true) bad('heal', 'true')
+    plan.heal = true
+  }
+  return plan
+}
+
+function allow(req: IncomingMessage, methods: readonly string[]): void {
+  const m = req.method ?? ''
+  if (methods.includes(m) || (m === 'HEAD' && methods.includes('GET'))) return
+  throw new HttpError(
+    405,
+    'METHOD_NOT_ALLOWED',
+    `${m} is not allowed here; use ${methods.join(' or ')}`,
+    {
+      allow: methods.join(', '),
+    },
+  )
+}
+
+function parseSessionHeaders(req: IncomingMessage): { clientId: string; seq: number } | undefined {
+  const id = req.headers[CLIENT_ID_HEADER]
+  const seqText = req.headers[REQUEST_SEQ_HEADER]
+  if (id === undefined && seqText === undefined) return undefined
+  if (typeof id !== 'string' || typeof seqText !== 'string')
+    throw new HttpError(
+      400,
+      'BAD_SESSION',
+      'Raftkit-Client-Id and Raftkit-Request-Seq must be given together, once each',
+    )
+  if (!/^[\x21-\x7e]{1,128}$/.test(id))
+    throw new HttpError(
+      400,
+      'BAD_SESSION',
+      'Raftkit-Client-Id must be 1-128 printable ASCII characters',
+    )
+  if (!/^[1-9]\d{0,15}$/.test(seqText) || !Number.isSafeInteger(Number(seqText)))
+    throw new HttpError(400, 'BAD_SESSION', 'Raftkit-Request-Seq must be a positive integer')
+  if (id.startsWith('http-'))
+    throw new HttpError(400, 'BAD_SESSION', 'client ids starting with "http-" are reserved')
+  return { clientId: id, seq: Number(seqText) }
+}
+
+function tooLarge(bytes: number, limit: number, what = 'the value'): HttpError {
+  return new HttpError(
+    413,
+    'VALUE_TOO_LARGE',
+    `${what} is ${bytes >= limit + 1 ? `more than ${limit}` : bytes} bytes; the limit (limits.maxValueBytes) is ${limit}`,
+  )
+}
+
+/** Reads the whole body, refusing more than `limit` bytes. */
+function readBody(
+  req: IncomingMessage,
+  limit: number,
+  onTooLarge: (bytes: number, limit: number) => HttpError,
+): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = []
+    let size = 0
+    const onData = (chunk: Buffer): void => {
+      size += chunk.length
+      if (size > limit) {
+        req.off('data', onData)
+        req.off('end', onEnd)
+        req.pause()
+        reject(onTooLarge(size, limit))
+        return
+      }
+      chunks.push(chunk)
+    }
+    const onEnd = (): void => resolve(Buffer.concat(chunks, size))
+    req.on('data', onData)
+    req.once('end', onEnd)
+    req.once('error', reject)
+  })
+}
+
+function send(
+  res: ServerResponse,
+  status: number,
+  body: string,
+  /** 'json', 'text' or a full content type. */
+  type: string,
+): void {
+  const contentType =
+    type === 'json'
+      ? 'application/json; charset=utf-8'
+      : type === 'text'
+        ? 'text/plain; charset=utf-8'
+        : type
+  res.writeHead(status, { 'content-type': contentType, 'content-length': Buffer.byteLength(body) })
+  res.end(res.req.method === 'HEAD' ? undefined : body)
+}
+
+function sendError(res: ServerResponse, e: HttpError): void {
+  if (res.headersSent) {
+    res.destroy()
+    return
+  }
+  const body: HttpErrorBody = { error: e.code, message: e.message }
+  for (const [k, v] of Object.entries(e.headers)) res.setHeader(k, v)
+  // An unread (refused) body must not be parsed as the next request.
+  if (!res.req.complete) res.setHeader('connection', 'close')
+  send(res, e.status, JSON.stringify(body) + '\n', 'json')
+}
+
+function sameSecret(given: string, secret: string): boolean {
+  const a = Buffer.from(given)
+  const b = Buffer.from(secret)
+  return a.length === b.length && timingSafeEqual(a, b)
+}

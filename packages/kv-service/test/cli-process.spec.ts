@@ -1,0 +1,167 @@
+/**
+ * The `raftkit` CLI as real processes: init, three `serve` nodes (WebSocket transport,
+ * FileStorage), the client commands, a leader stopped with SIGTERM, and `demo`.
+ */
+import type { ChildProcess } from 'node:child_process'
+import { spawn } from 'node:child_process'
+import { mkdtemp, readFile, rm, stat } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { expect } from 'chai'
+import { cliInvocation } from '../src/cli/local-cluster.js'
+import { formatHostPort, loadClusterConfig } from '../src/config/cluster-config.js'
+import { call } from './http-helpers.js'
+
+interface Run {
+  readonly code: number | null
+  readonly stdout: string
+  readonly stderr: string
+}
+
+function start(args: readonly string[]): {
+  child: ChildProcess
+  done: Promise<Run>
+  output: () => string
+} {
+  const cli = cliInvocation()
+  const child = spawn(cli.command, [...cli.args, ...args], {
+    cwd: cli.cwd,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  })
+  let stdout = ''
+  let stderr = ''
+  child.stdout.on('data', (d: Buffer) => (stdout += d.toString()))
+  child.stderr.on('data', (d: Buffer) => (stderr += d.toString()))
+  const done = new Promise<Run>((resolve) =>
+    child.once('close', (code) => resolve({ code, stdout, stderr })),
+  )
+  return { child, done, output: () => stdout }
+}
+
+function run(args: readonly string[]): Promise<Run> {
+  return start(args).done
+}
+
+async function until<T>(
+  what: string,
+  timeoutMs: number,
+  probe: () => Promise<T | undefined>,
+): Promise<T> {
+  const deadline = Date.now() + timeoutMs
+  while (Date.now() < deadline) {
+    const v = await probe().catch(() => undefined)
+    if (v !== undefined) return v
+    await new Promise((r) => setTimeout(r, 100))
+  }
+  throw new Error(`timed out waiting for ${what}`)
+}
+
+describe('raftkit CLI (child processes)', function () {
+  this.timeout(90_000)
+  let dir: string
+  const children: ChildProcess[] = []
+
+  beforeEach(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'raftkit-cli-'))
+  })
+  afterEach(async () => {
+    for (const c of children) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL')
+    children.length = 0
+    await rm(dir, { recursive: true, force: true })
+  })
+
+  it('init + 3 serve: put/get through the CLI, SIGTERM the leader, a new leader serves, all exit 0', async () => {
+    const init = await run(['init', '--nodes', '3', '--dir', dir])
+    expect(init.code, init.stderr).to.equal(0)
+    const file = join(dir, 'cluster.json')
+    const config = await loadClusterConfig(file)
+    const nodes = new Map(
+      config.nodes.map((n) => {
+        const p = start(['serve', '--config', file, '--id', n.id])
+        children.push(p.child)
+        return [n.id, p] as const
+      }),
+    )
+    const statusOf = async (id: string): Promise<{ role?: string }> => {
+      const n = config.nodes.find((x) => x.id === id)!
+      const r = await call(`http://${formatHostPort(n.http)}/v1/status`)
+      return JSON.parse(r.body) as { role?: string }
+    }
+    const leaderAmong = (ids: readonly string[]) => async (): Promise<string | undefined> => {
+      for (const id of ids) {
+        const s = await statusOf(id).catch(() => undefined)
+        if (s?.role === 'leader') return id
+      }
+      return undefined
+    }
+    const first = await until('a leader', 30_000, leaderAmong([...nodes.keys()]))
+
+    const put = await run(['put', 'color', 'blue', '--config', file])
+    expect(put.code, put.stderr).to.equal(0)
+    expect(put.stdout).to.equal('OK\n')
+    const got = await run(['get', 'color', '--config', file])
+    expect(got.code, got.stderr).to.equal(0)
+    expect(got.stdout).to.equal('blue\n')
+
+    nodes.get(first)!.child.kill('SIGTERM')
+    const stopped = await nodes.get(first)!.done
+    expect(stopped.code, stopped.stderr).to.equal(0)
+    expect(stopped.stderr).to.include('node stopped')
+
+    const rest = [...nodes.keys()].filter((id) => id !== first)
+    const second = await until('a new leader', 30_000, leaderAmong(rest))
+    expect(second).to.not.equal(first)
+    const append = await run(['append', '--config', file, '--', 'color', '-green'])
+    expect(append.code, append.stderr).to.equal(0)
+    const after = await run(['get', 'color', '--config', file])
+    expect(after.stdout).to.equal('blue-green\n')
+    const status = await run(['status', '--config', file])
+    expect(status.code).to.equal(0)
+    expect(status.stdout).to.match(new RegExp(`${second}\\s+\\S+\\s+leader`))
+
+    for (const id of rest) nodes.get(id)!.child.kill('SIGTERM')
+    for (const id of rest) {
+      const r = await nodes.get(id)!.done
+      expect(r.code, `${id}: ${r.stderr}`).to.equal(0)
+    }
+    // The WAL survived: data dirs hold what was written.
+    for (const n of config.nodes) expect((await stat(n.dataDir)).isDirectory()).to.equal(true)
+  })
+
+  it('client commands fail clearly: no node reachable, bad usage, bad cluster file', async () => {
+    const noNode = await run(['get', 'k', '--endpoints', '127.0.0.1:1', '--timeout', '1500'])
+    expect(noNode.code).to.equal(1)
+    expect(noNode.stderr).to.match(/no answer within 1500 ms/)
+    const usage = await run(['put', 'k'])
+    expect(usage.code).to.equal(2)
+    expect(usage.stderr).to.match(/expected 2 arguments/)
+    const bad = join(dir, 'bad.json')
+    await import('node:fs/promises').then((fs) =>
+      fs.writeFile(
+        bad,
+        JSON.stringify({
+          nodes: [{ id: 'n1', peer: 'x', http: '127.0.0.1:1', dataDir: 'd' }],
+          secret: 'x'.repeat(16),
+        }),
+      ),
+    )
+    const badFile = await run(['serve', '--config', bad, '--id', 'n1'])
+    expect(badFile.code).to.equal(2)
+    expect(badFile.stderr).to.include('"nodes[0].peer"')
+  })
+
+  it('demo: starts 3 nodes, runs the workload, stops cleanly on SIGINT', async () => {
+    const demo = start(['demo', '--dir', dir])
+    children.push(demo.child)
+    await until('the workload', 60_000, async () =>
+      demo.output().includes('get    history -> "1;2;3;4;5;"') ? true : undefined,
+    )
+    demo.child.kill('SIGINT')
+    const r = await demo.done
+    expect(r.code, r.stdout + r.stderr).to.equal(0)
+    expect(r.stdout).to.include('get    greeting -> "hello, world"')
+    expect(r.stdout.match(/exited with 0/g)).to.have.length(3)
+    const log = await readFile(join(dir, 'logs', 'n1.log'), 'utf8')
+    expect(log).to.include('node stopped')
+  })
+})

@@ -1,0 +1,264 @@
+/**
+ * The listening side: an http(s) server with a ws WebSocketServer. Every inbound connection
+ * must pass the handshake (known node id, addressed to this node, same protocol version,
+ * proof of the cluster secret) before its frames count as Raft messages. A connection that
+ * fails is closed with a reason code and logged; every other connection carries on.
+ */
+import { createServer as createHttpServer } from 'node:http'
+import type { IncomingMessage, Server } from 'node:http'
+import { createServer as createHttpsServer } from 'node:https'
+import type { AddressInfo } from 'node:net'
+import { WebSocketServer } from 'ws'
+import type { WebSocket } from 'ws'
+import type { Clock, Logger, NodeId, TimerHandle } from '@raftkit/raft-core'
+import { closeReason, frameBytes } from './bytes.js'
+import {
+  CloseCode,
+  HANDSHAKE_TIMEOUT_MS,
+  MAX_MALFORMED_MESSAGES,
+  PROTOCOL_VERSION,
+} from './constants.js'
+import { decodeFrame, encodeFrame, newNonce, proof, proofMatches } from './handshake.js'
+import type { Session } from './handshake.js'
+import type { TlsMaterial } from './options.js'
+
+export interface ListenerContext {
+  readonly self: NodeId
+  readonly secret: string
+  readonly clock: Clock
+  readonly logger: Logger
+  readonly maxMessageBytes: number
+  readonly tls: TlsMaterial | undefined
+  /** Whether `id` is a member this node accepts connections from. */
+  knows(id: NodeId): boolean
+  /** A peer finished the handshake. */
+  authenticated(peer: NodeId): void
+  /** One frame from an authenticated peer. Returns an error text when it was malformed. */
+  receive(peer: NodeId, bytes: Uint8Array): string | null
+}
+
+interface Inbound {
+  readonly ws: WebSocket
+  readonly remote: string
+  stage: 'hello' | 'auth' | 'open' | 'closing'
+  peer: NodeId | null
+  session: Session | null
+  malformed: number
+  timer: TimerHandle | undefined
+}
+
+export class Listener {
+  private server: Server | null = null
+  private wss: WebSocketServer | null = null
+  private readonly connections = new Set<Inbound>()
+  /** The authenticated connection of each peer (a newer one replaces an older one). */
+  private readonly byPeer = new Map<NodeId, Inbound>()
+  private closing: Promise<void> | null = null
+
+  constructor(private readonly ctx: ListenerContext) {}
+
+  /** Starts listening; resolves with the bound port. */
+  async start(host: string, port: number): Promise<number> {
+    const tls = this.ctx.tls
+    const server = tls ? createHttpsServer({ cert: tls.cert, key: tls.key }) : createHttpServer()
+    server.on('request', (_req, res) => {
+      res.writeHead(426, { 'content-type': 'text/plain' }).end('raftkit peers speak WebSocket\n')
+    })
+    this.server = server
+    const wss = new WebSocketServer({
+      server,
+      maxPayload: this.ctx.maxMessageBytes,
+      perMessageDeflate: false,
+      clientTracking: false,
+    })
+    this.wss = wss
+    wss.on('connection', (ws, req) => this.accept(ws, req))
+    wss.on('error', (e) => this.ctx.logger.warn('websocket server error', { error: e.message }))
+    try {
+      await this.bind(server, host, port)
+    } catch (e) {
+      wss.close()
+      this.wss = null
+      this.server = null
+      throw e
+    }
+    return (server.address() as AddressInfo).port
+  }
+
+  private bind(server: Server, host: string, port: number): Promise<void> {
+    return new Promise<void>((resolve, reject) => {
+      const onError = (e: Error): void => {
+        server.off('listening', onListening)
+        reject(e)
+      }
+      const onListening = (): void => {
+        server.off('error', onError)
+        server.on('error', (e) => this.ctx.logger.warn('server error', { error: e.message }))
+        resolve()
+      }
+      server.once('error', onError)
+      server.once('listening', onListening)
+      server.listen(port, host)
+    })
+  }
+
+  /** Authenticated inbound connections. */
+  get authenticatedCount(): number {
+    return this.byPeer.size
+  }
+
+  /** Closes the connection of a peer that is no longer a member. */
+  forget(peer: NodeId): void {
+    const c = this.byPeer.get(peer)
+    if (c) this.reject(c, CloseCode.UnknownNode, 'no longer a member of this cluster')
+  }
+
+  /** Closes the server and every connection, clears every timer. Idempotent. */
+  close(): Promise<void> {
+    this.closing ??= this.doClose()
+    return this.closing
+  }
+
+  private async doClose(): Promise<void> {
+    for (const c of this.connections) {
+      this.ctx.clock.clearTimeout(c.timer)
+      c.ws.terminate()
+    }
+    this.connections.clear()
+    this.byPeer.clear()
+    this.wss?.close()
+    const server = this.server
+    if (server === null || !server.listening) return
+    await new Promise<void>((resolve) => {
+      server.close(() => resolve())
+      server.closeAllConnections()
+    })
+  }
+
+  private accept(ws: WebSocket, req: IncomingMessage): void {
+    if (this.closing !== null) {
+      ws.terminate()
+      return
+    }
+    const c: Inbound = {
+      ws,
+      remote: `${req.socket.remoteAddress ?? '?'}:${req.socket.remotePort ?? '?'}`,
+      stage: 'hello',
+      peer: null,
+      session: null,
+      malformed: 0,
+      timer: undefined,
+    }
+    this.connections.add(c)
+    c.timer = this.ctx.clock.setTimeout(() => {
+      c.timer = undefined
+      if (c.stage === 'hello' || c.stage === 'auth')
+        this.reject(c, CloseCode.HandshakeTimeout, 'handshake not finished in time')
+    }, HANDSHAKE_TIMEOUT_MS)
+    ws.on('message', (data, isBinary) => this.frame(c, frameBytes(data), isBinary))
+    ws.on('error', (e) => {
+      // ws reports oversize frames and protocol violations here, then closes the socket.
+      this.ctx.logger.warn('closing inbound connection', {
+        remote: c.remote,
+        peer: c.peer,
+        reason: e.message,
+        ...('code' in e ? { code: (e as { code: unknown }).code } : {}),
+      })
+    })
+    ws.on('close', () => this.closed(c))
+  }
+
+  private frame(c: Inbound, bytes: Uint8Array, isBinary: boolean): void {
+    if (c.stage === 'closing') return
+    if (!isBinary)
+      return this.reject(c, CloseCode.Protocol, 'text frames are not part of the protocol')
+    if (c.stage === 'open') {
+      const error = this.ctx.receive(c.peer as NodeId, bytes)
+      if (error === null) return
+      c.malformed++
+      this.ctx.logger.warn('dropped a malformed message', {
+        peer: c.peer,
+        remote: c.remote,
+        error,
+        count: c.malformed,
+      })
+      if (c.malformed >= MAX_MALFORMED_MESSAGES)
+        this.reject(c, CloseCode.Malformed, `${c.malformed} malformed messages`)
+      return
+    }
+    let frame
+    try {
+      frame = decodeFrame(bytes)
+    } catch (e) {
+      return this.reject(c, CloseCode.Protocol, (e as Error).message)
+    }
+    if (c.stage === 'hello') {
+      if (frame.kind !== 'hello')
+        return this.reject(c, CloseCode.Protocol, `expected hello, got ${frame.kind}`)
+      if (frame.version !== PROTOCOL_VERSION)
+        return this.reject(
+          c,
+          CloseCode.Version,
+          `protocol version ${frame.version} is not supported (this node speaks ${PROTOCOL_VERSION})`,
+        )
+      if (frame.from === this.ctx.self || !this.ctx.knows(frame.from))
+        return this.reject(c, CloseCode.UnknownNode, `unknown node id "${frame.from}"`)
+      if (frame.to !== this.ctx.self)
+        return this.reject(
+          c,
+          CloseCode.WrongNode,
+          `this is node "${this.ctx.self}", not "${frame.to}"`,
+        )
+      c.peer = frame.from
+      c.session = {
+        dialer: frame.from,
+        listener: this.ctx.self,
+        dialerNonce: frame.nonce,
+        listenerNonce: newNonce(),
+      }
+      c.stage = 'auth'
+      c.ws.send(encodeFrame({ kind: 'challenge', nonce: c.session.listenerNonce }))
+      return
+    }
+    // stage 'auth'
+    const session = c.session as Session
+    if (frame.kind !== 'auth')
+      return this.reject(c, CloseCode.Protocol, `expected auth, got ${frame.kind}`)
+    if (!proofMatches(proof(this.ctx.secret, 'dialer', session), frame.proof))
+      return this.reject(c, CloseCode.AuthFailed, 'authentication failed: wrong cluster secret')
+    const peer = c.peer as NodeId
+    this.ctx.clock.clearTimeout(c.timer)
+    c.timer = undefined
+    c.stage = 'open'
+    c.ws.send(encodeFrame({ kind: 'welcome', proof: proof(this.ctx.secret, 'listener', session) }))
+    const previous = this.byPeer.get(peer)
+    this.byPeer.set(peer, c)
+    if (previous) this.reject(previous, CloseCode.Replaced, 'replaced by a newer connection')
+    this.ctx.logger.info('peer connected', { peer, remote: c.remote })
+    this.ctx.authenticated(peer)
+  }
+
+  /** Closes one connection with a code and a reason, and logs why. */
+  private reject(c: Inbound, code: number, reason: string): void {
+    if (c.stage === 'closing') return
+    const level = code === CloseCode.Replaced ? 'info' : 'warn'
+    this.ctx.logger[level]('closing inbound connection', {
+      remote: c.remote,
+      peer: c.peer,
+      code,
+      reason,
+    })
+    c.stage = 'closing'
+    this.ctx.clock.clearTimeout(c.timer)
+    c.timer = undefined
+    if (c.peer !== null && this.byPeer.get(c.peer) === c) this.byPeer.delete(c.peer)
+    c.ws.close(code, closeReason(reason))
+  }
+
+  private closed(c: Inbound): void {
+    this.ctx.clock.clearTimeout(c.timer)
+    c.timer = undefined
+    this.connections.delete(c)
+    if (c.peer !== null && this.byPeer.get(c.peer) === c) this.byPeer.delete(c.peer)
+  }
+}
