@@ -1,0 +1,208 @@
+/**
+ * The nodes' HTTP API as the chaos driver and the multi-process tests use it: GET /v1/status to
+ * find the leader, POST /v1/admin/faults (with the cluster secret) to partition and heal.
+ */
+import { request } from 'node:http'
+import type { ClusterConfig } from '@raftkit/kv-service'
+
+/** The part of GET /v1/status the driver reads. */
+export interface NodeStatus {
+  readonly id: string
+  readonly role: string
+  readonly term: number
+  readonly leader: string | null
+  readonly commitIndex: number
+  readonly appliedIndex: number
+}
+
+/** What POST /v1/admin/faults accepts (kv-service `FaultPlan`). */
+export interface FaultRequest {
+  readonly block?: readonly string[]
+  readonly unblock?: readonly string[] | true
+  readonly drop?: number
+  readonly delayMs?: readonly [number, number]
+  readonly isolate?: true
+  readonly heal?: true
+}
+
+export interface LeaderInfo {
+  readonly id: string
+  readonly term: number
+}
+
+interface Answer {
+  readonly status: number
+  readonly body: string
+}
+
+/** One HTTP exchange on a fresh connection (nothing kept open), rejected after `timeoutMs`. */
+function exchange(
+  address: string,
+  method: string,
+  path: string,
+  timeoutMs: number,
+  body?: string,
+  headers: Record<string, string> = {},
+): Promise<Answer> {
+  return new Promise((resolve, reject) => {
+    let settled = false
+    const req = request(`http://${address}${path}`, {
+      method,
+      agent: false,
+      headers: {
+        ...headers,
+        connection: 'close',
+        ...(body !== undefined
+          ? {
+              'content-type': 'application/json',
+              'content-length': String(Buffer.byteLength(body)),
+            }
+          : {}),
+      },
+    })
+    const finish = (fn: () => void): void => {
+      if (settled) return
+      settled = true
+      clearTimeout(timer)
+      fn()
+    }
+    const timer = setTimeout(() => {
+      finish(() =>
+        reject(new Error(`${method} ${path} on ${address}: no answer in ${timeoutMs} ms`)),
+      )
+      req.destroy()
+    }, timeoutMs)
+    req.once('error', (e) => finish(() => reject(e)))
+    req.once('response', (res) => {
+      let text = ''
+      res.setEncoding('utf8')
+      res.on('data', (s: string) => (text += s))
+      res.once('error', (e) => finish(() => reject(e)))
+      res.once('end', () => finish(() => resolve({ status: res.statusCode ?? 0, body: text })))
+    })
+    req.end(body)
+  })
+}
+
+export class ClusterAdmin {
+  readonly ids: readonly string[]
+  private readonly http = new Map<string, string>()
+
+  constructor(private readonly config: ClusterConfig) {
+    this.ids = config.nodes.map((n) => n.id)
+    for (const n of config.nodes) this.http.set(n.id, `${n.http.host}:${n.http.port}`)
+  }
+
+  /** HTTP address ("host:port") of a node. */
+  address(id: string): string {
+    const a = this.http.get(id)
+    if (a === undefined) throw new Error(`unknown node ${JSON.stringify(id)}`)
+    return a
+  }
+
+  /** The node's status, or undefined when it does not answer in time. */
+  async status(id: string, timeoutMs = 500): Promise<NodeStatus | undefined> {
+    try {
+      const a = await exchange(this.address(id), 'GET', '/v1/status', timeoutMs)
+      return a.status === 200 ? (JSON.parse(a.body) as NodeStatus) : undefined
+    } catch {
+      return undefined
+    }
+  }
+
+  async statuses(ids = this.ids, timeoutMs = 500): Promise<Map<string, NodeStatus | undefined>> {
+    const all = await Promise.all(ids.map(async (id) => [id, await this.status(id, timeoutMs)]))
+    return new Map(all as [string, NodeStatus | undefined][])
+  }
+
+  /** The node that says it leads, in the highest term any node reports leading in. */
+  async leader(ids = this.ids, timeoutMs = 500): Promise<LeaderInfo | undefined> {
+    let best: LeaderInfo | undefined
+    for (const s of (await this.statuses(ids, timeoutMs)).values())
+      if (s?.role === 'leader' && (!best || s.term > best.term)) best = { id: s.id, term: s.term }
+    return best
+  }
+
+  /**
+   * Polls until a node among `ids` leads (in a term above `afterTerm`, when given). Bounded:
+   * rejects after `timeoutMs`.
+   */
+  async waitForLeader(
+    timeoutMs: number,
+    options: { ids?: readonly string[]; afterTerm?: number; signal?: AbortSignal } = {},
+  ): Promise<LeaderInfo> {
+    const deadline = Date.now() + timeoutMs
+    while (Date.now() < deadline) {
+      options.signal?.throwIfAborted()
+      const l = await this.leader(options.ids ?? this.ids)
+      if (l && (options.afterTerm === undefined || l.term > options.afterTerm)) return l
+      await delay(150)
+    }
+    throw new Error(
+      `no leader${options.ids ? ` among ${options.ids.join(', ')}` : ''} within ${timeoutMs} ms`,
+    )
+  }
+
+  /** POST /v1/admin/faults on one node; rejects with the node's message when it refuses. */
+  async faults(id: string, plan: FaultRequest, timeoutMs = 1000): Promise<void> {
+    const a = await exchange(
+      this.address(id),
+      'POST',
+      '/v1/admin/faults',
+      timeoutMs,
+      JSON.stringify(plan),
+      { 'raftkit-secret': this.config.secret },
+    )
+    if (a.status !== 200) throw new Error(`faults on ${id}: HTTP ${a.status}: ${a.body.trim()}`)
+  }
+
+  /**
+   * Cuts every link between the groups: each node blocks the nodes outside its group. Blocking
+   * on either end cuts a link, so a node that cannot be told (down, paused) is still cut off by
+   * the others. Returns the nodes that could not be told.
+   */
+  async partition(groups: readonly (readonly string[])[]): Promise<string[]> {
+    const failed: string[] = []
+    await Promise.all(
+      groups.flatMap((group) =>
+        group.map(async (id) => {
+          const others = this.ids.filter((x) => !group.includes(x))
+          try {
+            await this.faults(id, { heal: true, block: others })
+          } catch {
+            failed.push(id)
+          }
+        }),
+      ),
+    )
+    return failed
+  }
+
+  /** Removes every fault on the given nodes; returns the nodes that could not be told. */
+  async heal(ids = this.ids): Promise<string[]> {
+    const failed: string[] = []
+    await Promise.all(
+      ids.map(async (id) => {
+        try {
+          await this.faults(id, { heal: true })
+        } catch {
+          failed.push(id)
+        }
+      }),
+    )
+    return failed
+  }
+}
+
+export function delay(ms: number, signal?: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    if (signal?.aborted) return resolve()
+    const done = (): void => {
+      clearTimeout(timer)
+      signal?.removeEventListener('abort', done)
+      resolve()
+    }
+    const timer = setTimeout(done, Math.max(0, ms))
+    signal?.addEventListener('abort', done, { once: true })
+  })
+}

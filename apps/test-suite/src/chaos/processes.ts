@@ -1,0 +1,268 @@
+/**
+ * Real `raftkit serve` processes on this machine: start, SIGKILL, restart, SIGSTOP/SIGCONT and a
+ * clean stop, with every child killed when this process exits (even after an error).
+ */
+import type { ChildProcess } from 'node:child_process'
+import { spawn } from 'node:child_process'
+import { closeSync, existsSync, mkdirSync, openSync } from 'node:fs'
+import { createRequire } from 'node:module'
+import { dirname, extname, join, resolve } from 'node:path'
+import { fileURLToPath } from 'node:url'
+
+/** How to run the `raftkit` CLI of @raftkit/kv-service in a child process. */
+export interface CliInvocation {
+  readonly command: string
+  readonly args: readonly string[]
+  readonly cwd: string
+}
+
+/**
+ * The `raftkit` CLI: from kv-service's sources through tsx when this file runs from source (the
+ * tests), else kv-service's built bin. No package dependency on the CLI's internals: the path is
+ * found through the package's exported package.json.
+ */
+export function raftkitInvocation(): CliInvocation {
+  const require = createRequire(import.meta.url)
+  const root = dirname(require.resolve('@raftkit/kv-service/package.json'))
+  const fromSource = extname(fileURLToPath(import.meta.url)) === '.ts'
+  const source = join(root, 'src', 'cli', 'main.ts')
+  const built = join(root, 'dist', 'cli', 'main.js')
+  if (!fromSource && existsSync(built))
+    return { command: process.execPath, args: [built], cwd: root }
+  if (!existsSync(source))
+    throw new Error(`cannot find the raftkit CLI: neither ${built} nor ${source} exists`)
+  return {
+    command: process.execPath,
+    // `tsx` is resolved by node from the working directory (the package, in this workspace).
+    args: ['--import', 'tsx', '--conditions=@raftkit/source', source],
+    cwd: root,
+  }
+}
+
+export interface CliResult {
+  readonly code: number | null
+  readonly stdout: string
+  readonly stderr: string
+}
+
+/** Runs one `raftkit` command to completion (killed after `timeoutMs`). */
+export function runRaftkit(args: readonly string[], timeoutMs = 60_000): Promise<CliResult> {
+  const cli = raftkitInvocation()
+  return new Promise((resolveRun, reject) => {
+    const child = spawn(cli.command, [...cli.args, ...args], {
+      cwd: cli.cwd,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    })
+    track(child)
+    let stdout = ''
+    let stderr = ''
+    child.stdout.setEncoding('utf8').on('data', (s: string) => (stdout += s))
+    child.stderr.setEncoding('utf8').on('data', (s: string) => (stderr += s))
+    const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs)
+    child.once('error', (e) => {
+      clearTimeout(timer)
+      reject(e)
+    })
+    child.once('close', (code) => {
+      clearTimeout(timer)
+      resolveRun({ code, stdout, stderr })
+    })
+  })
+}
+
+/** `raftkit init --nodes N --dir D` (free loopback ports); returns the cluster file's path. */
+export async function initClusterDir(dir: string, nodes: number): Promise<string> {
+  const r = await runRaftkit(['init', '--nodes', String(nodes), '--dir', resolve(dir)])
+  if (r.code !== 0) throw new Error(`raftkit init failed (exit ${String(r.code)}): ${r.stderr}`)
+  return join(resolve(dir), 'cluster.json')
+}
+
+// ---- cleanup of every child on exit ---------------------------------------------------------
+
+const live = new Set<ChildProcess>()
+let exitHookInstalled = false
+
+function track(child: ChildProcess): void {
+  live.add(child)
+  child.once('exit', () => live.delete(child))
+  if (!exitHookInstalled) {
+    exitHookInstalled = true
+    process.once('exit', killEveryChild)
+  }
+}
+
+/** SIGKILLs every child process started by this module that is still running. Synchronous. */
+export function killEveryChild(): void {
+  for (const child of live) {
+    try {
+      child.kill('SIGKILL')
+    } catch {
+      // already gone
+    }
+  }
+}
+
+// ---- the nodes ------------------------------------------------------------------------------
+
+export type NodeState = 'down' | 'running' | 'paused'
+
+export interface ExitInfo {
+  readonly code: number | null
+  readonly signal: NodeJS.Signals | null
+}
+
+interface Proc {
+  readonly child: ChildProcess
+  readonly exited: Promise<ExitInfo>
+  exit?: ExitInfo
+  paused: boolean
+}
+
+export interface NodeProcessesOptions {
+  /** The cluster file every node is started with. */
+  readonly configFile: string
+  /** Node ids of the cluster file. */
+  readonly ids: readonly string[]
+  /** Each node's stdout and stderr (its JSON log) are appended to `<logDir>/<id>.log`. */
+  readonly logDir: string
+  /** Extra `serve` arguments, e.g. ['--log-level', 'warn']. */
+  readonly serveArgs?: readonly string[]
+}
+
+/** One `raftkit serve` child per node id, each restartable. */
+export class NodeProcesses {
+  readonly ids: readonly string[]
+  private readonly procs = new Map<string, Proc>()
+  private readonly cli = raftkitInvocation()
+  /** Exits that nobody asked for (a node crashed or could not start). */
+  readonly unexpectedExits: { id: string; exit: ExitInfo }[] = []
+  private readonly expected = new Set<ChildProcess>()
+
+  constructor(private readonly options: NodeProcessesOptions) {
+    this.ids = [...options.ids]
+    mkdirSync(options.logDir, { recursive: true })
+  }
+
+  state(id: string): NodeState {
+    const p = this.procs.get(id)
+    if (!p || p.exit) return 'down'
+    return p.paused ? 'paused' : 'running'
+  }
+
+  pid(id: string): number | undefined {
+    const p = this.procs.get(id)
+    return p && !p.exit ? p.child.pid : undefined
+  }
+
+  /** Starts the node's process; it must not be running. */
+  start(id: string): void {
+    this.check(id)
+    if (this.state(id) !== 'down') throw new Error(`node ${id} is already running`)
+    const log = openSync(join(this.options.logDir, `${id}.log`), 'a')
+    let child: ChildProcess
+    try {
+      child = spawn(
+        this.cli.command,
+        [
+          ...this.cli.args,
+          'serve',
+          '--config',
+          resolve(this.options.configFile),
+          '--id',
+          id,
+          ...(this.options.serveArgs ?? []),
+        ],
+        // Own process group: a Ctrl-C in the terminal reaches only the driver, which stops the
+        // nodes itself (and can resume paused ones first).
+        { cwd: this.cli.cwd, stdio: ['ignore', log, log], detached: true },
+      )
+    } finally {
+      closeSync(log)
+    }
+    track(child)
+    const proc: Proc = {
+      child,
+      paused: false,
+      exited: new Promise<ExitInfo>((resolveExit) => {
+        const done = (exit: ExitInfo): void => {
+          if (proc.exit) return
+          proc.exit = exit
+          if (!this.expected.delete(child)) this.unexpectedExits.push({ id, exit })
+          resolveExit(exit)
+        }
+        child.once('exit', (code, signal) => done({ code, signal }))
+        child.once('error', () => done({ code: null, signal: null }))
+      }),
+    }
+    this.procs.set(id, proc)
+  }
+
+  startAll(): void {
+    for (const id of this.ids) if (this.state(id) === 'down') this.start(id)
+  }
+
+  /** kill -9: the node loses everything not yet on disk. Resolves when the process is gone. */
+  async kill(id: string): Promise<ExitInfo | undefined> {
+    const p = this.live(id)
+    if (!p) return undefined
+    this.expected.add(p.child)
+    p.child.kill('SIGKILL')
+    return p.exited
+  }
+
+  /** SIGSTOP: the process stays but does nothing (no heartbeats, no answers). */
+  pause(id: string): void {
+    const p = this.live(id)
+    if (!p || p.paused) return
+    p.child.kill('SIGSTOP')
+    p.paused = true
+  }
+
+  /** SIGCONT after pause(). */
+  resume(id: string): void {
+    const p = this.live(id)
+    if (!p || !p.paused) return
+    p.child.kill('SIGCONT')
+    p.paused = false
+  }
+
+  /** SIGTERM (a clean shutdown), SIGKILL after `graceMs`; resolves with the exit. */
+  async stop(id: string, graceMs = 10_000): Promise<ExitInfo | undefined> {
+    const p = this.live(id)
+    if (!p) return this.procs.get(id)?.exit
+    this.expected.add(p.child)
+    this.resume(id)
+    p.child.kill('SIGTERM')
+    let timer: NodeJS.Timeout | undefined
+    const forced = new Promise<void>((r) => {
+      timer = setTimeout(() => {
+        if (!p.exit) p.child.kill('SIGKILL')
+        r()
+      }, graceMs)
+    })
+    await Promise.race([p.exited, forced])
+    clearTimeout(timer)
+    return p.exited
+  }
+
+  /** Stops every node (SIGTERM, SIGKILL after `graceMs`); returns each node's exit. */
+  async stopAll(graceMs = 10_000): Promise<Map<string, ExitInfo | undefined>> {
+    const exits = await Promise.all(this.ids.map(async (id) => [id, await this.stop(id, graceMs)]))
+    return new Map(exits as [string, ExitInfo | undefined][])
+  }
+
+  /** Resolves when the node's current process exits (immediately if it is down). */
+  async exited(id: string): Promise<ExitInfo | undefined> {
+    return this.procs.get(id)?.exited
+  }
+
+  private live(id: string): Proc | undefined {
+    this.check(id)
+    const p = this.procs.get(id)
+    return p && !p.exit ? p : undefined
+  }
+
+  private check(id: string): void {
+    if (!this.ids.includes(id)) throw new Error(`unknown node ${JSON.stringify(id)}`)
+  }
+}
