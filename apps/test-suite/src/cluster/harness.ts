@@ -20,7 +20,7 @@ import type {
   TimerHandle,
 } from '@raftkit/raft-core'
 import { AppliedLogs } from './applied-logs.js'
-import { ClusterFinished, ScenarioFailure } from './failure.js'
+import { ClusterFinished, FailureLatch, ScenarioFailure } from './failure.js'
 import { InvariantChecker } from './invariants.js'
 import type { LiveNode } from './invariants.js'
 import type { NodeFactory, RaftNode, StartResult } from './node.js'
@@ -77,8 +77,6 @@ export class Cluster {
   readonly rng: Rng
   readonly clock: ObservedClock
   readonly network: Network
-  /** Resolves never; rejects with the first failure (race a scenario against it). */
-  readonly failed: Promise<never>
 
   private readonly nodes: Array<RaftNode | null>
   private readonly connected: boolean[]
@@ -91,8 +89,7 @@ export class Cluster {
   private readonly sleeps = new Set<TimerHandle>()
   private readonly createNode: NodeFactory
   private readonly startedAt: number
-  private failure: Error | undefined
-  private rejectFailed: (e: Error) => void = () => undefined
+  private readonly latch = new FailureLatch()
   private finished = false
   private lastLogCheck = Number.NEGATIVE_INFINITY
   private began = { t: 0, rpcs: 0, bytes: 0, maxIndex: 0 }
@@ -119,10 +116,6 @@ export class Cluster {
     this.records = new AppliedLogs(this.n)
     this.createNode = options.createNode ?? defaultCreateNode
     this.startedAt = clock.now()
-    this.failed = new Promise<never>((_, reject) => {
-      this.rejectFailed = reject
-    })
-    this.failed.catch(() => undefined) // observed through race(); never an unhandled rejection
   }
 
   /** make_config: creates the network and N nodes, all started and connected. */
@@ -156,22 +149,17 @@ export class Cluster {
 
   /** Runs `body`, failing as soon as the harness records a failure (apply or invariant). */
   async guard<T>(body: () => Promise<T>): Promise<T> {
-    return Promise.race([body(), this.failed])
+    return this.latch.guard(body)
   }
 
   /** Records the first failure and returns it (callers `throw cluster.fail(...)`). */
   fail(reason: string | Error): Error {
-    const error = typeof reason === 'string' ? new ScenarioFailure(reason) : reason
-    if (this.failure === undefined) {
-      this.failure = error
-      this.rejectFailed(error)
-    }
-    return this.failure
+    return this.latch.fail(reason)
   }
 
   /** The first failure recorded, if any. */
   get error(): Error | undefined {
-    return this.failure
+    return this.latch.error
   }
 
   /** Marks the run finished, kills every node, closes the network, destroys storage. Idempotent. */
@@ -208,7 +196,7 @@ export class Cluster {
   }
 
   private throwIfStopped(): void {
-    if (this.failure) throw this.failure
+    if (this.latch.error) throw this.latch.error
     if (this.finished) throw new ClusterFinished()
   }
 
@@ -518,7 +506,7 @@ export class Cluster {
   // Apply checking and invariants
 
   private async onApply(i: number, node: RaftNode, msg: ApplyMsg): Promise<void> {
-    if (this.failure !== undefined || this.finished) return
+    if (this.latch.error !== undefined || this.finished) return
     try {
       await this.checkApply(i, node, msg)
     } catch (e) {
@@ -564,7 +552,7 @@ export class Cluster {
 
   /** Runs after every timer the clock fires: role tracing and the safety invariants. */
   private afterStep(): void {
-    if (this.failure !== undefined || this.finished) return
+    if (this.latch.error !== undefined || this.finished) return
     try {
       const live = this.liveNodes()
       for (const { server, node } of live) {

@@ -15,7 +15,7 @@ import { Raft, createRng, seedFrom, silentLogger } from '@raftkit/raft-core'
 import type { Clock, Logger, Network, NodeId, RaftConfig, Rng, Storage } from '@raftkit/raft-core'
 import type { TimerHandle } from '@raftkit/raft-core'
 import { KvClient, KvServer, MemoryKvRpc } from '@raftkit/kv-service'
-import { ClusterFinished, ScenarioFailure } from '../cluster/failure.js'
+import { ClusterFinished, FailureLatch, ScenarioFailure } from '../cluster/failure.js'
 import { TEST_TIME_LIMIT_MS } from '../cluster/harness.js'
 import type { NetworkFactory } from '../cluster/harness.js'
 import { ObservedClock } from '../cluster/observed-clock.js'
@@ -113,8 +113,6 @@ export class KvCluster {
   readonly clerkRpc: DelayedKvRpc
   /** Every recorded clerk operation. */
   readonly history: HistoryRecorder<KvInput, KvOutput>
-  /** Resolves never; rejects with the first failure (race a scenario against it). */
-  readonly failed: Promise<never>
 
   private readonly slots: Array<Slot | null>
   private readonly storages: Array<Storage | null>
@@ -127,8 +125,7 @@ export class KvCluster {
   private readonly startedAt: number
   private ops = 0
   private began = { t: 0, rpcs: 0, ops: 0 }
-  private failure: Error | undefined
-  private rejectFailed: (e: Error) => void = () => undefined
+  private readonly latch = new FailureLatch()
   private finished = false
   private cleaned: Promise<void> | null = null
 
@@ -159,10 +156,6 @@ export class KvCluster {
     this.incarnations = this.ids.map(() => 0)
     this.lastRole = this.ids.map(() => '')
     this.startedAt = clock.now()
-    this.failed = new Promise<never>((_, reject) => {
-      this.rejectFailed = reject
-    })
-    this.failed.catch(() => undefined) // observed through guard(); never an unhandled rejection
   }
 
   /** make_config: N servers started and connected, then the network made (un)reliable. */
@@ -200,21 +193,16 @@ export class KvCluster {
 
   /** Runs `body`, failing as soon as the harness records a failure. */
   async guard<T>(body: () => Promise<T>): Promise<T> {
-    return Promise.race([body(), this.failed])
+    return this.latch.guard(body)
   }
 
   /** Records the first failure and returns it (callers `throw cluster.fail(...)`). */
   fail(reason: string | Error): Error {
-    const error = typeof reason === 'string' ? new ScenarioFailure(reason) : reason
-    if (this.failure === undefined) {
-      this.failure = error
-      this.rejectFailed(error)
-    }
-    return this.failure
+    return this.latch.fail(reason)
   }
 
   get error(): Error | undefined {
-    return this.failure
+    return this.latch.error
   }
 
   /** Closes every clerk, kills every server, closes both networks, destroys storage. Idempotent. */
@@ -257,13 +245,13 @@ export class KvCluster {
   }
 
   throwIfStopped(): void {
-    if (this.failure) throw this.failure
+    if (this.latch.error) throw this.latch.error
     if (this.finished) throw new ClusterFinished()
   }
 
   /** True once the run failed or was cleaned up (loops check it to stop). */
   get stopped(): boolean {
-    return this.failure !== undefined || this.finished
+    return this.latch.error !== undefined || this.finished
   }
 
   // ---------------------------------------------------------------------------------------
