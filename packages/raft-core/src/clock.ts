@@ -14,8 +14,18 @@ export interface Clock {
   sleep(ms: number): Promise<void>
 }
 
+/**
+ * The real clock. A timer of 0 ms (or less) does not become a Node timer (those wait at least
+ * 1 ms): it joins a FIFO queue that one `setImmediate` drains, so an in-process hop or a
+ * deferral costs microseconds instead of a millisecond. Each drain runs only the 0-ms timers
+ * queued before it began (timers they queue wait for the next turn of the event loop, so I/O
+ * is never starved). Timers with a positive delay are plain Node timers.
+ */
 export class SystemClock implements Clock {
   private readonly timers = new Map<number, ReturnType<typeof setTimeout>>()
+  /** 0-ms timers not fired or cleared yet, in creation (= id) order. */
+  private readonly immediate = new Map<number, () => void>()
+  private drainScheduled = false
   private nextId = 1
 
   now(): number {
@@ -24,19 +34,22 @@ export class SystemClock implements Clock {
 
   setTimeout(fn: () => void, ms: number): TimerHandle {
     const id = this.nextId++
-    const t = setTimeout(
-      () => {
-        this.timers.delete(id)
-        fn()
-      },
-      Math.max(0, ms),
-    )
+    if (!(ms > 0)) {
+      this.immediate.set(id, fn)
+      this.scheduleDrain()
+      return { id }
+    }
+    const t = setTimeout(() => {
+      this.timers.delete(id)
+      fn()
+    }, ms)
     this.timers.set(id, t)
     return { id }
   }
 
   clearTimeout(handle: TimerHandle | undefined): void {
     if (!handle) return
+    if (this.immediate.delete(handle.id)) return
     const t = this.timers.get(handle.id)
     if (t !== undefined) {
       clearTimeout(t)
@@ -50,7 +63,29 @@ export class SystemClock implements Clock {
 
   /** Timers created through this clock that have not fired or been cleared. */
   pending(): number {
-    return this.timers.size
+    return this.timers.size + this.immediate.size
+  }
+
+  private scheduleDrain(): void {
+    if (this.drainScheduled) return
+    this.drainScheduled = true
+    setImmediate(this.drain)
+  }
+
+  /** Fires the 0-ms timers queued so far, oldest first (a cleared one is gone from the map). */
+  private readonly drain = (): void => {
+    this.drainScheduled = false
+    const last = this.nextId - 1
+    try {
+      for (const [id, fn] of this.immediate) {
+        if (id > last) break
+        this.immediate.delete(id)
+        fn()
+      }
+    } finally {
+      // Timers queued meanwhile (or left behind by a callback that threw) run on the next turn.
+      if (this.immediate.size > 0) this.scheduleDrain()
+    }
   }
 }
 

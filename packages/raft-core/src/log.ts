@@ -20,7 +20,7 @@ import type { Entry, Index, Snapshot, Term } from './types.js'
 
 /** Bytes an entry counts for against maxBytesPerAppend (payload plus a small fixed overhead). */
 export function entrySize(e: Entry): number {
-  return e.data.byteLength + 16
+  return e.data.length + 16
 }
 
 export class RaftLog {

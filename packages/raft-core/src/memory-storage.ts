@@ -38,7 +38,7 @@ function copyHardState(h: HardState): HardState {
  * take in msgpack with field names. Computed without encoding (the hot path appends millions).
  */
 function entrySize(e: Entry): number {
-  return e.data.byteLength + ENTRY_OVERHEAD_BYTES
+  return e.data.length + ENTRY_OVERHEAD_BYTES
 }
 const ENTRY_OVERHEAD_BYTES = 40
 

@@ -11,40 +11,22 @@ const KIND_COMMAND = 0
 const KIND_NOOP = 1
 
 /**
- * Copies the payloads of `entries[from, to)` one after another into `dst` (sized to fit) and
- * records where each starts in `offsets` (position p -> offsets[p], plus the end at the last
- * position). Payloads that lie back to back in one buffer (as those of a message copied by the
- * network do) are copied with a single set() per run.
+ * Copies the payloads of `entries[from, to)` one after another into `dst` (sized to fit).
+ * (Hot loops read a Uint8Array's `length`, equal to its `byteLength`, because V8 inlines the
+ * former and not the latter.)
  */
 export function copyPayloads(
   entries: readonly Entry[],
   from: number,
   to: number,
   dst: Uint8Array,
-  offsets: Float64Array,
 ): void {
   let at = 0
-  let run: Uint8Array | undefined
-  let runStart = 0
-  let runLen = 0
-  let runAt = 0
   for (let i = from; i < to; i++) {
     const d = (entries[i] as Entry).data
-    offsets[i - from] = at
-    if (run !== undefined && d.buffer === run.buffer && d.byteOffset === runStart + runLen) {
-      runLen += d.byteLength
-    } else {
-      if (run !== undefined && runLen > 0)
-        dst.set(new Uint8Array(run.buffer, runStart, runLen), runAt)
-      run = d
-      runStart = d.byteOffset
-      runLen = d.byteLength
-      runAt = at
-    }
-    at += d.byteLength
+    dst.set(d, at)
+    at += d.length
   }
-  if (run !== undefined && runLen > 0) dst.set(new Uint8Array(run.buffer, runStart, runLen), runAt)
-  offsets[to - from] = at
 }
 
 /**
@@ -57,11 +39,15 @@ function contiguousPayloads(
   to: number,
 ): Uint8Array | undefined {
   const first = (entries[from] as Entry).data
-  let end = first.byteOffset + first.byteLength
+  const last = (entries[to - 1] as Entry).data
+  const buffer = first.buffer
+  // Cheap rejection first (payloads from different buffers, e.g. a leader's proposals).
+  if (last.buffer !== buffer || last.byteOffset < first.byteOffset) return undefined
+  let end = first.byteOffset + first.length
   for (let i = from + 1; i < to; i++) {
     const d = (entries[i] as Entry).data
-    if (d.buffer !== first.buffer || d.byteOffset !== end) return undefined
-    end += d.byteLength
+    if (d.byteOffset !== end || d.buffer !== buffer) return undefined
+    end += d.length
   }
   return new Uint8Array(first.buffer, first.byteOffset, end - first.byteOffset)
 }
@@ -97,26 +83,40 @@ export function pack(
   const terms = new Float64Array(n)
   const kinds = new Uint8Array(n)
   const offsets = new Float64Array(n + 1)
-  for (let p = 0; p < n; p++) {
-    const e = entries[from + p] as Entry
-    terms[p] = e.term
-    kinds[p] = e.kind === 'noop' ? KIND_NOOP : KIND_COMMAND
-  }
+  // Payloads are laid out back to back either way, so the offsets do not depend on sharing.
+  const total = fillColumns(entries, from, to, terms, kinds, offsets)
   let buf = share ? contiguousPayloads(entries, from, to) : undefined
-  if (buf !== undefined) {
-    let at = 0
-    for (let p = 0; p < n; p++) {
-      offsets[p] = at
-      at += (entries[from + p] as Entry).data.byteLength
-    }
-    offsets[n] = at
-  } else {
-    let total = 0
-    for (let i = from; i < to; i++) total += (entries[i] as Entry).data.byteLength
+  if (buf === undefined) {
     buf = new Uint8Array(total)
-    copyPayloads(entries, from, to, buf, offsets)
+    copyPayloads(entries, from, to, buf)
   }
   return { base: (entries[from] as Entry).index, lo: 0, hi: n, terms, kinds, offsets, buf }
+}
+
+/**
+ * Fills terms, kinds and payload offsets of `entries[from, to)` in one pass; returns the
+ * payloads' total size. (A function of its own, like copyPayloads: a long loop inside pack()
+ * got optimized on-stack before pack's later branches had run, then deoptimized on every call.)
+ */
+function fillColumns(
+  entries: readonly Entry[],
+  from: number,
+  to: number,
+  terms: Float64Array,
+  kinds: Uint8Array,
+  offsets: Float64Array,
+): number {
+  let at = 0
+  for (let i = from; i < to; i++) {
+    const e = entries[i] as Entry
+    const p = i - from
+    terms[p] = e.term
+    kinds[p] = e.kind === 'noop' ? KIND_NOOP : KIND_COMMAND
+    offsets[p] = at
+    at += e.data.length
+  }
+  offsets[to - from] = at
+  return at
 }
 
 export function firstOf(s: PackedEntries): Index {

@@ -171,3 +171,68 @@ describe('SystemClock', () => {
     expect(clock.pending()).to.equal(0)
   })
 })
+
+describe('SystemClock 0-ms timers', () => {
+  it('fire in creation order on the next turn, not synchronously', async () => {
+    const clock = new SystemClock()
+    const fired: string[] = []
+    clock.setTimeout(() => fired.push('a'), 0)
+    clock.setTimeout(() => fired.push('b'), -3) // a negative delay means 0
+    clock.setTimeout(() => fired.push('c'), Number.NaN) // so does NaN
+    expect(fired).to.deep.equal([])
+    expect(clock.pending()).to.equal(3)
+    await new Promise<void>((resolve) => setImmediate(resolve))
+    expect(fired).to.deep.equal(['a', 'b', 'c'])
+    expect(clock.pending()).to.equal(0)
+  })
+
+  it('can be cleared, also by an earlier 0-ms timer of the same turn', async () => {
+    const clock = new SystemClock()
+    const fired: string[] = []
+    clock.setTimeout(() => fired.push('a'), 0)
+    const b = clock.setTimeout(() => fired.push('b'), 0)
+    clock.clearTimeout(b)
+    expect(clock.pending()).to.equal(1)
+    const later: { handle?: ReturnType<SystemClock['setTimeout']> } = {}
+    clock.setTimeout(() => {
+      fired.push('c')
+      clock.clearTimeout(later.handle) // queued in the same turn, after this one
+    }, 0)
+    later.handle = clock.setTimeout(() => fired.push('d'), 0)
+    expect(clock.pending()).to.equal(3)
+    await clock.sleep(0)
+    expect(fired).to.deep.equal(['a', 'c'])
+    expect(clock.pending()).to.equal(0)
+    clock.clearTimeout(later.handle) // clearing again is harmless
+    expect(clock.pending()).to.equal(0)
+  })
+
+  it('queued from a 0-ms timer run on a later turn, so the event loop is not starved', async () => {
+    const clock = new SystemClock()
+    let hops = 0
+    const hop = (): void => {
+      hops++
+      if (hops < 1000) clock.setTimeout(hop, 0)
+    }
+    clock.setTimeout(hop, 0)
+    // A ping-pong of 0-ms timers lets other callbacks (and I/O) run between its hops: this
+    // immediate, queued after the first hop's, runs before the second hop.
+    const seen = await new Promise<number>((resolve) => setImmediate(() => resolve(hops)))
+    expect(seen).to.equal(1)
+    for (let i = 0; i < 100 && clock.pending() > 0; i++) await clock.sleep(5)
+    expect(hops).to.equal(1000)
+  })
+
+  it('keep 0-ms and longer timers apart: clearing one never touches the other', async () => {
+    const clock = new SystemClock()
+    const fired: string[] = []
+    const long = clock.setTimeout(() => fired.push('long'), 2)
+    clock.setTimeout(() => fired.push('zero'), 0)
+    expect(clock.pending()).to.equal(2)
+    clock.clearTimeout(long)
+    expect(clock.pending()).to.equal(1)
+    await clock.sleep(5)
+    expect(fired).to.deep.equal(['zero'])
+    expect(clock.pending()).to.equal(0)
+  })
+})
