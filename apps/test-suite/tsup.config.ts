@@ -16,7 +16,7 @@ export default defineConfig([
     target: 'node20',
   },
   {
-    entry: { 'cli/conformance': 'src/cli/conformance.ts' },
+    entry: { 'cli/conformance': 'src/cli/conformance.ts', 'cli/chaos': 'src/cli/chaos.ts' },
     format: ['esm'],
     sourcemap: true,
     target: 'node20',

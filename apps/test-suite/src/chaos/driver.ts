@@ -175,7 +175,10 @@ export async function runChaos(options: ChaosOptions, io: ChaosIo): Promise<Chao
   const scheduleRng = rng.fork()
   const workloadRng = rng.fork()
   const faults: Record<FaultKind, number> = { kill: 0, partition: 0, pause: 0 }
-  const keys = Array.from({ length: options.keys }, (_, i) => `k${i}`)
+  // Fresh keys for every run: an existing cluster keeps the data of earlier runs, and the
+  // checker starts every key empty.
+  const run = Date.now().toString(36)
+  const keys = Array.from({ length: options.keys }, (_, i) => `chaos-${run}-k${i}`)
   let workload: Workload | undefined
   let monitor: LeaderMonitor | undefined
   let interrupted = false

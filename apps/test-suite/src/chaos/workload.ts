@@ -3,6 +3,7 @@
  * on the real monotonic clock) for the linearizability checker. Written values are unique, so a
  * final read tells which acknowledged writes survived.
  */
+import { randomBytes } from 'node:crypto'
 import { performance } from 'node:perf_hooks'
 import type { ClusterConfig } from '@raftkit/kv-service'
 import { HttpKvRpc, KvClient } from '@raftkit/kv-service'
@@ -120,6 +121,12 @@ export interface WorkloadOptions {
   readonly mix?: Readonly<Record<KvOp, number>>
   /** Pause between two operations of one worker (ms). Default 0. */
   readonly thinkMs?: number
+  /**
+   * Prefix of the workers' session (client) ids. Default: random. Ids must differ from every
+   * earlier run on the same cluster: the servers remember sessions, and a write numbered at or
+   * below a session's last sequence number is answered as a duplicate without running again.
+   */
+  readonly clientIdPrefix?: string
 }
 
 /** C workers, each a KvClient running get/put/append on random keys until stop(). */
@@ -137,12 +144,14 @@ export class Workload {
   }
 
   start(): void {
+    const prefix = this.options.clientIdPrefix ?? `w-${randomBytes(8).toString('hex')}-`
     for (let i = 1; i <= this.options.clients; i++) {
       const rng = this.options.rng.fork()
       const c = httpClient({
         config: this.options.config,
         deadlineMs: this.options.deadlineMs,
         rng: rng.fork(),
+        clientId: `${prefix}c${i}`,
       })
       this.clients.push(c)
       this.running.push(this.worker(`c${i}`, c.client, rng))

@@ -16,6 +16,7 @@ import {
 import { initCluster } from '../config/init.js'
 import { KvError, KvConfigError } from '../errors.js'
 import { HttpKvRpc } from '../http/client-rpc.js'
+import { cmdChaos } from './chaos.js'
 import { LocalCluster, pollStatuses, renderTable, sleep, statusRpc } from './local-cluster.js'
 import type { NodeView } from './local-cluster.js'
 import { createPinoLogger } from './logging.js'
@@ -33,6 +34,8 @@ Usage:
   raftkit get    KEY        (--config F | --endpoints host:port,...) [--timeout MS]
   raftkit status            (--config F | --endpoints host:port,...)
   raftkit demo   [--dir D]                                   3 local nodes, a short workload, live status
+  raftkit chaos  [--config F | --nodes N --dir D] [--duration 60s] [--seed S] ...
+                                                            the chaos monkey (raftkit chaos --help)
 
 Exit codes: 0 success, 1 the operation failed, 2 bad usage or configuration.
 `
@@ -116,6 +119,8 @@ export async function runCli(argv: readonly string[], io: Io): Promise<number> {
         return await cmdKv(command, rest, io)
       case 'status':
         return await cmdStatus(rest, io)
+      case 'chaos':
+        return await cmdChaos(rest, io)
       case undefined:
       case 'help':
       case '--help':

@@ -1,0 +1,90 @@
+/**
+ * A real raftkit cluster for the multi-process tests: `raftkit init` (free loopback ports) in a
+ * temporary folder, one `raftkit serve` process per node, their HTTP admin API, and cleanup of
+ * every process and file whatever happens.
+ */
+import { mkdtemp, rm } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import type { ClusterConfig } from '@raftkit/kv-service'
+import { loadClusterConfig } from '@raftkit/kv-service'
+import { expect } from 'chai'
+import { ClusterAdmin, NodeProcesses, delay, initClusterDir } from '../../src/chaos/index.js'
+import type { LeaderInfo } from '../../src/chaos/index.js'
+import { checkOperations, kvModel, renderText } from '../../src/linearizability/index.js'
+import type { KvHistory } from '../../src/chaos/index.js'
+
+export class TestCluster {
+  private constructor(
+    readonly dir: string,
+    readonly configFile: string,
+    readonly config: ClusterConfig,
+    readonly nodes: NodeProcesses,
+    readonly admin: ClusterAdmin,
+  ) {}
+
+  static async start(n = 3): Promise<TestCluster> {
+    const dir = await mkdtemp(join(tmpdir(), 'raftkit-mp-'))
+    try {
+      const configFile = await initClusterDir(dir, n)
+      const config = await loadClusterConfig(configFile)
+      const ids = config.nodes.map((x) => x.id)
+      const nodes = new NodeProcesses({
+        configFile,
+        ids,
+        logDir: join(dir, 'logs'),
+        serveArgs: ['--log-level', 'warn'],
+      })
+      nodes.startAll()
+      return new TestCluster(dir, configFile, config, nodes, new ClusterAdmin(config))
+    } catch (e) {
+      await rm(dir, { recursive: true, force: true })
+      throw e
+    }
+  }
+
+  get ids(): readonly string[] {
+    return this.nodes.ids
+  }
+
+  waitForLeader(
+    timeoutMs = 30_000,
+    options: { ids?: readonly string[]; afterTerm?: number } = {},
+  ): Promise<LeaderInfo> {
+    return this.admin.waitForLeader(timeoutMs, options)
+  }
+
+  /** Polls (bounded) until `ok` holds for the node's status. */
+  async waitForStatus(
+    id: string,
+    what: string,
+    ok: (s: NonNullable<Awaited<ReturnType<ClusterAdmin['status']>>>) => boolean,
+    timeoutMs = 20_000,
+  ): Promise<void> {
+    const deadline = Date.now() + timeoutMs
+    while (Date.now() < deadline) {
+      const s = await this.admin.status(id)
+      if (s && ok(s)) return
+      await delay(150)
+    }
+    throw new Error(`${id}: not ${what} within ${timeoutMs} ms`)
+  }
+
+  /** Stops every node (SIGTERM) and removes the folder (kept when `keep`, for the logs). */
+  async close(keep = false): Promise<void> {
+    await this.nodes.stopAll(5000)
+    if (!keep) await rm(this.dir, { recursive: true, force: true })
+  }
+}
+
+/** Asserts the history is linearizable, with the failing partition drawn when it is not. */
+export function expectLinearizable(history: KvHistory, timeoutMs = 30_000): void {
+  const result = checkOperations(kvModel, history, { timeoutMs })
+  if (result.result === 'illegal') {
+    const bad = result.partitions.find((p) => p.verdict === 'illegal')
+    expect.fail(
+      `not linearizable:\n${result.explanation ?? ''}\n${bad ? renderText(kvModel, bad) : ''}`,
+    )
+  }
+  expect(result.result, result.explanation).to.equal('ok')
+}

@@ -1,0 +1,92 @@
+/**
+ * kill -9 the leader of a real 3-process cluster in the middle of a concurrent workload, then
+ * restart it: the others elect a new leader and keep serving, the restarted node recovers from
+ * its WAL and catches up, every acknowledged write is in the final state and the whole history
+ * (final reads included) is linearizable.
+ */
+import { createRng } from '@raftkit/raft-core'
+import { expect } from 'chai'
+import {
+  Workload,
+  delay,
+  finalReads,
+  lostAcknowledgedWrites,
+  monotonicClock,
+  newRecorder,
+} from '../../src/chaos/index.js'
+import { TestCluster, expectLinearizable } from './helpers.js'
+
+describe('multi-process: kill -9 the leader mid-workload and restart it', function () {
+  this.timeout(90_000)
+  let cluster: TestCluster | undefined
+  let failed = false
+
+  afterEach(function () {
+    failed = this.currentTest?.state === 'failed'
+  })
+  after(async () => {
+    if (failed && cluster) console.log(`    node logs kept in ${cluster.dir}/logs`)
+    await cluster?.close(failed)
+  })
+
+  it('a new leader serves, the old one rejoins, acknowledged writes survive, linearizable', async () => {
+    cluster = await TestCluster.start(3)
+    const first = await cluster.waitForLeader()
+    const keys = ['a', 'b', 'c']
+    const recorder = newRecorder()
+    const workload = new Workload({
+      config: cluster.config,
+      clients: 3,
+      keys,
+      rng: createRng(11),
+      recorder,
+      deadlineMs: 5000,
+    })
+    workload.start()
+    try {
+      await delay(1500)
+      const okBeforeKill = workload.counts.ok
+      expect(okBeforeKill, 'operations before the kill').to.be.greaterThan(0)
+
+      const killedAt = monotonicClock.now()
+      const exit = await cluster.nodes.kill(first.id)
+      expect(exit?.signal).to.equal('SIGKILL')
+      const others = cluster.ids.filter((id) => id !== first.id)
+      const second = await cluster.waitForLeader(20_000, { ids: others, afterTerm: first.term })
+      expect(others).to.include(second.id)
+
+      await delay(1500)
+      cluster.nodes.start(first.id)
+      // The restarted node recovers its log from disk and follows the new leader...
+      await cluster.waitForStatus(
+        first.id,
+        `back in the cluster (a leader known, term >= ${second.term})`,
+        (s) => s.leader !== null && s.term >= second.term,
+      )
+      await delay(1000)
+      await workload.stop()
+      // ...and catches up with everything the leader committed.
+      const leader = await cluster.waitForLeader()
+      const commit = (await cluster.admin.status(leader.id))?.commitIndex ?? Infinity
+      await cluster.waitForStatus(
+        first.id,
+        `applied up to ${commit}`,
+        (s) => s.appliedIndex >= commit,
+      )
+
+      const history = recorder.operations()
+      const servedAfterKill = history.filter(
+        (op) => op.call > killedAt && op.return !== Infinity && op.input.op !== 'get',
+      )
+      expect(servedAfterKill.length, 'writes acknowledged after the kill').to.be.greaterThan(0)
+
+      const finals = await finalReads(cluster.config, recorder, keys)
+      expect([...finals.keys()].sort()).to.deep.equal(keys)
+      expect(lostAcknowledgedWrites(recorder.operations(), finals)).to.deep.equal([])
+      expectLinearizable(recorder.operations())
+      expect(cluster.nodes.unexpectedExits, 'nodes that exited on their own').to.deep.equal([])
+    } finally {
+      await workload.stop(0)
+    }
+  })
+})

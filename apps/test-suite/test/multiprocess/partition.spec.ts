@@ -1,0 +1,99 @@
+/**
+ * Partition the leader of a real 3-process cluster into a minority through the nodes' fault
+ * controls (POST /v1/admin/faults): the majority elects a new leader and serves, the old leader
+ * steps down and a write sent only to it never succeeds (nor shows up later), then heal: the old
+ * leader rejoins and the history, final reads included, is linearizable with no write lost.
+ */
+import { TimeoutError, createRng } from '@raftkit/raft-core'
+import { expect } from 'chai'
+import {
+  Workload,
+  delay,
+  finalReads,
+  httpClient,
+  lostAcknowledgedWrites,
+  monotonicClock,
+  newRecorder,
+  recordedOp,
+} from '../../src/chaos/index.js'
+import { TestCluster, expectLinearizable } from './helpers.js'
+
+describe('multi-process: partition the leader into a minority, then heal', function () {
+  this.timeout(90_000)
+  let cluster: TestCluster | undefined
+  let failed = false
+
+  afterEach(function () {
+    failed = this.currentTest?.state === 'failed'
+  })
+  after(async () => {
+    if (failed && cluster) console.log(`    node logs kept in ${cluster.dir}/logs`)
+    await cluster?.close(failed)
+  })
+
+  it('the majority serves, minority writes do not succeed, linearizable after heal', async () => {
+    cluster = await TestCluster.start(3)
+    const old = await cluster.waitForLeader()
+    const majority = cluster.ids.filter((id) => id !== old.id)
+    const keys = ['a', 'b', 'c']
+    const recorder = newRecorder()
+    const workload = new Workload({
+      config: cluster.config,
+      clients: 3,
+      keys,
+      rng: createRng(23),
+      recorder,
+      deadlineMs: 5000,
+    })
+    workload.start()
+    // A client that talks to the old leader only (no redirects elsewhere).
+    const minority = httpClient({
+      config: cluster.config,
+      servers: [old.id],
+      maxRedirects: 0,
+      deadlineMs: 3000,
+    })
+    try {
+      await delay(1000)
+      expect(await cluster.admin.partition([[old.id], majority])).to.deep.equal([])
+      const partitionedAt = monotonicClock.now()
+
+      const next = await cluster.waitForLeader(20_000, { ids: majority, afterTerm: old.term })
+      expect(majority).to.include(next.id)
+      // Check-quorum: the isolated leader notices it lost its majority and steps down.
+      await cluster.waitForStatus(old.id, 'stepped down', (s) => s.role !== 'leader')
+
+      const lonely = await recordedOp(recorder, 'minority', minority.client, {
+        op: 'put',
+        key: 'm',
+        value: '<minority>',
+      })
+      expect(lonely.outcome, 'a write through the minority side').to.equal('unknown')
+      expect(lonely.error).to.be.instanceOf(TimeoutError)
+
+      await delay(1500)
+      const servedDuring = recorder
+        .operations()
+        .filter((op) => op.call > partitionedAt && op.return !== Infinity && op.input.op !== 'get')
+      expect(servedDuring.length, 'writes acknowledged during the partition').to.be.greaterThan(0)
+
+      expect(await cluster.admin.heal()).to.deep.equal([])
+      await cluster.waitForStatus(
+        old.id,
+        `following a leader in term >= ${next.term}`,
+        (s) => s.leader !== null && s.term >= next.term,
+      )
+      await delay(1000)
+      await workload.stop()
+
+      const finals = await finalReads(cluster.config, recorder, [...keys, 'm'])
+      expect(finals.get('m'), 'the minority write never took effect').to.equal('')
+      expect(lostAcknowledgedWrites(recorder.operations(), finals)).to.deep.equal([])
+      expectLinearizable(recorder.operations())
+      expect(cluster.nodes.unexpectedExits, 'nodes that exited on their own').to.deep.equal([])
+    } finally {
+      minority.close()
+      await workload.stop(0)
+    }
+  })
+})
