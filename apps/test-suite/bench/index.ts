@@ -15,6 +15,8 @@ const benches: ReadonlyArray<readonly [string, readonly string[], (readonly stri
   ['linearizability.ts', []],
   ['kv-throughput.ts', ['--seconds', '3']],
   ['kv-memory.ts', [], ['--expose-gc']],
+  ['cluster-ws.ts', ['--seconds', '5']],
+  ['failover-ws.ts', ['--rounds', '20']],
 ]
 
 let failed = 0

@@ -1,0 +1,209 @@
+/**
+ * Real-cluster key/value throughput and latency: `raftkit init --nodes 3` into a temporary
+ * directory, three `raftkit serve` processes (WebSocket peer transport, FileStorage with the
+ * cluster file's `storageSync`, default `always`), then closed-loop clients at concurrency 1, 8
+ * and 64. Every client is its own KvClient over its own HttpKvRpc (one keep-alive connection to
+ * the leader): a phase of puts (16-byte keys, 128-byte values) for --seconds, then a phase of
+ * gets (ReadIndex reads) for --seconds. Reports operations/s, p50/p99 latency in µs
+ * (hdr-histogram-js) and this load generator's own CPU (process.cpuUsage delta / wall time, 1.0
+ * = one core busy). One JSON line per row, then a table. Every node is stopped on the way out,
+ * even after an error; the temporary directory is removed unless --keep.
+ *
+ *   npx tsx --conditions=@raftkit/source bench/cluster-ws.ts [--seconds 5] [--concurrency 1,8,64]
+ *     [--keys 1000] [--storage-sync always|never] [--keep]
+ *
+ * `--storage-sync never` (no fdatasync on appends) separates the disk's fsync latency from the
+ * CPU cost of the write path.
+ */
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
+import { loadavg, tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { parseArgs } from 'node:util'
+import { SystemClock, createRng } from '@raftkit/raft-core'
+import type { ClusterConfig } from '@raftkit/kv-service'
+import { HttpKvRpc, KvClient, loadClusterConfig } from '@raftkit/kv-service'
+import * as hdr from 'hdr-histogram-js'
+import { ClusterAdmin } from '../src/chaos/admin.js'
+import { NodeProcesses, initClusterDir, killEveryChild } from '../src/chaos/processes.js'
+
+const { values } = parseArgs({
+  options: {
+    seconds: { type: 'string', default: '5' },
+    concurrency: { type: 'string', default: '1,8,64' },
+    keys: { type: 'string', default: '1000' },
+    keep: { type: 'boolean', default: false },
+    'storage-sync': { type: 'string', default: 'always' },
+  },
+})
+const storageSync = values['storage-sync']
+if (storageSync !== 'always' && storageSync !== 'never')
+  throw new RangeError('--storage-sync: always or never')
+const seconds = Number(values.seconds)
+const levels = values.concurrency.split(',').map(Number)
+const keyCount = Number(values.keys)
+if (!(seconds > 0) || levels.some((n) => !(Number.isInteger(n) && n > 0)) || !(keyCount > 0))
+  throw new RangeError('--seconds > 0, --concurrency a list of positive integers, --keys > 0')
+
+const KEY_BYTES = 16
+const VALUE_BYTES = 128
+const key = (i: number): string => `k${String(i).padStart(KEY_BYTES - 1, '0')}`
+const value = 'v'.repeat(VALUE_BYTES)
+
+interface Row {
+  readonly bench: 'cluster-ws'
+  readonly op: 'put' | 'get'
+  readonly clients: number
+  readonly opsPerSec: number
+  readonly p50Us: number
+  readonly p99Us: number
+  readonly ops: number
+  readonly errors: number
+  /** The load generator's CPU time / wall time (1 = one core). */
+  readonly loadGenCpu: number
+}
+
+function endpointsOf(config: ClusterConfig): Record<string, string> {
+  return Object.fromEntries(config.nodes.map((n) => [n.id, `${n.http.host}:${n.http.port}`]))
+}
+
+interface Clerk {
+  readonly client: KvClient
+  readonly rpc: HttpKvRpc
+}
+
+function newClerk(config: ClusterConfig, clock: SystemClock, seed: number, leader: string): Clerk {
+  const rpc = new HttpKvRpc({ endpoints: endpointsOf(config) })
+  // The leader first: the clerk starts with the first server and remembers who answers.
+  const servers = [leader, ...rpc.servers.filter((s) => s !== leader)]
+  const client = new KvClient({ servers, rpc, clock, rng: createRng(seed), deadlineMs: 30_000 })
+  return { client, rpc }
+}
+
+function closeClerk(c: Clerk): void {
+  c.client.close()
+  c.rpc.close()
+}
+
+async function phase(clerks: readonly Clerk[], op: 'put' | 'get'): Promise<Row> {
+  const histogram = hdr.build({
+    lowestDiscernibleValue: 1,
+    highestTrackableValue: 60_000_000,
+    numberOfSignificantValueDigits: 3,
+  })
+  const rng = createRng(op === 'put' ? 1 : 2)
+  let ops = 0
+  let errors = 0
+  const cpu0 = process.cpuUsage()
+  const t0 = performance.now()
+  const end = t0 + seconds * 1000
+  await Promise.all(
+    clerks.map(async ({ client }) => {
+      while (performance.now() < end) {
+        const k = key(rng.int(keyCount))
+        const s = performance.now()
+        try {
+          if (op === 'put') await client.put(k, value)
+          else await client.get(k)
+        } catch {
+          errors++
+          continue
+        }
+        histogram.recordValue(Math.max(1, Math.round((performance.now() - s) * 1000)))
+        ops++
+      }
+    }),
+  )
+  const wallMs = performance.now() - t0
+  const cpu = process.cpuUsage(cpu0)
+  const row: Row = {
+    bench: 'cluster-ws',
+    op,
+    clients: clerks.length,
+    opsPerSec: Math.round((ops * 1000) / wallMs),
+    p50Us: histogram.getValueAtPercentile(50),
+    p99Us: histogram.getValueAtPercentile(99),
+    ops,
+    errors,
+    loadGenCpu: Math.round(((cpu.user + cpu.system) / 1000 / wallMs) * 100) / 100,
+  }
+  histogram.destroy()
+  return row
+}
+
+async function main(): Promise<void> {
+  const dir = await mkdtemp(join(tmpdir(), 'raftkit-bench-ws-'))
+  let nodes: NodeProcesses | undefined
+  const rows: Row[] = []
+  const clerks: Clerk[] = []
+  try {
+    const configFile = await initClusterDir(dir, 3)
+    // The cluster file's server.storageSync (the one setting this bench varies).
+    const file = JSON.parse(await readFile(configFile, 'utf8')) as { server?: object }
+    file.server = { ...file.server, storageSync }
+    await writeFile(configFile, JSON.stringify(file, null, 2))
+    const config = await loadClusterConfig(configFile)
+    const admin = new ClusterAdmin(config)
+    nodes = new NodeProcesses({
+      configFile,
+      ids: admin.ids,
+      logDir: join(dir, 'logs'),
+      serveArgs: ['--log-level', 'warn'],
+    })
+    nodes.startAll()
+    const leader = await admin.waitForLeader(60_000)
+    console.error(
+      `cluster ${configFile}: leader ${leader.id} (term ${leader.term}); storageSync ${config.server.storageSync}; load average ${loadavg()
+        .map((x) => x.toFixed(2))
+        .join(' ')}`,
+    )
+    const clock = new SystemClock()
+    // Preload every key (so that gets read 128-byte values), 64 clerks at a time.
+    const loaders = Array.from({ length: 64 }, (_, j) =>
+      newClerk(config, clock, 1000 + j, leader.id),
+    )
+    clerks.push(...loaders)
+    for (let i = 0; i < keyCount; i += loaders.length)
+      await Promise.all(
+        loaders.map(async (c, j) => {
+          if (i + j < keyCount) await c.client.put(key(i + j), value)
+        }),
+      )
+    for (const c of clerks.splice(0)) closeClerk(c)
+    for (const n of levels) {
+      clerks.push(
+        ...Array.from({ length: n }, (_, i) => newClerk(config, clock, 100 + i, leader.id)),
+      )
+      for (const op of ['put', 'get'] as const) {
+        const row = await phase(clerks, op)
+        rows.push(row)
+        console.log(JSON.stringify(row))
+      }
+      for (const c of clerks.splice(0)) closeClerk(c)
+    }
+    if (nodes.unexpectedExits.length > 0)
+      throw new Error(`nodes exited unexpectedly: ${JSON.stringify(nodes.unexpectedExits)}`)
+  } finally {
+    for (const c of clerks) closeClerk(c)
+    if (nodes) await nodes.stopAll(5_000)
+    killEveryChild()
+    if (values.keep) console.error(`kept ${dir}`)
+    else await rm(dir, { recursive: true, force: true })
+  }
+  console.table(
+    rows.map((r) => ({
+      op: r.op,
+      clients: r.clients,
+      'ops/s': r.opsPerSec,
+      'p50 µs': r.p50Us,
+      'p99 µs': r.p99Us,
+      errors: r.errors,
+      'load-gen CPU': r.loadGenCpu,
+    })),
+  )
+}
+
+process.once('SIGINT', () => {
+  killEveryChild()
+  process.exit(130)
+})
+await main()

@@ -1,0 +1,142 @@
+/**
+ * Leader failover on a real cluster: `raftkit init --nodes 3` into a temporary directory, three
+ * `raftkit serve` processes (WebSocket + FileStorage), then --rounds times: find the leader,
+ * kill -9 it, and measure the time from the kill until a put is acknowledged — through a KvClient
+ * over HttpKvRpc that retries (short per-attempt timeout and backoff so that its retry pauses add
+ * little to the figure); a write can only be acknowledged once a new leader has committed it.
+ * The killed node is then restarted and the round waits until it has applied everything the
+ * leader had committed, so every round starts from a full healthy cluster. Reports p50/p99/max
+ * of the failover times (hdr-histogram-js) next to the cluster file's maximum election timeout.
+ * One JSON line, then a table. Every node is stopped on the way out, even after an error; the
+ * temporary directory is removed unless --keep.
+ *
+ *   npx tsx --conditions=@raftkit/source bench/failover-ws.ts [--rounds 20] [--keep]
+ */
+import { mkdtemp, rm } from 'node:fs/promises'
+import { loadavg, tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { parseArgs } from 'node:util'
+import { SystemClock, createRng } from '@raftkit/raft-core'
+import { HttpKvRpc, KvClient, loadClusterConfig } from '@raftkit/kv-service'
+import * as hdr from 'hdr-histogram-js'
+import { ClusterAdmin, delay } from '../src/chaos/admin.js'
+import { NodeProcesses, initClusterDir, killEveryChild } from '../src/chaos/processes.js'
+
+const { values } = parseArgs({
+  options: {
+    rounds: { type: 'string', default: '20' },
+    keep: { type: 'boolean', default: false },
+  },
+})
+const rounds = Number(values.rounds)
+if (!(Number.isInteger(rounds) && rounds > 0)) throw new RangeError('--rounds: a positive integer')
+
+const CATCH_UP_TIMEOUT_MS = 60_000
+
+/** Polls until `id` has applied at least `index` (bounded). */
+async function waitApplied(admin: ClusterAdmin, id: string, index: number): Promise<void> {
+  const deadline = Date.now() + CATCH_UP_TIMEOUT_MS
+  while (Date.now() < deadline) {
+    const s = await admin.status(id)
+    if (s && s.appliedIndex >= index) return
+    await delay(50)
+  }
+  throw new Error(`node ${id} did not apply index ${index} within ${CATCH_UP_TIMEOUT_MS} ms`)
+}
+
+async function main(): Promise<void> {
+  const dir = await mkdtemp(join(tmpdir(), 'raftkit-bench-failover-'))
+  let nodes: NodeProcesses | undefined
+  let rpc: HttpKvRpc | undefined
+  let client: KvClient | undefined
+  const times: number[] = []
+  let electionTimeoutMaxMs = 0
+  const load0 = loadavg()
+  try {
+    const configFile = await initClusterDir(dir, 3)
+    const config = await loadClusterConfig(configFile)
+    electionTimeoutMaxMs = config.raft.electionTimeoutMaxMs
+    const admin = new ClusterAdmin(config)
+    nodes = new NodeProcesses({
+      configFile,
+      ids: admin.ids,
+      logDir: join(dir, 'logs'),
+      serveArgs: ['--log-level', 'warn'],
+    })
+    nodes.startAll()
+    await admin.waitForLeader(60_000)
+    rpc = new HttpKvRpc({
+      endpoints: Object.fromEntries(
+        config.nodes.map((n) => [n.id, `${n.http.host}:${n.http.port}`]),
+      ),
+    })
+    client = new KvClient({
+      servers: rpc.servers,
+      rpc,
+      clock: new SystemClock(),
+      rng: createRng(7),
+      requestTimeoutMs: 200,
+      backoff: { initialMs: 5, maxMs: 20, multiplier: 2 },
+      deadlineMs: 30_000,
+    })
+    await client.put('failover', 'warm-up')
+    for (let round = 0; round < rounds; round++) {
+      const leader = await admin.waitForLeader(30_000)
+      const t0 = performance.now()
+      await nodes.kill(leader.id)
+      await client.put('failover', `round-${round}`)
+      const ms = performance.now() - t0
+      times.push(ms)
+      const next = await admin.leader()
+      console.error(
+        `round ${round + 1}: killed ${leader.id} (term ${leader.term}); write acknowledged after ${ms.toFixed(1)} ms; leader now ${next?.id ?? '?'} (term ${next?.term ?? '?'})`,
+      )
+      nodes.start(leader.id)
+      const status = next ? await admin.status(next.id) : undefined
+      await waitApplied(admin, leader.id, status?.commitIndex ?? 0)
+    }
+    if (nodes.unexpectedExits.length > 0)
+      throw new Error(`nodes exited unexpectedly: ${JSON.stringify(nodes.unexpectedExits)}`)
+  } finally {
+    client?.close()
+    rpc?.close()
+    if (nodes) await nodes.stopAll(5_000)
+    killEveryChild()
+    if (values.keep) console.error(`kept ${dir}`)
+    else await rm(dir, { recursive: true, force: true })
+  }
+  const histogram = hdr.build({
+    lowestDiscernibleValue: 1,
+    highestTrackableValue: 600_000_000,
+    numberOfSignificantValueDigits: 3,
+  })
+  for (const ms of times) histogram.recordValue(Math.max(1, Math.round(ms * 1000)))
+  const row = {
+    bench: 'failover-ws',
+    rounds: times.length,
+    p50Ms: histogram.getValueAtPercentile(50) / 1000,
+    p99Ms: histogram.getValueAtPercentile(99) / 1000,
+    maxMs: Math.round(Math.max(...times) * 10) / 10,
+    electionTimeoutMaxMs,
+    targetP99Ms: 2 * electionTimeoutMaxMs,
+    loadAverage: [load0[0], loadavg()[0]].map((x) => Math.round((x ?? 0) * 100) / 100),
+  }
+  histogram.destroy()
+  console.log(JSON.stringify(row))
+  console.table([
+    {
+      rounds: row.rounds,
+      'p50 ms': row.p50Ms,
+      'p99 ms': row.p99Ms,
+      'max ms': row.maxMs,
+      'max election timeout ms': row.electionTimeoutMaxMs,
+      'target p99 < ms': row.targetP99Ms,
+    },
+  ])
+}
+
+process.once('SIGINT', () => {
+  killEveryChild()
+  process.exit(130)
+})
+await main()
