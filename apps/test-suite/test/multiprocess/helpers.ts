@@ -88,3 +88,26 @@ export function expectLinearizable(history: KvHistory, timeoutMs = 30_000): void
   }
   expect(result.result, result.explanation).to.equal('ok')
 }
+
+/**
+ * Registers the hooks every multi-process spec needs: remember whether the test failed, then
+ * close the cluster it started (keeping the node logs, and saying where, on failure). Call it
+ * inside `describe`; `start(n)` starts the cluster these hooks will close.
+ */
+export function useTestCluster(): { start(n?: number): Promise<TestCluster> } {
+  let cluster: TestCluster | undefined
+  let failed = false
+  afterEach(function () {
+    if (this.currentTest?.state === 'failed') failed = true
+  })
+  after(async () => {
+    if (failed && cluster) console.log(`    node logs kept in ${cluster.dir}/logs`)
+    await cluster?.close(failed)
+  })
+  return {
+    async start(n = 3) {
+      cluster = await TestCluster.start(n)
+      return cluster
+    },
+  }
+}

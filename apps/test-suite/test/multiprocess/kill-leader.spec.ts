@@ -14,23 +14,14 @@ import {
   monotonicClock,
   newRecorder,
 } from '../../src/chaos/index.js'
-import { TestCluster, expectLinearizable } from './helpers.js'
+import { expectLinearizable, useTestCluster } from './helpers.js'
 
 describe('multi-process: kill -9 the leader mid-workload and restart it', function () {
   this.timeout(90_000)
-  let cluster: TestCluster | undefined
-  let failed = false
-
-  afterEach(function () {
-    failed = this.currentTest?.state === 'failed'
-  })
-  after(async () => {
-    if (failed && cluster) console.log(`    node logs kept in ${cluster.dir}/logs`)
-    await cluster?.close(failed)
-  })
+  const clusters = useTestCluster()
 
   it('a new leader serves, the old one rejoins, acknowledged writes survive, linearizable', async () => {
-    cluster = await TestCluster.start(3)
+    const cluster = await clusters.start(3)
     const first = await cluster.waitForLeader()
     const keys = ['a', 'b', 'c']
     const recorder = newRecorder()

@@ -16,23 +16,14 @@ import {
   newRecorder,
   recordedOp,
 } from '../../src/chaos/index.js'
-import { TestCluster, expectLinearizable } from './helpers.js'
+import { expectLinearizable, useTestCluster } from './helpers.js'
 
 describe('multi-process: partition the leader into a minority, then heal', function () {
   this.timeout(90_000)
-  let cluster: TestCluster | undefined
-  let failed = false
-
-  afterEach(function () {
-    failed = this.currentTest?.state === 'failed'
-  })
-  after(async () => {
-    if (failed && cluster) console.log(`    node logs kept in ${cluster.dir}/logs`)
-    await cluster?.close(failed)
-  })
+  const clusters = useTestCluster()
 
   it('the majority serves, minority writes do not succeed, linearizable after heal', async () => {
-    cluster = await TestCluster.start(3)
+    const cluster = await clusters.start(3)
     const old = await cluster.waitForLeader()
     const majority = cluster.ids.filter((id) => id !== old.id)
     const keys = ['a', 'b', 'c']

@@ -13,23 +13,14 @@ import {
   monotonicClock,
   newRecorder,
 } from '../../src/chaos/index.js'
-import { TestCluster, expectLinearizable } from './helpers.js'
+import { expectLinearizable, useTestCluster } from './helpers.js'
 
 describe('multi-process: restart all nodes', function () {
   this.timeout(90_000)
-  let cluster: TestCluster | undefined
-  let failed = false
-
-  afterEach(function () {
-    failed = this.currentTest?.state === 'failed'
-  })
-  after(async () => {
-    if (failed && cluster) console.log(`    node logs kept in ${cluster.dir}/logs`)
-    await cluster?.close(failed)
-  })
+  const clusters = useTestCluster()
 
   it('all acknowledged data survives a full restart; linearizable across it', async () => {
-    cluster = await TestCluster.start(3)
+    const cluster = await clusters.start(3)
     await cluster.waitForLeader()
     const keys = ['a', 'b', 'c', 'd']
     const recorder = newRecorder()
