@@ -52,9 +52,17 @@ describe('cluster file: parsing', () => {
     expect(c.nodes[0]!.peer).to.deep.equal({ host: '127.0.0.1', port: 7001 })
     expect(c.nodes[0]!.dataDir).to.equal('/base/data/n1')
     expect(c.nodes[2]!.dataDir).to.equal('/abs/n3')
-    expect(c.raft).to.deep.equal(DEFAULT_RAFT_CONFIG)
+    expect(c.raft).to.deep.equal({ ...DEFAULT_RAFT_CONFIG, pipelineLeaderAppends: true })
     expect(c.limits).to.deep.equal(DEFAULT_LIMITS)
     expect(c.logLevel).to.equal('info')
+  })
+
+  it('servers pipeline leader appends unless the file turns it off', () => {
+    const given = (raft: Json | undefined) =>
+      parseClusterConfig(withPatch((o) => raft && (o.raft = raft))).raft.pipelineLeaderAppends
+    expect(given(undefined)).to.equal(true)
+    expect(given({ tickMs: 10 })).to.equal(true)
+    expect(given({ pipelineLeaderAppends: false })).to.equal(false)
   })
 
   it('takes given settings', () => {

@@ -4,7 +4,10 @@
  *
  * One serial pump turns the core's Ready into effects, always in this order: persist, then
  * send, then hand committed entries to the service, then advance. Messages of a Ready never
- * leave before that Ready's write resolved, so nothing is acknowledged that is not durable.
+ * leave before that Ready's write resolved, so nothing is acknowledged that is not durable —
+ * except, with `pipelineLeaderAppends`, a leader's replication messages, which depend on no
+ * new term or vote and may overlap the leader's own disk write (the core counts the leader
+ * toward a commit only for durable entries).
  * All time goes through the injected Clock, so a run under a SimulatedClock replays exactly.
  */
 import type { ApplyMsg } from './apply.js'
@@ -105,6 +108,10 @@ export class Raft {
   private readonly clock: Clock
   private readonly logger: Logger
   private readonly tickMs: number
+  private readonly pipelineLeaderAppends: boolean
+  /** Term and vote as last written to storage (what a reply may depend on). */
+  private durableTerm: Term
+  private durableVote: NodeId | null
   private readonly applyQueue: ApplyQueue
   private readonly reads = new Map<number, PendingRead>()
   private nextReadId = 1
@@ -134,12 +141,22 @@ export class Raft {
       rng: options.rng ?? randomRng(),
       logger,
     })
-    const raft = new Raft(options, node, config.tickMs, logger)
+    const raft = new Raft(options, node, config, logger, restored)
     raft.begin(restored)
     return raft
   }
 
-  private constructor(options: RaftOptions, node: RawNode, tickMs: number, logger: Logger) {
+  private constructor(
+    options: RaftOptions,
+    node: RawNode,
+    config: RaftConfig,
+    logger: Logger,
+    restored: PersistedState,
+  ) {
+    const tickMs = config.tickMs
+    this.pipelineLeaderAppends = config.pipelineLeaderAppends
+    this.durableTerm = restored.hardState.term
+    this.durableVote = restored.hardState.votedFor
     this.id = options.id
     this.peers = new Set(options.peers)
     this.node = node
@@ -299,9 +316,11 @@ export class Raft {
     try {
       while (!this.stopReason && this.node.hasReady()) {
         const rd = this.node.ready()
+        const early = this.pipelineLeaderAppends && this.mayOverlapWrite(rd)
+        if (early) this.send(rd.messages)
         await this.enqueueStorage(() => this.persist(rd))
         if (this.stopReason) return
-        this.send(rd.messages)
+        if (!early) this.send(rd.messages)
         this.deliver(rd)
         this.settleReads(rd)
         this.node.advance(rd)
@@ -313,6 +332,16 @@ export class Raft {
     }
   }
 
+  /**
+   * True when this Ready's messages depend on nothing its write makes durable: the node is
+   * leader, and the Ready carries no snapshot and no new term or vote.
+   */
+  private mayOverlapWrite(rd: Ready): boolean {
+    if (rd.snapshot || !this.node.getState().isLeader) return false
+    const hs = rd.hardState
+    return !hs || (hs.term === this.durableTerm && hs.votedFor === this.durableVote)
+  }
+
   private async persist(rd: Ready): Promise<void> {
     if (!rd.snapshot && rd.entries.length === 0 && !rd.hardState) return
     await this.storage.write({
@@ -321,6 +350,10 @@ export class Raft {
       ...(rd.hardState ? { hardState: rd.hardState } : {}),
       sync: rd.mustSync,
     })
+    if (rd.hardState) {
+      this.durableTerm = rd.hardState.term
+      this.durableVote = rd.hardState.votedFor
+    }
   }
 
   private send(messages: readonly Message[]): void {

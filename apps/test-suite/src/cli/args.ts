@@ -1,5 +1,7 @@
 /** Command-line parsing for raftkit-conformance (node:util parseArgs). */
 import { parseArgs } from 'node:util'
+import { resolveRaftConfig } from '@raftkit/raft-core'
+import type { RaftConfig } from '@raftkit/raft-core'
 import type { ClockKind } from '../cluster/runner.js'
 
 export const USAGE = `Usage: raftkit-conformance [options]
@@ -19,6 +21,7 @@ Options:
                         bit-for-bit replayable like memory runs (the files and the disk are real)
   --transport <memory|ws> transport adapter (default memory). ws: transport-ws, real
                         WebSocket connections on loopback; needs --clock real
+  --raft <json>         Raft settings for every node, e.g. '{"pipelineLeaderAppends":true}'
   --trace               with --seed: print every trace event
   --verbose             print the lab's begin/"Passed" lines
   -h, --help            show this help`
@@ -27,6 +30,7 @@ export interface CliOptions {
   readonly grep: string | undefined
   readonly seeds: number
   readonly firstSeed: number
+  readonly raftConfig: Partial<RaftConfig> | undefined
   readonly seed: number | undefined
   readonly clock: ClockKind
   readonly storage: 'memory' | 'fs'
@@ -75,6 +79,7 @@ export function parseCli(argv: readonly string[]): CliOptions {
         grep: { type: 'string' },
         seeds: { type: 'string' },
         'first-seed': { type: 'string' },
+        raft: { type: 'string' },
         seed: { type: 'string' },
         clock: { type: 'string' },
         storage: { type: 'string' },
@@ -99,6 +104,7 @@ export function parseCli(argv: readonly string[]): CliOptions {
   if (values.trace && seed === undefined)
     throw new UsageError('--trace needs --seed (it prints one run)')
   const firstSeed = integer('first-seed', values['first-seed'], -0x80000000) ?? 1
+  const raftConfig = values.raft === undefined ? undefined : parseRaftConfig(values.raft)
   const transport = oneOf('transport', values.transport, ['memory', 'ws'], 'memory')
   if (transport === 'ws' && values.clock !== 'real')
     throw new UsageError(
@@ -108,6 +114,7 @@ export function parseCli(argv: readonly string[]): CliOptions {
     grep: values.grep,
     seeds,
     firstSeed,
+    raftConfig,
     seed,
     clock: oneOf('clock', values.clock, ['sim', 'real'], 'sim'),
     storage: oneOf('storage', values.storage, ['memory', 'fs'], 'memory'),
@@ -116,4 +123,22 @@ export function parseCli(argv: readonly string[]): CliOptions {
     verbose: values.verbose,
     help: values.help,
   }
+}
+
+/** --raft: a JSON object of RaftConfig settings, checked by raft-core (errors name the field). */
+function parseRaftConfig(text: string): Partial<RaftConfig> {
+  let value: unknown
+  try {
+    value = JSON.parse(text)
+  } catch {
+    throw new UsageError(`--raft must be a JSON object, got "${text}"`)
+  }
+  if (typeof value !== 'object' || value === null || Array.isArray(value))
+    throw new UsageError(`--raft must be a JSON object, got "${text}"`)
+  try {
+    resolveRaftConfig(value)
+  } catch (e) {
+    throw new UsageError(`--raft: ${(e as Error).message}`)
+  }
+  return value
 }

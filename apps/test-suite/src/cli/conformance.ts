@@ -21,6 +21,7 @@ function baseOptions(o: CliOptions, seed: number): RunOptions {
     clock: o.clock,
     createNetwork: transports[o.transport],
     createStorage: storages[o.storage],
+    ...(o.raftConfig ? { raftConfig: o.raftConfig } : {}),
     ...(o.verbose ? { log: (line: string) => console.log(line) } : {}),
   }
 }

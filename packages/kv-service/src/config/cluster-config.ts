@@ -21,7 +21,7 @@
 import { readFile } from 'node:fs/promises'
 import { dirname, isAbsolute, resolve } from 'node:path'
 import type { RaftConfig } from '@raftkit/raft-core'
-import { ConfigError, DEFAULT_RAFT_CONFIG, resolveRaftConfig } from '@raftkit/raft-core'
+import { ConfigError, resolveRaftConfig } from '@raftkit/raft-core'
 import type { BackoffOptions } from '../backoff.js'
 import { DEFAULT_BACKOFF } from '../backoff.js'
 import { KvConfigError } from '../errors.js'
@@ -196,11 +196,17 @@ function parseNode(field: string, v: unknown, baseDir: string): NodeSpec {
   }
 }
 
+/**
+ * Servers replicate while the leader's own fdatasync is in flight (`pipelineLeaderAppends`,
+ * thesis §10.2.1) unless the cluster file says `"pipelineLeaderAppends": false`.
+ */
+const SERVER_RAFT_DEFAULTS: Partial<RaftConfig> = { pipelineLeaderAppends: true }
+
 function parseRaft(v: unknown): RaftConfig {
-  if (v === undefined) return DEFAULT_RAFT_CONFIG
+  if (v === undefined) return resolveRaftConfig(SERVER_RAFT_DEFAULTS)
   const o = object('raft', v)
   try {
-    return resolveRaftConfig(o)
+    return resolveRaftConfig({ ...SERVER_RAFT_DEFAULTS, ...o })
   } catch (e) {
     if (e instanceof ConfigError) {
       const message = e.message.replace(/^invalid configuration "[^"]*": /, '')
