@@ -64,7 +64,7 @@ function clusterOptions(scenario: Scenario, options: RunOptions, clock: Clock) {
 
 /** The failure message with what is needed to replay it. */
 export function describeFailure(
-  scenario: Scenario,
+  scenario: Pick<Scenario, 'name'>,
   seed: number,
   clock: ClockKind,
   error: unknown,

@@ -6,7 +6,7 @@ import { describeFailure, runScenario } from '../cluster/runner.js'
 import type { ClockKind, RunOptions, RunResult } from '../cluster/runner.js'
 import type { Scenario } from '../cluster/scenario.js'
 import { selectScenarios } from '../cluster/scenarios/index.js'
-import { describeKvFailure, runKvScenario } from './runner.js'
+import { runKvScenario } from './runner.js'
 import type { KvScenario } from './scenario.js'
 import { selectKvScenarios } from './scenarios/index.js'
 
@@ -32,7 +32,5 @@ export function describeAnyFailure(
   clock: ClockKind,
   error: unknown,
 ): string {
-  return isKvScenario(s)
-    ? describeKvFailure(s, seed, clock, error)
-    : describeFailure(s, seed, clock, error)
+  return describeFailure(s, seed, clock, error)
 }

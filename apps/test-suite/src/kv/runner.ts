@@ -62,18 +62,5 @@ function clusterOptions(scenario: KvScenario, options: KvRunOptions, clock: Cloc
   }
 }
 
-/** The failure message with what is needed to replay it. */
-export function describeKvFailure(
-  scenario: Pick<KvScenario, 'name'>,
-  seed: number,
-  clock: ClockKind,
-  error: unknown,
-): string {
-  const message = error instanceof Error ? error.message : String(error)
-  const replay =
-    clock === 'sim'
-      ? `npm run conformance -w @raftkit/test-suite -- --grep '^${scenario.name}$' --seed ${seed}` +
-        ` (memory adapters), or RAFTKIT_SEED=${seed} npx mocha --grep '${scenario.name}'`
-      : `RAFTKIT_SEED=${seed} npx mocha --grep '${scenario.name}' (real clock: timing may differ)`
-  return `${scenario.name} failed with seed ${seed}: ${message}\n  replay: ${replay}`
-}
+/** The failure message with what is needed to replay it (the same form as for Raft scenarios). */
+export { describeFailure as describeKvFailure } from '../cluster/runner.js'
