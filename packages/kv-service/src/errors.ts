@@ -9,6 +9,7 @@ export type KvErrorCode =
   | 'KV_SESSION_EXPIRED'
   | 'KV_BAD_REQUEST'
   | 'KV_CONFIG'
+  | 'KV_TLS'
 
 export class KvError extends Error {
   readonly code: KvErrorCode
@@ -70,5 +71,22 @@ export class KvConfigError extends KvError {
   constructor(field: string, message: string) {
     super('KV_CONFIG', `invalid option "${field}": ${message}`)
     this.field = field
+  }
+}
+
+/**
+ * A TLS connection to a server failed for a reason retrying does not fix: its certificate is
+ * not trusted (give the cluster's CA: `tls.caFile`, `--ca`) or does not name the address dialed,
+ * or the server does not speak TLS (an http:// server dialed with https://). Not retried.
+ */
+export class TlsError extends KvError {
+  /** The server dialed ("host:port"). */
+  readonly server: string
+  /** Node's error code, e.g. SELF_SIGNED_CERT_IN_CHAIN or ERR_TLS_CERT_ALTNAME_INVALID. */
+  readonly reason: string
+  constructor(server: string, reason: string, message: string) {
+    super('KV_TLS', `TLS connection to ${server} refused: ${message}`)
+    this.server = server
+    this.reason = reason
   }
 }

@@ -25,4 +25,12 @@ export type { KvHttpServerOptions, TransportFaultControls, FaultPlan } from './h
 export { HttpKvRpc } from './http/client-rpc.js'
 export type { HttpKvRpcOptions } from './http/client-rpc.js'
 export { parseClusterConfig, loadClusterConfig, applyOverrides } from './config/cluster-config.js'
-export type { ClusterConfig, NodeSpec, HostPort } from './config/cluster-config.js'
+export type {
+  ClusterConfig,
+  ClusterTls,
+  NodeSpec,
+  NodeTls,
+  HostPort,
+} from './config/cluster-config.js'
+export { readNodeTls, readClientTls } from './config/tls.js'
+export type { TlsMaterial } from './config/tls.js'

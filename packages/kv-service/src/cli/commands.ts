@@ -14,7 +14,8 @@ import {
   parseHostPort,
 } from '../config/cluster-config.js'
 import { initCluster } from '../config/init.js'
-import { KvError, KvConfigError } from '../errors.js'
+import { readCaFileSync } from '../config/tls.js'
+import { KvError, KvConfigError, TlsError } from '../errors.js'
 import { HttpKvRpc } from '../http/client-rpc.js'
 import { cmdChaos } from './chaos.js'
 import { LocalCluster, pollStatuses, renderTable, sleep, statusRpc } from './local-cluster.js'
@@ -25,14 +26,19 @@ import { startNode } from './node.js'
 export const USAGE = `raftkit — a replicated key/value store on Raft
 
 Usage:
-  raftkit init    --nodes N --dir D [--host 127.0.0.1]      write D/cluster.json (free loopback ports)
+  raftkit init    --nodes N --dir D [--host 127.0.0.1] [--tls]
+                                write D/cluster.json (free loopback ports); --tls also makes a CA
+                                and a certificate per node in D/tls (needs the openssl command)
   raftkit serve   --config F --id ID [--log-level L] [--set path=value ...]
-  raftkit cluster --nodes N --dir D [--log-level L]         init (unless D/cluster.json exists) and run
+  raftkit cluster --nodes N --dir D [--log-level L] [--tls] init (unless D/cluster.json exists) and run
                                                             N local nodes with a live status table
-  raftkit put    KEY VALUE  (--config F | --endpoints host:port,...) [--timeout MS]
-  raftkit append KEY VALUE  (--config F | --endpoints host:port,...) [--timeout MS]
-  raftkit get    KEY        (--config F | --endpoints host:port,...) [--timeout MS]
-  raftkit status            (--config F | --endpoints host:port,...)
+  raftkit put    KEY VALUE  (--config F | --endpoints E,...) [--ca FILE] [--timeout MS]
+  raftkit append KEY VALUE  (--config F | --endpoints E,...) [--ca FILE] [--timeout MS]
+  raftkit get    KEY        (--config F | --endpoints E,...) [--ca FILE] [--timeout MS]
+  raftkit status            (--config F | --endpoints E,...) [--ca FILE]
+                                E: host:port or https://host:port. With a TLS cluster file the
+                                clients use HTTPS and trust its tls.caFile; --ca FILE trusts
+                                that PEM CA instead (and makes host:port endpoints https://)
   raftkit demo   [--dir D]                                   3 local nodes, a short workload, live status
   raftkit chaos  [--config F | --nodes N --dir D] [--duration 60s] [--seed S] ...
                                                             the chaos monkey (raftkit chaos --help)
@@ -135,7 +141,7 @@ export async function runCli(argv: readonly string[], io: Io): Promise<number> {
       io.err(`raftkit ${command ?? ''}: ${e.message}\n\n${USAGE}`)
       return 2
     }
-    if (e instanceof KvConfigError) {
+    if (e instanceof KvConfigError || e instanceof TlsError) {
       io.err(`raftkit ${command ?? ''}: ${e.message}\n`)
       return 2
     }
@@ -149,18 +155,29 @@ export async function runCli(argv: readonly string[], io: Io): Promise<number> {
 async function cmdInit(argv: readonly string[], io: Io): Promise<number> {
   const { values } = parse(
     argv,
-    { nodes: { type: 'string' }, dir: { type: 'string' }, host: { type: 'string' } },
+    {
+      nodes: { type: 'string' },
+      dir: { type: 'string' },
+      host: { type: 'string' },
+      tls: { type: 'boolean' },
+    },
     0,
   )
   const { file, config } = await initCluster({
     nodes: intFlag(values, 'nodes'),
     dir: required(values, 'dir'),
     ...(typeof values.host === 'string' ? { host: values.host } : {}),
+    tls: values.tls === true,
   })
   io.out(`wrote ${file}\n`)
+  const scheme = config.tls ? 'https' : 'http'
   for (const n of config.nodes)
     io.out(
-      `  ${n.id}: peer ${formatHostPort(n.peer)}  http ${formatHostPort(n.http)}  data ${n.dataDir}\n`,
+      `  ${n.id}: peer ${formatHostPort(n.peer)}  ${scheme} ${formatHostPort(n.http)}  data ${n.dataDir}\n`,
+    )
+  if (config.tls?.caFile !== undefined)
+    io.out(
+      `TLS: CA ${config.tls.caFile} (clients: --config ${file}, or --ca ${config.tls.caFile})\n`,
     )
   return 0
 }
@@ -203,7 +220,12 @@ async function exists(path: string): Promise<boolean> {
 async function cmdCluster(argv: readonly string[], io: Io, demo: boolean): Promise<number> {
   const { values } = parse(
     argv,
-    { nodes: { type: 'string' }, dir: { type: 'string' }, 'log-level': { type: 'string' } },
+    {
+      nodes: { type: 'string' },
+      dir: { type: 'string' },
+      'log-level': { type: 'string' },
+      tls: { type: 'boolean' },
+    },
     0,
   )
   const n = intFlag(values, 'nodes', demo ? 3 : undefined)
@@ -218,7 +240,7 @@ async function cmdCluster(argv: readonly string[], io: Io, demo: boolean): Promi
       config = await loadClusterConfig(file)
       io.out(`using ${file} (${config.nodes.length} nodes)\n`)
     } else {
-      config = (await initCluster({ nodes: n, dir })).config
+      config = (await initCluster({ nodes: n, dir, tls: values.tls === true })).config
       io.out(`wrote ${file}\n`)
     }
     const level = logLevel(values, config.logLevel)
@@ -322,6 +344,7 @@ async function workload(config: ClusterConfig, io: Io): Promise<void> {
 const CLIENT_OPTIONS = {
   config: { type: 'string' },
   endpoints: { type: 'string' },
+  ca: { type: 'string' },
   timeout: { type: 'string' },
 } as const
 
@@ -332,17 +355,25 @@ async function clientSetup(
   const file = values.config
   if ((typeof endpoints === 'string') === (typeof file === 'string'))
     throw new UsageError('give either --config or --endpoints')
+  const ca = values.ca
+  if (ca !== undefined && (typeof ca !== 'string' || ca.length === 0))
+    throw new UsageError('--ca needs the path of a PEM CA certificate')
   let config: ClusterConfig | undefined
   let rpc: HttpKvRpc
   if (typeof file === 'string') {
     config = await loadClusterConfig(file)
-    rpc = clientRpc(config)
+    rpc = clientRpc(config, ca)
   } else {
     const list = (endpoints as string).split(',').filter((e) => e.length > 0)
     if (list.length === 0) throw new KvConfigError('--endpoints', 'expected host:port,...')
     const map: Record<string, string> = {}
-    list.forEach((e, i) => (map[formatHostPort(parseHostPort(`--endpoints[${i}]`, e))] = e))
-    rpc = new HttpKvRpc({ endpoints: map })
+    list.forEach((e, i) => {
+      const { name, address } = parseEndpoint(`--endpoints[${i}]`, e)
+      map[name] = address
+    })
+    const https = Object.values(map).some((a) => a.startsWith('https://'))
+    const tls = ca !== undefined ? { ca: readCaFileSync('--ca', ca) } : https ? {} : undefined
+    rpc = new HttpKvRpc({ endpoints: map, ...(tls ? { tls } : {}) })
   }
   const deadlineMs = intFlag(
     values,
@@ -352,8 +383,22 @@ async function clientSetup(
   return { rpc, deadlineMs, ...(config ? { config } : {}) }
 }
 
-function clientRpc(config: ClusterConfig): HttpKvRpc {
-  return statusRpc(config)
+function clientRpc(config: ClusterConfig, caFile?: string): HttpKvRpc {
+  return statusRpc(config, caFile)
+}
+
+/** "host:port", "http://host:port" or "https://host:port" → its name ("host:port") and URL. */
+function parseEndpoint(field: string, text: string): { name: string; address: string } {
+  const m = /^(https?):\/\/([^/?#]+)\/?$/i.exec(text)
+  if (!m) {
+    const hp = parseHostPort(field, text)
+    return { name: formatHostPort(hp), address: formatHostPort(hp) }
+  }
+  const hp = parseHostPort(field, m[2])
+  return {
+    name: formatHostPort(hp),
+    address: `${(m[1] as string).toLowerCase()}://${formatHostPort(hp)}`,
+  }
 }
 
 async function cmdKv(
@@ -392,6 +437,8 @@ async function cmdKv(
         `raftkit ${op}: no answer within ${deadlineMs} ms (is a majority of the nodes up?)` +
           (op === 'get' ? '\n' : '; the write may or may not have taken effect\n'),
       )
+    else if (e instanceof TlsError)
+      throw e // a configuration problem: exit code 2
     else if (e instanceof KvError) io.err(`raftkit ${op}: ${e.message}\n`)
     else throw e
     return 1

@@ -9,6 +9,7 @@ import { dirname, extname, join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import type { ClusterConfig } from '../config/cluster-config.js'
 import { formatHostPort } from '../config/cluster-config.js'
+import { readClientTls } from '../config/tls.js'
 import { HttpKvRpc } from '../http/client-rpc.js'
 
 /** How to start this CLI in a child process, from dist (.js) or from source (.ts, via tsx). */
@@ -80,10 +81,16 @@ export async function pollStatuses(
   )
 }
 
-export function statusRpc(config: ClusterConfig): HttpKvRpc {
+/**
+ * An HttpKvRpc to every node of the cluster file: HTTPS trusting the cluster's CA (or `caFile`,
+ * given on the command line) when the cluster uses TLS. Reads the CA file: KvConfigError when
+ * it is missing or not PEM.
+ */
+export function statusRpc(config: ClusterConfig, caFile?: string): HttpKvRpc {
   const endpoints: Record<string, string> = {}
   for (const n of config.nodes) endpoints[n.id] = formatHostPort(n.http)
-  return new HttpKvRpc({ endpoints })
+  const tls = readClientTls(config, caFile)
+  return new HttpKvRpc({ endpoints, ...(tls ? { tls } : {}) })
 }
 
 /** A fixed-width table of node states. */

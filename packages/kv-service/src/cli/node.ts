@@ -1,6 +1,8 @@
 /**
  * One raftkit node as `raftkit serve` runs it: FileStorage in the node's dataDir, the WebSocket
- * peer transport, a Raft node, the key/value service and its HTTP API.
+ * peer transport, a Raft node, the key/value service and its HTTP API. With `tls` in the
+ * cluster file, peers talk wss:// and the API is HTTPS, both with the node's certificate; the
+ * TLS files are checked before anything starts (KvConfigError naming the field and the file).
  */
 import type { Logger } from '@raftkit/raft-core'
 import { Raft, SystemClock, silentLogger } from '@raftkit/raft-core'
@@ -8,6 +10,7 @@ import { createFileStorage } from '@raftkit/storage-fs'
 import { createWsTransport } from '@raftkit/transport-ws'
 import type { ClusterConfig } from '../config/cluster-config.js'
 import { findNode, formatHostPort } from '../config/cluster-config.js'
+import { readNodeTls } from '../config/tls.js'
 import { KvHttpServer } from '../http/server.js'
 import { KvServer } from '../server.js'
 
@@ -25,6 +28,8 @@ export async function startNode(
   logger: Logger = silentLogger,
 ): Promise<RunningNode> {
   const self = findNode(config, id)
+  const tls = await readNodeTls(config, id)
+  for (const warning of tls?.warnings ?? []) logger.warn(warning, { id })
   const clock = new SystemClock()
   const storage = await createFileStorage({
     dir: self.dataDir,
@@ -44,6 +49,15 @@ export async function startNode(
       maxQueuedMessages: config.limits.maxQueuedMessages,
       logger,
       clock,
+      ...(tls
+        ? {
+            tls: {
+              certFile: tls.files.certFile,
+              keyFile: tls.files.keyFile,
+              ...(tls.files.caFile === undefined ? {} : { caFile: tls.files.caFile }),
+            },
+          }
+        : {}),
     })
   } catch (e) {
     await storage.close()
@@ -88,6 +102,7 @@ export async function startNode(
       secret: config.secret,
       faults: transport.faults,
       logger,
+      ...(tls ? { tls: { cert: tls.material.cert, key: tls.material.key } } : {}),
     })
   } catch (e) {
     await kv.kill()
@@ -96,8 +111,9 @@ export async function startNode(
   logger.info('node started', {
     id,
     peer: formatHostPort(self.peer),
-    http: http.address,
+    http: `${http.scheme}://${http.address}`,
     dataDir: self.dataDir,
+    tls: tls !== undefined,
   })
   let stopping: Promise<void> | undefined
   const stop = (): Promise<void> => {

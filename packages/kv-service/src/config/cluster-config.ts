@@ -10,9 +10,13 @@
  *   "server": { "maxRaftState": 1048576, "requestTimeoutMs": 800 },
  *   "limits": { "maxKeyBytes": 1024, "maxValueBytes": 1048576 },
  *   "client": { "requestTimeoutMs": 1000, "deadlineMs": 10000 },
- *   "logLevel": "info"
+ *   "logLevel": "info",
+ *   "tls": { "caFile": "tls/ca.pem", "certFile": "tls/node.pem", "keyFile": "tls/node-key.pem" }
  * }
  * ```
+ *
+ * With `tls`, peers talk wss:// and the HTTP API is HTTPS; a node may carry its own
+ * `"tls": { "certFile", "keyFile" }` (the usual setup: one certificate per node, one shared CA).
  *
  * Every section but `nodes` and `secret` is optional and every missing field takes its default.
  * Unknown fields are refused (a typo must not silently fall back to a default). Every error is
@@ -41,6 +45,29 @@ export interface NodeSpec {
   readonly http: HostPort
   /** Absolute path (a relative path in the file is resolved against the file's directory). */
   readonly dataDir: string
+  /** This node's certificate, key and the cluster CA, when the cluster uses TLS. */
+  readonly tls?: NodeTls
+}
+
+/** The TLS files of one node (absolute paths). */
+export interface NodeTls {
+  /** PEM certificate (chain) this node presents on its peer port and its HTTPS API. */
+  readonly certFile: string
+  /** PEM private key of `certFile`. */
+  readonly keyFile: string
+  /** PEM CA certificate(s) trusted when dialing peers; absent: the system's trusted CAs. */
+  readonly caFile?: string
+  /** Where certFile/keyFile come from in the cluster file: `tls` or `nodes[i].tls`. */
+  readonly field: string
+}
+
+/** The top-level `tls` section (absolute paths). Present: the whole cluster uses TLS. */
+export interface ClusterTls {
+  /** Shared certificate of the nodes that have no `nodes[i].tls` of their own. */
+  readonly certFile?: string
+  readonly keyFile?: string
+  /** The CA that signed the nodes' certificates; trusted by nodes and clients. */
+  readonly caFile?: string
 }
 
 export interface ServerSettings {
@@ -92,6 +119,8 @@ export interface ClusterConfig {
   readonly limits: LimitSettings
   readonly client: ClientSettings
   readonly logLevel: ServiceLogLevel
+  /** Present when the cluster uses TLS (wss:// between peers, HTTPS for the API). */
+  readonly tls?: ClusterTls
 }
 
 export const DEFAULT_SERVER_SETTINGS: ServerSettings = Object.freeze({
@@ -178,9 +207,73 @@ export function formatHostPort(a: HostPort): string {
   return a.host.includes(':') ? `[${a.host}]:${a.port}` : `${a.host}:${a.port}`
 }
 
-function parseNode(field: string, v: unknown, baseDir: string): NodeSpec {
+function pemPath(field: string, v: unknown, baseDir: string): string {
+  if (typeof v !== 'string' || v.length === 0 || v.includes('\0'))
+    fail(field, `expected the path of a PEM file, got ${show(v)}`)
+  return isAbsolute(v) ? v : resolve(baseDir, v)
+}
+
+/** certFile and keyFile: both or neither. */
+function certAndKey(
+  field: string,
+  o: Json,
+  baseDir: string,
+): { certFile: string; keyFile: string } | undefined {
+  if (o.certFile === undefined && o.keyFile === undefined) return undefined
+  if (o.keyFile === undefined) fail(`${field}.keyFile`, `is required with ${field}.certFile`)
+  if (o.certFile === undefined) fail(`${field}.certFile`, `is required with ${field}.keyFile`)
+  return {
+    certFile: pemPath(`${field}.certFile`, o.certFile, baseDir),
+    keyFile: pemPath(`${field}.keyFile`, o.keyFile, baseDir),
+  }
+}
+
+function parseClusterTls(v: unknown, baseDir: string): ClusterTls | undefined {
+  if (v === undefined) return undefined
+  const o = object('tls', v)
+  onlyKnown('tls', o, ['certFile', 'keyFile', 'caFile'])
+  return {
+    ...certAndKey('tls', o, baseDir),
+    ...(o.caFile === undefined ? {} : { caFile: pemPath('tls.caFile', o.caFile, baseDir) }),
+  }
+}
+
+function parseNodeTls(
+  field: string,
+  v: unknown,
+  cluster: ClusterTls | undefined,
+  baseDir: string,
+): NodeTls | undefined {
+  const ca = cluster?.caFile === undefined ? {} : { caFile: cluster.caFile }
+  if (v === undefined) {
+    if (cluster === undefined) return undefined
+    if (cluster.certFile === undefined || cluster.keyFile === undefined)
+      fail(
+        `${field}.tls`,
+        'this node has no certificate: give it "tls": { "certFile", "keyFile" }, or give tls.certFile and tls.keyFile for every node',
+      )
+    return { certFile: cluster.certFile, keyFile: cluster.keyFile, ...ca, field: 'tls' }
+  }
+  const o = object(`${field}.tls`, v)
+  if (cluster === undefined)
+    fail(
+      `${field}.tls`,
+      'needs the top-level "tls" section (with the CA in tls.caFile): TLS is on for the whole cluster or for none',
+    )
+  onlyKnown(`${field}.tls`, o, ['certFile', 'keyFile'])
+  const own = certAndKey(`${field}.tls`, o, baseDir)
+  if (!own) fail(`${field}.tls.certFile`, 'is required (with keyFile)')
+  return { ...own, ...ca, field: `${field}.tls` }
+}
+
+function parseNode(
+  field: string,
+  v: unknown,
+  baseDir: string,
+  tls: ClusterTls | undefined,
+): NodeSpec {
   const o = object(field, v)
-  onlyKnown(field, o, ['id', 'peer', 'http', 'dataDir'])
+  onlyKnown(field, o, ['id', 'peer', 'http', 'dataDir', 'tls'])
   if (typeof o.id !== 'string' || !NODE_ID.test(o.id))
     fail(
       `${field}.id`,
@@ -193,7 +286,12 @@ function parseNode(field: string, v: unknown, baseDir: string): NodeSpec {
     peer: parseHostPort(`${field}.peer`, o.peer),
     http: parseHostPort(`${field}.http`, o.http),
     dataDir: isAbsolute(o.dataDir) ? o.dataDir : resolve(baseDir, o.dataDir),
+    ...withTls(parseNodeTls(field, o.tls, tls, baseDir)),
   }
+}
+
+function withTls<T>(tls: T | undefined): { tls?: T } {
+  return tls === undefined ? {} : { tls }
 }
 
 /**
@@ -296,10 +394,11 @@ export interface ParseOptions {
 export function parseClusterConfig(raw: unknown, options: ParseOptions = {}): ClusterConfig {
   const baseDir = options.baseDir ?? process.cwd()
   const o = object('(cluster file)', raw)
-  onlyKnown('', o, ['nodes', 'secret', 'raft', 'server', 'limits', 'client', 'logLevel'])
+  onlyKnown('', o, ['nodes', 'secret', 'raft', 'server', 'limits', 'client', 'logLevel', 'tls'])
   if (!Array.isArray(o.nodes) || o.nodes.length === 0)
     fail('nodes', `expected a non-empty array of nodes, got ${show(o.nodes)}`)
-  const nodes = o.nodes.map((n, i) => parseNode(`nodes[${i}]`, n, baseDir))
+  const tls = parseClusterTls(o.tls, baseDir)
+  const nodes = o.nodes.map((n, i) => parseNode(`nodes[${i}]`, n, baseDir, tls))
   const seen = new Map<string, string>()
   nodes.forEach((n, i) => {
     const claims: Array<[string, string]> = [
@@ -331,6 +430,7 @@ export function parseClusterConfig(raw: unknown, options: ParseOptions = {}): Cl
     limits: parseLimits(o.limits, raft),
     client: parseClient(o.client),
     logLevel: logLevel as ServiceLogLevel,
+    ...withTls(tls),
   }
 }
 
@@ -369,7 +469,10 @@ export function applyOverrides(raw: unknown, overrides: readonly string[]): unkn
   return root
 }
 
-/** Reads, parses and validates a cluster file; relative `dataDir`s resolve against its folder. */
+/**
+ * Reads, parses and validates a cluster file; relative `dataDir`s and TLS file paths resolve
+ * against its folder. TLS files are only named here; `readNodeTls` / `readClientTls` read them.
+ */
 export async function loadClusterConfig(
   file: string,
   overrides: readonly string[] = [],

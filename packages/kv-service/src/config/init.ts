@@ -1,9 +1,13 @@
-/** `raftkit init`: writes a cluster file for N local nodes on free loopback ports. */
+/**
+ * `raftkit init`: writes a cluster file for N local nodes on free loopback ports; with `tls`,
+ * also a CA and a certificate per node (see certs.ts), referenced from the file.
+ */
 import { randomBytes } from 'node:crypto'
 import { mkdir, writeFile } from 'node:fs/promises'
 import { createServer } from 'node:net'
 import { join, resolve } from 'node:path'
 import { KvConfigError } from '../errors.js'
+import { generateCertificates } from './certs.js'
 import { parseClusterConfig } from './cluster-config.js'
 import type { ClusterConfig } from './cluster-config.js'
 
@@ -15,6 +19,8 @@ export interface InitOptions {
   readonly host?: string
   /** Extra top-level settings to write (raft, server, limits, client, logLevel). */
   readonly settings?: Record<string, unknown>
+  /** Make a CA and per-node certificates in `<dir>/tls` with openssl and turn TLS on. */
+  readonly tls?: boolean
 }
 
 export const MAX_LOCAL_NODES = 15
@@ -48,18 +54,23 @@ export async function initCluster(
     ports.add(await freePort(host))
   if (ports.size < 2 * n) throw new Error(`could not find ${2 * n} free ports on ${host}`)
   const list = [...ports]
+  const ids = Array.from({ length: n }, (_, i) => `n${i + 1}`)
   const raw = {
-    nodes: Array.from({ length: n }, (_, i) => ({
-      id: `n${i + 1}`,
+    nodes: ids.map((id, i) => ({
+      id,
       peer: `${host}:${list[2 * i]}`,
       http: `${host}:${list[2 * i + 1]}`,
-      dataDir: `data/n${i + 1}`,
+      dataDir: `data/${id}`,
+      ...(options.tls ? { tls: { certFile: `tls/${id}.pem`, keyFile: `tls/${id}-key.pem` } } : {}),
     })),
     secret: randomBytes(24).toString('hex'),
     ...options.settings,
+    ...(options.tls ? { tls: { caFile: 'tls/ca.pem' } } : {}),
   }
   const config = parseClusterConfig(raw, { baseDir: dir })
   await mkdir(dir, { recursive: true })
+  if (options.tls)
+    await generateCertificates({ dir: join(dir, 'tls'), nodeIds: ids, hosts: [host] })
   const file = join(dir, 'cluster.json')
   await writeFile(file, JSON.stringify(raw, null, 2) + '\n', { mode: 0o600 })
   return { file, config }

@@ -8,18 +8,28 @@
  *   clerk then remembers the leader); a 307 elsewhere is followed directly (at most 3 hops).
  * - No answer (connection refused or reset, timeout) rejects with TimeoutError, as
  *   KvRpcNetwork requires: the request may or may not have run.
+ * - HTTPS: `https://` endpoints, or every "host:port" endpoint when `tls` is given. A server
+ *   whose certificate is not trusted (or does not name its address), or that does not speak TLS,
+ *   rejects with TlsError: retrying does not fix that, so the clerk stops and says so.
  */
 import type { IncomingHttpHeaders } from 'node:http'
 import { Agent, request as httpRequest } from 'node:http'
+import { Agent as HttpsAgent, request as httpsRequest } from 'node:https'
 import { TimeoutError } from '@raftkit/raft-core'
+import { TlsError } from '../errors.js'
 import type { KvReply, KvRequest, KvRpcNetwork } from '../rpc.js'
 import { CLIENT_ID_HEADER, REQUEST_SEQ_HEADER } from './server.js'
 
 export interface HttpKvRpcOptions {
-  /** Server name → HTTP address ("host:port" or "http://host:port"). */
+  /** Server name → HTTP address ("host:port", "http://host:port" or "https://host:port"). */
   readonly endpoints: Readonly<Record<string, string>>
   /** Redirects followed to addresses not in `endpoints`. Default 3. */
   readonly maxRedirects?: number
+  /**
+   * Use HTTPS: "host:port" endpoints become https://. `ca`: the PEM CA certificate(s) to trust
+   * (the cluster's `tls.caFile`); absent: the system's trusted CAs.
+   */
+  readonly tls?: { readonly ca?: string | Buffer | ReadonlyArray<string | Buffer> }
 }
 
 interface HttpAnswer {
@@ -34,12 +44,22 @@ export class HttpKvRpc implements KvRpcNetwork {
   private readonly endpoints = new Map<string, URL>()
   private readonly maxRedirects: number
   private readonly agent = new Agent({ keepAlive: true, maxSockets: 16 })
+  private readonly httpsAgent: HttpsAgent
   private closed = false
 
   constructor(options: HttpKvRpcOptions) {
+    const tls = options.tls
     for (const [name, address] of Object.entries(options.endpoints))
-      this.endpoints.set(name, toBaseUrl(address))
+      this.endpoints.set(name, toBaseUrl(address, tls !== undefined))
     this.maxRedirects = options.maxRedirects ?? 3
+    const ca = tls?.ca
+    this.httpsAgent = new HttpsAgent({
+      keepAlive: true,
+      maxSockets: 16,
+      ...(ca === undefined
+        ? {}
+        : { ca: typeof ca === 'string' || Buffer.isBuffer(ca) ? ca : [...ca] }),
+    })
   }
 
   /** Names of the endpoints, for KvClient's `servers`. */
@@ -89,6 +109,7 @@ export class HttpKvRpc implements KvRpcNetwork {
   close(): void {
     this.closed = true
     this.agent.destroy()
+    this.httpsAgent.destroy()
   }
 
   private nameOf(url: URL): string | undefined {
@@ -113,9 +134,10 @@ export class HttpKvRpc implements KvRpcNetwork {
         clearTimeout(timer)
         fn()
       }
-      const req = httpRequest(url, {
+      const secure = url.protocol === 'https:'
+      const req = (secure ? httpsRequest : httpRequest)(url, {
         method,
-        agent: this.agent,
+        agent: secure ? this.httpsAgent : this.agent,
         headers: { ...headers, ...(body ? { 'content-length': String(body.length) } : {}) },
       })
       const timer = setTimeout(() => {
@@ -123,7 +145,11 @@ export class HttpKvRpc implements KvRpcNetwork {
         req.destroy()
       }, timeoutMs)
       req.once('error', (e) =>
-        done(() => reject(new TimeoutError(`no answer from ${url.host}: ${e.message}`))),
+        done(() =>
+          reject(
+            tlsFailure(url, e) ?? new TimeoutError(`no answer from ${url.host}: ${e.message}`),
+          ),
+        ),
       )
       req.once('response', (res) => {
         const chunks: Buffer[] = []
@@ -154,10 +180,40 @@ export class HttpKvRpc implements KvRpcNetwork {
   }
 }
 
-function toBaseUrl(address: string): URL {
-  const url = new URL(/^https?:\/\//.test(address) ? address : `http://${address}`)
+function toBaseUrl(address: string, tls: boolean): URL {
+  const url = new URL(
+    /^https?:\/\//i.test(address) ? address : `${tls ? 'https' : 'http'}://${address}`,
+  )
   url.pathname = '/'
   return url
+}
+
+/** Certificate verification failures (OpenSSL's X509 codes as Node reports them). */
+const CERTIFICATE_CODES = /CERT|SELF_SIGNED|UNABLE_TO_(GET|VERIFY|DECRYPT)|CHAIN|ISSUER/
+
+/** A TlsError when `e` is a failure retrying does not fix; undefined for anything else. */
+function tlsFailure(url: URL, e: Error): TlsError | undefined {
+  if (url.protocol !== 'https:') return undefined
+  const code = (e as NodeJS.ErrnoException).code ?? ''
+  if (code === 'ERR_TLS_CERT_ALTNAME_INVALID')
+    return new TlsError(
+      url.host,
+      code,
+      `its certificate does not name ${url.hostname} (${e.message}); dial an address the certificate lists`,
+    )
+  if (CERTIFICATE_CODES.test(code))
+    return new TlsError(
+      url.host,
+      code,
+      `its certificate is not trusted (${code}: ${e.message}); trust the cluster's CA (tls.caFile in the cluster file, --ca on the command line)`,
+    )
+  if (code === 'ERR_SSL_WRONG_VERSION_NUMBER' || /wrong version number/i.test(e.message))
+    return new TlsError(
+      url.host,
+      code || 'EPROTO',
+      'the server does not speak TLS (an http:// server dialed with https://?)',
+    )
+  return undefined
 }
 
 function errorOf(body: string): { error: string; message: string } {

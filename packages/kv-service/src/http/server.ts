@@ -13,10 +13,14 @@
  * server writes under a session of its own. A follower answers 307 to the leader (503 while no
  * leader is known). Bad requests (empty or oversized key or value, bad headers, wrong method,
  * unknown path) are refused before anything is proposed.
+ *
+ * With `tls` the API is served over HTTPS (node:https) and redirects point at https:// URLs.
  */
 import { randomBytes, timingSafeEqual } from 'node:crypto'
 import type { IncomingMessage, Server, ServerResponse } from 'node:http'
 import { createServer } from 'node:http'
+import type { Server as HttpsServer } from 'node:https'
+import { createServer as createHttpsServer } from 'node:https'
 import type { AddressInfo } from 'node:net'
 import type { Logger, NodeId, Status } from '@raftkit/raft-core'
 import { silentLogger } from '@raftkit/raft-core'
@@ -56,6 +60,11 @@ export interface KvHttpServerOptions {
   readonly secret?: string
   readonly faults?: TransportFaultControls
   readonly logger?: Logger
+  /**
+   * Serve HTTPS with this PEM certificate (chain) and key. Every node of a cluster serves the
+   * same scheme: redirects to the leader use https:// when this is set.
+   */
+  readonly tls?: { readonly cert: string | Buffer; readonly key: string | Buffer }
 }
 
 /** JSON body of every error answer. */
@@ -83,7 +92,7 @@ const MAX_REDIRECT_PATH = 8 * 1024
 
 export class KvHttpServer {
   readonly metrics: NodeMetrics
-  private readonly server: Server
+  private readonly server: Server | HttpsServer
   private readonly kv: KvServer
   private readonly raft: { status(): Status }
   private readonly options: KvHttpServerOptions
@@ -105,7 +114,17 @@ export class KvHttpServer {
         sessions: this.kv.stateMachine.sessionCount,
       }),
     })
-    this.server = createServer((req, res) => this.dispatch(req, res))
+    const handler = (req: IncomingMessage, res: ServerResponse): void => this.dispatch(req, res)
+    if (options.tls) {
+      const server = createHttpsServer({ cert: options.tls.cert, key: options.tls.key }, handler)
+      // A client that fails the handshake (plain HTTP, an untrusted certificate) is dropped.
+      server.on('tlsClientError', (e: Error) =>
+        this.logger.debug('TLS handshake failed', { error: e.message }),
+      )
+      this.server = server
+    } else {
+      this.server = createServer(handler)
+    }
     this.server.keepAliveTimeout = 5000
   }
 
@@ -123,6 +142,11 @@ export class KvHttpServer {
       })
     })
     return s
+  }
+
+  /** `https` when serving TLS, else `http`. */
+  get scheme(): 'http' | 'https' {
+    return this.options.tls ? 'https' : 'http'
   }
 
   get port(): number {
@@ -337,7 +361,7 @@ export class KvHttpServer {
         { 'retry-after': '1' },
       )
     return new HttpError(307, 'NOT_LEADER', `not the leader; the leader is ${leader}`, {
-      location: `http://${address}${url}`,
+      location: `${this.scheme}://${address}${url}`,
       [LEADER_HEADER]: leader,
     })
   }
