@@ -27,7 +27,7 @@ import { randomRng } from './rng.js'
 import type { Status } from './status.js'
 import type { PersistedState, Storage } from './storage.js'
 import type { Transport } from './transport.js'
-import type { Entry, Index, NodeId, Term } from './types.js'
+import type { Entry, HardState, Index, NodeId, Term } from './types.js'
 
 export interface RaftOptions {
   readonly id: NodeId
@@ -112,6 +112,12 @@ export class Raft {
   /** Term and vote as last written to storage (what a reply may depend on). */
   private durableTerm: Term
   private durableVote: NodeId | null
+  /**
+   * The newest hard state whose only change was the commit index, not yet written: the commit
+   * index is volatile state (Figure 2), so it rides along with the next write that must happen
+   * anyway (new entries, term or vote) instead of costing a write of its own.
+   */
+  private unwrittenHardState: HardState | undefined
   private readonly applyQueue: ApplyQueue
   private readonly reads = new Map<number, PendingRead>()
   private nextReadId = 1
@@ -316,13 +322,18 @@ export class Raft {
     try {
       while (!this.stopReason && this.node.hasReady()) {
         const rd = this.node.ready()
-        const early = this.pipelineLeaderAppends && this.mayOverlapWrite(rd)
-        if (early) this.send(rd.messages)
+        // The core hands out only committed entries that are already durable here, and read
+        // states depend on nothing this Ready writes: both go to the service before the write
+        // (a snapshot from the leader must be stored before the service sees it).
+        const applyFirst = rd.snapshot === undefined
+        if (applyFirst) this.handOut(rd)
+        // Messages wait for the write only when they depend on it: a new term, vote or entries.
+        const sendFirst = !rd.mustSync || (this.pipelineLeaderAppends && this.mayOverlapWrite(rd))
+        if (sendFirst) this.send(rd.messages)
         await this.enqueueStorage(() => this.persist(rd))
         if (this.stopReason) return
-        if (!early) this.send(rd.messages)
-        this.deliver(rd)
-        this.settleReads(rd)
+        if (!sendFirst) this.send(rd.messages)
+        if (!applyFirst) this.handOut(rd)
         this.node.advance(rd)
       }
     } catch (error) {
@@ -343,12 +354,18 @@ export class Raft {
   }
 
   private async persist(rd: Ready): Promise<void> {
-    if (!rd.snapshot && rd.entries.length === 0 && !rd.hardState) return
+    if (!rd.mustSync) {
+      // Nothing but a new commit index (mustSync covers entries, snapshot, term and vote).
+      if (rd.hardState) this.unwrittenHardState = rd.hardState
+      return
+    }
+    const hardState = rd.hardState ?? this.unwrittenHardState
+    this.unwrittenHardState = undefined
     await this.storage.write({
       ...(rd.snapshot ? { snapshot: rd.snapshot } : {}),
       entries: rd.entries,
-      ...(rd.hardState ? { hardState: rd.hardState } : {}),
-      sync: rd.mustSync,
+      ...(hardState ? { hardState } : {}),
+      sync: true,
     })
     if (rd.hardState) {
       this.durableTerm = rd.hardState.term
@@ -368,6 +385,13 @@ export class Raft {
         })
       }
     }
+  }
+
+  /** Committed entries (and a snapshot) to the apply stream, read states to their callers. */
+  private handOut(rd: Ready): void {
+    this.deliver(rd)
+    this.node.advanceApplied(rd)
+    this.settleReads(rd)
   }
 
   private deliver(rd: Ready): void {

@@ -140,6 +140,18 @@ export class RawNode {
     return rd
   }
 
+  /**
+   * The driver handed `ready`'s snapshot and committed entries to the service. It may do so
+   * before the Ready's write completes (committed entries are durable already); from then on
+   * the service may compact up to them. advance() implies it.
+   */
+  advanceApplied(ready: Ready): void {
+    const { log } = this.core
+    if (ready.snapshot) log.appliedTo(ready.snapshot.meta.index)
+    const lastCommitted = ready.committed[ready.committed.length - 1]
+    if (lastCommitted) log.appliedTo(lastCommitted.index)
+  }
+
   /** The driver persisted, sent and applied everything in `ready`. */
   advance(ready: Ready): void {
     const { log } = this.core
