@@ -10,18 +10,25 @@
  * even after an error; the temporary directory is removed unless --keep.
  *
  *   npx tsx --conditions=@raftkit/source bench/cluster-ws.ts [--seconds 5] [--concurrency 1,8,64]
- *     [--keys 1000] [--storage-sync always|never] [--keep]
+ *     [--keys 1000] [--storage-sync always|never] [--keep] [--cpu-prof DIR] [--tls]
+ *
+ * `--tls`: `raftkit init --tls` (needs openssl): peers over wss, clients over HTTPS.
+ *
+ * Each row also gives every server process's CPU (utime + stime from /proc, 1.0 = one core) and
+ * the leader's CPU time per operation, which depend far less on other load than ops/s do.
+ * `--cpu-prof DIR` starts the servers with `node --cpu-prof` (profiles written on clean stop).
  *
  * `--storage-sync never` (no fdatasync on appends) separates the disk's fsync latency from the
  * CPU cost of the write path.
  */
+import { readFileSync } from 'node:fs'
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
 import { loadavg, tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { parseArgs } from 'node:util'
 import { SystemClock, createRng } from '@raftkit/raft-core'
 import type { ClusterConfig } from '@raftkit/kv-service'
-import { HttpKvRpc, KvClient, loadClusterConfig } from '@raftkit/kv-service'
+import { HttpKvRpc, KvClient, loadClusterConfig, readClientTls } from '@raftkit/kv-service'
 import * as hdr from 'hdr-histogram-js'
 import { ClusterAdmin } from '../src/chaos/admin.js'
 import { NodeProcesses, initClusterDir, killEveryChild } from '../src/chaos/processes.js'
@@ -33,6 +40,8 @@ const { values } = parseArgs({
     keys: { type: 'string', default: '1000' },
     keep: { type: 'boolean', default: false },
     'storage-sync': { type: 'string', default: 'always' },
+    'cpu-prof': { type: 'string' },
+    tls: { type: 'boolean', default: false },
   },
 })
 const storageSync = values['storage-sync']
@@ -60,6 +69,29 @@ interface Row {
   readonly errors: number
   /** The load generator's CPU time / wall time (1 = one core). */
   readonly loadGenCpu: number
+  /** Each server process's CPU time / wall time, by node id. */
+  readonly serverCpu: Readonly<Record<string, number>>
+  /** The leader process's CPU time per operation, in µs. */
+  readonly leaderCpuUsPerOp: number
+}
+
+/** A process's user + system CPU time so far, in ms (Linux /proc; NaN elsewhere). */
+function processCpuMs(pid: number | undefined): number {
+  if (pid === undefined) return NaN
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8')
+    // Fields after the command name (which may contain spaces): utime and stime are 14 and 15.
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
+    return ((Number(fields[11]) + Number(fields[12])) * 1000) / CLOCK_TICKS
+  } catch {
+    return NaN
+  }
+}
+const CLOCK_TICKS = 100
+
+interface Servers {
+  readonly pids: () => Readonly<Record<string, number | undefined>>
+  readonly leader: string
 }
 
 function endpointsOf(config: ClusterConfig): Record<string, string> {
@@ -72,7 +104,8 @@ interface Clerk {
 }
 
 function newClerk(config: ClusterConfig, clock: SystemClock, seed: number, leader: string): Clerk {
-  const rpc = new HttpKvRpc({ endpoints: endpointsOf(config) })
+  const tls = readClientTls(config)
+  const rpc = new HttpKvRpc({ endpoints: endpointsOf(config), ...(tls ? { tls } : {}) })
   // The leader first: the clerk starts with the first server and remembers who answers.
   const servers = [leader, ...rpc.servers.filter((s) => s !== leader)]
   const client = new KvClient({ servers, rpc, clock, rng: createRng(seed), deadlineMs: 30_000 })
@@ -84,7 +117,7 @@ function closeClerk(c: Clerk): void {
   c.rpc.close()
 }
 
-async function phase(clerks: readonly Clerk[], op: 'put' | 'get'): Promise<Row> {
+async function phase(clerks: readonly Clerk[], op: 'put' | 'get', servers: Servers): Promise<Row> {
   const histogram = hdr.build({
     lowestDiscernibleValue: 1,
     highestTrackableValue: 60_000_000,
@@ -94,6 +127,10 @@ async function phase(clerks: readonly Clerk[], op: 'put' | 'get'): Promise<Row> 
   let ops = 0
   let errors = 0
   const cpu0 = process.cpuUsage()
+  const pids = servers.pids()
+  const serverCpu0 = Object.fromEntries(
+    Object.entries(pids).map(([id, pid]) => [id, processCpuMs(pid)]),
+  )
   const t0 = performance.now()
   const end = t0 + seconds * 1000
   await Promise.all(
@@ -115,6 +152,9 @@ async function phase(clerks: readonly Clerk[], op: 'put' | 'get'): Promise<Row> 
   )
   const wallMs = performance.now() - t0
   const cpu = process.cpuUsage(cpu0)
+  const serverCpuMs = Object.fromEntries(
+    Object.entries(pids).map(([id, pid]) => [id, processCpuMs(pid) - (serverCpu0[id] ?? NaN)]),
+  )
   const row: Row = {
     bench: 'cluster-ws',
     op,
@@ -125,6 +165,10 @@ async function phase(clerks: readonly Clerk[], op: 'put' | 'get'): Promise<Row> 
     ops,
     errors,
     loadGenCpu: Math.round(((cpu.user + cpu.system) / 1000 / wallMs) * 100) / 100,
+    serverCpu: Object.fromEntries(
+      Object.entries(serverCpuMs).map(([id, ms]) => [id, Math.round((ms / wallMs) * 100) / 100]),
+    ),
+    leaderCpuUsPerOp: Math.round(((serverCpuMs[servers.leader] ?? NaN) * 1000) / Math.max(1, ops)),
   }
   histogram.destroy()
   return row
@@ -136,7 +180,7 @@ async function main(): Promise<void> {
   const rows: Row[] = []
   const clerks: Clerk[] = []
   try {
-    const configFile = await initClusterDir(dir, 3)
+    const configFile = await initClusterDir(dir, 3, { tls: values.tls })
     // The cluster file's server.storageSync (the one setting this bench varies).
     const file = JSON.parse(await readFile(configFile, 'utf8')) as { server?: object }
     file.server = { ...file.server, storageSync }
@@ -148,14 +192,22 @@ async function main(): Promise<void> {
       ids: admin.ids,
       logDir: join(dir, 'logs'),
       serveArgs: ['--log-level', 'warn'],
+      ...(values['cpu-prof']
+        ? { nodeArgs: ['--cpu-prof', '--cpu-prof-dir', values['cpu-prof']] }
+        : {}),
     })
     nodes.startAll()
     const leader = await admin.waitForLeader(60_000)
     console.error(
-      `cluster ${configFile}: leader ${leader.id} (term ${leader.term}); storageSync ${config.server.storageSync}; load average ${loadavg()
+      `cluster ${configFile}: leader ${leader.id} (term ${leader.term}); storageSync ${config.server.storageSync}; tls ${values.tls}; load average ${loadavg()
         .map((x) => x.toFixed(2))
         .join(' ')}`,
     )
+    const running = nodes
+    const servers: Servers = {
+      leader: leader.id,
+      pids: () => Object.fromEntries(admin.ids.map((id) => [id, running.pid(id)])),
+    }
     const clock = new SystemClock()
     // Preload every key (so that gets read 128-byte values), 64 clerks at a time.
     const loaders = Array.from({ length: 64 }, (_, j) =>
@@ -174,7 +226,7 @@ async function main(): Promise<void> {
         ...Array.from({ length: n }, (_, i) => newClerk(config, clock, 100 + i, leader.id)),
       )
       for (const op of ['put', 'get'] as const) {
-        const row = await phase(clerks, op)
+        const row = await phase(clerks, op, servers)
         rows.push(row)
         console.log(JSON.stringify(row))
       }
@@ -198,6 +250,8 @@ async function main(): Promise<void> {
       'p99 µs': r.p99Us,
       errors: r.errors,
       'load-gen CPU': r.loadGenCpu,
+      'server CPU': Object.values(r.serverCpu).join(' / '),
+      'leader µs CPU/op': r.leaderCpuUsPerOp,
     })),
   )
 }

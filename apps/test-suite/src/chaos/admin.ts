@@ -2,8 +2,10 @@
  * The nodes' HTTP API as the chaos driver and the multi-process tests use it: GET /v1/status to
  * find the leader, POST /v1/admin/faults (with the cluster secret) to partition and heal.
  */
-import { request } from 'node:http'
+import { request as httpRequest } from 'node:http'
+import { request as httpsRequest } from 'node:https'
 import type { ClusterConfig } from '@raftkit/kv-service'
+import { readClientTls } from '@raftkit/kv-service'
 
 /** The part of GET /v1/status the driver reads. */
 export interface NodeStatus {
@@ -35,8 +37,15 @@ interface Answer {
   readonly body: string
 }
 
+/** `https` with the CA to trust (the cluster file's `tls`), or plain `http`. */
+interface Scheme {
+  readonly secure: boolean
+  readonly ca?: Buffer
+}
+
 /** One HTTP exchange on a fresh connection (nothing kept open), rejected after `timeoutMs`. */
 function exchange(
+  scheme: Scheme,
   address: string,
   method: string,
   path: string,
@@ -46,9 +55,11 @@ function exchange(
 ): Promise<Answer> {
   return new Promise((resolve, reject) => {
     let settled = false
-    const req = request(`http://${address}${path}`, {
+    const url = `${scheme.secure ? 'https' : 'http'}://${address}${path}`
+    const req = (scheme.secure ? httpsRequest : httpRequest)(url, {
       method,
       agent: false,
+      ...(scheme.ca ? { ca: scheme.ca } : {}),
       headers: {
         ...headers,
         connection: 'close',
@@ -87,9 +98,12 @@ function exchange(
 export class ClusterAdmin {
   readonly ids: readonly string[]
   private readonly http = new Map<string, string>()
+  private readonly scheme: Scheme
 
   constructor(private readonly config: ClusterConfig) {
     this.ids = config.nodes.map((n) => n.id)
+    const tls = readClientTls(config)
+    this.scheme = tls ? { secure: true, ...(tls.ca ? { ca: tls.ca } : {}) } : { secure: false }
     for (const n of config.nodes) this.http.set(n.id, `${n.http.host}:${n.http.port}`)
   }
 
@@ -103,7 +117,7 @@ export class ClusterAdmin {
   /** The node's status, or undefined when it does not answer in time. */
   async status(id: string, timeoutMs = 500): Promise<NodeStatus | undefined> {
     try {
-      const a = await exchange(this.address(id), 'GET', '/v1/status', timeoutMs)
+      const a = await exchange(this.scheme, this.address(id), 'GET', '/v1/status', timeoutMs)
       return a.status === 200 ? (JSON.parse(a.body) as NodeStatus) : undefined
     } catch {
       return undefined
@@ -146,6 +160,7 @@ export class ClusterAdmin {
   /** POST /v1/admin/faults on one node; rejects with the node's message when it refuses. */
   async faults(id: string, plan: FaultRequest, timeoutMs = 1000): Promise<void> {
     const a = await exchange(
+      this.scheme,
       this.address(id),
       'POST',
       '/v1/admin/faults',

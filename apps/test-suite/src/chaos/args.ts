@@ -15,6 +15,7 @@ Cluster (one of):
   --config <file>        an existing cluster.json (its nodes must not be running)
   --nodes <n>            a new cluster of n nodes made with \`raftkit init\` (default 3), in
   --dir <folder>           this folder (default: a temporary one, removed after a passing run)
+  --tls                  with --nodes: a TLS cluster (\`raftkit init --tls\`, needs openssl)
 Run:
   --duration <t>         how long faults are injected (default 60s); t: 500ms, 15s, 2m, or seconds
   --clients <n>          concurrent clients (default 4)
@@ -119,6 +120,7 @@ export function parseChaosArgs(argv: readonly string[], randomSeed: () => number
         report: { type: 'string' },
         'log-level': { type: 'string' },
         keep: { type: 'boolean' },
+        tls: { type: 'boolean' },
         quiet: { type: 'boolean' },
         help: { type: 'boolean', short: 'h' },
       },
@@ -132,6 +134,8 @@ export function parseChaosArgs(argv: readonly string[], randomSeed: () => number
     throw new ChaosUsageError(
       'give --config (an existing cluster) or --nodes (a new one), not both',
     )
+  if (v.config !== undefined && v.tls)
+    throw new ChaosUsageError('--tls makes a new cluster; with --config the cluster file decides')
   const d = DEFAULT_CHAOS_OPTIONS
   const rate = (flag: string, text: string | undefined, fallback: number): number =>
     text === undefined ? fallback : parseNumber(flag, text, 0, 1000)
@@ -150,6 +154,7 @@ export function parseChaosArgs(argv: readonly string[], randomSeed: () => number
     ...(v.report !== undefined ? { reportPath: v.report } : {}),
     nodes: v.nodes === undefined ? d.nodes : parseInteger('nodes', v.nodes, 1, 15),
     keep: v.keep ?? false,
+    tls: v.tls ?? false,
     quiet: v.quiet ?? false,
     durationMs: v.duration === undefined ? d.durationMs : parseDuration('duration', v.duration),
     clients: v.clients === undefined ? d.clients : parseInteger('clients', v.clients, 1, 64),

@@ -30,6 +30,8 @@ export interface ChaosOptions {
   readonly dir?: string
   /** Keep a temporary folder even when the run passed. */
   readonly keep: boolean
+  /** A new cluster is made with TLS (`raftkit init --tls`). */
+  readonly tls: boolean
   readonly durationMs: number
   readonly clients: number
   readonly keys: number
@@ -53,6 +55,7 @@ export interface ChaosOptions {
 export const DEFAULT_CHAOS_OPTIONS: ChaosOptions = Object.freeze({
   nodes: 3,
   keep: false,
+  tls: false,
   durationMs: 60_000,
   clients: 4,
   keys: 4,
@@ -146,7 +149,7 @@ export async function runChaos(options: ChaosOptions, io: ChaosIo): Promise<Chao
     temporary = options.dir === undefined
     dir = temporary ? await mkdtemp(join(tmpdir(), 'raftkit-chaos-')) : resolve(options.dir!)
     configFile = join(dir, 'cluster.json')
-    if (!existsSync(configFile)) await initClusterDir(dir, options.nodes)
+    if (!existsSync(configFile)) await initClusterDir(dir, options.nodes, { tls: options.tls })
   }
   const config: ClusterConfig = await loadClusterConfig(configFile)
   const ids = config.nodes.map((n) => n.id)

@@ -70,9 +70,17 @@ export function runRaftkit(args: readonly string[], timeoutMs = 60_000): Promise
   })
 }
 
-/** `raftkit init --nodes N --dir D` (free loopback ports); returns the cluster file's path. */
-export async function initClusterDir(dir: string, nodes: number): Promise<string> {
-  const r = await runRaftkit(['init', '--nodes', String(nodes), '--dir', resolve(dir)])
+/**
+ * `raftkit init --nodes N --dir D [--tls]` (free loopback ports; with `tls`, a CA and node
+ * certificates made by openssl); returns the cluster file's path.
+ */
+export async function initClusterDir(
+  dir: string,
+  nodes: number,
+  options: { readonly tls?: boolean } = {},
+): Promise<string> {
+  const args = ['init', '--nodes', String(nodes), '--dir', resolve(dir)]
+  const r = await runRaftkit(options.tls ? [...args, '--tls'] : args)
   if (r.code !== 0) throw new Error(`raftkit init failed (exit ${String(r.code)}): ${r.stderr}`)
   return join(resolve(dir), 'cluster.json')
 }
@@ -127,6 +135,8 @@ export interface NodeProcessesOptions {
   readonly logDir: string
   /** Extra `serve` arguments, e.g. ['--log-level', 'warn']. */
   readonly serveArgs?: readonly string[]
+  /** Extra arguments for node itself, before the script (e.g. ['--cpu-prof']). */
+  readonly nodeArgs?: readonly string[]
 }
 
 /** One `raftkit serve` child per node id, each restartable. */
@@ -164,6 +174,7 @@ export class NodeProcesses {
       child = spawn(
         this.cli.command,
         [
+          ...(this.options.nodeArgs ?? []),
           ...this.cli.args,
           'serve',
           '--config',

@@ -6,7 +6,7 @@
 import { randomBytes } from 'node:crypto'
 import { performance } from 'node:perf_hooks'
 import type { ClusterConfig } from '@raftkit/kv-service'
-import { HttpKvRpc, KvClient } from '@raftkit/kv-service'
+import { HttpKvRpc, KvClient, readClientTls } from '@raftkit/kv-service'
 import type { Rng } from '@raftkit/raft-core'
 import { SystemClock, TimeoutError } from '@raftkit/raft-core'
 import type { KvInput, KvOp, KvOutput, Operation } from '../linearizability/index.js'
@@ -41,8 +41,10 @@ export function httpClient(options: ClientOptions): { client: KvClient; close():
   for (const n of options.config.nodes)
     if (!options.servers || options.servers.includes(n.id))
       endpoints[n.id] = `${n.http.host}:${n.http.port}`
+  const tls = readClientTls(options.config)
   const rpc = new HttpKvRpc({
     endpoints,
+    ...(tls ? { tls } : {}),
     ...(options.maxRedirects !== undefined ? { maxRedirects: options.maxRedirects } : {}),
   })
   const client = new KvClient({

@@ -37,8 +37,11 @@ describe('chaos monkey: flags, schedule, lost-write check', () => {
     expect(c.options.seed).to.equal(42)
     expect(c.options.faultMs).to.deep.equal([200, 1000])
     expect(c.options.nodes).to.equal(3)
+    expect(c.options.tls).to.equal(false)
     const r = parseChaosArgs([], () => 7)
     expect(!r.help && r.options.seed).to.equal(7)
+    const t = parseChaosArgs(['--tls', '--nodes', '5'], () => 7)
+    expect(!t.help && t.options.tls).to.equal(true)
     expect(parseDuration('duration', '2m')).to.equal(120_000)
     expect(parseDuration('duration', '90')).to.equal(90_000)
   })
@@ -52,6 +55,7 @@ describe('chaos monkey: flags, schedule, lost-write check', () => {
       [['--config', 'x.json', '--nodes', '3'], /not both/],
       [['--bogus'], /Unknown option '--bogus'/],
       [['--log-level', 'loud'], /--log-level expects one of/],
+      [['--config', 'x.json', '--tls'], /--tls makes a new cluster/],
     ]
     for (const [argv, message] of bad)
       expect(() => parseChaosArgs(argv, () => 1), argv.join(' '))
