@@ -38,6 +38,17 @@ export type {
   PersistedState,
   StorageSize,
 } from './storage.js'
+export type { DeliveryPlan, FaultModes } from './fault-model.js'
+export {
+  planDelivery,
+  REQUEST_DROP_PROBABILITY,
+  REPLY_DROP_PROBABILITY,
+  UNRELIABLE_DELAY_MS,
+  LONG_REORDER_PROBABILITY,
+  LONG_REORDER_MIN_MS,
+  LONG_REORDER_SPREAD_MS,
+} from './fault-model.js'
+export { Reachability } from './fault-model-reachability.js'
 export type { Clock, TimerHandle } from './clock.js'
 export { SystemClock, SimulatedClock, SimulationStalledError } from './clock.js'
 export type { Rng } from './rng.js'

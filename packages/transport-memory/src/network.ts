@@ -6,17 +6,20 @@
  */
 import {
   MalformedMessageError,
+  Reachability,
   StoppedError,
   SystemClock,
   createRng,
   encodeMessage,
   isRequest,
+  planDelivery,
   randomRng,
   silentLogger,
   validateMessage,
 } from '@raftkit/raft-core'
 import type {
   Clock,
+  FaultModes,
   Logger,
   Message,
   Network,
@@ -29,8 +32,6 @@ import type {
 import { copyMessage, messageSize } from './copy.js'
 import { MemoryEndpoint } from './endpoint.js'
 import type { Router } from './endpoint.js'
-import { Reachability, planDelivery } from './faults.js'
-import type { FaultModes } from './faults.js'
 
 export interface MemoryNetworkOptions {
   /** Seed of the network's fault randomness (ignored when `rng` is given). @default random */

@@ -4,10 +4,8 @@
  * connections. Dropped messages vanish silently: the sender's Raft times out, it never fails
  * fast. Connections stay up while a peer is blocked, so healing takes effect at once.
  */
-import { ConfigError } from '@raftkit/raft-core'
-import type { NodeId, Rng } from '@raftkit/raft-core'
-import { planDelivery } from '@raftkit/transport-memory'
-import type { DeliveryPlan, FaultModes } from '@raftkit/transport-memory'
+import { ConfigError, planDelivery } from '@raftkit/raft-core'
+import type { DeliveryPlan, FaultModes, NodeId, Rng } from '@raftkit/raft-core'
 
 /** Per-node fault controls of a WebSocket transport. */
 export interface NodeFaultControls {

@@ -9,6 +9,7 @@
 import { randomBytes } from 'node:crypto'
 import {
   ConfigError,
+  Reachability,
   StoppedError,
   SystemClock,
   UnknownPeerError,
@@ -18,6 +19,7 @@ import {
 } from '@raftkit/raft-core'
 import type {
   Clock,
+  FaultModes,
   Logger,
   Network,
   NetworkStats,
@@ -25,8 +27,6 @@ import type {
   NodeStats,
   Rng,
 } from '@raftkit/raft-core'
-import { Reachability } from '@raftkit/transport-memory'
-import type { FaultModes } from '@raftkit/transport-memory'
 import { WsTransportImpl } from './transport.js'
 import type { WsTransport } from './transport.js'
 
