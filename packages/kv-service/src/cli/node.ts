@@ -101,6 +101,7 @@ export async function startNode(
       port: self.http.port,
       secret: config.secret,
       faults: transport.faults,
+      counters: { transport: () => transport.stats(), storage: () => storage.stats() },
       logger,
       ...(tls ? { tls: { cert: tls.material.cert, key: tls.material.key } } : {}),
     })

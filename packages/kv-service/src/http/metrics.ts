@@ -7,10 +7,31 @@ import { Counter, Gauge, Histogram, Registry } from 'prom-client'
 
 const ROLES: readonly Role[] = ['follower', 'pre-candidate', 'candidate', 'leader']
 
+/** Running totals of the peer transport (e.g. transport-ws `stats()`). */
+export interface TransportCounters {
+  readonly sent: number
+  readonly received: number
+  readonly bytesSent: number
+  readonly bytesReceived: number
+  readonly dropped: number
+}
+
+/** Running totals of the log storage (e.g. storage-fs `stats()`). */
+export interface StorageCounters {
+  /** Batches written. */
+  readonly writes: number
+  /** Groups flushed (one write system call each). */
+  readonly groups: number
+  /** fdatasync calls. */
+  readonly syncs: number
+}
+
 export interface NodeMetricsSource {
   status(): Status
   /** Keys and sessions in the state machine. */
   readonly kv?: () => { keys: number; sessions: number }
+  readonly transport?: () => TransportCounters
+  readonly storage?: () => StorageCounters
 }
 
 export class NodeMetrics {
@@ -99,6 +120,61 @@ export class NodeMetrics {
           this.set(kv().sessions)
         },
       })
+    }
+    const total = (name: string, help: string, read: () => number): void => {
+      let reported = 0
+      new Counter({
+        name,
+        help,
+        registers: [this.registry],
+        collect() {
+          // A running total read at scrape time: move the counter up to it.
+          const now = read()
+          if (now > reported) this.inc(now - reported)
+          reported = Math.max(reported, now)
+        },
+      })
+    }
+    const { transport, storage } = source
+    if (transport) {
+      total(
+        'raftkit_transport_messages_sent_total',
+        'Raft messages written to peers.',
+        () => transport().sent,
+      )
+      total(
+        'raftkit_transport_messages_received_total',
+        'Raft messages received from peers.',
+        () => transport().received,
+      )
+      total(
+        'raftkit_transport_bytes_sent_total',
+        'Bytes of Raft messages written to peers.',
+        () => transport().bytesSent,
+      )
+      total(
+        'raftkit_transport_bytes_received_total',
+        'Bytes of Raft messages received.',
+        () => transport().bytesReceived,
+      )
+      total(
+        'raftkit_transport_messages_dropped_total',
+        'Raft messages discarded (faults, full queues, oversize).',
+        () => transport().dropped,
+      )
+    }
+    if (storage) {
+      total(
+        'raftkit_storage_batches_total',
+        'Batches written to the log storage.',
+        () => storage().writes,
+      )
+      total(
+        'raftkit_storage_flushes_total',
+        'Groups of batches flushed with one write call.',
+        () => storage().groups,
+      )
+      total('raftkit_storage_syncs_total', 'fdatasync calls on the log.', () => storage().syncs)
     }
     this.requests = new Counter({
       name: 'raftkit_http_requests_total',

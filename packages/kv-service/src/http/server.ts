@@ -27,6 +27,7 @@ import { silentLogger } from '@raftkit/raft-core'
 import type { KvReply } from '../rpc.js'
 import type { KvServer } from '../server.js'
 import { NodeMetrics } from './metrics.js'
+import type { NodeMetricsSource } from './metrics.js'
 
 export const CLIENT_ID_HEADER = 'raftkit-client-id'
 export const REQUEST_SEQ_HEADER = 'raftkit-request-seq'
@@ -59,6 +60,8 @@ export interface KvHttpServerOptions {
   /** Enables POST /v1/admin/faults, authenticated by this secret. */
   readonly secret?: string
   readonly faults?: TransportFaultControls
+  /** Counters of the peer transport and the log storage, for /metrics. */
+  readonly counters?: Pick<NodeMetricsSource, 'transport' | 'storage'>
   readonly logger?: Logger
   /**
    * Serve HTTPS with this PEM certificate (chain) and key. Every node of a cluster serves the
@@ -113,6 +116,7 @@ export class KvHttpServer {
         keys: this.kv.stateMachine.keyCount,
         sessions: this.kv.stateMachine.sessionCount,
       }),
+      ...options.counters,
     })
     const handler = (req: IncomingMessage, res: ServerResponse): void => this.dispatch(req, res)
     if (options.tls) {
