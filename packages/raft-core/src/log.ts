@@ -6,8 +6,11 @@
  * applied and durable move from `ents` (Entry objects) to `packed` (flat arrays, see
  * packed-entries.ts) in runs of at least RaftLog.packMin, so a long log does not keep an object
  * per entry alive; reading a packed entry makes a new Entry. Durability and progress are tracked by indexes, with invariants
- *   snapshotIndex <= applied <= applying <= committed   and   applying <= max(stable, snapshotIndex)
- *   stable <= inProgress <= lastIndex
+ *   snapshotIndex <= applied <= applying <= committed   and   stable <= inProgress <= lastIndex
+ * An entry may be applied before it is durable here: a commit counts only durable copies (the
+ * leader's own once stable, bug #9), so a committed entry is on the disks of a majority already
+ * (thesis §10.2.1: a leader may commit, and apply, before its own write completes). Compaction
+ * stays within what is durable here.
  * - stable:     last index the driver confirmed durable (advance()).
  * - inProgress: last index handed out in a Ready (being written now).
  * - applying:   last index handed out in Ready.committed (or covered by a handed-out snapshot).
@@ -229,15 +232,17 @@ export class RaftLog {
     return this.ents.slice(this.inProgress - this.hotBase)
   }
 
-  /** Committed entries that are durable here and not yet handed out for applying (bug #9). */
+  /**
+   * Committed entries not yet handed out for applying. They are durable on a majority (a commit
+   * counts only durable copies, bug #9), though perhaps not yet here.
+   */
   nextCommitted(): Entry[] {
-    const hi = Math.min(this.committed, this.stable)
-    if (hi <= this.applying) return []
-    return this.slice(this.applying + 1, hi + 1)
+    if (this.committed <= this.applying) return []
+    return this.slice(this.applying + 1, this.committed + 1)
   }
 
   hasNextCommitted(): boolean {
-    return Math.min(this.committed, this.stable) > this.applying
+    return this.committed > this.applying
   }
 
   /** The driver made entries up to (index, term) durable; ignored if the log changed since. */
@@ -287,6 +292,8 @@ export class RaftLog {
       )
     if (index > this.applied)
       throw new RangeError(`cannot compact at ${index}: only ${this.applied} is applied`)
+    if (index > this.stable)
+      throw new RangeError(`cannot compact at ${index}: only ${this.stable} is durable here`)
     const term = this.term(index) ?? 0
     this.dropThrough(index)
     this.snap = { meta: { index, term }, data }

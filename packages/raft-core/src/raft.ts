@@ -124,6 +124,12 @@ export class Raft {
   private tickTimer: TimerHandle | undefined
   private pumpScheduled = false
   private pumping = false
+  /**
+   * True while a Ready's write is in flight and that Ready had no snapshot for the service:
+   * entries committed meanwhile (durable on a majority) and confirmed reads are handed out as
+   * the messages that make them so arrive, without waiting for the write.
+   */
+  private earlyHandOut = false
   /** Serializes every storage operation (Ready writes and service compactions). */
   private storageChain: Promise<void> = Promise.resolve()
   private stopReason: Error | null = null
@@ -233,6 +239,17 @@ export class Raft {
    */
   async snapshot(index: Index, data: Uint8Array): Promise<void> {
     if (this.stopReason) throw this.stopReason
+    const { snapshotIndex, appliedIndex } = this.node.status()
+    if (index <= snapshotIndex) return
+    if (!Number.isSafeInteger(index) || index > appliedIndex)
+      throw new RangeError(`cannot snapshot at ${index}: only ${appliedIndex} is applied`)
+    // An entry may be applied before this node's own write of it completes (it is committed, so
+    // on a majority's disks already); compaction waits for that write, which is queued already.
+    while (index > this.node.durableIndex()) {
+      await this.storageChain
+      const stopped = this.stopReason as Error | null // set meanwhile by kill() or a failure
+      if (stopped) throw stopped
+    }
     if (index <= this.node.status().snapshotIndex) return
     const snap = this.node.compact(index, data)
     await this.enqueueStorage(() => this.storage.compact(snap))
@@ -301,6 +318,7 @@ export class Raft {
       })
       return
     }
+    if (this.earlyHandOut) this.handOutApplicable()
     this.schedulePump()
   }
 
@@ -322,15 +340,21 @@ export class Raft {
     try {
       while (!this.stopReason && this.node.hasReady()) {
         const rd = this.node.ready()
-        // The core hands out only committed entries that are already durable here, and read
-        // states depend on nothing this Ready writes: both go to the service before the write
-        // (a snapshot from the leader must be stored before the service sees it).
+        // Committed entries are on a majority's disks already (a commit counts only durable
+        // copies) and read states depend on nothing this Ready writes: both go to the service
+        // before the write (a snapshot from the leader must be stored before the service sees
+        // it), and so does whatever becomes applicable while the write is in flight.
         const applyFirst = rd.snapshot === undefined
         if (applyFirst) this.handOut(rd)
         // Messages wait for the write only when they depend on it: a new term, vote or entries.
         const sendFirst = !rd.mustSync || (this.pipelineLeaderAppends && this.mayOverlapWrite(rd))
         if (sendFirst) this.send(rd.messages)
-        await this.enqueueStorage(() => this.persist(rd))
+        this.earlyHandOut = applyFirst
+        try {
+          await this.enqueueStorage(() => this.persist(rd))
+        } finally {
+          this.earlyHandOut = false
+        }
         if (this.stopReason) return
         if (!sendFirst) this.send(rd.messages)
         if (!applyFirst) this.handOut(rd)
@@ -384,6 +408,16 @@ export class Raft {
           error: String(error),
         })
       }
+    }
+  }
+
+  /** What became applicable while a write is in flight (see earlyHandOut). */
+  private handOutApplicable(): void {
+    const { committed, readStates } = this.node.takeApplicable()
+    if (committed.length > 0) this.applyQueue.pushAll(toApplyMsgs(committed))
+    for (const rs of readStates) {
+      this.reads.get(rs.requestId)?.resolve(rs.index)
+      this.reads.delete(rs.requestId)
     }
   }
 

@@ -8,7 +8,7 @@ import { RaftCore } from './core.js'
 import { ConfigError, CompactedError } from './errors.js'
 import { silentLogger, type Logger } from './logger.js'
 import { validateMessage, type Message } from './messages.js'
-import type { Ready, SoftState } from './ready.js'
+import type { ReadState, Ready, SoftState } from './ready.js'
 import type { Rng } from './rng.js'
 import type { PeerProgress, Status } from './status.js'
 import type { PersistedState } from './storage.js'
@@ -152,6 +152,25 @@ export class RawNode {
     if (lastCommitted) log.appliedTo(lastCommitted.index)
   }
 
+  /**
+   * Committed entries and confirmed reads available now, outside a Ready, marked handed out
+   * (applied) at once. For a driver whose last Ready's write is still in flight: entries a
+   * majority has made durable meanwhile can be applied without waiting for it. Never call it
+   * while a handed-out Ready's snapshot has not been given to the service yet.
+   */
+  takeApplicable(): { committed: Entry[]; readStates: ReadState[] } {
+    const { log } = this.core
+    const committed = log.nextCommitted()
+    const last = committed[committed.length - 1]
+    if (last) {
+      log.applying = last.index
+      log.appliedTo(last.index)
+    }
+    const readStates = this.core.readStates
+    this.core.readStates = []
+    return { committed, readStates }
+  }
+
   /** The driver persisted, sent and applied everything in `ready`. */
   advance(ready: Ready): void {
     const { log } = this.core
@@ -170,10 +189,15 @@ export class RawNode {
     this.core.maybeCommit()
   }
 
+  /** Last index this node's storage holds durably (advance() moves it). */
+  durableIndex(): Index {
+    return this.core.log.stable
+  }
+
   /**
    * Service-driven snapshot at an applied index: discards the log up to `index`. Returns the
    * Snapshot to persist (Storage.compact). CompactedError if already compacted; RangeError if
-   * `index` is not applied yet.
+   * `index` is not applied yet, or not yet durable here (see durableIndex()).
    */
   compact(index: Index, data: Uint8Array): Snapshot {
     if (!Number.isSafeInteger(index)) throw new RangeError('compact: index must be an integer')

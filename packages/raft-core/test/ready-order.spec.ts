@@ -102,6 +102,23 @@ describe('Raft runtime: what waits for a Ready’s write', function () {
     })
   })
 
+  it('a follower applies an entry the leader committed while its own write of it is held (thesis 10.2.1)', async () => {
+    await start(35)
+    await cluster.clock.run(async () => {
+      const leader = await cluster.leader()
+      const follower = cluster.ids.find((id) => id !== leader.id)!
+      disk(follower).hold()
+      const { index } = leader.start(bytes('a'))
+      // The leader and the other follower are a durable majority; the commit index reaches
+      // this follower with the next AppendEntries or heartbeat, while its write is still held.
+      await cluster.waitFor(() => cluster.commands(follower).includes('a'), 250)
+      expect(disk(follower).held).to.equal(true)
+      expect((await disk(follower).load()).entries.some((e) => e.index === index)).to.equal(false)
+      disk(follower).release()
+      await cluster.waitFor(() => cluster.node(follower).status().lastIndex >= index)
+    })
+  })
+
   it('writes no batch for a commit-index change alone; the commit index rides with the next write', async () => {
     await start(34)
     await cluster.clock.run(async () => {
