@@ -257,7 +257,8 @@ export class FileStorage implements Storage {
     if (this.wal.needsRotation) await this.wal.rotate()
     const snapshots = group.flatMap((p) => (p.snapshot ? [p.snapshot] : []))
     for (const s of snapshots) await writeSnapshotFile(this.dir, s)
-    await this.wal.append(Buffer.concat(group.map((p) => p.record)))
+    const only = group.length === 1 ? group[0] : undefined
+    this.wal.append(only ? only.record : Buffer.concat(group.map((p) => p.record)))
     for (const p of group) this.written.apply(p.op)
     // A snapshot record is always synced: only then may the old snapshot file go.
     const sync = this.syncMode === 'always' ? group.some((p) => p.sync) : false
