@@ -15,6 +15,7 @@ const benches: ReadonlyArray<readonly [string, readonly string[], (readonly stri
   ['linearizability.ts', []],
   ['kv-throughput.ts', ['--seconds', '3']],
   ['kv-memory.ts', [], ['--expose-gc']],
+  ['kv-client-cpu.ts', ['--seconds', '3']],
   ['cluster-ws.ts', ['--seconds', '5']],
   ['failover-ws.ts', ['--rounds', '20']],
 ]

@@ -71,8 +71,8 @@ export class KvClient {
   private queue: Promise<unknown> = Promise.resolve()
   private closed = false
   private sleeping: { handle: TimerHandle; wake: () => void } | undefined
-  private readonly closing: Promise<never>
-  private stop: () => void = () => undefined
+  /** Rejects the attempt under way (at most one: operations run one at a time). */
+  private interrupt: ((e: Error) => void) | undefined
 
   constructor(options: KvClientOptions) {
     if (options.servers.length === 0)
@@ -95,10 +95,6 @@ export class KvClient {
     this.id = this.baseId
     this.name = options.name ?? this.baseId
     this.cursor = this.rng.int(this.servers.length)
-    this.closing = new Promise<never>((_, reject) => {
-      this.stop = () => reject(new StoppedError('the client was closed'))
-    })
-    this.closing.catch(() => undefined) // observed through Promise.race only
   }
 
   /** The current session id (changes when an expired session is replaced). */
@@ -132,7 +128,7 @@ export class KvClient {
   close(): void {
     if (this.closed) return
     this.closed = true
-    this.stop()
+    this.interrupt?.(new StoppedError('the client was closed'))
     if (this.sleeping) {
       this.clock.clearTimeout(this.sleeping.handle)
       this.sleeping.wake()
@@ -161,7 +157,7 @@ export class KvClient {
     deadline: number | undefined,
   ): Promise<void> {
     for (;;) {
-      await this.openSession(deadline)
+      if (!this.sessionOpen) await this.openSession(deadline)
       const seq = ++this.seq
       const outcome = await this.send({ type: op, key, value, clientId: this.id, seq }, deadline)
       if ('reply' in outcome) return
@@ -178,7 +174,6 @@ export class KvClient {
   }
 
   private async openSession(deadline: number | undefined): Promise<void> {
-    if (this.sessionOpen) return
     const outcome = await this.send({ type: 'open', clientId: this.id }, deadline)
     if (!('reply' in outcome))
       throw new MalformedRequestError('a server answered SESSION_EXPIRED to an open')
@@ -226,13 +221,17 @@ export class KvClient {
     timeoutMs: number,
   ): Promise<KvReply | null> {
     try {
-      return await Promise.race([
-        this.rpc.call(this.name, target, request, timeoutMs),
-        this.closing,
-      ])
+      // Settles with the call, or with StoppedError when close() interrupts it. (No race with
+      // a shared "closing" promise: each race would leave a reaction on it until close.)
+      return await new Promise<KvReply>((resolve, reject) => {
+        this.interrupt = reject
+        this.rpc.call(this.name, target, request, timeoutMs).then(resolve, reject)
+      })
     } catch (e) {
       if (e instanceof TimeoutError) return null
       throw e
+    } finally {
+      this.interrupt = undefined
     }
   }
 
