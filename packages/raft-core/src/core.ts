@@ -75,6 +75,13 @@ export class RaftCore {
   pendingAppends = false
   /** Leader: the commit index advanced; followers must learn it. */
   pendingCommit = false
+  /**
+   * A tick passed since the commit index moved: followers that got no AppendEntries since then
+   * are told with an empty one. Until then the new commit index rides on the next AppendEntries
+   * (the next proposal's), so a commit costs no message of its own on a busy leader and stays
+   * off the path of the reply to the client; followers learn it within a tick either way.
+   */
+  private commitDue = false
 
   constructor(o: CoreOptions) {
     this.id = o.id
@@ -192,6 +199,7 @@ export class RaftCore {
     this.reads.clear()
     this.pendingAppends = false
     this.pendingCommit = false
+    this.commitDue = false
   }
 
   private setRole(role: Role, leader: NodeId | null): void {
@@ -218,6 +226,7 @@ export class RaftCore {
   }
 
   private tickLeader(): void {
+    if (this.pendingCommit) this.commitDue = true
     this.heartbeatElapsed++
     this.electionElapsed++
     if (this.electionElapsed >= this.config.electionTicksMin) {
@@ -401,16 +410,21 @@ export class RaftCore {
   /** Sends the pending appends/commit and starts a heartbeat round for unsent reads. */
   flush(): void {
     if (this.role !== 'leader') return
-    if (this.pendingAppends || this.pendingCommit) flushAppends(this, this.pendingCommit)
+    const commitNow = this.pendingCommit && this.commitDue
+    if (this.pendingAppends || commitNow) {
+      // Every follower got an AppendEntries (which carries the commit index): nothing pending.
+      if (flushAppends(this, commitNow)) this.pendingCommit = false
+    }
     this.pendingAppends = false
-    this.pendingCommit = false
+    if (commitNow) this.pendingCommit = false
+    if (!this.pendingCommit) this.commitDue = false
     this.flushReads()
   }
 
   hasPendingFlush(): boolean {
     return (
       this.role === 'leader' &&
-      (this.pendingAppends || this.pendingCommit || this.reads.hasUnsent())
+      (this.pendingAppends || (this.pendingCommit && this.commitDue) || this.reads.hasUnsent())
     )
   }
 

@@ -53,12 +53,16 @@ export function maybeSendAppends(core: RaftCore, to: NodeId, sendIfEmpty: boolea
 
 /**
  * Called once per Ready: one AppendEntries per follower carrying all entries proposed since the
- * last Ready (the lab's RPC-count bound), or an empty one when only the commit index moved.
+ * last Ready (the lab's RPC-count bound), or an empty one when `commitMoved` (the commit index
+ * moved and is due). True when every follower was sent an AppendEntries.
  */
-export function flushAppends(core: RaftCore, commitMoved: boolean): void {
+export function flushAppends(core: RaftCore, commitMoved: boolean): boolean {
+  let all = true
   for (const peer of core.others) {
-    if (!maybeSendAppends(core, peer, false) && commitMoved) sendAppend(core, peer, true)
+    if (maybeSendAppends(core, peer, false)) continue
+    if (!(commitMoved && sendAppend(core, peer, true))) all = false
   }
+  return all
 }
 
 /**

@@ -87,6 +87,7 @@ describe('known Raft bugs', () => {
     net.elect('a')
     net.propose('a', 'x')
     net.propose('a', 'y')
+    net.tick(['a']) // the commit index of 'y' reaches b within a tick
     net.compact('b', 2)
     const b = net.restart('b')
     expect(b.status()).to.include({ firstIndex: 3, lastIndex: 2, snapshotTerm: 1 })
