@@ -55,6 +55,13 @@ describe('HTTP API (3 in-process nodes, 127.0.0.1)', function () {
     expect(JSON.parse(r.body)).to.include({ error: 'KEY_NOT_FOUND' })
   })
 
+  it('decodes each body afresh: a valid UTF-8 value after an invalid one is stored', async () => {
+    const bad = await call(kv(leader, 'utf8'), { method: 'PUT', body: Buffer.from([0xe2, 0x82]) })
+    expect(bad.status).to.equal(400)
+    expect((await call(kv(leader, 'utf8'), { method: 'PUT', body: 'h€llo' })).status).to.equal(204)
+    expect((await call(kv(leader, 'utf8'))).body).to.equal('h€llo')
+  })
+
   it('refuses bad requests with clear answers and changes nothing', async () => {
     const before = c.kvs.get(leader)!.appliedIndex
     const keys = c.kvs.get(leader)!.stateMachine.keyCount
@@ -92,6 +99,14 @@ describe('HTTP API (3 in-process nodes, 127.0.0.1)', function () {
     await check(
       kv(leader, 'k'),
       { method: 'PUT', body: Buffer.from([0xff, 0xfe]) },
+      400,
+      'BAD_VALUE',
+      /UTF-8/,
+    )
+    // A body cut inside a character is refused too, and the next request decodes afresh.
+    await check(
+      kv(leader, 'k'),
+      { method: 'PUT', body: Buffer.from([0x61, 0xe2, 0x82]) },
       400,
       'BAD_VALUE',
       /UTF-8/,

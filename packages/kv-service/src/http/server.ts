@@ -90,6 +90,9 @@ class HttpError extends Error {
   }
 }
 
+/** Strict UTF-8 (a request body that is not valid UTF-8 is refused); stateless, so shared. */
+const UTF8 = new TextDecoder('utf-8', { fatal: true })
+
 const MAX_ADMIN_BODY_BYTES = 16 * 1024
 const MAX_REDIRECT_PATH = 8 * 1024
 
@@ -283,7 +286,7 @@ export class KvHttpServer {
     if (body.length === 0) throw new HttpError(400, 'EMPTY_VALUE', 'the value must not be empty')
     let value: string
     try {
-      value = new TextDecoder('utf-8', { fatal: true }).decode(body)
+      value = UTF8.decode(body)
     } catch {
       throw new HttpError(400, 'BAD_VALUE', 'the value must be valid UTF-8')
     }
