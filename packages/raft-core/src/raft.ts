@@ -124,6 +124,7 @@ export class Raft {
   private tickTimer: TimerHandle | undefined
   private pumpScheduled = false
   private pumping = false
+  private pumpTimer: TimerHandle | undefined
   /**
    * True while a Ready's write is in flight and that Ready had no snapshot for the service:
    * entries committed meanwhile (durable on a majority) and confirmed reads are handed out as
@@ -327,10 +328,15 @@ export class Raft {
   private schedulePump(): void {
     if (this.pumpScheduled || this.pumping || this.stopReason) return
     this.pumpScheduled = true
-    queueMicrotask(() => {
+    // After the I/O callbacks of this event-loop turn, not after the first one: every request,
+    // proposal, read and message that arrived together goes into one Ready (one batch of
+    // appends, one write, one heartbeat round for all the reads). A 0-ms timer of the clock:
+    // SystemClock runs it after this turn's I/O; SimulatedClock at the same simulated time.
+    this.pumpTimer = this.clock.setTimeout(() => {
+      this.pumpTimer = undefined
       this.pumpScheduled = false
       void this.pump()
-    })
+    }, 0)
   }
 
   /** Handles Readys one at a time until the core has nothing more. Never rejects. */
@@ -488,6 +494,8 @@ export class Raft {
     this.stopReason = reason
     this.clock.clearTimeout(this.tickTimer)
     this.tickTimer = undefined
+    this.clock.clearTimeout(this.pumpTimer)
+    this.pumpTimer = undefined
     for (const read of this.reads.values()) read.reject(reason)
     this.reads.clear()
     this.applyQueue.end()

@@ -3,38 +3,20 @@
  * of those entries is in flight; it still counts itself toward a commit only once durable.
  */
 import { expect } from 'chai'
-import { MemoryStorage } from '../src/memory-storage.js'
-import type { StorageBatch } from '../src/storage.js'
 import { TestCluster, bytes } from './cluster.js'
-
-/** MemoryStorage whose writes can be held back (a slow or stuck disk). */
-class GatedStorage extends MemoryStorage {
-  private gate: Promise<void> | undefined
-  private open: (() => void) | undefined
-  hold(): void {
-    this.gate = new Promise((resolve) => (this.open = resolve))
-  }
-  release(): void {
-    this.open?.()
-    this.gate = undefined
-  }
-  override async write(batch: StorageBatch): Promise<void> {
-    if (this.gate) await this.gate
-    return super.write(batch)
-  }
-}
+import { HeldStorage } from './helpers/held-storage.js'
 
 describe('Raft runtime: pipelineLeaderAppends', function () {
   let cluster: TestCluster
 
   afterEach(async () => {
-    for (const s of cluster.storages.values()) (s as GatedStorage).release()
+    for (const s of cluster.storages.values()) (s as HeldStorage).release()
     await cluster.clock.run(() => cluster.shutdown())
   })
 
   async function startGated(pipeline: boolean, seed: number): Promise<void> {
     cluster = new TestCluster({ seed, config: { pipelineLeaderAppends: pipeline } })
-    for (const id of cluster.ids) await cluster.start(id, new GatedStorage())
+    for (const id of cluster.ids) await cluster.start(id, new HeldStorage())
   }
   const lastIndex = (id: string): number => cluster.node(id).status().lastIndex
   const followers = (leader: string): string[] => cluster.ids.filter((id) => id !== leader)
@@ -52,7 +34,7 @@ describe('Raft runtime: pipelineLeaderAppends', function () {
     await startGated(true, 21)
     await cluster.clock.run(async () => {
       const leader = await cluster.leader()
-      const disk = cluster.storages.get(leader.id) as GatedStorage
+      const disk = cluster.storages.get(leader.id) as HeldStorage
       disk.hold()
       const t0 = cluster.clock.now()
       const { index } = leader.start(bytes('x'))
@@ -87,7 +69,7 @@ describe('Raft runtime: pipelineLeaderAppends', function () {
       const leader = await cluster.leader()
       const [f1, f2] = followers(leader.id) as [string, string]
       cluster.net.disconnect(f2)
-      const disk = cluster.storages.get(leader.id) as GatedStorage
+      const disk = cluster.storages.get(leader.id) as HeldStorage
       disk.hold()
       const { index } = leader.start(bytes('y'))
       while (!(await durable(f1, index))) await cluster.clock.sleep(1)
@@ -104,7 +86,7 @@ describe('Raft runtime: pipelineLeaderAppends', function () {
     await startGated(false, 23)
     await cluster.clock.run(async () => {
       const leader = await cluster.leader()
-      const disk = cluster.storages.get(leader.id) as GatedStorage
+      const disk = cluster.storages.get(leader.id) as HeldStorage
       disk.hold()
       const { index } = leader.start(bytes('z'))
       await cluster.clock.sleep(100)

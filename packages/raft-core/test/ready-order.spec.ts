@@ -5,46 +5,23 @@
  * disk; only messages that depend on new entries, a term or a vote do.
  */
 import { expect } from 'chai'
-import { MemoryStorage } from '../src/memory-storage.js'
-import type { StorageBatch } from '../src/storage.js'
 import type { ClusterOptions } from './cluster.js'
 import { TestCluster, bytes } from './cluster.js'
-
-/** MemoryStorage that records every batch and whose writes can be held back (a stuck disk). */
-class RecordingStorage extends MemoryStorage {
-  readonly batches: StorageBatch[] = []
-  private gate: Promise<void> | undefined
-  private open: (() => void) | undefined
-  hold(): void {
-    this.gate ??= new Promise((resolve) => (this.open = resolve))
-  }
-  release(): void {
-    this.open?.()
-    this.gate = undefined
-  }
-  get held(): boolean {
-    return this.gate !== undefined
-  }
-  override async write(batch: StorageBatch): Promise<void> {
-    this.batches.push(batch)
-    if (this.gate) await this.gate
-    return super.write(batch)
-  }
-}
+import { HeldStorage } from './helpers/held-storage.js'
 
 describe('Raft runtime: what waits for a Ready’s write', function () {
   let cluster: TestCluster
 
   afterEach(async () => {
-    for (const s of cluster.storages.values()) (s as RecordingStorage).release()
+    for (const s of cluster.storages.values()) (s as HeldStorage).release()
     await cluster.clock.run(() => cluster.shutdown())
   })
 
   async function start(seed: number, options: Omit<ClusterOptions, 'seed'> = {}): Promise<void> {
     cluster = new TestCluster({ seed, ...options })
-    for (const id of cluster.ids) await cluster.start(id, new RecordingStorage())
+    for (const id of cluster.ids) await cluster.start(id, new HeldStorage())
   }
-  const disk = (id: string): RecordingStorage => cluster.storages.get(id) as RecordingStorage
+  const disk = (id: string): HeldStorage => cluster.storages.get(id) as HeldStorage
   /**
    * A single node, so that each Ready is easy to stage: while the write of 'a' is held, 'b' is
    * proposed; when that write completes the next Ready carries 'a' as committed (now durable
@@ -56,6 +33,8 @@ describe('Raft runtime: what waits for a Ready’s write', function () {
     storage.hold()
     const a = node.start(bytes('a')).index
     await cluster.clock.sleep(1)
+    // The pump runs after this event-loop turn's I/O: let it hand out the Ready with 'a'.
+    await new Promise((resolve) => setImmediate(resolve))
     const writesBefore = storage.batches.length
     node.start(bytes('b'))
     storage.release()
@@ -116,6 +95,30 @@ describe('Raft runtime: what waits for a Ready’s write', function () {
       expect((await disk(follower).load()).entries.some((e) => e.index === index)).to.equal(false)
       disk(follower).release()
       await cluster.waitFor(() => cluster.node(follower).status().lastIndex >= index)
+    })
+  })
+
+  it('serves reads that arrive in separate callbacks of one event-loop turn with one heartbeat round', async () => {
+    await start(36)
+    await cluster.clock.run(async () => {
+      const leader = await cluster.leader()
+      leader.start(bytes('a')) // a committed entry of this term, so reads need no no-op first
+      await cluster.waitFor(() => cluster.ids.every((id) => cluster.commands(id).includes('a')))
+      await cluster.clock.sleep(20) // quiet: no append or commit message still pending
+      const before = cluster.net.stats().rpcs
+      // Three I/O-like callbacks of the same turn (as three HTTP requests would be).
+      const reads = await new Promise<Promise<number>[]>((resolve) => {
+        const got: Promise<number>[] = []
+        for (let i = 0; i < 3; i++)
+          setImmediate(() => {
+            got.push(leader.readIndex())
+            if (got.length === 3) resolve(got)
+          })
+      })
+      const indexes = await Promise.all(reads)
+      expect(new Set(indexes).size).to.equal(1)
+      // One round: one heartbeat to each of the two followers.
+      expect(cluster.net.stats().rpcs - before).to.equal(2)
     })
   })
 
