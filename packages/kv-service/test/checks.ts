@@ -11,3 +11,13 @@ export function expectAppendsOnce(value: string, expected: readonly string[]): v
     last = at
   }
 }
+
+/** The error `p` rejects with; fails if it resolves. */
+export async function rejection(p: Promise<unknown>): Promise<Error> {
+  try {
+    await p
+  } catch (e) {
+    return e as Error
+  }
+  throw new Error('expected a rejection')
+}

@@ -11,6 +11,7 @@ import { expect } from 'chai'
 import { StoppedError, SystemClock, TimeoutError } from '@raftkit/raft-core'
 import type { KvReply, KvRequest, KvRpcNetwork } from '../src/index.js'
 import { HttpKvRpc, KvClient } from '../src/index.js'
+import { rejection } from './checks.js'
 
 interface Seen {
   readonly method: string
@@ -64,15 +65,6 @@ function json(res: ServerResponse, status: number, o: unknown): void {
   const body = JSON.stringify(o)
   res.writeHead(status, { 'content-type': 'application/json', 'content-length': body.length })
   res.end(body)
-}
-
-async function rejection(p: Promise<unknown>): Promise<Error> {
-  try {
-    await p
-  } catch (e) {
-    return e as Error
-  }
-  throw new Error('expected a rejection')
 }
 
 const put = (key: string, value: string, seq = 1): KvRequest => ({

@@ -30,6 +30,7 @@ import { readClientTls, readNodeTls } from '../src/config/tls.js'
 import { KvConfigError, TlsError } from '../src/errors.js'
 import { HttpKvRpc } from '../src/http/client-rpc.js'
 import { call } from './http-helpers.js'
+import { rejection } from './checks.js'
 
 const FIXTURES = join(dirname(fileURLToPath(import.meta.url)), 'fixtures', 'tls')
 const fx = (name: string): string => join(FIXTURES, name)
@@ -57,15 +58,6 @@ function configError(o: unknown): KvConfigError {
     return e as KvConfigError
   }
   throw new Error('expected a KvConfigError')
-}
-
-async function rejection(p: Promise<unknown>): Promise<Error> {
-  try {
-    await p
-  } catch (e) {
-    return e as Error
-  }
-  throw new Error('expected a rejection')
 }
 
 interface Captured {
