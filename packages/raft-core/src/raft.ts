@@ -247,7 +247,11 @@ export class Raft {
     // An entry may be applied before this node's own write of it completes (it is committed, so
     // on a majority's disks already); compaction waits for that write, which is queued already.
     while (index > this.node.durableIndex()) {
+      const before = this.node.durableIndex()
       await this.storageChain
+      // Nothing written meanwhile: let the scheduled pump hand the entries out first.
+      if (this.node.durableIndex() === before)
+        await new Promise<void>((resolve) => this.clock.setTimeout(resolve, 0))
       const stopped = this.stopReason as Error | null // set meanwhile by kill() or a failure
       if (stopped) throw stopped
     }
