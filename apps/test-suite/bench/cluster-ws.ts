@@ -32,6 +32,7 @@ import { HttpKvRpc, KvClient, loadClusterConfig, readClientTls } from '@raftkit/
 import * as hdr from 'hdr-histogram-js'
 import { ClusterAdmin } from '../src/chaos/admin.js'
 import { NodeProcesses, initClusterDir, killEveryChild } from '../src/chaos/processes.js'
+import { key, loadFlags, value } from './kv-workload.js'
 
 const { values } = parseArgs({
   options: {
@@ -47,16 +48,7 @@ const { values } = parseArgs({
 const storageSync = values['storage-sync']
 if (storageSync !== 'always' && storageSync !== 'never')
   throw new RangeError('--storage-sync: always or never')
-const seconds = Number(values.seconds)
-const levels = values.concurrency.split(',').map(Number)
-const keyCount = Number(values.keys)
-if (!(seconds > 0) || levels.some((n) => !(Number.isInteger(n) && n > 0)) || !(keyCount > 0))
-  throw new RangeError('--seconds > 0, --concurrency a list of positive integers, --keys > 0')
-
-const KEY_BYTES = 16
-const VALUE_BYTES = 128
-const key = (i: number): string => `k${String(i).padStart(KEY_BYTES - 1, '0')}`
-const value = 'v'.repeat(VALUE_BYTES)
+const { seconds, levels, keyCount } = loadFlags(values)
 
 interface Row {
   readonly bench: 'cluster-ws'

@@ -21,6 +21,7 @@ import { parseArgs } from 'node:util'
 import { SystemClock, createRng } from '@raftkit/raft-core'
 import { HttpKvRpc, KvClient } from '@raftkit/kv-service'
 import { Client as UndiciClient } from 'undici'
+import { VALUE_BYTES, key, value } from './kv-workload.js'
 
 const { values } = parseArgs({
   options: {
@@ -31,10 +32,7 @@ const { values } = parseArgs({
   },
 })
 
-const VALUE_BYTES = 128
 const KEYS = 1000
-const key = (i: number): string => `k${String(i).padStart(15, '0')}`
-const value = 'v'.repeat(VALUE_BYTES)
 
 /** The child: a minimal imitation of the node API; prints its port, exits when stdin closes. */
 function serve(): void {

@@ -13,6 +13,7 @@ import { MemoryStorage, SystemClock, createRng } from '@raftkit/raft-core'
 import { KvClient, KvServer, MemoryKvRpc } from '@raftkit/kv-service'
 import { createMemoryNetwork } from '@raftkit/transport-memory'
 import * as hdr from 'hdr-histogram-js'
+import { key, loadFlags, value } from './kv-workload.js'
 
 const { values } = parseArgs({
   options: {
@@ -21,19 +22,7 @@ const { values } = parseArgs({
     keys: { type: 'string', default: '10000' },
   },
 })
-const seconds = Number(values.seconds)
-const levels = values.concurrency.split(',').map(Number)
-const keyCount = Number(values.keys)
-if (!(seconds > 0) || levels.some((n) => !(Number.isInteger(n) && n > 0)) || !(keyCount > 0))
-  throw new RangeError('--seconds > 0, --concurrency a list of positive integers, --keys > 0')
-
-const KEY_BYTES = 16
-const VALUE_BYTES = 128
-
-function key(i: number): string {
-  return `k${String(i).padStart(KEY_BYTES - 1, '0')}`
-}
-const value = 'v'.repeat(VALUE_BYTES)
+const { seconds, levels, keyCount } = loadFlags(values)
 
 interface Row {
   readonly bench: 'kv-throughput'
