@@ -3,14 +3,17 @@
  * directory, three `raftkit serve` processes (WebSocket peer transport, FileStorage with the
  * cluster file's `storageSync`, default `always`), then closed-loop clients at concurrency 1, 8
  * and 64. Every client is its own KvClient over its own HttpKvRpc (one keep-alive connection to
- * the leader): a phase of puts (16-byte keys, 128-byte values) for --seconds, then a phase of
- * gets (ReadIndex reads) for --seconds. Reports operations/s, p50/p99 latency in µs
- * (hdr-histogram-js) and this load generator's own CPU (process.cpuUsage delta / wall time, 1.0
- * = one core busy). One JSON line per row, then a table. Every node is stopped on the way out,
- * even after an error; the temporary directory is removed unless --keep.
+ * the leader) with its own session id: a phase of puts (16-byte keys, 128-byte values) for
+ * --seconds, then a phase of gets (ReadIndex reads) for --seconds, each after --warmup seconds
+ * (default 2) of the same load left out of the figures (connections open, JIT settled).
+ * Reports operations/s, p50/p99 latency in µs (hdr-histogram-js) and this load generator's own
+ * CPU (process.cpuUsage delta / wall time, 1.0 = one core busy). One JSON line per row, then a
+ * table. Every node is stopped on the way out, even after an error; the temporary directory is
+ * removed unless --keep.
  *
- *   npx tsx --conditions=@raftkit/source bench/cluster-ws.ts [--seconds 5] [--concurrency 1,8,64]
- *     [--keys 1000] [--storage-sync always|never] [--keep] [--cpu-prof DIR] [--tls]
+ *   npx tsx --conditions=@raftkit/source bench/cluster-ws.ts [--seconds 5] [--warmup 2]
+ *     [--concurrency 1,8,64] [--keys 1000] [--storage-sync always|never] [--keep]
+ *     [--cpu-prof DIR] [--tls]
  *
  * `--tls`: `raftkit init --tls` (needs openssl): peers over wss, clients over HTTPS.
  *
@@ -32,11 +35,12 @@ import { HttpKvRpc, KvClient, loadClusterConfig, readClientTls } from '@raftkit/
 import * as hdr from 'hdr-histogram-js'
 import { ClusterAdmin } from '../src/chaos/admin.js'
 import { NodeProcesses, initClusterDir, killEveryChild } from '../src/chaos/processes.js'
-import { key, loadFlags, value } from './kv-workload.js'
+import { ClientIds, key, loadFlags, value } from './kv-workload.js'
 
 const { values } = parseArgs({
   options: {
     seconds: { type: 'string', default: '5' },
+    warmup: { type: 'string', default: '2' },
     concurrency: { type: 'string', default: '1,8,64' },
     keys: { type: 'string', default: '1000' },
     keep: { type: 'boolean', default: false },
@@ -49,6 +53,8 @@ const storageSync = values['storage-sync']
 if (storageSync !== 'always' && storageSync !== 'never')
   throw new RangeError('--storage-sync: always or never')
 const { seconds, levels, keyCount } = loadFlags(values)
+const warmupSeconds = Number(values.warmup)
+if (!(warmupSeconds >= 0)) throw new RangeError('--warmup: seconds >= 0')
 
 interface Row {
   readonly bench: 'cluster-ws'
@@ -95,18 +101,48 @@ interface Clerk {
   readonly rpc: HttpKvRpc
 }
 
-function newClerk(config: ClusterConfig, clock: SystemClock, seed: number, leader: string): Clerk {
+function newClerk(
+  config: ClusterConfig,
+  clock: SystemClock,
+  ids: ClientIds,
+  leader: string,
+): Clerk {
+  const { clientId, seed } = ids.next()
   const tls = readClientTls(config)
   const rpc = new HttpKvRpc({ endpoints: endpointsOf(config), ...(tls ? { tls } : {}) })
   // The leader first: the clerk starts with the first server and remembers who answers.
   const servers = [leader, ...rpc.servers.filter((s) => s !== leader)]
-  const client = new KvClient({ servers, rpc, clock, rng: createRng(seed), deadlineMs: 30_000 })
+  const client = new KvClient({
+    servers,
+    rpc,
+    clock,
+    rng: createRng(seed),
+    clientId,
+    deadlineMs: 30_000,
+  })
   return { client, rpc }
 }
 
 function closeClerk(c: Clerk): void {
   c.client.close()
   c.rpc.close()
+}
+
+/**
+ * The same closed loop, unmeasured: connections opened and every process's JIT settled on
+ * this level's code paths before the clock starts (a long-running server is measured warm).
+ */
+async function warmUp(clerks: readonly Clerk[], op: 'put' | 'get'): Promise<void> {
+  const rng = createRng(3)
+  const end = performance.now() + warmupSeconds * 1000
+  await Promise.all(
+    clerks.map(async ({ client }) => {
+      while (performance.now() < end) {
+        const k = key(rng.int(keyCount))
+        await (op === 'put' ? client.put(k, value) : client.get(k)).catch(() => undefined)
+      }
+    }),
+  )
 }
 
 async function phase(clerks: readonly Clerk[], op: 'put' | 'get', servers: Servers): Promise<Row> {
@@ -201,10 +237,9 @@ async function main(): Promise<void> {
       pids: () => Object.fromEntries(admin.ids.map((id) => [id, running.pid(id)])),
     }
     const clock = new SystemClock()
+    const clientIds = new ClientIds()
     // Preload every key (so that gets read 128-byte values), 64 clerks at a time.
-    const loaders = Array.from({ length: 64 }, (_, j) =>
-      newClerk(config, clock, 1000 + j, leader.id),
-    )
+    const loaders = Array.from({ length: 64 }, () => newClerk(config, clock, clientIds, leader.id))
     clerks.push(...loaders)
     for (let i = 0; i < keyCount; i += loaders.length)
       await Promise.all(
@@ -214,10 +249,9 @@ async function main(): Promise<void> {
       )
     for (const c of clerks.splice(0)) closeClerk(c)
     for (const n of levels) {
-      clerks.push(
-        ...Array.from({ length: n }, (_, i) => newClerk(config, clock, 100 + i, leader.id)),
-      )
+      clerks.push(...Array.from({ length: n }, () => newClerk(config, clock, clientIds, leader.id)))
       for (const op of ['put', 'get'] as const) {
+        await warmUp(clerks, op)
         const row = await phase(clerks, op, servers)
         rows.push(row)
         console.log(JSON.stringify(row))

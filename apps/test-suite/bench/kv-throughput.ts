@@ -13,7 +13,7 @@ import { MemoryStorage, SystemClock, createRng } from '@raftkit/raft-core'
 import { KvClient, KvServer, MemoryKvRpc } from '@raftkit/kv-service'
 import { createMemoryNetwork } from '@raftkit/transport-memory'
 import * as hdr from 'hdr-histogram-js'
-import { key, loadFlags, value } from './kv-workload.js'
+import { ClientIds, key, loadFlags, value } from './kv-workload.js'
 
 const { values } = parseArgs({
   options: {
@@ -99,25 +99,24 @@ async function main(): Promise<void> {
   const { ids, network, rpc, servers } = await startCluster(clock)
   const rows: Row[] = []
   try {
-    const warm = new KvClient({ servers: ids, rpc, clock, rng: createRng(99) })
+    const clientIds = new ClientIds()
+    const clerk = (): KvClient => {
+      const { clientId, seed } = clientIds.next()
+      return new KvClient({ servers: ids, rpc, clock, rng: createRng(seed), clientId })
+    }
+    const warm = clerk()
     await warm.put(key(0), value) // waits for a leader
     // Preload every key so that gets read 128-byte values.
     for (let i = 0; i < keyCount; i += 64)
       await Promise.all(
-        Array.from(
-          { length: 64 },
-          (_, j) => new KvClient({ servers: ids, rpc, clock, rng: createRng(1000 + j) }),
-        ).map(async (ck, j) => {
+        Array.from({ length: 64 }, () => clerk()).map(async (ck, j) => {
           if (i + j < keyCount) await ck.put(key(i + j), value)
           ck.close()
         }),
       )
     warm.close()
     for (const n of levels) {
-      const clerks = Array.from(
-        { length: n },
-        (_, i) => new KvClient({ servers: ids, rpc, clock, rng: createRng(100 + i) }),
-      )
+      const clerks = Array.from({ length: n }, () => clerk())
       for (const op of ['put', 'get'] as const) {
         const row = await phase(clerks, op, clock)
         rows.push(row)
