@@ -216,6 +216,7 @@ async function main(): Promise<void> {
     const config = await loadClusterConfig(configFile)
     const admin = new ClusterAdmin(config)
     nodes = new NodeProcesses({
+      cli: 'built',
       configFile,
       ids: admin.ids,
       logDir: join(dir, 'logs'),
@@ -227,7 +228,7 @@ async function main(): Promise<void> {
     nodes.startAll()
     const leader = await admin.waitForLeader(60_000)
     console.error(
-      `cluster ${configFile}: leader ${leader.id} (term ${leader.term}); storageSync ${config.server.storageSync}; tls ${values.tls}; load average ${loadavg()
+      `cluster ${configFile}: leader ${leader.id} (term ${leader.term}); storageSync ${config.server.storageSync}; tls ${values.tls}; servers run ${nodes.script}; load average ${loadavg()
         .map((x) => x.toFixed(2))
         .join(' ')}`,
     )

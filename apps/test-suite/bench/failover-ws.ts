@@ -58,6 +58,7 @@ async function main(): Promise<void> {
     electionTimeoutMaxMs = config.raft.electionTimeoutMaxMs
     const admin = new ClusterAdmin(config)
     nodes = new NodeProcesses({
+      cli: 'built',
       configFile,
       ids: admin.ids,
       logDir: join(dir, 'logs'),

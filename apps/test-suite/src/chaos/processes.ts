@@ -18,13 +18,15 @@ export interface CliInvocation {
 
 /**
  * The `raftkit` CLI: from kv-service's sources through tsx when this file runs from source (the
- * tests), else kv-service's built bin. No package dependency on the CLI's internals: the path is
- * found through the package's exported package.json.
+ * tests), else kv-service's built bin. `prefer: 'built'` (the benchmarks: measure what users
+ * run, with no transpiling loader in the servers) takes the built bin whenever it exists. No
+ * package dependency on the CLI's internals: the path is found through the package's exported
+ * package.json.
  */
-export function raftkitInvocation(): CliInvocation {
+export function raftkitInvocation(prefer: 'auto' | 'built' = 'auto'): CliInvocation {
   const require = createRequire(import.meta.url)
   const root = dirname(require.resolve('@raftkit/kv-service/package.json'))
-  const fromSource = extname(fileURLToPath(import.meta.url)) === '.ts'
+  const fromSource = extname(fileURLToPath(import.meta.url)) === '.ts' && prefer !== 'built'
   const source = join(root, 'src', 'cli', 'main.ts')
   const built = join(root, 'dist', 'cli', 'main.js')
   if (!fromSource && existsSync(built))
@@ -137,20 +139,28 @@ export interface NodeProcessesOptions {
   readonly serveArgs?: readonly string[]
   /** Extra arguments for node itself, before the script (e.g. ['--cpu-prof']). */
   readonly nodeArgs?: readonly string[]
+  /** Which CLI the nodes run (see raftkitInvocation); default 'auto'. */
+  readonly cli?: 'auto' | 'built'
 }
 
 /** One `raftkit serve` child per node id, each restartable. */
 export class NodeProcesses {
   readonly ids: readonly string[]
   private readonly procs = new Map<string, Proc>()
-  private readonly cli = raftkitInvocation()
+  private readonly cli: CliInvocation
   /** Exits that nobody asked for (a node crashed or could not start). */
   readonly unexpectedExits: { id: string; exit: ExitInfo }[] = []
   private readonly expected = new Set<ChildProcess>()
 
   constructor(private readonly options: NodeProcessesOptions) {
     this.ids = [...options.ids]
+    this.cli = raftkitInvocation(options.cli)
     mkdirSync(options.logDir, { recursive: true })
+  }
+
+  /** The script every node runs (the built bin, or the sources through tsx). */
+  get script(): string {
+    return this.cli.args[this.cli.args.length - 1] ?? ''
   }
 
   state(id: string): NodeState {
