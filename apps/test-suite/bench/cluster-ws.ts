@@ -5,13 +5,13 @@
  * and 64. Every client is its own KvClient over its own HttpKvRpc (one keep-alive connection to
  * the leader) with its own session id: a phase of puts (16-byte keys, 128-byte values) for
  * --seconds, then a phase of gets (ReadIndex reads) for --seconds, each after --warmup seconds
- * (default 2) of the same load left out of the figures (connections open, JIT settled).
+ * (default 5) of the same load left out of the figures (connections open, JIT settled).
  * Reports operations/s, p50/p99 latency in µs (hdr-histogram-js) and this load generator's own
  * CPU (process.cpuUsage delta / wall time, 1.0 = one core busy). One JSON line per row, then a
  * table. Every node is stopped on the way out, even after an error; the temporary directory is
  * removed unless --keep.
  *
- *   npx tsx --conditions=@raftkit/source bench/cluster-ws.ts [--seconds 5] [--warmup 2]
+ *   npx tsx --conditions=@raftkit/source bench/cluster-ws.ts [--seconds 5] [--warmup 5]
  *     [--concurrency 1,8,64] [--keys 1000] [--storage-sync always|never] [--keep]
  *     [--cpu-prof DIR] [--tls]
  *
@@ -40,7 +40,7 @@ import { ClientIds, key, loadFlags, value } from './kv-workload.js'
 const { values } = parseArgs({
   options: {
     seconds: { type: 'string', default: '5' },
-    warmup: { type: 'string', default: '2' },
+    warmup: { type: 'string', default: '5' },
     concurrency: { type: 'string', default: '1,8,64' },
     keys: { type: 'string', default: '1000' },
     keep: { type: 'boolean', default: false },
