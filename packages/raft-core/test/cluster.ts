@@ -1,10 +1,8 @@
 /**
- * A small in-process cluster for runtime tests: SimulatedClock + transport-memory +
- * MemoryStorage, with a trace of role changes and applied entries for determinism checks.
- * (transport-memory is only a test-time import: raft-core does not depend on it at runtime.)
+ * A small in-process cluster for runtime tests: SimulatedClock + a simulated network (see
+ * helpers/sim-transport.ts) + MemoryStorage, with a trace of role changes and applied entries
+ * for determinism checks.
  */
-import { createMemoryNetwork } from '@raftkit/transport-memory'
-import type { MemoryNetwork } from '@raftkit/transport-memory'
 import type { ApplyMsg } from '../src/apply.js'
 import { SimulatedClock } from '../src/clock.js'
 import type { RaftConfig } from '../src/config.js'
@@ -13,6 +11,7 @@ import { MemoryStorage } from '../src/memory-storage.js'
 import { Raft } from '../src/raft.js'
 import { createRng, seedFrom } from '../src/rng.js'
 import type { NodeId } from '../src/types.js'
+import { SimNetwork } from './helpers/sim-transport.js'
 
 export const bytes = (s: string): Uint8Array => new TextEncoder().encode(s)
 export const text = (b: Uint8Array): string => new TextDecoder().decode(b)
@@ -27,7 +26,7 @@ export interface ClusterOptions {
 
 export class TestCluster {
   readonly clock = new SimulatedClock()
-  readonly net: MemoryNetwork
+  readonly net: SimNetwork
   readonly ids: NodeId[]
   readonly seed: number
   readonly nodes = new Map<NodeId, Raft>()
@@ -42,7 +41,7 @@ export class TestCluster {
   constructor(private readonly options: ClusterOptions = {}) {
     this.seed = options.seed ?? 1
     this.ids = Array.from({ length: options.size ?? 3 }, (_, i) => `n${i + 1}`)
-    this.net = createMemoryNetwork({ seed: this.seed, clock: this.clock })
+    this.net = new SimNetwork(this.clock, this.seed)
   }
 
   private logger(id: NodeId): Logger {
@@ -134,6 +133,6 @@ export class TestCluster {
   async shutdown(): Promise<void> {
     for (const raft of this.nodes.values()) await raft.kill()
     this.nodes.clear()
-    await this.net.close()
+    this.net.close()
   }
 }
