@@ -13,13 +13,16 @@
  *
  *   npx tsx --conditions=@raftkit/source bench/cluster-ws.ts [--seconds 5] [--warmup 5]
  *     [--concurrency 1,8,64] [--keys 1000] [--storage-sync always|never] [--keep]
- *     [--cpu-prof DIR] [--tls]
+ *     [--cpu-prof DIR] [--tls] [--raft JSON]
  *
  * `--tls`: `raftkit init --tls` (needs openssl): peers over wss, clients over HTTPS.
  *
  * Each row also gives every server process's CPU (utime + stime from /proc, 1.0 = one core) and
  * the leader's CPU time per operation, which depend far less on other load than ops/s do.
  * `--cpu-prof DIR` starts the servers with `node --cpu-prof` (profiles written on clean stop).
+ *
+ * `--raft '{"maxInflightAppends":4}'` merges settings into the cluster file's `raft` section
+ * (the cluster file validates them: a bad name or value stops the servers with an error).
  *
  * `--storage-sync never` (no fdatasync on appends) separates the disk's fsync latency from the
  * CPU cost of the write path.
@@ -47,12 +50,16 @@ const { values } = parseArgs({
     'storage-sync': { type: 'string', default: 'always' },
     'cpu-prof': { type: 'string' },
     tls: { type: 'boolean', default: false },
+    raft: { type: 'string', default: '{}' },
   },
 })
 const storageSync = values['storage-sync']
 if (storageSync !== 'always' && storageSync !== 'never')
   throw new RangeError('--storage-sync: always or never')
 const { seconds, levels, keyCount } = loadFlags(values)
+const raftOverrides = JSON.parse(values.raft) as object
+if (typeof raftOverrides !== 'object' || raftOverrides === null || Array.isArray(raftOverrides))
+  throw new RangeError('--raft: a JSON object of cluster-file raft settings')
 const warmupSeconds = Number(values.warmup)
 if (!(warmupSeconds >= 0)) throw new RangeError('--warmup: seconds >= 0')
 
@@ -210,8 +217,12 @@ async function main(): Promise<void> {
   try {
     const configFile = await initClusterDir(dir, 3, { tls: values.tls })
     // The cluster file's server.storageSync (the one setting this bench varies).
-    const file = JSON.parse(await readFile(configFile, 'utf8')) as { server?: object }
+    const file = JSON.parse(await readFile(configFile, 'utf8')) as {
+      server?: object
+      raft?: object
+    }
     file.server = { ...file.server, storageSync }
+    file.raft = { ...file.raft, ...raftOverrides }
     await writeFile(configFile, JSON.stringify(file, null, 2))
     const config = await loadClusterConfig(configFile)
     const admin = new ClusterAdmin(config)
