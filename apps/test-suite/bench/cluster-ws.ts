@@ -97,6 +97,8 @@ const CLOCK_TICKS = 100
 interface Servers {
   readonly pids: () => Readonly<Record<string, number | undefined>>
   readonly leader: string
+  /** The leader's commit index (GET /v1/status). */
+  readonly commitIndex: () => Promise<number>
 }
 
 function endpointsOf(config: ClusterConfig): Record<string, string> {
@@ -166,6 +168,7 @@ async function phase(clerks: readonly Clerk[], op: 'put' | 'get', servers: Serve
   const serverCpu0 = Object.fromEntries(
     Object.entries(pids).map(([id, pid]) => [id, processCpuMs(pid)]),
   )
+  const commit0 = await servers.commitIndex()
   const t0 = performance.now()
   const end = t0 + seconds * 1000
   await Promise.all(
@@ -187,6 +190,11 @@ async function phase(clerks: readonly Clerk[], op: 'put' | 'get', servers: Serve
   )
   const wallMs = performance.now() - t0
   const cpu = process.cpuUsage(cpu0)
+  // Every acknowledged put is a log entry of its own: fewer new entries than puts means some
+  // were answered without being replicated (e.g. as retries of another client's session).
+  const entries = (await servers.commitIndex()) - commit0
+  if (op === 'put' && !(entries >= ops))
+    throw new Error(`${ops} puts acknowledged but the log grew by ${entries} entries`)
   const serverCpuMs = Object.fromEntries(
     Object.entries(pids).map(([id, pid]) => [id, processCpuMs(pid) - (serverCpu0[id] ?? NaN)]),
   )
@@ -247,6 +255,11 @@ async function main(): Promise<void> {
     const servers: Servers = {
       leader: leader.id,
       pids: () => Object.fromEntries(admin.ids.map((id) => [id, running.pid(id)])),
+      commitIndex: async () => {
+        const status = await admin.status(leader.id, 5_000)
+        if (!status) throw new Error(`the leader ${leader.id} did not report its status`)
+        return status.commitIndex
+      },
     }
     const clock = new SystemClock()
     const clientIds = new ClientIds()
