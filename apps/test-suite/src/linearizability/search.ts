@@ -53,7 +53,17 @@ export function searchPartition<S, I, O>(
   const linearized = Bitset.ofSize(ops.length)
   const stack: Choice<S>[] = []
   const stats: SearchStats = { steps: 0, cacheHits: 0, cacheSize: 0, backtracks: 0 }
+  // The longest prefix linearized so far: while the stack is that prefix (it has only grown since
+  // it became the longest), it is not copied; it is copied once, when the first backtrack would
+  // shorten it. Copying at every new maximum instead costs O(n²) on a history that
+  // linearizes straight through.
   let longestPrefix: number[] = []
+  let longestLength = 0
+  let stackIsLongest = false
+  const saveLongest = (): void => {
+    if (stackIsLongest) longestPrefix = stack.map((c) => c.call.id)
+    stackIsLongest = false
+  }
   let state = model.init()
   let cur = head.next
   let iterations = 0
@@ -73,12 +83,16 @@ export function searchPartition<S, I, O>(
     stack.push({ call, stateBefore: state })
     state = next.state
     lift(call)
-    if (stack.length > longestPrefix.length) longestPrefix = stack.map((c) => c.call.id)
+    if (stack.length > longestLength) {
+      longestLength = stack.length
+      stackIsLongest = true
+    }
     return true
   }
 
   const finish = (kind: SearchResult['kind']): SearchResult => {
     stats.cacheSize = cache.size
+    saveLongest()
     if (kind === 'ok') return { kind, order: stack.map((c) => c.call.id), stats }
     return { kind, longestPrefix, stats }
   }
@@ -91,6 +105,7 @@ export function searchPartition<S, I, O>(
       continue
     }
     if (cur.pending) return finish('ok')
+    saveLongest()
     const undo = stack.pop()
     if (!undo) return finish('illegal')
     stats.backtracks++

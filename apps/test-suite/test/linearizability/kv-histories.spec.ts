@@ -65,6 +65,33 @@ describe('linearizability: hand-made kv histories', () => {
     expectOk([...history.slice(0, 3), get(4, 20, 30, 'k', 'ab')])
   })
 
+  it('reports the longest prefix of any branch, not the last one tried', () => {
+    // Trying #0 first reaches [0, 1] and fails at #2; trying #1 first gets further, [1, 0, 2],
+    // and fails at #3. The deeper branch is the one to report, though more was tried after it.
+    const r = check([
+      put(1, 0, 10, 'x', '1'),
+      put(2, 0, 10, 'x', '2'),
+      get(3, 11, 12, 'x', '1'),
+      get(3, 13, 14, 'x', '2'),
+    ])
+    expect(r.result).to.equal('illegal')
+    expect(r.partitions[0]!.longestPrefix).to.deep.equal([1, 0, 2])
+  })
+
+  it('reports, on timeout, the prefix it had reached', () => {
+    const history = Array.from({ length: 1000 }, (_, i) => put(1, i * 10, i * 10 + 5, 'x', `${i}`))
+    let calls = 0
+    // A clock that has run out from its third reading on: the search starts, then stops at the
+    // next check of the budget.
+    const r = checkOperations(kvModel, history, { timeoutMs: 1, now: () => (calls++ < 2 ? 0 : 2) })
+    expect(r.result).to.equal('unknown')
+    const p = r.partitions[0]!
+    expect(p.verdict).to.equal('timeout')
+    const prefix = p.longestPrefix!
+    expect(prefix.length).to.be.greaterThan(0).and.lessThan(1000)
+    expect(prefix).to.deep.equal(Array.from({ length: prefix.length }, (_, i) => i))
+  })
+
   it('accepts a concurrent put/get either way, but not a value never written', () => {
     const before = expectOk([put(1, 0, 10, 'x', '1'), get(2, 5, 15, 'x', '')])
     expect(before.partitions[0]!.linearization).to.deep.equal([1, 0])
