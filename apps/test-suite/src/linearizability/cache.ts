@@ -2,10 +2,10 @@
  * Lowe's memoisation: the set of (linearized operations, model state) configurations already
  * explored. Reaching one again cannot lead anywhere new, so the search skips it.
  */
-import type { Bitset } from './bitset.js'
+import type { Bitset, BitsetKey } from './bitset.js'
 
 interface Configuration<S> {
-  readonly linearized: Bitset
+  readonly linearized: BitsetKey
   readonly state: S
 }
 
@@ -18,17 +18,17 @@ export class ConfigurationCache<S> {
     private readonly hashState: (s: S) => number,
   ) {}
 
-  /** Adds the configuration (copying the bitset) and returns true, or false if it was present. */
+  /** Adds the configuration (a compact copy of the set) and returns true, or false if it was present. */
   add(linearized: Bitset, state: S): boolean {
     const key = (linearized.hash() ^ Math.imul(this.hashState(state), 0x9e3779b1)) | 0
     const bucket = this.buckets.get(key)
     if (bucket) {
       for (const c of bucket) {
-        if (c.linearized.equals(linearized) && this.equal(c.state, state)) return false
+        if (linearized.matches(c.linearized) && this.equal(c.state, state)) return false
       }
-      bucket.push({ linearized: linearized.clone(), state })
+      bucket.push({ linearized: linearized.key(), state })
     } else {
-      this.buckets.set(key, [{ linearized: linearized.clone(), state }])
+      this.buckets.set(key, [{ linearized: linearized.key(), state }])
     }
     this.count++
     return true

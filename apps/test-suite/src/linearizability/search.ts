@@ -40,11 +40,28 @@ interface Choice<S> {
   readonly stateBefore: S
 }
 
+/**
+ * Operation indices in the order of their returns (unknown outcomes last, ties by index). The
+ * search numbers operations this way: whatever it has linearized is then nearly always every
+ * operation up to a point plus a few after it, which the cache's keys store compactly.
+ */
+function byReturn(ops: readonly Operation<unknown, unknown>[]): number[] {
+  return ops
+    .map((_, i) => i)
+    .sort((a, b) => {
+      const ra = ops[a]!.return
+      const rb = ops[b]!.return
+      return ra === rb ? a - b : ra < rb ? -1 : 1
+    })
+}
+
 export function searchPartition<S, I, O>(
   model: Model<S, I, O>,
-  ops: readonly Operation<I, O>[],
+  history: readonly Operation<I, O>[],
   budget: Budget,
 ): SearchResult {
+  const original = byReturn(history)
+  const ops = original.map((i) => history[i]!)
   const head = buildEntryList(ops)
   const cache = new ConfigurationCache<S>(
     model.equal ? (a, b) => model.equal!(a, b) : Object.is,
@@ -61,7 +78,7 @@ export function searchPartition<S, I, O>(
   let longestLength = 0
   let stackIsLongest = false
   const saveLongest = (): void => {
-    if (stackIsLongest) longestPrefix = stack.map((c) => c.call.id)
+    if (stackIsLongest) longestPrefix = stack.map((c) => original[c.call.id]!)
     stackIsLongest = false
   }
   let state = model.init()
@@ -93,7 +110,7 @@ export function searchPartition<S, I, O>(
   const finish = (kind: SearchResult['kind']): SearchResult => {
     stats.cacheSize = cache.size
     saveLongest()
-    if (kind === 'ok') return { kind, order: stack.map((c) => c.call.id), stats }
+    if (kind === 'ok') return { kind, order: stack.map((c) => original[c.call.id]!), stats }
     return { kind, longestPrefix, stats }
   }
 
