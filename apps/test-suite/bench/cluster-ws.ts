@@ -32,7 +32,7 @@ import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
 import { loadavg, tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { parseArgs } from 'node:util'
-import { SystemClock, createRng } from '@raftkit/raft-core'
+import { SystemClock, createRng, type Rng } from '@raftkit/raft-core'
 import type { ClusterConfig } from '@raftkit/kv-service'
 import { HttpKvRpc, KvClient, loadClusterConfig, readClientTls } from '@raftkit/kv-service'
 import * as hdr from 'hdr-histogram-js'
@@ -137,6 +137,12 @@ function closeClerk(c: Clerk): void {
   c.rpc.close()
 }
 
+/** One operation of the workload on a random key. */
+function runOp(client: KvClient, op: 'put' | 'get', rng: Rng): Promise<unknown> {
+  const k = key(rng.int(keyCount))
+  return op === 'put' ? client.put(k, value) : client.get(k)
+}
+
 /**
  * The same closed loop, unmeasured: connections opened and every process's JIT settled on
  * this level's code paths before the clock starts (a long-running server is measured warm).
@@ -146,10 +152,7 @@ async function warmUp(clerks: readonly Clerk[], op: 'put' | 'get'): Promise<void
   const end = performance.now() + warmupSeconds * 1000
   await Promise.all(
     clerks.map(async ({ client }) => {
-      while (performance.now() < end) {
-        const k = key(rng.int(keyCount))
-        await (op === 'put' ? client.put(k, value) : client.get(k)).catch(() => undefined)
-      }
+      while (performance.now() < end) await runOp(client, op, rng).catch(() => undefined)
     }),
   )
 }
@@ -168,17 +171,15 @@ async function phase(clerks: readonly Clerk[], op: 'put' | 'get', servers: Serve
   const serverCpu0 = Object.fromEntries(
     Object.entries(pids).map(([id, pid]) => [id, processCpuMs(pid)]),
   )
-  const commit0 = await servers.commitIndex()
+  const commit0 = op === 'put' ? await servers.commitIndex() : 0
   const t0 = performance.now()
   const end = t0 + seconds * 1000
   await Promise.all(
     clerks.map(async ({ client }) => {
       while (performance.now() < end) {
-        const k = key(rng.int(keyCount))
         const s = performance.now()
         try {
-          if (op === 'put') await client.put(k, value)
-          else await client.get(k)
+          await runOp(client, op, rng)
         } catch {
           errors++
           continue
@@ -192,9 +193,11 @@ async function phase(clerks: readonly Clerk[], op: 'put' | 'get', servers: Serve
   const cpu = process.cpuUsage(cpu0)
   // Every acknowledged put is a log entry of its own: fewer new entries than puts means some
   // were answered without being replicated (e.g. as retries of another client's session).
-  const entries = (await servers.commitIndex()) - commit0
-  if (op === 'put' && !(entries >= ops))
-    throw new Error(`${ops} puts acknowledged but the log grew by ${entries} entries`)
+  if (op === 'put') {
+    const entries = (await servers.commitIndex()) - commit0
+    if (!(entries >= ops))
+      throw new Error(`${ops} puts acknowledged but the log grew by ${entries} entries`)
+  }
   const serverCpuMs = Object.fromEntries(
     Object.entries(pids).map(([id, pid]) => [id, processCpuMs(pid) - (serverCpu0[id] ?? NaN)]),
   )

@@ -1,7 +1,7 @@
 /**
  * Transports for runtime (`Raft`) tests, on a SimulatedClock: every message goes through the
  * wire codec (the receiver never shares the sender's objects), is delivered by a clock timer
- * whose delay the shared fault model draws (0 ms on the default reliable network), and only
+ * whose delay the shared fault model draws for a reliable network (0 ms), and only
  * between nodes that can reach each other when it is sent and when it arrives. It follows the
  * same rules as @raftkit/transport-memory, which raft-core cannot depend on (that package
  * depends on this one), so the runtime is tested here without it.
@@ -45,7 +45,6 @@ export class SimNetwork {
   private readonly reach = new Reachability()
   private readonly endpoints = new Map<NodeId, SimEndpoint>()
   private readonly flights = new Set<TimerHandle>()
-  private reliable = true
   private rpcs = 0
 
   constructor(
@@ -70,7 +69,7 @@ export class SimNetwork {
     if (request) this.rpcs++
     const bytes = encodeMessage(message)
     if (!this.reach.canReach(message.from, message.to)) return
-    const plan = planDelivery(this.rng, { reliable: this.reliable, longReordering: false }, request)
+    const plan = planDelivery(this.rng, { reliable: true, longReordering: false }, request)
     if (plan.drop) return
     // A message in flight to a node that is restarted meanwhile is lost with the old endpoint.
     const addressee = this.endpoints.get(message.to)
@@ -90,10 +89,6 @@ export class SimNetwork {
 
   disconnect(id: NodeId): void {
     this.reach.disconnect(id)
-  }
-
-  setReliable(reliable: boolean): void {
-    this.reliable = reliable
   }
 
   /** Requests (RequestVote, AppendEntries, InstallSnapshot) submitted so far, dropped or not. */
