@@ -72,3 +72,14 @@ export type { RawNodeOptions } from './raw-node.js'
 export { MemoryStorage } from './memory-storage.js'
 export { Raft } from './raft.js'
 export type { RaftOptions, StartResult } from './raft.js'
+export type { DiskLatency, OpTiming } from './disk-latency.js'
+export {
+  DISK_LATENCY_RANGES,
+  drawDiskLatency,
+  drawOpTiming,
+  describeDiskLatency,
+} from './disk-latency.js'
+export type { SimulatedDiskOptions, DiskCrashReport, SimulatedDiskStats } from './simulated-disk.js'
+export { SimulatedDisk } from './simulated-disk.js'
+export type { DiskModelOptions } from './disk-model.js'
+export { DiskModel } from './disk-model.js'
