@@ -24,7 +24,7 @@ import type { Dispatcher } from 'undici'
 import { Client } from 'undici'
 import { TlsError } from '../errors.js'
 import type { KvReply, KvRequest, KvRpcNetwork } from '../rpc.js'
-import { CLIENT_ID_HEADER, REQUEST_SEQ_HEADER } from './server.js'
+import { CLIENT_ID_HEADER, REQUEST_SEQ_HEADER } from './protocol.js'
 
 export interface HttpKvRpcOptions {
   /** Server name → HTTP address ("host:port", "http://host:port" or "https://host:port"). */

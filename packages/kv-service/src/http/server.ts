@@ -16,7 +16,7 @@
  *
  * With `tls` the API is served over HTTPS (node:https) and redirects point at https:// URLs.
  */
-import { randomBytes, timingSafeEqual } from 'node:crypto'
+import { randomBytes } from 'node:crypto'
 import type { IncomingMessage, Server, ServerResponse } from 'node:http'
 import { createServer } from 'node:http'
 import type { Server as HttpsServer } from 'node:https'
@@ -26,25 +26,14 @@ import type { Logger, NodeId, Status } from '@raftkit/raft-core'
 import { silentLogger } from '@raftkit/raft-core'
 import type { KvReply } from '../rpc.js'
 import type { KvServer } from '../server.js'
+import { FaultAdmin } from './faults.js'
+import type { TransportFaultControls } from './faults.js'
+import { HttpError, allow, readBody, send, sendError, tooLarge } from './io.js'
 import { NodeMetrics } from './metrics.js'
 import type { NodeMetricsSource } from './metrics.js'
+import { CLIENT_ID_HEADER, LEADER_HEADER, REQUEST_SEQ_HEADER } from './protocol.js'
 
-export const CLIENT_ID_HEADER = 'raftkit-client-id'
-export const REQUEST_SEQ_HEADER = 'raftkit-request-seq'
-export const SECRET_HEADER = 'raftkit-secret'
-/** Set on redirects and on 503 answers: the leader's node id, when known. */
-export const LEADER_HEADER = 'raftkit-leader'
-
-/** The fault controls of the peer transport (transport-ws `WsTransport.faults`). */
-export interface TransportFaultControls {
-  block(peers: readonly NodeId[]): void
-  unblock(peers: readonly NodeId[]): void
-  setDropProbability(p: number): void
-  setDelay(minMs: number, maxMs: number): void
-  isolate(): void
-  heal(): void
-  state(): { readonly blocked: readonly NodeId[] }
-}
+export type { TransportFaultControls } from './faults.js'
 
 export interface KvHttpServerOptions {
   readonly kv: KvServer
@@ -70,30 +59,11 @@ export interface KvHttpServerOptions {
   readonly tls?: { readonly cert: string | Buffer; readonly key: string | Buffer }
 }
 
-/** JSON body of every error answer. */
-export interface HttpErrorBody {
-  readonly error: string
-  readonly message: string
-  readonly leader?: NodeId | null
-}
-
 type Op = 'get' | 'put' | 'append' | 'status' | 'metrics' | 'faults' | 'other'
-
-class HttpError extends Error {
-  constructor(
-    readonly status: number,
-    readonly code: string,
-    message: string,
-    readonly headers: Record<string, string> = {},
-  ) {
-    super(message)
-  }
-}
 
 /** Strict UTF-8 (a request body that is not valid UTF-8 is refused); stateless, so shared. */
 const UTF8 = new TextDecoder('utf-8', { fatal: true })
 
-const MAX_ADMIN_BODY_BYTES = 16 * 1024
 const MAX_REDIRECT_PATH = 8 * 1024
 
 export class KvHttpServer {
@@ -103,6 +73,7 @@ export class KvHttpServer {
   private readonly raft: { status(): Status }
   private readonly options: KvHttpServerOptions
   private readonly logger: Logger
+  private readonly faultAdmin: FaultAdmin | undefined
   private readonly internalId = `http-${randomBytes(8).toString('hex')}`
   private internalSeq = 0
   private internalOpen: Promise<boolean> | undefined
@@ -113,6 +84,16 @@ export class KvHttpServer {
     this.kv = options.kv
     this.raft = options.raft
     this.logger = options.logger ?? silentLogger
+    this.faultAdmin =
+      options.secret === undefined || options.faults === undefined
+        ? undefined
+        : new FaultAdmin({
+            secret: options.secret,
+            faults: options.faults,
+            self: () => this.raft.status().id,
+            members: () => Object.keys(this.options.httpAddresses),
+            logger: this.logger,
+          })
     this.metrics = new NodeMetrics({
       status: () => this.raft.status(),
       kv: () => ({
@@ -226,9 +207,11 @@ export class KvHttpServer {
         case '/v1/admin/faults':
           op = 'faults'
           allow(req, ['POST'])
-          return this.handleFaults(req, res)
+          if (!this.faultAdmin)
+            throw new HttpError('NOT_FOUND', 'fault injection is not enabled on this node')
+          return this.faultAdmin.handle(req, res)
         default:
-          throw new HttpError(404, 'NOT_FOUND', `no such path: ${path.slice(0, 200)}`)
+          throw new HttpError('NOT_FOUND', `no such path: ${path.slice(0, 200)}`)
       }
     }
     route().catch((e: unknown) => {
@@ -237,7 +220,7 @@ export class KvHttpServer {
         sendError(res, e)
       } else {
         this.logger.error('request handler failed', { path: req.url, error: String(e) })
-        sendError(res, new HttpError(500, 'INTERNAL', 'internal error; see the server log'))
+        sendError(res, new HttpError('INTERNAL', 'internal error; see the server log'))
       }
     })
   }
@@ -247,13 +230,12 @@ export class KvHttpServer {
     try {
       key = decodeURIComponent(raw)
     } catch {
-      throw new HttpError(400, 'BAD_KEY', 'the key is not valid percent-encoded UTF-8')
+      throw new HttpError('BAD_KEY', 'the key is not valid percent-encoded UTF-8')
     }
-    if (key.length === 0) throw new HttpError(400, 'EMPTY_KEY', 'the key must not be empty')
+    if (key.length === 0) throw new HttpError('EMPTY_KEY', 'the key must not be empty')
     const bytes = Buffer.byteLength(key)
     if (bytes > this.options.maxKeyBytes)
       throw new HttpError(
-        413,
         'KEY_TOO_LARGE',
         `the key is ${bytes} bytes; the limit (limits.maxKeyBytes) is ${this.options.maxKeyBytes}`,
       )
@@ -267,7 +249,7 @@ export class KvHttpServer {
     const reply = await this.kv.get(key)
     if (!reply.ok) throw this.failure(req, reply)
     if (reply.value === '')
-      throw new HttpError(404, 'KEY_NOT_FOUND', `no value for key ${JSON.stringify(key)}`)
+      throw new HttpError('KEY_NOT_FOUND', `no value for key ${JSON.stringify(key)}`)
     send(res, 200, reply.value, 'text')
   }
 
@@ -283,12 +265,12 @@ export class KvHttpServer {
       throw tooLarge(Number(declared), this.options.maxValueBytes)
     this.requireLeader(req)
     const body = await readBody(req, this.options.maxValueBytes, tooLarge)
-    if (body.length === 0) throw new HttpError(400, 'EMPTY_VALUE', 'the value must not be empty')
+    if (body.length === 0) throw new HttpError('EMPTY_VALUE', 'the value must not be empty')
     let value: string
     try {
       value = UTF8.decode(body)
     } catch {
-      throw new HttpError(400, 'BAD_VALUE', 'the value must be valid UTF-8')
+      throw new HttpError('BAD_VALUE', 'the value must be valid UTF-8')
     }
     const reply = session
       ? await this.clientWrite(op, key, value, session.clientId, session.seq)
@@ -353,7 +335,7 @@ export class KvHttpServer {
   /** Throws the redirect (or 503) unless this node currently believes it leads. */
   private requireLeader(req: IncomingMessage): void {
     const s = this.status()
-    if (!s) throw new HttpError(503, 'STOPPED', 'this node is shutting down; try another node')
+    if (!s) throw new HttpError('STOPPED', 'this node is shutting down; try another node')
     if (s.role !== 'leader') throw this.redirect(req, s.leader)
   }
 
@@ -362,12 +344,11 @@ export class KvHttpServer {
     const url = req.url ?? '/'
     if (leader === null || address === undefined || url.length > MAX_REDIRECT_PATH)
       return new HttpError(
-        503,
         'NO_LEADER',
         'no leader is known right now (an election may be under way); retry shortly',
         { 'retry-after': '1' },
       )
-    return new HttpError(307, 'NOT_LEADER', `not the leader; the leader is ${leader}`, {
+    return new HttpError('NOT_LEADER', `not the leader; the leader is ${leader}`, {
       location: `${this.scheme}://${address}${url}`,
       [LEADER_HEADER]: leader,
     })
@@ -379,20 +360,18 @@ export class KvHttpServer {
         return this.redirect(req, reply.leaderHint)
       case 'TIMEOUT':
         return new HttpError(
-          504,
           'TIMEOUT',
           'the cluster did not complete the request in time (no quorum reachable?); a write may or may not have taken effect',
         )
       case 'STOPPED':
-        return new HttpError(503, 'STOPPED', 'this node is shutting down; try another node')
+        return new HttpError('STOPPED', 'this node is shutting down; try another node')
       case 'SESSION_EXPIRED':
         return new HttpError(
-          409,
           'SESSION_EXPIRED',
           'this client session is unknown to the cluster (never opened with seq 1, or expired): the outcome of earlier attempts is unknown; read the key, then continue with a new client id starting at seq 1',
         )
       case 'BAD_REQUEST':
-        return new HttpError(400, 'BAD_REQUEST', reply.message)
+        return new HttpError('BAD_REQUEST', reply.message)
     }
   }
 
@@ -400,7 +379,7 @@ export class KvHttpServer {
 
   private statusBody(): Record<string, unknown> {
     const s = this.status()
-    if (!s) throw new HttpError(503, 'STOPPED', 'this node is shutting down')
+    if (!s) throw new HttpError('STOPPED', 'this node is shutting down')
     const peers: Record<string, { match: number; next: number; state: string }> = {}
     for (const [peer, p] of Object.entries(s.progress ?? {}))
       peers[peer] = { match: p.match, next: p.next, state: p.state }
@@ -424,121 +403,9 @@ export class KvHttpServer {
       },
     }
   }
-
-  private async handleFaults(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    const secret = this.options.secret
-    const faults = this.options.faults
-    if (secret === undefined || faults === undefined)
-      throw new HttpError(404, 'NOT_FOUND', 'fault injection is not enabled on this node')
-    const given = req.headers[SECRET_HEADER]
-    if (typeof given !== 'string' || !sameSecret(given, secret))
-      throw new HttpError(401, 'UNAUTHORIZED', `missing or wrong ${SECRET_HEADER} header`)
-    const body = await readBody(req, MAX_ADMIN_BODY_BYTES, (n, limit) =>
-      tooLarge(n, limit, 'the fault request'),
-    )
-    const plan = parseFaultPlan(body)
-    const members = Object.keys(this.options.httpAddresses)
-    for (const id of [...(plan.block ?? []), ...(Array.isArray(plan.unblock) ? plan.unblock : [])])
-      if (!members.includes(id) || id === this.raft.status().id)
-        throw new HttpError(400, 'BAD_FAULTS', `${JSON.stringify(id)} is not a peer of this node`)
-    try {
-      if (plan.heal) faults.heal()
-      if (plan.isolate) faults.isolate()
-      if (plan.unblock !== undefined)
-        faults.unblock(plan.unblock === true ? [...faults.state().blocked] : plan.unblock)
-      if (plan.block) faults.block(plan.block)
-      if (plan.drop !== undefined) faults.setDropProbability(plan.drop)
-      if (plan.delayMs) faults.setDelay(plan.delayMs[0], plan.delayMs[1])
-    } catch (e) {
-      throw new HttpError(400, 'BAD_FAULTS', e instanceof Error ? e.message : String(e))
-    }
-    this.logger.warn('fault injection changed', { ...plan })
-    send(res, 200, JSON.stringify({ ok: true, faults: faults.state() }) + '\n', 'json')
-  }
 }
 
 // ---- helpers -------------------------------------------------------------------------------
-
-/** What POST /v1/admin/faults accepts. */
-export interface FaultPlan {
-  /** Drop all traffic to and from these peers. */
-  readonly block?: NodeId[]
-  /** Stop blocking these peers (true: all). */
-  readonly unblock?: NodeId[] | true
-  /** Probability in [0, 1] of dropping each message. */
-  readonly drop?: number
-  /** Delay each message by a random time in [min, max] ms. */
-  readonly delayMs?: [number, number]
-  /** Block every peer. */
-  readonly isolate?: true
-  /** Remove every fault. Applied first. */
-  readonly heal?: true
-}
-
-export function parseFaultPlan(body: Buffer): FaultPlan {
-  let raw: unknown
-  try {
-    raw = JSON.parse(body.toString('utf8'))
-  } catch {
-    throw new HttpError(400, 'BAD_JSON', 'the body must be a JSON object')
-  }
-  if (typeof raw !== 'object' || raw === null || Array.isArray(raw))
-    throw new HttpError(400, 'BAD_JSON', 'the body must be a JSON object')
-  const o = raw as Record<string, unknown>
-  const bad = (field: string, expected: string): never => {
-    throw new HttpError(400, 'BAD_FAULTS', `${field}: expected ${expected}`)
-  }
-  const known = ['block', 'unblock', 'drop', 'delayMs', 'isolate', 'heal']
-  for (const k of Object.keys(o)) if (!known.includes(k)) bad(k, `one of ${known.join(', ')}`)
-  const ids = (field: string, v: unknown): NodeId[] => {
-    if (!Array.isArray(v) || !v.every((x) => typeof x === 'string' && x.length > 0))
-      bad(field, 'an array of node ids')
-    return v as NodeId[]
-  }
-  const plan: {
-    -readonly [K in keyof FaultPlan]: FaultPlan[K]
-  } = {}
-  if (o.block !== undefined) plan.block = ids('block', o.block)
-  if (o.unblock !== undefined) plan.unblock = o.unblock === true ? true : ids('unblock', o.unblock)
-  if (o.drop !== undefined) {
-    if (typeof o.drop !== 'number' || !(o.drop >= 0 && o.drop <= 1))
-      bad('drop', 'a probability in [0, 1]')
-    plan.drop = o.drop as number
-  }
-  if (o.delayMs !== undefined) {
-    const d: unknown = o.delayMs
-    const pair =
-      Array.isArray(d) &&
-      d.length === 2 &&
-      d.every((x) => typeof x === 'number' && Number.isFinite(x) && x >= 0)
-        ? (d as [number, number])
-        : undefined
-    if (!pair || pair[0] > pair[1]) return bad('delayMs', '[min, max] with 0 <= min <= max')
-    plan.delayMs = [pair[0], pair[1]]
-  }
-  if (o.isolate !== undefined) {
-    if (o.isolate !== true) bad('isolate', 'true')
-    plan.isolate = true
-  }
-  if (o.heal !== undefined) {
-    if (o.heal !== true) bad('heal', 'true')
-    plan.heal = true
-  }
-  return plan
-}
-
-function allow(req: IncomingMessage, methods: readonly string[]): void {
-  const m = req.method ?? ''
-  if (methods.includes(m) || (m === 'HEAD' && methods.includes('GET'))) return
-  throw new HttpError(
-    405,
-    'METHOD_NOT_ALLOWED',
-    `${m} is not allowed here; use ${methods.join(' or ')}`,
-    {
-      allow: methods.join(', '),
-    },
-  )
-}
 
 function parseSessionHeaders(req: IncomingMessage): { clientId: string; seq: number } | undefined {
   const id = req.headers[CLIENT_ID_HEADER]
@@ -546,89 +413,14 @@ function parseSessionHeaders(req: IncomingMessage): { clientId: string; seq: num
   if (id === undefined && seqText === undefined) return undefined
   if (typeof id !== 'string' || typeof seqText !== 'string')
     throw new HttpError(
-      400,
       'BAD_SESSION',
       'Raftkit-Client-Id and Raftkit-Request-Seq must be given together, once each',
     )
   if (!/^[\x21-\x7e]{1,128}$/.test(id))
-    throw new HttpError(
-      400,
-      'BAD_SESSION',
-      'Raftkit-Client-Id must be 1-128 printable ASCII characters',
-    )
+    throw new HttpError('BAD_SESSION', 'Raftkit-Client-Id must be 1-128 printable ASCII characters')
   if (!/^[1-9]\d{0,15}$/.test(seqText) || !Number.isSafeInteger(Number(seqText)))
-    throw new HttpError(400, 'BAD_SESSION', 'Raftkit-Request-Seq must be a positive integer')
+    throw new HttpError('BAD_SESSION', 'Raftkit-Request-Seq must be a positive integer')
   if (id.startsWith('http-'))
-    throw new HttpError(400, 'BAD_SESSION', 'client ids starting with "http-" are reserved')
+    throw new HttpError('BAD_SESSION', 'client ids starting with "http-" are reserved')
   return { clientId: id, seq: Number(seqText) }
-}
-
-function tooLarge(bytes: number, limit: number, what = 'the value'): HttpError {
-  return new HttpError(
-    413,
-    'VALUE_TOO_LARGE',
-    `${what} is ${bytes >= limit + 1 ? `more than ${limit}` : bytes} bytes; the limit (limits.maxValueBytes) is ${limit}`,
-  )
-}
-
-/** Reads the whole body, refusing more than `limit` bytes. */
-function readBody(
-  req: IncomingMessage,
-  limit: number,
-  onTooLarge: (bytes: number, limit: number) => HttpError,
-): Promise<Buffer> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = []
-    let size = 0
-    const onData = (chunk: Buffer): void => {
-      size += chunk.length
-      if (size > limit) {
-        req.off('data', onData)
-        req.off('end', onEnd)
-        req.pause()
-        reject(onTooLarge(size, limit))
-        return
-      }
-      chunks.push(chunk)
-    }
-    const onEnd = (): void => resolve(Buffer.concat(chunks, size))
-    req.on('data', onData)
-    req.once('end', onEnd)
-    req.once('error', reject)
-  })
-}
-
-function send(
-  res: ServerResponse,
-  status: number,
-  body: string,
-  /** 'json', 'text' or a full content type. */
-  type: string,
-): void {
-  const contentType =
-    type === 'json'
-      ? 'application/json; charset=utf-8'
-      : type === 'text'
-        ? 'text/plain; charset=utf-8'
-        : type
-  res.writeHead(status, { 'content-type': contentType, 'content-length': Buffer.byteLength(body) })
-  res.end(res.req.method === 'HEAD' ? undefined : body)
-}
-
-function sendError(res: ServerResponse, e: HttpError): void {
-  if (res.headersSent) {
-    res.destroy()
-    return
-  }
-  const body: HttpErrorBody = { error: e.code, message: e.message }
-  for (const [k, v] of Object.entries(e.headers)) res.setHeader(k, v)
-  // An unread (refused) body must not be parsed as the next request.
-  if (!res.req.complete) res.setHeader('connection', 'close')
-  send(res, e.status, JSON.stringify(body) + '\n', 'json')
-}
-
-function sameSecret(given: string, secret: string): boolean {
-  const a = Buffer.from(given)
-  const b = Buffer.from(secret)
-  return a.length === b.length && timingSafeEqual(a, b)
 }
