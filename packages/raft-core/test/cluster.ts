@@ -10,6 +10,7 @@ import type { LogFields, Logger } from '../src/logger.js'
 import { MemoryStorage } from '../src/memory-storage.js'
 import { Raft } from '../src/raft.js'
 import { createRng, seedFrom } from '../src/rng.js'
+import { DiskModel, type DiskModelOptions } from '../src/disk-model.js'
 import type { NodeId } from '../src/types.js'
 import { SimNetwork } from './helpers/sim-transport.js'
 
@@ -20,6 +21,11 @@ export interface ClusterOptions {
   readonly seed?: number
   readonly size?: number
   readonly config?: Partial<RaftConfig>
+  /**
+   * Puts every node's storage behind a SimulatedDisk drawn from the seed (writes take simulated
+   * time; crash() cuts power mid-write). Off by default here; options override the model's.
+   */
+  readonly disk?: boolean | Pick<DiskModelOptions, 'slowDisk' | 'latency'>
   /** Called for every applied message, after it is recorded (e.g. to snapshot). */
   readonly onApply?: (id: NodeId, msg: ApplyMsg, raft: Raft) => void | Promise<void>
 }
@@ -31,6 +37,8 @@ export class TestCluster {
   readonly seed: number
   readonly nodes = new Map<NodeId, Raft>()
   readonly storages = new Map<NodeId, MemoryStorage>()
+  /** The simulated disks (when the `disk` option is on). */
+  readonly disks: DiskModel | undefined
   /** Everything each node's service received, across restarts. */
   readonly applied = new Map<NodeId, ApplyMsg[]>()
   /** (time, node, event) lines: role changes and applied entries. */
@@ -42,6 +50,15 @@ export class TestCluster {
     this.seed = options.seed ?? 1
     this.ids = Array.from({ length: options.size ?? 3 }, (_, i) => `n${i + 1}`)
     this.net = new SimNetwork(this.clock, this.seed)
+    const disk = options.disk
+    this.disks = disk
+      ? new DiskModel({
+          seed: this.seed,
+          clock: this.clock,
+          ids: this.ids,
+          ...(disk === true ? {} : disk),
+        })
+      : undefined
   }
 
   private logger(id: NodeId): Logger {
@@ -69,7 +86,7 @@ export class TestCluster {
       id,
       peers: this.ids,
       transport: this.net.endpoint(id),
-      storage,
+      storage: this.disks ? this.disks.wrap(id, storage) : storage,
       clock: this.clock,
       rng: createRng(seedFrom(this.seed, `${id}#${this.incarnation++}`)),
       logger: this.logger(id),
@@ -96,10 +113,17 @@ export class TestCluster {
     return raft
   }
 
-  /** Kills `id` and returns a copy of what it had persisted (taken before the kill). */
+  /**
+   * Kills `id` and returns a copy of what it had persisted (taken before the kill). On the
+   * simulated disk, the power is cut first: the write in flight is lost, kept or torn.
+   */
   async crash(id: NodeId): Promise<MemoryStorage> {
+    const disk = this.disks?.disk(id)
+    // Killed first, so the write the power cut rejects does not count as a storage failure.
+    const killing = disk ? this.node(id).kill() : undefined
+    await disk?.crash()
     const copy = this.storages.get(id)!.clone()
-    await this.node(id).kill()
+    await (killing ?? this.node(id).kill())
     this.nodes.delete(id)
     return copy
   }
@@ -131,7 +155,12 @@ export class TestCluster {
   }
 
   async shutdown(): Promise<void> {
-    for (const raft of this.nodes.values()) await raft.kill()
+    for (const [id, raft] of this.nodes) {
+      // Power off the simulated disk too: a write in flight would wait for clock time.
+      const killing = raft.kill()
+      await this.disks?.disk(id)?.crash()
+      await killing
+    }
     this.nodes.clear()
     this.net.close()
   }

@@ -46,6 +46,8 @@ export class SimNetwork {
   private readonly endpoints = new Map<NodeId, SimEndpoint>()
   private readonly flights = new Set<TimerHandle>()
   private rpcs = 0
+  /** Called for every message just before its addressee handles it. */
+  onDeliver: ((message: Message) => void) | undefined
 
   constructor(
     private readonly clock: Clock,
@@ -78,6 +80,7 @@ export class SimNetwork {
       const target = this.endpoints.get(message.to)
       if (!sender.open || !this.reach.canReach(message.from, message.to)) return
       if (!target?.open || !target.handler || (addressee && addressee !== target)) return
+      this.onDeliver?.(message)
       target.handler(decodeMessage(bytes))
     }, plan.delayMs)
     this.flights.add(handle)
