@@ -7,12 +7,20 @@
  * Messages are queued in batches (one array per Ready) and a handler is called in a plain loop:
  * a handler that returns nothing costs no promise and no microtask per message; one that returns
  * a promise is awaited before the next message is handed over.
+ *
+ * The stream is strictly ordered: each entry has the next index, and a snapshot covers at least
+ * that index. Anything else (a gap, a repeat, a snapshot below what was handed out) would
+ * corrupt the service's state, so push() refuses it with ApplyOrderError and the stream ends.
  */
 import type { ApplyMsg } from './apply.js'
+import { ApplyOrderError } from './errors.js'
 import type { Logger } from './logger.js'
 import type { Index } from './types.js'
 
-type Waiter = (result: IteratorResult<ApplyMsg, undefined>) => void
+interface Waiter {
+  readonly resolve: (result: IteratorResult<ApplyMsg, undefined>) => void
+  readonly reject: (error: Error) => void
+}
 type Handler = (msg: ApplyMsg) => void | Promise<void>
 
 function isThenable(v: unknown): v is PromiseLike<unknown> {
@@ -27,6 +35,8 @@ export class ApplyQueue {
   private expected: Index = 1
   private delivered: Index = 0
   private ended = false
+  /** Why the stream ended, until an iterator has been told. */
+  private failure: Error | null = null
   private consumer: 'none' | 'iterator' | 'handler' = 'none'
   private readonly waiters: Waiter[] = []
   private handler: Handler | null = null
@@ -39,39 +49,36 @@ export class ApplyQueue {
     return this.delivered
   }
 
-  /**
-   * Queues `msg` unless it is already covered: entries below the expected index are
-   * duplicates, and a snapshot that covers nothing new is redundant.
-   */
+  /** Queues `msg`. Throws ApplyOrderError (and ends the stream) if it is out of order. */
   push(msg: ApplyMsg): void {
-    if (this.ended || !this.accept(msg)) return
+    if (this.ended) return
+    this.accept(msg)
     this.batches.push([msg])
     this.wake()
   }
 
-  /** push() for each message of `msgs`, in order, as one batch. The array is not copied when
-   * every message is accepted: the caller must not modify it afterwards. */
+  /**
+   * push() for each message of `msgs`, in order, as one batch; throws ApplyOrderError (and ends
+   * the stream) if one is out of order. The array is not copied: the caller must not modify it.
+   */
   pushAll(msgs: readonly ApplyMsg[]): void {
     if (this.ended || msgs.length === 0) return
-    let kept: ApplyMsg[] | null = null // null while every message so far was accepted
-    for (let i = 0; i < msgs.length; i++) {
-      const msg = msgs[i] as ApplyMsg
-      if (this.accept(msg)) kept?.push(msg)
-      else kept ??= msgs.slice(0, i)
-    }
-    const batch = kept ?? msgs
-    if (batch.length === 0) return
-    this.batches.push(batch)
+    for (let i = 0; i < msgs.length; i++) this.accept(msgs[i] as ApplyMsg)
+    this.batches.push(msgs)
     this.wake()
   }
 
-  /** Ends the stream: undelivered messages are discarded, a waiting iterator finishes. */
-  end(): void {
+  /**
+   * Ends the stream: undelivered messages are discarded. A waiting iterator finishes, or, with
+   * `failure`, its next call rejects with it once (then the iterator is done).
+   */
+  end(failure?: Error): void {
     if (this.ended) return
     this.ended = true
+    this.failure = failure ?? null
     this.batches = []
     this.pos = 0
-    for (const w of this.waiters.splice(0)) w({ done: true, value: undefined })
+    for (const w of this.waiters.splice(0)) this.finish(w)
   }
 
   iterable(): AsyncIterable<ApplyMsg> {
@@ -93,16 +100,15 @@ export class ApplyQueue {
     this.wake()
   }
 
-  /** Duplicate/gap check of one message; advances the expected index when it is accepted. */
-  private accept(msg: ApplyMsg): boolean {
-    if (msg.index < this.expected) return false
-    if (msg.kind !== 'snapshot' && msg.index > this.expected)
-      this.logger.error('apply stream gap: entries are missing', {
-        expected: this.expected,
-        got: msg.index,
-      })
+  /** Order check of one message; advances the expected index, or ends the stream and throws. */
+  private accept(msg: ApplyMsg): void {
+    const ok = msg.kind === 'snapshot' ? msg.index >= this.expected : msg.index === this.expected
+    if (!ok) {
+      const error = new ApplyOrderError(this.expected, msg.kind, msg.index)
+      this.end(error)
+      throw error
+    }
     this.expected = msg.index + 1
-    return true
   }
 
   /** Takes the oldest queued message. */
@@ -132,8 +138,16 @@ export class ApplyQueue {
   private next(): Promise<IteratorResult<ApplyMsg, undefined>> {
     const msg = this.shift()
     if (msg) return Promise.resolve(this.take(msg))
-    if (this.ended) return Promise.resolve({ done: true, value: undefined })
-    return new Promise((resolve) => this.waiters.push(resolve))
+    if (this.ended) return new Promise((resolve, reject) => this.finish({ resolve, reject }))
+    return new Promise((resolve, reject) => this.waiters.push({ resolve, reject }))
+  }
+
+  /** Tells an iterator waiting on an ended stream: the failure once, then done. */
+  private finish(w: Waiter): void {
+    const failure = this.failure
+    this.failure = null
+    if (failure) w.reject(failure)
+    else w.resolve({ done: true, value: undefined })
   }
 
   private take(msg: ApplyMsg): IteratorResult<ApplyMsg, undefined> {
@@ -145,7 +159,7 @@ export class ApplyQueue {
     if (this.consumer === 'iterator') {
       while (this.waiters.length > 0 && this.hasQueued()) {
         const waiter = this.waiters.shift() as Waiter
-        waiter(this.take(this.shift() as ApplyMsg))
+        waiter.resolve(this.take(this.shift() as ApplyMsg))
       }
     } else if (this.consumer === 'handler' && !this.draining) {
       // Never call the handler synchronously from push(): the runtime finishes handling its

@@ -1,4 +1,4 @@
-import type { NodeId } from './types.js'
+import type { Index, NodeId } from './types.js'
 
 /** Stable error codes: match on `err.code`, not on messages. */
 export type RaftErrorCode =
@@ -13,6 +13,7 @@ export type RaftErrorCode =
   | 'RAFT_MALFORMED_MESSAGE'
   | 'RAFT_UNKNOWN_PEER'
   | 'RAFT_PROPOSAL_DROPPED'
+  | 'RAFT_APPLY_ORDER'
 
 export class RaftError extends Error {
   readonly code: RaftErrorCode
@@ -121,5 +122,27 @@ export class UnknownPeerError extends RaftError {
 export class ProposalDroppedError extends RaftError {
   constructor(message = 'the proposal was dropped because leadership changed: retry it') {
     super('RAFT_PROPOSAL_DROPPED', message)
+  }
+}
+
+/**
+ * The apply stream was about to skip or repeat log indexes (a bug in raftkit). The node stops,
+ * like on a StorageError, rather than let the service's state diverge from the log; restart it
+ * from its storage.
+ */
+export class ApplyOrderError extends RaftError {
+  /** The index the stream needed next. */
+  readonly expected: Index
+  /** The message that was refused: its kind and index. */
+  readonly kind: 'command' | 'noop' | 'snapshot'
+  readonly index: Index
+  constructor(expected: Index, kind: 'command' | 'noop' | 'snapshot', index: Index) {
+    super(
+      'RAFT_APPLY_ORDER',
+      `the apply stream expected index ${expected}${kind === 'snapshot' ? ' or a snapshot at or after it' : ''} but got a ${kind} at ${index}: the node stops rather than hand the service entries out of order; restart it from its storage`,
+    )
+    this.expected = expected
+    this.kind = kind
+    this.index = index
   }
 }

@@ -16,7 +16,14 @@ import type { Clock, TimerHandle } from './clock.js'
 import { SystemClock } from './clock.js'
 import type { RaftConfig } from './config.js'
 import { resolveRaftConfig, toCoreConfig } from './config.js'
-import { ConfigError, NotLeaderError, RaftError, StorageError, StoppedError } from './errors.js'
+import {
+  ApplyOrderError,
+  ConfigError,
+  NotLeaderError,
+  RaftError,
+  StorageError,
+  StoppedError,
+} from './errors.js'
 import type { Logger } from './logger.js'
 import { silentLogger } from './logger.js'
 import type { Message } from './messages.js'
@@ -215,7 +222,10 @@ export class Raft {
     return { term, isLeader: isLeader && this.stopReason === null }
   }
 
-  /** The ordered stream of committed entries and snapshots. One consumer; ends after kill(). */
+  /**
+   * The ordered stream of committed entries and snapshots. One consumer. Ends after kill(); when
+   * a failure stopped the node (StorageError, ApplyOrderError), the iteration throws it.
+   */
   applied(): AsyncIterable<ApplyMsg> {
     return this.applyQueue.iterable()
   }
@@ -282,7 +292,12 @@ export class Raft {
   }
 
   status(): Status {
-    return { ...this.node.status(), appliedIndex: this.applyQueue.appliedIndex }
+    const { stopReason } = this
+    return {
+      ...this.node.status(),
+      appliedIndex: this.applyQueue.appliedIndex,
+      ...(stopReason ? { stopReason } : {}),
+    }
   }
 
   /** Log entries [lo, hi), for inspection; throws CompactedError below the snapshot. */
@@ -323,7 +338,14 @@ export class Raft {
       })
       return
     }
-    if (this.earlyHandOut) this.handOutApplicable()
+    if (this.earlyHandOut) {
+      try {
+        this.handOutApplicable()
+      } catch (error) {
+        this.fail(error)
+        return
+      }
+    }
     this.schedulePump()
   }
 
@@ -482,11 +504,14 @@ export class Raft {
 
   // --- stopping -----------------------------------------------------------------------------
 
-  /** A storage failure (or an internal error) stops the node: it never limps on. */
+  /**
+   * A storage failure, an apply stream out of order (ApplyOrderError) or an internal error
+   * stops the node: it never limps on.
+   */
   private fail(error: unknown): void {
     if (this.stopReason) return
     const reason =
-      error instanceof StorageError
+      error instanceof StorageError || error instanceof ApplyOrderError
         ? error
         : new StorageError(`the node stopped after a failure: ${String(error)}`, { cause: error })
     this.logger.error('stopping the node', { error: String(error) })
@@ -502,7 +527,8 @@ export class Raft {
     this.pumpTimer = undefined
     for (const read of this.reads.values()) read.reject(reason)
     this.reads.clear()
-    this.applyQueue.end()
+    // After a failure, an applied() iterator ends with it (after kill(), it just ends).
+    this.applyQueue.end(reason instanceof StoppedError ? undefined : reason)
     this.closing = this.closeResources()
   }
 

@@ -155,12 +155,14 @@ export class RawNode {
   /**
    * Committed entries and confirmed reads available now, outside a Ready, marked handed out
    * (applied) at once. For a driver whose last Ready's write is still in flight: entries a
-   * majority has made durable meanwhile can be applied without waiting for it. Never call it
-   * while a handed-out Ready's snapshot has not been given to the service yet.
+   * majority has made durable meanwhile can be applied without waiting for it. While a snapshot
+   * received from the leader waits for the next Ready, no entry is taken: the entries after it
+   * must reach the service after the snapshot (they come with that Ready). Never call it while
+   * a handed-out Ready's snapshot has not been given to the service yet.
    */
   takeApplicable(): { committed: Entry[]; readStates: ReadState[] } {
     const { log } = this.core
-    const committed = log.nextCommitted()
+    const committed = log.pendingSnapshot === undefined ? log.nextCommitted() : []
     const last = committed[committed.length - 1]
     if (last) {
       log.applying = last.index

@@ -24,4 +24,9 @@ export interface Status {
   readonly snapshotTerm: Term
   /** Per-follower replication progress; present on the leader only. */
   readonly progress?: Readonly<Record<NodeId, PeerProgress>>
+  /**
+   * Set by the `Raft` runtime once the node has stopped: StoppedError after kill(), or the
+   * error that stopped it (StorageError, ApplyOrderError).
+   */
+  readonly stopReason?: Error
 }
