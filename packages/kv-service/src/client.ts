@@ -17,7 +17,7 @@ import {
   BadRequestError,
   KvConfigError,
   MalformedRequestError,
-  SessionExpiredError,
+  OutcomeUnknownError,
 } from './errors.js'
 import type { KvReply, KvRequest, KvRpcNetwork } from './rpc.js'
 
@@ -28,7 +28,11 @@ export interface KvClientOptions {
   readonly clock: Clock
   /** Seeds the default client id and the backoff jitter. Default: randomly seeded. */
   readonly rng?: Rng
-  /** Session id; must be unique among clients. Default: random from `rng`. */
+  /**
+   * The session id to ask for; must be unique among clients. Default: random from `rng`. A
+   * network that issues ids itself (HttpKvRpc: the server's POST /v1/sessions) replaces it
+   * with the issued one; `clientId` tells the id in use.
+   */
   readonly clientId?: string
   /** This clerk's endpoint name on `rpc`. Default: the client id. */
   readonly name?: string
@@ -165,7 +169,7 @@ export class KvClient {
       this.renewSession()
       // Only when this was the first attempt can no earlier copy of the write have executed;
       // then it is safe to run it again in the new session.
-      if (outcome.attempts > 1) throw new SessionExpiredError(expiredId)
+      if (outcome.attempts > 1) throw new OutcomeUnknownError(expiredId)
       this.logger.info('session expired; retrying in a new session', {
         old: expiredId,
         new: this.id,
@@ -177,6 +181,8 @@ export class KvClient {
     const outcome = await this.send({ type: 'open', clientId: this.id }, deadline)
     if (!('reply' in outcome))
       throw new MalformedRequestError('a server answered SESSION_EXPIRED to an open')
+    // Over HTTP the server issues the id (unguessable); in-process the requested one comes back.
+    if (outcome.reply.value.length > 0) this.id = outcome.reply.value
     this.sessionOpen = true
     this.seq = 0
   }

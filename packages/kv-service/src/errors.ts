@@ -6,7 +6,7 @@ export type KvErrorCode =
   | 'KV_MALFORMED_COMMAND'
   | 'KV_MALFORMED_SNAPSHOT'
   | 'KV_MALFORMED_REQUEST'
-  | 'KV_SESSION_EXPIRED'
+  | 'KV_OUTCOME_UNKNOWN'
   | 'KV_BAD_REQUEST'
   | 'KV_CONFIG'
   | 'KV_TLS'
@@ -42,19 +42,25 @@ export class MalformedRequestError extends KvError {
 }
 
 /**
- * The client's session was expired by the cluster (it was idle for longer than the session
- * expiry window) while this request may already have been executed: its outcome is unknown.
- * The client has opened a new session; later requests work normally.
+ * The outcome of a write is unknown and cannot be found out from the session any more: its
+ * session expired (it was idle for longer than the session expiry window, in log entries)
+ * while the write was being retried, so an earlier attempt may or may not have run. The
+ * cluster refused to run it again (that could run it twice). Read the key to find out, then
+ * retry if needed; the client has opened a new session and later requests work normally.
  */
-export class SessionExpiredError extends KvError {
+export class OutcomeUnknownError extends KvError {
+  /** The expired session. */
   readonly clientId: string
+  /** Why the outcome is unknown. */
+  readonly reason: 'session-expired'
   constructor(clientId: string) {
     super(
-      'KV_SESSION_EXPIRED',
-      `session ${clientId} expired while a retried request was outstanding: its outcome is unknown. ` +
+      'KV_OUTCOME_UNKNOWN',
+      `the outcome of this write is unknown: session ${clientId} expired while it was being retried, so an earlier attempt may or may not have run (it was not run again). ` +
         'Read the key to find out, then retry if needed (later requests use a new session)',
     )
     this.clientId = clientId
+    this.reason = 'session-expired'
   }
 }
 

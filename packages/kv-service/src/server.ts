@@ -172,8 +172,11 @@ export class KvServer {
       switch (request.type) {
         case 'get':
           return await this.read(request.key)
-        case 'open':
-          return await this.propose({ op: 'open', clientId: request.clientId })
+        case 'open': {
+          // Answers with the session's id (the HTTP API issues ids; here the caller chose it).
+          const reply = await this.propose({ op: 'open', clientId: request.clientId })
+          return reply.ok ? { ok: true, value: request.clientId } : reply
+        }
         case 'put':
         case 'append':
           return await this.write({ ...request, op: request.type })

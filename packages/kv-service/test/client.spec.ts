@@ -1,7 +1,7 @@
 import { expect } from 'chai'
 import { SimulatedClock, StoppedError, TimeoutError, createRng } from '@raftkit/raft-core'
 import type { KvReply, KvRequest, KvRpcNetwork } from '../src/index.js'
-import { BadRequestError, KvClient, KvConfigError, SessionExpiredError } from '../src/index.js'
+import { BadRequestError, KvClient, KvConfigError, OutcomeUnknownError } from '../src/index.js'
 
 type Script = (to: string, request: KvRequest, n: number) => KvReply | 'timeout'
 
@@ -167,7 +167,7 @@ describe('KvClient', () => {
     ).to.equal(true)
   })
 
-  it('reports SessionExpiredError when an earlier attempt of the write may have run', async () => {
+  it('reports OutcomeUnknownError when an earlier attempt of the write may have run', async () => {
     let appends = 0
     const rpc = new FakeRpc(clock, (_to, req) => {
       if (req.type !== 'append') return OK
@@ -180,7 +180,7 @@ describe('KvClient', () => {
         (e: unknown) => e,
       ),
     )
-    expect(err).to.be.instanceOf(SessionExpiredError)
+    expect(err).to.be.instanceOf(OutcomeUnknownError)
     expect(ck.clientId).to.equal('ck.1') // later operations use a new session
   })
 

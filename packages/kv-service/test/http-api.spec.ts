@@ -175,13 +175,16 @@ describe('HTTP API (3 in-process nodes, 127.0.0.1)', function () {
   })
 
   it('at-most-once: retrying the same (client id, seq) does not append twice', async () => {
+    const opened = await call(c.url(leader, '/v1/sessions'), { method: 'POST' })
+    expect(opened.status).to.equal(201)
+    const clientId = (JSON.parse(opened.body) as { clientId: string }).clientId
     const headers = (seq: number): Record<string, string> => ({
-      'raftkit-client-id': 'clerk-A',
+      'raftkit-client-id': clientId,
       'raftkit-request-seq': String(seq),
     })
     const append = (seq: number, body: string): ReturnType<typeof call> =>
       call(kv(leader, 'once', '/append'), { method: 'POST', body, headers: headers(seq) })
-    expect((await append(1, 'x')).status).to.equal(204) // seq 1 opens the session
+    expect((await append(1, 'x')).status).to.equal(204)
     expect((await append(1, 'x')).status).to.equal(204) // a retry: answered, not executed
     expect((await append(2, 'y')).status).to.equal(204)
     expect((await append(2, 'y')).status).to.equal(204)
@@ -193,13 +196,13 @@ describe('HTTP API (3 in-process nodes, 127.0.0.1)', function () {
     expect((await call(kv(leader, 'twice'))).body).to.equal('zz')
   })
 
-  it('a session that was never opened (first seq > 1) gets 409 and nothing runs', async () => {
+  it('a session that was never opened gets 410 SESSION_EXPIRED and nothing runs', async () => {
     const r = await call(kv(leader, 'orphan'), {
       method: 'PUT',
       body: 'v',
       headers: { 'raftkit-client-id': 'never-opened', 'raftkit-request-seq': '5' },
     })
-    expect(r.status).to.equal(409)
+    expect(r.status).to.equal(410)
     expect(JSON.parse(r.body).error).to.equal('SESSION_EXPIRED')
     expect(c.kvs.get(leader)!.stateMachine.get('orphan')).to.equal('')
   })

@@ -102,14 +102,15 @@ describe('HttpKvRpc (scripted servers)', function () {
       if (seen.method === 'GET') {
         res.writeHead(200, { 'content-type': 'text/plain; charset=utf-8' })
         res.end('välue')
-      } else res.writeHead(204).end()
+      } else if (seen.url === '/v1/sessions') json(res, 201, { clientId: 's-from-server' })
+      else res.writeHead(204).end()
     })
     const r = rpc({ n1: address })
     expect(await r.call('me', 'n1', { type: 'open', clientId: 'c1' }, 1000)).to.deep.equal({
       ok: true,
-      value: '',
+      value: 's-from-server', // the server issues the id
     })
-    expect(s.seen).to.deep.equal([]) // open is answered locally
+    expect(s.seen.splice(0).map((x) => [x.method, x.url])).to.deep.equal([['POST', '/v1/sessions']])
     expect(await r.call('me', 'n1', put('a b/ü', 'v1', 7), 1000)).to.deep.equal({
       ok: true,
       value: '',
@@ -153,7 +154,14 @@ describe('HttpKvRpc (scripted servers)', function () {
         put('k', 'v'),
         { ok: false, error: 'BAD_REQUEST', message: 'HTTP 413: value too large' },
       ],
-      [409, { error: 'SESSION_EXPIRED' }, put('k', 'v'), { ok: false, error: 'SESSION_EXPIRED' }],
+      [410, { error: 'SESSION_EXPIRED' }, put('k', 'v'), { ok: false, error: 'SESSION_EXPIRED' }],
+      [
+        201,
+        { clientId: 's-issued' },
+        { type: 'open', clientId: 'c' },
+        { ok: true, value: 's-issued' },
+      ],
+      [201, { nothing: 1 }, { type: 'open', clientId: 'c' }, { ok: false, error: 'TIMEOUT' }],
       [503, { error: 'STOPPED' }, put('k', 'v'), { ok: false, error: 'STOPPED' }],
       [
         503,

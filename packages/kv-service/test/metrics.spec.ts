@@ -3,7 +3,8 @@ import type { Status } from '@raftkit/raft-core'
 import { NodeMetrics } from '../src/http/metrics.js'
 import type { StorageCounters, TransportCounters } from '../src/http/metrics.js'
 
-const STATUS: Status = {
+// `as`: only the fields the metrics read (raft-core's Status may grow).
+const STATUS = {
   id: 'n1',
   role: 'follower',
   term: 3,
@@ -15,7 +16,7 @@ const STATUS: Status = {
   lastIndex: 7,
   snapshotIndex: 0,
   snapshotTerm: 0,
-}
+} as Status
 
 /** The value of an unlabelled sample in Prometheus text. */
 function sample(text: string, name: string): number | undefined {

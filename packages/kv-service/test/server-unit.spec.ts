@@ -93,7 +93,7 @@ describe('KvServer (scripted Raft)', () => {
   async function openSession(c: string): Promise<void> {
     const r = await begin(server.open(c))
     raft.applyStarted()
-    expect(await r.done).to.deep.equal({ ok: true, value: '' })
+    expect(await r.done).to.deep.equal({ ok: true, value: c }) // an open answers with the id
   }
 
   it('answers a write only once its entry is applied', async () => {

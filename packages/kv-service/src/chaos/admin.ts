@@ -4,8 +4,8 @@
  */
 import { request as httpRequest } from 'node:http'
 import { request as httpsRequest } from 'node:https'
-import type { ClusterConfig } from '@raftkit/kv-service'
-import { readClientTls } from '@raftkit/kv-service'
+import type { ClusterConfig } from '../index.js'
+import { readClientTls } from '../index.js'
 
 /** The part of GET /v1/status the driver reads. */
 export interface NodeStatus {

@@ -1,9 +1,9 @@
-/** Command-line parsing for `raftkit-chaos` (node:util parseArgs). */
+/** Command-line parsing for `raftkit chaos` (node:util parseArgs). */
 import { parseArgs } from 'node:util'
 import type { ChaosOptions } from './driver.js'
 import { DEFAULT_CHAOS_OPTIONS } from './driver.js'
 
-export const CHAOS_USAGE = `Usage: raftkit-chaos [options]        (also: raftkit chaos [options])
+export const CHAOS_USAGE = `Usage: raftkit chaos [options]
 
 Starts the nodes of a raftkit cluster as real processes, runs concurrent clients against them
 and injects faults from a seeded schedule: kill -9 and restart (the leader too), network

@@ -1,4 +1,4 @@
-/** `raftkit-chaos` as a function: parses the command line, runs, returns the exit code. */
+/** `raftkit chaos` as a function: parses the command line, runs, returns the exit code. */
 import { randomInt } from 'node:crypto'
 import { CHAOS_USAGE, ChaosUsageError, parseChaosArgs } from './args.js'
 import { runChaos } from './driver.js'
@@ -16,7 +16,7 @@ export async function runChaosCli(argv: readonly string[], io: ChaosCliIo): Prom
     command = parseChaosArgs(argv, () => randomInt(1, 0x7fffffff))
   } catch (e) {
     if (e instanceof ChaosUsageError) {
-      io.err(`raftkit-chaos: ${e.message}\n\n${CHAOS_USAGE}\n`)
+      io.err(`raftkit chaos: ${e.message}\n\n${CHAOS_USAGE}\n`)
       return 2
     }
     throw e
@@ -32,7 +32,7 @@ export async function runChaosCli(argv: readonly string[], io: ChaosCliIo): Prom
     })
     return result.exitCode
   } catch (e) {
-    io.err(`raftkit-chaos: ${e instanceof Error ? e.message : String(e)}\n`)
+    io.err(`raftkit chaos: ${e instanceof Error ? e.message : String(e)}\n`)
     return io.signal?.aborted ? 130 : 1
   }
 }

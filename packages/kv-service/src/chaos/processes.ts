@@ -9,7 +9,7 @@ import { createRequire } from 'node:module'
 import { dirname, extname, join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
 
-/** How to run the `raftkit` CLI of @raftkit/kv-service in a child process. */
+/** How to run the `raftkit` CLI of this package (@raftkit/kv-service) in a child process. */
 export interface CliInvocation {
   readonly command: string
   readonly args: readonly string[]
@@ -19,9 +19,9 @@ export interface CliInvocation {
 /**
  * The `raftkit` CLI: from kv-service's sources through tsx when this file runs from source (the
  * tests), else kv-service's built bin. `prefer: 'built'` (the benchmarks: measure what users
- * run, with no transpiling loader in the servers) takes the built bin whenever it exists. No
- * package dependency on the CLI's internals: the path is found through the package's exported
- * package.json.
+ * run, with no transpiling loader in the servers) takes the built bin whenever it exists. The
+ * package root is found through the package's own exported package.json (a self-reference), so
+ * this works from the sources, from dist and from an installed tarball alike.
  */
 export function raftkitInvocation(prefer: 'auto' | 'built' = 'auto'): CliInvocation {
   const require = createRequire(import.meta.url)

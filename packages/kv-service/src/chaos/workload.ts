@@ -5,12 +5,12 @@
  */
 import { randomBytes } from 'node:crypto'
 import { performance } from 'node:perf_hooks'
-import type { ClusterConfig } from '@raftkit/kv-service'
-import { HttpKvRpc, KvClient, readClientTls } from '@raftkit/kv-service'
+import type { ClusterConfig } from '../index.js'
+import { HttpKvRpc, KvClient, readClientTls } from '../index.js'
 import type { Rng } from '@raftkit/raft-core'
 import { SystemClock, TimeoutError } from '@raftkit/raft-core'
-import type { KvInput, KvOp, KvOutput, Operation } from '../linearizability/index.js'
-import { HistoryRecorder } from '../linearizability/index.js'
+import type { KvInput, KvOp, KvOutput, Operation } from '@raftkit/linearizability'
+import { HistoryRecorder } from '@raftkit/linearizability'
 
 export type KvHistory = Operation<KvInput, KvOutput>[]
 

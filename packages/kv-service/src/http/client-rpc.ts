@@ -3,7 +3,8 @@
  * retries and at-most-once sessions work against `raftkit serve` nodes.
  *
  * - `get`, `put` and `append` map to the HTTP routes; writes carry the session headers.
- * - `open` is answered locally: the server opens a client's session on its first write (seq 1).
+ * - `open` is POST /v1/sessions: the server issues the session id (unguessable), which the
+ *   reply carries and KvClient then uses.
  * - A 307 to a known endpoint becomes WRONG_LEADER with that endpoint's name as the hint (the
  *   clerk then remembers the leader); a 307 elsewhere is followed directly (at most 3 hops).
  * - No answer (connection refused or reset, timeout) rejects with TimeoutError, as
@@ -24,7 +25,15 @@ import type { Dispatcher } from 'undici'
 import { Client } from 'undici'
 import { TlsError } from '../errors.js'
 import type { KvReply, KvRequest, KvRpcNetwork } from '../rpc.js'
-import { CLIENT_ID_HEADER, REQUEST_SEQ_HEADER } from './protocol.js'
+import type { HttpErrorCode } from './protocol.js'
+import {
+  APPEND_SUFFIX,
+  CLIENT_ID_HEADER,
+  HTTP_ERRORS,
+  KV_PATH,
+  REQUEST_SEQ_HEADER,
+  SESSIONS_PATH,
+} from './protocol.js'
 
 export interface HttpKvRpcOptions {
   /** Server name → HTTP address ("host:port", "http://host:port" or "https://host:port"). */
@@ -94,16 +103,21 @@ export class HttpKvRpc implements KvRpcNetwork {
   }
 
   async call(_from: string, to: string, request: KvRequest, timeoutMs: number): Promise<KvReply> {
-    if (request.type === 'open') return { ok: true, value: '' }
     const base = this.endpoints.get(to)
     if (!base) throw new TimeoutError(`unknown server ${to}`)
-    const key = encodeURIComponent(request.key)
-    let path = request.type === 'append' ? `/v1/kv/${key}/append` : `/v1/kv/${key}`
     let origin = base
     let method: Dispatcher.HttpMethod = 'GET'
     let headers: string[] | undefined
     let body: string | undefined
-    if (request.type !== 'get') {
+    let path: string
+    if (request.type === 'open') {
+      path = SESSIONS_PATH
+      method = 'POST'
+    } else {
+      const key = encodeURIComponent(request.key)
+      path = `${KV_PATH}${key}${request.type === 'append' ? APPEND_SUFFIX : ''}`
+    }
+    if (request.type === 'put' || request.type === 'append') {
       method = request.type === 'put' ? 'PUT' : 'POST'
       headers = [CLIENT_ID_HEADER, request.clientId, REQUEST_SEQ_HEADER, String(request.seq)]
       body = request.value
@@ -370,22 +384,43 @@ function errorOf(body: string): { error: string; message: string } {
   }
 }
 
+/** The server-issued id of a 201 answer to POST /v1/sessions. */
+function issuedId(body: string): string | undefined {
+  try {
+    const id = (JSON.parse(body) as { clientId?: unknown }).clientId
+    return typeof id === 'string' && id.length > 0 ? id : undefined
+  } catch {
+    return undefined
+  }
+}
+
+function is(e: { error: string }, code: HttpErrorCode): boolean {
+  return e.error === code
+}
+
 function toReply(request: KvRequest, a: HttpAnswer): KvReply {
   if (a.status === 200 && request.type === 'get') return { ok: true, value: a.body }
-  if (a.status === 204 && request.type !== 'get') return { ok: true, value: '' }
-  const e = errorOf(a.body)
-  if (a.status === 404 && request.type === 'get' && e.error === 'KEY_NOT_FOUND')
+  if (a.status === 204 && (request.type === 'put' || request.type === 'append'))
     return { ok: true, value: '' }
+  if (a.status === 201 && request.type === 'open') {
+    const id = issuedId(a.body)
+    if (id !== undefined) return { ok: true, value: id }
+    return { ok: false, error: 'TIMEOUT' } // not a usable answer: the clerk retries
+  }
+  const e = errorOf(a.body)
+  if (a.status === 404 && request.type === 'get' && is(e, 'KEY_NOT_FOUND'))
+    return { ok: true, value: '' }
+  if (a.status === HTTP_ERRORS.SESSION_EXPIRED && is(e, 'SESSION_EXPIRED'))
+    return { ok: false, error: 'SESSION_EXPIRED' }
   switch (a.status) {
     case 400:
     case 404:
     case 405:
+    case 409:
     case 413:
       return { ok: false, error: 'BAD_REQUEST', message: `HTTP ${a.status}: ${e.message}` }
-    case 409:
-      return { ok: false, error: 'SESSION_EXPIRED' }
     case 503:
-      return e.error === 'STOPPED'
+      return is(e, 'STOPPED')
         ? { ok: false, error: 'STOPPED' }
         : { ok: false, error: 'WRONG_LEADER', leaderHint: null }
     default:

@@ -46,7 +46,7 @@ export const HTTP_ERRORS = {
    * The client's session is unknown (never opened, or expired): this request was not executed
    * now, and whether an earlier attempt of it ran can no longer be known.
    */
-  SESSION_EXPIRED: 409,
+  SESSION_EXPIRED: 410,
   KEY_TOO_LARGE: 413,
   VALUE_TOO_LARGE: 413,
   INTERNAL: 500,
@@ -64,6 +64,9 @@ export interface HttpErrorBody {
   readonly error: string
   readonly message: string
 }
+
+/** Server-issued client ids start with this (followed by 22 base64url characters). */
+export const ISSUED_ID_PREFIX = 's-'
 
 /** JSON body of a successful POST /v1/sessions (201). */
 export interface OpenSessionBody {

@@ -4,13 +4,17 @@
  *   GET  /v1/kv/<key>          200 + the value as the body; 404 when the key is missing
  *   PUT  /v1/kv/<key>          the body is the value; 204 once committed and applied
  *   POST /v1/kv/<key>/append   appends the body; 204
+ *   POST /v1/sessions          opens a client session: 201 {"clientId": "<server-issued id>"}
  *   GET  /v1/status            this node's Raft status (JSON)
  *   GET  /metrics              Prometheus metrics
  *   POST /v1/admin/faults      fault injection on the peer transport (needs the cluster secret)
  *
- * Keys are percent-decoded path segments. Writes may carry `Raftkit-Client-Id` and
- * `Raftkit-Request-Seq`: a retry with the same pair is executed at most once. Without them the
- * server writes under a session of its own. A follower answers 307 to the leader (503 while no
+ * Keys are percent-decoded path segments. Writes may carry `Raftkit-Client-Id` (an id from
+ * POST /v1/sessions) and `Raftkit-Request-Seq` (1, 2, 3, ...): a retry with the same pair is
+ * executed at most once. A write of an unknown session (never opened, or expired) is refused
+ * with 410 SESSION_EXPIRED and never run: the server cannot know whether an earlier attempt
+ * ran, so it must not open the session and run it (a retried first write would run twice).
+ * Without the headers the server writes under a session of its own. A follower answers 307 to the leader (503 while no
  * leader is known). Bad requests (empty or oversized key or value, bad headers, wrong method,
  * unknown path) are refused before anything is proposed.
  *
@@ -28,10 +32,17 @@ import type { KvReply } from '../rpc.js'
 import type { KvServer } from '../server.js'
 import { FaultAdmin } from './faults.js'
 import type { TransportFaultControls } from './faults.js'
-import { HttpError, allow, readBody, send, sendError, tooLarge } from './io.js'
+import { HttpError, allow, readBody, send, sendError, sendJson, tooLarge } from './io.js'
 import { NodeMetrics } from './metrics.js'
 import type { NodeMetricsSource } from './metrics.js'
-import { CLIENT_ID_HEADER, LEADER_HEADER, REQUEST_SEQ_HEADER } from './protocol.js'
+import type { OpenSessionBody } from './protocol.js'
+import {
+  CLIENT_ID_HEADER,
+  ISSUED_ID_PREFIX,
+  LEADER_HEADER,
+  REQUEST_SEQ_HEADER,
+  SESSIONS_PATH,
+} from './protocol.js'
 
 export type { TransportFaultControls } from './faults.js'
 
@@ -59,7 +70,7 @@ export interface KvHttpServerOptions {
   readonly tls?: { readonly cert: string | Buffer; readonly key: string | Buffer }
 }
 
-type Op = 'get' | 'put' | 'append' | 'status' | 'metrics' | 'faults' | 'other'
+type Op = 'get' | 'put' | 'append' | 'session' | 'status' | 'metrics' | 'faults' | 'other'
 
 /** Strict UTF-8 (a request body that is not valid UTF-8 is refused); stateless, so shared. */
 const UTF8 = new TextDecoder('utf-8', { fatal: true })
@@ -74,7 +85,7 @@ export class KvHttpServer {
   private readonly options: KvHttpServerOptions
   private readonly logger: Logger
   private readonly faultAdmin: FaultAdmin | undefined
-  private readonly internalId = `http-${randomBytes(8).toString('hex')}`
+  private internalId = newInternalId()
   private internalSeq = 0
   private internalOpen: Promise<boolean> | undefined
   private closing: Promise<void> | undefined
@@ -196,6 +207,10 @@ export class KvHttpServer {
         return this.handleWrite(req, res, op === 'put' ? 'put' : 'append', key)
       }
       switch (path) {
+        case SESSIONS_PATH:
+          op = 'session'
+          allow(req, ['POST'])
+          return this.handleOpenSession(req, res)
         case '/v1/status':
           op = 'status'
           allow(req, ['GET'])
@@ -273,39 +288,43 @@ export class KvHttpServer {
       throw new HttpError('BAD_VALUE', 'the value must be valid UTF-8')
     }
     const reply = session
-      ? await this.clientWrite(op, key, value, session.clientId, session.seq)
+      ? await this.kv[op](key, value, session.clientId, session.seq)
       : await this.internalWrite(op, key, value)
     if (!reply.ok) throw this.failure(req, reply)
     res.writeHead(204).end()
   }
 
-  /** A write under the caller's session. Its first request (seq 1) opens the session. */
-  private async clientWrite(
-    op: 'put' | 'append',
-    key: string,
-    value: string,
-    clientId: string,
-    seq: number,
-  ): Promise<KvReply> {
-    const reply = await this.kv[op](key, value, clientId, seq)
-    if (reply.ok || reply.error !== 'SESSION_EXPIRED' || seq !== 1) return reply
-    const opened = await this.kv.open(clientId)
-    if (!opened.ok) return opened
-    return this.kv[op](key, value, clientId, seq)
+  /**
+   * POST /v1/sessions: opens a session under a new server-issued id (128 random bits, so no
+   * other client can guess it) and answers 201 with it. Each call issues a new id and proposes
+   * it once, so a session id is never opened twice: a retry after expiry cannot revive it.
+   */
+  private async handleOpenSession(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    this.requireLeader(req)
+    const clientId = `${ISSUED_ID_PREFIX}${randomBytes(16).toString('base64url')}`
+    const reply = await this.kv.open(clientId)
+    if (!reply.ok) throw this.failure(req, reply)
+    const body: OpenSessionBody = { clientId }
+    sendJson(res, 201, body)
   }
 
   /**
    * A write under this HTTP server's own session. Sequence numbers are taken right before the
-   * proposal, so the log holds them in increasing order. SESSION_EXPIRED means nothing ran: the
-   * session is reopened and the write retried once with a new number.
+   * proposal, so the log holds them in increasing order, and each number is proposed once.
+   * SESSION_EXPIRED is the answer of this very entry, so it did not run: a new internal session
+   * (a new id) is opened and the write proposed once more with a new number.
    */
   private async internalWrite(op: 'put' | 'append', key: string, value: string): Promise<KvReply> {
     for (let attempt = 0; ; attempt++) {
       const open = await this.openInternal()
       if (open !== true) return open
-      const reply = await this.kv[op](key, value, this.internalId, ++this.internalSeq)
-      if (reply.ok || reply.error !== 'SESSION_EXPIRED' || attempt > 0) return reply
-      this.internalOpen = undefined
+      const id = this.internalId
+      const reply = await this.kv[op](key, value, id, ++this.internalSeq)
+      if (reply.ok || reply.error !== 'SESSION_EXPIRED' || attempt >= 2) return reply
+      if (this.internalId === id) {
+        this.internalOpen = undefined
+        this.internalId = newInternalId()
+      }
     }
   }
 
@@ -368,7 +387,7 @@ export class KvHttpServer {
       case 'SESSION_EXPIRED':
         return new HttpError(
           'SESSION_EXPIRED',
-          'this client session is unknown to the cluster (never opened with seq 1, or expired): the outcome of earlier attempts is unknown; read the key, then continue with a new client id starting at seq 1',
+          'this client session is unknown to the cluster (never opened, or expired after server.sessionExpiryEntries idle entries): the request was not executed now, and whether an earlier attempt of it ran is unknown; read the key, then open a new session (POST /v1/sessions) and continue from seq 1',
         )
       case 'BAD_REQUEST':
         return new HttpError('BAD_REQUEST', reply.message)
@@ -423,4 +442,8 @@ function parseSessionHeaders(req: IncomingMessage): { clientId: string; seq: num
   if (id.startsWith('http-'))
     throw new HttpError('BAD_SESSION', 'client ids starting with "http-" are reserved')
   return { clientId: id, seq: Number(seqText) }
+}
+
+function newInternalId(): string {
+  return `http-${randomBytes(8).toString('hex')}`
 }
