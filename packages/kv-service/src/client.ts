@@ -18,6 +18,7 @@ import {
   KvConfigError,
   MalformedRequestError,
   OutcomeUnknownError,
+  RequestConflictError,
 } from './errors.js'
 import type { KvReply, KvRequest, KvRpcNetwork } from './rpc.js'
 
@@ -210,6 +211,7 @@ export class KvClient {
       }
       if (reply?.error === 'SESSION_EXPIRED') return { expired: true, attempts }
       if (reply?.error === 'BAD_REQUEST') throw new BadRequestError(reply.message)
+      if (reply?.error === 'CONFLICT') throw new RequestConflictError(reply.message)
       const hint = reply?.error === 'WRONG_LEADER' ? reply.leaderHint : null
       this.redirect(target, hint)
       if (sinceBackoff >= this.servers.length) {

@@ -8,6 +8,7 @@ export type KvErrorCode =
   | 'KV_MALFORMED_REQUEST'
   | 'KV_OUTCOME_UNKNOWN'
   | 'KV_BAD_REQUEST'
+  | 'KV_REQUEST_CONFLICT'
   | 'KV_CONFIG'
   | 'KV_TLS'
 
@@ -68,6 +69,17 @@ export class OutcomeUnknownError extends KvError {
 export class BadRequestError extends KvError {
   constructor(message: string) {
     super('KV_BAD_REQUEST', `bad request: ${message}`)
+  }
+}
+
+/**
+ * The cluster refused a write because its (client id, seq) was already used by a different
+ * request: the client's sequence numbers are wrong (a restarted counter, two clients sharing an
+ * id). Nothing was executed; not retried.
+ */
+export class RequestConflictError extends KvError {
+  constructor(message: string) {
+    super('KV_REQUEST_CONFLICT', `request conflict: ${message}`)
   }
 }
 

@@ -4,6 +4,7 @@
  * `get` command. Every decoded value is validated: a malformed entry must never crash the
  * apply loop of any replica.
  */
+import { createHash } from 'node:crypto'
 import { packValue, unpackValue } from '@raftkit/raft-core'
 import { MalformedCommandError } from './errors.js'
 
@@ -15,6 +16,23 @@ export interface WriteCommand {
   readonly clientId: string
   /** Position of the request in its session, from 1 up; retries reuse it. */
   readonly seq: number
+}
+
+/**
+ * A compact digest of what a write asks for (op, key, value): 128 bits of SHA-256, base64url.
+ * The session table keeps it for the last request of each session, so that a retry (same
+ * digest) is told from a different request reusing the same (client id, seq).
+ */
+export function requestDigest(cmd: Pick<WriteCommand, 'op' | 'key' | 'value'>): string {
+  return createHash('sha256')
+    .update(cmd.op)
+    .update('\0')
+    .update(cmd.key)
+    .update('\0')
+    .update(cmd.value)
+    .digest()
+    .subarray(0, 16)
+    .toString('base64url')
 }
 
 /**

@@ -25,6 +25,11 @@ export type KvFailure =
   | 'TIMEOUT'
   /** The client's session is not open (never opened, or expired). Nothing was executed. */
   | 'SESSION_EXPIRED'
+  /**
+   * A different request under an already-used (client id, seq) — not a retry. Nothing was
+   * executed; retrying it will not help (the client's sequence numbers are wrong).
+   */
+  | 'CONFLICT'
   /** The request is invalid; retrying it will not help. */
   | 'BAD_REQUEST'
   /** The server is shutting down. */
@@ -34,7 +39,7 @@ export type KvReply =
   | { readonly ok: true; readonly value: string }
   | { readonly ok: false; readonly error: 'WRONG_LEADER'; readonly leaderHint: NodeId | null }
   | { readonly ok: false; readonly error: 'TIMEOUT' | 'SESSION_EXPIRED' | 'STOPPED' }
-  | { readonly ok: false; readonly error: 'BAD_REQUEST'; readonly message: string }
+  | { readonly ok: false; readonly error: 'BAD_REQUEST' | 'CONFLICT'; readonly message: string }
 
 /** What a server installs on the RPC network. */
 export type KvHandler = (request: KvRequest) => Promise<KvReply>
@@ -91,7 +96,8 @@ export function validateReply(raw: unknown): KvReply {
     case 'STOPPED':
       return { ok: false, error: r.error }
     case 'BAD_REQUEST':
-      return { ok: false, error: 'BAD_REQUEST', message: str(r.message, 'message') }
+    case 'CONFLICT':
+      return { ok: false, error: r.error, message: str(r.message, 'message') }
     default:
       throw new MalformedRequestError(`unknown reply error ${String(r.error)}`)
   }

@@ -29,13 +29,13 @@ import type { RaftOptions } from '@raftkit/raft-core'
 import { NotLeaderError, Raft, StoppedError, SystemClock, silentLogger } from '@raftkit/raft-core'
 import { TIMED_OUT, within } from './deadline.js'
 import { KvConfigError, MalformedRequestError } from './errors.js'
-import { encodeCommand } from './ops.js'
+import { encodeCommand, requestDigest } from './ops.js'
 import type { KvCommand, WriteCommand } from './ops.js'
 import type { KvRaft } from './raft-api.js'
 import type { KvReply, KvRequest } from './rpc.js'
 import { validateRequest } from './rpc.js'
 import type { KvApplyResult } from './state-machine.js'
-import { KvStateMachine } from './state-machine.js'
+import { KvStateMachine, retryAnswer } from './state-machine.js'
 
 export interface KvServerOptions {
   readonly raft: KvRaft
@@ -257,7 +257,7 @@ export class KvServer {
     // Already applied here means already committed: answer from the session table.
     const session = this.stateMachine.session(cmd.clientId)
     if (session && cmd.seq <= session.seq)
-      return { ok: true, value: cmd.seq === session.seq ? session.result : '' }
+      return toReply(retryAnswer(session, cmd.clientId, cmd.seq, requestDigest(cmd)))
     return this.propose({
       op: cmd.op,
       key: cmd.key,
@@ -433,6 +433,15 @@ function toReply(result: KvApplyResult): KvReply {
       return { ok: true, value: result.value }
     case 'session-expired':
       return { ok: false, error: 'SESSION_EXPIRED' }
+    case 'conflict':
+      return {
+        ok: false,
+        error: 'CONFLICT',
+        message:
+          result.seq === result.lastSeq
+            ? `seq ${result.seq} of session ${result.clientId} was used by a different request (another op, key or value): not executed`
+            : `seq ${result.seq} of session ${result.clientId} is below its last executed seq ${result.lastSeq} (a reused sequence number): not executed`,
+      }
     case 'malformed':
       return { ok: false, error: 'BAD_REQUEST', message: result.error.message }
   }

@@ -2,18 +2,25 @@
  * The byte format of a kv-service snapshot: the map and the session table, msgpack-encoded.
  * Sessions are stored in ascending `lastIndex` order, which the state machine relies on for
  * cheap expiry, so a restored replica expires exactly like one that replayed the log.
+ *
+ * Versions: `raftkit-kv/2` (written) keeps per session [clientId, seq, result, lastIndex,
+ * digest, refusedLimit]; `raftkit-kv/1` (still read) kept [clientId, seq, result, lastIndex]:
+ * its sessions restore with an unknown digest (a same-seq request then counts as a retry, as
+ * it did when that snapshot was taken) and refusedLimit 0.
  */
 import { packValue, unpackValue } from '@raftkit/raft-core'
 import { MalformedSnapshotError } from './errors.js'
 import type { Session } from './state-machine.js'
 
-const FORMAT = 'raftkit-kv/1'
+const FORMAT = 'raftkit-kv/2'
+const FORMAT_V1 = 'raftkit-kv/1'
+const TUPLE = { [FORMAT]: 6, [FORMAT_V1]: 4 } as const
 
 interface SnapshotBody {
   readonly format: typeof FORMAT
   /** Flat [key, value, key, value, ...]. */
   readonly data: string[]
-  /** Flat [clientId, seq, result, lastIndex, ...]. */
+  /** Flat [clientId, seq, result, lastIndex, digest, refusedLimit, ...]. */
   readonly sessions: Array<string | number>
 }
 
@@ -23,7 +30,8 @@ export function encodeSnapshot(
 ): Uint8Array {
   const body: SnapshotBody = { format: FORMAT, data: [], sessions: [] }
   for (const [k, v] of data) body.data.push(k, v)
-  for (const [id, s] of sessions) body.sessions.push(id, s.seq, s.result, s.lastIndex)
+  for (const [id, s] of sessions)
+    body.sessions.push(id, s.seq, s.result, s.lastIndex, s.digest, s.refusedLimit)
   return packValue(body)
 }
 
@@ -32,7 +40,7 @@ export interface DecodedSnapshot {
   readonly sessions: Map<string, Session>
 }
 
-/** Throws MalformedSnapshotError for anything that is not a snapshot of this format. */
+/** Throws MalformedSnapshotError for anything that is not a snapshot of a known version. */
 export function decodeSnapshot(bytes: Uint8Array): DecodedSnapshot {
   let raw: unknown
   try {
@@ -42,8 +50,9 @@ export function decodeSnapshot(bytes: Uint8Array): DecodedSnapshot {
   }
   if (typeof raw !== 'object' || raw === null) throw new MalformedSnapshotError('not an object')
   const r = raw as Record<string, unknown>
-  if (r.format !== FORMAT) throw new MalformedSnapshotError(`unknown format ${String(r.format)}`)
-  return { data: decodeData(r.data), sessions: decodeSessions(r.sessions) }
+  if (r.format !== FORMAT && r.format !== FORMAT_V1)
+    throw new MalformedSnapshotError(`unknown format ${String(r.format)}`)
+  return { data: decodeData(r.data), sessions: decodeSessions(r.sessions, TUPLE[r.format]) }
 }
 
 function decodeData(raw: unknown): Map<string, string> {
@@ -60,22 +69,28 @@ function decodeData(raw: unknown): Map<string, string> {
   return data
 }
 
-function decodeSessions(raw: unknown): Map<string, Session> {
-  if (!Array.isArray(raw) || raw.length % 4 !== 0)
-    throw new MalformedSnapshotError('sessions must be a flat array of 4-tuples')
+function decodeSessions(raw: unknown, width: 4 | 6): Map<string, Session> {
+  if (!Array.isArray(raw) || raw.length % width !== 0)
+    throw new MalformedSnapshotError(`sessions must be a flat array of ${width}-tuples`)
   const sessions = new Map<string, Session>()
   let previous = 0
-  for (let i = 0; i < raw.length; i += 4) {
-    const [id, seq, result, lastIndex] = raw.slice(i, i + 4) as unknown[]
+  for (let i = 0; i < raw.length; i += width) {
+    const [id, seq, result, lastIndex, digest = '', refusedLimit = 0] = raw.slice(
+      i,
+      i + width,
+    ) as unknown[]
     const ok =
       typeof id === 'string' &&
       id.length > 0 &&
       isCount(seq) &&
       typeof result === 'string' &&
       isCount(lastIndex) &&
-      lastIndex >= previous
-    if (!ok) throw new MalformedSnapshotError(`session entry ${i / 4} is invalid or out of order`)
-    sessions.set(id, { seq, result, lastIndex })
+      lastIndex >= previous &&
+      typeof digest === 'string' &&
+      isCount(refusedLimit)
+    if (!ok)
+      throw new MalformedSnapshotError(`session entry ${i / width} is invalid or out of order`)
+    sessions.set(id, { seq, result, lastIndex, digest, refusedLimit })
     previous = lastIndex
   }
   return sessions

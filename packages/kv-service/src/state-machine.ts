@@ -1,9 +1,12 @@
 /**
  * The replicated key/value state machine: the map plus the client session table.
  *
- * At-most-once: each client session remembers the last sequence number it executed and that
- * request's result. A request with `seq <= last` is a retry: it is answered from the table
- * and never executed again. The table is part of the replicated state and of snapshots, so
+ * At-most-once: each client session remembers the last sequence number it executed, that
+ * request's result and a digest of the request (op, key, value). A request with the last seq
+ * and the same digest is a retry: it is answered from the table and never executed again. A
+ * different request under a used seq (the last one with another digest, or an older one) is a
+ * conflict: refused, not executed — a client that restarted its counter, or anyone writing
+ * under another client's id, cannot turn later writes into silent no-ops. The table is part of the replicated state and of snapshots, so
  * this holds across leader changes and restarts.
  *
  * Session expiry, and why sessions must be opened. The table must stay bounded, so a session
@@ -23,7 +26,7 @@
 import type { Index, StateMachine } from '@raftkit/raft-core'
 import { KvConfigError, MalformedCommandError } from './errors.js'
 import type { KvCommand, WriteCommand } from './ops.js'
-import { decodeCommand } from './ops.js'
+import { decodeCommand, requestDigest } from './ops.js'
 import { decodeSnapshot, encodeSnapshot } from './snapshot-format.js'
 
 /** One client's entry in the session table. */
@@ -34,6 +37,16 @@ export interface Session {
   readonly result: string
   /** Log index of the last command of this session: drives expiry. */
   readonly lastIndex: Index
+  /**
+   * requestDigest of request `seq` ("" when unknown: after `open`, or restored from a
+   * version-1 snapshot, which did not keep it; then a same-seq request counts as a retry).
+   */
+  readonly digest: string
+  /**
+   * 0 when request `seq` ran; otherwise it was refused because its result would have exceeded
+   * this many bytes (the maxValueBytes the command carried), and a retry gets the same refusal.
+   */
+  readonly refusedLimit: number
 }
 
 export type KvApplyResult =
@@ -41,6 +54,16 @@ export type KvApplyResult =
   | { readonly status: 'ok'; readonly value: string; readonly duplicate: boolean }
   /** The session is unknown (never opened, or expired): nothing was executed. */
   | { readonly status: 'session-expired'; readonly clientId: string }
+  /**
+   * Not a retry, yet its seq is already used: a different request under the session's last
+   * seq, or a seq below it. Nothing was executed and the session is unchanged.
+   */
+  | {
+      readonly status: 'conflict'
+      readonly clientId: string
+      readonly seq: number
+      readonly lastSeq: number
+    }
   /** The entry is not a kv command: skipped, nothing changed. */
   | { readonly status: 'malformed'; readonly error: MalformedCommandError }
 
@@ -111,22 +134,29 @@ export class KvStateMachine implements StateMachine<KvApplyResult> {
 
   private open(clientId: string, index: Index): KvApplyResult {
     const existing = this.sessions.get(clientId)
-    this.touch(clientId, existing ?? { seq: 0, result: '', lastIndex: index }, index)
+    this.touch(
+      clientId,
+      existing ?? { seq: 0, result: '', lastIndex: index, digest: '', refusedLimit: 0 },
+      index,
+    )
     return { status: 'ok', value: '', duplicate: existing !== undefined }
   }
 
   private write(cmd: WriteCommand, index: Index): KvApplyResult {
     const session = this.sessions.get(cmd.clientId)
     if (!session) return { status: 'session-expired', clientId: cmd.clientId }
+    const digest = requestDigest(cmd)
     if (cmd.seq <= session.seq) {
-      this.touch(cmd.clientId, session, index)
-      // Only the last result is kept: an older retry has no waiting client (a client issues
-      // its next request only after the previous one was answered), so "" is fine for it.
-      const value = cmd.seq === session.seq ? session.result : ''
-      return { status: 'ok', value, duplicate: true }
+      const answer = retryAnswer(session, cmd.clientId, cmd.seq, digest)
+      if (answer.status === 'ok') this.touch(cmd.clientId, session, index)
+      return answer
     }
     const result = this.execute(cmd)
-    this.touch(cmd.clientId, { seq: cmd.seq, result, lastIndex: index }, index)
+    this.touch(
+      cmd.clientId,
+      { seq: cmd.seq, result, lastIndex: index, digest, refusedLimit: 0 },
+      index,
+    )
     return { status: 'ok', value: result, duplicate: false }
   }
 
@@ -140,7 +170,7 @@ export class KvStateMachine implements StateMachine<KvApplyResult> {
 
   private touch(clientId: string, session: Session, index: Index): void {
     this.sessions.delete(clientId)
-    this.sessions.set(clientId, { seq: session.seq, result: session.result, lastIndex: index })
+    this.sessions.set(clientId, { ...session, lastIndex: index })
   }
 
   /** Drops sessions idle for more than the window; oldest first, so this stops early. */
@@ -150,6 +180,24 @@ export class KvStateMachine implements StateMachine<KvApplyResult> {
       this.sessions.delete(clientId)
     }
   }
+}
+
+/**
+ * How a request with `seq` at or below the session's last is answered (by the state machine,
+ * and by KvServer before proposing it): the same request as the last one is a retry, answered
+ * with its result and never run again; anything else is a conflict. A seq below the last has
+ * no waiting client when it is a genuine retry (a client issues its next request only after
+ * the previous one was answered), so only a client that reused a seq can read that answer.
+ */
+export function retryAnswer(
+  session: Session,
+  clientId: string,
+  seq: number,
+  digest: string,
+): KvApplyResult {
+  if (seq === session.seq && (session.digest === '' || session.digest === digest))
+    return { status: 'ok', value: session.result, duplicate: true }
+  return { status: 'conflict', clientId, seq, lastSeq: session.seq }
 }
 
 const LATIN1 = /^[\u0000-\u00ff]*$/

@@ -1,7 +1,13 @@
 import { expect } from 'chai'
 import { SimulatedClock, StoppedError, TimeoutError, createRng } from '@raftkit/raft-core'
 import type { KvReply, KvRequest, KvRpcNetwork } from '../src/index.js'
-import { BadRequestError, KvClient, KvConfigError, OutcomeUnknownError } from '../src/index.js'
+import {
+  BadRequestError,
+  KvClient,
+  KvConfigError,
+  OutcomeUnknownError,
+  RequestConflictError,
+} from '../src/index.js'
 
 type Script = (to: string, request: KvRequest, n: number) => KvReply | 'timeout'
 
@@ -182,6 +188,22 @@ describe('KvClient', () => {
     )
     expect(err).to.be.instanceOf(OutcomeUnknownError)
     expect(ck.clientId).to.equal('ck.1') // later operations use a new session
+  })
+
+  it('rejects with RequestConflictError, without retrying, when the server reports a conflict', async () => {
+    const rpc = new FakeRpc(clock, (_to, req) =>
+      req.type === 'put' ? { ok: false, error: 'CONFLICT', message: 'seq 1 reused' } : OK,
+    )
+    const ck = make(rpc)
+    const err = await clock.run(() =>
+      ck.put('k', 'v').then(
+        () => null,
+        (e: unknown) => e,
+      ),
+    )
+    expect(err).to.be.instanceOf(RequestConflictError)
+    expect((err as RequestConflictError).code).to.equal('KV_REQUEST_CONFLICT')
+    expect(rpc.calls.filter((c) => c.request.type === 'put')).to.have.length(1)
   })
 
   it('does not retry a request the server refuses as bad', async () => {

@@ -41,6 +41,36 @@ describe('HTTP sessions', function () {
     expect(node.kv.stateMachine.get('orphan')).to.equal('')
   })
 
+  it('a different request under a used (client id, seq) gets 409 REQUEST_CONFLICT and runs nothing; the same request is a retry', async () => {
+    const node3 = await SingleNode.start() // default expiry: the session stays
+    try {
+      const clientId = await node3.openSession()
+      const s1 = { clientId, seq: 1 }
+      expect((await node3.write('append', 'c', 'a', s1)).status).to.equal(204)
+      expect((await node3.write('append', 'c', 'a', s1)).status).to.equal(204) // a true retry
+      for (const [op, key, value] of [
+        ['append', 'c', 'b'],
+        ['put', 'c', 'a'],
+        ['append', 'd', 'a'],
+      ] as const) {
+        const r = await node3.write(op, key, value, s1)
+        expect(r.status, `${op} ${key} ${value}`).to.equal(409)
+        expect(JSON.parse(r.body)).to.include({ error: 'REQUEST_CONFLICT' })
+      }
+      expect((await node3.write('append', 'c', 'b', { clientId, seq: 2 })).status).to.equal(204)
+      const restarted = await node3.write('append', 'c', 'z', { clientId, seq: 1 })
+      expect(restarted.status).to.equal(409) // a restarted counter is told, not ignored
+      // Someone takes seq 2^53-1 under this id: the owner's next write conflicts, loudly.
+      const max = { clientId, seq: Number.MAX_SAFE_INTEGER }
+      expect((await node3.write('put', 'c', 'evil', max)).status).to.equal(204)
+      expect((await node3.write('append', 'c', 'c', { clientId, seq: 3 })).status).to.equal(409)
+      expect(node3.kv.stateMachine.get('c')).to.equal('evil')
+      expect(node3.kv.stateMachine.get('d')).to.equal('')
+    } finally {
+      await node3.stop()
+    }
+  })
+
   it('POST /v1/sessions issues a new unguessable id each time (201), opened in the session table', async () => {
     const a = await node.openSession()
     const b = await node.openSession()

@@ -93,9 +93,38 @@ describe('KvStateMachine', () => {
     const retry = sm.apply(append('a', 2, 'x', 'B'), i++)
     const older = sm.apply(append('a', 1, 'x', 'A'), i++)
     expect(retry).to.deep.equal({ status: 'ok', value: '', duplicate: true })
-    expect(older).to.deep.include({ status: 'ok', duplicate: true })
+    // An older seq has no waiting client when it is a real retry; it is refused, never run.
+    expect(older).to.deep.include({ status: 'conflict', seq: 1, lastSeq: 2 })
     expect(sm.get('x')).to.equal('AB')
     expect(sm.session('a')?.seq).to.equal(2)
+  })
+
+  it('a different request under the last seq is a conflict: not executed, session unchanged', () => {
+    const sm = new KvStateMachine()
+    let i = applyAll(sm, [open('a'), append('a', 1, 'x', 'A')])
+    const session = sm.session('a')
+    for (const other of [
+      append('a', 1, 'x', 'B'), // another value
+      append('a', 1, 'y', 'A'), // another key
+      put('a', 1, 'x', 'A'), // another op
+    ])
+      expect(sm.apply(other, i++)).to.deep.equal({
+        status: 'conflict',
+        clientId: 'a',
+        seq: 1,
+        lastSeq: 1,
+      })
+    expect(sm.get('x')).to.equal('A')
+    expect(sm.get('y')).to.equal('')
+    expect(sm.session('a')).to.deep.equal(session)
+    expect(sm.apply(append('a', 1, 'x', 'A'), i++)).to.deep.include({ duplicate: true })
+  })
+
+  it('a seq far ahead taken under another client id makes that client conflict, never a silent no-op', () => {
+    const sm = new KvStateMachine()
+    let i = applyAll(sm, [open('victim'), put('victim', 1, 'k', 'v1')])
+    sm.apply(put('victim', Number.MAX_SAFE_INTEGER, 'k', 'evil'), i++)
+    expect(sm.apply(put('victim', 2, 'k', 'v2'), i++)).to.deep.include({ status: 'conflict' })
   })
 
   it('keeps sessions apart: the same seq from two clients runs twice', () => {
@@ -182,6 +211,30 @@ describe('KvStateMachine', () => {
       expect(copy.session('a')).to.deep.equal(sm.session('a'))
       expect(copy.apply(append('b', 1, 'x', '2'), i).status).to.equal('ok')
       expect(copy.get('x')).to.equal('12') // the retry was not executed
+      // The request digests are restored too: a different request is still a conflict.
+      expect(copy.apply(append('b', 1, 'x', '3'), i + 1).status).to.equal('conflict')
+    })
+
+    it('reads version-1 snapshots (no digests): a same-seq request then counts as a retry', () => {
+      const v1 = packValue({
+        format: 'raftkit-kv/1',
+        data: ['x', '12'],
+        sessions: ['a', 1, '', 3, 'b', 1, '', 4],
+      })
+      const sm = new KvStateMachine()
+      sm.restore(v1)
+      expect(sm.get('x')).to.equal('12')
+      expect(sm.session('b')).to.deep.equal({
+        seq: 1,
+        result: '',
+        lastIndex: 4,
+        digest: '',
+        refusedLimit: 0,
+      })
+      expect(sm.apply(append('b', 1, 'x', 'anything'), 5)).to.deep.include({ duplicate: true })
+      expect(sm.get('x')).to.equal('12')
+      expect(sm.apply(append('b', 2, 'x', '3'), 6).status).to.equal('ok')
+      expect(sm.get('x')).to.equal('123')
     })
 
     it('expires sessions after a restore exactly as the original does', () => {
@@ -209,6 +262,8 @@ describe('KvStateMachine', () => {
         packValue({ format: 'raftkit-kv/1', data: ['k'], sessions: [] }),
         packValue({ format: 'raftkit-kv/1', data: [], sessions: ['a', -1, '', 1] }),
         packValue({ format: 'raftkit-kv/1', data: [], sessions: ['a', 1, '', 9, 'b', 1, '', 2] }),
+        packValue({ format: 'raftkit-kv/2', data: [], sessions: ['a', 1, '', 9] }),
+        packValue({ format: 'raftkit-kv/2', data: [], sessions: ['a', 1, '', 9, 7, 0] }),
       ])
         expect(() => sm.restore(bad)).to.throw(MalformedSnapshotError)
       expect(sm.snapshot()).to.deep.equal(before)

@@ -412,6 +412,8 @@ function toReply(request: KvRequest, a: HttpAnswer): KvReply {
     return { ok: true, value: '' }
   if (a.status === HTTP_ERRORS.SESSION_EXPIRED && is(e, 'SESSION_EXPIRED'))
     return { ok: false, error: 'SESSION_EXPIRED' }
+  if (a.status === HTTP_ERRORS.REQUEST_CONFLICT && is(e, 'REQUEST_CONFLICT'))
+    return { ok: false, error: 'CONFLICT', message: e.message }
   switch (a.status) {
     case 400:
     case 404:

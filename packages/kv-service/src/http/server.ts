@@ -391,6 +391,8 @@ export class KvHttpServer {
         )
       case 'BAD_REQUEST':
         return new HttpError('BAD_REQUEST', reply.message)
+      case 'CONFLICT':
+        return new HttpError('REQUEST_CONFLICT', reply.message)
     }
   }
 
