@@ -6,18 +6,29 @@
  * tick(), randomness the injected Rng. Internal: the public API is RawNode.
  */
 import type { CoreConfig } from './config.js'
-import { NotLeaderError } from './errors.js'
+import { NotLeaderError, TransferInProgressError } from './errors.js'
 import { RaftLog } from './log.js'
 import type { Logger } from './logger.js'
 import type { Message, RequestVote, RequestVoteReply } from './messages.js'
 import { Progress } from './progress.js'
-import { committedIndex, hasQuorum, voteResult } from './quorum.js'
+import { jointCommittedIndex, jointHasQuorum, jointVoteResult, type VoteResult } from './quorum.js'
+import { decodeMembership } from './membership-codec.js'
+import {
+  EMPTY_MEMBERSHIP,
+  MembershipLog,
+  allVoters,
+  isVoter,
+  members,
+  membershipOf,
+} from './membership.js'
+import { afterCommit } from './membership-change.js'
+import { handleTimeoutNow, tickTransfer } from './leadership-transfer.js'
 import { ReadIndexQueue } from './read-index.js'
 import type { ReadState } from './ready.js'
 import type { Rng } from './rng.js'
 import { SnapshotReceiver } from './snapshot-receiver.js'
 import type { PersistedState } from './storage.js'
-import type { Entry, EntryKind, Index, NodeId, Role, Term } from './types.js'
+import type { Entry, EntryKind, Index, Membership, NodeId, Role, Term } from './types.js'
 import {
   broadcastHeartbeat,
   flushAppends,
@@ -33,6 +44,7 @@ import {
 
 export interface CoreOptions {
   readonly id: NodeId
+  /** The initial voters, used when the restored state holds no configuration; [] to join. */
   readonly peers: readonly NodeId[]
   readonly config: CoreConfig
   readonly restored: PersistedState
@@ -46,9 +58,14 @@ export type Outgoing = Distribute<Message>
 
 export class RaftCore {
   readonly id: NodeId
-  readonly voters: readonly NodeId[]
-  /** The voters other than this node. */
-  readonly others: readonly NodeId[]
+  /** Every configuration in the log; the latest is in effect (membership-change.ts). */
+  readonly memberships: MembershipLog
+  /** Every member (voters, outgoing voters, learners) other than this node: who we replicate to. */
+  others: NodeId[] = []
+  /** Leader: the voter leadership is being handed to (leadership-transfer.ts), or null. */
+  leadTransferee: NodeId | null = null
+  /** Leader: ticks since the transfer started. */
+  transferElapsed = 0
   readonly config: CoreConfig
   readonly logger: Logger
   private readonly rng: Rng
@@ -85,8 +102,14 @@ export class RaftCore {
 
   constructor(o: CoreOptions) {
     this.id = o.id
-    this.voters = [...o.peers]
-    this.others = this.voters.filter((p) => p !== o.id)
+    const snap = o.restored.snapshot
+    this.memberships = new MembershipLog(
+      snap?.meta.index ?? 0,
+      snap?.meta.membership ?? (o.peers.length > 0 ? membershipOf(o.peers) : EMPTY_MEMBERSHIP),
+    )
+    for (const e of o.restored.entries)
+      if (e.kind === 'config') this.memberships.append(e.index, decodeMembership(e.data))
+    this.others = members(this.membership).filter((id) => id !== this.id)
     this.config = o.config
     this.rng = o.rng
     this.logger = o.logger
@@ -104,15 +127,36 @@ export class RaftCore {
     else this.tickElection()
   }
 
-  /** Starts an election (through pre-vote when enabled), as an election timeout would. */
+  /** The configuration in effect (the latest in the log). */
+  get membership(): Membership {
+    return this.memberships.current
+  }
+
+  /**
+   * Starts an election (through pre-vote when enabled), as an election timeout would. Only a
+   * voter campaigns: learners, removed nodes and nodes still joining never do.
+   */
   hup(): void {
-    if (this.role === 'leader') return
+    if (this.role === 'leader' || !isVoter(this.membership, this.id)) return
     if (this.config.preVote) this.campaign('pre')
     else this.campaign('real')
   }
 
-  propose(data: Uint8Array, kind: EntryKind = 'command'): { index: Index; term: Term } {
+  /** Campaigns now, skipping pre-vote (leadership transfer: `transfer` marks the requests). */
+  campaignNow(transfer: boolean): void {
+    if (this.role === 'leader' || !isVoter(this.membership, this.id)) return
+    this.campaign('real', transfer)
+  }
+
+  /** Leader: appends a command; refused while leadership is being transferred. */
+  propose(data: Uint8Array): { index: Index; term: Term } {
     if (this.role !== 'leader') throw new NotLeaderError(this.leader)
+    if (this.leadTransferee !== null) throw new TransferInProgressError(this.leadTransferee)
+    return this.appendEntry('command', data)
+  }
+
+  /** Leader: appends an entry of any kind (noops and configurations come from here). */
+  appendEntry(kind: EntryKind, data: Uint8Array): { index: Index; term: Term } {
     const entry: Entry = { index: this.log.lastIndex() + 1, term: this.term, kind, data }
     this.log.appendOne(entry)
     this.pendingAppends = true
@@ -128,14 +172,14 @@ export class RaftCore {
     }
     // Bug #2: our commit index may be stale until an entry of our term commits. Make sure one
     // exists (a noop, at most once per term) and queue the read until it commits.
-    if (this.log.lastTerm() !== this.term) this.propose(new Uint8Array(0), 'noop')
+    if (this.log.lastTerm() !== this.term) this.appendEntry('noop', new Uint8Array(0))
     this.reads.wait(requestId)
   }
 
   /** Central term handling (Figure 2 "All servers"), then dispatch on message type and role. */
   step(m: Message): void {
     if (m.term > this.term) {
-      if (m.type === 'RequestVote' && this.inLease()) {
+      if (m.type === 'RequestVote' && this.inLease() && m.transfer !== true) {
         this.logger.debug(
           'ignoring vote request: a leader was heard from recently',
           this.fields({ from: m.from }),
@@ -183,7 +227,7 @@ export class RaftCore {
     this.setRole('leader', this.id)
     // No noop by default (first command at index 1): announce leadership with empty probes.
     for (const peer of this.others) maybeSendAppends(this, peer, true)
-    this.maybeCommit()
+    if (!this.maybeCommit()) afterCommit(this) // e.g. leave a joint configuration committed earlier
   }
 
   private reset(term: Term): void {
@@ -200,6 +244,8 @@ export class RaftCore {
     this.pendingAppends = false
     this.pendingCommit = false
     this.commitDue = false
+    this.leadTransferee = null
+    this.transferElapsed = 0
   }
 
   private setRole(role: Role, leader: NodeId | null): void {
@@ -241,6 +287,7 @@ export class RaftCore {
       }
       for (const pr of this.progress.values()) pr.recentActive = false
     }
+    tickTransfer(this)
     tickSnapshotTransfers(this)
     if (this.heartbeatElapsed >= this.config.heartbeatTicks) {
       this.heartbeatElapsed = 0
@@ -251,7 +298,7 @@ export class RaftCore {
   private quorumActive(): boolean {
     const active = new Set<NodeId>([this.id])
     for (const [peer, pr] of this.progress) if (pr.recentActive) active.add(peer)
-    return hasQuorum(active, this.voters)
+    return jointHasQuorum(active, this.membership.voters, this.membership.outgoing)
   }
 
   /** With checkQuorum, a node that heard from a leader within the minimum election timeout. */
@@ -266,12 +313,13 @@ export class RaftCore {
   // ---------------------------------------------------------------------------------------------
   // Elections
 
-  private campaign(kind: 'pre' | 'real'): void {
+  private campaign(kind: 'pre' | 'real', transfer = false): void {
     if (kind === 'pre') this.becomePreCandidate()
     else this.becomeCandidate()
     const term = kind === 'pre' ? this.term + 1 : this.term
     if (this.poll(this.id, true) === 'won') return this.won(kind)
-    for (const to of this.others)
+    for (const to of allVoters(this.membership)) {
+      if (to === this.id) continue
       this.send({
         type: 'RequestVote',
         to,
@@ -279,7 +327,9 @@ export class RaftCore {
         lastLogIndex: this.log.lastIndex(),
         lastLogTerm: this.log.lastTerm(),
         preVote: kind === 'pre',
+        ...(transfer ? { transfer: true } : {}),
       })
+    }
   }
 
   private won(kind: 'pre' | 'real'): void {
@@ -287,9 +337,9 @@ export class RaftCore {
     else this.becomeLeader()
   }
 
-  private poll(from: NodeId, granted: boolean): ReturnType<typeof voteResult> {
+  private poll(from: NodeId, granted: boolean): VoteResult {
     if (!this.votes.has(from)) this.votes.set(from, granted)
-    return voteResult(this.votes, this.voters)
+    return jointVoteResult(this.votes, this.membership.voters, this.membership.outgoing)
   }
 
   /** RequestVote receiver (Figure 2) and the pre-vote variant. */
@@ -330,6 +380,8 @@ export class RaftCore {
 
   private dispatch(m: Message): void {
     switch (m.type) {
+      case 'TimeoutNow':
+        return handleTimeoutNow(this, m)
       case 'RequestVote':
         return this.handleRequestVote(m)
       case 'RequestVoteReply':
@@ -381,6 +433,7 @@ export class RaftCore {
           nextOffset: 0,
           done: false,
         })
+      case 'TimeoutNow': // from a deposed leader
       case 'RequestVoteReply':
       case 'AppendEntriesReply':
       case 'InstallSnapshotReply':
@@ -393,17 +446,21 @@ export class RaftCore {
 
   /**
    * Figure 2 / Figure 8: commit N only if a majority matched N and log[N] is of the current
-   * term. The leader's own match is its DURABLE last index (bug #9).
+   * term; while joint, a majority of both the new and the old voters (thesis §4.3). The
+   * leader's own match is its DURABLE last index (bug #9), counted only where it is a voter.
    */
   maybeCommit(): boolean {
     if (this.role !== 'leader') return false
-    const matches = [this.log.stable, ...[...this.progress.values()].map((pr) => pr.match)]
-    const n = committedIndex(matches)
+    const { voters, outgoing } = this.membership
+    const match = (id: NodeId): Index =>
+      id === this.id ? this.log.stable : (this.progress.get(id)?.match ?? 0)
+    const n = jointCommittedIndex(match, voters, outgoing)
     if (n <= this.log.committed || this.log.term(n) !== this.term) return false
     this.log.commitTo(n)
     this.pendingCommit = true
     this.reads.releaseWaiting(n)
     if (this.others.length === 0) this.flushReads()
+    afterCommit(this)
     return true
   }
 
@@ -444,7 +501,7 @@ export class RaftCore {
     const confirmed = this.reads.confirmed((round) => {
       const acked = new Set<NodeId>([this.id])
       for (const [peer, pr] of this.progress) if (pr.readAck >= round) acked.add(peer)
-      return hasQuorum(acked, this.voters)
+      return jointHasQuorum(acked, this.membership.voters, this.membership.outgoing)
     })
     this.readStates.push(...confirmed)
   }

@@ -13,6 +13,11 @@ export type RaftErrorCode =
   | 'RAFT_MALFORMED_MESSAGE'
   | 'RAFT_UNKNOWN_PEER'
   | 'RAFT_PROPOSAL_DROPPED'
+  | 'RAFT_CHANGE_IN_PROGRESS'
+  | 'RAFT_UNKNOWN_NODE'
+  | 'RAFT_INVALID_MEMBERSHIP'
+  | 'RAFT_TRANSFER_IN_PROGRESS'
+  | 'RAFT_TRANSFER_FAILED'
   | 'RAFT_APPLY_ORDER'
 
 export class RaftError extends Error {
@@ -144,5 +149,62 @@ export class ApplyOrderError extends RaftError {
     this.expected = expected
     this.kind = kind
     this.index = index
+  }
+}
+
+/**
+ * A membership change is still in progress (an uncommitted configuration entry, a joint
+ * configuration not yet left, or a leader that has not committed an entry of its term yet).
+ * Retry once it is done.
+ */
+export class ChangeInProgressError extends RaftError {
+  /** `pending`: a change is under way; `leader-not-ready`: the leader's term has no commit yet. */
+  readonly reason: 'pending' | 'leader-not-ready'
+  constructor(reason: 'pending' | 'leader-not-ready' = 'pending', message?: string) {
+    super(
+      'RAFT_CHANGE_IN_PROGRESS',
+      message ??
+        (reason === 'pending'
+          ? 'a membership change is already in progress: retry once it has committed'
+          : 'the leader has not committed an entry of its term yet (thesis §4.1): retry shortly'),
+    )
+    this.reason = reason
+  }
+}
+
+/** The node named in a membership change or leadership transfer is not in the configuration. */
+export class UnknownNodeError extends RaftError {
+  readonly node: string
+  constructor(node: string, message?: string) {
+    super('RAFT_UNKNOWN_NODE', message ?? `node "${node}" is not a member of the cluster`)
+    this.node = node
+  }
+}
+
+/** A requested configuration Raft cannot use (no voter, a node both voter and learner, ...). */
+export class InvalidMembershipError extends RaftError {
+  constructor(message: string) {
+    super('RAFT_INVALID_MEMBERSHIP', `invalid membership change: ${message}`)
+  }
+}
+
+/** The leader is handing leadership to `transferee` and accepts no proposal meanwhile. */
+export class TransferInProgressError extends RaftError {
+  readonly transferee: string
+  constructor(transferee: string) {
+    super(
+      'RAFT_TRANSFER_IN_PROGRESS',
+      `leadership is being transferred to "${transferee}": retry on the new leader`,
+    )
+    this.transferee = transferee
+  }
+}
+
+/** A leadership transfer did not complete (aborted after an election timeout, or superseded). */
+export class LeadershipTransferError extends RaftError {
+  readonly target: string
+  constructor(target: string, reason: string) {
+    super('RAFT_TRANSFER_FAILED', `leadership transfer to "${target}" failed: ${reason}`)
+    this.target = target
   }
 }

@@ -13,6 +13,7 @@ export type {
   Entry,
   HardState,
   ClusterConfig,
+  Membership,
   SnapshotMeta,
   Snapshot,
   Role,
@@ -27,6 +28,7 @@ export type {
   AppendEntriesReply,
   InstallSnapshot,
   InstallSnapshotReply,
+  TimeoutNow,
 } from './messages.js'
 export { validateMessage, isRequest, REQUEST_TYPES } from './messages.js'
 export * from './errors.js'
@@ -68,6 +70,18 @@ export type { Ready, ReadState, SoftState } from './ready.js'
 export type { Status, PeerProgress, ProgressState } from './status.js'
 export type { ApplyMsg, StateMachine } from './apply.js'
 export { RawNode } from './raw-node.js'
+export {
+  EMPTY_MEMBERSHIP,
+  validateMembership,
+  isJoint,
+  isVoter,
+  isLearner,
+  members,
+  sameMembership,
+  describeMembership,
+} from './membership.js'
+export { encodeMembership, decodeMembership } from './membership-codec.js'
+export type { MembershipTarget } from './confchange.js'
 export type { RawNodeOptions } from './raw-node.js'
 export { MemoryStorage } from './memory-storage.js'
 export { Raft } from './raft.js'

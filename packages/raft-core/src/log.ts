@@ -19,7 +19,7 @@
 import { CompactedError } from './errors.js'
 import type { PackedEntries } from './packed-entries.js'
 import { entryOf, findPacked, firstOf, lastOf, pack, termOf } from './packed-entries.js'
-import type { Entry, Index, Snapshot, Term } from './types.js'
+import type { Entry, Index, Membership, Snapshot, Term } from './types.js'
 
 /** Bytes an entry counts for against maxBytesPerAppend (payload plus a small fixed overhead). */
 export function entrySize(e: Entry): number {
@@ -263,11 +263,12 @@ export class RaftLog {
 
   /**
    * Installs a snapshot from the leader: keeps the entries after it if our log has its last
-   * entry, otherwise discards the whole log (Figure 13, steps 6-7).
+   * entry, otherwise discards the whole log (Figure 13, steps 6-7). True when it kept entries.
    */
-  restore(s: Snapshot): void {
+  restore(s: Snapshot): boolean {
     const { index, term } = s.meta
-    if (this.matchTerm(index, term) && index <= this.lastIndex()) {
+    const keep = this.matchTerm(index, term) && index <= this.lastIndex()
+    if (keep) {
       this.dropThrough(index)
       this.stable = Math.max(this.stable, index)
       this.inProgress = Math.max(this.inProgress, index)
@@ -282,10 +283,11 @@ export class RaftLog {
     this.pendingSnapshot = s
     this.committed = Math.max(this.committed, index)
     this.applying = Math.max(this.applying, index)
+    return keep
   }
 
   /** Service-driven compaction at an applied index; returns the new snapshot. */
-  compact(index: Index, data: Uint8Array): Snapshot {
+  compact(index: Index, data: Uint8Array, membership?: Membership): Snapshot {
     if (index <= this.snapshotIndex)
       throw new CompactedError(
         `index ${index} is already covered by the snapshot at ${this.snapshotIndex}`,
@@ -296,7 +298,7 @@ export class RaftLog {
       throw new RangeError(`cannot compact at ${index}: only ${this.stable} is durable here`)
     const term = this.term(index) ?? 0
     this.dropThrough(index)
-    this.snap = { meta: { index, term }, data }
+    this.snap = { meta: membership ? { index, term, membership } : { index, term }, data }
     return this.snap
   }
 

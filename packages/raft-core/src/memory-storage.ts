@@ -21,13 +21,18 @@ import type { Entry, HardState, Index, Snapshot } from './types.js'
 import { EMPTY_HARD_STATE } from './types.js'
 import type { PackedEntries } from './packed-entries.js'
 import { findPacked, kindOf, pack } from './packed-entries.js'
+import { copyMembership } from './membership.js'
 
 /** A fresh copy (not `slice`: on a Node Buffer that returns a view of the same memory). */
 function copyBytes(b: Uint8Array): Uint8Array {
   return new Uint8Array(b)
 }
 function copySnapshot(s: Snapshot): Snapshot {
-  return { meta: { index: s.meta.index, term: s.meta.term }, data: copyBytes(s.data) }
+  const { index, term, membership } = s.meta
+  return {
+    meta: membership ? { index, term, membership: copyMembership(membership) } : { index, term },
+    data: copyBytes(s.data),
+  }
 }
 function copyHardState(h: HardState): HardState {
   return { term: h.term, votedFor: h.votedFor, commit: h.commit }

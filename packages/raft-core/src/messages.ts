@@ -3,8 +3,9 @@
  * place wire types live. Replies are separate one-way messages (etcd style): a transport is
  * fire-and-forget, and a lost message simply means the sender's timers fire.
  */
-import type { Entry, Index, NodeId, Term } from './types.js'
+import type { Entry, Index, Membership, NodeId, Term } from './types.js'
 import { MalformedMessageError } from './errors.js'
+import { validateMembership } from './membership.js'
 
 interface Envelope {
   readonly from: NodeId
@@ -19,6 +20,11 @@ export interface RequestVote extends Envelope {
   readonly lastLogIndex: Index
   readonly lastLogTerm: Term
   readonly preVote: boolean
+  /**
+   * Sent by a candidate that a leader asked to take over (TimeoutNow): voters grant it even if
+   * they heard from that leader within the election timeout (thesis §3.10).
+   */
+  readonly transfer?: boolean
 }
 
 export interface RequestVoteReply extends Envelope {
@@ -62,6 +68,8 @@ export interface InstallSnapshot extends Envelope {
   readonly totalBytes: number
   /** True on the last chunk. */
   readonly done: boolean
+  /** The configuration in effect at lastIncludedIndex (absent for pre-membership snapshots). */
+  readonly membership?: Membership
 }
 
 export interface InstallSnapshotReply extends Envelope {
@@ -73,7 +81,16 @@ export interface InstallSnapshotReply extends Envelope {
   readonly done: boolean
 }
 
+/**
+ * Leadership transfer (thesis §3.10): the leader tells an up-to-date voter to start an election
+ * now, without waiting for its election timeout and without a pre-vote.
+ */
+export interface TimeoutNow extends Envelope {
+  readonly type: 'TimeoutNow'
+}
+
 export type Message =
+  | TimeoutNow
   | RequestVote
   | RequestVoteReply
   | AppendEntries
@@ -85,6 +102,7 @@ export type MessageType = Message['type']
 
 /** Requests count as RPCs in network statistics; replies do not. */
 export const REQUEST_TYPES: ReadonlySet<MessageType> = new Set<MessageType>([
+  'TimeoutNow',
   'RequestVote',
   'AppendEntries',
   'InstallSnapshot',
@@ -121,6 +139,7 @@ const isStr = (v: unknown): boolean => typeof v === 'string' && v.length > 0
 const isBool = (v: unknown): boolean => typeof v === 'boolean'
 const isBytes = (v: unknown): boolean => v instanceof Uint8Array
 const isOptIndex = (v: unknown): boolean => v === undefined || isIndex(v)
+const isOptBool = (v: unknown): boolean => v === undefined || isBool(v)
 
 /** Checks entries[i], which must hold index `index`. */
 function validateEntry(e: unknown, i: number, index: number): void {
@@ -129,7 +148,8 @@ function validateEntry(e: unknown, i: number, index: number): void {
   if (!isIndex(o['index']) || o['index'] < 1) fail(`entries[${i}].index must be >= 1`)
   if (o['index'] !== index) fail(`entries[${i}].index must be ${index}`)
   if (!isIndex(o['term'])) fail(`entries[${i}].term must be a non-negative integer`)
-  if (o['kind'] !== 'command' && o['kind'] !== 'noop') fail(`entries[${i}].kind is unknown`)
+  if (o['kind'] !== 'command' && o['kind'] !== 'noop' && o['kind'] !== 'config')
+    fail(`entries[${i}].kind is unknown`)
   if (!isBytes(o['data'])) fail(`entries[${i}].data must be bytes`)
 }
 
@@ -149,6 +169,9 @@ export function validateMessage(raw: unknown): Message {
       need(o, 'lastLogIndex', isIndex, 'a non-negative integer')
       need(o, 'lastLogTerm', isIndex, 'a non-negative integer')
       need(o, 'preVote', isBool, 'a boolean')
+      need(o, 'transfer', isOptBool, 'a boolean or absent')
+      break
+    case 'TimeoutNow':
       break
     case 'RequestVoteReply':
       need(o, 'granted', isBool, 'a boolean')
@@ -184,6 +207,13 @@ export function validateMessage(raw: unknown): Message {
         (o['totalBytes'] as number)
       )
         fail('chunk extends past totalBytes')
+      if (o['membership'] !== undefined) {
+        try {
+          validateMembership(o['membership'])
+        } catch (error) {
+          fail(`field "membership" is invalid: ${(error as Error).message}`)
+        }
+      }
       break
     case 'InstallSnapshotReply':
       need(o, 'lastIncludedIndex', isIndex, 'a non-negative integer')

@@ -9,6 +9,7 @@ import type { Entry, EntryKind, Index, Term } from './types.js'
 
 const KIND_COMMAND = 0
 const KIND_NOOP = 1
+const KIND_CONFIG = 2
 
 /**
  * Copies the payloads of `entries[from, to)` one after another into `dst` (sized to fit).
@@ -111,7 +112,7 @@ function fillColumns(
     const e = entries[i] as Entry
     const p = i - from
     terms[p] = e.term
-    kinds[p] = e.kind === 'noop' ? KIND_NOOP : KIND_COMMAND
+    kinds[p] = e.kind === 'noop' ? KIND_NOOP : e.kind === 'config' ? KIND_CONFIG : KIND_COMMAND
     offsets[p] = at
     at += e.data.length
   }
@@ -137,7 +138,8 @@ export function payloadBytes(s: PackedEntries, lo = s.lo, hi = s.hi): number {
 }
 
 export function kindOf(s: PackedEntries, p: number): EntryKind {
-  return s.kinds[p] === KIND_NOOP ? 'noop' : 'command'
+  const k = s.kinds[p]
+  return k === KIND_NOOP ? 'noop' : k === KIND_CONFIG ? 'config' : 'command'
 }
 
 /** The entry at `index` as a new Entry whose payload is a view of the packed buffer. */

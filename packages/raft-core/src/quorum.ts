@@ -45,3 +45,42 @@ export function hasQuorum(acked: ReadonlySet<NodeId>, voters: readonly NodeId[])
   for (const voter of voters) if (acked.has(voter)) n++
   return n >= majority(voters.length)
 }
+
+// -----------------------------------------------------------------------------------------------
+// Joint quorums (thesis §4.3; etcd's quorum/joint.go): while a configuration is joint, every
+// decision needs a majority of the incoming voters AND a majority of the outgoing ones. With no
+// outgoing voters these reduce to the plain majority functions above.
+
+/** The highest index matched by a majority of `incoming` and (if any) of `outgoing`. */
+export function jointCommittedIndex(
+  match: (id: NodeId) => Index,
+  incoming: readonly NodeId[],
+  outgoing: readonly NodeId[],
+): Index {
+  const inc = committedIndex(incoming.map(match))
+  if (outgoing.length === 0) return inc
+  return Math.min(inc, committedIndex(outgoing.map(match)))
+}
+
+/** Won when both halves are won; lost when either is lost; pending otherwise. */
+export function jointVoteResult(
+  votes: ReadonlyMap<NodeId, boolean>,
+  incoming: readonly NodeId[],
+  outgoing: readonly NodeId[],
+): VoteResult {
+  const inc = voteResult(votes, incoming)
+  if (outgoing.length === 0) return inc
+  const out = voteResult(votes, outgoing)
+  if (inc === 'lost' || out === 'lost') return 'lost'
+  if (inc === 'won' && out === 'won') return 'won'
+  return 'pending'
+}
+
+/** True when `acked` holds a majority of `incoming` and (if any) of `outgoing`. */
+export function jointHasQuorum(
+  acked: ReadonlySet<NodeId>,
+  incoming: readonly NodeId[],
+  outgoing: readonly NodeId[],
+): boolean {
+  return hasQuorum(acked, incoming) && (outgoing.length === 0 || hasQuorum(acked, outgoing))
+}

@@ -12,11 +12,22 @@ import type { ReadState, Ready, SoftState } from './ready.js'
 import type { Rng } from './rng.js'
 import type { PeerProgress, Status } from './status.js'
 import type { PersistedState } from './storage.js'
-import type { Entry, HardState, Index, NodeId, Snapshot, Term } from './types.js'
+import type { Entry, HardState, Index, Membership, NodeId, Snapshot, Term } from './types.js'
+import type { MembershipTarget } from './confchange.js'
+import { proposeMembership, restoredSnapshot } from './membership-change.js'
+import { transferLeadership } from './leadership-transfer.js'
+import { copyMembership, isJoint, validateMembership } from './membership.js'
+import { decodeMembership } from './membership-codec.js'
 
 export interface RawNodeOptions {
   readonly id: NodeId
-  /** All voters INCLUDING id; order irrelevant; a single-node cluster is allowed. */
+  /**
+   * The initial voters, INCLUDING id (order irrelevant; a single-node cluster is allowed). Used
+   * only while the restored state holds no configuration (no snapshot with one, no
+   * configuration entry): afterwards the log decides. `[]` starts a node that joins an existing
+   * cluster: it knows no member, never campaigns, and learns the configuration from the
+   * leader's log or snapshot.
+   */
   readonly peers: readonly NodeId[]
   /** In ticks; validated with validateCoreConfig (ConfigError). */
   readonly config: CoreConfig
@@ -30,7 +41,6 @@ export class RawNode {
   readonly id: NodeId
   private readonly core: RaftCore
   private readonly logger: Logger
-  private readonly peers: ReadonlySet<NodeId>
   private prevSoft: SoftState
   private prevHard: HardState
 
@@ -39,7 +49,6 @@ export class RawNode {
     validateOptions(options)
     this.id = options.id
     this.logger = options.logger ?? silentLogger
-    this.peers = new Set(options.peers)
     this.core = new RaftCore({ ...options, logger: this.logger })
     this.prevSoft = this.softState()
     this.prevHard = options.restored.hardState
@@ -62,8 +71,11 @@ export class RawNode {
   }
 
   /**
-   * Feeds a message from the network. Malformed messages, messages from or to unknown nodes and
-   * messages addressed to another node are dropped with a warning and change nothing.
+   * Feeds a message from the network. Malformed messages, messages addressed to another node
+   * and messages from this node itself are dropped with a warning and change nothing. A sender
+   * outside this node's configuration is heard: it may be the leader or a candidate of a newer
+   * configuration this node has not received yet (thesis §4.2); replies from non-members are
+   * ignored by the core, and votes count only from voters.
    */
   step(message: Message): void {
     let m: Message
@@ -73,7 +85,7 @@ export class RawNode {
       this.logger.warn('dropping malformed message', { id: this.id, error: (err as Error).message })
       return
     }
-    if (m.to !== this.id || !this.peers.has(m.from) || m.from === this.id) {
+    if (m.to !== this.id || m.from === this.id) {
       this.logger.warn('dropping misaddressed message', {
         id: this.id,
         from: m.from,
@@ -83,6 +95,51 @@ export class RawNode {
       return
     }
     this.core.step(m)
+  }
+
+  /**
+   * Leader: starts moving the configuration to `target` (voters and learners to end with).
+   * Changing learners only appends one configuration entry; changing voters appends the joint
+   * configuration, and the leader appends the final one by itself once the joint one commits.
+   * Returns where the first entry went. Throws NotLeaderError, TransferInProgressError,
+   * ChangeInProgressError (`reason` 'pending', or 'leader-not-ready': the leader appended a
+   * noop; retry once an entry of its term is committed), InvalidMembershipError.
+   */
+  proposeMembership(target: MembershipTarget): { index: Index; term: Term } {
+    return proposeMembership(this.core, target)
+  }
+
+  /**
+   * Leader: hands leadership to voter `to` (thesis §3.10). Proposals are refused until the
+   * transfer completes or is abandoned after an election timeout. NotLeaderError on a
+   * follower, UnknownNodeError if `to` is not a voter; a no-op for this node itself.
+   */
+  transferLeadership(to: NodeId): void {
+    transferLeadership(this.core, to)
+  }
+
+  /**
+   * The configuration in effect (the latest in the log) and the latest committed one, with
+   * the indexes of the entries that hold them (the snapshot index or 0 for an initial one).
+   */
+  membership(): {
+    current: Membership
+    currentIndex: Index
+    committed: Membership
+    committedIndex: Index
+  } {
+    const { memberships, log } = this.core
+    return {
+      current: copyMembership(memberships.current),
+      currentIndex: memberships.currentIndex,
+      committed: copyMembership(memberships.at(log.committed)),
+      committedIndex: memberships.indexAt(log.committed),
+    }
+  }
+
+  /** Term of the entry at `index` if this node's log (or snapshot) has it, else undefined. */
+  termAt(index: Index): Term | undefined {
+    return this.core.log.term(index)
   }
 
   /** Leader only (else NotLeaderError). The result appears later in ready().readStates. */
@@ -204,7 +261,11 @@ export class RawNode {
   compact(index: Index, data: Uint8Array): Snapshot {
     if (!Number.isSafeInteger(index)) throw new RangeError('compact: index must be an integer')
     if (!(data instanceof Uint8Array)) throw new TypeError('compact: data must be a Uint8Array')
-    return this.core.log.compact(index, data)
+    const { memberships } = this.core
+    const membership = memberships.at(index)
+    const snap = this.core.log.compact(index, data, membership)
+    restoredSnapshot(this.core, index, membership, true)
+    return snap
   }
 
   getState(): { term: Term; isLeader: boolean } {
@@ -220,6 +281,7 @@ export class RawNode {
       for (const [peer, pr] of core.progress)
         progress[peer] = { match: pr.match, next: pr.next, state: pr.state }
     }
+    const m = core.membership
     return {
       id: this.id,
       role: core.role,
@@ -232,6 +294,9 @@ export class RawNode {
       lastIndex: log.lastIndex(),
       snapshotIndex: log.snapshotIndex,
       snapshotTerm: log.snapshotTerm,
+      membership: copyMembership(m),
+      joint: isJoint(m),
+      ...(core.leadTransferee !== null ? { leadTransferee: core.leadTransferee } : {}),
       ...(progress ? { progress } : {}),
     }
   }
@@ -267,6 +332,7 @@ function validateOptions(o: RawNodeOptions): void {
   if (typeof o.id !== 'string' || o.id.length === 0)
     throw new ConfigError('id', 'must be a non-empty string')
   if (!Array.isArray(o.peers)) throw new ConfigError('peers', 'must be an array of node ids')
+  const joining = o.peers.length === 0
   const peers = new Set<string>()
   for (const p of o.peers) {
     if (typeof p !== 'string' || p.length === 0)
@@ -274,13 +340,14 @@ function validateOptions(o: RawNodeOptions): void {
     if (peers.has(p)) throw new ConfigError('peers', `duplicate peer "${p}"`)
     peers.add(p)
   }
-  if (!peers.has(o.id)) throw new ConfigError('peers', `must include this node's id "${o.id}"`)
+  if (!joining && !peers.has(o.id))
+    throw new ConfigError('peers', `must include this node's id "${o.id}" (or be [] to join)`)
   if (o.rng === undefined || typeof o.rng.int !== 'function')
     throw new ConfigError('rng', 'an Rng is required')
-  validateRestored(o.restored, peers)
+  validateRestored(o.restored)
 }
 
-function validateRestored(r: PersistedState, peers: ReadonlySet<string>): void {
+function validateRestored(r: PersistedState): void {
   const bad = (why: string): never => {
     throw new ConfigError('restored', why)
   }
@@ -289,8 +356,8 @@ function validateRestored(r: PersistedState, peers: ReadonlySet<string>): void {
   const { term, votedFor, commit } = r.hardState
   if (!Number.isSafeInteger(term) || term < 0)
     bad(`hardState.term must be a non-negative integer, got ${term}`)
-  if (votedFor !== null && !peers.has(votedFor))
-    bad(`hardState.votedFor "${votedFor}" is not a peer`)
+  if (votedFor !== null && (typeof votedFor !== 'string' || votedFor.length === 0))
+    bad(`hardState.votedFor must be a node id or null`)
   const snapIndex = r.snapshot?.meta.index ?? 0
   const snapTerm = r.snapshot?.meta.term ?? 0
   let prevTerm = snapTerm
@@ -300,7 +367,21 @@ function validateRestored(r: PersistedState, peers: ReadonlySet<string>): void {
     if (e.term < prevTerm) bad(`entries[${i}].term ${e.term} is lower than the term before it`)
     if (e.term > term) bad(`entries[${i}].term ${e.term} is above hardState.term ${term}`)
     prevTerm = e.term
+    if (e.kind === 'config') {
+      try {
+        decodeMembership(e.data)
+      } catch (error) {
+        bad(`entries[${i}] is not a valid configuration: ${(error as Error).message}`)
+      }
+    }
   })
+  if (r.snapshot?.meta.membership !== undefined) {
+    try {
+      validateMembership(r.snapshot.meta.membership)
+    } catch (error) {
+      bad(`snapshot.meta.membership: ${(error as Error).message}`)
+    }
+  }
   if (!Number.isSafeInteger(commit) || commit < 0 || commit > snapIndex + r.entries.length)
     bad(`hardState.commit ${commit} is beyond the last entry ${snapIndex + r.entries.length}`)
 }

@@ -7,6 +7,8 @@ import type { AppendEntries, AppendEntriesReply } from './messages.js'
 import type { Progress } from './progress.js'
 import type { NodeId } from './types.js'
 import { startSnapshotTransfer } from './snapshot-transfer.js'
+import { appendedConfigs, decodeConfigs } from './membership-change.js'
+import { maybeSendTimeoutNow } from './leadership-transfer.js'
 
 // -----------------------------------------------------------------------------------------------
 // Leader: sending
@@ -106,6 +108,8 @@ export function handleAppendEntriesReply(core: RaftCore, m: AppendEntriesReply):
     // A successful probe (even one that matched nothing new) locates the follower's log.
     if (pr.state === 'probe' && m.matchIndex >= pr.match) pr.becomeReplicate()
     if (moved) core.maybeCommit()
+    // Leadership transfer: the target just caught up.
+    if (m.from === core.leadTransferee && maybeSendTimeoutNow(core)) return
   } else if (!isStaleReject(pr, m.matchIndex)) {
     // On reject, matchIndex carries the prevLogIndex that was rejected.
     pr.becomeProbe(Math.min(nextFromHint(core, m, m.matchIndex), m.matchIndex))
@@ -170,7 +174,8 @@ export function handleAppendEntries(core: RaftCore, m: AppendEntries): void {
   if (!log.matchTerm(prevIndex, prevTerm))
     return reply({ success: false, matchIndex: m.prevLogIndex, ...conflictHint(core, prevIndex) })
 
-  const conflict = entries[log.firstNew(entries)]
+  const firstNew = log.firstNew(entries)
+  const conflict = entries[firstNew]
   if (conflict !== undefined && conflict.index <= log.committed) {
     core.logger.error(
       'AppendEntries conflicts with committed entries: ignoring it',
@@ -178,7 +183,11 @@ export function handleAppendEntries(core: RaftCore, m: AppendEntries): void {
     )
     return
   }
+  // Configurations take effect on append (thesis §4.1): read them before storing the entries.
+  const configs = conflict === undefined ? [] : decodeConfigs(core, entries, firstNew)
+  if (configs === undefined) return
   const lastNew = log.maybeAppend(prevIndex, prevTerm, entries) ?? prevIndex
+  if (conflict !== undefined) appendedConfigs(core, conflict.index, configs)
   // Figure 2, step 5: commit = min(leaderCommit, index of last new entry).
   log.commitTo(Math.min(m.leaderCommit, lastNew))
   reply({ success: true, matchIndex: lastNew })

@@ -9,6 +9,7 @@ import type { InstallSnapshot, InstallSnapshotReply } from './messages.js'
 import type { Progress } from './progress.js'
 import type { NodeId } from './types.js'
 import { maybeSendAppends } from './replication.js'
+import { restoredSnapshot } from './membership-change.js'
 
 export function startSnapshotTransfer(core: RaftCore, to: NodeId, pr: Progress): void {
   const snapshot = core.log.snapshot
@@ -33,6 +34,7 @@ function sendChunk(core: RaftCore, to: NodeId, pr: Progress): void {
     data: chunk,
     totalBytes: data.byteLength,
     done: t.offset + chunk.byteLength >= data.byteLength,
+    ...(meta.membership ? { membership: meta.membership } : {}),
   })
   t.ticksSinceSend = 0
 }
@@ -80,7 +82,12 @@ export function handleInstallSnapshot(core: RaftCore, m: InstallSnapshot): void 
   if (m.lastIncludedIndex <= log.committed) return reply(m.totalBytes, true)
   const result = core.receiver.accept(m)
   if (result.data === undefined) return reply(result.nextOffset, false)
-  log.restore({ meta: { index: m.lastIncludedIndex, term: m.lastIncludedTerm }, data: result.data })
+  const meta = { index: m.lastIncludedIndex, term: m.lastIncludedTerm }
+  const kept = log.restore({
+    meta: m.membership ? { ...meta, membership: m.membership } : meta,
+    data: result.data,
+  })
+  restoredSnapshot(core, m.lastIncludedIndex, m.membership, kept)
   core.logger.info('installed snapshot', core.fields({ index: m.lastIncludedIndex }))
   reply(result.nextOffset, true)
 }

@@ -1,4 +1,4 @@
-import type { Index, NodeId, Role, Term } from './types.js'
+import type { Index, Membership, NodeId, Role, Term } from './types.js'
 
 export type ProgressState = 'probe' | 'replicate' | 'snapshot'
 
@@ -22,7 +22,16 @@ export interface Status {
   readonly lastIndex: Index
   readonly snapshotIndex: Index
   readonly snapshotTerm: Term
-  /** Per-follower replication progress; present on the leader only. */
+  /**
+   * The configuration in effect here (the latest in this node's log). Always set by RawNode
+   * and Raft; optional so that hand-made Status values (test doubles) stay valid.
+   */
+  readonly membership?: Membership
+  /** True while the configuration is joint (membership.outgoing holds the old voters). */
+  readonly joint?: boolean
+  /** Leader: the voter leadership is being transferred to. */
+  readonly leadTransferee?: NodeId
+  /** Per-member (voters and learners) replication progress; present on the leader only. */
   readonly progress?: Readonly<Record<NodeId, PeerProgress>>
   /**
    * Set by the `Raft` runtime once the node has stopped: StoppedError after kill(), or the

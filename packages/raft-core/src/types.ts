@@ -7,9 +7,11 @@ export type Index = number
 
 /**
  * `command`: a proposal from the service; `noop`: an empty entry a leader appends for itself
- * (to commit entries of earlier terms and to serve ReadIndex); services skip noops.
+ * (to commit entries of earlier terms and to serve ReadIndex); services skip noops;
+ * `config`: a membership configuration (membership.ts), in effect from the moment it is in a
+ * node's log (thesis §4.1); services receive it as a noop.
  */
-export type EntryKind = 'command' | 'noop'
+export type EntryKind = 'command' | 'noop' | 'config'
 
 export interface Entry {
   readonly index: Index
@@ -29,11 +31,31 @@ export interface ClusterConfig {
   readonly voters: readonly NodeId[]
 }
 
+/**
+ * Who is in the cluster (etcd's ConfState). `voters` elect leaders and count for commits;
+ * `learners` receive the log and snapshots but never vote or count. While a voter-set change is
+ * in progress the configuration is joint (thesis §4.3): `outgoing` holds the previous voters and
+ * every decision needs a majority of `voters` AND a majority of `outgoing`; `outgoing` is empty
+ * otherwise. Ids are distinct within each list; a learner is never in `voters` (it may be in
+ * `outgoing`: a voter being demoted).
+ */
+export interface Membership {
+  readonly voters: readonly NodeId[]
+  readonly learners: readonly NodeId[]
+  readonly outgoing: readonly NodeId[]
+}
+
 export interface SnapshotMeta {
   /** Last log index the snapshot covers. */
   readonly index: Index
   /** Term of the entry at `index`. */
   readonly term: Term
+  /**
+   * The configuration in effect at `index` (the latest configuration entry at or before it).
+   * Absent only in snapshots written before membership changes existed: the node then uses
+   * its initial peers.
+   */
+  readonly membership?: Membership
 }
 
 export interface Snapshot {

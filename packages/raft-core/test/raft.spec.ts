@@ -344,7 +344,7 @@ describe('Raft runtime', function () {
     })
   })
 
-  it('drops malformed and foreign messages from the transport with a warning', async () => {
+  it('drops malformed, misaddressed and self-addressed messages from the transport with a warning', async () => {
     const clock = new SimulatedClock()
     const transport = new FakeTransport('a')
     const logger = new MemoryLogger()
@@ -368,8 +368,8 @@ describe('Raft runtime', function () {
     }
     transport.handler!({ ...vote, term: -3 } as Message)
     transport.handler!({ type: 'Gossip', from: 'b', to: 'a', term: 9 } as unknown as Message)
-    transport.handler!({ ...vote, from: 'stranger' } as Message)
     transport.handler!({ ...vote, to: 'b' } as Message)
+    transport.handler!({ ...vote, from: 'a' } as Message)
     await clock.advance(1)
     expect(logger.records.filter((r) => r.level === 'warn')).to.have.length(4)
     expect(raft.getState().term).to.equal(0) // none of the term-5 messages reached the core

@@ -35,8 +35,13 @@ describe('RawNode construction', () => {
       'heartbeatTicks',
     ],
     [
-      'vote for a stranger',
-      { restored: { hardState: { term: 1, votedFor: 'z', commit: 0 }, entries: [] } },
+      'a configuration entry that is not a configuration',
+      {
+        restored: {
+          hardState: { term: 1, votedFor: null, commit: 0 },
+          entries: [{ index: 1, term: 1, kind: 'config', data: text('nope') }],
+        },
+      },
       'restored',
     ],
     [
@@ -79,7 +84,6 @@ describe('RawNode bad input', () => {
       'entries with a gap',
       ae({ from: 'b', to: 'a', term: 1, entries: [entry(1, 1), entry(3, 1)] }),
     ],
-    ['unknown sender', ae({ from: 'z', to: 'a', term: 5 })],
     ['addressed to another node', ae({ from: 'b', to: 'c', term: 5 })],
     ['from itself', vote({ from: 'a', to: 'a', term: 5 })],
   ]
@@ -141,6 +145,8 @@ describe('RawNode status and logging', () => {
       lastIndex: 1,
       snapshotIndex: 0,
       snapshotTerm: 0,
+      membership: { voters: ['a'], learners: [], outgoing: [] },
+      joint: false,
       progress: {},
     })
   })

@@ -5,14 +5,26 @@
  */
 import { readFile } from 'node:fs/promises'
 import { join } from 'node:path'
-import type { Snapshot, SnapshotMeta } from '@raftkit/raft-core'
-import { StorageCorruptionError, packValue, unpackValue } from '@raftkit/raft-core'
+import type { Membership, Snapshot, SnapshotMeta } from '@raftkit/raft-core'
+import {
+  StorageCorruptionError,
+  packValue,
+  unpackValue,
+  validateMembership,
+} from '@raftkit/raft-core'
 import { writeFileAtomic } from './atomic-file.js'
 import { frameRecord, scanRecords } from './record.js'
 import { snapshotName } from './segments.js'
 
 export async function writeSnapshotFile(dir: string, snapshot: Snapshot): Promise<void> {
-  const payload = packValue({ i: snapshot.meta.index, t: snapshot.meta.term, d: snapshot.data })
+  const { index, term, membership } = snapshot.meta
+  // The configuration at the snapshot index lives in the snapshot file (`m`); files written
+  // before membership changes existed have none and load without one.
+  const payload = packValue(
+    membership
+      ? { i: index, t: term, d: snapshot.data, m: membership }
+      : { i: index, t: term, d: snapshot.data },
+  )
   await writeFileAtomic(
     join(dir, snapshotName(snapshot.meta.index, snapshot.meta.term)),
     frameRecord(payload),
@@ -41,7 +53,7 @@ export async function readSnapshotFile(dir: string, meta: SnapshotMeta): Promise
       scan.stop?.reason ?? 'expected exactly one record',
     )
   }
-  let v: { i?: unknown; t?: unknown; d?: unknown } | null
+  let v: { i?: unknown; t?: unknown; d?: unknown; m?: unknown } | null
   try {
     v = unpackValue(rec.payload) as typeof v
   } catch {
@@ -50,5 +62,17 @@ export async function readSnapshotFile(dir: string, meta: SnapshotMeta): Promise
   if (!v || v.i !== meta.index || v.t !== meta.term || !(v.d instanceof Uint8Array)) {
     throw new StorageCorruptionError(path, rec.offset, 'snapshot record does not match its name')
   }
-  return { meta: { index: meta.index, term: meta.term }, data: new Uint8Array(v.d) }
+  if (v.m === undefined)
+    return { meta: { index: meta.index, term: meta.term }, data: new Uint8Array(v.d) }
+  let membership: Membership
+  try {
+    membership = validateMembership(v.m)
+  } catch (error) {
+    throw new StorageCorruptionError(
+      path,
+      rec.offset,
+      `snapshot configuration is malformed: ${(error as Error).message}`,
+    )
+  }
+  return { meta: { index: meta.index, term: meta.term, membership }, data: new Uint8Array(v.d) }
 }

@@ -22,11 +22,13 @@ export interface SegmentHeader {
   }
 }
 
-type WireEntry = [number, number, 0 | 1, Uint8Array]
+/** Kind: 0 command, 1 noop, 2 configuration. */
+type WireEntry = [number, number, 0 | 1 | 2, Uint8Array]
 type WireHardState = [number, string | null, number]
 type WireMeta = [number, number]
 
-const encodeEntry = (e: Entry): WireEntry => [e.index, e.term, e.kind === 'noop' ? 1 : 0, e.data]
+const KIND_CODE = { command: 0, noop: 1, config: 2 } as const
+const encodeEntry = (e: Entry): WireEntry => [e.index, e.term, KIND_CODE[e.kind], e.data]
 const encodeHardState = (h: HardState): WireHardState => [h.term, h.votedFor, h.commit]
 const encodeMeta = (m: SnapshotMeta): WireMeta => [m.index, m.term]
 
@@ -74,12 +76,12 @@ function decodeEntries(v: unknown): Entry[] {
   need(Array.isArray(v), 'entries are not an array')
   return v.map((w: unknown): Entry => {
     need(Array.isArray(w) && w.length === 4 && isInt(w[0]) && isInt(w[1]), 'bad entry')
-    need((w[2] === 0 || w[2] === 1) && w[3] instanceof Uint8Array, 'bad entry')
+    need((w[2] === 0 || w[2] === 1 || w[2] === 2) && w[3] instanceof Uint8Array, 'bad entry')
     // A plain copy: callers get Uint8Array, and the file buffer is not kept alive.
     return {
       index: w[0],
       term: w[1],
-      kind: w[2] === 1 ? 'noop' : 'command',
+      kind: w[2] === 1 ? 'noop' : w[2] === 2 ? 'config' : 'command',
       data: new Uint8Array(w[3]),
     }
   })

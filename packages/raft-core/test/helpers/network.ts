@@ -70,7 +70,11 @@ export interface AppliedLog {
 }
 
 export class Network {
-  readonly ids: readonly NodeId[]
+  /** Every node the network knows (the initial ones, then those added with join()). */
+  readonly ids: NodeId[]
+  /** The initial voters each node starts with (a joined node starts with none). */
+  private readonly initial: readonly NodeId[]
+  private readonly joined = new Set<NodeId>()
   readonly nodes = new Map<NodeId, RawNode>()
   readonly stores = new Map<NodeId, Store>()
   readonly applied = new Map<NodeId, AppliedLog>()
@@ -92,7 +96,8 @@ export class Network {
   private incarnation = 0
 
   constructor(ids: readonly NodeId[], options: NetworkOptions = {}) {
-    this.ids = ids
+    this.ids = [...ids]
+    this.initial = [...ids]
     this.config = { ...TEST_CONFIG, ...options.config }
     this.seed = options.seed ?? 1
     this.rng = createRng(seedFrom(this.seed, 'network'))
@@ -120,7 +125,7 @@ export class Network {
     const store = this.store(id)
     const node = new RawNode({
       id,
-      peers: this.ids,
+      peers: this.joined.has(id) ? [] : this.initial,
       config: this.config,
       restored: restoredFrom(store),
       rng: createRng(seedFrom(this.seed, `${id}#${this.incarnation++}`)),
@@ -131,6 +136,20 @@ export class Network {
     const snapIndex = store.snapshot?.meta.index ?? 0
     this.applied.set(id, { lastIndex: snapIndex, entries: new Map(this.applied.get(id)?.entries) })
     return node
+  }
+
+  /** Starts a new, empty node that joins the cluster (it knows no member until the leader's log). */
+  join(id: NodeId): RawNode {
+    if (this.stores.has(id)) throw new Error(`node ${id} exists`)
+    this.ids.push(id)
+    this.joined.add(id)
+    this.stores.set(id, emptyStore())
+    return this.start(id)
+  }
+
+  /** Stops `id` for good (its messages and those to it are lost), e.g. a removed node. */
+  stop(id: NodeId): void {
+    this.isolate(id)
   }
 
   restart(id: NodeId): RawNode {

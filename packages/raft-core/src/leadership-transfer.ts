@@ -1,0 +1,59 @@
+/**
+ * Leadership transfer (thesis §3.10): the leader stops accepting proposals, brings the target
+ * up to date, then sends it TimeoutNow; the target starts an election at once, without a
+ * pre-vote, and its RequestVote says so, so that voters grant it although they heard from the
+ * leader within the election timeout. If the target has not taken over within an election
+ * timeout, the leader abandons the transfer and accepts proposals again. The transfer state is
+ * cleared on every role or term change (core.reset), never left set (hashicorp/raft#696).
+ */
+import type { RaftCore } from './core.js'
+import { NotLeaderError, UnknownNodeError } from './errors.js'
+import { isVoter } from './membership.js'
+import type { TimeoutNow } from './messages.js'
+import { maybeSendAppends } from './replication.js'
+import type { NodeId } from './types.js'
+
+/** Leader: starts (or restarts, for another target) a transfer to voter `to`. */
+export function transferLeadership(core: RaftCore, to: NodeId): void {
+  if (core.role !== 'leader') throw new NotLeaderError(core.leader)
+  if (to === core.id) return
+  if (!isVoter(core.memberships.current, to))
+    throw new UnknownNodeError(to, `"${to}" is not a voter: leadership can only go to a voter`)
+  if (core.leadTransferee === to) return
+  core.logger.info('transferring leadership', core.fields({ to }))
+  core.leadTransferee = to
+  core.transferElapsed = 0
+  if (!maybeSendTimeoutNow(core)) maybeSendAppends(core, to, true)
+}
+
+/** Sends TimeoutNow once the transferee's log matches ours. True if sent. */
+export function maybeSendTimeoutNow(core: RaftCore): boolean {
+  const to = core.leadTransferee
+  if (to === null) return false
+  const pr = core.progress.get(to)
+  if (pr === undefined || pr.match !== core.log.lastIndex()) return false
+  core.send({ type: 'TimeoutNow', to })
+  return true
+}
+
+/** Leader tick: abandons a transfer that did not complete within an election timeout. */
+export function tickTransfer(core: RaftCore): void {
+  if (core.leadTransferee === null) return
+  core.transferElapsed++
+  if (core.transferElapsed >= core.config.electionTicksMin) {
+    core.logger.info('leadership transfer timed out', core.fields({ to: core.leadTransferee }))
+    core.leadTransferee = null
+    core.transferElapsed = 0
+  }
+}
+
+/** TimeoutNow receiver: a voter campaigns now (no pre-vote; the requests carry `transfer`). */
+export function handleTimeoutNow(core: RaftCore, m: TimeoutNow): void {
+  if (core.role === 'leader') return
+  if (!isVoter(core.memberships.current, core.id)) {
+    core.logger.warn('ignoring TimeoutNow: not a voter', core.fields({ from: m.from }))
+    return
+  }
+  core.logger.info('campaigning at the request of the leader', core.fields({ from: m.from }))
+  core.campaignNow(true)
+}
