@@ -18,6 +18,8 @@ export interface Answer {
   readonly status: number
   readonly headers: IncomingHttpHeaders
   readonly body: string
+  /** The body's bytes as received. */
+  readonly bytes: Buffer
 }
 
 export function call(
@@ -40,13 +42,15 @@ export function call(
       const chunks: Buffer[] = []
       res.on('data', (c: Buffer) => chunks.push(c))
       res.once('error', reject)
-      res.once('end', () =>
+      res.once('end', () => {
+        const bytes = Buffer.concat(chunks)
         resolve({
           status: res.statusCode ?? 0,
           headers: res.headers,
-          body: Buffer.concat(chunks).toString('utf8'),
-        }),
-      )
+          body: bytes.toString('utf8'),
+          bytes,
+        })
+      })
     })
     req.end(body)
   })

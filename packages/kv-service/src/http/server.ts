@@ -72,8 +72,12 @@ export interface KvHttpServerOptions {
 
 type Op = 'get' | 'put' | 'append' | 'session' | 'status' | 'metrics' | 'faults' | 'other'
 
-/** Strict UTF-8 (a request body that is not valid UTF-8 is refused); stateless, so shared. */
-const UTF8 = new TextDecoder('utf-8', { fatal: true })
+/**
+ * Strict UTF-8 (a request body that is not valid UTF-8 is refused); stateless, so shared.
+ * `ignoreBOM`: a leading byte-order mark is part of the value and is kept (by default
+ * TextDecoder drops it, which would change the stored bytes).
+ */
+const UTF8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true })
 
 const MAX_REDIRECT_PATH = 8 * 1024
 
