@@ -10,8 +10,31 @@ export const SEND_WINDOW = 64
 export const RECONNECT_BASE_MS = 50
 /** Longest reconnect delay. @default 1000 ms */
 export const RECONNECT_MAX_MS = 1000
-/** A connection that has not finished the handshake in this time is closed. @default 5000 ms */
+/** A dialer gives up on a connection whose handshake has not finished in this time. @default 5000 ms */
 export const HANDSHAKE_TIMEOUT_MS = 5000
+/**
+ * The listener closes an inbound connection that has not finished the handshake this long after
+ * its TCP connection was accepted (HTTP upgrade included). @default 2000 ms
+ */
+export const PRE_AUTH_TIMEOUT_MS = 2000
+/** A refused connection that has not closed this long after its close frame is destroyed. */
+export const PRE_AUTH_CLOSE_GRACE_MS = 500
+/**
+ * Largest WebSocket frame accepted before the handshake completes (a handshake frame is under
+ * 600 bytes even with two 256-byte node ids). Larger frames are refused from their header,
+ * before any of their payload is buffered. @default 1024 bytes
+ */
+export const HANDSHAKE_MAX_FRAME_BYTES = 1024
+/** Largest HTTP upgrade request head a listener reads (Node's `maxHeaderSize`). */
+export const UPGRADE_MAX_HEADER_BYTES = 4096
+/** Inbound connections that have not finished the handshake, in total. @default 64 */
+export const MAX_UNAUTHENTICATED_CONNECTIONS = 64
+/** Inbound connections that have not finished the handshake, per remote address. @default 16 */
+export const MAX_UNAUTHENTICATED_PER_ADDRESS = 16
+/** Shortest cluster secret accepted (same rule as kv-service's cluster file). */
+export const MIN_SECRET_LENGTH = 16
+/** Longest node id, in UTF-8 bytes (keeps the hello frame under HANDSHAKE_MAX_FRAME_BYTES). */
+export const MAX_NODE_ID_BYTES = 256
 /** An authenticated connection is closed after this many malformed messages. @default 3 */
 export const MAX_MALFORMED_MESSAGES = 3
 /** Version of the handshake and framing; both sides must speak the same one. */

@@ -14,7 +14,7 @@
 import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto'
 import { MalformedMessageError, packValue, unpackValue } from '@raftkit/raft-core'
 import type { NodeId } from '@raftkit/raft-core'
-import { PROTOCOL_VERSION } from './constants.js'
+import { MAX_NODE_ID_BYTES, PROTOCOL_VERSION } from './constants.js'
 
 export const NONCE_BYTES = 32
 const PROOF_BYTES = 32
@@ -94,7 +94,7 @@ function bytesField(o: Record<string, unknown>, key: string, length: number): Ui
 
 function idField(o: Record<string, unknown>, key: string): NodeId {
   const v = o[key]
-  if (typeof v !== 'string' || v.length === 0 || v.length > 1024)
+  if (typeof v !== 'string' || v.length === 0 || Buffer.byteLength(v, 'utf8') > MAX_NODE_ID_BYTES)
     throw new MalformedMessageError(`handshake field "${key}" must be a node id`)
   return v
 }

@@ -10,8 +10,8 @@
  * ```ts
  * import { createWsTransport } from '@raftkit/transport-ws'
  *
- * const a = await createWsTransport({ id: 'a', listen: { host: '127.0.0.1', port: 0 }, peers: {}, secret: 's3cret' })
- * const b = await createWsTransport({ id: 'b', listen: { host: '127.0.0.1', port: 0 }, peers: { a: `127.0.0.1:${a.port}` }, secret: 's3cret' })
+ * const a = await createWsTransport({ id: 'a', listen: { host: '127.0.0.1', port: 0 }, peers: {}, secret: 'a long random cluster secret' })
+ * const b = await createWsTransport({ id: 'b', listen: { host: '127.0.0.1', port: 0 }, peers: { a: `127.0.0.1:${a.port}` }, secret: 'a long random cluster secret' })
  * a.setPeers({ b: `127.0.0.1:${b.port}` })
  * b.listen((m) => console.log('b got', m.type, 'from', m.from))
  * a.send({ type: 'RequestVote', from: 'a', to: 'b', term: 1, lastLogIndex: 0, lastLogTerm: 0, preVote: false })
@@ -27,8 +27,14 @@ export {
   CloseCode,
   DEFAULT_MAX_MESSAGE_BYTES,
   DEFAULT_MAX_QUEUED_MESSAGES,
+  HANDSHAKE_MAX_FRAME_BYTES,
   HANDSHAKE_TIMEOUT_MS,
   MAX_MALFORMED_MESSAGES,
+  MAX_NODE_ID_BYTES,
+  MAX_UNAUTHENTICATED_CONNECTIONS,
+  MAX_UNAUTHENTICATED_PER_ADDRESS,
+  MIN_SECRET_LENGTH,
+  PRE_AUTH_TIMEOUT_MS,
   PROTOCOL_VERSION,
   RECONNECT_BASE_MS,
   RECONNECT_MAX_MS,

@@ -27,6 +27,7 @@ import type {
   NodeStats,
   Rng,
 } from '@raftkit/raft-core'
+import { checkSecret } from './options.js'
 import { WsTransportImpl } from './transport.js'
 import type { WsTransport } from './transport.js'
 
@@ -223,8 +224,7 @@ export async function createWsNetwork(options: WsNetworkOptions): Promise<WsNetw
   if (!ids.every((id) => typeof id === 'string' && id.length > 0))
     throw new ConfigError('ids', 'every node id must be a non-empty string')
   if (new Set(ids).size !== ids.length) throw new ConfigError('ids', 'node ids must be unique')
-  if (options.secret !== undefined && (typeof options.secret !== 'string' || options.secret === ''))
-    throw new ConfigError('secret', 'must be a non-empty string')
+  if (options.secret !== undefined) checkSecret(options.secret)
   const network = new WsNetworkImpl(ids, options.host ?? '127.0.0.1', options)
   await network.init()
   return network

@@ -2,7 +2,12 @@
 import { readFile } from 'node:fs/promises'
 import { ConfigError } from '@raftkit/raft-core'
 import type { Clock, Logger, NodeId, Rng } from '@raftkit/raft-core'
-import { DEFAULT_MAX_MESSAGE_BYTES, DEFAULT_MAX_QUEUED_MESSAGES } from './constants.js'
+import {
+  DEFAULT_MAX_MESSAGE_BYTES,
+  DEFAULT_MAX_QUEUED_MESSAGES,
+  MAX_NODE_ID_BYTES,
+  MIN_SECRET_LENGTH,
+} from './constants.js'
 
 export interface WsTransportOptions {
   /** This node's id. */
@@ -11,7 +16,10 @@ export interface WsTransportOptions {
   readonly listen: { readonly host: string; readonly port: number }
   /** Every other node: "host:port", or a ws:// / wss:// URL. */
   readonly peers: Readonly<Record<NodeId, string>>
-  /** The shared cluster secret. Proven with HMAC challenge–response; never sent. */
+  /**
+   * The shared cluster secret, at least 16 characters (MIN_SECRET_LENGTH). Proven with HMAC
+   * challenge–response; never sent.
+   */
   readonly secret: string
   /** Serve wss:// with these PEM files; `caFile` is trusted when dialing wss:// peers. */
   readonly tls?: { readonly certFile: string; readonly keyFile: string; readonly caFile?: string }
@@ -44,6 +52,8 @@ export function validateOptions(o: WsTransportOptions): void {
     throw new ConfigError('options', 'createWsTransport needs an options object')
   if (typeof o.id !== 'string' || o.id.length === 0)
     throw new ConfigError('id', `must be a non-empty string, got ${String(o.id)}`)
+  if (Buffer.byteLength(o.id, 'utf8') > MAX_NODE_ID_BYTES)
+    throw new ConfigError('id', `must be at most ${MAX_NODE_ID_BYTES} bytes of UTF-8`)
   if (typeof o.listen !== 'object' || o.listen === null)
     throw new ConfigError('listen', 'must be { host, port }')
   if (typeof o.listen.host !== 'string' || o.listen.host.length === 0)
@@ -54,8 +64,7 @@ export function validateOptions(o: WsTransportOptions): void {
   const port = o.listen.port
   if (typeof port !== 'number' || !Number.isInteger(port) || port < 0 || port > 65535)
     throw new ConfigError('listen.port', `must be an integer in 0..65535, got ${String(port)}`)
-  if (typeof o.secret !== 'string' || o.secret.length === 0)
-    throw new ConfigError('secret', 'must be a non-empty string shared by every node')
+  checkSecret(o.secret)
   if (o.maxMessageBytes !== undefined && !isPositiveInteger(o.maxMessageBytes))
     throw new ConfigError(
       'maxMessageBytes',
@@ -78,6 +87,17 @@ export function validateOptions(o: WsTransportOptions): void {
   peerUrls(o.id, o.peers, o.tls !== undefined)
 }
 
+/** The cluster secret rule, shared with createWsNetwork (and kv-service's cluster file). */
+export function checkSecret(secret: unknown): void {
+  if (typeof secret !== 'string' || secret.length < MIN_SECRET_LENGTH)
+    throw new ConfigError(
+      'secret',
+      `must be a string of at least ${MIN_SECRET_LENGTH} characters shared by every node, got ${
+        typeof secret === 'string' ? `${secret.length} characters` : typeof secret
+      }`,
+    )
+}
+
 /**
  * Turns the peers option into dialable URLs. "host:port" gets ws:// (wss:// when this node
  * uses TLS); ws:// and wss:// URLs are taken as they are.
@@ -92,6 +112,11 @@ export function peerUrls(
   const out = new Map<NodeId, string>()
   for (const [id, address] of Object.entries(peers)) {
     if (id.length === 0) throw new ConfigError('peers', 'a peer id must be a non-empty string')
+    if (Buffer.byteLength(id, 'utf8') > MAX_NODE_ID_BYTES)
+      throw new ConfigError(
+        'peers',
+        `a peer id must be at most ${MAX_NODE_ID_BYTES} bytes of UTF-8`,
+      )
     if (id === self)
       throw new ConfigError(`peers.${id}`, 'lists this node itself: peers are the OTHER nodes')
     out.set(id, peerUrl(id, address, tls))

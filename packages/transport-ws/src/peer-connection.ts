@@ -9,6 +9,7 @@ import type { Clock, Logger, NodeId, Rng, TimerHandle } from '@raftkit/raft-core
 import { closeReason, frameBytes } from './bytes.js'
 import {
   CloseCode,
+  HANDSHAKE_MAX_FRAME_BYTES,
   HANDSHAKE_TIMEOUT_MS,
   PROTOCOL_VERSION,
   RECONNECT_BASE_MS,
@@ -131,7 +132,8 @@ export class PeerConnection {
     let ws: WebSocket
     try {
       ws = new WebSocket(this.url, {
-        maxPayload: ctx.maxMessageBytes,
+        // The listener only ever sends handshake frames (it sends nothing after welcome).
+        maxPayload: HANDSHAKE_MAX_FRAME_BYTES,
         perMessageDeflate: false,
         handshakeTimeout: HANDSHAKE_TIMEOUT_MS,
         ...(ctx.ca ? { ca: ctx.ca } : {}),

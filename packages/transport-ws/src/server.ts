@@ -3,20 +3,28 @@
  * must pass the handshake (known node id, addressed to this node, same protocol version,
  * proof of the cluster secret) before its frames count as Raft messages. A connection that
  * fails is closed with a reason code and logged; every other connection carries on.
+ *
+ * Before the handshake completes a connection is held under Admission's caps and deadline and
+ * may send only handshake-sized frames (HANDSHAKE_MAX_FRAME_BYTES, refused from the frame
+ * header, before the payload is buffered); it gets `maxMessageBytes` once authenticated.
  */
 import { createServer as createHttpServer } from 'node:http'
 import type { IncomingMessage, Server } from 'node:http'
 import { createServer as createHttpsServer } from 'node:https'
-import type { AddressInfo } from 'node:net'
+import type { AddressInfo, Socket } from 'node:net'
+import type { Duplex } from 'node:stream'
 import { WebSocketServer } from 'ws'
 import type { WebSocket } from 'ws'
-import type { Clock, Logger, NodeId, TimerHandle } from '@raftkit/raft-core'
-import { closeReason, frameBytes } from './bytes.js'
+import type { Clock, Logger, NodeId } from '@raftkit/raft-core'
+import { Admission } from './admission.js'
+import type { PendingConnection } from './admission.js'
+import { closeReason, frameBytes, setFrameLimit } from './bytes.js'
 import {
   CloseCode,
-  HANDSHAKE_TIMEOUT_MS,
+  HANDSHAKE_MAX_FRAME_BYTES,
   MAX_MALFORMED_MESSAGES,
   PROTOCOL_VERSION,
+  UPGRADE_MAX_HEADER_BYTES,
 } from './constants.js'
 import { decodeFrame, encodeFrame, newNonce, proof, proofMatches } from './handshake.js'
 import type { Session } from './handshake.js'
@@ -39,12 +47,15 @@ export interface ListenerContext {
 
 interface Inbound {
   readonly ws: WebSocket
+  /** The socket ws reads from (TLS or plain): paused when an unauthenticated one is refused. */
+  readonly socket: Duplex
   readonly remote: string
   stage: 'hello' | 'auth' | 'open' | 'closing'
   peer: NodeId | null
   session: Session | null
   malformed: number
-  timer: TimerHandle | undefined
+  /** Admission bookkeeping while unauthenticated (null once authenticated). */
+  pending: PendingConnection | null
 }
 
 export class Listener {
@@ -54,20 +65,33 @@ export class Listener {
   /** The authenticated connection of each peer (a newer one replaces an older one). */
   private readonly byPeer = new Map<NodeId, Inbound>()
   private closing: Promise<void> | null = null
+  private readonly admission: Admission
 
-  constructor(private readonly ctx: ListenerContext) {}
+  constructor(private readonly ctx: ListenerContext) {
+    this.admission = new Admission(ctx.clock, ctx.logger)
+  }
 
   /** Starts listening; resolves with the bound port. */
   async start(host: string, port: number): Promise<number> {
     const tls = this.ctx.tls
-    const server = tls ? createHttpsServer({ cert: tls.cert, key: tls.key }) : createHttpServer()
+    const limits = { maxHeaderSize: UPGRADE_MAX_HEADER_BYTES }
+    const server = tls
+      ? createHttpsServer({ ...limits, cert: tls.cert, key: tls.key })
+      : createHttpServer(limits)
+    server.on('connection', (socket: Socket) => {
+      if (this.closing !== null) socket.destroy()
+      else this.admission.admit(socket)
+    })
     server.on('request', (_req, res) => {
-      res.writeHead(426, { 'content-type': 'text/plain' }).end('raftkit peers speak WebSocket\n')
+      res
+        .writeHead(426, { 'content-type': 'text/plain', connection: 'close' })
+        .end('raftkit peers speak WebSocket\n')
     })
     this.server = server
     const wss = new WebSocketServer({
       server,
-      maxPayload: this.ctx.maxMessageBytes,
+      // Every connection starts with the handshake limit; setFrameLimit raises it after auth.
+      maxPayload: HANDSHAKE_MAX_FRAME_BYTES,
       perMessageDeflate: false,
       clientTracking: false,
     })
@@ -107,6 +131,11 @@ export class Listener {
     return this.byPeer.size
   }
 
+  /** Inbound connections that have not authenticated yet, and those refused over the caps. */
+  get unauthenticated(): { readonly open: number; readonly refused: number } {
+    return { open: this.admission.count, refused: this.admission.refused }
+  }
+
   /** Closes the connection of a peer that is no longer a member. */
   forget(peer: NodeId): void {
     const c = this.byPeer.get(peer)
@@ -120,10 +149,8 @@ export class Listener {
   }
 
   private async doClose(): Promise<void> {
-    for (const c of this.connections) {
-      this.ctx.clock.clearTimeout(c.timer)
-      c.ws.terminate()
-    }
+    this.admission.closeAll()
+    for (const c of this.connections) c.ws.terminate()
     this.connections.clear()
     this.byPeer.clear()
     this.wss?.close()
@@ -140,25 +167,39 @@ export class Listener {
       ws.terminate()
       return
     }
+    const pending = this.admission.find(req.socket)
+    if (pending === undefined) {
+      // Its deadline passed during the upgrade (or it was never admitted): it is being destroyed.
+      ws.terminate()
+      return
+    }
     const c: Inbound = {
       ws,
+      socket: req.socket,
       remote: `${req.socket.remoteAddress ?? '?'}:${req.socket.remotePort ?? '?'}`,
       stage: 'hello',
       peer: null,
       session: null,
       malformed: 0,
-      timer: undefined,
+      pending,
     }
     this.connections.add(c)
-    c.timer = this.ctx.clock.setTimeout(() => {
-      c.timer = undefined
-      if (c.stage === 'hello' || c.stage === 'auth')
-        this.reject(c, CloseCode.HandshakeTimeout, 'handshake not finished in time')
-    }, HANDSHAKE_TIMEOUT_MS)
+    pending.onDeadline = () => {
+      if (c.stage === 'closing') return false
+      this.reject(c, CloseCode.HandshakeTimeout, 'handshake not finished in time')
+      return true
+    }
     ws.on('message', (data, isBinary) => this.frame(c, frameBytes(data), isBinary))
     ws.on('error', (e) => {
       // ws reports oversize frames and protocol violations here, then closes the socket.
-      this.ctx.logger.warn('closing inbound connection', {
+      if (c.pending !== null) {
+        // Stop reading (ws resumes the socket on the next tick to drain it): what an
+        // unauthenticated party sends after a refused frame is never read, and the socket is
+        // destroyed after a short grace.
+        setImmediate(() => c.socket.pause())
+        this.admission.closing(c.pending)
+      }
+      this.ctx.logger[this.level(c, 'warn')]('closing inbound connection', {
         remote: c.remote,
         peer: c.peer,
         reason: e.message,
@@ -227,8 +268,14 @@ export class Listener {
     if (!proofMatches(proof(this.ctx.secret, 'dialer', session), frame.proof))
       return this.reject(c, CloseCode.AuthFailed, 'authentication failed: wrong cluster secret')
     const peer = c.peer as NodeId
-    this.ctx.clock.clearTimeout(c.timer)
-    c.timer = undefined
+    if (!setFrameLimit(c.ws, this.ctx.maxMessageBytes))
+      return this.reject(
+        c,
+        CloseCode.Protocol,
+        'cannot raise the frame limit (ws internals changed)',
+      )
+    if (c.pending !== null) this.admission.authenticated(c.pending)
+    c.pending = null
     c.stage = 'open'
     c.ws.send(encodeFrame({ kind: 'welcome', proof: proof(this.ctx.secret, 'listener', session) }))
     const previous = this.byPeer.get(peer)
@@ -241,7 +288,7 @@ export class Listener {
   /** Closes one connection with a code and a reason, and logs why. */
   private reject(c: Inbound, code: number, reason: string): void {
     if (c.stage === 'closing') return
-    const level = code === CloseCode.Replaced ? 'info' : 'warn'
+    const level = this.level(c, code === CloseCode.Replaced ? 'info' : 'warn')
     this.ctx.logger[level]('closing inbound connection', {
       remote: c.remote,
       peer: c.peer,
@@ -249,15 +296,22 @@ export class Listener {
       reason,
     })
     c.stage = 'closing'
-    this.ctx.clock.clearTimeout(c.timer)
-    c.timer = undefined
+    // An unauthenticated connection is read no further and destroyed shortly after the close.
+    if (c.pending !== null) {
+      c.socket.pause()
+      this.admission.closing(c.pending)
+    }
     if (c.peer !== null && this.byPeer.get(c.peer) === c) this.byPeer.delete(c.peer)
     c.ws.close(code, closeReason(reason))
   }
 
+  /** Unauthenticated parties cannot fill the log: their rejections are rate-limited to debug. */
+  private level(c: Inbound, level: 'info' | 'warn'): 'info' | 'warn' | 'debug' {
+    return c.pending === null || this.admission.mayLog() ? level : 'debug'
+  }
+
   private closed(c: Inbound): void {
-    this.ctx.clock.clearTimeout(c.timer)
-    c.timer = undefined
+    c.pending = null
     this.connections.delete(c)
     if (c.peer !== null && this.byPeer.get(c.peer) === c) this.byPeer.delete(c.peer)
   }

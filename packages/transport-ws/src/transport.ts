@@ -36,6 +36,10 @@ export interface WsTransportStats {
   readonly dropped: number
   /** Open authenticated connections, inbound and outbound. */
   readonly connections: number
+  /** Inbound connections that have not finished the handshake yet (at most 64). */
+  readonly unauthenticated: number
+  /** Inbound connections destroyed on accept because an unauthenticated-connection cap was full. */
+  readonly refusedConnections: number
 }
 
 export interface WsTransport extends Transport {
@@ -194,6 +198,8 @@ export class WsTransportImpl implements WsTransport {
       bytesReceived: c.bytesReceived,
       dropped: c.dropped,
       connections: open + this.listener.authenticatedCount,
+      unauthenticated: this.listener.unauthenticated.open,
+      refusedConnections: this.listener.unauthenticated.refused,
     }
   }
 

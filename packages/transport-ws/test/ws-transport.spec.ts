@@ -87,6 +87,8 @@ describe('ws transport', function () {
         ['id', { ...base, id: '' }],
         ['listen.port', { ...base, listen: { host: HOST, port: 70000 } }],
         ['secret', { ...base, secret: '' }],
+        ['secret', { ...base, secret: 'x' }],
+        ['secret', { ...base, secret: 'fifteen-chars-x' }],
         ['peers.a', { ...base, peers: { a: `${HOST}:1` } }],
         ['peers.b', { ...base, peers: { b: 'not an address' } }],
         ['peers.b', { ...base, peers: { b: HOST } }],
@@ -157,7 +159,7 @@ describe('ws transport', function () {
     it('rejects a wrong secret (logged on both ends) while a correct peer keeps working', async () => {
       const s = await node('s', { good: `${HOST}:1`, bad: `${HOST}:1` })
       const good = await node('good', { s: addr(s) })
-      const bad = await node('bad', { s: addr(s) }, { secret: 'not-the-secret' })
+      const bad = await node('bad', { s: addr(s) }, { secret: 'not-the-cluster-secret' })
       bad.t.send(vote('bad', 's'))
       good.t.send(vote('good', 's'))
       await waitFor(() => logged(s.log, 'warn', 'wrong cluster secret').length > 0, 'rejection')
@@ -173,7 +175,7 @@ describe('ws transport', function () {
     })
 
     it('a dialer rejects a listener that cannot prove the secret', async () => {
-      const s = await node('s', { d: `${HOST}:1` }, { secret: 'other' })
+      const s = await node('s', { d: `${HOST}:1` }, { secret: 'another-cluster-secret' })
       const d = await node('d', { s: addr(s) })
       d.t.send(vote('d', 's'))
       await waitFor(() => logged(s.log, 'warn', 'wrong cluster secret').length > 0, 'rejection')
