@@ -1,5 +1,8 @@
 /** Regression tests for known Raft bugs (reference/raft-anchors.md §4), named after the bug. */
 import { expect } from 'chai'
+import { DEFAULT_RAFT_CONFIG } from '../src/config.js'
+import { TestCluster, bytes } from './cluster.js'
+import { HeldStorage } from './helpers/held-storage.js'
 import { Network, text } from './helpers/network.js'
 import {
   ackProbes,
@@ -170,6 +173,29 @@ describe('known Raft bugs', () => {
     expect(net.leaders()).to.have.length(1)
     const terms = new Set(net.ids.map((id) => net.node(id).status().term))
     expect(terms.size).to.equal(1)
+  })
+
+  it('#15 storage blocking the clock: a leader whose disk is stuck keeps ticking, so checkQuorum deposes it when it is cut off', async () => {
+    const cluster = new TestCluster({ seed: 31 })
+    try {
+      for (const id of cluster.ids) await cluster.start(id, new HeldStorage())
+      await cluster.clock.run(async () => {
+        const old = await cluster.leader()
+        const disk = cluster.storages.get(old.id) as HeldStorage
+        disk.hold()
+        old.start(bytes('stuck')) // its pump now waits for a write that does not complete
+        cluster.net.disconnect(old.id) // no higher term can reach it: only its own ticks can
+        await cluster.waitFor(() => cluster.leaders().some((id) => id !== old.id))
+        const electionTimeoutMax = DEFAULT_RAFT_CONFIG.electionTimeoutMaxMs
+        await cluster.waitFor(() => !old.getState().isLeader, 2 * electionTimeoutMax)
+        expect(old.status().role).to.not.equal('leader')
+        expect(disk.held).to.equal(true) // deposed while the write is still stuck
+        disk.release()
+      })
+    } finally {
+      for (const s of cluster.storages.values()) (s as HeldStorage).release()
+      await cluster.clock.run(() => cluster.shutdown())
+    }
   })
 
   it('#19 snapshot install loop: an interrupted transfer resumes from the follower offset instead of restarting forever', () => {

@@ -1,6 +1,7 @@
 /** Leader election (§5.1, §5.2, §5.4.1) and the pre-vote / checkQuorum extensions (thesis §9.6). */
 import { expect } from 'chai'
-import { Network } from '../helpers/network.js'
+import type { CoreConfig } from '../../src/config.js'
+import { Network, TEST_CONFIG, type Store } from '../helpers/network.js'
 import {
   ae,
   becomeLeader,
@@ -13,6 +14,17 @@ import {
 } from '../helpers/fixture.js'
 
 const noPreVote = { preVote: false }
+
+/** Ticks a fresh node built from `store` (seed 3) needs before it campaigns on its own. */
+function ticksToTimeout(store: () => Store, config: Partial<CoreConfig> = noPreVote): number {
+  const probe = fixture({ config, seed: 3, store: store() })
+  let timeout = 0
+  while (probe.node.status().role === 'follower') {
+    probe.node.tick()
+    timeout++
+  }
+  return timeout
+}
 
 describe('§5.1/§5.2 leader election: followers and candidates', () => {
   it('If election timeout elapses without receiving AppendEntries RPC from current leader or granting vote to candidate: convert to candidate', () => {
@@ -219,6 +231,34 @@ describe('§5.2/§5.4 RequestVote receiver', () => {
     for (let i = 0; i < 9; i++) f.node.tick()
     expect(f.node.status()).to.include({ role: 'follower', votedFor: 'b' })
   })
+
+  it('Granting a vote in the current term resets the election timer: the voter does not campaign a full timeout after its previous reset (Figure 2, etcd raft.go: electionElapsed = 0 on a granted MsgVote)', () => {
+    // A follower at term 1 that knows no leader and has not voted; the vote comes in its own
+    // term, so no term change resets the timer along the way.
+    const store = (): Store => ({ hardState: { term: 1, votedFor: null, commit: 0 }, entries: [] })
+    const timeout = ticksToTimeout(store)
+    const f = fixture({ config: noPreVote, seed: 3, store: store() })
+    for (let i = 0; i < timeout - 1; i++) f.node.tick()
+    f.node.step(vote({ from: 'b', to: 'a', term: 1 }))
+    expect(ofType(f.drain(), 'RequestVoteReply')[0]).to.include({ granted: true, term: 1 })
+    for (let i = 0; i < timeout - 1; i++) f.node.tick()
+    expect(f.node.status()).to.include({ role: 'follower', term: 1, votedFor: 'b' })
+    // The timer runs again from the grant: without a leader, the node campaigns in time.
+    for (let i = 0; i < TEST_CONFIG.electionTicksMax && f.node.status().role === 'follower'; i++)
+      f.node.tick()
+    expect(f.node.status()).to.include({ role: 'candidate', term: 2 })
+  })
+
+  it('Rejecting a vote does not reset the election timer', () => {
+    const store = (): Store => storeWith([1, 1], 1)
+    const timeout = ticksToTimeout(store)
+    const f = fixture({ config: noPreVote, seed: 3, store: store() })
+    for (let i = 0; i < timeout - 1; i++) f.node.tick()
+    f.node.step(vote({ from: 'b', to: 'a', term: 1, lastLogIndex: 1, lastLogTerm: 1 })) // behind
+    expect(ofType(f.drain(), 'RequestVoteReply')[0]).to.include({ granted: false })
+    f.node.tick()
+    expect(f.node.status()).to.include({ role: 'candidate', term: 2, votedFor: 'a' })
+  })
 })
 
 describe('thesis §9.6 pre-vote', () => {
@@ -244,6 +284,19 @@ describe('thesis §9.6 pre-vote', () => {
       term: 3,
     })
     expect(f.node.status()).to.include({ term: 2, votedFor: null })
+  })
+
+  it('Granting a pre-vote does not reset the election timer: only a real vote does (etcd raft.go: "Only record real votes")', () => {
+    const store = (): Store => storeWith([1], 2)
+    const timeout = ticksToTimeout(store, {})
+    const f = fixture({ seed: 3, store: store() })
+    for (let i = 0; i < timeout - 1; i++) f.node.tick()
+    f.node.step(
+      vote({ from: 'b', to: 'a', term: 3, lastLogIndex: 1, lastLogTerm: 1, preVote: true }),
+    )
+    expect(ofType(f.drain(), 'RequestVoteReply')[0]).to.include({ granted: true, preVote: true })
+    f.node.tick()
+    expect(f.node.status()).to.include({ role: 'pre-candidate', term: 2, votedFor: null })
   })
 
   it('Receivers reject a pre-vote from a candidate whose log is behind', () => {

@@ -8,6 +8,7 @@ import {
   becomeLeader,
   entry,
   fixture,
+  type Fixture,
   ofType,
   storeWith,
 } from '../helpers/fixture.js'
@@ -113,6 +114,47 @@ describe('§5.3 leaders: replication', () => {
       aeReply({ from: 'b', to: 'a', term: 2, success: false, matchIndex: 1, conflictIndex: 1 }),
     )
     expect(f.node.status().progress?.['b']?.next).to.equal(4)
+  })
+
+  /** Leader `a` whose follower `b` acknowledged entries 1..3 (replicate state, commit 3). */
+  function leaderWithBAt3(): Fixture {
+    const f = fixture()
+    becomeLeader(f)
+    for (const x of ['x', 'y', 'z']) f.node.propose(text(x))
+    f.drain()
+    f.node.step(aeReply({ from: 'b', to: 'a', term: 1, matchIndex: 3 }))
+    f.drain()
+    expect(f.node.status().progress?.['b']).to.deep.equal({ match: 3, next: 4, state: 'replicate' })
+    expect(f.node.status().commitIndex).to.equal(3)
+    return f
+  }
+
+  it('matchIndex never decreases: a stale (reordered) or duplicated successful reply leaves matchIndex and nextIndex as they are (§5.3, etcd Progress.MaybeUpdate)', () => {
+    const f = leaderWithBAt3()
+    // A duplicate of the latest reply, then replies to older appends and probes, delivered late.
+    for (const matchIndex of [3, 1, 2, 0])
+      f.node.step(aeReply({ from: 'b', to: 'a', term: 1, matchIndex }))
+    f.drain()
+    expect(f.node.status().progress?.['b']).to.deep.equal({ match: 3, next: 4, state: 'replicate' })
+    // What depends on it does not go back either: heartbeats carry commit = min(commit, match).
+    f.node.tick()
+    f.drain()
+    f.node.tick()
+    const toB = ofType(f.drain(), 'AppendEntries').filter((m) => m.to === 'b')
+    expect(toB.length).to.be.greaterThan(0)
+    for (const m of toB) expect(m.leaderCommit).to.equal(3)
+  })
+
+  it('A stale rejection arriving after a later acknowledgement leaves the follower in replicate state, matchIndex and nextIndex unchanged', () => {
+    const f = leaderWithBAt3()
+    f.node.propose(text('w'))
+    f.drain() // 4 goes out to b: next 5
+    f.node.step(
+      aeReply({ from: 'b', to: 'a', term: 1, success: false, matchIndex: 2, conflictIndex: 1 }),
+    )
+    const toB = ofType(f.drain(), 'AppendEntries').filter((m) => m.to === 'b')
+    expect(f.node.status().progress?.['b']).to.deep.equal({ match: 3, next: 5, state: 'replicate' })
+    expect(toB.filter((m) => m.entries.length > 0)).to.deep.equal([]) // nothing resent
   })
 
   it('Heartbeats carry commit = min(leader commit, follower match)', () => {
