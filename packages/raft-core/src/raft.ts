@@ -23,23 +23,41 @@ import {
   RaftError,
   StorageError,
   StoppedError,
+  TransferInProgressError,
 } from './errors.js'
 import type { Logger } from './logger.js'
 import { silentLogger } from './logger.js'
 import type { Message } from './messages.js'
 import { RawNode } from './raw-node.js'
+import { MembershipWaiters } from './membership-runtime.js'
+import {
+  addLearnerTarget,
+  promoteTarget,
+  removeTarget,
+  type MembershipTarget,
+} from './confchange.js'
 import type { Ready } from './ready.js'
 import type { Rng } from './rng.js'
 import { randomRng } from './rng.js'
 import type { Status } from './status.js'
 import type { PersistedState, Storage } from './storage.js'
 import type { Transport } from './transport.js'
-import type { Entry, HardState, Index, NodeId, Term } from './types.js'
+import type { Entry, HardState, Index, Membership, NodeId, Term } from './types.js'
 
 export interface RaftOptions {
   readonly id: NodeId
-  /** All members of the cluster, including `id`. */
+  /**
+   * The initial voters of the cluster, including `id`. Once the log or a snapshot holds a
+   * configuration (after the first membership change), that configuration is used instead.
+   */
   readonly peers: readonly NodeId[]
+  /**
+   * Start as a node joining an existing cluster: it knows no member and never campaigns until
+   * the leader has sent it a configuration that makes it a voter (add it as a learner, then
+   * promote it). `peers` is ignored. With storage that already holds a configuration (a
+   * restart), that configuration is used either way.
+   */
+  readonly join?: boolean
   readonly transport: Transport
   readonly storage: Storage
   /** @default new SystemClock() */
@@ -126,6 +144,8 @@ export class Raft {
    */
   private unwrittenHardState: HardState | undefined
   private readonly applyQueue: ApplyQueue
+  /** Pending membership changes and leadership transfers, settled as the pump runs. */
+  private readonly changes: MembershipWaiters
   private readonly reads = new Map<number, PendingRead>()
   private nextReadId = 1
   private tickTimer: TimerHandle | undefined
@@ -150,12 +170,16 @@ export class Raft {
   static async create(options: RaftOptions): Promise<Raft> {
     const config = resolveRaftConfig(options.config)
     const coreConfig = toCoreConfig(config)
-    validateMembership(options.id, options.peers, options.transport)
+    validateMembership(
+      options.id,
+      options.join === true ? [options.id] : options.peers,
+      options.transport,
+    )
     const restored = await loadState(options.storage)
     const logger = options.logger ?? silentLogger
     const node = new RawNode({
       id: options.id,
-      peers: options.peers,
+      peers: options.join === true ? [] : options.peers,
       config: coreConfig,
       restored,
       rng: options.rng ?? randomRng(),
@@ -186,6 +210,7 @@ export class Raft {
     this.logger = logger
     this.tickMs = tickMs
     this.applyQueue = new ApplyQueue(logger)
+    this.changes = new MembershipWaiters(node, logger)
   }
 
   private begin(restored: PersistedState): void {
@@ -211,7 +236,7 @@ export class Raft {
       this.schedulePump()
       return { index, term, isLeader: true }
     } catch (error) {
-      if (!(error instanceof NotLeaderError))
+      if (!(error instanceof NotLeaderError) && !(error instanceof TransferInProgressError))
         this.logger.warn('proposal refused', { error: String(error) })
       return { index: -1, term: this.node.getState().term, isLeader: false }
     }
@@ -289,6 +314,74 @@ export class Raft {
     )
     this.schedulePump()
     return read
+  }
+
+  // --- membership and leadership (membership-runtime.ts) ---------------------------------------
+
+  /**
+   * Leader: moves the cluster to `target` (the voters and learners to end with) through the
+   * log: a change of learners is one entry; a change of voters goes through the joint
+   * configuration C_old,new, then C_new. Resolves with the new configuration once it is
+   * committed. Rejects with NotLeaderError (also when leadership is lost before the change
+   * commits: its outcome is then unknown), ChangeInProgressError (one change at a time),
+   * InvalidMembershipError, TransferInProgressError, ProposalDroppedError, StoppedError.
+   */
+  changeMembership(target: MembershipTarget): Promise<Membership> {
+    if (this.stopReason) return Promise.reject(this.stopReason)
+    const done = this.changes.change(() => target)
+    this.schedulePump()
+    return done
+  }
+
+  /** Adds `id` as a learner: it receives the log (a snapshot first if needed) but never votes. */
+  addLearner(id: NodeId): Promise<Membership> {
+    return this.changeOf((m) => addLearnerTarget(m, id))
+  }
+
+  /** Makes learner `id` a voter (UnknownNodeError unless it is a learner). Let it catch up first. */
+  promote(id: NodeId): Promise<Membership> {
+    return this.changeOf((m) => promoteTarget(m, id))
+  }
+
+  /**
+   * Removes voter or learner `id` (UnknownNodeError unless it is one); it may be down. The
+   * leader may remove itself: it steps down once the change commits.
+   */
+  removeNode(id: NodeId): Promise<Membership> {
+    return this.changeOf((m) => removeTarget(m, id))
+  }
+
+  /**
+   * Leader: hands leadership to voter `to` (thesis §3.10): proposals are refused meanwhile
+   * (start() returns isLeader false), `to` is brought up to date and told to campaign at once.
+   * Resolves once `to` leads; rejects with LeadershipTransferError if it has not taken over
+   * within an election timeout (or another node won), NotLeaderError, UnknownNodeError.
+   */
+  transferLeadership(to: NodeId): Promise<void> {
+    if (this.stopReason) return Promise.reject(this.stopReason)
+    const done = this.changes.transfer(to)
+    this.schedulePump()
+    return done
+  }
+
+  /** The configuration in effect here and the latest committed one (with their entries' indexes). */
+  membership(): ReturnType<RawNode['membership']> {
+    return this.node.membership()
+  }
+
+  /**
+   * Calls `listener` whenever the configuration in effect here changes (on append, so it may
+   * still be rolled back by a new leader): e.g. to tell the transport new peer addresses.
+   */
+  onMembershipChange(listener: (membership: Membership) => void): void {
+    this.changes.onChange(listener)
+  }
+
+  private changeOf(target: (current: Membership) => MembershipTarget): Promise<Membership> {
+    if (this.stopReason) return Promise.reject(this.stopReason)
+    const done = this.changes.change(() => target(this.node.membership().current))
+    this.schedulePump()
+    return done
   }
 
   status(): Status {
@@ -391,11 +484,13 @@ export class Raft {
         if (!sendFirst) this.send(rd.messages)
         if (!applyFirst) this.handOut(rd)
         this.node.advance(rd)
+        this.changes.check()
       }
     } catch (error) {
       this.fail(error)
     } finally {
       this.pumping = false
+      if (!this.stopReason) this.changes.check()
     }
   }
 
@@ -527,6 +622,7 @@ export class Raft {
     this.pumpTimer = undefined
     for (const read of this.reads.values()) read.reject(reason)
     this.reads.clear()
+    this.changes.rejectAll(reason)
     // After a failure, an applied() iterator ends with it (after kill(), it just ends).
     this.applyQueue.end(reason instanceof StoppedError ? undefined : reason)
     this.closing = this.closeResources()

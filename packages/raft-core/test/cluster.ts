@@ -80,11 +80,20 @@ export class TestCluster {
     }
   }
 
-  async start(id: NodeId, storage: MemoryStorage = new MemoryStorage()): Promise<Raft> {
+  /**
+   * Starts `id` on `storage`. With `join`, it is a new node joining the running cluster (it
+   * knows no member until the leader adds it); the initial ids stay the initial voters.
+   */
+  async start(
+    id: NodeId,
+    storage: MemoryStorage = new MemoryStorage(),
+    options: { join?: boolean } = {},
+  ): Promise<Raft> {
     this.storages.set(id, storage)
     const raft = await Raft.create({
       id,
       peers: this.ids,
+      ...(options.join === true ? { join: true } : {}),
       transport: this.net.endpoint(id),
       storage: this.disks ? this.disks.wrap(id, storage) : storage,
       clock: this.clock,

@@ -1,0 +1,173 @@
+/**
+ * The runtime's side of membership changes and leadership transfer: the promises that
+ * `Raft.changeMembership` (and addLearner / promote / removeNode) and `Raft.transferLeadership`
+ * return, settled by looking at the core after every turn of the pump (`check()`), and the
+ * membership listeners. No timers of its own and no I/O: the pump drives it.
+ *
+ * A change settles when the configuration it leads to is committed and not joint (for a voter
+ * change: C_new, which the leader appends by itself after C_old,new). It fails with
+ * ProposalDroppedError when its entry is replaced by another leader's, and with
+ * NotLeaderError when this node loses leadership first (its outcome is then unknown: ask the
+ * new leader's membership()).
+ */
+import type { MembershipTarget } from './confchange.js'
+import {
+  ChangeInProgressError,
+  LeadershipTransferError,
+  NotLeaderError,
+  ProposalDroppedError,
+} from './errors.js'
+import type { Logger } from './logger.js'
+import { isJoint, sameMembership } from './membership.js'
+import type { RawNode } from './raw-node.js'
+import type { Index, Membership, NodeId, Term } from './types.js'
+
+interface PendingChange {
+  readonly target: () => MembershipTarget
+  /** Term of the leadership the change was asked of. */
+  readonly term: Term
+  /** Where its first entry went, once proposed. */
+  proposed: { index: Index; term: Term } | undefined
+  readonly resolve: (m: Membership) => void
+  readonly reject: (e: Error) => void
+}
+
+interface PendingTransfer {
+  readonly to: NodeId
+  readonly term: Term
+  readonly resolve: () => void
+  readonly reject: (e: Error) => void
+}
+
+export class MembershipWaiters {
+  private changes: PendingChange[] = []
+  private transfers: PendingTransfer[] = []
+  private readonly listeners: Array<(m: Membership) => void> = []
+  private last: Membership
+
+  constructor(
+    private readonly node: RawNode,
+    private readonly logger: Logger,
+  ) {
+    this.last = node.membership().current
+  }
+
+  /** Starts a change now (or once the leader has committed an entry of its term). */
+  change(target: () => MembershipTarget): Promise<Membership> {
+    const { term, isLeader } = this.node.getState()
+    if (!isLeader) return Promise.reject(new NotLeaderError(this.node.status().leader))
+    return new Promise<Membership>((resolve, reject) => {
+      const pending: PendingChange = { target, term, proposed: undefined, resolve, reject }
+      if (this.tryPropose(pending)) this.changes.push(pending)
+    })
+  }
+
+  /** Hands leadership to `to`; settles once `to` leads in a later term. */
+  transfer(to: NodeId): Promise<void> {
+    const { term } = this.node.getState()
+    try {
+      this.node.transferLeadership(to)
+    } catch (error) {
+      return Promise.reject(error instanceof Error ? error : new Error(String(error)))
+    }
+    if (to === this.node.id) return Promise.resolve()
+    return new Promise<void>((resolve, reject) =>
+      this.transfers.push({ to, term, resolve, reject }),
+    )
+  }
+
+  onChange(listener: (m: Membership) => void): void {
+    this.listeners.push(listener)
+  }
+
+  /** Settles what the core's state now decides; tells listeners of a new configuration. */
+  check(): void {
+    const now = this.node.membership().current
+    if (!sameMembership(now, this.last)) {
+      this.last = now
+      for (const listener of this.listeners) {
+        try {
+          listener(now)
+        } catch (error) {
+          this.logger.error('a membership listener threw', { error: String(error) })
+        }
+      }
+    }
+    if (this.changes.length > 0) this.changes = this.changes.filter((c) => !this.settleChange(c))
+    if (this.transfers.length > 0)
+      this.transfers = this.transfers.filter((t) => !this.settleTransfer(t))
+  }
+
+  rejectAll(reason: Error): void {
+    for (const c of this.changes) c.reject(reason)
+    for (const t of this.transfers) t.reject(reason)
+    this.changes = []
+    this.transfers = []
+  }
+
+  /** Proposes `c` if the leader is ready; false once `c` is settled (rejected). */
+  private tryPropose(c: PendingChange): boolean {
+    try {
+      c.proposed = this.node.proposeMembership(c.target())
+      return true
+    } catch (error) {
+      if (error instanceof ChangeInProgressError && error.reason === 'leader-not-ready') return true
+      c.reject(error as Error)
+      return false
+    }
+  }
+
+  /** True when `c` is settled. */
+  private settleChange(c: PendingChange): boolean {
+    const { term, isLeader } = this.node.getState()
+    const p = c.proposed
+    if (p === undefined) {
+      if (!isLeader || term !== c.term) {
+        c.reject(new NotLeaderError(this.node.status().leader))
+        return true
+      }
+      return !this.tryPropose(c) ? true : false
+    }
+    const there = this.node.termAt(p.index)
+    if (there !== undefined && there !== p.term) {
+      c.reject(
+        new ProposalDroppedError(
+          'the membership change was overwritten by another leader: retry it',
+        ),
+      )
+      return true
+    }
+    const m = this.node.membership()
+    if (m.committedIndex >= p.index && !isJoint(m.committed)) {
+      c.resolve(m.committed)
+      return true
+    }
+    if (!isLeader || term !== c.term) {
+      c.reject(
+        new NotLeaderError(
+          this.node.status().leader,
+          'leadership changed before the membership change committed: its outcome is unknown; check membership() on the leader',
+        ),
+      )
+      return true
+    }
+    return false
+  }
+
+  private settleTransfer(t: PendingTransfer): boolean {
+    const st = this.node.status()
+    if (st.term > t.term && st.leader === t.to) {
+      t.resolve()
+      return true
+    }
+    if (st.role === 'leader' && st.term === t.term && st.leadTransferee !== t.to) {
+      t.reject(new LeadershipTransferError(t.to, 'it did not take over within an election timeout'))
+      return true
+    }
+    if (st.term > t.term && st.leader !== null) {
+      t.reject(new LeadershipTransferError(t.to, `"${st.leader}" became leader instead`))
+      return true
+    }
+    return false
+  }
+}

@@ -1,0 +1,239 @@
+/**
+ * The runtime API for membership and leadership (Raft.changeMembership, addLearner, promote,
+ * removeNode, transferLeadership, membership(), onMembershipChange) on the simulated cluster:
+ * grow, shrink, replace a dead node, move the leader, and the typed errors.
+ */
+import { expect } from 'chai'
+import {
+  ChangeInProgressError,
+  LeadershipTransferError,
+  NotLeaderError,
+  StoppedError,
+  UnknownNodeError,
+} from '../src/errors.js'
+import { MemoryStorage } from '../src/memory-storage.js'
+import type { Raft } from '../src/raft.js'
+import type { Membership } from '../src/types.js'
+import { TestCluster, bytes } from './cluster.js'
+
+const sorted = (m: Membership): Membership => ({
+  voters: [...m.voters].sort(),
+  learners: [...m.learners].sort(),
+  outgoing: [...m.outgoing].sort(),
+})
+
+async function rejection(p: Promise<unknown>): Promise<Error> {
+  try {
+    await p
+  } catch (error) {
+    return error as Error
+  }
+  throw new Error('expected a rejection')
+}
+
+/** Writes `n` commands through whichever node leads; waits until each is applied there. */
+async function write(c: TestCluster, prefix: string, n: number): Promise<void> {
+  for (let i = 0; i < n; i++) {
+    let leader = await c.leader()
+    let r = leader.start(bytes(`${prefix}${i}`))
+    while (!r.isLeader) {
+      await c.clock.sleep(20)
+      leader = await c.leader()
+      r = leader.start(bytes(`${prefix}${i}`))
+    }
+    await c.waitFor(() => leader.appliedIndex() >= r.index || !leader.getState().isLeader)
+  }
+}
+
+/** A leader of n1..n3 that has committed an entry of its term. */
+async function ready(c: TestCluster): Promise<Raft> {
+  await c.startAll()
+  await write(c, 'w', 1)
+  return c.leader()
+}
+
+describe('Membership: runtime API', () => {
+  it('Membership: grows 3 → 5 (new nodes join empty as learners, catch up, are promoted); writes continue', async () => {
+    const c = new TestCluster({ seed: 11 })
+    await c.clock.run(async () => {
+      const leader = await ready(c)
+      await write(c, 'a', 5)
+      for (const id of ['n4', 'n5']) {
+        await c.start(id, new MemoryStorage(), { join: true })
+        const m = await leader.addLearner(id)
+        expect(m.learners).to.include(id)
+      }
+      await c.waitFor(() => c.node('n5').appliedIndex() >= leader.appliedIndex())
+      await leader.promote('n4')
+      const m = await leader.promote('n5')
+      expect(sorted(m)).to.deep.equal({
+        voters: ['n1', 'n2', 'n3', 'n4', 'n5'],
+        learners: [],
+        outgoing: [],
+      })
+      await write(c, 'b', 3)
+      await c.waitFor(() => c.commands('n5').length === 9)
+      expect(c.commands('n5')).to.deep.equal(c.commands(leader.id))
+      for (const id of ['n1', 'n2', 'n3', 'n4', 'n5'])
+        await c.waitFor(() => c.node(id).membership().committed.voters.length === 5)
+      await c.shutdown()
+    })
+  })
+
+  it('Membership: shrinks 5 → 3 removing the leader itself: the promise resolves, the old leader steps down and another leads; no acknowledged write is lost', async () => {
+    const c = new TestCluster({ seed: 12, size: 5 })
+    await c.clock.run(async () => {
+      const leader = await ready(c)
+      await write(c, 'a', 3)
+      const others = c.ids.filter((id) => id !== leader.id)
+      const keep = others.slice(0, 3)
+      const m = await leader.changeMembership({ voters: keep })
+      expect(sorted(m).voters).to.deep.equal([...keep].sort())
+      await c.waitFor(() => c.leaders().some((id) => id !== leader.id))
+      expect(leader.getState().isLeader).to.equal(false)
+      const next = await c.leader()
+      expect(keep).to.include(next.id)
+      await write(c, 'b', 2)
+      await c.waitFor(() => c.commands(next.id).length === 6)
+      expect(c.commands(next.id)).to.deep.equal(['w0', 'a0', 'a1', 'a2', 'b0', 'b1'])
+      // The removed old leader never campaigns again and disturbs nobody.
+      const term = next.status().term
+      await c.clock.sleep(3000)
+      expect(leader.status().role).to.equal('follower')
+      expect(c.leaders()).to.deep.equal([next.id])
+      expect(next.status().term).to.equal(term)
+      await c.shutdown()
+    })
+  })
+
+  it('Membership: replaces a dead node: n3 dies for good, fresh n4 joins and catches up by snapshot, n3 is removed', async () => {
+    const c = new TestCluster({
+      seed: 13,
+      onApply: async (_id, msg, raft) => {
+        if (msg.kind !== 'snapshot' && msg.index % 5 === 0)
+          await raft.snapshot(msg.index, bytes(`s${msg.index}`))
+      },
+    })
+    await c.clock.run(async () => {
+      const leader = await ready(c)
+      await c.crash('n3') // its disk is lost: never restarted
+      await write(c, 'a', 12)
+      expect(leader.status().snapshotIndex).to.be.greaterThan(5)
+      await c.start('n4', new MemoryStorage(), { join: true })
+      await leader.addLearner('n4')
+      await c.waitFor(() => c.node('n4').appliedIndex() >= leader.appliedIndex())
+      expect(c.applied.get('n4')![0]!.kind).to.equal('snapshot')
+      await leader.promote('n4')
+      const m = await leader.removeNode('n3')
+      expect(sorted(m)).to.deep.equal({ voters: ['n1', 'n2', 'n4'], learners: [], outgoing: [] })
+      await write(c, 'b', 2)
+      await c.waitFor(() => c.commands('n4').at(-1) === 'b1')
+      await c.shutdown()
+    })
+  })
+
+  it('Membership: a node restarted from its storage knows the configuration (from its snapshot and log)', async () => {
+    const c = new TestCluster({
+      seed: 14,
+      onApply: async (_id, msg, raft) => {
+        if (msg.kind !== 'snapshot' && msg.index === 4) await raft.snapshot(msg.index, bytes('s'))
+      },
+    })
+    await c.clock.run(async () => {
+      const leader = await ready(c)
+      await c.start('n4', new MemoryStorage(), { join: true })
+      await leader.addLearner('n4')
+      await write(c, 'a', 4)
+      const follower = c.ids.find((id) => id !== leader.id)!
+      await c.waitFor(() => c.node(follower).status().snapshotIndex >= 4)
+      const disk = await c.crash(follower)
+      const again = await c.start(follower, disk)
+      expect(sorted(again.membership().current)).to.deep.equal({
+        voters: ['n1', 'n2', 'n3'],
+        learners: ['n4'],
+        outgoing: [],
+      })
+      const n4 = await c.crash('n4')
+      const n4again = await c.start('n4', n4, { join: true })
+      expect(n4again.membership().current.learners).to.deep.equal(['n4'])
+      await c.shutdown()
+    })
+  })
+
+  it('Membership: typed errors — NotLeaderError on a follower, ChangeInProgressError for a second change, UnknownNodeError, StoppedError', async () => {
+    const c = new TestCluster({ seed: 15 })
+    await c.clock.run(async () => {
+      const leader = await ready(c)
+      const follower = c.node(c.ids.find((id) => id !== leader.id)!)
+      expect(await rejection(follower.addLearner('n9'))).to.be.instanceOf(NotLeaderError)
+      expect(await rejection(leader.promote('n9'))).to.be.instanceOf(UnknownNodeError)
+      expect(await rejection(leader.removeNode('n9'))).to.be.instanceOf(UnknownNodeError)
+      const first = leader.addLearner('n9')
+      expect(await rejection(leader.addLearner('n8'))).to.be.instanceOf(ChangeInProgressError)
+      await first
+      await leader.kill()
+      expect(await rejection(leader.removeNode('n9'))).to.be.instanceOf(StoppedError)
+      await c.shutdown()
+    })
+  })
+
+  it('Membership: onMembershipChange tells the listener every configuration in effect (joint, then final)', async () => {
+    const c = new TestCluster({ seed: 16 })
+    await c.clock.run(async () => {
+      const leader = await ready(c)
+      const seen: Membership[] = []
+      leader.onMembershipChange((m) => seen.push(sorted(m)))
+      await leader.removeNode(c.ids.find((id) => id !== leader.id)!)
+      expect(seen.map((m) => m.outgoing.length > 0)).to.deep.equal([true, false])
+      expect(seen[1]!.voters).to.have.length(2)
+      await c.shutdown()
+    })
+  })
+})
+
+describe('LeadershipTransfer: runtime API', () => {
+  it('LeadershipTransfer: transferLeadership resolves once the target leads; writes are refused meanwhile and continue on the new leader', async () => {
+    const c = new TestCluster({ seed: 21 })
+    await c.clock.run(async () => {
+      const leader = await ready(c)
+      const target = c.ids.find((id) => id !== leader.id)!
+      const done = leader.transferLeadership(target)
+      expect(leader.start(bytes('refused')).isLeader).to.equal(false)
+      await done
+      expect(c.leaders()).to.deep.equal([target])
+      await write(c, 'after', 1)
+      expect(c.commands(target)).to.deep.equal(['w0', 'after0'])
+      await c.shutdown()
+    })
+  })
+
+  it('LeadershipTransfer: a transfer to a cut-off node fails with LeadershipTransferError after an election timeout; the leader then accepts writes again', async () => {
+    const c = new TestCluster({ seed: 22 })
+    await c.clock.run(async () => {
+      const leader = await ready(c)
+      const target = c.ids.find((id) => id !== leader.id)!
+      c.net.disconnect(target)
+      const error = await rejection(leader.transferLeadership(target))
+      expect(error).to.be.instanceOf(LeadershipTransferError)
+      expect(leader.getState().isLeader).to.equal(true)
+      expect(leader.start(bytes('again')).isLeader).to.equal(true)
+      c.net.connect(target)
+      await c.shutdown()
+    })
+  })
+
+  it('LeadershipTransfer: to a lagging node: it is brought up to date first, then leads with every acknowledged write', async () => {
+    const c = new TestCluster({ seed: 23 })
+    await c.clock.run(async () => {
+      const leader = await ready(c)
+      const target = c.ids.find((id) => id !== leader.id)!
+      c.net.disconnect(target)
+      await write(c, 'a', 5)
+      c.net.connect(target)
+      await leader.transferLeadership(target)
+      await write(c, 'b', 1)
+      expect(c.commands(target)).to.deep.equal(['w0', 'a0', 'a1', 'a2', 'a3', 'a4', 'b0'])
+      await c.shutdown()
+    })
+  })
+})
