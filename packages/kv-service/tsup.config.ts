@@ -2,8 +2,11 @@ import { defineConfig } from 'tsup'
 
 export default defineConfig([
   {
-    entry: ['src/index.ts'],
+    // `./chaos` (the chaos monkey as a library) is a subpath of its own, so that importing the
+    // package root never loads it. shims: the CJS build gets an import.meta.url.
+    entry: { index: 'src/index.ts', 'chaos/index': 'src/chaos/index.ts' },
     format: ['esm', 'cjs'],
+    shims: true,
     dts: true,
     sourcemap: true,
     clean: true,

@@ -36,8 +36,12 @@ import { SystemClock, createRng, type Rng } from '@raftkit/raft-core'
 import type { ClusterConfig } from '@raftkit/kv-service'
 import { HttpKvRpc, KvClient, loadClusterConfig, readClientTls } from '@raftkit/kv-service'
 import * as hdr from 'hdr-histogram-js'
-import { ClusterAdmin } from '../src/chaos/admin.js'
-import { NodeProcesses, initClusterDir, killEveryChild } from '../src/chaos/processes.js'
+import {
+  ClusterAdmin,
+  NodeProcesses,
+  initClusterDir,
+  killEveryChild,
+} from '@raftkit/kv-service/chaos'
 import { ClientIds, key, loadFlags, value } from './kv-workload.js'
 
 const { values } = parseArgs({

@@ -19,8 +19,13 @@ import { parseArgs } from 'node:util'
 import { SystemClock, createRng } from '@raftkit/raft-core'
 import { HttpKvRpc, KvClient, loadClusterConfig } from '@raftkit/kv-service'
 import * as hdr from 'hdr-histogram-js'
-import { ClusterAdmin, delay } from '../src/chaos/admin.js'
-import { NodeProcesses, initClusterDir, killEveryChild } from '../src/chaos/processes.js'
+import {
+  ClusterAdmin,
+  NodeProcesses,
+  delay,
+  initClusterDir,
+  killEveryChild,
+} from '@raftkit/kv-service/chaos'
 
 const { values } = parseArgs({
   options: {

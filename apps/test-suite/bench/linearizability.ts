@@ -13,7 +13,7 @@ import {
   type KvInput,
   type KvOutput,
   type Operation,
-} from '../src/linearizability/index.js'
+} from '@raftkit/linearizability'
 
 interface Scenario {
   readonly name: string

@@ -1,6 +1,6 @@
 import { createRng } from '@raftkit/raft-core'
 import { expect } from 'chai'
-import { Bitset } from '../../src/linearizability/bitset.js'
+import { Bitset } from '../src/bitset.js'
 
 /** A set built by setting `members` in the given order on a fresh Bitset of `size`. */
 function of(size: number, members: readonly number[]): Bitset {

@@ -6,7 +6,7 @@ import {
   kvModel,
   type Model,
   type Operation,
-} from '../../src/linearizability/index.js'
+} from '../src/index.js'
 import { append, expectWitness, get, put, type KvOperation } from './helpers.js'
 
 /** A register that can be written once: a second write is illegal. */

@@ -6,7 +6,7 @@ import {
   type KvInput,
   type KvOutput,
   type Operation,
-} from '../../src/linearizability/index.js'
+} from '../src/index.js'
 
 export type KvOperation = Operation<KvInput, KvOutput>
 

@@ -1,5 +1,5 @@
 import { expect } from 'chai'
-import { checkOperations, kvModel } from '../../src/linearizability/index.js'
+import { checkOperations, kvModel } from '../src/index.js'
 import { append, expectWitness, get, put, type KvOperation } from './helpers.js'
 
 function check(history: KvOperation[]) {

@@ -1,6 +1,6 @@
 import { expect } from 'chai'
 import fc from 'fast-check'
-import { checkOperations, kvModel } from '../../src/linearizability/index.js'
+import { checkOperations, kvModel } from '../src/index.js'
 import { expectWitness, type KvOperation } from './helpers.js'
 
 /** What happens to the client's view of an operation. */

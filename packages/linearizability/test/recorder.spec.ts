@@ -7,7 +7,7 @@ import {
   RecorderMisuseError,
   type KvInput,
   type KvOutput,
-} from '../../src/linearizability/index.js'
+} from '../src/index.js'
 
 describe('linearizability: HistoryRecorder', () => {
   it('records call and return times from the injected clock', async () => {

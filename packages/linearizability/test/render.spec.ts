@@ -2,13 +2,7 @@ import { expect } from 'chai'
 import { mkdtemp, readFile, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import {
-  checkOperations,
-  kvModel,
-  renderHtml,
-  renderText,
-  writeHtmlReport,
-} from '../../src/linearizability/index.js'
+import { checkOperations, kvModel, renderHtml, renderText, writeHtmlReport } from '../src/index.js'
 import { append, get, put } from './helpers.js'
 
 const stale = [put(1, 0, 10, 'x', '1'), get(2, 20, 30, 'x', ''), append(3, 5, Infinity, 'x', '<b>')]

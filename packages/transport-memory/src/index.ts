@@ -23,16 +23,3 @@
 export { createMemoryNetwork } from './network.js'
 export type { MemoryNetwork, MemoryNetworkOptions } from './network.js'
 export { MemoryEndpoint } from './endpoint.js'
-// The lab fault model lives in raft-core (shared with transport-ws); re-exported here so code
-// that imported it from this package keeps working.
-export type { DeliveryPlan, FaultModes } from '@raftkit/raft-core'
-export {
-  Reachability,
-  planDelivery,
-  REQUEST_DROP_PROBABILITY,
-  REPLY_DROP_PROBABILITY,
-  UNRELIABLE_DELAY_MS,
-  LONG_REORDER_PROBABILITY,
-  LONG_REORDER_MIN_MS,
-  LONG_REORDER_SPREAD_MS,
-} from '@raftkit/raft-core'

@@ -2,8 +2,8 @@
 // traffic) and MemoryKvRpc (clerk traffic), in simulated time with a fixed seed (override with
 // RAFTKIT_SEED). The whole set in real time: npm run conformance -- --grep '3[AB]' --clock real
 import { createMemoryNetwork } from '@raftkit/transport-memory'
-import { memoryStorage } from '../../src/cluster/index.js'
-import { kvScenarios } from '../../src/kv/index.js'
+import { memoryStorage } from '@raftkit/conformance/raft'
+import { kvScenarios } from '@raftkit/conformance/kv'
 
 kvScenarios({
   name: 'transport-memory + MemoryStorage',

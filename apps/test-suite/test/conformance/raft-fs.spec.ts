@@ -4,9 +4,10 @@
 //
 // The default run takes a representative subset (2A, and the 2B/2C/2D scenarios that crash
 // and restart nodes); RAFTKIT_FS=all runs all 28 scenarios (or:
-// `npm run conformance:fs -w @raftkit/test-suite`).
+// `npm run conformance:fs -w @raftkit/conformance`).
 import { createMemoryNetwork } from '@raftkit/transport-memory'
-import { fileStorage, raftScenarios } from '../../src/cluster/index.js'
+import { raftScenarios } from '@raftkit/conformance/raft'
+import { fileStorage } from '@raftkit/conformance/storage-fs'
 
 const SUBSET =
   /2A$|^TestBasicAgree2B$|^TestFailAgree2B$|^TestPersist[123]2C$|^TestSnapshotInstallCrash2D$|^TestSnapshotAllCrash2D$|^TestSnapshotInit2D$/

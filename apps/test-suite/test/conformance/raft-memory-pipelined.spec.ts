@@ -1,7 +1,7 @@
 // The Raft lab scenarios (2A–2D) with pipelineLeaderAppends on (leaders replicate while their
 // own write is in flight; what `raftkit serve` runs with), in simulated time.
 import { createMemoryNetwork } from '@raftkit/transport-memory'
-import { memoryStorage, raftScenarios } from '../../src/cluster/index.js'
+import { memoryStorage, raftScenarios } from '@raftkit/conformance/raft'
 
 raftScenarios({
   name: 'transport-memory + MemoryStorage, pipelineLeaderAppends',

@@ -2,9 +2,9 @@
 // 2D basic snapshots, InstallSnapshot to a lagging peer, restarts from a snapshot) over
 // transport-memory + MemoryStorage on the real clock: the same code paths with real timers,
 // in about 70 s.
-// Every scenario on the real clock: npm run conformance -w @raftkit/test-suite -- --clock real --seeds 1
+// Every scenario on the real clock: npm run conformance -w @raftkit/conformance -- --clock real --seeds 1
 import { createMemoryNetwork } from '@raftkit/transport-memory'
-import { memoryStorage, raftScenarios } from '../../src/cluster/index.js'
+import { memoryStorage, raftScenarios } from '@raftkit/conformance/raft'
 
 raftScenarios({
   name: 'transport-memory + MemoryStorage',

@@ -1,7 +1,7 @@
 // The Raft lab scenarios (2A–2D) over transport-memory + raft-core's MemoryStorage, in
 // simulated time with a fixed seed (override with RAFTKIT_SEED).
 import { createMemoryNetwork } from '@raftkit/transport-memory'
-import { memoryStorage, raftScenarios } from '../../src/cluster/index.js'
+import { memoryStorage, raftScenarios } from '@raftkit/conformance/raft'
 
 raftScenarios({
   name: 'transport-memory + MemoryStorage',

@@ -2,7 +2,7 @@ import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { createFileStorage } from '@raftkit/storage-fs'
-import { storageConformance } from '../../src/storage/index.js'
+import { storageConformance } from '@raftkit/conformance/storage'
 
 for (const sync of ['always', 'never'] as const) {
   storageConformance({

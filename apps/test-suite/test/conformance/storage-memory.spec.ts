@@ -1,5 +1,5 @@
 import { MemoryStorage } from '@raftkit/raft-core'
-import { storageConformance } from '../../src/storage/index.js'
+import { storageConformance } from '@raftkit/conformance/storage'
 
 storageConformance({
   name: 'raft-core MemoryStorage',

@@ -7,7 +7,7 @@
 import { spawn } from 'node:child_process'
 import { createRng } from '@raftkit/raft-core'
 import { expect } from 'chai'
-import type { FaultStep, KvHistory } from '../../src/chaos/index.js'
+import type { FaultStep, KvHistory } from '@raftkit/kv-service/chaos'
 import {
   ChaosUsageError,
   DEFAULT_CHAOS_OPTIONS,
@@ -18,7 +18,7 @@ import {
   raftkitInvocation,
   runRaftkit,
   splitGroups,
-} from '../../src/chaos/index.js'
+} from '@raftkit/kv-service/chaos'
 
 function take(n: number, seed: number): FaultStep[] {
   const steps = faultSchedule(createRng(seed), 5, DEFAULT_CHAOS_OPTIONS)

@@ -9,10 +9,10 @@ import { join } from 'node:path'
 import type { ClusterConfig } from '@raftkit/kv-service'
 import { loadClusterConfig } from '@raftkit/kv-service'
 import { expect } from 'chai'
-import { ClusterAdmin, NodeProcesses, delay, initClusterDir } from '../../src/chaos/index.js'
-import type { LeaderInfo } from '../../src/chaos/index.js'
-import { checkOperations, kvModel, renderText } from '../../src/linearizability/index.js'
-import type { KvHistory } from '../../src/chaos/index.js'
+import { ClusterAdmin, NodeProcesses, delay, initClusterDir } from '@raftkit/kv-service/chaos'
+import type { LeaderInfo } from '@raftkit/kv-service/chaos'
+import { checkOperations, kvModel, renderText } from '@raftkit/linearizability'
+import type { KvHistory } from '@raftkit/kv-service/chaos'
 
 export class TestCluster {
   private constructor(

@@ -13,7 +13,7 @@ import {
   lostAcknowledgedWrites,
   monotonicClock,
   newRecorder,
-} from '../../src/chaos/index.js'
+} from '@raftkit/kv-service/chaos'
 import { expectLinearizable, useTestCluster } from './helpers.js'
 
 describe('multi-process: kill -9 the leader mid-workload and restart it', function () {

@@ -15,7 +15,7 @@ import {
   monotonicClock,
   newRecorder,
   recordedOp,
-} from '../../src/chaos/index.js'
+} from '@raftkit/kv-service/chaos'
 import { expectLinearizable, useTestCluster } from './helpers.js'
 
 describe('multi-process: partition the leader into a minority, then heal', function () {

@@ -12,7 +12,7 @@ import {
   lostAcknowledgedWrites,
   monotonicClock,
   newRecorder,
-} from '../../src/chaos/index.js'
+} from '@raftkit/kv-service/chaos'
 import { expectLinearizable, useTestCluster } from './helpers.js'
 
 describe('multi-process: restart all nodes', function () {

@@ -2,11 +2,12 @@
 import { parseArgs } from 'node:util'
 import { resolveRaftConfig } from '@raftkit/raft-core'
 import type { RaftConfig } from '@raftkit/raft-core'
-import type { ClockKind } from '../cluster/runner.js'
+import type { ClockKind } from '../raft/runner.js'
 
 export const USAGE = `Usage: raftkit-conformance [options]
 
-Runs the Raft lab scenarios (2A-2D) over many seeds and reports the failing ones.
+Runs the Raft lab scenarios (2A-2D) and, when @raftkit/kv-service is installed, the
+key/value scenarios (3A, 3B) over many seeds and reports the failing ones.
 
 Options:
   --grep <regexp>       only scenarios whose name or description matches (e.g. 2B, Figure8)

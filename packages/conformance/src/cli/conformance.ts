@@ -3,33 +3,41 @@
  * replays one seed and prints the hash of its event trace so two replays can be compared.
  */
 import { performance } from 'node:perf_hooks'
-import type { RunOptions } from '../cluster/runner.js'
-import {
-  describeAnyFailure as describeFailure,
-  runAnyScenario as runScenario,
-  selectAnyScenarios as selectScenarios,
-} from '../kv/any-scenario.js'
-import type { AnyScenario as Scenario } from '../kv/any-scenario.js'
-import { TraceHasher, formatEvent } from '../cluster/trace.js'
+import type { RunOptions } from '../raft/runner.js'
+import type { NetworkFactory } from '../raft/harness.js'
+import type { StorageFactory } from '../raft/storage-harness.js'
+import { TraceHasher, formatEvent } from '../raft/trace.js'
 import { USAGE, UsageError, parseCli } from './args.js'
 import type { CliOptions } from './args.js'
-import { storages, transports } from './adapters.js'
+import { loadStorage, loadTransport } from './adapters.js'
+import { describeFailure, loadScenarios } from './scenarios.js'
+import type { AnyScenario as Scenario, ScenarioSet } from './scenarios.js'
 
-function baseOptions(o: CliOptions, seed: number): RunOptions {
+/** What one invocation runs: the options, the adapters they name and the selected scenarios. */
+interface Run {
+  readonly o: CliOptions
+  readonly createNetwork: NetworkFactory
+  readonly createStorage: StorageFactory
+  readonly scenarios: ScenarioSet
+}
+
+function baseOptions(r: Run, seed: number): RunOptions {
+  const o = r.o
   return {
     seed,
     clock: o.clock,
-    createNetwork: transports[o.transport],
-    createStorage: storages[o.storage],
+    createNetwork: r.createNetwork,
+    createStorage: r.createStorage,
     ...(o.raftConfig ? { raftConfig: o.raftConfig } : {}),
     ...(o.verbose ? { log: (line: string) => console.log(line) } : {}),
   }
 }
 
 /** --seed S: one run of each scenario, with a trace hash per scenario. */
-async function replay(o: CliOptions, selected: readonly Scenario[], seed: number): Promise<number> {
+async function replay(r: Run, seed: number): Promise<number> {
+  const o = r.o
   let failures = 0
-  for (const s of selected) {
+  for (const s of r.scenarios.selected) {
     const hasher = new TraceHasher()
     const trace = o.trace
       ? (e: Parameters<TraceHasher['sink']>[0]) => {
@@ -39,7 +47,7 @@ async function replay(o: CliOptions, selected: readonly Scenario[], seed: number
       : hasher.sink
     let outcome = 'ok'
     try {
-      await runScenario(s, { ...baseOptions(o, seed), trace })
+      await r.scenarios.run(s, { ...baseOptions(r, seed), trace })
     } catch (e) {
       failures++
       outcome = 'FAIL'
@@ -53,7 +61,9 @@ async function replay(o: CliOptions, selected: readonly Scenario[], seed: number
 }
 
 /** --seeds N [--first-seed F]: every scenario for seeds F..F+N-1, with a progress line. */
-async function sweep(o: CliOptions, selected: readonly Scenario[]): Promise<number> {
+async function sweep(r: Run): Promise<number> {
+  const o = r.o
+  const selected: readonly Scenario[] = r.scenarios.selected
   const failing: string[] = []
   let passed = 0
   const total = o.seeds * selected.length
@@ -66,7 +76,7 @@ async function sweep(o: CliOptions, selected: readonly Scenario[]): Promise<numb
   for (let seed = o.firstSeed; seed < o.firstSeed + o.seeds; seed++) {
     for (const s of selected) {
       try {
-        await runScenario(s, baseOptions(o, seed))
+        await r.scenarios.run(s, baseOptions(r, seed))
         passed++
       } catch (e) {
         failing.push(`${s.name} --seed ${seed}`)
@@ -95,14 +105,28 @@ async function main(argv: readonly string[]): Promise<number> {
     console.log(USAGE)
     return 0
   }
-  const selected = selectScenarios(o.grep)
+  let run: Run
+  try {
+    run = {
+      o,
+      createNetwork: await loadTransport(o.transport),
+      createStorage: await loadStorage(o.storage),
+      scenarios: await loadScenarios(o.grep),
+    }
+  } catch (e) {
+    if (!(e instanceof UsageError)) throw e
+    console.error(`raftkit-conformance: ${e.message}`)
+    return 2
+  }
+  const selected = run.scenarios.selected
+  if (run.scenarios.kvMissing !== undefined)
+    console.error(`raftkit-conformance: note: ${run.scenarios.kvMissing}`)
   if (selected.length === 0) {
     console.error(`raftkit-conformance: no scenario matches --grep "${o.grep ?? ''}"`)
     return 2
   }
   const t0 = performance.now()
-  const failures =
-    o.seed !== undefined ? await replay(o, selected, o.seed) : await sweep(o, selected)
+  const failures = o.seed !== undefined ? await replay(run, o.seed) : await sweep(run)
   console.log(
     `${selected.length} scenario(s), ${o.clock} clock, ${o.transport} transport, ${o.storage} storage: ` +
       `wall time ${((performance.now() - t0) / 1000).toFixed(1)} s`,

@@ -1,36 +1,54 @@
 /**
  * Raft (2A–2D) and key/value (3A/3B) scenarios behind one interface, for the
- * raftkit-conformance runner: select both by --grep, run either with the same options.
+ * raftkit-conformance runner: select both by --grep, run either with the same options. The
+ * key/value scenarios run KvServers, so they are loaded only when the optional peer
+ * @raftkit/kv-service is installed; without it the runner offers the Raft scenarios alone.
  */
-import { describeFailure, runScenario } from '../cluster/runner.js'
-import type { ClockKind, RunOptions, RunResult } from '../cluster/runner.js'
-import type { Scenario } from '../cluster/scenario.js'
-import { selectScenarios } from '../cluster/scenarios/index.js'
-import { runKvScenario } from './runner.js'
-import type { KvScenario } from './scenario.js'
-import { selectKvScenarios } from './scenarios/index.js'
+import { describeFailure, runScenario } from '../raft/runner.js'
+import type { RunOptions, RunResult } from '../raft/runner.js'
+import type { Scenario } from '../raft/scenario.js'
+import { selectScenarios } from '../raft/scenarios/index.js'
+import type { KvScenario } from '../kv/scenario.js'
 
 export type AnyScenario = Scenario | KvScenario
 
-export function isKvScenario(s: AnyScenario): s is KvScenario {
+export { describeFailure }
+
+export interface ScenarioSet {
+  /** The Raft scenarios, then the key/value ones, whose name or description matches. */
+  readonly selected: readonly AnyScenario[]
+  /** Runs a scenario of either kind (kv scenarios ignore createNode and invariantIntervalMs). */
+  run(s: AnyScenario, options: RunOptions): Promise<RunResult>
+  /** Why the key/value scenarios are missing (kv-service not installed), if they are. */
+  readonly kvMissing?: string
+}
+
+function isKvScenario(s: AnyScenario): s is KvScenario {
   return s.part === '3A' || s.part === '3B'
 }
 
-/** The Raft scenarios, then the key/value ones, whose name or description matches `grep`. */
-export function selectAnyScenarios(grep?: string | RegExp): AnyScenario[] {
-  return [...selectScenarios(grep), ...selectKvScenarios(grep)]
+function isModuleNotFound(e: unknown): boolean {
+  const code = (e as { code?: unknown } | null)?.code
+  return code === 'ERR_MODULE_NOT_FOUND' || code === 'MODULE_NOT_FOUND'
 }
 
-/** Runs a scenario of either kind (kv scenarios ignore createNode and invariantIntervalMs). */
-export function runAnyScenario(s: AnyScenario, options: RunOptions): Promise<RunResult> {
-  return isKvScenario(s) ? runKvScenario(s, options) : runScenario(s, options)
-}
-
-export function describeAnyFailure(
-  s: AnyScenario,
-  seed: number,
-  clock: ClockKind,
-  error: unknown,
-): string {
-  return describeFailure(s, seed, clock, error)
+export async function loadScenarios(grep: string | undefined): Promise<ScenarioSet> {
+  const raft: AnyScenario[] = selectScenarios(grep)
+  let kv
+  try {
+    kv = await import('./kv-scenarios.js')
+  } catch (e) {
+    if (!isModuleNotFound(e)) throw e
+    return {
+      selected: raft,
+      run: (s, options) => runScenario(s as Scenario, options),
+      kvMissing:
+        'the key/value scenarios (3A/3B) need @raftkit/kv-service: npm install -D @raftkit/kv-service',
+    }
+  }
+  const { runKvScenario, selectKvScenarios } = kv
+  return {
+    selected: [...raft, ...selectKvScenarios(grep)],
+    run: (s, options) => (isKvScenario(s) ? runKvScenario(s, options) : runScenario(s, options)),
+  }
 }

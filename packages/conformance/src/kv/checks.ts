@@ -5,9 +5,7 @@
  */
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { checkOperations } from '../linearizability/checker.js'
-import { kvModel } from '../linearizability/model.js'
-import { writeHtmlReport } from '../linearizability/render.js'
+import { checkOperations, kvModel, writeHtmlReport } from '@raftkit/linearizability'
 import type { KvCluster, TestClerk } from './harness.js'
 import { LINEARIZABILITY_CHECK_TIMEOUT_MS } from './harness.js'
 

@@ -7,8 +7,8 @@
  *
  * @example
  * ```ts
- * import { kvScenarios } from '@raftkit/test-suite/kv'
- * import { memoryStorage } from '@raftkit/test-suite/cluster'
+ * import { kvScenarios } from '@raftkit/conformance/kv'
+ * import { memoryStorage } from '@raftkit/conformance/raft'
  * import { createMemoryNetwork } from '@raftkit/transport-memory'
  *
  * kvScenarios({

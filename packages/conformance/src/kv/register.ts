@@ -4,10 +4,10 @@
  * spec-file load; nothing runs until mocha does.
  */
 import type { Logger, RaftConfig } from '@raftkit/raft-core'
-import type { NetworkFactory } from '../cluster/harness.js'
-import { defaultSeed } from '../cluster/register.js'
-import type { ClockKind } from '../cluster/runner.js'
-import type { StorageFactory } from '../cluster/storage-harness.js'
+import type { NetworkFactory } from '../raft/harness.js'
+import { defaultSeed } from '../raft/register.js'
+import type { ClockKind } from '../raft/runner.js'
+import type { StorageFactory } from '../raft/storage-harness.js'
 import { describeKvFailure, runKvScenario } from './runner.js'
 import type { KvPart, KvScenario } from './scenario.js'
 import { selectKvScenarios } from './scenarios/index.js'

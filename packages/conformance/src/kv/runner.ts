@@ -3,11 +3,11 @@
  * of the seed) or the real one, with the lab's 120 s budget.
  */
 import type { Clock, Logger, RaftConfig } from '@raftkit/raft-core'
-import { runClocked } from '../cluster/clocked-run.js'
-import type { ClockKind, RunResult } from '../cluster/clocked-run.js'
-import type { NetworkFactory } from '../cluster/harness.js'
-import type { StorageFactory } from '../cluster/storage-harness.js'
-import type { TraceSink } from '../cluster/trace.js'
+import { runClocked } from '../raft/clocked-run.js'
+import type { ClockKind, RunResult } from '../raft/clocked-run.js'
+import type { NetworkFactory } from '../raft/harness.js'
+import type { StorageFactory } from '../raft/storage-harness.js'
+import type { TraceSink } from '../raft/trace.js'
 import { NO_LATENCY } from './delayed-rpc.js'
 import type { RpcLatency } from './delayed-rpc.js'
 import { DEFAULT_SIM_RPC_LATENCY, KvCluster } from './harness.js'
@@ -63,4 +63,4 @@ function clusterOptions(scenario: KvScenario, options: KvRunOptions, clock: Cloc
 }
 
 /** The failure message with what is needed to replay it (the same form as for Raft scenarios). */
-export { describeFailure as describeKvFailure } from '../cluster/runner.js'
+export { describeFailure as describeKvFailure } from '../raft/runner.js'

@@ -6,7 +6,7 @@
  *
  * @example
  * ```ts
- * import { raftScenarios, memoryStorage } from '@raftkit/test-suite/cluster'
+ * import { raftScenarios, memoryStorage } from '@raftkit/conformance/raft'
  * import { createMemoryNetwork } from '@raftkit/transport-memory'
  *
  * raftScenarios({
@@ -22,8 +22,6 @@ export type { ClusterOptions, NetworkFactory } from './harness.js'
 export type { NodeFactory, NodeOptions, RaftNode, StartResult } from './node.js'
 export { MemoryStorageHarness, memoryStorage } from './storage-harness.js'
 export type { IoGate, StorageFactory, StorageHarness } from './storage-harness.js'
-export { FileStorageHarness, HARNESS_SEGMENT_BYTES, fileStorage } from './fs-storage-harness.js'
-export type { FileStorageHarnessOptions } from './fs-storage-harness.js'
 export { IoSequencer, IO_WATCHDOG_MS, StorageIoTimeoutError } from './io-sequencer.js'
 export { ScenarioFailure } from './failure.js'
 export { InvariantChecker } from './invariants.js'

@@ -72,7 +72,7 @@ export function describeFailure(
   const message = error instanceof Error ? error.message : String(error)
   const replay =
     clock === 'sim'
-      ? `npm run conformance -w @raftkit/test-suite -- --grep '^${scenario.name}$' --seed ${seed}` +
+      ? `npx raftkit-conformance --grep '^${scenario.name}$' --seed ${seed}` +
         ` (memory adapters), or RAFTKIT_SEED=${seed} npx mocha --grep '${scenario.name}'`
       : `RAFTKIT_SEED=${seed} npx mocha --grep '${scenario.name}' (real clock: timing may differ)`
   return `${scenario.name} failed with seed ${seed}: ${message}\n  replay: ${replay}`

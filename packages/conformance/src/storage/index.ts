@@ -5,7 +5,7 @@
  *
  * @example
  * ```ts
- * import { storageConformance } from '@raftkit/test-suite/storage'
+ * import { storageConformance } from '@raftkit/conformance/storage'
  * import { createFileStorage } from '@raftkit/storage-fs'
  *
  * storageConformance({

@@ -2,8 +2,8 @@ import { existsSync, readFileSync, rmSync } from 'node:fs'
 import { expect } from 'chai'
 import { SimulatedClock } from '@raftkit/raft-core'
 import { createMemoryNetwork } from '@raftkit/transport-memory'
-import { TraceHasher } from '../../src/cluster/index.js'
-import type { NetworkFactory } from '../../src/cluster/index.js'
+import { TraceHasher } from '../../src/raft/index.js'
+import type { NetworkFactory } from '../../src/raft/index.js'
 import {
   KvCluster,
   TestOnePartition3A,

@@ -1,8 +1,8 @@
 // A scriptable stand-in for a Raft node: the tests set its term, leadership and log, and make
 // it "apply" whatever they like, so the harness's checks can be shown to fail.
 import type { ApplyMsg, Entry, Status } from '@raftkit/raft-core'
-import type { NodeOptions, RaftNode, StartResult } from '../../src/cluster/index.js'
-import { encodeCommand } from '../../src/cluster/index.js'
+import type { NodeOptions, RaftNode, StartResult } from '../../src/raft/index.js'
+import { encodeCommand } from '../../src/raft/index.js'
 
 export class FakeNode implements RaftNode {
   term = 0

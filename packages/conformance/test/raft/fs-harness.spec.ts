@@ -4,8 +4,10 @@ import { access } from 'node:fs/promises'
 import { expect } from 'chai'
 import { SimulatedClock, StoppedError } from '@raftkit/raft-core'
 import type { Entry, HardState } from '@raftkit/raft-core'
-import { IoSequencer, StorageIoTimeoutError, fileStorage } from '../../src/cluster/index.js'
-import type { FileStorageHarness, StorageHarness } from '../../src/cluster/index.js'
+import { IoSequencer, StorageIoTimeoutError } from '../../src/raft/index.js'
+import type { StorageHarness } from '../../src/raft/index.js'
+import { fileStorage } from '../../src/storage-fs/index.js'
+import type { FileStorageHarness } from '../../src/storage-fs/index.js'
 
 const entry = (index: number, term: number): Entry => ({
   index,

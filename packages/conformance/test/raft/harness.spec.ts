@@ -12,8 +12,8 @@ import {
   raftScenarios,
   runScenario,
   selectScenarios,
-} from '../../src/cluster/index.js'
-import type { ClusterOptions, NodeFactory, RaftNode } from '../../src/cluster/index.js'
+} from '../../src/raft/index.js'
+import type { ClusterOptions, NodeFactory, RaftNode } from '../../src/raft/index.js'
 import { FakeNode } from './fake-node.js'
 
 const memoryNetwork: ClusterOptions['createNetwork'] = (_ids, { seed, clock }) =>

@@ -5,7 +5,7 @@ import { expect } from 'chai'
 import fc from 'fast-check'
 import { SimulatedClock } from '@raftkit/raft-core'
 import { createMemoryNetwork } from '@raftkit/transport-memory'
-import { Cluster, memoryStorage } from '../../src/cluster/index.js'
+import { Cluster, memoryStorage } from '../../src/raft/index.js'
 
 type Action =
   | { kind: 'disconnect' | 'connect' | 'crash' | 'restart'; server: number }

@@ -1,5 +1,5 @@
 /** Lab 3A: the key/value service without snapshots (kvraft test_test.go, 6.5840 Spring 2023). */
-import { spawn } from '../../cluster/scenarios/tasks.js'
+import { spawn } from '../../raft/scenarios/tasks.js'
 import { check, checkConcurrentAppends, element } from '../checks.js'
 import { KV_ELECTION_TIMEOUT_MS } from '../harness.js'
 import type { KvCluster } from '../harness.js'

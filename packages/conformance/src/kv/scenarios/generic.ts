@@ -4,7 +4,7 @@
  * partitioner, and a shutdown and restart of every server after each round.
  */
 import { createRng, seedFrom } from '@raftkit/raft-core'
-import { spawn } from '../../cluster/scenarios/tasks.js'
+import { spawn } from '../../raft/scenarios/tasks.js'
 import { checkClntAppends, checkLinearizable, element } from '../checks.js'
 import { KV_ELECTION_TIMEOUT_MS } from '../harness.js'
 import type { KvCluster } from '../harness.js'
