@@ -210,7 +210,8 @@ export class KvClient {
         return { reply }
       }
       if (reply?.error === 'SESSION_EXPIRED') return { expired: true, attempts }
-      if (reply?.error === 'BAD_REQUEST') throw new BadRequestError(reply.message)
+      if (reply?.error === 'BAD_REQUEST' || reply?.error === 'TOO_LARGE')
+        throw new BadRequestError(reply.message)
       if (reply?.error === 'CONFLICT') throw new RequestConflictError(reply.message)
       const hint = reply?.error === 'WRONG_LEADER' ? reply.leaderHint : null
       this.redirect(target, hint)

@@ -16,6 +16,12 @@ export interface WriteCommand {
   readonly clientId: string
   /** Position of the request in its session, from 1 up; retries reuse it. */
   readonly seq: number
+  /**
+   * The largest value (UTF-8 bytes) this write may leave under its key, stamped by the leader
+   * that proposed it (the service's maxValueBytes): a put of a larger value, or an append whose
+   * result would be larger, is refused by every replica alike. Absent: no limit.
+   */
+  readonly maxValueBytes?: number
 }
 
 /**
@@ -50,8 +56,9 @@ export type KvCommand = WriteCommand | OpenCommand
 export function encodeCommand(command: KvCommand): Uint8Array {
   // Field by field, so that extra properties of the caller's object never reach the log.
   if (command.op === 'open') return packValue({ op: 'open', clientId: command.clientId })
-  const { op, key, value, clientId, seq } = command
-  return packValue({ op, key, value, clientId, seq })
+  const { op, key, value, clientId, seq, maxValueBytes } = command
+  if (maxValueBytes === undefined) return packValue({ op, key, value, clientId, seq })
+  return packValue({ op, key, value, clientId, seq, max: maxValueBytes })
 }
 
 /** Decodes and validates a log entry; throws MalformedCommandError for anything else. */
@@ -76,7 +83,19 @@ export function validateCommand(raw: unknown): KvCommand {
   if (typeof r.key !== 'string') throw new MalformedCommandError('key must be a string')
   if (typeof r.value !== 'string') throw new MalformedCommandError('value must be a string')
   checkSeq(r.seq)
-  return { op: r.op, key: r.key, value: r.value, clientId: r.clientId, seq: r.seq }
+  const cmd: WriteCommand = {
+    op: r.op,
+    key: r.key,
+    value: r.value,
+    clientId: r.clientId,
+    seq: r.seq,
+  }
+  if (r.max === undefined) return cmd
+  if (typeof r.max !== 'number' || !Number.isSafeInteger(r.max) || r.max < 1)
+    throw new MalformedCommandError(
+      `max must be a positive integer, got ${JSON.stringify(r.max) ?? typeof r.max}`,
+    )
+  return { ...cmd, maxValueBytes: r.max }
 }
 
 function checkClientId(v: unknown): asserts v is string {

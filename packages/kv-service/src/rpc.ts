@@ -30,6 +30,11 @@ export type KvFailure =
    * executed; retrying it will not help (the client's sequence numbers are wrong).
    */
   | 'CONFLICT'
+  /**
+   * The value the write would leave under its key exceeds the service's maxValueBytes (a put of
+   * a larger value, or an append to a value that would grow past it). Nothing was executed.
+   */
+  | 'TOO_LARGE'
   /** The request is invalid; retrying it will not help. */
   | 'BAD_REQUEST'
   /** The server is shutting down. */
@@ -39,7 +44,11 @@ export type KvReply =
   | { readonly ok: true; readonly value: string }
   | { readonly ok: false; readonly error: 'WRONG_LEADER'; readonly leaderHint: NodeId | null }
   | { readonly ok: false; readonly error: 'TIMEOUT' | 'SESSION_EXPIRED' | 'STOPPED' }
-  | { readonly ok: false; readonly error: 'BAD_REQUEST' | 'CONFLICT'; readonly message: string }
+  | {
+      readonly ok: false
+      readonly error: 'BAD_REQUEST' | 'CONFLICT' | 'TOO_LARGE'
+      readonly message: string
+    }
 
 /** What a server installs on the RPC network. */
 export type KvHandler = (request: KvRequest) => Promise<KvReply>
@@ -97,6 +106,7 @@ export function validateReply(raw: unknown): KvReply {
       return { ok: false, error: r.error }
     case 'BAD_REQUEST':
     case 'CONFLICT':
+    case 'TOO_LARGE':
       return { ok: false, error: r.error, message: str(r.message, 'message') }
     default:
       throw new MalformedRequestError(`unknown reply error ${String(r.error)}`)

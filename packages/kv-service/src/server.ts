@@ -50,6 +50,12 @@ export interface KvServerOptions {
   readonly termCheckIntervalMs?: number
   /** See KvStateMachine. Default 100 000 entries. */
   readonly sessionExpiryEntries?: number
+  /**
+   * The largest value (UTF-8 bytes) a key may hold: stamped into each write this server
+   * proposes, so every replica refuses a put or an append whose result would exceed it
+   * (TOO_LARGE). Unset: no limit.
+   */
+  readonly maxValueBytes?: number
   readonly logger?: Logger
 }
 
@@ -87,6 +93,7 @@ export class KvServer {
   private readonly maxRaftState: number
   private readonly requestTimeoutMs: number
   private readonly termCheckIntervalMs: number
+  private readonly maxValueBytes: number | undefined
   private applied: Index = 0
   private readonly pending = new Map<Index, PendingWrite>()
   private readonly readers = new Set<ReadWaiter>()
@@ -114,6 +121,12 @@ export class KvServer {
       'termCheckIntervalMs',
       options.termCheckIntervalMs ?? DEFAULT_TERM_CHECK_INTERVAL_MS,
     )
+    if (
+      options.maxValueBytes !== undefined &&
+      !(Number.isSafeInteger(options.maxValueBytes) && options.maxValueBytes > 0)
+    )
+      throw new KvConfigError('maxValueBytes', 'must be a positive integer')
+    this.maxValueBytes = options.maxValueBytes
     this.raft = options.raft
     this.clock = options.clock
     this.logger = options.logger ?? silentLogger
@@ -257,13 +270,14 @@ export class KvServer {
     // Already applied here means already committed: answer from the session table.
     const session = this.stateMachine.session(cmd.clientId)
     if (session && cmd.seq <= session.seq)
-      return toReply(retryAnswer(session, cmd.clientId, cmd.seq, requestDigest(cmd)))
+      return toReply(retryAnswer(session, cmd, requestDigest(cmd)))
     return this.propose({
       op: cmd.op,
       key: cmd.key,
       value: cmd.value,
       clientId: cmd.clientId,
       seq: cmd.seq,
+      ...(this.maxValueBytes === undefined ? {} : { maxValueBytes: this.maxValueBytes }),
     })
   }
 
@@ -433,6 +447,12 @@ function toReply(result: KvApplyResult): KvReply {
       return { ok: true, value: result.value }
     case 'session-expired':
       return { ok: false, error: 'SESSION_EXPIRED' }
+    case 'too-large':
+      return {
+        ok: false,
+        error: 'TOO_LARGE',
+        message: `the value of key ${JSON.stringify(result.key).slice(0, 200)} would be ${result.bytes === undefined ? 'more than the limit' : `${result.bytes} bytes`}; the limit (limits.maxValueBytes) is ${result.limit}: not executed`,
+      }
     case 'conflict':
       return {
         ok: false,

@@ -64,6 +64,17 @@ export type KvApplyResult =
       readonly seq: number
       readonly lastSeq: number
     }
+  /**
+   * Refused: the value it would leave under its key exceeds `limit` bytes (the command's
+   * maxValueBytes). Nothing changed but the session, which remembers the refusal for retries.
+   */
+  | {
+      readonly status: 'too-large'
+      readonly key: string
+      readonly limit: number
+      /** The size the value would have had (undefined when answering a retry). */
+      readonly bytes: number | undefined
+    }
   /** The entry is not a kv command: skipped, nothing changed. */
   | { readonly status: 'malformed'; readonly error: MalformedCommandError }
 
@@ -147,17 +158,28 @@ export class KvStateMachine implements StateMachine<KvApplyResult> {
     if (!session) return { status: 'session-expired', clientId: cmd.clientId }
     const digest = requestDigest(cmd)
     if (cmd.seq <= session.seq) {
-      const answer = retryAnswer(session, cmd.clientId, cmd.seq, digest)
-      if (answer.status === 'ok') this.touch(cmd.clientId, session, index)
+      const answer = retryAnswer(session, cmd, digest)
+      if (answer.status !== 'conflict') this.touch(cmd.clientId, session, index)
       return answer
     }
-    const result = this.execute(cmd)
+    const limit = cmd.maxValueBytes
+    const bytes = limit === undefined ? 0 : this.resultBytes(cmd)
+    const refused = limit !== undefined && bytes > limit
+    const result = refused ? '' : this.execute(cmd)
+    const refusedLimit = refused ? limit : 0
     this.touch(
       cmd.clientId,
-      { seq: cmd.seq, result, lastIndex: index, digest, refusedLimit: 0 },
+      { seq: cmd.seq, result, lastIndex: index, digest, refusedLimit },
       index,
     )
+    if (refused) return { status: 'too-large', key: cmd.key, limit, bytes }
     return { status: 'ok', value: result, duplicate: false }
+  }
+
+  /** UTF-8 bytes of the value `cmd` would leave under its key. */
+  private resultBytes(cmd: WriteCommand): number {
+    const added = Buffer.byteLength(cmd.value)
+    return cmd.op === 'put' ? added : Buffer.byteLength(this.get(cmd.key)) + added
   }
 
   private execute(cmd: WriteCommand): string {
@@ -191,12 +213,15 @@ export class KvStateMachine implements StateMachine<KvApplyResult> {
  */
 export function retryAnswer(
   session: Session,
-  clientId: string,
-  seq: number,
+  request: { readonly clientId: string; readonly seq: number; readonly key: string },
   digest: string,
 ): KvApplyResult {
-  if (seq === session.seq && (session.digest === '' || session.digest === digest))
+  const { clientId, seq, key } = request
+  if (seq === session.seq && (session.digest === '' || session.digest === digest)) {
+    if (session.refusedLimit > 0)
+      return { status: 'too-large', key, limit: session.refusedLimit, bytes: undefined }
     return { status: 'ok', value: session.result, duplicate: true }
+  }
   return { status: 'conflict', clientId, seq, lastSeq: session.seq }
 }
 

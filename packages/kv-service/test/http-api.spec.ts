@@ -188,7 +188,7 @@ describe('HTTP API (3 in-process nodes, 127.0.0.1)', function () {
     expect((await append(1, 'x')).status).to.equal(204) // a retry: answered, not executed
     expect((await append(2, 'y')).status).to.equal(204)
     expect((await append(2, 'y')).status).to.equal(204)
-    expect((await append(1, 'x')).status).to.equal(204) // an old retry: still not executed
+    expect((await append(1, 'x')).status).to.equal(409) // an older seq: refused, not executed
     expect((await call(kv(leader, 'once'))).body).to.equal('xy')
     // Without the headers every request executes.
     await call(kv(leader, 'twice', '/append'), { method: 'POST', body: 'z' })

@@ -71,6 +71,25 @@ describe('HTTP sessions', function () {
     }
   })
 
+  it('an append whose stored result would exceed maxValueBytes is refused with 413 naming the limit', async () => {
+    const small = await SingleNode.start({
+      kv: { maxValueBytes: 1024 },
+      http: { maxValueBytes: 1024 },
+    })
+    try {
+      const chunk = 'a'.repeat(600)
+      expect((await small.write('append', 'grow', chunk)).status).to.equal(204)
+      const r = await small.write('append', 'grow', chunk)
+      expect(r.status).to.equal(413)
+      const body = JSON.parse(r.body) as { error: string; message: string }
+      expect(body.error).to.equal('VALUE_TOO_LARGE')
+      expect(body.message).to.match(/1200 bytes; the limit \(limits\.maxValueBytes\) is 1024/)
+      expect(small.kv.stateMachine.get('grow')).to.equal(chunk)
+    } finally {
+      await small.stop()
+    }
+  })
+
   it('POST /v1/sessions issues a new unguessable id each time (201), opened in the session table', async () => {
     const a = await node.openSession()
     const b = await node.openSession()

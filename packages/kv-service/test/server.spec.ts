@@ -172,11 +172,13 @@ describe('KvServer + KvClient over transport-memory (simulated time)', () => {
 
       const reader = c.client()
       expect(await reader.get('k')).to.equal(expected.join(''))
-      // The clerk's session survived the restart: a retry of its first append is answered from
-      // the session table and not executed again...
+      // The clerk's session survived the restart: a retry of its last append is answered from
+      // the session table and not executed again; an older seq is refused, not executed...
       const leader = await c.waitLeader()
-      const retry = await c.servers.get(leader)?.append('k', '<0>', session, 2)
+      const retry = await c.servers.get(leader)?.append('k', '<39>', session, 40)
       expect(retry).to.deep.equal({ ok: true, value: '' })
+      const older = await c.servers.get(leader)?.append('k', '<0>', session, 1)
+      expect(older).to.deep.include({ ok: false, error: 'CONFLICT' })
       // ...and the clerk goes on in the same session.
       await ck.append('k', '<40>')
       expected.push('<40>')

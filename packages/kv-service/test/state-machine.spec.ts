@@ -196,6 +196,58 @@ describe('KvStateMachine', () => {
     })
   })
 
+  describe('bounded values (the maxValueBytes a command carries)', () => {
+    const limited = (
+      op: 'put' | 'append',
+      seq: number,
+      value: string,
+      max = 8,
+      key = 'k',
+    ): Uint8Array => encodeCommand({ op, key, value, clientId: 'a', seq, maxValueBytes: max })
+
+    it('refuses an append whose result would exceed the limit; the value and later writes are unaffected', () => {
+      const sm = new KvStateMachine()
+      let i = applyAll(sm, [open('a'), limited('append', 1, 'abcde'), limited('append', 2, 'fgh')])
+      expect(sm.get('k')).to.equal('abcdefgh') // exactly 8 bytes: allowed
+      expect(sm.apply(limited('append', 3, 'i'), i++)).to.deep.equal({
+        status: 'too-large',
+        key: 'k',
+        limit: 8,
+        bytes: 9,
+      })
+      expect(sm.get('k')).to.equal('abcdefgh')
+      // Once a later seq ran, the refused one is a conflict: it never runs, even now that it fits.
+      sm.apply(limited('put', 4, 'x'), i++)
+      expect(sm.apply(limited('append', 3, 'i'), i++)).to.deep.include({ status: 'conflict' })
+      expect(sm.get('k')).to.equal('x')
+      expect(sm.apply(limited('append', 5, '€€'), i++).status).to.equal('ok') // 7 bytes
+      expect(sm.apply(limited('append', 6, '€'), i++).status).to.equal('too-large') // 10 bytes
+      expect(sm.apply(limited('append', 6, '€'), i++).status).to.equal('too-large') // its retry
+      expect(sm.get('k')).to.equal('x€€')
+    })
+
+    it('refuses a put larger than the limit, counting UTF-8 bytes; no limit when the command carries none', () => {
+      const sm = new KvStateMachine()
+      let i = applyAll(sm, [open('a')])
+      expect(sm.apply(limited('put', 1, 'ééééé'), i++).status).to.equal('too-large') // 10 bytes
+      expect(sm.get('k')).to.equal('')
+      expect(sm.apply(put('a', 2, 'k', 'x'.repeat(100)), i++).status).to.equal('ok')
+    })
+
+    it('is decided by the log alone: replicas agree, and a snapshot keeps the refusal for retries', () => {
+      const log = [open('a'), limited('append', 1, 'abcdefg'), limited('append', 2, 'hi')]
+      const a = new KvStateMachine()
+      const b = new KvStateMachine()
+      applyAll(a, log)
+      applyAll(b, log)
+      expect(a.snapshot()).to.deep.equal(b.snapshot())
+      const c = new KvStateMachine()
+      c.restore(a.snapshot())
+      expect(c.apply(limited('append', 2, 'hi'), 4)).to.deep.include({ status: 'too-large' })
+      expect(c.get('k')).to.equal('abcdefg')
+    })
+  })
+
   describe('snapshots', () => {
     it('round-trips the map and the session table, so retries stay deduplicated', () => {
       const sm = new KvStateMachine()

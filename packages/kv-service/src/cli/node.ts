@@ -85,6 +85,7 @@ export async function startNode(
     maxRaftState: config.server.maxRaftState,
     requestTimeoutMs: config.server.requestTimeoutMs,
     sessionExpiryEntries: config.server.sessionExpiryEntries,
+    maxValueBytes: config.limits.maxValueBytes,
     logger,
   })
   const httpAddresses: Record<string, string> = {}

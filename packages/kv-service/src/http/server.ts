@@ -397,6 +397,8 @@ export class KvHttpServer {
         return new HttpError('BAD_REQUEST', reply.message)
       case 'CONFLICT':
         return new HttpError('REQUEST_CONFLICT', reply.message)
+      case 'TOO_LARGE':
+        return new HttpError('VALUE_TOO_LARGE', reply.message)
     }
   }
 
