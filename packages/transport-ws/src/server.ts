@@ -26,6 +26,9 @@ import {
   PROTOCOL_VERSION,
   UPGRADE_MAX_HEADER_BYTES,
 } from './constants.js'
+
+/** Bytes read (and discarded) from a refused unauthenticated connection before it is paused. */
+const REFUSED_READ_BYTES = 64 * 1024
 import { decodeFrame, encodeFrame, newNonce, proof, proofMatches } from './handshake.js'
 import type { Session } from './handshake.js'
 import type { TlsMaterial } from './options.js'
@@ -193,11 +196,10 @@ export class Listener {
     ws.on('error', (e) => {
       // ws reports oversize frames and protocol violations here, then closes the socket.
       if (c.pending !== null) {
-        // Stop reading (ws resumes the socket on the next tick to drain it): what an
-        // unauthenticated party sends after a refused frame is never read, and the socket is
-        // destroyed after a short grace.
-        setImmediate(() => c.socket.pause())
-        this.admission.closing(c.pending)
+        // ws has queued its close frame and resumes the socket on the next tick to drain it;
+        // instead, an unauthenticated socket is read no further (see hangUp).
+        const pending = c.pending
+        setImmediate(() => this.hangUp(c.socket, pending))
       }
       this.ctx.logger[this.level(c, 'warn')]('closing inbound connection', {
         remote: c.remote,
@@ -296,13 +298,28 @@ export class Listener {
       reason,
     })
     c.stage = 'closing'
-    // An unauthenticated connection is read no further and destroyed shortly after the close.
-    if (c.pending !== null) {
-      c.socket.pause()
-      this.admission.closing(c.pending)
-    }
     if (c.peer !== null && this.byPeer.get(c.peer) === c) this.byPeer.delete(c.peer)
     c.ws.close(code, closeReason(reason))
+    if (c.pending !== null) this.hangUp(c.socket, c.pending)
+  }
+
+  /**
+   * After the close frame of a refused unauthenticated connection: nothing more reaches ws (what
+   * the peer sends next is discarded, and after REFUSED_READ_BYTES no longer read), our side is
+   * ended (the close frame is flushed first, so the peer sees the reason and the end at once),
+   * and the socket is destroyed when the peer ends too, or after a short grace.
+   */
+  private hangUp(socket: Duplex, pending: PendingConnection): void {
+    socket.removeAllListeners('data')
+    let budget = REFUSED_READ_BYTES
+    socket.on('data', (chunk: Buffer) => {
+      budget -= chunk.length
+      if (budget <= 0) socket.pause()
+    })
+    socket.once('end', () => socket.destroy())
+    socket.end()
+    socket.resume()
+    this.admission.closing(pending)
   }
 
   /** Unauthenticated parties cannot fill the log: their rejections are rate-limited to debug. */
