@@ -137,15 +137,29 @@ export class RaftCore {
    * voter campaigns: learners, removed nodes and nodes still joining never do.
    */
   hup(): void {
-    if (this.role === 'leader' || !isVoter(this.membership, this.id)) return
+    if (this.role === 'leader' || !this.mayCampaign()) return
     if (this.config.preVote) this.campaign('pre')
     else this.campaign('real')
   }
 
   /** Campaigns now, skipping pre-vote (leadership transfer: `transfer` marks the requests). */
   campaignNow(transfer: boolean): void {
-    if (this.role === 'leader' || !isVoter(this.membership, this.id)) return
+    if (this.role === 'leader' || !this.mayCampaign()) return
     this.campaign('real', transfer)
+  }
+
+  /**
+   * Whether this node may start an election: a voter of its latest configuration, or (thesis
+   * §4.2.2) a voter of the configuration committed before it while the latest one is not yet
+   * committed: it may be needed to commit it, e.g. a leader being removed that stepped down
+   * early. Its own vote counts only where it is a voter (poll counts votes by configuration).
+   */
+  mayCampaign(): boolean {
+    const history = this.memberships
+    if (isVoter(history.current, this.id)) return true
+    return (
+      history.currentIndex > this.log.committed && isVoter(history.at(this.log.committed), this.id)
+    )
   }
 
   /** Leader: appends a command; refused while leadership is being transferred. */
@@ -225,6 +239,11 @@ export class RaftCore {
     const next = this.log.lastIndex() + 1
     for (const peer of this.others) this.progress.set(peer, new Progress(next))
     this.setRole('leader', this.id)
+    // A configuration entry of an earlier term commits only under an entry of this term: append
+    // a noop so that a pending change (and leaving a joint configuration) completes without
+    // waiting for a client's proposal.
+    if (this.memberships.currentIndex > this.log.committed)
+      this.appendEntry('noop', new Uint8Array(0))
     // No noop by default (first command at index 1): announce leadership with empty probes.
     for (const peer of this.others) maybeSendAppends(this, peer, true)
     if (!this.maybeCommit()) afterCommit(this) // e.g. leave a joint configuration committed earlier
@@ -265,7 +284,10 @@ export class RaftCore {
 
   private tickElection(): void {
     this.electionElapsed++
-    if (this.electionElapsed >= this.randomizedElectionTimeout) {
+    // A node that may not campaign (learner, removed, joining) lets the timer run on: it must
+    // not look "in lease" (inLease) for a leader it stopped hearing from long ago, or it would
+    // ignore the vote requests of the voters that need it (etcd's promotable check).
+    if (this.electionElapsed >= this.randomizedElectionTimeout && this.mayCampaign()) {
       this.electionElapsed = 0
       this.hup()
     }

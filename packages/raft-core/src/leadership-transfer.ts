@@ -50,7 +50,7 @@ export function tickTransfer(core: RaftCore): void {
 /** TimeoutNow receiver: a voter campaigns now (no pre-vote; the requests carry `transfer`). */
 export function handleTimeoutNow(core: RaftCore, m: TimeoutNow): void {
   if (core.role === 'leader') return
-  if (!isVoter(core.memberships.current, core.id)) {
+  if (!core.mayCampaign()) {
     core.logger.warn('ignoring TimeoutNow: not a voter', core.fields({ from: m.from }))
     return
   }

@@ -29,16 +29,16 @@ export function proposeMembership(
 ): { index: Index; term: Term } {
   if (core.role !== 'leader') throw new NotLeaderError(core.leader)
   if (core.leadTransferee !== null) throw new TransferInProgressError(core.leadTransferee)
-  const history = core.memberships
-  if (isJoint(history.current) || history.currentIndex > core.log.committed)
-    throw new ChangeInProgressError('pending')
   // The fix for the single-server erratum, kept for joint changes too: a new leader may have a
   // configuration entry of an earlier term in its log that is not known to be committed; only
-  // a commit in its own term settles the log it changes.
+  // a commit in its own term settles the log it changes (and makes its commit index current).
   if (core.log.term(core.log.committed) !== core.term) {
     if (core.log.lastTerm() !== core.term) core.appendEntry('noop', new Uint8Array(0))
     throw new ChangeInProgressError('leader-not-ready')
   }
+  const history = core.memberships
+  if (isJoint(history.current) || history.currentIndex > core.log.committed)
+    throw new ChangeInProgressError('pending')
   return appendConfig(core, planChange(history.current, target))
 }
 

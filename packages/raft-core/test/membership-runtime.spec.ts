@@ -207,6 +207,20 @@ describe('LeadershipTransfer: runtime API', () => {
     })
   })
 
+  it('LeadershipTransfer: the new leader accepts a membership change at once (it waits for the first commit of its term, then proposes)', async () => {
+    const c = new TestCluster({ seed: 24 })
+    await c.clock.run(async () => {
+      const leader = await ready(c)
+      await leader.addLearner('n9')
+      const target = c.ids.find((id) => id !== leader.id)!
+      await leader.transferLeadership(target)
+      const m = await c.node(target).removeNode(leader.id)
+      expect(m.voters).to.not.include(leader.id)
+      expect(m.learners).to.deep.equal(['n9'])
+      await c.shutdown()
+    })
+  })
+
   it('LeadershipTransfer: a transfer to a cut-off node fails with LeadershipTransferError after an election timeout; the leader then accepts writes again', async () => {
     const c = new TestCluster({ seed: 22 })
     await c.clock.run(async () => {

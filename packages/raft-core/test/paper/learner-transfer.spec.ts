@@ -6,7 +6,10 @@ import { expect } from 'chai'
 import { NotLeaderError, TransferInProgressError, UnknownNodeError } from '../../src/errors.js'
 import type { Membership } from '../../src/types.js'
 import { Network, text } from '../helpers/network.js'
-import { ae, ofType } from '../helpers/fixture.js'
+import { ae, fixture, ofType, vote } from '../helpers/fixture.js'
+import { encodeMembership } from '../../src/membership-codec.js'
+
+const learnerD: Membership = { voters: ['a', 'b', 'c'], learners: ['d'], outgoing: [] }
 
 const sorted = (m: Membership | undefined): Membership => ({
   voters: [...(m?.voters ?? [])].sort(),
@@ -72,6 +75,28 @@ describe('Learner: non-voting members', () => {
     expect(net.node('d').status().term).to.equal(net.node('a').status().term)
     expect(ofType(out, 'RequestVote')).to.deep.equal([])
     expect(net.sent.length).to.equal(sentBefore)
+  })
+
+  it('Learner: a learner that stopped hearing from the leader answers the vote requests of the voters of a newer configuration (no endless lease)', () => {
+    const f = fixture({
+      id: 'd',
+      peers: [],
+      config: { checkQuorum: true, preVote: true },
+      store: {
+        hardState: { term: 2, votedFor: null, commit: 1 },
+        entries: [{ index: 1, term: 2, kind: 'config', data: encodeMembership(learnerD) }],
+      },
+    })
+    f.node.step(
+      ae({ from: 'a', to: 'd', term: 2, prevLogIndex: 1, prevLogTerm: 2, leaderCommit: 1 }),
+    )
+    f.drain()
+    for (let i = 0; i < 100; i++) f.node.tick()
+    f.node.step(
+      vote({ from: 'b', to: 'd', term: 3, lastLogIndex: 1, lastLogTerm: 2, preVote: true }),
+    )
+    const replies = ofType(f.drain(), 'RequestVoteReply')
+    expect(replies.map((m) => [m.to, m.granted])).to.deep.equal([['b', true]])
   })
 
   it('Learner: candidates do not ask learners for votes, and their answers would not count', () => {

@@ -248,6 +248,30 @@ describe('Membership: joint consensus (thesis §4.3)', () => {
     expect(net.appliedTexts('b')).to.deep.equal(['x', 'after'])
   })
 
+  it('Membership: a server not in its latest configuration still starts elections while that configuration is uncommitted, since it may be needed to commit it (thesis §4.2.2)', () => {
+    const net = threeNodes()
+    // Leave b the only voter, a and c learners. The joint configuration commits; then b hears
+    // nothing more of a's log and a nothing from b, so a steps down (checkQuorum) before
+    // C_new = {b} is committed.
+    const { index } = net.node('a').proposeMembership({ voters: ['b'], learners: ['a', 'c'] })
+    net.filter = (m) =>
+      !(m.type === 'AppendEntries' && m.to === 'b' && m.entries.some((e) => e.index > index))
+    net.settle()
+    net.tick(['a'], 3)
+    expect(net.node('a').status().commitIndex).to.equal(index)
+    expect(net.node('b').status().lastIndex).to.equal(index)
+    expect(net.node('c').status().lastIndex).to.equal(index + 1) // c holds C_new: a learner
+    net.filter = (m) => m.from !== 'b' && m.to !== 'b'
+    net.tick(['a', 'c'], 2 * net.config.electionTicksMax)
+    expect(net.node('a').getState().isLeader).to.equal(false)
+    // Healed: b alone cannot win (a and c hold the longer log); a or c must campaign, lead
+    // long enough to commit C_new through b, and step down. Then b leads alone.
+    net.filter = undefined
+    net.tick(net.ids, 10 * net.config.electionTicksMax)
+    expect(net.leaders()).to.deep.equal(['b'])
+    expect(current(net, 'b')).to.deep.equal(conf(['b'], ['a', 'c']))
+  })
+
   it('Membership: a node that is down can be removed by the others', () => {
     const net = threeNodes()
     net.isolate('c')
