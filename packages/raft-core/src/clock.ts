@@ -61,6 +61,15 @@ export class SystemClock implements Clock {
     return new Promise((resolve) => this.setTimeout(resolve, ms))
   }
 
+  /**
+   * Runs `fn` and returns its result. Real time needs no driving; this exists so that code
+   * written as `clock.run(async () => ...)` for a `SimulatedClock` runs unchanged on this one.
+   * (`limitMs` is accepted for the same reason and ignored.)
+   */
+  async run<T>(fn: () => Promise<T>, _limitMs?: number): Promise<T> {
+    return fn()
+  }
+
   /** Timers created through this clock that have not fired or been cleared. */
   pending(): number {
     return this.timers.size + this.immediate.size

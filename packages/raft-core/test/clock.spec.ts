@@ -170,6 +170,18 @@ describe('SystemClock', () => {
     expect(clock.now()).to.be.greaterThan(start)
     expect(clock.pending()).to.equal(0)
   })
+
+  it('run(fn) runs fn in real time and settles as it does, so SimulatedClock code runs unchanged', async () => {
+    const clock = new SystemClock()
+    const value = await clock.run(async () => {
+      await clock.sleep(1)
+      return 42
+    })
+    expect(value).to.equal(42)
+    let caught: unknown
+    await clock.run(() => Promise.reject(new Error('boom'))).catch((e: unknown) => (caught = e))
+    expect((caught as Error).message).to.equal('boom')
+  })
 })
 
 describe('SystemClock 0-ms timers', () => {
