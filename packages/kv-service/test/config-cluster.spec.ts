@@ -54,7 +54,22 @@ describe('cluster file: parsing', () => {
     expect(c.nodes[2]!.dataDir).to.equal('/abs/n3')
     expect(c.raft).to.deep.equal({ ...DEFAULT_RAFT_CONFIG, pipelineLeaderAppends: true })
     expect(c.limits).to.deep.equal(DEFAULT_LIMITS)
+    expect(c.http).to.deep.equal({
+      maxConnections: 1024,
+      headersTimeoutMs: 10_000,
+      bodyTimeoutMs: 10_000,
+      requestTimeoutMs: 30_000,
+      keepAliveTimeoutMs: 5_000,
+      maxPendingBodyBytes: 64 * 1024 * 1024,
+    })
     expect(c.logLevel).to.equal('info')
+  })
+
+  it('takes the http section, each missing field at its default', () => {
+    const o = base()
+    o.http = { maxConnections: 10, bodyTimeoutMs: 500 }
+    const c = parseClusterConfig(o, { baseDir: '/base' })
+    expect(c.http).to.include({ maxConnections: 10, bodyTimeoutMs: 500, headersTimeoutMs: 10_000 })
   })
 
   it('servers pipeline leader appends unless the file turns it off', () => {
@@ -175,6 +190,19 @@ describe('cluster file: parsing', () => {
       /initialMs/,
     ],
     ['a bad log level', (o) => (o.logLevel = 'loud'), 'logLevel', /one of/],
+    [
+      'a zero connection cap',
+      (o) => (o.http = { maxConnections: 0 }),
+      'http.maxConnections',
+      />= 1/,
+    ],
+    ['an unknown http setting', (o) => (o.http = { maxConn: 5 }), 'http.maxConn', /known/],
+    [
+      'a request timeout not above the headers timeout',
+      (o) => (o.http = { headersTimeoutMs: 5000, requestTimeoutMs: 5000 }),
+      'http.requestTimeoutMs',
+      /greater than http.headersTimeoutMs/,
+    ],
   ]
   for (const [what, patch, field, message] of cases)
     it(`names the field for ${what}: ${field}`, () => {

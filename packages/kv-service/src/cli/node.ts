@@ -98,6 +98,7 @@ export async function startNode(
       httpAddresses,
       maxKeyBytes: config.limits.maxKeyBytes,
       maxValueBytes: config.limits.maxValueBytes,
+      limits: config.http,
       host: self.http.host,
       port: self.http.port,
       secret: config.secret,

@@ -10,6 +10,7 @@
  *   "server": { "maxRaftState": 1048576, "requestTimeoutMs": 800 },
  *   "limits": { "maxKeyBytes": 1024, "maxValueBytes": 1048576 },
  *   "client": { "requestTimeoutMs": 1000, "deadlineMs": 10000 },
+ *   "http": { "maxConnections": 1024, "headersTimeoutMs": 10000, "bodyTimeoutMs": 10000 },
  *   "logLevel": "info",
  *   "tls": { "caFile": "tls/ca.pem", "certFile": "tls/node.pem", "keyFile": "tls/node-key.pem" }
  * }
@@ -26,11 +27,19 @@ import { readFile } from 'node:fs/promises'
 import { dirname, isAbsolute, resolve } from 'node:path'
 import type { RaftConfig } from '@raftkit/raft-core'
 import { ConfigError, resolveRaftConfig } from '@raftkit/raft-core'
-import type { BackoffOptions } from '../backoff.js'
-import { DEFAULT_BACKOFF } from '../backoff.js'
 import { KvConfigError } from '../errors.js'
-import { DEFAULT_SERVER_REQUEST_TIMEOUT_MS } from '../server.js'
-import { DEFAULT_SESSION_EXPIRY_ENTRIES } from '../state-machine.js'
+import { fail, object, onlyKnown, show } from './json.js'
+import type { Json } from './json.js'
+import type { ClientSettings, HttpSettings, LimitSettings, ServerSettings } from './settings.js'
+import { parseClient, parseHttp, parseLimits, parseServer } from './settings.js'
+
+export type { ClientSettings, HttpSettings, LimitSettings, ServerSettings } from './settings.js'
+export {
+  DEFAULT_CLIENT_SETTINGS,
+  DEFAULT_HTTP_SETTINGS,
+  DEFAULT_LIMITS,
+  DEFAULT_SERVER_SETTINGS,
+} from './settings.js'
 
 export interface HostPort {
   readonly host: string
@@ -70,36 +79,6 @@ export interface ClusterTls {
   readonly caFile?: string
 }
 
-export interface ServerSettings {
-  /** Snapshot when the persisted Raft state reaches this many bytes; -1: never. */
-  readonly maxRaftState: number
-  /** How long one request may wait for commit/apply or leadership confirmation. */
-  readonly requestTimeoutMs: number
-  readonly sessionExpiryEntries: number
-  /** FileStorage durability: `always` fdatasyncs before acknowledging. */
-  readonly storageSync: 'always' | 'never'
-}
-
-export interface LimitSettings {
-  /** Largest key, in UTF-8 bytes. */
-  readonly maxKeyBytes: number
-  /** Largest value (request body), in bytes. */
-  readonly maxValueBytes: number
-  /** Largest Raft message on the peer transport, in bytes. */
-  readonly maxMessageBytes: number
-  /** Messages queued per peer while its connection is down. */
-  readonly maxQueuedMessages: number
-}
-
-export interface ClientSettings {
-  /** How long one attempt on one server may take. */
-  readonly requestTimeoutMs: number
-  /** Overall limit of one operation, retries included. */
-  readonly deadlineMs: number
-  /** Pauses between rounds of failed attempts. */
-  readonly backoff: BackoffOptions
-}
-
 export type ServiceLogLevel = 'trace' | 'debug' | 'info' | 'warn' | 'error' | 'fatal' | 'silent'
 export const LOG_LEVELS: readonly ServiceLogLevel[] = [
   'trace',
@@ -118,79 +97,15 @@ export interface ClusterConfig {
   readonly server: ServerSettings
   readonly limits: LimitSettings
   readonly client: ClientSettings
+  readonly http: HttpSettings
   readonly logLevel: ServiceLogLevel
   /** Present when the cluster uses TLS (wss:// between peers, HTTPS for the API). */
   readonly tls?: ClusterTls
 }
 
-export const DEFAULT_SERVER_SETTINGS: ServerSettings = Object.freeze({
-  maxRaftState: 4 * 1024 * 1024,
-  requestTimeoutMs: DEFAULT_SERVER_REQUEST_TIMEOUT_MS,
-  sessionExpiryEntries: DEFAULT_SESSION_EXPIRY_ENTRIES,
-  storageSync: 'always' as const,
-})
-
-export const DEFAULT_LIMITS: LimitSettings = Object.freeze({
-  maxKeyBytes: 1024,
-  maxValueBytes: 1024 * 1024,
-  maxMessageBytes: 16 * 1024 * 1024,
-  maxQueuedMessages: 1024,
-})
-
-export const DEFAULT_CLIENT_SETTINGS: ClientSettings = Object.freeze({
-  requestTimeoutMs: 1000,
-  deadlineMs: 10_000,
-  backoff: DEFAULT_BACKOFF,
-})
-
 export const MIN_SECRET_LENGTH = 16
 
-/** Bytes a Raft message needs beyond the largest key and value (framing, headers, session). */
-const MESSAGE_OVERHEAD_BYTES = 4096
-
 const NODE_ID = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/
-
-type Json = Record<string, unknown>
-
-function fail(field: string, message: string): never {
-  throw new KvConfigError(field, message)
-}
-
-function show(v: unknown): string {
-  if (v === undefined) return 'nothing'
-  try {
-    return JSON.stringify(v) ?? typeof v
-  } catch {
-    return typeof v
-  }
-}
-
-function object(field: string, v: unknown): Json {
-  if (typeof v !== 'object' || v === null || Array.isArray(v))
-    fail(field, `expected an object, got ${show(v)}`)
-  return v as Json
-}
-
-function onlyKnown(field: string, o: Json, known: readonly string[]): void {
-  for (const key of Object.keys(o))
-    if (!known.includes(key))
-      fail(field ? `${field}.${key}` : key, `is not a known setting (known: ${known.join(', ')})`)
-}
-
-function int(field: string, v: unknown, min: number, max = Number.MAX_SAFE_INTEGER): number {
-  if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < min || v > max)
-    fail(
-      field,
-      `expected an integer ${max === Number.MAX_SAFE_INTEGER ? `>= ${min}` : `in ${min}..${max}`}, got ${show(v)}`,
-    )
-  return v
-}
-
-function num(field: string, v: unknown, min: number): number {
-  if (typeof v !== 'number' || !Number.isFinite(v) || v < min)
-    fail(field, `expected a number >= ${min}, got ${show(v)}`)
-  return v
-}
 
 /** Parses "host:port" (IPv6 hosts in brackets: "[::1]:7001"). */
 export function parseHostPort(field: string, v: unknown): HostPort {
@@ -314,77 +229,6 @@ function parseRaft(v: unknown): RaftConfig {
   }
 }
 
-function parseServer(v: unknown): ServerSettings {
-  if (v === undefined) return DEFAULT_SERVER_SETTINGS
-  const o = object('server', v)
-  onlyKnown('server', o, Object.keys(DEFAULT_SERVER_SETTINGS))
-  const d = DEFAULT_SERVER_SETTINGS
-  const maxRaftState = o.maxRaftState ?? d.maxRaftState
-  if (maxRaftState !== -1) int('server.maxRaftState', maxRaftState, 1)
-  const storageSync = o.storageSync ?? d.storageSync
-  if (storageSync !== 'always' && storageSync !== 'never')
-    fail('server.storageSync', `expected "always" or "never", got ${show(storageSync)}`)
-  return {
-    maxRaftState: maxRaftState as number,
-    requestTimeoutMs: int('server.requestTimeoutMs', o.requestTimeoutMs ?? d.requestTimeoutMs, 1),
-    sessionExpiryEntries: int(
-      'server.sessionExpiryEntries',
-      o.sessionExpiryEntries ?? d.sessionExpiryEntries,
-      1,
-    ),
-    storageSync,
-  }
-}
-
-function parseLimits(v: unknown, raft: RaftConfig): LimitSettings {
-  const o = v === undefined ? {} : object('limits', v)
-  onlyKnown('limits', o, Object.keys(DEFAULT_LIMITS))
-  const d = DEFAULT_LIMITS
-  const limits: LimitSettings = {
-    maxKeyBytes: int('limits.maxKeyBytes', o.maxKeyBytes ?? d.maxKeyBytes, 1),
-    maxValueBytes: int('limits.maxValueBytes', o.maxValueBytes ?? d.maxValueBytes, 1),
-    maxMessageBytes: int('limits.maxMessageBytes', o.maxMessageBytes ?? d.maxMessageBytes, 1024),
-    maxQueuedMessages: int(
-      'limits.maxQueuedMessages',
-      o.maxQueuedMessages ?? d.maxQueuedMessages,
-      1,
-    ),
-  }
-  const needed = limits.maxKeyBytes + limits.maxValueBytes + MESSAGE_OVERHEAD_BYTES
-  if (limits.maxMessageBytes < needed)
-    fail(
-      'limits.maxMessageBytes',
-      `must be at least maxKeyBytes + maxValueBytes + ${MESSAGE_OVERHEAD_BYTES} (${needed}) so that one entry always fits in a message`,
-    )
-  if (limits.maxMessageBytes < raft.snapshotChunkBytes + MESSAGE_OVERHEAD_BYTES)
-    fail(
-      'limits.maxMessageBytes',
-      `must be at least raft.snapshotChunkBytes + ${MESSAGE_OVERHEAD_BYTES} (${raft.snapshotChunkBytes + MESSAGE_OVERHEAD_BYTES})`,
-    )
-  return limits
-}
-
-function parseClient(v: unknown): ClientSettings {
-  if (v === undefined) return DEFAULT_CLIENT_SETTINGS
-  const o = object('client', v)
-  onlyKnown('client', o, Object.keys(DEFAULT_CLIENT_SETTINGS))
-  const d = DEFAULT_CLIENT_SETTINGS
-  const b = o.backoff === undefined ? {} : object('client.backoff', o.backoff)
-  onlyKnown('client.backoff', b, Object.keys(DEFAULT_BACKOFF))
-  const backoff: BackoffOptions = {
-    initialMs: num('client.backoff.initialMs', b.initialMs ?? d.backoff.initialMs, 1),
-    maxMs: num('client.backoff.maxMs', b.maxMs ?? d.backoff.maxMs, 1),
-    multiplier: num('client.backoff.multiplier', b.multiplier ?? d.backoff.multiplier, 1),
-  }
-  if (backoff.maxMs < backoff.initialMs)
-    fail('client.backoff.maxMs', `must be at least initialMs (${backoff.initialMs})`)
-  return {
-    requestTimeoutMs: int('client.requestTimeoutMs', o.requestTimeoutMs ?? d.requestTimeoutMs, 1),
-    deadlineMs: int('client.deadlineMs', o.deadlineMs ?? d.deadlineMs, 1),
-    backoff,
-  }
-}
-
 export interface ParseOptions {
   /** Directory that relative `dataDir`s are resolved against. Default: the working directory. */
   readonly baseDir?: string
@@ -394,7 +238,17 @@ export interface ParseOptions {
 export function parseClusterConfig(raw: unknown, options: ParseOptions = {}): ClusterConfig {
   const baseDir = options.baseDir ?? process.cwd()
   const o = object('(cluster file)', raw)
-  onlyKnown('', o, ['nodes', 'secret', 'raft', 'server', 'limits', 'client', 'logLevel', 'tls'])
+  onlyKnown('', o, [
+    'nodes',
+    'secret',
+    'raft',
+    'server',
+    'limits',
+    'client',
+    'http',
+    'logLevel',
+    'tls',
+  ])
   if (!Array.isArray(o.nodes) || o.nodes.length === 0)
     fail('nodes', `expected a non-empty array of nodes, got ${show(o.nodes)}`)
   const tls = parseClusterTls(o.tls, baseDir)
@@ -429,6 +283,7 @@ export function parseClusterConfig(raw: unknown, options: ParseOptions = {}): Cl
     server: parseServer(o.server),
     limits: parseLimits(o.limits, raft),
     client: parseClient(o.client),
+    http: parseHttp(o.http),
     logLevel: logLevel as ServiceLogLevel,
     ...withTls(tls),
   }

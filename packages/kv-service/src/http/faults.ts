@@ -7,6 +7,7 @@ import { timingSafeEqual } from 'node:crypto'
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import type { Logger, NodeId } from '@raftkit/raft-core'
 import { HttpError, readBody, sendJson, tooLarge } from './io.js'
+import type { ReadBodyOptions } from './io.js'
 import type { FaultRequest } from './protocol.js'
 import { MAX_FAULT_REQUEST_BYTES, SECRET_HEADER } from './protocol.js'
 
@@ -28,6 +29,8 @@ export interface FaultAdminOptions {
   readonly self: () => NodeId
   readonly members: () => readonly NodeId[]
   readonly logger: Logger
+  /** The server's shared body budget and body timeout. */
+  readonly bodyLimits?: Pick<ReadBodyOptions, 'budget' | 'timeoutMs'>
 }
 
 export class FaultAdmin {
@@ -38,9 +41,11 @@ export class FaultAdmin {
     const given = req.headers[SECRET_HEADER]
     if (typeof given !== 'string' || !sameSecret(given, secret))
       throw new HttpError('UNAUTHORIZED', `missing or wrong ${SECRET_HEADER} header`)
-    const body = await readBody(req, MAX_FAULT_REQUEST_BYTES, (n, limit) =>
-      tooLarge(n, limit, 'the fault request'),
-    )
+    const body = await readBody(req, {
+      limit: MAX_FAULT_REQUEST_BYTES,
+      onTooLarge: (n, limit) => tooLarge(n, limit, 'the fault request'),
+      ...this.options.bodyLimits,
+    })
     const plan = parseFaultRequest(body)
     const members = this.options.members()
     const self = this.options.self()

@@ -4,6 +4,7 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import type { HttpErrorBody, HttpErrorCode } from './protocol.js'
+import type { BodyBudget } from './limits.js'
 import { HTTP_ERRORS } from './protocol.js'
 
 /** An answer other than success: the status comes from the code (protocol.ts). */
@@ -43,30 +44,80 @@ export function tooLarge(
   )
 }
 
-/** Reads the whole body, refusing more than `limit` bytes. */
-export function readBody(
-  req: IncomingMessage,
-  limit: number,
-  onTooLarge: (bytes: number, limit: number) => HttpError,
-): Promise<Buffer> {
+/** The client went away (aborted, reset) before its request was read: nobody to answer. */
+export class ClientGone extends Error {}
+
+export interface ReadBodyOptions {
+  /** Most bytes accepted; more: `onTooLarge`. */
+  readonly limit: number
+  readonly onTooLarge: (bytes: number, limit: number) => HttpError
+  /** Shared bound on the bytes of all unfinished bodies; over it: 503 BUSY. */
+  readonly budget?: BodyBudget
+  /** The whole body must arrive within this time; else 408 and the connection closes. */
+  readonly timeoutMs?: number
+}
+
+/**
+ * Reads the whole body. Refuses more than `limit` bytes, a body that would take the node's
+ * unfinished bodies over `budget`, and one that does not arrive within `timeoutMs`. The bytes
+ * taken from the budget are given back however the read ends.
+ */
+export function readBody(req: IncomingMessage, options: ReadBodyOptions): Promise<Buffer> {
+  const { limit, onTooLarge, budget, timeoutMs } = options
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = []
     let size = 0
+    let held = 0
+    let timer: NodeJS.Timeout | undefined
+    const settle = (e: Error | undefined): void => {
+      req.off('data', onData)
+      req.off('end', onEnd)
+      req.off('close', onClose)
+      req.off('error', onError)
+      clearTimeout(timer)
+      budget?.give(held)
+      held = 0
+      if (e === undefined) resolve(Buffer.concat(chunks, size))
+      else {
+        req.pause()
+        chunks.length = 0
+        reject(e)
+      }
+    }
     const onData = (chunk: Buffer): void => {
       size += chunk.length
-      if (size > limit) {
-        req.off('data', onData)
-        req.off('end', onEnd)
-        req.pause()
-        reject(onTooLarge(size, limit))
-        return
-      }
+      if (size > limit) return settle(onTooLarge(size, limit))
+      if (budget && !budget.take(chunk.length))
+        return settle(
+          new HttpError(
+            'BUSY',
+            `this node holds too many unfinished request bodies (http.maxPendingBodyBytes = ${budget.limit}); retry shortly`,
+            { 'retry-after': '1' },
+          ),
+        )
+      held += chunk.length
       chunks.push(chunk)
     }
-    const onEnd = (): void => resolve(Buffer.concat(chunks, size))
+    const onEnd = (): void => settle(undefined)
+    const onClose = (): void => {
+      if (!req.complete) settle(new ClientGone('the client closed the connection mid-request'))
+    }
+    const onError = (e: Error): void => settle(new ClientGone(e.message))
+    if (timeoutMs !== undefined)
+      timer = setTimeout(
+        () =>
+          settle(
+            new HttpError(
+              'REQUEST_TIMEOUT',
+              `the request body did not arrive within http.bodyTimeoutMs (${timeoutMs} ms)`,
+            ),
+          ),
+        timeoutMs,
+      )
     req.on('data', onData)
     req.once('end', onEnd)
-    req.once('error', reject)
+    req.once('close', onClose)
+    req.once('error', onError)
   })
 }
 
@@ -98,7 +149,10 @@ export function sendError(res: ServerResponse, e: HttpError): void {
   }
   const body: HttpErrorBody = { error: e.code, message: e.message }
   for (const [k, v] of Object.entries(e.headers)) res.setHeader(k, v)
-  // An unread (refused) body must not be parsed as the next request.
-  if (!res.req.complete) res.setHeader('connection', 'close')
+  // An unread (refused) body must not be parsed as the next request: answer, then close.
+  if (!res.req.complete) {
+    res.setHeader('connection', 'close')
+    res.once('finish', () => res.req.socket.destroySoon())
+  }
   sendJson(res, e.status, body)
 }

@@ -40,6 +40,8 @@ export const HTTP_ERRORS = {
   KEY_NOT_FOUND: 404,
   NOT_FOUND: 404,
   METHOD_NOT_ALLOWED: 405,
+  /** The request body did not arrive within http.bodyTimeoutMs. */
+  REQUEST_TIMEOUT: 408,
   /** A different request under an already-used (client id, seq): nothing was executed. */
   REQUEST_CONFLICT: 409,
   /**
@@ -52,6 +54,7 @@ export const HTTP_ERRORS = {
   INTERNAL: 500,
   NO_LEADER: 503,
   STOPPED: 503,
+  /** Too many unfinished request bodies held (http.maxPendingBodyBytes): retry shortly. */
   BUSY: 503,
   TIMEOUT: 504,
 } as const

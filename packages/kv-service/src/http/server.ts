@@ -25,14 +25,26 @@ import type { IncomingMessage, Server, ServerResponse } from 'node:http'
 import { createServer } from 'node:http'
 import type { Server as HttpsServer } from 'node:https'
 import { createServer as createHttpsServer } from 'node:https'
-import type { AddressInfo } from 'node:net'
+import type { AddressInfo, Socket } from 'node:net'
+import type { Duplex } from 'node:stream'
 import type { Logger, NodeId, Status } from '@raftkit/raft-core'
 import { silentLogger } from '@raftkit/raft-core'
 import type { KvReply } from '../rpc.js'
 import type { KvServer } from '../server.js'
 import { FaultAdmin } from './faults.js'
 import type { TransportFaultControls } from './faults.js'
-import { HttpError, allow, readBody, send, sendError, sendJson, tooLarge } from './io.js'
+import {
+  ClientGone,
+  HttpError,
+  allow,
+  readBody,
+  send,
+  sendError,
+  sendJson,
+  tooLarge,
+} from './io.js'
+import type { HttpLimits } from './limits.js'
+import { BodyBudget, DEFAULT_HTTP_LIMITS, RateLimitedLog, checkHttpLimits } from './limits.js'
 import { NodeMetrics } from './metrics.js'
 import type { NodeMetricsSource } from './metrics.js'
 import type { OpenSessionBody } from './protocol.js'
@@ -68,6 +80,8 @@ export interface KvHttpServerOptions {
    * same scheme: redirects to the leader use https:// when this is set.
    */
   readonly tls?: { readonly cert: string | Buffer; readonly key: string | Buffer }
+  /** Connection, timeout and body-memory bounds; each missing field takes its default. */
+  readonly limits?: Partial<HttpLimits>
 }
 
 type Op = 'get' | 'put' | 'append' | 'session' | 'status' | 'metrics' | 'faults' | 'other'
@@ -89,6 +103,10 @@ export class KvHttpServer {
   private readonly options: KvHttpServerOptions
   private readonly logger: Logger
   private readonly faultAdmin: FaultAdmin | undefined
+  private readonly limits: HttpLimits
+  private readonly budget: BodyBudget
+  /** Client misbehaviour (aborts, bad HTTP, refused connections): debug, rate-limited. */
+  private readonly clientTrouble: RateLimitedLog
   private internalId = newInternalId()
   private internalSeq = 0
   private internalOpen: Promise<boolean> | undefined
@@ -99,6 +117,9 @@ export class KvHttpServer {
     this.kv = options.kv
     this.raft = options.raft
     this.logger = options.logger ?? silentLogger
+    this.limits = { ...DEFAULT_HTTP_LIMITS, ...options.limits }
+    this.budget = new BodyBudget(this.limits.maxPendingBodyBytes)
+    this.clientTrouble = new RateLimitedLog(this.logger, 'debug')
     this.faultAdmin =
       options.secret === undefined || options.faults === undefined
         ? undefined
@@ -108,6 +129,7 @@ export class KvHttpServer {
             self: () => this.raft.status().id,
             members: () => Object.keys(this.options.httpAddresses),
             logger: this.logger,
+            bodyLimits: this.bodyLimits(),
           })
     this.metrics = new NodeMetrics({
       status: () => this.raft.status(),
@@ -117,18 +139,57 @@ export class KvHttpServer {
       }),
       ...options.counters,
     })
+    const limits = this.limits
     const handler = (req: IncomingMessage, res: ServerResponse): void => this.dispatch(req, res)
+    const serverOptions = {
+      headersTimeout: limits.headersTimeoutMs,
+      requestTimeout: limits.requestTimeoutMs,
+      keepAliveTimeout: limits.keepAliveTimeoutMs,
+      // How often Node checks those two timeouts (its default, 30 s, would let a slowloris
+      // client hold a socket up to 30 s past headersTimeout).
+      connectionsCheckingInterval: Math.max(25, Math.min(1000, limits.headersTimeoutMs / 4)),
+    }
     if (options.tls) {
-      const server = createHttpsServer({ cert: options.tls.cert, key: options.tls.key }, handler)
+      const server = createHttpsServer(
+        { cert: options.tls.cert, key: options.tls.key, ...serverOptions },
+        handler,
+      )
       // A client that fails the handshake (plain HTTP, an untrusted certificate) is dropped.
       server.on('tlsClientError', (e: Error) =>
-        this.logger.debug('TLS handshake failed', { error: e.message }),
+        this.clientTrouble.log('TLS handshake failed', { error: e.message }),
       )
       this.server = server
     } else {
-      this.server = createServer(handler)
+      this.server = createServer(serverOptions, handler)
     }
-    this.server.keepAliveTimeout = 5000
+    this.server.maxConnections = limits.maxConnections
+    this.server.on('drop', () =>
+      this.clientTrouble.log('connection refused: http.maxConnections reached', {
+        maxConnections: limits.maxConnections,
+      }),
+    )
+    this.server.on('clientError', (e: NodeJS.ErrnoException, socket: Duplex) =>
+      this.onClientError(e, socket),
+    )
+  }
+
+  /** Malformed HTTP, header/request timeouts, resets: answered if possible, logged at debug. */
+  private onClientError(e: NodeJS.ErrnoException, socket: Duplex): void {
+    this.clientTrouble.log('bad or incomplete HTTP request', { code: e.code, error: e.message })
+    const status =
+      e.code === 'ERR_HTTP_REQUEST_TIMEOUT'
+        ? '408 Request Timeout'
+        : e.code === 'HPE_HEADER_OVERFLOW'
+          ? '431 Request Header Fields Too Large'
+          : '400 Bad Request'
+    if (socket.writable && e.code !== 'ECONNRESET')
+      socket.end(`HTTP/1.1 ${status}\r\nconnection: close\r\ncontent-length: 0\r\n\r\n`)
+    ;(socket as Socket).destroySoon()
+  }
+
+  /** Bytes of unfinished request bodies held right now (at most http.maxPendingBodyBytes). */
+  get pendingBodyBytes(): number {
+    return this.budget.bytes
   }
 
   /** Starts listening; resolves once the port is bound. */
@@ -136,6 +197,7 @@ export class KvHttpServer {
     for (const field of ['maxKeyBytes', 'maxValueBytes'] as const)
       if (!(Number.isSafeInteger(options[field]) && options[field] > 0))
         throw new RangeError(`${field} must be a positive integer`)
+    checkHttpLimits({ ...DEFAULT_HTTP_LIMITS, ...options.limits })
     const s = new KvHttpServer(options)
     await new Promise<void>((resolve, reject) => {
       s.server.once('error', reject)
@@ -234,8 +296,17 @@ export class KvHttpServer {
       }
     }
     route().catch((e: unknown) => {
-      if (e instanceof HttpError) {
-        if (e.status >= 500) this.logger.warn('request failed', { path: req.url, error: e.message })
+      if (e instanceof ClientGone) {
+        this.clientTrouble.log('request aborted by the client', {
+          path: pathOf(req),
+          error: e.message,
+        })
+        res.destroy()
+      } else if (e instanceof HttpError) {
+        if (e.code === 'BUSY' || e.code === 'REQUEST_TIMEOUT')
+          this.clientTrouble.log('request refused', { path: pathOf(req), error: e.message })
+        else if (e.status >= 500)
+          this.logger.warn('request failed', { path: pathOf(req), error: e.message })
         sendError(res, e)
       } else {
         this.logger.error('request handler failed', { path: req.url, error: String(e) })
@@ -283,7 +354,11 @@ export class KvHttpServer {
     if (declared !== undefined && Number(declared) > this.options.maxValueBytes)
       throw tooLarge(Number(declared), this.options.maxValueBytes)
     this.requireLeader(req)
-    const body = await readBody(req, this.options.maxValueBytes, tooLarge)
+    const body = await readBody(req, {
+      limit: this.options.maxValueBytes,
+      onTooLarge: tooLarge,
+      ...this.bodyLimits(),
+    })
     if (body.length === 0) throw new HttpError('EMPTY_VALUE', 'the value must not be empty')
     let value: string
     try {
@@ -343,6 +418,10 @@ export class KvHttpServer {
     if (await opening) return true
     if (this.internalOpen === opening) this.internalOpen = undefined
     return result
+  }
+
+  private bodyLimits(): { budget: BodyBudget; timeoutMs: number } {
+    return { budget: this.budget, timeoutMs: this.limits.bodyTimeoutMs }
   }
 
   // ---- leadership --------------------------------------------------------------------------
@@ -454,4 +533,9 @@ function parseSessionHeaders(req: IncomingMessage): { clientId: string; seq: num
 
 function newInternalId(): string {
   return `http-${randomBytes(8).toString('hex')}`
+}
+
+/** The request's path for logs (bounded: a client chooses it). */
+function pathOf(req: IncomingMessage): string {
+  return (req.url ?? '').slice(0, 200)
 }
