@@ -22,6 +22,10 @@ Options:
                         bit-for-bit replayable like memory runs (the files and the disk are real)
   --transport <memory|ws> transport adapter (default memory). ws: transport-ws, real
                         WebSocket connections on loopback; needs --clock real
+  --disk-model <on|off> simulated disks (default on under --clock sim): every write and
+                        compaction takes simulated time drawn from the seed (per-node data and
+                        fsync latency, slow outliers, sometimes one persistently slow disk) and
+                        a crash cuts power mid-write. off: storage completes at once, as before
   --raft <json>         Raft settings for every node, e.g. '{"pipelineLeaderAppends":true}'
   --trace               with --seed: print every trace event
   --verbose             print the lab's begin/"Passed" lines
@@ -36,6 +40,7 @@ export interface CliOptions {
   readonly clock: ClockKind
   readonly storage: 'memory' | 'fs'
   readonly transport: 'memory' | 'ws'
+  readonly diskModel: boolean
   readonly trace: boolean
   readonly verbose: boolean
   readonly help: boolean
@@ -85,6 +90,7 @@ export function parseCli(argv: readonly string[]): CliOptions {
         clock: { type: 'string' },
         storage: { type: 'string' },
         transport: { type: 'string' },
+        'disk-model': { type: 'string' },
         trace: { type: 'boolean', default: false },
         verbose: { type: 'boolean', default: false },
         help: { type: 'boolean', short: 'h', default: false },
@@ -111,13 +117,23 @@ export function parseCli(argv: readonly string[]): CliOptions {
     throw new UsageError(
       '--transport ws needs --clock real (real sockets do not run on simulated time)',
     )
+  const clock = oneOf('clock', values.clock, ['sim', 'real'], 'sim')
+  const diskModel = oneOf(
+    'disk-model',
+    values['disk-model'],
+    ['on', 'off'],
+    clock === 'sim' ? 'on' : 'off',
+  )
+  if (diskModel === 'on' && clock !== 'sim')
+    throw new UsageError('--disk-model on needs --clock sim (it simulates storage time)')
   return {
     grep: values.grep,
     seeds,
     firstSeed,
     raftConfig,
     seed,
-    clock: oneOf('clock', values.clock, ['sim', 'real'], 'sim'),
+    clock,
+    diskModel: diskModel === 'on',
     storage: oneOf('storage', values.storage, ['memory', 'fs'], 'memory'),
     transport,
     trace: values.trace,

@@ -28,6 +28,7 @@ function baseOptions(r: Run, seed: number): RunOptions {
     clock: o.clock,
     createNetwork: r.createNetwork,
     createStorage: r.createStorage,
+    diskModel: r.o.diskModel,
     ...(o.raftConfig ? { raftConfig: o.raftConfig } : {}),
     ...(o.verbose ? { log: (line: string) => console.log(line) } : {}),
   }
@@ -51,7 +52,7 @@ async function replay(r: Run, seed: number): Promise<number> {
     } catch (e) {
       failures++
       outcome = 'FAIL'
-      console.log(describeFailure(s, seed, o.clock, e))
+      console.log(describeFailure(s, seed, o.clock, e, o.diskModel))
     }
     console.log(
       `${outcome.padEnd(4)} ${s.name} seed=${seed} events=${hasher.count} trace-sha256=${hasher.digest()}`,
@@ -81,7 +82,7 @@ async function sweep(r: Run): Promise<number> {
       } catch (e) {
         failing.push(`${s.name} --seed ${seed}`)
         if (tty) process.stdout.write('\n')
-        console.log(describeFailure(s, seed, o.clock, e))
+        console.log(describeFailure(s, seed, o.clock, e, o.diskModel))
       }
     }
     progress(seed)
@@ -128,7 +129,8 @@ async function main(argv: readonly string[]): Promise<number> {
   const t0 = performance.now()
   const failures = o.seed !== undefined ? await replay(run, o.seed) : await sweep(run)
   console.log(
-    `${selected.length} scenario(s), ${o.clock} clock, ${o.transport} transport, ${o.storage} storage: ` +
+    `${selected.length} scenario(s), ${o.clock} clock, ${o.transport} transport, ${o.storage} storage, ` +
+      `disk model ${o.diskModel ? 'on' : 'off'}: ` +
       `wall time ${((performance.now() - t0) / 1000).toFixed(1)} s`,
   )
   return failures > 0 ? 1 : 0

@@ -19,6 +19,7 @@ import { ClusterFinished, FailureLatch, ScenarioFailure } from '../raft/failure.
 import { TEST_TIME_LIMIT_MS } from '../raft/harness.js'
 import type { NetworkFactory } from '../raft/harness.js'
 import { ObservedClock } from '../raft/observed-clock.js'
+import { SimulatedDisks } from '../raft/disk-harness.js'
 import { memoryStorage } from '../raft/storage-harness.js'
 import type { StorageFactory, StorageHarness } from '../raft/storage-harness.js'
 import type { TraceEvent, TraceSink } from '../raft/trace.js'
@@ -58,6 +59,11 @@ export interface KvClusterOptions {
   readonly rpcLatency?: RpcLatency
   /** How long a clerk waits for one server before trying another. @default 1000 */
   readonly clerkRequestTimeoutMs?: number
+  /**
+   * Put every server's storage behind a simulated disk (see cluster/disk-harness.ts). The
+   * runner turns it on for every simulated run. @default false
+   */
+  readonly diskModel?: boolean
 }
 
 interface Slot {
@@ -116,6 +122,8 @@ export class KvCluster {
   private readonly slots: Array<Slot | null>
   private readonly storages: Array<Storage | null>
   private readonly harnesses: StorageHarness[]
+  /** The simulated disks, when options.diskModel is on. */
+  readonly disks: SimulatedDisks | undefined
   private readonly incarnations: number[]
   private readonly clerks: TestClerk[] = []
   private readonly clerkLinks = new Map<string, Set<NodeId>>()
@@ -133,6 +141,7 @@ export class KvCluster {
     network: Network,
     clock: ObservedClock,
     harnesses: StorageHarness[],
+    disks: SimulatedDisks | undefined,
   ) {
     this.n = options.servers
     this.ids = Array.from({ length: this.n }, (_, i) => String(i))
@@ -142,6 +151,7 @@ export class KvCluster {
     this.clock = clock
     this.network = network
     this.harnesses = harnesses
+    this.disks = disks
     this.rpc = new MemoryKvRpc({ seed: seedFrom(options.seed, 'kv-rpc'), clock })
     this.clerkRpc = new DelayedKvRpc(
       this.rpc,
@@ -171,9 +181,13 @@ export class KvCluster {
       clock,
     })
     const createStorage = options.createStorage ?? memoryStorage
-    const harnesses: StorageHarness[] = []
+    let harnesses: StorageHarness[] = []
     for (const id of ids) harnesses.push(await createStorage(id))
-    const cluster = new KvCluster(options, network, clock, harnesses)
+    const disks = options.diskModel
+      ? new SimulatedDisks(ids, harnesses, { seed: options.seed, clock })
+      : undefined
+    if (disks) harnesses = disks.harnesses
+    const cluster = new KvCluster(options, network, clock, harnesses, disks)
     network.setLongDelays(false) // the kvraft config never turns long delays on
     if (options.trace) clock.observe(() => cluster.traceRoles())
     try {
@@ -335,6 +349,11 @@ export class KvCluster {
     this.slots[i] = null
     this.emit({ t: this.clock.now(), kind: 'fault', action: 'crash', server: i })
     this.rpc.unregister(id)
+    if (this.disks) {
+      const report = await this.disks.crash(id, this.harness(i), () => slot.server.kill())
+      if (report) this.emit({ t: this.clock.now(), kind: 'disk-crash', server: i, ...report })
+      return
+    }
     await this.harness(i).crash()
     await slot.server.kill()
   }

@@ -5,7 +5,8 @@
  */
 import type { Logger, RaftConfig } from '@raftkit/raft-core'
 import type { NetworkFactory } from '../raft/harness.js'
-import { defaultSeed } from '../raft/register.js'
+import { defaultDiskModel, defaultSeed } from '../raft/register.js'
+import { diskModelOn } from '../raft/runner.js'
 import type { ClockKind } from '../raft/runner.js'
 import type { StorageFactory } from '../raft/storage-harness.js'
 import { describeKvFailure, runKvScenario } from './runner.js'
@@ -29,6 +30,11 @@ export interface KvScenariosOptions {
   readonly logger?: Logger
   /** Do not print the lab's begin/"Passed" lines. */
   readonly quiet?: boolean
+  /**
+   * Simulated disks under the 'sim' clock (writes take simulated time, crashes cut power
+   * mid-write). @default on, unless RAFTKIT_DISK_MODEL=off
+   */
+  readonly diskModel?: boolean
 }
 
 function validate(options: KvScenariosOptions): void {
@@ -56,14 +62,19 @@ function validate(options: KvScenariosOptions): void {
 export function kvScenarios(options: KvScenariosOptions): void {
   validate(options)
   const seed = options.seed ?? defaultSeed()
+  const diskModel = diskModelOn({
+    clock: options.clock,
+    diskModel: options.diskModel ?? defaultDiskModel(),
+  })
   const selected = selectKvScenarios(options.grep)
   const parts: KvPart[] = ['3A', '3B']
-  describe(`KV scenarios: ${options.name} (${options.clock} clock, seed ${seed})`, function () {
+  const disk = options.clock === 'sim' ? `, disk model ${diskModel ? 'on' : 'off'}` : ''
+  describe(`KV scenarios: ${options.name} (${options.clock} clock, seed ${seed}${disk})`, function () {
     for (const part of parts) {
       const inPart = selected.filter((s) => s.part === part)
       if (inPart.length === 0) continue
       describe(part, function () {
-        for (const s of inPart) register(s, options, seed)
+        for (const s of inPart) register(s, { ...options, diskModel }, seed)
       })
     }
   })
@@ -78,13 +89,16 @@ function register(s: KvScenario, options: KvScenariosOptions, seed: number): voi
         seed,
         clock: options.clock,
         createNetwork: options.createNetwork,
+        diskModel: options.diskModel === true,
         ...(options.createStorage ? { createStorage: options.createStorage } : {}),
         ...(options.raftConfig ? { raftConfig: options.raftConfig } : {}),
         ...(options.logger ? { logger: options.logger } : {}),
         ...(options.quiet ? {} : { log: (line: string) => console.log(line) }),
       })
     } catch (e) {
-      throw new Error(describeKvFailure(s, seed, options.clock, e), { cause: e })
+      throw new Error(describeKvFailure(s, seed, options.clock, e, options.diskModel === true), {
+        cause: e,
+      })
     }
   })
 }

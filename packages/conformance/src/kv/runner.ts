@@ -6,6 +6,7 @@ import type { Clock, Logger, RaftConfig } from '@raftkit/raft-core'
 import { runClocked } from '../raft/clocked-run.js'
 import type { ClockKind, RunResult } from '../raft/clocked-run.js'
 import type { NetworkFactory } from '../raft/harness.js'
+import { diskModelOn } from '../raft/runner.js'
 import type { StorageFactory } from '../raft/storage-harness.js'
 import type { TraceSink } from '../raft/trace.js'
 import { NO_LATENCY } from './delayed-rpc.js'
@@ -29,6 +30,8 @@ export interface KvRunOptions {
    * simulated time pass), none under 'real'.
    */
   readonly rpcLatency?: RpcLatency
+  /** Simulated disks. @default true under the 'sim' clock; the 'real' clock has none. */
+  readonly diskModel?: boolean
 }
 
 /** Runs `scenario` once; throws the first failure. */
@@ -52,6 +55,7 @@ function clusterOptions(scenario: KvScenario, options: KvRunOptions, clock: Cloc
     seed: options.seed,
     clock,
     createNetwork: options.createNetwork,
+    diskModel: diskModelOn(options),
     rpcLatency:
       options.rpcLatency ?? (options.clock === 'sim' ? DEFAULT_SIM_RPC_LATENCY : NO_LATENCY),
     ...(options.createStorage ? { createStorage: options.createStorage } : {}),

@@ -27,6 +27,7 @@ import type { NodeFactory, RaftNode, StartResult } from './node.js'
 import { ObservedClock } from './observed-clock.js'
 import type { StorageFactory, StorageHarness } from './storage-harness.js'
 import type { TraceEvent, TraceSink } from './trace.js'
+import { SimulatedDisks } from './disk-harness.js'
 import type { Applied } from './values.js'
 import { NOOP, decodeCommand, encodeCommand, encodeSnapshot, sameValue, show } from './values.js'
 
@@ -65,6 +66,12 @@ export interface ClusterOptions {
   readonly invariantIntervalMs?: number
   /** Check Raft's safety invariants after every timer (the lab's checks run regardless). @default true */
   readonly invariants?: boolean
+  /**
+   * Put every node's storage behind a simulated disk (see disk-harness.ts): writes take clock
+   * time drawn from the seed and crashes cut power mid-write. The runners turn it on for every
+   * simulated run. @default false
+   */
+  readonly diskModel?: boolean
 }
 
 const defaultCreateNode: NodeFactory = (o) => Raft.create(o)
@@ -82,6 +89,8 @@ export class Cluster {
   private readonly connected: boolean[]
   private readonly incarnations: number[]
   private readonly storageHarnesses: StorageHarness[]
+  /** The simulated disks, when options.diskModel is on. */
+  readonly disks: SimulatedDisks | undefined
   private readonly storages: Array<Storage | null>
   private readonly records: AppliedLogs
   private readonly invariants = new InvariantChecker()
@@ -100,6 +109,7 @@ export class Cluster {
     network: Network,
     clock: ObservedClock,
     storageHarnesses: StorageHarness[],
+    disks: SimulatedDisks | undefined,
   ) {
     this.n = options.servers
     this.ids = Array.from({ length: this.n }, (_, i) => String(i))
@@ -108,6 +118,7 @@ export class Cluster {
     this.clock = clock
     this.network = network
     this.storageHarnesses = storageHarnesses
+    this.disks = disks
     this.nodes = this.ids.map(() => null)
     this.connected = this.ids.map(() => false)
     this.incarnations = this.ids.map(() => 0)
@@ -128,9 +139,13 @@ export class Cluster {
       seed: seedFrom(options.seed, 'network'),
       clock,
     })
-    const harnesses: StorageHarness[] = []
+    let harnesses: StorageHarness[] = []
     for (const id of ids) harnesses.push(await options.createStorage(id))
-    const cluster = new Cluster(options, network, clock, harnesses)
+    const disks = options.diskModel
+      ? new SimulatedDisks(ids, harnesses, { seed: options.seed, clock })
+      : undefined
+    if (disks) harnesses = disks.harnesses
+    const cluster = new Cluster(options, network, clock, harnesses, disks)
     network.setReliable(!options.unreliable)
     network.setLongDelays(true)
     if (options.invariants !== false) clock.observe(() => cluster.afterStep())
@@ -252,6 +267,11 @@ export class Cluster {
     if (!node) return
     this.emit({ t: this.clock.now(), kind: 'fault', action: 'crash', server: i })
     this.nodes[i] = null // from here on its applies are stale
+    if (this.disks) {
+      const report = await this.disks.crash(this.id(i), this.harness(i), () => node.kill())
+      if (report) this.emit({ t: this.clock.now(), kind: 'disk-crash', server: i, ...report })
+      return
+    }
     await this.harness(i).crash()
     await node.kill()
   }

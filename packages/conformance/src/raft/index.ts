@@ -36,10 +36,11 @@ export {
   scenarios2C,
   scenarios2D,
 } from './scenarios/index.js'
-export { MAXLOGSIZE } from './scenarios/2d.js'
-export { runScenario, describeFailure } from './runner.js'
+export { MAXLOGSIZE, TestSnapshotDuringSlowWrite2D } from './scenarios/2d.js'
+export { runScenario, describeFailure, diskModelOn } from './runner.js'
+export { SimulatedDisks } from './disk-harness.js'
 export type { ClockKind, RunOptions, RunResult } from './runner.js'
-export { raftScenarios, defaultSeed } from './register.js'
+export { raftScenarios, defaultSeed, defaultDiskModel } from './register.js'
 export type { RaftScenariosOptions } from './register.js'
 export { TraceHasher, formatEvent } from './trace.js'
 export type { TraceEvent, TraceSink } from './trace.js'

@@ -5,7 +5,7 @@
 import type { Logger, RaftConfig } from '@raftkit/raft-core'
 import type { NetworkFactory } from './harness.js'
 import type { NodeFactory } from './node.js'
-import { describeFailure, runScenario } from './runner.js'
+import { describeFailure, diskModelOn, runScenario } from './runner.js'
 import type { ClockKind } from './runner.js'
 import { DEFAULT_CAPABILITIES } from './scenario.js'
 import type { ClusterCapabilities, Part, Scenario } from './scenario.js'
@@ -33,6 +33,11 @@ export interface RaftScenariosOptions {
   readonly logger?: Logger
   /** Do not print the lab's begin/"Passed" lines. */
   readonly quiet?: boolean
+  /**
+   * Simulated disks under the 'sim' clock (writes take simulated time, crashes cut power
+   * mid-write). @default on, unless RAFTKIT_DISK_MODEL=off
+   */
+  readonly diskModel?: boolean
 }
 
 /** The default seed: RAFTKIT_SEED from the environment, else 1. */
@@ -43,6 +48,14 @@ export function defaultSeed(): number {
   if (!Number.isSafeInteger(seed))
     throw new TypeError(`RAFTKIT_SEED must be an integer, got "${env}"`)
   return seed
+}
+
+/** The default disk model: on, unless RAFTKIT_DISK_MODEL=off in the environment. */
+export function defaultDiskModel(): boolean {
+  const env = process.env['RAFTKIT_DISK_MODEL']
+  if (env === undefined || env === '' || env === 'on') return true
+  if (env === 'off') return false
+  throw new TypeError(`RAFTKIT_DISK_MODEL must be "on" or "off", got "${env}"`)
 }
 
 function validate(options: RaftScenariosOptions): ClusterCapabilities {
@@ -78,14 +91,19 @@ function validate(options: RaftScenariosOptions): ClusterCapabilities {
 export function raftScenarios(options: RaftScenariosOptions): void {
   const capabilities = validate(options)
   const seed = options.seed ?? defaultSeed()
+  const diskModel = diskModelOn({
+    clock: options.clock,
+    diskModel: options.diskModel ?? defaultDiskModel(),
+  })
   const selected = selectScenarios(options.grep)
   const parts: Part[] = ['2A', '2B', '2C', '2D']
-  describe(`Raft scenarios: ${options.name} (${options.clock} clock, seed ${seed})`, function () {
+  const disk = options.clock === 'sim' ? `, disk model ${diskModel ? 'on' : 'off'}` : ''
+  describe(`Raft scenarios: ${options.name} (${options.clock} clock, seed ${seed}${disk})`, function () {
     for (const part of parts) {
       const inPart = selected.filter((s) => s.part === part)
       if (inPart.length === 0) continue
       describe(part, function () {
-        for (const s of inPart) register(s, options, capabilities, seed)
+        for (const s of inPart) register(s, { ...options, diskModel }, capabilities, seed)
       })
     }
   })
@@ -111,13 +129,16 @@ function register(
         clock: options.clock,
         createNetwork: options.createNetwork,
         createStorage: options.createStorage,
+        diskModel: options.diskModel === true,
         ...(options.createNode ? { createNode: options.createNode } : {}),
         ...(options.raftConfig ? { raftConfig: options.raftConfig } : {}),
         ...(options.logger ? { logger: options.logger } : {}),
         ...(options.quiet ? {} : { log: (line: string) => console.log(line) }),
       })
     } catch (e) {
-      throw new Error(describeFailure(s, seed, options.clock, e), { cause: e })
+      throw new Error(describeFailure(s, seed, options.clock, e, options.diskModel === true), {
+        cause: e,
+      })
     }
   })
 }

@@ -27,6 +27,11 @@ export interface RunOptions {
   /** begin/end lines. */
   readonly log?: (line: string) => void
   readonly invariantIntervalMs?: number
+  /**
+   * Simulated disks (writes take simulated time, crashes cut power mid-write; see
+   * disk-harness.ts). @default true under the 'sim' clock; the 'real' clock has none.
+   */
+  readonly diskModel?: boolean
 }
 
 /** Runs `scenario` once; throws the first failure. */
@@ -51,6 +56,7 @@ function clusterOptions(scenario: Scenario, options: RunOptions, clock: Clock) {
     clock,
     createNetwork: options.createNetwork,
     createStorage: options.createStorage,
+    diskModel: diskModelOn(options),
     ...(options.createNode ? { createNode: options.createNode } : {}),
     ...(options.raftConfig ? { raftConfig: options.raftConfig } : {}),
     ...(options.logger ? { logger: options.logger } : {}),
@@ -62,18 +68,30 @@ function clusterOptions(scenario: Scenario, options: RunOptions, clock: Clock) {
   }
 }
 
+/** Whether a run gets simulated disks: by default every simulated run, never a real one. */
+export function diskModelOn(options: {
+  readonly clock: ClockKind
+  readonly diskModel?: boolean
+}): boolean {
+  if (options.clock !== 'sim') return false
+  return options.diskModel ?? true
+}
+
 /** The failure message with what is needed to replay it. */
 export function describeFailure(
   scenario: Pick<Scenario, 'name'>,
   seed: number,
   clock: ClockKind,
   error: unknown,
+  diskModel = clock === 'sim',
 ): string {
   const message = error instanceof Error ? error.message : String(error)
+  const off = clock === 'sim' && !diskModel
   const replay =
     clock === 'sim'
       ? `npx raftkit-conformance --grep '^${scenario.name}$' --seed ${seed}` +
-        ` (memory adapters), or RAFTKIT_SEED=${seed} npx mocha --grep '${scenario.name}'`
+        `${off ? ' --disk-model off' : ''} (memory adapters), or ` +
+        `${off ? 'RAFTKIT_DISK_MODEL=off ' : ''}RAFTKIT_SEED=${seed} npx mocha --grep '${scenario.name}'`
       : `RAFTKIT_SEED=${seed} npx mocha --grep '${scenario.name}' (real clock: timing may differ)`
   return `${scenario.name} failed with seed ${seed}: ${message}\n  replay: ${replay}`
 }

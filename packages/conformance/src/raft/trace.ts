@@ -28,6 +28,15 @@ export type TraceEvent =
       readonly index: number
     }
   | {
+      /** What a crash did to the writes in flight on the simulated disk (disk model on). */
+      readonly t: number
+      readonly kind: 'disk-crash'
+      readonly server: number
+      readonly kept: number
+      readonly torn: number
+      readonly lost: number
+    }
+  | {
       readonly t: number
       readonly kind: 'fault'
       readonly action:
@@ -53,6 +62,8 @@ export function formatEvent(e: TraceEvent): string {
       return `${e.t} apply s${e.server} ${e.index}=${e.value}`
     case 'snapshot':
       return `${e.t} snapshot s${e.server} ${e.index}`
+    case 'disk-crash':
+      return `${e.t} disk-crash s${e.server} kept=${e.kept} torn=${e.torn} lost=${e.lost}`
     case 'fault':
       // server is the node for connect/crash/..., the group count for partition, -1 for net-wide
       return `${e.t} ${e.action} ${e.server}`

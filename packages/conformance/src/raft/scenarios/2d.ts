@@ -2,6 +2,7 @@
 import { SNAPSHOT_INTERVAL } from '../harness.js'
 import type { Cluster } from '../harness.js'
 import { scenario } from '../scenario.js'
+import { TestSnapshotDuringSlowWrite2D } from './2d-disk.js'
 import type { Scenario } from '../scenario.js'
 
 /** Largest persisted Raft state (hard state + log) allowed while snapshots are taken. */
@@ -180,4 +181,7 @@ export const scenarios2D = [
   TestSnapshotInstallUnCrash2D,
   TestSnapshotAllCrash2D,
   TestSnapshotInit2D,
+  TestSnapshotDuringSlowWrite2D,
 ]
+
+export { TestSnapshotDuringSlowWrite2D }
