@@ -35,6 +35,8 @@ interface PendingChange {
 interface PendingTransfer {
   readonly to: NodeId
   readonly term: Term
+  /** Ticks left before the transfer is given up if no outcome is known. */
+  ticksLeft: number
   readonly resolve: () => void
   readonly reject: (e: Error) => void
 }
@@ -48,6 +50,8 @@ export class MembershipWaiters {
   constructor(
     private readonly node: RawNode,
     private readonly logger: Logger,
+    /** How long a transfer may stay without an outcome (two maximum election timeouts). */
+    private readonly transferTicks: number,
   ) {
     this.last = node.membership().current
   }
@@ -72,7 +76,7 @@ export class MembershipWaiters {
     }
     if (to === this.node.id) return Promise.resolve()
     return new Promise<void>((resolve, reject) =>
-      this.transfers.push({ to, term, resolve, reject }),
+      this.transfers.push({ to, term, ticksLeft: this.transferTicks, resolve, reject }),
     )
   }
 
@@ -96,6 +100,11 @@ export class MembershipWaiters {
     if (this.changes.length > 0) this.changes = this.changes.filter((c) => !this.settleChange(c))
     if (this.transfers.length > 0)
       this.transfers = this.transfers.filter((t) => !this.settleTransfer(t))
+  }
+
+  /** One clock tick: transfers that found no outcome in time are given up. */
+  tick(): void {
+    for (const t of this.transfers) t.ticksLeft--
   }
 
   rejectAll(reason: Error): void {
@@ -166,6 +175,14 @@ export class MembershipWaiters {
     }
     if (st.term > t.term && st.leader !== null) {
       t.reject(new LeadershipTransferError(t.to, `"${st.leader}" became leader instead`))
+      return true
+    }
+    if (st.term === t.term && st.role !== 'leader') {
+      t.reject(new LeadershipTransferError(t.to, 'this node lost leadership before it completed'))
+      return true
+    }
+    if (t.ticksLeft <= 0) {
+      t.reject(new LeadershipTransferError(t.to, 'no leader emerged within two election timeouts'))
       return true
     }
     return false

@@ -210,7 +210,7 @@ export class Raft {
     this.logger = logger
     this.tickMs = tickMs
     this.applyQueue = new ApplyQueue(logger)
-    this.changes = new MembershipWaiters(node, logger)
+    this.changes = new MembershipWaiters(node, logger, 2 * toCoreConfig(config).electionTicksMax)
   }
 
   private begin(restored: PersistedState): void {
@@ -411,6 +411,7 @@ export class Raft {
       this.tickTimer = undefined
       if (this.stopReason) return
       this.node.tick()
+      this.changes.tick()
       this.schedulePump()
       this.armTick()
     }, this.tickMs)

@@ -262,7 +262,11 @@ export class RawNode {
     if (!Number.isSafeInteger(index)) throw new RangeError('compact: index must be an integer')
     if (!(data instanceof Uint8Array)) throw new TypeError('compact: data must be a Uint8Array')
     const { memberships } = this.core
-    const membership = memberships.at(index)
+    // A node that joined knows no configuration before the first configuration entry it
+    // received (the initial one is implicit in the other nodes' peers): such a snapshot says
+    // nothing about membership, like one from before membership changes existed.
+    const at = memberships.at(index)
+    const membership = at.voters.length > 0 ? at : undefined
     const snap = this.core.log.compact(index, data, membership)
     restoredSnapshot(this.core, index, membership, true)
     return snap

@@ -236,6 +236,19 @@ describe('LeadershipTransfer: runtime API', () => {
     })
   })
 
+  it('LeadershipTransfer: fails with LeadershipTransferError when the leader loses leadership before the target takes over', async () => {
+    const c = new TestCluster({ seed: 25 })
+    await c.clock.run(async () => {
+      const leader = await ready(c)
+      const others = c.ids.filter((id) => id !== leader.id)
+      for (const id of others) c.net.disconnect(id)
+      const error = await rejection(leader.transferLeadership(others[0]!))
+      expect(error).to.be.instanceOf(LeadershipTransferError)
+      for (const id of others) c.net.connect(id)
+      await c.shutdown()
+    })
+  })
+
   it('LeadershipTransfer: to a lagging node: it is brought up to date first, then leads with every acknowledged write', async () => {
     const c = new TestCluster({ seed: 23 })
     await c.clock.run(async () => {

@@ -355,6 +355,19 @@ describe('Membership: configuration in snapshots', () => {
     expect(net.node('d').status().commitIndex).to.equal(commit + 1)
   })
 
+  it('Membership: a joined node that compacts before the entry that added it writes a snapshot without a configuration (it never knew the initial one), and restarts from it', () => {
+    const net = threeNodes()
+    for (let i = 0; i < 3; i++) net.propose('a', `v${i}`)
+    net.join('d')
+    const { index } = net.node('a').proposeMembership({ voters: ['a', 'b', 'c'], learners: ['d'] })
+    net.settle()
+    net.tick(['a'])
+    const s = net.compact('d', index - 1)
+    expect(s.meta).to.deep.equal({ index: index - 1, term: 1 })
+    const d = net.restart('d')
+    expect(sorted(d.status().membership)).to.deep.equal(conf(['a', 'b', 'c'], ['d']))
+  })
+
   it('Membership: a snapshot installed from the leader replaces the configuration of a discarded log', () => {
     const f = fixture({ id: 'd', peers: [] })
     const membership = { voters: ['a', 'b', 'c'], learners: ['d'], outgoing: [] }

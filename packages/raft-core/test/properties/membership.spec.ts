@@ -200,7 +200,9 @@ function checkInvariants(run: Run, seed: number, stepNo: number): void {
         (b.outgoing.length > 0 && sameSet(b.outgoing, a.voters)) ||
         (a.outgoing.length > 0 && b.outgoing.length === 0 && sameSet(a.voters, b.voters))
       if (!ok)
-        throw new Error(`${where}: ${id} moved between voter sets without a joint configuration`)
+        throw new Error(
+          `${where}: ${id} moved between voter sets without a joint configuration: ${JSON.stringify(hist)} snap=${JSON.stringify(net.store(id).snapshot?.meta)} first=${net.node(id).status().firstIndex}`,
+        )
     }
     // State machine safety: committed entries are the same everywhere.
     const n = net.node(id)
