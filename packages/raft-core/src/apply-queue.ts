@@ -11,8 +11,13 @@
  * The stream is strictly ordered: each entry has the next index, and a snapshot covers at least
  * that index. Anything else (a gap, a repeat, a snapshot below what was handed out) would
  * corrupt the service's state, so push() refuses it with ApplyOrderError and the stream ends.
+ *
+ * appliedIndex() only advances as the consumer takes messages. When committed messages have
+ * waited UNCONSUMED_APPLY_WARNING_MS with nobody consuming the stream (neither applied() nor
+ * onApply() was called), it warns once, through the logger and process.emitWarning.
  */
 import type { ApplyMsg } from './apply.js'
+import type { Clock, TimerHandle } from './clock.js'
 import { ApplyOrderError } from './errors.js'
 import type { Logger } from './logger.js'
 import type { Index } from './types.js'
@@ -22,6 +27,9 @@ interface Waiter {
   readonly reject: (error: Error) => void
 }
 type Handler = (msg: ApplyMsg) => void | Promise<void>
+
+/** How long committed messages may wait for a consumer of the apply stream before a warning. */
+export const UNCONSUMED_APPLY_WARNING_MS = 5_000
 
 function isThenable(v: unknown): v is PromiseLike<unknown> {
   return typeof v === 'object' && v !== null && typeof (v as { then?: unknown }).then === 'function'
@@ -41,8 +49,14 @@ export class ApplyQueue {
   private readonly waiters: Waiter[] = []
   private handler: Handler | null = null
   private draining = false
+  /** The unconsumed-stream check, armed by the first message queued while nobody consumes. */
+  private watch: TimerHandle | undefined
+  private warned = false
 
-  constructor(private readonly logger: Logger) {}
+  constructor(
+    private readonly logger: Logger,
+    private readonly clock?: Clock,
+  ) {}
 
   /** Last index handed to the service (a snapshot counts as its index). */
   get appliedIndex(): Index {
@@ -75,6 +89,8 @@ export class ApplyQueue {
   end(failure?: Error): void {
     if (this.ended) return
     this.ended = true
+    this.clock?.clearTimeout(this.watch)
+    this.watch = undefined
     this.failure = failure ?? null
     this.batches = []
     this.pos = 0
@@ -133,6 +149,24 @@ export class ApplyQueue {
         `the apply stream already has a consumer (${this.consumer}); use applied() or onApply(), once`,
       )
     this.consumer = kind
+    this.clock?.clearTimeout(this.watch)
+    this.watch = undefined
+  }
+
+  /** Arms the warning for messages that nobody consumes (once per queue). */
+  private watchUnconsumed(): void {
+    if (this.warned || this.watch !== undefined || this.clock === undefined) return
+    this.watch = this.clock.setTimeout(() => {
+      this.watch = undefined
+      if (this.consumer !== 'none' || this.ended || !this.hasQueued()) return
+      this.warned = true
+      const message =
+        `raftkit: committed entries have waited ${UNCONSUMED_APPLY_WARNING_MS / 1000} s and nobody ` +
+        'consumes the apply stream: appliedIndex() does not advance until raft.onApply(handler) ' +
+        'or a `for await (const msg of raft.applied())` loop takes them'
+      this.logger.warn(message)
+      process.emitWarning(message, { code: 'RAFTKIT_APPLY_STREAM_UNCONSUMED' })
+    }, UNCONSUMED_APPLY_WARNING_MS)
   }
 
   private next(): Promise<IteratorResult<ApplyMsg, undefined>> {
@@ -156,7 +190,8 @@ export class ApplyQueue {
   }
 
   private wake(): void {
-    if (this.consumer === 'iterator') {
+    if (this.consumer === 'none') this.watchUnconsumed()
+    else if (this.consumer === 'iterator') {
       while (this.waiters.length > 0 && this.hasQueued()) {
         const waiter = this.waiters.shift() as Waiter
         waiter.resolve(this.take(this.shift() as ApplyMsg))

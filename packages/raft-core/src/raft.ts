@@ -209,7 +209,7 @@ export class Raft {
     this.clock = options.clock ?? new SystemClock()
     this.logger = logger
     this.tickMs = tickMs
-    this.applyQueue = new ApplyQueue(logger)
+    this.applyQueue = new ApplyQueue(logger, this.clock)
     this.changes = new MembershipWaiters(node, logger, 2 * toCoreConfig(config).electionTicksMax)
   }
 
