@@ -45,6 +45,8 @@ export type NetworkFactory = (
 
 export interface ClusterOptions {
   readonly servers: number
+  /** Servers from this index on start as joining nodes (membership scenarios). @default servers */
+  readonly initialVoters?: number
   /** Drop and delay messages (the lab's reliable=false). */
   readonly unreliable?: boolean
   /** Use the applierSnap checker, which makes the service snapshot every 10 entries. */
@@ -288,9 +290,11 @@ export class Cluster {
     this.storages[i] = storage
     this.records.lastApplied[i] = 0
     this.lastRole[i] = ''
+    const initial = this.options.initialVoters ?? this.n
     const node = await this.createNode({
       id,
-      peers: this.ids,
+      peers: this.ids.slice(0, initial),
+      ...(i >= initial ? { join: true } : {}),
       transport: this.network.endpoint(id),
       storage,
       clock: this.clock,

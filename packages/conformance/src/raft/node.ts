@@ -7,6 +7,8 @@ import type {
   Clock,
   Entry,
   Logger,
+  Membership,
+  MembershipTarget,
   NodeId,
   RaftConfig,
   Rng,
@@ -30,11 +32,19 @@ export interface RaftNode {
   /** Log entries with lo <= index < hi (lo must not be below the first index still in the log). */
   entries(lo: number, hi: number): Entry[]
   kill(): Promise<void>
+  /** Membership changes and leadership transfer (capability `membership`; raft-core's Raft). */
+  changeMembership?(target: MembershipTarget): Promise<Membership>
+  addLearner?(id: NodeId): Promise<Membership>
+  promote?(id: NodeId): Promise<Membership>
+  removeNode?(id: NodeId): Promise<Membership>
+  transferLeadership?(to: NodeId): Promise<void>
 }
 
 export interface NodeOptions {
   readonly id: NodeId
   readonly peers: readonly NodeId[]
+  /** A node that joins a running cluster (it knows no member until the leader adds it). */
+  readonly join?: boolean
   readonly transport: Transport
   readonly storage: Storage
   readonly clock: Clock

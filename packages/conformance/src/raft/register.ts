@@ -87,7 +87,7 @@ function validate(options: RaftScenariosOptions): ClusterCapabilities {
   return { ...DEFAULT_CAPABILITIES, ...options.capabilities }
 }
 
-/** Registers the scenarios with mocha's describe/it (grouped by part: 2A, 2B, 2C, 2D). */
+/** Registers the scenarios with mocha's describe/it (grouped by part: 2A, 2B, 2C, 2D, M). */
 export function raftScenarios(options: RaftScenariosOptions): void {
   const capabilities = validate(options)
   const seed = options.seed ?? defaultSeed()
@@ -96,7 +96,7 @@ export function raftScenarios(options: RaftScenariosOptions): void {
     diskModel: options.diskModel ?? defaultDiskModel(),
   })
   const selected = selectScenarios(options.grep)
-  const parts: Part[] = ['2A', '2B', '2C', '2D']
+  const parts: Part[] = ['2A', '2B', '2C', '2D', 'M']
   const disk = options.clock === 'sim' ? `, disk model ${diskModel ? 'on' : 'off'}` : ''
   describe(`Raft scenarios: ${options.name} (${options.clock} clock, seed ${seed}${disk})`, function () {
     for (const part of parts) {

@@ -50,6 +50,7 @@ export async function runScenario(scenario: Scenario, options: RunOptions): Prom
 function clusterOptions(scenario: Scenario, options: RunOptions, clock: Clock) {
   return {
     servers: scenario.servers,
+    ...(scenario.initialVoters !== undefined ? { initialVoters: scenario.initialVoters } : {}),
     unreliable: scenario.unreliable,
     snapshot: scenario.snapshot,
     seed: options.seed,

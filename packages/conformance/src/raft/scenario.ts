@@ -1,7 +1,8 @@
 /** A lab scenario: its name, the cluster it needs, and its steps. */
 import type { Cluster } from './harness.js'
 
-export type Part = '2A' | '2B' | '2C' | '2D'
+/** The lab's parts, and 'M': membership changes, learners and leadership transfer (issue 13). */
+export type Part = '2A' | '2B' | '2C' | '2D' | 'M'
 
 /**
  * What a scenario needs from the adapters under test. An adapter that lacks one declares it
@@ -14,12 +15,18 @@ export interface ClusterCapabilities {
   readonly rpcCounts: boolean
   /** The network counts bytes (TestRPCBytes2B). @default true */
   readonly byteCounts: boolean
+  /**
+   * The Raft implementation changes membership and transfers leadership (RaftNode's optional
+   * membership methods), and the network serves endpoints of nodes that join later. @default true
+   */
+  readonly membership: boolean
 }
 
 export const DEFAULT_CAPABILITIES: ClusterCapabilities = Object.freeze({
   snapshots: true,
   rpcCounts: true,
   byteCounts: true,
+  membership: true,
 })
 
 export interface Scenario {
@@ -29,6 +36,11 @@ export interface Scenario {
   /** The lab's description, printed by begin(): "Test (2A): initial election". */
   readonly description: string
   readonly servers: number
+  /**
+   * Servers 0..initialVoters-1 form the initial cluster; the others start empty as joining
+   * nodes (Raft.create's `join`), to be added by the scenario. @default servers
+   */
+  readonly initialVoters?: number
   readonly unreliable: boolean
   /** Use the applierSnap checker (2D). */
   readonly snapshot: boolean
@@ -39,7 +51,7 @@ export interface Scenario {
 /** Builds a scenario with the defaults most tests use (reliable, no snapshots). */
 export function scenario(
   spec: Pick<Scenario, 'name' | 'part' | 'description' | 'servers' | 'run'> &
-    Partial<Pick<Scenario, 'unreliable' | 'snapshot' | 'requires'>>,
+    Partial<Pick<Scenario, 'unreliable' | 'snapshot' | 'requires' | 'initialVoters'>>,
 ): Scenario {
   return Object.freeze({ unreliable: false, snapshot: false, requires: [], ...spec })
 }

@@ -4,18 +4,21 @@ import { scenarios2A } from './2a.js'
 import { scenarios2B } from './2b.js'
 import { scenarios2C } from './2c.js'
 import { scenarios2D } from './2d.js'
+import { scenariosMembership } from './membership.js'
 
-export { scenarios2A, scenarios2B, scenarios2C, scenarios2D }
+export { scenarios2A, scenarios2B, scenarios2C, scenarios2D, scenariosMembership }
 export * from './2a.js'
 export * from './2b.js'
 export * from './2c.js'
 export * from './2d.js'
+export * from './membership.js'
 
 export const allScenarios: readonly Scenario[] = Object.freeze([
   ...scenarios2A,
   ...scenarios2B,
   ...scenarios2C,
   ...scenarios2D,
+  ...scenariosMembership,
 ])
 
 /**
