@@ -9,6 +9,7 @@ export default defineConfig([
       'storage/index': 'src/storage/index.ts',
       'kv/index': 'src/kv/index.ts',
       'storage-fs/index': 'src/storage-fs/index.ts',
+      'shard/index': 'src/shard/index.ts',
     },
     format: ['esm', 'cjs'],
     dts: true,

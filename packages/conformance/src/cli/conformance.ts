@@ -122,6 +122,8 @@ async function main(argv: readonly string[]): Promise<number> {
   const selected = run.scenarios.selected
   if (run.scenarios.kvMissing !== undefined)
     console.error(`raftkit-conformance: note: ${run.scenarios.kvMissing}`)
+  if (run.scenarios.shardMissing !== undefined)
+    console.error(`raftkit-conformance: note: ${run.scenarios.shardMissing}`)
   if (selected.length === 0) {
     console.error(`raftkit-conformance: no scenario matches --grep "${o.grep ?? ''}"`)
     return 2

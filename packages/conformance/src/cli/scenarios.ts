@@ -9,8 +9,9 @@ import type { RunOptions, RunResult } from '../raft/runner.js'
 import type { Scenario } from '../raft/scenario.js'
 import { selectScenarios } from '../raft/scenarios/index.js'
 import type { KvScenario } from '../kv/scenario.js'
+import type { ShardScenario } from '../shard/scenario.js'
 
-export type AnyScenario = Scenario | KvScenario
+export type AnyScenario = Scenario | KvScenario | ShardScenario
 
 export { describeFailure }
 
@@ -21,10 +22,35 @@ export interface ScenarioSet {
   run(s: AnyScenario, options: RunOptions): Promise<RunResult>
   /** Why the key/value scenarios are missing (kv-service not installed), if they are. */
   readonly kvMissing?: string
+  /** Why the shard scenarios (4A/4B) are missing (shardkv or multiraft not installed), if they are. */
+  readonly shardMissing?: string
 }
 
 function isKvScenario(s: AnyScenario): s is KvScenario {
   return s.part === '3A' || s.part === '3B'
+}
+
+function isShardScenario(s: AnyScenario): s is ShardScenario {
+  return s.part === '4A' || s.part === '4B'
+}
+
+/** The shard scenarios when @raftkit/shardkv and @raftkit/multiraft are installed. */
+async function loadShard(
+  grep: string | undefined,
+): Promise<
+  | { selected: ShardScenario[]; run: (s: ShardScenario, o: RunOptions) => Promise<RunResult> }
+  | { missing: string }
+> {
+  try {
+    const shard = await import('./shard-scenarios.js')
+    return { selected: shard.selectShardScenarios(grep), run: shard.runShardScenario }
+  } catch (e) {
+    if (!isModuleNotFound(e)) throw e
+    return {
+      missing:
+        'the shard scenarios (4A/4B) need @raftkit/shardkv and @raftkit/multiraft: npm install -D @raftkit/shardkv @raftkit/multiraft',
+    }
+  }
 }
 
 function isModuleNotFound(e: unknown): boolean {
@@ -47,8 +73,17 @@ export async function loadScenarios(grep: string | undefined): Promise<ScenarioS
     }
   }
   const { runKvScenario, selectKvScenarios } = kv
+  const shard = await loadShard(grep)
+  const shardSelected = 'selected' in shard ? shard.selected : []
   return {
-    selected: [...raft, ...selectKvScenarios(grep)],
-    run: (s, options) => (isKvScenario(s) ? runKvScenario(s, options) : runScenario(s, options)),
+    selected: [...raft, ...selectKvScenarios(grep), ...shardSelected],
+    run: (s, options) => {
+      if (isShardScenario(s)) {
+        if (!('run' in shard)) throw new Error(shard.missing)
+        return shard.run(s, options)
+      }
+      return isKvScenario(s) ? runKvScenario(s, options) : runScenario(s, options)
+    },
+    ...('missing' in shard ? { shardMissing: shard.missing } : {}),
   }
 }

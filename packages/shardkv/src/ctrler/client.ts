@@ -1,0 +1,115 @@
+/**
+ * The controller's clerk: Join / Leave / Move / Query against the controller replicas, trying
+ * them in turn until one (the leader) answers, retrying forever as the lab's clerk does.
+ * Join/Leave/Move carry a (clientId, seq) pair, so a retried request runs at most once.
+ */
+import type { Clock, Rng } from '@raftkit/raft-core'
+import { createRng } from '@raftkit/raft-core'
+import type { Gid, ShardConfig } from '../common.js'
+import type { ShardRpc } from '../rpc.js'
+import type { CtrlerReply, CtrlerRequest } from './commands.js'
+
+export interface CtrlerClientOptions {
+  readonly rpc: ShardRpc
+  /** Endpoint names of the controller replicas. */
+  readonly servers: readonly string[]
+  readonly clock: Clock
+  /** This clerk's endpoint name. */
+  readonly name: string
+  /** Seeds the client id. */
+  readonly rng?: Rng
+  /** @default 500 */
+  readonly rpcTimeoutMs?: number
+  /** Pause after a full round of servers without an answer. @default 100 */
+  readonly retryPauseMs?: number
+}
+
+/** A request the controller refused for good (bad arguments, conflicting seq, unknown gid). */
+export class CtrlerRequestError extends Error {
+  override readonly name = 'CtrlerRequestError'
+  constructor(
+    readonly code: string,
+    message: string,
+  ) {
+    super(`${code}: ${message}`)
+  }
+}
+
+export class CtrlerClient {
+  readonly clientId: string
+  private seq = 0
+  private leader = 0
+  private readonly o: CtrlerClientOptions
+
+  constructor(options: CtrlerClientOptions) {
+    this.o = options
+    const rng = options.rng ?? createRng(Date.now() & 0x7fffffff)
+    this.clientId = `${options.name}-${rng.int(0x7fffffff).toString(36)}${rng.int(0x7fffffff).toString(36)}`
+  }
+
+  /** Configuration `num`; -1 (or past the end): the latest. */
+  async query(num = -1): Promise<ShardConfig> {
+    const r = await this.call({ op: 'query', num })
+    return r as ShardConfig
+  }
+
+  /** One round over the replicas; null when none answered. */
+  async tryQuery(num: number): Promise<ShardConfig | null> {
+    const r = await this.round({ op: 'query', num })
+    return r === undefined ? null : r
+  }
+
+  async join(groups: Readonly<Record<number, readonly string[]>>): Promise<void> {
+    const list = Object.keys(groups)
+      .map(Number)
+      .sort((a, b) => a - b)
+      .map((g) => [g, [...(groups[g] as readonly string[])]] as const)
+    await this.call({ op: 'join', groups: list, clientId: this.clientId, seq: ++this.seq })
+  }
+
+  async leave(gids: readonly Gid[]): Promise<void> {
+    await this.call({ op: 'leave', gids: [...gids], clientId: this.clientId, seq: ++this.seq })
+  }
+
+  async move(shard: number, gid: Gid): Promise<void> {
+    await this.call({ op: 'move', shard, gid, clientId: this.clientId, seq: ++this.seq })
+  }
+
+  private async call(req: CtrlerRequest): Promise<ShardConfig | null> {
+    for (;;) {
+      const r = await this.round(req)
+      if (r !== undefined) return r
+      await this.o.clock.sleep(this.o.retryPauseMs ?? 100)
+    }
+  }
+
+  /** Tries each replica once, starting at the last leader; undefined if none answered ok. */
+  private async round(req: CtrlerRequest): Promise<ShardConfig | null | undefined> {
+    const n = this.o.servers.length
+    for (let i = 0; i < n; i++) {
+      const at = (this.leader + i) % n
+      let reply: CtrlerReply
+      try {
+        reply = (await this.o.rpc.call(
+          this.o.name,
+          this.o.servers[at] as string,
+          req,
+          this.o.rpcTimeoutMs ?? 500,
+        )) as CtrlerReply
+      } catch {
+        continue
+      }
+      if (reply.ok) {
+        this.leader = at
+        return reply.config
+      }
+      if (
+        reply.error === 'BAD_REQUEST' ||
+        reply.error === 'CONFLICT' ||
+        reply.error === 'UNKNOWN_GROUP'
+      )
+        throw new CtrlerRequestError(reply.error, reply.message)
+    }
+    return undefined
+  }
+}

@@ -1,0 +1,27 @@
+/**
+ * @packageDocumentation
+ * A sharded key/value service on many Raft groups (the lab's part 4): the shard controller
+ * (`ShardCtrlerServer`, `CtrlerClient`: a replicated history of configurations assigning
+ * NSHARDS shards to replica groups), the pure placement rule (`rebalance`), and the replica
+ * groups (`ShardKvServer`) with their clerk (`ShardKvClient`), which migrate shards together
+ * with their at-most-once session entries.
+ */
+export * from './common.js'
+export { rebalance } from './rebalance.js'
+export { MemoryShardRpc } from './rpc.js'
+export type { ShardRpc, ShardRpcHandler, MemoryShardRpcOptions } from './rpc.js'
+export { Replica } from './replica.js'
+export type { ReplicaRaft, ReplicaOptions, SubmitOutcome } from './replica.js'
+export {
+  validateCtrlerCommand,
+  encodeCtrlerCommand,
+  decodeCtrlerCommand,
+  BadCtrlerRequest,
+} from './ctrler/commands.js'
+export type { CtrlerCommand, CtrlerRequest, CtrlerReply } from './ctrler/commands.js'
+export { CtrlerStateMachine } from './ctrler/state-machine.js'
+export type { CtrlerResult } from './ctrler/state-machine.js'
+export { ShardCtrlerServer } from './ctrler/server.js'
+export type { ShardCtrlerServerOptions } from './ctrler/server.js'
+export { CtrlerClient, CtrlerRequestError } from './ctrler/client.js'
+export type { CtrlerClientOptions } from './ctrler/client.js'
