@@ -12,7 +12,7 @@
  * removed unless --keep.
  *
  *   npx tsx --conditions=@raftkit/source bench/cluster-ws.ts [--seconds 5] [--warmup 5]
- *     [--concurrency 1,8,64] [--keys 1000] [--storage-sync always|never] [--keep]
+ *     [--concurrency 1,8,64] [--keys 1000] [--storage-sync always|never] [--nodes 3] [--keep]
  *     [--cpu-prof DIR] [--tls] [--raft JSON]
  *
  * `--tls`: `raftkit init --tls` (needs openssl): peers over wss, clients over HTTPS.
@@ -50,6 +50,7 @@ const { values } = parseArgs({
     warmup: { type: 'string', default: '5' },
     concurrency: { type: 'string', default: '1,8,64' },
     keys: { type: 'string', default: '1000' },
+    nodes: { type: 'string', default: '3' },
     keep: { type: 'boolean', default: false },
     'storage-sync': { type: 'string', default: 'always' },
     'cpu-prof': { type: 'string' },
@@ -64,6 +65,9 @@ const { seconds, levels, keyCount } = loadFlags(values)
 const raftOverrides = JSON.parse(values.raft) as object
 if (typeof raftOverrides !== 'object' || raftOverrides === null || Array.isArray(raftOverrides))
   throw new RangeError('--raft: a JSON object of cluster-file raft settings')
+const nodeCount = Number(values.nodes)
+if (!(Number.isInteger(nodeCount) && nodeCount > 0))
+  throw new RangeError('--nodes: a positive integer')
 const warmupSeconds = Number(values.warmup)
 if (!(warmupSeconds >= 0)) throw new RangeError('--warmup: seconds >= 0')
 
@@ -230,7 +234,7 @@ async function main(): Promise<void> {
   const rows: Row[] = []
   const clerks: Clerk[] = []
   try {
-    const configFile = await initClusterDir(dir, 3, { tls: values.tls })
+    const configFile = await initClusterDir(dir, nodeCount, { tls: values.tls })
     // The cluster file's server.storageSync (the one setting this bench varies).
     const file = JSON.parse(await readFile(configFile, 'utf8')) as {
       server?: object

@@ -10,9 +10,14 @@
  * One JSON line, then a table. Every node is stopped on the way out, even after an error; the
  * temporary directory is removed unless --keep.
  *
- *   npx tsx --conditions=@raftkit/source bench/failover-ws.ts [--rounds 20] [--keep]
+ *   npx tsx --conditions=@raftkit/source bench/failover-ws.ts [--rounds 20] [--nodes 3]
+ *     [--raft JSON] [--keep]
+ *
+ * `--raft '{"electionTimeoutMinMs":150,"electionTimeoutMaxMs":300,"heartbeatIntervalMs":50}'`
+ * merges settings into the cluster file's `raft` section. The JSON line lists every round's
+ * time (`timesMs`).
  */
-import { mkdtemp, rm } from 'node:fs/promises'
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
 import { loadavg, tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { parseArgs } from 'node:util'
@@ -30,11 +35,20 @@ import {
 const { values } = parseArgs({
   options: {
     rounds: { type: 'string', default: '20' },
+    nodes: { type: 'string', default: '3' },
+    raft: { type: 'string', default: '{}' },
     keep: { type: 'boolean', default: false },
   },
 })
 const rounds = Number(values.rounds)
 if (!(Number.isInteger(rounds) && rounds > 0)) throw new RangeError('--rounds: a positive integer')
+
+const nodeCount = Number(values.nodes)
+if (!(Number.isInteger(nodeCount) && nodeCount > 0))
+  throw new RangeError('--nodes: a positive integer')
+const raftOverrides = JSON.parse(values.raft) as object
+if (typeof raftOverrides !== 'object' || raftOverrides === null || Array.isArray(raftOverrides))
+  throw new RangeError('--raft: a JSON object of cluster-file raft settings')
 
 const CATCH_UP_TIMEOUT_MS = 60_000
 
@@ -58,7 +72,10 @@ async function main(): Promise<void> {
   let electionTimeoutMaxMs = 0
   const load0 = loadavg()
   try {
-    const configFile = await initClusterDir(dir, 3)
+    const configFile = await initClusterDir(dir, nodeCount)
+    const file = JSON.parse(await readFile(configFile, 'utf8')) as { raft?: object }
+    file.raft = { ...file.raft, ...raftOverrides }
+    await writeFile(configFile, JSON.stringify(file, null, 2))
     const config = await loadClusterConfig(configFile)
     electionTimeoutMaxMs = config.raft.electionTimeoutMaxMs
     const admin = new ClusterAdmin(config)
@@ -126,6 +143,8 @@ async function main(): Promise<void> {
     electionTimeoutMaxMs,
     targetP99Ms: 2 * electionTimeoutMaxMs,
     loadAverage: [load0[0], loadavg()[0]].map((x) => Math.round((x ?? 0) * 100) / 100),
+    nodes: nodeCount,
+    timesMs: times.map((ms) => Math.round(ms * 10) / 10),
   }
   histogram.destroy()
   console.log(JSON.stringify(row))
