@@ -1,5 +1,13 @@
 import { expect } from 'chai'
-import { committedIndex, hasQuorum, majority, voteResult } from '../src/quorum.js'
+import {
+  committedIndex,
+  hasQuorum,
+  jointCommittedIndex,
+  jointHasQuorum,
+  jointVoteResult,
+  majority,
+  voteResult,
+} from '../src/quorum.js'
 
 describe('quorum', () => {
   it('majority of n voters', () => {
@@ -46,5 +54,39 @@ describe('quorum', () => {
   it('hasQuorum counts only voters', () => {
     expect(hasQuorum(new Set(['a', 'x', 'y']), ['a', 'b', 'c'])).to.equal(false)
     expect(hasQuorum(new Set(['a', 'c']), ['a', 'b', 'c'])).to.equal(true)
+  })
+})
+
+describe('Membership: joint quorums (thesis §4.3)', () => {
+  const incoming = ['a', 'd', 'e']
+  const outgoing = ['a', 'b', 'c']
+  const matches: Record<string, number> = { a: 9, b: 7, c: 3, d: 8, e: 2 }
+  const match = (id: string): number => matches[id] ?? 0
+
+  it('jointCommittedIndex is the smaller of the two majorities’ indexes; without outgoing voters, the plain one', () => {
+    // incoming: 9, 8, 2 → 8; outgoing: 9, 7, 3 → 7
+    expect(jointCommittedIndex(match, incoming, outgoing)).to.equal(7)
+    expect(jointCommittedIndex(match, incoming, [])).to.equal(8)
+  })
+
+  it('jointVoteResult: won only when both halves are won, lost when either is lost', () => {
+    const votes = (granted: string[], rejected: string[] = []): Map<string, boolean> =>
+      new Map([
+        ...granted.map((v) => [v, true] as const),
+        ...rejected.map((v) => [v, false] as const),
+      ])
+    expect(jointVoteResult(votes(['a', 'd']), incoming, outgoing)).to.equal('pending')
+    expect(jointVoteResult(votes(['a', 'b']), incoming, outgoing)).to.equal('pending')
+    expect(jointVoteResult(votes(['a', 'b', 'd']), incoming, outgoing)).to.equal('won')
+    expect(jointVoteResult(votes(['a', 'd'], ['b', 'c']), incoming, outgoing)).to.equal('lost')
+    expect(jointVoteResult(votes(['a', 'b'], ['d', 'e']), incoming, outgoing)).to.equal('lost')
+    expect(jointVoteResult(votes(['a', 'd']), incoming, [])).to.equal('won')
+  })
+
+  it('jointHasQuorum needs a majority of each half', () => {
+    expect(jointHasQuorum(new Set(['a', 'd', 'b']), incoming, outgoing)).to.equal(true)
+    expect(jointHasQuorum(new Set(['a', 'd', 'e']), incoming, outgoing)).to.equal(false)
+    expect(jointHasQuorum(new Set(['a', 'b', 'c']), incoming, outgoing)).to.equal(false)
+    expect(jointHasQuorum(new Set(['a', 'd']), incoming, [])).to.equal(true)
   })
 })

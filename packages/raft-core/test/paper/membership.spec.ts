@@ -129,6 +129,31 @@ describe('Membership: joint consensus (thesis §4.3)', () => {
     expect(f.node.getState().isLeader).to.equal(true)
   })
 
+  it('Membership: while joint, a ReadIndex is confirmed only by a majority of the old AND of the new voters', () => {
+    const net = threeNodes()
+    net.join('d')
+    net.join('e')
+    net.node('a').proposeMembership({ voters: ['a', 'b', 'd', 'e'] })
+    net.settle()
+    net.tick(['a'])
+    // Now a, b, d, e; but first make it joint again: replace b by c.
+    const r = net.node('a').proposeMembership({ voters: ['a', 'c', 'd', 'e'] })
+    net.settle()
+    expect(net.node('a').status().commitIndex).to.be.at.least(r.index + 1)
+    net.node('a').proposeMembership({ voters: ['a', 'c'] })
+    net.filter = (m) => !(m.type === 'AppendEntriesReply' && (m.from === 'd' || m.from === 'e'))
+    net.settle()
+    expect(net.node('a').status().joint).to.equal(true) // {a, c} & {a, c, d, e}
+    net.node('a').readIndex(7)
+    net.settle()
+    net.tick(['a'], 2)
+    // Acks from a and c: a majority of the new voters {a, c}, not of the old {a, c, d, e}.
+    expect(net.readStates.get('a') ?? []).to.deep.equal([])
+    net.filter = undefined
+    net.tick(['a'], 2)
+    expect((net.readStates.get('a') ?? []).map((rs) => rs.requestId)).to.deep.equal([7])
+  })
+
   it('Membership: while joint, a candidate needs a majority of the old AND of the new voters', () => {
     // a's log holds the joint configuration {a, d, e} & {a, b, c}.
     const joint = { voters: ['a', 'd', 'e'], learners: [], outgoing: ['a', 'b', 'c'] }
