@@ -73,6 +73,7 @@ const ENTRY_FIXED =
   MAP_HEADER + strSize('index') + strSize('term') + strSize('kind') + strSize('data')
 const KIND_COMMAND_SIZE = strSize('command')
 const KIND_NOOP_SIZE = strSize('noop')
+const KIND_CONFIG_SIZE = strSize('config')
 
 function entrySize(e: Entry): number {
   const i = uintSize(e.index)
@@ -82,7 +83,11 @@ function entrySize(e: Entry): number {
     ENTRY_FIXED +
     i +
     t +
-    (e.kind === 'noop' ? KIND_NOOP_SIZE : KIND_COMMAND_SIZE) +
+    (e.kind === 'noop'
+      ? KIND_NOOP_SIZE
+      : e.kind === 'config'
+        ? KIND_CONFIG_SIZE
+        : KIND_COMMAND_SIZE) +
     binSize(e.data.length)
   )
 }

@@ -82,6 +82,21 @@ describe('message copies (copy.ts)', () => {
     append(run(127, 16, 127, (i) => [0, 1, 255, 256, 65535, 65536][i % 6] as number)),
     append(run(2 ** 32 - 3, 6, 2 ** 32, () => 16)),
     append(run(2 ** 40, 3, 2 ** 16, () => 31)),
+    append([
+      { index: 1, term: 1, kind: 'config', data: bytes(40) },
+      { index: 2, term: 1, kind: 'noop', data: bytes(0) },
+    ]),
+    { type: 'TimeoutNow', from: 'a', to: 'b', term: 3 },
+    {
+      type: 'RequestVote',
+      from: 'a',
+      to: 'b',
+      term: 3,
+      lastLogIndex: 9,
+      lastLogTerm: 2,
+      preVote: false,
+      transfer: true,
+    },
   ]
 
   it('counts exactly the bytes the wire codec encodes', () => {
