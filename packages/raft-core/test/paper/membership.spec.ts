@@ -154,6 +154,21 @@ describe('Membership: joint consensus (thesis §4.3)', () => {
     expect((net.readStates.get('a') ?? []).map((rs) => rs.requestId)).to.deep.equal([7])
   })
 
+  it('Membership: while joint, a leader that hears only from a majority of the new voters steps down (checkQuorum counts both halves)', () => {
+    const net = new Network(['a', 'b', 'c'], { config: { checkQuorum: true } })
+    net.elect('a')
+    net.propose('a', 'x')
+    net.join('d')
+    net.join('e')
+    net.isolate('b')
+    net.isolate('c')
+    net.node('a').proposeMembership({ voters: ['a', 'd', 'e'] })
+    net.settle()
+    expect(net.node('a').status().joint).to.equal(true) // C_old,new cannot commit without b or c
+    net.tick(['a', 'd', 'e'], 2 * net.config.electionTicksMin + 1)
+    expect(net.node('a').getState().isLeader).to.equal(false)
+  })
+
   it('Membership: while joint, a candidate needs a majority of the old AND of the new voters', () => {
     // a's log holds the joint configuration {a, d, e} & {a, b, c}.
     const joint = { voters: ['a', 'd', 'e'], learners: [], outgoing: ['a', 'b', 'c'] }
