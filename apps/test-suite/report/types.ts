@@ -87,6 +87,12 @@ export interface SimulationData {
   readonly diskMs: readonly [number, number]
   readonly maxTrialMs: number
   readonly settings: readonly SimulatedSetting[]
+  /** The same experiment with a fast disk: how much the split-vote window matters. */
+  readonly fastDisk?: {
+    readonly delayMs: readonly [number, number]
+    readonly diskMs: readonly [number, number]
+    readonly settings: readonly SimulatedSetting[]
+  }
 }
 
 export interface ChaosData {

@@ -48,7 +48,7 @@ describe('Figure 16 simulation', function () {
   })
 
   it('a trial without a leader within maxTrialMs is censored, not waited for', () => {
-    // One live server short of a quorum cannot happen here, so use a limit below the timeout.
+    // A limit below the minimum election timeout: no trial can elect a leader in time.
     const r = simulateLeaderElections({ ...base, trials: 3, maxTrialMs: 50 })
     expect(r.censored).to.equal(3)
     expect(r.downtimeMs.every((d) => d === Infinity)).to.equal(true)

@@ -114,6 +114,11 @@ export function fixtureReport(): ReportData {
             sim('bottom', 12, 24, p),
             sim('bottom', 150, 300, p),
           ]),
+          fastDisk: {
+            delayMs: [0.1, 0.5],
+            diskMs: [0.5, 1.5],
+            settings: [false, true].map((p) => sim('top', 150, 155, p)),
+          },
         },
       },
       realElection: { ...section, data: [failover('150–300 ms', 150, 300, 5)] },
