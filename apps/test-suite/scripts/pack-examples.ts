@@ -32,15 +32,16 @@ import {
 } from '../src/readme-runner.js'
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..')
-const PACKAGES = [
-  'raft-core',
-  'transport-memory',
-  'transport-ws',
-  'storage-fs',
-  'linearizability',
-  'kv-service',
-  'conformance',
-]
+// Every published package: packages/* that are not private.
+const PACKAGES = readdirSync(join(root, 'packages'))
+  .filter((dir) => existsSync(join(root, 'packages', dir, 'package.json')))
+  .filter((dir) => {
+    const pkg = JSON.parse(readFileSync(join(root, 'packages', dir, 'package.json'), 'utf8')) as {
+      private?: boolean
+    }
+    return pkg.private !== true
+  })
+  .sort()
 // What the README examples need besides the packages (the versions the repository uses).
 const TOOLS = [
   'typescript@~5.9.3',
@@ -126,9 +127,15 @@ async function main(): Promise<number> {
       app,
     )
     const examples = allExamples(root)
+    // tsx as the app resolves it (the examples run from other working directories).
+    const tsx = execFileSync(
+      process.execPath,
+      ['--input-type=module', '-e', "console.log(import.meta.resolve('tsx'))"],
+      { cwd: app, encoding: 'utf8' },
+    ).trim()
     const env: ExampleEnv = {
       dir: join(app, 'examples'),
-      nodeFlags: ['--import', 'tsx'],
+      nodeFlags: ['--import', tsx],
       mochaBin: join(app, 'node_modules', 'mocha', 'bin', 'mocha.js'),
       tscBin: join(app, 'node_modules', 'typescript', 'bin', 'tsc'),
       compilerOptions: {
