@@ -80,9 +80,15 @@ describe('the simulated disk in scenario runs', function () {
     expect(diskCrashes(t)).to.have.length.greaterThan(0)
   })
 
-  for (const pipelineLeaderAppends of [false, true])
+  // With the fix of bug 1 reverted, these seeds fail ("server 2 apply out of order, expected
+  // index 330, got 340" for 140); found by sweeping seeds 1..600 with pipelining off and 1..400 with it on.
+  const bug1Seeds = new Map([
+    [false, [140, 430]],
+    [true, [12]],
+  ])
+  for (const [pipelineLeaderAppends, seeds] of bug1Seeds)
     it(`passes TestSnapshotDuringSlowWrite2D on the seeds that found bug 1 before its fix (pipelineLeaderAppends ${pipelineLeaderAppends})`, async () => {
-      for (const seed of [140, 430, 1, 2])
+      for (const seed of seeds)
         await traced('TestSnapshotDuringSlowWrite2D', seed, {
           raftConfig: { pipelineLeaderAppends },
         })
