@@ -341,6 +341,17 @@ describe('thesis §9.6 pre-vote', () => {
 })
 
 describe('checkQuorum', () => {
+  it('A new leader that hears from no follower steps down after exactly one minimum election timeout (followers do not start out active)', () => {
+    const f = fixture()
+    becomeLeader(f)
+    for (let i = 0; i < TEST_CONFIG.electionTicksMin - 1; i++) f.node.tick()
+    f.drain()
+    expect(f.node.status().role).to.equal('leader')
+    f.node.tick()
+    f.drain()
+    expect(f.node.status().role).to.equal('follower')
+  })
+
   it('A leader that has not heard from a majority within an election timeout steps down', () => {
     const net = new Network(['a', 'b', 'c'])
     net.elect('a')

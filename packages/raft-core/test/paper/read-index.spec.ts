@@ -2,7 +2,7 @@
 import { expect } from 'chai'
 import { NotLeaderError } from '../../src/errors.js'
 import { Network } from '../helpers/network.js'
-import { aeReply, becomeLeader, fixture, ofType } from '../helpers/fixture.js'
+import { ackProbes, ae, aeReply, becomeLeader, fixture, ofType } from '../helpers/fixture.js'
 
 describe('thesis §6.4 ReadIndex', () => {
   it('A new leader that has not committed an entry of its term appends a noop (once) and queues the read until it commits (bug #2)', () => {
@@ -86,6 +86,42 @@ describe('thesis §6.4 ReadIndex', () => {
     expect(() => net.node('a').readIndex(2))
       .to.throw(NotLeaderError)
       .with.property('leaderHint', 'b')
+  })
+
+  it('A read pending when its leader stepped down is never confirmed later, even after the node leads again', () => {
+    const f = fixture()
+    becomeLeader(f)
+    f.node.propose(new Uint8Array(1))
+    f.drain()
+    f.node.step(aeReply({ from: 'b', to: 'a', term: 1, matchIndex: 1 }))
+    f.drain()
+    f.node.readIndex(1) // its heartbeat round goes out, unanswered
+    f.drain()
+    f.node.step(
+      ae({ from: 'b', to: 'a', term: 2, prevLogIndex: 1, prevLogTerm: 1, leaderCommit: 1 }),
+    )
+    f.drain()
+    expect(f.node.status()).to.include({ role: 'follower', term: 2 })
+    // a leads again (term 3), commits in its term and has every later round acknowledged
+    becomeLeader(f)
+    const term = f.node.getState().term
+    ackProbes(f, 1)
+    f.node.propose(new Uint8Array(1))
+    f.drain()
+    f.node.step(aeReply({ from: 'b', to: 'a', term, matchIndex: 2 }))
+    f.drain()
+    f.node.readIndex(2)
+    for (let i = 0; i < 3; i++) {
+      for (const m of ofType(f.drain(), 'AppendEntries'))
+        if (m.readContext !== undefined)
+          f.node.step(
+            aeReply({ from: m.to, to: 'a', term, matchIndex: 2, readContext: m.readContext }),
+          )
+      f.node.tick()
+    }
+    f.drain()
+    const ids = f.readies.flatMap((r) => r.readStates).map((r) => r.requestId)
+    expect(ids).to.deep.equal([2])
   })
 
   it('Single-node cluster: reads are confirmed without any message', () => {

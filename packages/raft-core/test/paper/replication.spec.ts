@@ -97,6 +97,27 @@ describe('§5.3 leaders: replication', () => {
     expect(retry?.entries.map((e) => e.index)).to.deep.equal([4, 5, 6])
   })
 
+  it("If the leader has entries of the follower's conflicting term, it resumes after its last entry of that term (§5.3 fast backup)", () => {
+    // Leader log: terms 1 1 2 2 3 3; follower b holds term 2 from index 3 on.
+    const f = fixture({ store: storeWith([1, 1, 2, 2, 3, 3], 3) })
+    becomeLeader(f)
+    const term = f.node.getState().term
+    f.node.step(
+      aeReply({
+        from: 'b',
+        to: 'a',
+        term,
+        success: false,
+        matchIndex: 6,
+        conflictTerm: 2,
+        conflictIndex: 3,
+      }),
+    )
+    const [retry] = ofType(f.drain(), 'AppendEntries').filter((m) => m.to === 'b')
+    expect(retry).to.include({ prevLogIndex: 4, prevLogTerm: 2 })
+    expect(retry?.entries.map((e) => e.index)).to.deep.equal([5, 6])
+  })
+
   it('A follower whose log is too short answers with conflictIndex = lastIndex+1 and the leader resumes there', () => {
     const f = fixture({ store: storeWith([1, 1, 1, 1, 1, 1], 1) })
     becomeLeader(f)
@@ -145,16 +166,79 @@ describe('§5.3 leaders: replication', () => {
     for (const m of toB) expect(m.leaderCommit).to.equal(3)
   })
 
-  it('A stale rejection arriving after a later acknowledgement leaves the follower in replicate state, matchIndex and nextIndex unchanged', () => {
+  for (const rejected of [2, 3])
+    it(`A stale rejection (of prevLogIndex ${rejected}) arriving after a later acknowledgement of 3 leaves the follower in replicate state, matchIndex and nextIndex unchanged`, () => {
+      const f = leaderWithBAt3()
+      f.node.propose(text('w'))
+      f.drain() // 4 goes out to b: next 5
+      f.node.step(
+        aeReply({
+          from: 'b',
+          to: 'a',
+          term: 1,
+          success: false,
+          matchIndex: rejected,
+          conflictIndex: 1,
+        }),
+      )
+      const toB = ofType(f.drain(), 'AppendEntries').filter((m) => m.to === 'b')
+      expect(f.node.status().progress?.['b']).to.deep.equal({
+        match: 3,
+        next: 5,
+        state: 'replicate',
+      })
+      expect(toB.filter((m) => m.entries.length > 0)).to.deep.equal([]) // nothing resent
+    })
+
+  it('A rejection never moves nextIndex to or below matchIndex: the leader probes again from matchIndex + 1', () => {
     const f = leaderWithBAt3()
     f.node.propose(text('w'))
     f.drain() // 4 goes out to b: next 5
+    // b rejects 4 (not stale: above its match) with a hint far below its acknowledged match.
     f.node.step(
-      aeReply({ from: 'b', to: 'a', term: 1, success: false, matchIndex: 2, conflictIndex: 1 }),
+      aeReply({ from: 'b', to: 'a', term: 1, success: false, matchIndex: 4, conflictIndex: 1 }),
     )
+    const [retry] = ofType(f.drain(), 'AppendEntries').filter((m) => m.to === 'b')
+    expect(retry).to.include({ prevLogIndex: 3, prevLogTerm: 1 })
+    expect(retry?.entries.map((e) => e.index)).to.deep.equal([4])
+    expect(f.node.status().progress?.['b']).to.deep.include({ match: 3, next: 4, state: 'probe' })
+  })
+
+  it('An acknowledgement in replicate state does not rewind nextIndex: appends still in flight are not resent', () => {
+    const f = leaderWithBAt3()
+    f.node.propose(text('u'))
+    f.drain()
+    f.node.propose(text('v'))
+    f.drain() // 4 and 5 are in flight to b: next 6
+    f.node.step(aeReply({ from: 'b', to: 'a', term: 1, matchIndex: 4 }))
     const toB = ofType(f.drain(), 'AppendEntries').filter((m) => m.to === 'b')
-    expect(f.node.status().progress?.['b']).to.deep.equal({ match: 3, next: 5, state: 'replicate' })
-    expect(toB.filter((m) => m.entries.length > 0)).to.deep.equal([]) // nothing resent
+    expect(toB.filter((m) => m.entries.length > 0)).to.deep.equal([])
+    expect(f.node.status().progress?.['b']).to.deep.equal({ match: 4, next: 6, state: 'replicate' })
+  })
+
+  it('In probe state an AppendEntries carrying entries is the one probe in flight: later proposals wait for its answer', () => {
+    const f = fixture({ store: storeWith([1, 1, 1], 1) })
+    becomeLeader(f) // term 2; b is probed at 3
+    f.node.step(
+      aeReply({ from: 'b', to: 'a', term: 2, success: false, matchIndex: 3, conflictIndex: 2 }),
+    )
+    const [probe] = ofType(f.drain(), 'AppendEntries').filter((m) => m.to === 'b')
+    expect(probe?.entries.map((e) => e.index)).to.deep.equal([2, 3])
+    f.node.propose(text('x'))
+    expect(ofType(f.drain(), 'AppendEntries').filter((m) => m.to === 'b')).to.deep.equal([])
+    f.node.step(aeReply({ from: 'b', to: 'a', term: 2, matchIndex: 3 }))
+    const next = ofType(f.drain(), 'AppendEntries').filter((m) => m.to === 'b')
+    expect(next.map((m) => m.entries.map((e) => e.index))).to.deep.equal([[4]])
+  })
+
+  it("A heartbeat is an empty AppendEntries at the follower's nextIndex - 1 with that entry's term", () => {
+    const f = leaderWithBAt3()
+    f.node.tick()
+    f.drain()
+    f.node.tick()
+    const hb = ofType(f.drain(), 'AppendEntries').filter((m) => m.to === 'b')
+    expect(hb.length).to.be.greaterThan(0)
+    for (const m of hb) expect(m).to.include({ prevLogIndex: 3, prevLogTerm: 1 })
   })
 
   it('Heartbeats carry commit = min(leader commit, follower match)', () => {
@@ -267,6 +351,64 @@ describe('§5.3 AppendEntries receiver', () => {
     // The storage got the new suffix starting at the conflict index.
     const last = f.readies.at(-1)
     expect(last?.entries.map((e) => e.index)).to.deep.equal([3])
+  })
+
+  it('An AppendEntries whose prevLogIndex is below the snapshot skips the entries the snapshot covers and appends the rest', () => {
+    const store = {
+      hardState: { term: 1, votedFor: null, commit: 5 },
+      snapshot: { meta: { index: 5, term: 1 }, data: text('s5') },
+      entries: [],
+    }
+    const f = fixture({ store })
+    const entries = [3, 4, 5, 6, 7].map((i) => entry(i, 1))
+    f.node.step(
+      ae({
+        from: 'b',
+        to: 'a',
+        term: 1,
+        prevLogIndex: 2,
+        prevLogTerm: 1,
+        entries,
+        leaderCommit: 7,
+      }),
+    )
+    expect(ofType(f.drain(), 'AppendEntriesReply')[0]).to.include({ success: true, matchIndex: 7 })
+    expect(f.node.status()).to.include({ snapshotIndex: 5, lastIndex: 7, commitIndex: 7 })
+    expect(f.node.entries(6, 8).map((e) => e.index)).to.deep.equal([6, 7])
+    // Entirely covered by the snapshot: acknowledged up to the snapshot, nothing changes.
+    const old = [2, 3, 4].map((i) => entry(i, 1))
+    f.node.step(
+      ae({
+        from: 'b',
+        to: 'a',
+        term: 1,
+        prevLogIndex: 1,
+        prevLogTerm: 1,
+        entries: old,
+        leaderCommit: 4,
+      }),
+    )
+    expect(ofType(f.drain(), 'AppendEntriesReply')[0]).to.include({ success: true, matchIndex: 5 })
+    expect(f.node.status()).to.include({ snapshotIndex: 5, lastIndex: 7, commitIndex: 7 })
+  })
+
+  it('An AppendEntries that conflicts with committed entries is ignored (logged): log and commit index stay as they are', () => {
+    const f = fixture({ store: storeWith([1, 1, 1], 2, 3) })
+    f.node.step(
+      ae({
+        from: 'b',
+        to: 'a',
+        term: 2,
+        prevLogIndex: 1,
+        prevLogTerm: 1,
+        entries: [entry(2, 2)],
+        leaderCommit: 3,
+      }),
+    )
+    expect(ofType(f.drain(), 'AppendEntriesReply')).to.deep.equal([])
+    expect(f.node.entries(1, 4).map((e) => e.term)).to.deep.equal([1, 1, 1])
+    expect(f.node.status()).to.include({ commitIndex: 3, lastIndex: 3 })
+    expect(f.logger.records.some((r) => r.level === 'error')).to.equal(true)
   })
 
   it('Append any new entries not already in the log', () => {

@@ -1,8 +1,9 @@
 /** Log compaction and InstallSnapshot (§7, Figure 13), chunked and resumable. */
 import { expect } from 'chai'
 import { CompactedError } from '../../src/errors.js'
-import { Network, text, untext } from '../helpers/network.js'
-import { ae, entry, fixture, ofType, snap } from '../helpers/fixture.js'
+import type { CoreConfig } from '../../src/config.js'
+import { Network, TEST_CONFIG, text, untext } from '../helpers/network.js'
+import { ae, aeReply, becomeLeader, entry, fixture, ofType, snap } from '../helpers/fixture.js'
 
 function leaderWithCompactedLog(chunk = 4) {
   const net = new Network(['a', 'b', 'c'], { config: { snapshotChunkBytes: chunk } })
@@ -77,6 +78,94 @@ describe('§7 InstallSnapshot (leader)', () => {
     net.tick(net.ids, 8)
     expect(dropped).to.be.greaterThan(1)
     expect(net.node('c').status()).to.include({ snapshotIndex: 4, commitIndex: 5 })
+  })
+})
+
+describe('§7 snapshot transfer: the leader side', () => {
+  const data = text('0123456789') // 10 bytes, 3 chunks of 4
+
+  /** Leader `a` (term 2) whose log is compacted into a snapshot at 5; b is being sent it. */
+  function transferring(config: Partial<CoreConfig> = {}) {
+    const store = {
+      hardState: { term: 1, votedFor: null, commit: 5 },
+      snapshot: { meta: { index: 5, term: 1 }, data },
+      entries: [],
+    }
+    const f = fixture({ store, config: { snapshotChunkBytes: 4, ...config } })
+    becomeLeader(f)
+    // b has nothing: its answer to the initial probe leads the leader to the snapshot.
+    f.node.step(
+      aeReply({ from: 'b', to: 'a', term: 2, success: false, matchIndex: 5, conflictIndex: 1 }),
+    )
+    const first = ofType(f.drain(), 'InstallSnapshot').filter((m) => m.to === 'b')
+    expect(first.map((m) => m.offset)).to.deep.equal([0])
+    expect(f.node.status().progress?.['b']?.state).to.equal('snapshot')
+    return f
+  }
+  const chunkReply = (nextOffset: number, done = false, lastIncludedIndex = 5) =>
+    ({
+      type: 'InstallSnapshotReply',
+      from: 'b',
+      to: 'a',
+      term: 2,
+      lastIncludedIndex,
+      nextOffset,
+      done,
+    }) as const
+
+  it('Once the follower reports the snapshot installed, the leader resumes replication at once after the snapshot', () => {
+    const f = transferring()
+    f.node.step(chunkReply(10, true))
+    const toB = ofType(f.drain(), 'AppendEntries').filter((m) => m.to === 'b')
+    expect(toB.map((m) => [m.prevLogIndex, m.prevLogTerm])).to.deep.equal([[5, 1]])
+    expect(f.node.status().progress?.['b']).to.deep.equal({ match: 5, next: 6, state: 'probe' })
+  })
+
+  it('A duplicated "installed" reply after replication resumed changes nothing', () => {
+    const f = transferring()
+    f.node.step(chunkReply(10, true))
+    f.drain()
+    f.node.step(aeReply({ from: 'b', to: 'a', term: 2, matchIndex: 5 }))
+    f.drain()
+    expect(f.node.status().progress?.['b']).to.deep.equal({ match: 5, next: 6, state: 'replicate' })
+    f.node.step(chunkReply(10, true))
+    expect(f.drain()).to.deep.equal([])
+    expect(f.node.status().progress?.['b']).to.deep.equal({ match: 5, next: 6, state: 'replicate' })
+  })
+
+  it('A late chunk reply (after the transfer, or for another snapshot) moves no offset and sends nothing', () => {
+    const f = transferring()
+    f.node.step(chunkReply(2, false, 3)) // another snapshot's transfer
+    expect(ofType(f.drain(), 'InstallSnapshot')).to.deep.equal([])
+    f.node.step(chunkReply(4)) // this one's: the next chunk goes out
+    expect(ofType(f.drain(), 'InstallSnapshot').map((m) => m.offset)).to.deep.equal([4])
+    f.node.step(chunkReply(10, true))
+    f.drain()
+    f.node.step(chunkReply(8)) // after the transfer finished
+    expect(ofType(f.drain(), 'InstallSnapshot')).to.deep.equal([])
+    expect(f.node.status().progress?.['b']?.state).to.equal('probe')
+  })
+
+  it('An unanswered chunk is resent after a heartbeat interval, not before', () => {
+    const f = transferring({ heartbeatTicks: 3 })
+    const resent: number[] = []
+    for (let t = 1; t <= 3; t++) {
+      f.node.tick()
+      resent.push(ofType(f.drain(), 'InstallSnapshot').filter((m) => m.to === 'b').length)
+    }
+    expect(resent).to.deep.equal([0, 0, 1])
+  })
+
+  it('Chunk replies count as hearing from the follower: checkQuorum keeps a leader whose follower is busy with a snapshot', () => {
+    const f = transferring()
+    // c is silent; b answers only snapshot chunks (each time asking for the first one again).
+    for (let t = 0; t < 2 * TEST_CONFIG.electionTicksMin; t++) {
+      f.node.tick()
+      f.drain()
+      f.node.step(chunkReply(0))
+      f.drain()
+    }
+    expect(f.node.status().role).to.equal('leader')
   })
 })
 
@@ -158,33 +247,37 @@ describe('§7 InstallSnapshot receiver', () => {
     expect(f.store.entries.map((e) => e.index)).to.deep.equal([6, 7])
   })
 
-  it('A snapshot older than the commit index is not installed; the follower replies done', () => {
-    const f = fixture()
-    f.node.step(
-      ae({
-        from: 'b',
-        to: 'a',
-        term: 2,
-        entries: [1, 1, 2].map((t, i) => entry(i + 1, t)),
-        leaderCommit: 3,
-      }),
-    )
-    f.drain()
-    f.node.step(
-      snap({
-        from: 'b',
-        to: 'a',
-        term: 2,
-        lastIncludedIndex: 2,
-        lastIncludedTerm: 1,
-        data: text('s'),
-        totalBytes: 1,
-      }),
-    )
-    expect(ofType(f.drain(), 'InstallSnapshotReply')[0]).to.include({ done: true })
-    expect(f.node.status()).to.include({ snapshotIndex: 0, lastIndex: 3 })
-    expect(f.readies.some((r) => r.snapshot)).to.equal(false)
-  })
+  for (const [index, term] of [
+    [2, 1],
+    [3, 2],
+  ] as const)
+    it(`A snapshot at or below the commit index (${index}, commit 3) is not installed; the follower replies done`, () => {
+      const f = fixture()
+      f.node.step(
+        ae({
+          from: 'b',
+          to: 'a',
+          term: 2,
+          entries: [1, 1, 2].map((t, i) => entry(i + 1, t)),
+          leaderCommit: 3,
+        }),
+      )
+      f.drain()
+      f.node.step(
+        snap({
+          from: 'b',
+          to: 'a',
+          term: 2,
+          lastIncludedIndex: index,
+          lastIncludedTerm: term,
+          data: text('s'),
+          totalBytes: 1,
+        }),
+      )
+      expect(ofType(f.drain(), 'InstallSnapshotReply')[0]).to.include({ done: true })
+      expect(f.node.status()).to.include({ snapshotIndex: 0, lastIndex: 3 })
+      expect(f.readies.some((r) => r.snapshot)).to.equal(false)
+    })
 
   it('Chunks of two different leaders are never mixed', () => {
     const f = fixture()

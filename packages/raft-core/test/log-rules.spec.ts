@@ -1,0 +1,304 @@
+/**
+ * RaftLog's own rules, one by one (what callers rely on: indexes never move back, invariants
+ * throw, compaction stays within what is applied and durable), and a differential property:
+ * packing entries (RaftLog.packMin) is never observable, whatever the operations.
+ */
+import { expect } from 'chai'
+import fc from 'fast-check'
+import { CompactedError } from '../src/errors.js'
+import { RaftLog } from '../src/log.js'
+import type { Entry } from '../src/types.js'
+
+const e = (index: number, term: number): Entry => ({
+  index,
+  term,
+  kind: 'command',
+  data: new Uint8Array([index & 0xff, term]),
+})
+const run = (lo: number, hi: number, term: number): Entry[] =>
+  Array.from({ length: hi - lo + 1 }, (_, i) => e(lo + i, term))
+const plain = (es: readonly Entry[]) =>
+  es.map((x) => `${x.index}@${x.term}:${[...x.data].join('.')}`)
+
+/** 1..n of `term`, durable, committed, applied up to `applied`. */
+function log(n: number, term = 1, applied = 0): RaftLog {
+  const l = new RaftLog(undefined, [], 0)
+  l.append(run(1, n, term))
+  l.stableTo(n, term)
+  l.commitTo(applied)
+  l.applying = applied
+  l.appliedTo(applied)
+  return l
+}
+const snapshotAt = (index: number, term: number) => ({
+  meta: { index, term },
+  data: new Uint8Array([index]),
+})
+
+describe('RaftLog rules', () => {
+  it('append refuses an entry that does not continue the log', () => {
+    const l = log(3)
+    expect(() => l.append([e(5, 1)])).to.throw(/invariant/)
+    expect(() => l.append([e(3, 1)])).to.throw(/invariant/)
+    expect(l.lastIndex()).to.equal(3)
+  })
+
+  it('slice refuses a range past the end or reversed with RangeError, and a compacted start with CompactedError', () => {
+    const l = log(5, 1, 5)
+    expect(() => l.slice(2, 8)).to.throw(RangeError)
+    expect(() => l.slice(4, 3)).to.throw(RangeError)
+    expect(l.slice(6, 6)).to.deep.equal([])
+    l.compact(2, new Uint8Array())
+    expect(() => l.slice(2, 4)).to.throw(CompactedError)
+  })
+
+  it('slice after a snapshot returns exactly the range asked for, with and without a byte limit', () => {
+    const l = log(5, 1, 5)
+    l.append(run(6, 12, 2))
+    l.compact(4, new Uint8Array())
+    expect(plain(l.slice(6, 9))).to.deep.equal(plain(run(6, 8, 2)))
+    expect(plain(l.slice(6, 9, 1_000_000))).to.deep.equal(plain(run(6, 8, 2)))
+    expect(l.slice(5, 13, (2 + 16) * 2).map((x) => x.index)).to.deep.equal([5, 6])
+  })
+
+  it('commitTo never moves the commit index back, refuses one past the log, and says whether it moved', () => {
+    const l = log(5)
+    expect(l.commitTo(3)).to.equal(true)
+    expect(l.commitTo(3)).to.equal(false)
+    expect(l.commitTo(2)).to.equal(false)
+    expect(l.committed).to.equal(3)
+    expect(() => l.commitTo(6)).to.throw(/invariant/)
+    expect(l.committed).to.equal(3)
+  })
+
+  it('stableTo never moves back and ignores an index whose term changed meanwhile (bug #10)', () => {
+    const l = new RaftLog(undefined, [], 0)
+    l.append(run(1, 5, 1))
+    l.stableTo(4, 1)
+    expect(l.stable).to.equal(4)
+    l.stableTo(2, 1)
+    expect(l.stable).to.equal(4)
+    l.stableTo(5, 2) // entry 5 has term 1: an old write's completion
+    expect(l.stable).to.equal(4)
+  })
+
+  it('appliedTo never moves back and never past what was handed out (applying)', () => {
+    const l = log(5)
+    l.commitTo(5)
+    l.applying = 3
+    l.appliedTo(5)
+    expect(l.applied).to.equal(3)
+    l.appliedTo(1)
+    expect(l.applied).to.equal(3)
+  })
+
+  it('compact refuses an index above what is applied or above what is durable here', () => {
+    const l = log(5, 1, 4)
+    expect(() => l.compact(5, new Uint8Array())).to.throw(RangeError, /applied/)
+    const m = new RaftLog(undefined, [], 0)
+    m.append(run(1, 5, 1))
+    m.stableTo(2, 1)
+    m.commitTo(5)
+    m.applying = 5
+    m.appliedTo(5)
+    expect(() => m.compact(4, new Uint8Array())).to.throw(RangeError, /durable/)
+    expect(m.compact(2, new Uint8Array()).meta).to.deep.include({ index: 2, term: 1 })
+  })
+
+  it('a conflicting AppendEntries truncates: what was durable past the conflict is not durable any more', () => {
+    const l = log(5, 1, 2)
+    expect(l.maybeAppend(3, 1, [e(4, 2)])).to.equal(4)
+    expect(l.lastIndex()).to.equal(4)
+    expect(l.stable).to.equal(3)
+    expect(plain(l.unstableEntries())).to.deep.equal(plain([e(4, 2)]))
+    expect(() => l.maybeAppend(1, 1, [e(2, 3)])).to.throw(/committed/) // 2 is committed
+  })
+
+  it('entries already in the log (same index and term) are not appended again: nothing becomes unstable', () => {
+    const l = log(5, 1)
+    expect(l.maybeAppend(2, 1, run(3, 5, 1))).to.equal(5)
+    expect(l.stable).to.equal(5)
+    expect(l.unstableEntries()).to.deep.equal([])
+  })
+
+  it('firstIndexOfTerm and lastIndexOfTerm stop at the snapshot (which answers for its own index)', () => {
+    const l = log(5, 2, 5)
+    l.append(run(6, 8, 2))
+    l.append(run(9, 10, 3))
+    l.stableTo(10, 3)
+    l.compact(5, new Uint8Array())
+    expect(l.firstIndexOfTerm(7)).to.equal(6)
+    expect(l.lastIndexOfTerm(2)).to.equal(8)
+    expect(l.lastIndexOfTerm(3)).to.equal(10)
+    expect(l.lastIndexOfTerm(1)).to.equal(undefined)
+    const onlySnapshot = log(5, 2, 5)
+    onlySnapshot.append(run(6, 7, 3))
+    onlySnapshot.stableTo(7, 3)
+    onlySnapshot.compact(5, new Uint8Array())
+    expect(onlySnapshot.lastIndexOfTerm(2)).to.equal(5)
+    expect(new RaftLog(undefined, [], 0).lastIndexOfTerm(0)).to.equal(undefined)
+  })
+
+  it('restore keeps the entries after a snapshot it has the last entry of, with stable and inProgress at least there', () => {
+    const l = new RaftLog(undefined, [], 0)
+    l.append(run(1, 8, 1))
+    l.stableTo(3, 1)
+    expect(l.restore(snapshotAt(5, 1))).to.equal(true)
+    expect(l.firstIndex()).to.equal(6)
+    expect(plain(l.slice(6, 9))).to.deep.equal(plain(run(6, 8, 1)))
+    expect(l.stable).to.equal(5)
+    expect(plain(l.unstableEntries())).to.deep.equal(plain(run(6, 8, 1)))
+    expect(l).to.include({ committed: 5, applying: 5 })
+  })
+
+  it('restore discards the whole log when its entry at the snapshot index has another term', () => {
+    const l = new RaftLog(undefined, [], 0)
+    l.append(run(1, 8, 1))
+    expect(l.restore(snapshotAt(5, 2))).to.equal(false)
+    expect(l.lastIndex()).to.equal(5)
+    expect(l.term(6)).to.equal(undefined)
+    expect(l.term(5)).to.equal(2)
+  })
+})
+
+// --- packing is never observable --------------------------------------------------------------
+
+type Op =
+  | { kind: 'leaderAppend'; n: number; termUp: number }
+  | { kind: 'followerAppend'; prev: number; n: number; termUp: number }
+  | { kind: 'commit'; upTo: number }
+  | { kind: 'apply'; upTo: number }
+  | { kind: 'stable'; upTo: number }
+  | { kind: 'compact'; at: number }
+  | { kind: 'restore'; at: number; termUp: number; matching: boolean }
+
+const opArb: fc.Arbitrary<Op> = fc.oneof(
+  {
+    weight: 3,
+    arbitrary: fc.record({
+      kind: fc.constant('leaderAppend' as const),
+      n: fc.integer({ min: 1, max: 6 }),
+      termUp: fc.integer({ min: 0, max: 1 }),
+    }),
+  },
+  {
+    weight: 2,
+    arbitrary: fc.record({
+      kind: fc.constant('followerAppend' as const),
+      prev: fc.nat(40),
+      n: fc.integer({ min: 0, max: 6 }),
+      termUp: fc.integer({ min: 0, max: 1 }),
+    }),
+  },
+  { weight: 3, arbitrary: fc.record({ kind: fc.constant('commit' as const), upTo: fc.nat(8) }) },
+  { weight: 3, arbitrary: fc.record({ kind: fc.constant('apply' as const), upTo: fc.nat(8) }) },
+  { weight: 3, arbitrary: fc.record({ kind: fc.constant('stable' as const), upTo: fc.nat(8) }) },
+  { weight: 1, arbitrary: fc.record({ kind: fc.constant('compact' as const), at: fc.nat(100) }) },
+  {
+    weight: 1,
+    arbitrary: fc.record({
+      kind: fc.constant('restore' as const),
+      at: fc.nat(60),
+      termUp: fc.integer({ min: 0, max: 1 }),
+      matching: fc.boolean(),
+    }),
+  },
+)
+
+/** Applies `op` to `l` with RaftLog.packMin set to `packMin`; returns a trace of what it said. */
+function apply(l: RaftLog, op: Op, packMin: number): string {
+  const saved = RaftLog.packMin
+  RaftLog.packMin = packMin
+  try {
+    const last = l.lastIndex()
+    const lastTerm = l.lastTerm()
+    switch (op.kind) {
+      case 'leaderAppend':
+        l.append(run(last + 1, last + op.n, Math.max(1, lastTerm) + op.termUp))
+        return 'ok'
+      case 'followerAppend': {
+        const prev = Math.min(op.prev, last)
+        const prevTerm = l.term(prev)
+        if (prevTerm === undefined) return 'compacted'
+        const t = Math.max(1, lastTerm) + op.termUp
+        const entries = run(prev + 1, prev + op.n, t)
+        const conflict = entries[l.firstNew(entries)]
+        if (conflict !== undefined && conflict.index <= l.committed) return 'would conflict'
+        return String(l.maybeAppend(prev, prevTerm, entries))
+      }
+      case 'commit':
+        return String(l.commitTo(Math.min(l.committed + op.upTo, last)))
+      case 'apply': {
+        const upTo = Math.min(l.applied + op.upTo, l.committed)
+        l.applying = Math.max(l.applying, upTo)
+        l.appliedTo(upTo)
+        return 'ok'
+      }
+      case 'stable': {
+        const upTo = Math.min(l.stable + op.upTo, last)
+        l.stableTo(upTo, l.term(upTo) ?? 0)
+        return 'ok'
+      }
+      case 'compact': {
+        const upTo = Math.min(l.applied, l.stable)
+        if (upTo <= l.snapshotIndex) return 'nothing to compact'
+        const at = l.snapshotIndex + 1 + (op.at % (upTo - l.snapshotIndex))
+        return JSON.stringify(l.compact(at, new Uint8Array([at])).meta)
+      }
+      case 'restore': {
+        const at = l.committed + 1 + (op.at % 12)
+        const t =
+          op.matching && l.term(at) !== undefined
+            ? (l.term(at) as number)
+            : lastTerm + 1 + op.termUp
+        return String(l.restore(snapshotAt(at, t)))
+      }
+    }
+  } finally {
+    RaftLog.packMin = saved
+  }
+}
+
+/** Everything observable about `l`. */
+function view(l: RaftLog): string {
+  const first = l.firstIndex()
+  const last = l.lastIndex()
+  const terms: string[] = []
+  for (let i = Math.max(0, first - 2); i <= last + 1; i++) terms.push(`${i}:${l.term(i)}`)
+  const mid = first + Math.floor((last - first) / 2)
+  return JSON.stringify({
+    first,
+    last,
+    snapshot: [l.snapshotIndex, l.snapshotTerm],
+    indexes: [l.committed, l.applying, l.applied, l.stable, l.inProgress],
+    terms,
+    all: last >= first ? plain(l.slice(first, last + 1)) : [],
+    tail: last >= first ? plain(l.slice(mid, last + 1)) : [],
+    limited: last >= first ? l.slice(first, last + 1, 18 * 3).map((x) => x.index) : [],
+    unstable: plain(l.unstableEntries()),
+    next: plain(l.nextCommitted()),
+    firstOfTerm: last >= first ? l.firstIndexOfTerm(last) : null,
+    lastOfTerms: [1, 2, 3, 4, 5, 6].map((t) => l.lastIndexOfTerm(t) ?? null),
+  })
+}
+
+describe('RaftLog: packing is never observable', () => {
+  it('the same operations on a log that packs eagerly and on one that never packs give the same answers', () => {
+    fc.assert(
+      fc.property(
+        fc.array(fc.tuple(opArb, fc.integer({ min: 1, max: 3 })), { minLength: 30, maxLength: 80 }),
+        (ops) => {
+          const packed = new RaftLog(undefined, [], 0)
+          const plainLog = new RaftLog(undefined, [], 0)
+          for (const [op, packMin] of ops) {
+            const a = apply(packed, op, packMin)
+            const b = apply(plainLog, op, 1_000_000)
+            expect(a, JSON.stringify(op)).to.equal(b)
+            expect(view(packed), JSON.stringify(op)).to.equal(view(plainLog))
+          }
+        },
+      ),
+      { numRuns: 100 },
+    )
+  })
+})
