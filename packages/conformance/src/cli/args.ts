@@ -6,11 +6,13 @@ import type { ClockKind } from '../raft/runner.js'
 
 export const USAGE = `Usage: raftkit-conformance [options]
 
-Runs the Raft lab scenarios (2A-2D) and, when @raftkit/kv-service is installed, the
-key/value scenarios (3A, 3B) over many seeds and reports the failing ones.
+Runs the Raft lab scenarios (2A-2D), the membership scenarios (M: membership changes,
+learners, leadership transfer) and, when @raftkit/kv-service is installed, the key/value
+scenarios (3A, 3B) over many seeds and reports the failing ones.
 
 Options:
-  --grep <regexp>       only scenarios whose name or description matches (e.g. 2B, Figure8)
+  --grep <regexp>       only scenarios whose name or description matches (e.g. 2B, Figure8,
+                        'Membership|Learner|LeadershipTransfer')
   --seeds <n>           run every selected scenario with n seeds (default 10)
   --first-seed <s>      the first of those seeds (default 1): seeds s..s+n-1
   --seed <s>            replay one seed; prints a SHA-256 hash of the event trace
