@@ -12,7 +12,6 @@ export type {
   EntryKind,
   Entry,
   HardState,
-  ClusterConfig,
   Membership,
   SnapshotMeta,
   Snapshot,

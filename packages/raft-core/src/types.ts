@@ -27,10 +27,6 @@ export interface HardState {
   readonly commit: Index
 }
 
-export interface ClusterConfig {
-  readonly voters: readonly NodeId[]
-}
-
 /**
  * Who is in the cluster (etcd's ConfState). `voters` elect leaders and count for commits;
  * `learners` receive the log and snapshots but never vote or count. While a voter-set change is
