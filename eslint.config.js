@@ -7,8 +7,7 @@ export default tseslint.config(
       '**/dist/**',
       '**/node_modules/**',
       '**/.turbo/**',
-      '**/*.cjs',
-      '**/*.mjs',
+      '**/.readme-examples/**',
       '**/tsup.config.ts',
     ],
   },
@@ -39,5 +38,15 @@ export default tseslint.config(
       '@typescript-eslint/no-unsafe-argument': 'off',
       '@typescript-eslint/no-non-null-assertion': 'off',
     },
+  },
+  {
+    // Plain JavaScript (.mjs/.cjs tools, this file): linted without type information.
+    files: ['**/*.mjs', '**/*.cjs', 'eslint.config.js'],
+    ...tseslint.configs.disableTypeChecked,
+  },
+  {
+    files: ['**/*.cjs'],
+    languageOptions: { sourceType: 'commonjs' },
+    rules: { '@typescript-eslint/no-require-imports': 'off' },
   },
 )
