@@ -199,7 +199,22 @@ async function cmdServe(argv: readonly string[], io: Io): Promise<number> {
   )
   const id = required(values, 'id')
   const logger = createPinoLogger(logLevel(values, config.logLevel), { node: id })
-  const node = await startNode(config, id, logger)
+  // A signal during start-up is honoured at once: whatever start-up is doing, the command
+  // ends (a node that finishes starting later is stopped).
+  const starting = startNode(config, id, logger)
+  const first = await Promise.race([
+    starting.then((n) => ({ node: n })),
+    io.interrupted.then(() => 'interrupted' as const),
+  ])
+  if (first === 'interrupted') {
+    logger.info('stopping on signal during start-up', { id })
+    void starting.then(
+      (n) => n.stop(),
+      () => undefined,
+    )
+    return 0
+  }
+  const node = first.node
   await io.interrupted
   logger.info('stopping on signal', { id })
   await node.stop()

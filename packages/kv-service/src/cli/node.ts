@@ -5,13 +5,15 @@
  * TLS files are checked before anything starts (KvConfigError naming the field and the file).
  */
 import type { Logger } from '@raftkit/raft-core'
-import { Raft, SystemClock, silentLogger } from '@raftkit/raft-core'
+import { Raft, StorageLockedError, SystemClock, silentLogger } from '@raftkit/raft-core'
 import { createFileStorage } from '@raftkit/storage-fs'
 import { createWsTransport } from '@raftkit/transport-ws'
 import type { ClusterConfig } from '../config/cluster-config.js'
 import { findNode, formatHostPort } from '../config/cluster-config.js'
+import { prepareDataDir } from '../config/data-dir.js'
 import { readNodeTls } from '../config/tls.js'
 import { KvHttpServer } from '../http/server.js'
+import { KvConfigError } from '../errors.js'
 import { KvServer } from '../server.js'
 
 export interface RunningNode {
@@ -31,11 +33,20 @@ export async function startNode(
   const tls = await readNodeTls(config, id)
   for (const warning of tls?.warnings ?? []) logger.warn(warning, { id })
   const clock = new SystemClock()
-  const storage = await createFileStorage({
-    dir: self.dataDir,
-    sync: config.server.storageSync,
-    logger,
-  })
+  const field = `nodes[${config.nodes.indexOf(self)}]`
+  await prepareDataDir(self.dataDir, `${field}.dataDir`)
+  let storage
+  try {
+    storage = await createFileStorage({
+      dir: self.dataDir,
+      sync: config.server.storageSync,
+      logger,
+    })
+  } catch (e) {
+    if (e instanceof StorageLockedError || (e as NodeJS.ErrnoException).code !== undefined)
+      throw new KvConfigError(`${field}.dataDir`, `${self.dataDir}: ${(e as Error).message}`)
+    throw e
+  }
   const peers: Record<string, string> = {}
   for (const n of config.nodes) if (n.id !== id) peers[n.id] = formatHostPort(n.peer)
   let transport
@@ -61,7 +72,7 @@ export async function startNode(
     })
   } catch (e) {
     await storage.close()
-    throw e
+    throw addressError(e, `${field}.peer`, formatHostPort(self.peer))
   }
   let raft: Raft
   try {
@@ -109,7 +120,7 @@ export async function startNode(
     })
   } catch (e) {
     await kv.kill()
-    throw e
+    throw addressError(e, `${field}.http`, formatHostPort(self.http))
   }
   logger.info('node started', {
     id,
@@ -129,4 +140,12 @@ export async function startNode(
     return stopping
   }
   return { id, kv, http, stop }
+}
+
+/** A listen failure (address in use, not local, not permitted) as an error naming the field. */
+function addressError(e: unknown, field: string, address: string): unknown {
+  const code = (e as NodeJS.ErrnoException).code
+  if (code === 'EADDRINUSE' || code === 'EADDRNOTAVAIL' || code === 'EACCES')
+    return new KvConfigError(field, `cannot listen on ${address}: ${(e as Error).message}`)
+  return e
 }
