@@ -8,7 +8,7 @@
  */
 export * from './common.js'
 export { rebalance } from './rebalance.js'
-export { MemoryShardRpc } from './rpc.js'
+export { MemoryShardRpc, RpcLostError } from './rpc.js'
 export type { ShardRpc, ShardRpcHandler, MemoryShardRpcOptions } from './rpc.js'
 export { Replica } from './replica.js'
 export type { ReplicaRaft, ReplicaOptions, SubmitOutcome } from './replica.js'
@@ -23,5 +23,29 @@ export { CtrlerStateMachine } from './ctrler/state-machine.js'
 export type { CtrlerResult } from './ctrler/state-machine.js'
 export { ShardCtrlerServer } from './ctrler/server.js'
 export type { ShardCtrlerServerOptions } from './ctrler/server.js'
-export { CtrlerClient, CtrlerRequestError } from './ctrler/client.js'
+export { CtrlerClient, CtrlerRequestError, CtrlerClosedError } from './ctrler/client.js'
 export type { CtrlerClientOptions } from './ctrler/client.js'
+export {
+  validateShardKvRequest,
+  validateShardData,
+  validateConfig,
+  encodeShardKvCommand,
+  decodeShardKvCommand,
+  BadShardKvRequest,
+} from './kv/commands.js'
+export type {
+  OpRequest,
+  PullRequest,
+  DeleteRequest,
+  ShardKvRequest,
+  ShardKvReply,
+  ShardKvFailure,
+  ShardKvCommand,
+  ShardData,
+} from './kv/commands.js'
+export { ShardKvStateMachine } from './kv/state-machine.js'
+export type { ShardStatus, ShardKvResult } from './kv/state-machine.js'
+export { ShardKvServer } from './kv/server.js'
+export type { ShardKvServerOptions } from './kv/server.js'
+export { ShardKvClient, ShardKvRequestError } from './kv/client.js'
+export type { ShardKvClientOptions } from './kv/client.js'

@@ -3,11 +3,16 @@
  * endpoints ("ctrler-0", "server-101-2"). `MemoryShardRpc` is the in-process network with the
  * lab's fault model (labrpc): reliable, or unreliable (every request delayed 0–26 ms, 10 % of
  * requests and 10 % of replies lost); a call to an endpoint that is not registered (a server
- * shut down) fails after 0–99 ms; a lost request or reply makes the caller wait for its own
- * timeout. Requests and replies are copied through msgpack, so caller and handler never share
+ * shut down) fails after 0–99 ms, and one whose server dies while handling it within 100 ms.
+ * Requests and replies are copied through msgpack, so caller and handler never share
  * objects. Deterministic under a SimulatedClock: every random choice comes from the seeded Rng.
+ *
+ * As in labrpc, a lost request or reply fails the call at once (RpcLostError) rather than after
+ * the caller's timeout: the caller learns "no reply" quickly and may try another server, and the
+ * request may still have run (a lost reply), which is why clerks need at-most-once sessions.
+ * `timeoutMs` bounds a handler that takes too long.
  */
-import type { Clock, Rng } from '@raftkit/raft-core'
+import type { Clock, Rng, TimerHandle } from '@raftkit/raft-core'
 import { TimeoutError, createRng, packValue, unpackValue } from '@raftkit/raft-core'
 
 /** A server's request handler. It validates what it receives: the network carries any value. */
@@ -15,8 +20,8 @@ export type ShardRpcHandler = (request: unknown) => Promise<unknown>
 
 export interface ShardRpc {
   /**
-   * Sends `request` from `from` to `to`. Resolves with the reply; rejects with TimeoutError
-   * when no reply came back in `timeoutMs` (the request may or may not have run).
+   * Sends `request` from `from` to `to`. Resolves with the reply; rejects (RpcLostError, or
+   * TimeoutError after `timeoutMs`) when no reply comes back — the request may or may not have run.
    */
   call(from: string, to: string, request: unknown, timeoutMs: number): Promise<unknown>
 }
@@ -31,6 +36,22 @@ export interface MemoryShardRpcOptions {
 const DROP_PER_MILLE = 100
 const MAX_UNRELIABLE_DELAY_MS = 27
 const UNREACHABLE_MAX_MS = 100
+/** How often a call checks whether its server died while the handler runs (labrpc: 100 ms). */
+const DEAD_POLL_MS = 100
+
+/**
+ * No reply will come: the request or the reply was lost, or the server is dead or unreachable
+ * (labrpc's `false`). The request may or may not have run.
+ */
+export class RpcLostError extends Error {
+  override readonly name = 'RpcLostError'
+  constructor(
+    readonly to: string,
+    readonly why: string,
+  ) {
+    super(`call to ${to} failed: ${why}`)
+  }
+}
 
 export class MemoryShardRpc implements ShardRpc {
   private readonly handlers = new Map<string, ShardRpcHandler>()
@@ -70,43 +91,50 @@ export class MemoryShardRpc implements ShardRpc {
     const bytes = packValue(request)
     return new Promise<unknown>((resolve, reject) => {
       let settled = false
-      const timer = this.clock.setTimeout(() => {
-        if (settled) return
-        settled = true
-        reject(new TimeoutError(`no reply from ${to} within ${timeoutMs} ms`))
-      }, timeoutMs)
+      const timers: TimerHandle[] = []
+      const after = (ms: number, fn: () => void): void => {
+        timers.push(this.clock.setTimeout(fn, ms))
+      }
       const settle = (fn: () => void): void => {
         if (settled) return
         settled = true
-        this.clock.clearTimeout(timer)
+        for (const t of timers) this.clock.clearTimeout(t)
         fn()
       }
-      const handler = this.handlers.get(to)
-      if (!handler) {
-        this.clock.setTimeout(
-          () => settle(() => reject(new TimeoutError(`${to} is unreachable`))),
-          this.rng.int(UNREACHABLE_MAX_MS),
-        )
+      const lost = (why: string) => () => settle(() => reject(new RpcLostError(to, why)))
+      after(timeoutMs, () =>
+        settle(() => reject(new TimeoutError(`no reply from ${to} within ${timeoutMs} ms`))),
+      )
+      if (!this.handlers.has(to)) {
+        after(this.rng.int(UNREACHABLE_MAX_MS), lost('unreachable'))
         return
       }
-      if (!this.reliable && this.rng.int(1000) < DROP_PER_MILLE) return
-      this.clock.setTimeout(() => {
-        // The handler that was registered when the request arrived (a restarted server is another).
-        const h = this.handlers.get(to)
-        if (!h) {
-          settle(() => reject(new TimeoutError(`${to} is unreachable`)))
+      after(this.delay(), () => {
+        if (!this.reliable && this.rng.int(1000) < DROP_PER_MILLE) {
+          lost('request lost')()
           return
         }
-        h(unpackValue(bytes)).then(
-          (reply) => {
-            if (this.handlers.get(to) !== h) return // died meanwhile: the reply is lost
-            if (!this.reliable && this.rng.int(1000) < DROP_PER_MILLE) return
-            const out = packValue(reply)
-            this.clock.setTimeout(() => settle(() => resolve(unpackValue(out))), this.delay())
-          },
-          () => undefined, // a handler failure is a lost reply
-        )
-      }, this.delay())
+        // The handler registered when the request arrives; a restarted server is another one.
+        const h = this.handlers.get(to)
+        if (!h) {
+          lost('unreachable')()
+          return
+        }
+        const dead = (): boolean => this.handlers.get(to) !== h
+        const poll = (): void => {
+          if (settled) return
+          if (dead()) lost('server died')()
+          else after(DEAD_POLL_MS, poll)
+        }
+        after(DEAD_POLL_MS, poll)
+        h(unpackValue(bytes)).then((reply) => {
+          if (settled) return
+          if (dead()) return lost('server died')()
+          if (!this.reliable && this.rng.int(1000) < DROP_PER_MILLE) return lost('reply lost')()
+          const out = packValue(reply)
+          after(this.delay(), () => settle(() => resolve(unpackValue(out))))
+        }, lost('handler failed'))
+      })
     })
   }
 

@@ -10,7 +10,7 @@
  * function of its seed.
  */
 import { createRng, seedFrom, silentLogger } from '@raftkit/raft-core'
-import type { Clock, Logger, Network, RaftConfig, TimerHandle } from '@raftkit/raft-core'
+import type { Clock, Logger, Network, RaftConfig, Rng, TimerHandle } from '@raftkit/raft-core'
 import { MultiRaftNode } from '@raftkit/multiraft'
 import { CtrlerClient, MemoryShardRpc, ShardCtrlerServer } from '@raftkit/shardkv'
 import type { ShardConfig } from '@raftkit/shardkv'
@@ -47,10 +47,13 @@ export class ShardCluster {
   readonly nodes: MultiRaftNode[]
   readonly ctrlerNames: string[]
   readonly groups: GroupSet
+  /** The scenario's own randomness (values, keys, pauses). */
+  readonly rng: Rng
   private readonly ctrlers: Array<ShardCtrlerServer | null>
   private readonly storages = new Map<string, StorageHarness>()
   private readonly latch = new FailureLatch()
   private readonly sleeps = new Set<TimerHandle>()
+  private readonly clerks: CtrlerClient[] = []
   private readonly startedAt: number
   private nextClerk = 0
   private finished = false
@@ -78,6 +81,7 @@ export class ShardCluster {
     this.ctrlers = new Array<ShardCtrlerServer | null>(NODES).fill(null)
     this.startedAt = options.clock.now()
     this.groups = new GroupSet(this)
+    this.rng = createRng(seedFrom(options.seed, 'scenario'))
   }
 
   static async create(options: ShardClusterOptions): Promise<ShardCluster> {
@@ -163,13 +167,15 @@ export class ShardCluster {
 
   ctrlerClerk(): CtrlerClient {
     const n = this.nextClerk++
-    return new CtrlerClient({
+    const ck = new CtrlerClient({
       rpc: this.rpc,
       servers: this.ctrlerNames,
       clock: this.clock,
       name: `ctrler-clerk-${n}`,
       rng: createRng(seedFrom(this.options.seed, `ctrler-clerk-${n}`)),
     })
+    this.clerks.push(ck)
+    return ck
   }
 
   // --- running, failing, finishing ------------------------------------------------------
@@ -217,7 +223,10 @@ export class ShardCluster {
     if (this.clock.now() - this.startedAt > TEST_TIME_LIMIT_MS)
       throw this.fail(`test took longer than ${TEST_TIME_LIMIT_MS / 1000} seconds`)
     this.throwIfStopped()
-    this.log(`  ... Passed --  ${((this.clock.now() - this.beganAt) / 1000).toFixed(1)}`)
+    const ops = this.groups.history.operations().length
+    this.log(
+      `  ... Passed --  ${((this.clock.now() - this.beganAt) / 1000).toFixed(1)} s  ${this.rpc.count()} rpcs  ${ops} ops`,
+    )
   }
 
   log(line: string): void {
@@ -231,6 +240,7 @@ export class ShardCluster {
 
   private async doCleanup(): Promise<void> {
     this.finished = true
+    this.clerks.forEach((ck) => ck.close())
     for (const h of this.sleeps) this.clock.clearTimeout(h)
     this.sleeps.clear()
     await this.groups.killAll()

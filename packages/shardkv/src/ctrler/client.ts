@@ -35,10 +35,19 @@ export class CtrlerRequestError extends Error {
   }
 }
 
+/** The clerk was closed while a request was being retried. */
+export class CtrlerClosedError extends Error {
+  override readonly name = 'CtrlerClosedError'
+  constructor() {
+    super('the controller clerk is closed')
+  }
+}
+
 export class CtrlerClient {
   readonly clientId: string
   private seq = 0
   private leader = 0
+  private closed = false
   private readonly o: CtrlerClientOptions
 
   constructor(options: CtrlerClientOptions) {
@@ -75,8 +84,14 @@ export class CtrlerClient {
     await this.call({ op: 'move', shard, gid, clientId: this.clientId, seq: ++this.seq })
   }
 
+  /** Stops retrying: pending and later calls reject with CtrlerClosedError. */
+  close(): void {
+    this.closed = true
+  }
+
   private async call(req: CtrlerRequest): Promise<ShardConfig | null> {
     for (;;) {
+      if (this.closed) throw new CtrlerClosedError()
       const r = await this.round(req)
       if (r !== undefined) return r
       await this.o.clock.sleep(this.o.retryPauseMs ?? 100)
@@ -86,7 +101,7 @@ export class CtrlerClient {
   /** Tries each replica once, starting at the last leader; undefined if none answered ok. */
   private async round(req: CtrlerRequest): Promise<ShardConfig | null | undefined> {
     const n = this.o.servers.length
-    for (let i = 0; i < n; i++) {
+    for (let i = 0; i < n && !this.closed; i++) {
       const at = (this.leader + i) % n
       let reply: CtrlerReply
       try {
