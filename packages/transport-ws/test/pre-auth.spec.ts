@@ -4,6 +4,8 @@
  * at most PRE_AUTH_TIMEOUT_MS from TCP accept. Authenticated peers get maxMessageBytes.
  */
 import { expect } from 'chai'
+import type { AddressInfo } from 'node:net'
+import { WebSocketServer } from 'ws'
 import { SimulatedClock, encodeMessage } from '@raftkit/raft-core'
 import type { AppendEntries } from '@raftkit/raft-core'
 import {
@@ -14,7 +16,7 @@ import {
   PRE_AUTH_TIMEOUT_MS,
 } from '../src/index.js'
 import { PRE_AUTH_CLOSE_GRACE_MS } from '../src/constants.js'
-import { HOST, RawPeer, closeAll, logged, node, waitFor } from './helpers.js'
+import { HOST, RawPeer, closeAll, logged, node, vote, waitFor } from './helpers.js'
 import type { Node } from './helpers.js'
 import { closeCode, frameHeader, rawConnect, rawUpgrade } from './raw-socket.js'
 import type { RawSocket } from './raw-socket.js'
@@ -89,6 +91,33 @@ describe('ws listener before authentication', function () {
     await waitFor(() => s.got.length === 1, 'the 3 MiB message')
     expect((s.got[0] as AppendEntries).entries[0]!.data).to.have.length(3 * MiB)
     expect(s.t.stats().unauthenticated).to.equal(0)
+  })
+
+  it('a dialer accepts only handshake-sized frames from the listener it dials', async () => {
+    const hostile = new WebSocketServer({ host: HOST, port: 0 })
+    await new Promise((resolve) => hostile.once('listening', resolve))
+    let hellos = 0
+    hostile.on('connection', (ws) => {
+      ws.on('error', () => undefined)
+      ws.on('message', () => {
+        hellos++
+        ws.send(new Uint8Array(HANDSHAKE_MAX_FRAME_BYTES + 1)) // answers a hello with a big frame
+      })
+    })
+    try {
+      const port = (hostile.address() as AddressInfo).port
+      const d = await node('d', { h: `${HOST}:${port}` })
+      d.t.send(vote('d', 'h'))
+      await waitFor(
+        () => logged(d.log, 'debug', 'Max payload size exceeded').length > 0,
+        'the dialer refusing the frame',
+      )
+      expect(hellos).to.be.greaterThan(0)
+      expect(d.t.stats().connections).to.equal(0)
+    } finally {
+      for (const c of hostile.clients) c.terminate()
+      await new Promise((resolve) => hostile.close(resolve))
+    }
   })
 
   it(`holds at most ${MAX_UNAUTHENTICATED_PER_ADDRESS} unauthenticated connections per remote address`, async () => {
