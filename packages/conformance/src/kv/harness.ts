@@ -404,6 +404,14 @@ export class KvCluster {
     return [others.slice(0, half), [...others.slice(half), l]]
   }
 
+  /**
+   * Simulated milliseconds server i's current disk has spent transferring and syncing (0
+   * without the disk model, or while the server is down).
+   */
+  diskBusyMs(i: number): number {
+    return this.disks?.model.disk(this.id(i))?.stats.busyMs ?? 0
+  }
+
   /** The first live server whose Raft node claims leadership. */
   leader(): number | undefined {
     return this.all().find((i) => this.slots[i]?.raft.getState().isLeader === true)
