@@ -8,8 +8,9 @@ import type { IncomingMessage, ServerResponse } from 'node:http'
 import type { Logger, NodeId } from '@raftkit/raft-core'
 import { HttpError, readBody, sendJson, tooLarge } from './io.js'
 import type { ReadBodyOptions } from './io.js'
+import { RateLimitedLog } from './limits.js'
 import type { FaultRequest } from './protocol.js'
-import { MAX_FAULT_REQUEST_BYTES, SECRET_HEADER } from './protocol.js'
+import { MAX_FAULT_DELAY_MS, MAX_FAULT_REQUEST_BYTES, SECRET_HEADER } from './protocol.js'
 
 /** The fault controls of the peer transport (transport-ws `WsTransport.faults`). */
 export interface TransportFaultControls {
@@ -34,16 +35,25 @@ export interface FaultAdminOptions {
 }
 
 export class FaultAdmin {
-  constructor(private readonly options: FaultAdminOptions) {}
+  /** Failed authentications: warn, at most 10 a minute (a client must not fill the logs). */
+  private readonly failedAuth: RateLimitedLog
+  constructor(private readonly options: FaultAdminOptions) {
+    this.failedAuth = new RateLimitedLog(options.logger, 'warn')
+  }
 
   async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const { secret, faults } = this.options
     const given = req.headers[SECRET_HEADER]
-    if (typeof given !== 'string' || !sameSecret(given, secret))
+    if (typeof given !== 'string' || !sameSecret(given, secret)) {
+      this.failedAuth.log('admin authentication failed', {
+        remote: req.socket.remoteAddress,
+        secretGiven: typeof given === 'string',
+      })
       throw new HttpError('UNAUTHORIZED', `missing or wrong ${SECRET_HEADER} header`)
+    }
     const body = await readBody(req, {
       limit: MAX_FAULT_REQUEST_BYTES,
-      onTooLarge: (n, limit) => tooLarge(n, limit, 'the fault request'),
+      onTooLarge: (n, limit) => tooLarge(n, limit, 'the fault request', 'fixed for fault requests'),
       ...this.options.bodyLimits,
     })
     const plan = parseFaultRequest(body)
@@ -109,7 +119,8 @@ export function parseFaultRequest(body: Buffer): FaultRequest {
       d.every((x) => typeof x === 'number' && Number.isFinite(x) && x >= 0)
         ? (d as [number, number])
         : undefined
-    if (!pair || pair[0] > pair[1]) return bad('delayMs', '[min, max] with 0 <= min <= max')
+    if (!pair || pair[0] > pair[1] || pair[1] > MAX_FAULT_DELAY_MS)
+      return bad('delayMs', `[min, max] with 0 <= min <= max <= ${MAX_FAULT_DELAY_MS}`)
     plan.delayMs = [pair[0], pair[1]]
   }
   if (o.isolate !== undefined) {

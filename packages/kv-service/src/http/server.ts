@@ -254,7 +254,7 @@ export class KvHttpServer {
       this.metrics.observe(op, res.statusCode, seconds)
     })
     const route = async (): Promise<void> => {
-      const url = req.url ?? '/'
+      const url = target(req)
       const q = url.indexOf('?')
       const path = q === -1 ? url : url.slice(0, q)
       if (path.startsWith('/v1/kv/')) {
@@ -443,7 +443,7 @@ export class KvHttpServer {
 
   private redirect(req: IncomingMessage, leader: NodeId | null): HttpError {
     const address = leader === null ? undefined : this.options.httpAddresses[leader]
-    const url = req.url ?? '/'
+    const url = target(req)
     if (leader === null || address === undefined || url.length > MAX_REDIRECT_PATH)
       return new HttpError(
         'NO_LEADER',
@@ -514,6 +514,12 @@ export class KvHttpServer {
 // ---- helpers -------------------------------------------------------------------------------
 
 function parseSessionHeaders(req: IncomingMessage): { clientId: string; seq: number } | undefined {
+  for (const [name, header] of [
+    [CLIENT_ID_HEADER, 'Raftkit-Client-Id'],
+    [REQUEST_SEQ_HEADER, 'Raftkit-Request-Seq'],
+  ] as const)
+    if ((req.headersDistinct[name]?.length ?? 0) > 1)
+      throw new HttpError('BAD_SESSION', `${header} is given more than once; send it once`)
   const id = req.headers[CLIENT_ID_HEADER]
   const seqText = req.headers[REQUEST_SEQ_HEADER]
   if (id === undefined && seqText === undefined) return undefined
@@ -533,6 +539,19 @@ function parseSessionHeaders(req: IncomingMessage): { clientId: string; seq: num
 
 function newInternalId(): string {
   return `http-${randomBytes(8).toString('hex')}`
+}
+
+/**
+ * The request target in origin form ("/path?query"). HTTP/1.1 servers must also accept the
+ * absolute form ("http://host/path?query", RFC 9112 §3.2.2); its host is ignored.
+ */
+function target(req: IncomingMessage): string {
+  const url = req.url ?? '/'
+  if (url.startsWith('/')) return url
+  const m = /^https?:\/\/[^/?#]*(.*)$/i.exec(url)
+  if (!m) return url
+  const rest = m[1] ?? ''
+  return rest.startsWith('/') ? rest : `/${rest}`
 }
 
 /** The request's path for logs (bounded: a client chooses it). */
