@@ -34,7 +34,11 @@ export async function simulationBody(d: SimulationData): Promise<string> {
   ])
   const med = (label: string, preVote: boolean): string => {
     const s = d.settings.find((x) => x.label === label && x.preVote === preVote)
-    return s ? `${fmtMs(quantile(s.downtimeMs, 0.5))} ms` : 'n/a'
+    if (!s) return 'not run'
+    const m = quantile(s.downtimeMs, 0.5)
+    return Number.isFinite(m)
+      ? `${fmtMs(m)} ms`
+      : `no leader within ${d.maxTrialMs / 1000} s in ${s.censored} of ${s.trials} trials`
   }
   return `
 <p>Five simulated servers run raft-core's deterministic core (<code>RawNode</code>, the same code as

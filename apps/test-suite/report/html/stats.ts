@@ -1,9 +1,13 @@
 /** Small statistics for the report's tables and plots: quantiles and CDF points. Pure. */
 
-/** The q-quantile (0..1) of finite values, nearest-rank; NaN when there are none. */
+/**
+ * The q-quantile (0..1), nearest-rank. Censored values (null or Infinity: no result within the
+ * limit) rank above every other, so a median among them is Infinity; NaN when there are none.
+ */
 export function quantile(values: readonly (number | null)[], q: number): number {
   const s = values
-    .filter((v): v is number => v !== null && Number.isFinite(v))
+    .map((v) => (v === null ? Infinity : v))
+    .filter((v) => !Number.isNaN(v))
     .sort((a, b) => a - b)
   if (s.length === 0) return NaN
   return s[Math.min(s.length - 1, Math.max(0, Math.ceil(q * s.length) - 1))]!

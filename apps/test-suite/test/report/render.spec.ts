@@ -64,11 +64,13 @@ describe('report statistics', () => {
     ])
   })
 
-  it('quantiles are nearest-rank over the finite values', () => {
+  it('quantiles are nearest-rank, and censored trials rank above every result', () => {
     const xs = [5, 1, 4, 2, 3]
     expect(quantile(xs, 0)).to.equal(1)
     expect(quantile(xs, 0.5)).to.equal(3)
     expect(quantile(xs, 1)).to.equal(5)
-    expect(quantile([null], 0.5)).to.be.NaN
+    expect(quantile([1, null, null], 0.5)).to.equal(Infinity)
+    expect(quantile([1, 2, null], 0.5)).to.equal(2)
+    expect(quantile([], 0.5)).to.be.NaN
   })
 })
