@@ -5,9 +5,16 @@
  * processes are killed when this process exits).
  */
 import { runChaosCli } from '../chaos/cli.js'
-import type { Io } from './commands.js'
 
-export async function cmdChaos(argv: readonly string[], io: Io): Promise<number> {
+/** What `raftkit chaos` needs of the CLI's Io (commands.ts), declared here to keep no circle. */
+export interface ChaosCommandIo {
+  readonly out: (text: string) => void
+  readonly err: (text: string) => void
+  /** Resolves when the user asks to stop (SIGINT/SIGTERM). */
+  readonly interrupted: Promise<void>
+}
+
+export async function cmdChaos(argv: readonly string[], io: ChaosCommandIo): Promise<number> {
   const controller = new AbortController()
   let done = false
   void io.interrupted.then(() => {
