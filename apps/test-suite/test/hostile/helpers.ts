@@ -201,11 +201,19 @@ export class RssSampler {
   ) {
     this.sample()
     this.timer = setInterval(() => this.sample(), everyMs)
+    this.timer.unref() // never what keeps the test process alive
   }
 
   private sample(): void {
-    for (const [id, rss] of clusterRss(this.cluster))
-      this.peak.set(id, Math.max(rss, this.peak.get(id) ?? 0))
+    for (const id of this.cluster.ids) {
+      const pid = this.cluster.nodes.pid(id)
+      if (pid === undefined) continue // stopped: nothing to measure (the test reports it)
+      try {
+        this.peak.set(id, Math.max(rssOf(pid), this.peak.get(id) ?? 0))
+      } catch {
+        // the process ended between pid() and the read
+      }
+    }
   }
 
   /** Stops sampling (after one last sample) and returns each node's peak. */

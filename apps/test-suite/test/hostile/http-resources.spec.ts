@@ -72,7 +72,7 @@ describe('hostile: unfinished HTTP bodies and slowloris', function () {
     const { host, port } = nodeSpec(c, leader).http
     const before = clusterRss(c)
     const sampler = new RssSampler(c)
-    const answers = await Promise.all(
+    const all = Promise.all(
       Array.from({ length: 100 }, async (_, i) => {
         const socket = await tcpConnect(host, port)
         const closed = closedWithin(socket, 30_000, `unfinished body ${i}`)
@@ -83,6 +83,7 @@ describe('hostile: unfinished HTTP bodies and slowloris', function () {
         return statusOf(await closed)
       }),
     )
+    const answers = await all.finally(() => sampler.stop())
     const growth = rssGrowth(before, sampler.stop())
     console.log(
       `      unfinished bodies: answers ${tally(answers)}; peak RSS ${growth.text}; max growth +${(growth.max / MiB).toFixed(1)} MiB`,

@@ -98,7 +98,16 @@ describe('hostile: unauthenticated flood of every peer port', function () {
             flood.push(await upgrade(host, port, `127.0.1.${a + 1}`))
         // The cap is full: one more connection is destroyed on accept.
         const extra = await tcpConnect(host, port, '127.0.2.1')
-        await new Promise<void>((resolve) => extra.once('close', () => resolve()))
+        await new Promise<void>((resolve, reject) => {
+          const limit = setTimeout(() => {
+            extra.destroy()
+            reject(new Error(`${id}: a connection over the cap was not refused within 10 s`))
+          }, 10_000)
+          extra.once('close', () => {
+            clearTimeout(limit)
+            resolve()
+          })
+        })
         refused++
         codes.push(...(await Promise.all(flood.map(startHugeFrame))))
       }
