@@ -7,13 +7,27 @@
 import { HistoryRecorder } from '@raftkit/linearizability'
 import type { KvInput, KvOutput } from '@raftkit/linearizability'
 import { createRng, seedFrom } from '@raftkit/raft-core'
-import type { Storage } from '@raftkit/raft-core'
+import type { Clock, Logger, Raft, Storage } from '@raftkit/raft-core'
 import { ShardKvClient, ShardKvServer } from '@raftkit/shardkv'
-import type { CtrlerClient } from '@raftkit/shardkv'
-import type { ShardCluster } from './harness.js'
-import { NODES } from './harness.js'
+import type { CtrlerClient, MemoryShardRpc } from '@raftkit/shardkv'
+import { FIRST_GID, NODES } from './layout.js'
 
-export const FIRST_GID = 100
+/** What the groups need of their cluster (ShardCluster implements it). */
+export interface GroupHost {
+  readonly clock: Clock
+  readonly rpc: MemoryShardRpc
+  readonly ctrlerNames: readonly string[]
+  readonly options: {
+    readonly seed: number
+    readonly groups: number
+    readonly maxRaftState: number
+    readonly logger?: Logger
+  }
+  startReplica(group: string, i: number): Promise<{ raft: Raft; storage: Storage }>
+  stopReplica(group: string, i: number): Promise<void>
+  ctrlerClerk(): CtrlerClient
+  check(cond: boolean, message: string): void
+}
 
 /** A clerk whose every operation is recorded (under its own client number). */
 export class ShardClerk {
@@ -65,7 +79,7 @@ export class GroupSet {
   private mck: CtrlerClient | undefined
   private nextClerk = 1
 
-  constructor(private readonly c: ShardCluster) {
+  constructor(private readonly c: GroupHost) {
     this.gids = Array.from({ length: c.options.groups }, (_, gi) => FIRST_GID + gi)
     this.history = new HistoryRecorder(c.clock)
   }

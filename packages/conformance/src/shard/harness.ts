@@ -10,7 +10,16 @@
  * function of its seed.
  */
 import { createRng, seedFrom, silentLogger } from '@raftkit/raft-core'
-import type { Clock, Logger, Network, RaftConfig, Rng, TimerHandle } from '@raftkit/raft-core'
+import type {
+  Clock,
+  Logger,
+  Network,
+  Raft,
+  RaftConfig,
+  Rng,
+  Storage,
+  TimerHandle,
+} from '@raftkit/raft-core'
 import { MultiRaftNode } from '@raftkit/multiraft'
 import { CtrlerClient, MemoryShardRpc, ShardCtrlerServer } from '@raftkit/shardkv'
 import type { ShardConfig } from '@raftkit/shardkv'
@@ -20,9 +29,9 @@ import type { NetworkFactory } from '../raft/harness.js'
 import { memoryStorage } from '../raft/storage-harness.js'
 import type { StorageFactory, StorageHarness } from '../raft/storage-harness.js'
 import { GroupSet } from './groups.js'
+import { CTRLER_GROUP, NODES } from './layout.js'
 
-export const NODES = 3
-export const CTRLER_GROUP = 'ctrler'
+export { NODES, CTRLER_GROUP } from './layout.js'
 
 export interface ShardClusterOptions {
   readonly seed: number
@@ -118,7 +127,7 @@ export class ShardCluster {
   }
 
   /** Starts a Raft replica of `group` on node i, from what its storage holds. */
-  async startReplica(group: string, i: number) {
+  async startReplica(group: string, i: number): Promise<{ raft: Raft; storage: Storage }> {
     const storage = await (await this.storageOf(group, i)).open()
     const raft = await this.nodes[i]!.startGroup(group, {
       peers: this.nodeIds,
