@@ -3,11 +3,13 @@ import { expect } from 'chai'
 import type { CoreConfig } from '../../src/config.js'
 import { Network, TEST_CONFIG, type Store } from '../helpers/network.js'
 import {
+  ackProbes,
   ae,
   becomeLeader,
   entry,
   fixture,
   ofType,
+  snap,
   storeWith,
   vote,
   voteReply,
@@ -379,5 +381,143 @@ describe('checkQuorum', () => {
     net.tick(net.ids, 20)
     expect(net.leaders()).to.deep.equal([leader])
     expect(net.node('a').status()).to.include({ role: 'follower', leader })
+  })
+})
+
+describe('§5.1/§5.2, thesis §9.6: which messages count, and when', () => {
+  it('A leader ignores campaign(): its term and role stay as they are', () => {
+    const f = fixture()
+    becomeLeader(f)
+    const before = f.node.status()
+    f.node.campaign()
+    expect(ofType(f.drain(), 'RequestVote')).to.deep.equal([])
+    expect(f.node.status()).to.include({ role: 'leader', term: before.term })
+  })
+
+  it('A leader ignores an AppendEntries from another node of its own term (two leaders in one term cannot exist; it is logged)', () => {
+    const f = fixture()
+    becomeLeader(f)
+    f.node.step(ae({ from: 'b', to: 'a', term: 1 }))
+    f.drain()
+    expect(f.node.status()).to.include({ role: 'leader', term: 1, leader: 'a' })
+    expect(f.logger.records.some((r) => r.msg === 'two leaders in one term: ignoring')).to.equal(
+      true,
+    )
+  })
+
+  it('A stale InstallSnapshot is answered in the receiver’s term (nothing received, not done), so the old leader learns it is deposed', () => {
+    const f = fixture({ store: storeWith([], 3) })
+    f.node.step(snap({ from: 'b', to: 'a', term: 2, lastIncludedIndex: 5, lastIncludedTerm: 2 }))
+    expect(ofType(f.drain(), 'InstallSnapshotReply')).to.deep.equal([
+      {
+        type: 'InstallSnapshotReply',
+        from: 'a',
+        to: 'b',
+        term: 3,
+        lastIncludedIndex: 5,
+        nextOffset: 0,
+        done: false,
+      },
+    ])
+    expect(f.node.status()).to.include({ term: 3, snapshotIndex: 0 })
+  })
+
+  it('A rejected pre-vote reply carrying a higher term makes the pre-candidate a follower of that term', () => {
+    const f = fixture({ store: storeWith([], 1) })
+    f.node.campaign()
+    f.drain()
+    expect(f.node.status()).to.include({ role: 'pre-candidate', term: 1 })
+    f.node.step(voteReply({ from: 'b', to: 'a', term: 5, granted: false, preVote: true }))
+    f.drain()
+    expect(f.node.status()).to.include({ role: 'follower', term: 5 })
+  })
+
+  it('A follower ignores vote replies: it is not campaigning', () => {
+    const f = fixture({ config: noPreVote, store: storeWith([], 1) })
+    for (const from of ['b', 'c']) f.node.step(voteReply({ from, to: 'a', term: 1 }))
+    f.drain()
+    expect(f.node.status()).to.include({ role: 'follower', term: 1 })
+  })
+
+  it('A pre-candidate counts only pre-votes granted for the term it probes: real votes and other terms are ignored', () => {
+    const f = fixture({ store: storeWith([], 1) })
+    f.node.campaign()
+    f.drain()
+    for (const from of ['b', 'c'])
+      f.node.step(voteReply({ from, to: 'a', term: 1, preVote: false }))
+    for (const from of ['b', 'c'])
+      f.node.step(voteReply({ from, to: 'a', term: 3, preVote: true, granted: true }))
+    f.drain()
+    expect(f.node.status()).to.include({ role: 'pre-candidate', term: 1 })
+    f.node.step(voteReply({ from: 'b', to: 'a', term: 2, preVote: true, granted: true }))
+    f.drain()
+    expect(f.node.status()).to.include({ role: 'candidate', term: 2 })
+  })
+
+  it('A duplicated vote reply counts once, as first received', () => {
+    const f = fixture({ peers: ['a', 'b', 'c', 'd', 'e'], config: noPreVote })
+    f.node.campaign()
+    f.drain()
+    const term = f.node.getState().term
+    f.node.step(voteReply({ from: 'b', to: 'a', term, granted: true }))
+    f.node.step(voteReply({ from: 'b', to: 'a', term, granted: false })) // a duplicate, altered
+    f.node.step(voteReply({ from: 'c', to: 'a', term, granted: true }))
+    f.drain()
+    expect(f.node.status().role).to.equal('leader') // a, b and c: three of five
+  })
+
+  it('A follower that knows the leader of the current term votes for no other candidate in it', () => {
+    const f = fixture({ config: noPreVote })
+    f.node.step(ae({ from: 'b', to: 'a', term: 1 }))
+    f.drain()
+    f.node.step(vote({ from: 'c', to: 'a', term: 1 }))
+    expect(ofType(f.drain(), 'RequestVoteReply')[0]).to.include({ granted: false })
+    expect(f.node.status()).to.include({ votedFor: null, leader: 'b' })
+  })
+
+  it('A pre-vote for the current term (not a later one) is refused by a node that voted in it', () => {
+    const f = fixture({ store: { hardState: { term: 2, votedFor: 'b', commit: 0 }, entries: [] } })
+    f.node.step(vote({ from: 'c', to: 'a', term: 2, preVote: true }))
+    expect(ofType(f.drain(), 'RequestVoteReply')[0]).to.include({ granted: false, preVote: true })
+  })
+
+  it('The leader lease lasts electionTicksMin ticks after the leader was last heard from, no longer', () => {
+    // A seed whose election timeout, drawn when the leader's message arrives, is above the
+    // minimum, so the follower is still a plain follower when the lease ends.
+    const heard = (seed: number) => {
+      const f = fixture({ seed })
+      f.node.step(ae({ from: 'b', to: 'a', term: 1 }))
+      f.drain()
+      return f
+    }
+    let seed = 1
+    for (; seed < 50; seed++) {
+      const probe = heard(seed)
+      let t = 0
+      while (probe.node.status().role === 'follower' && t < 100) {
+        probe.node.tick()
+        t++
+      }
+      if (t > TEST_CONFIG.electionTicksMin) break
+    }
+    const f = heard(seed)
+    for (let i = 0; i < TEST_CONFIG.electionTicksMin - 1; i++) f.node.tick()
+    f.node.step(vote({ from: 'c', to: 'a', term: 2 }))
+    expect(ofType(f.drain(), 'RequestVoteReply')).to.deep.equal([]) // still in the lease
+    f.node.tick()
+    f.node.step(vote({ from: 'c', to: 'a', term: 2 }))
+    expect(ofType(f.drain(), 'RequestVoteReply')[0]).to.include({ granted: true, term: 2 })
+  })
+
+  it('A leader steps down once a majority was silent for a whole round, though it heard from them in the round before', () => {
+    const f = fixture()
+    becomeLeader(f)
+    ackProbes(f)
+    for (let i = 0; i < TEST_CONFIG.electionTicksMin; i++) f.node.tick()
+    f.drain()
+    expect(f.node.status().role).to.equal('leader') // b and c were heard from in this round
+    for (let i = 0; i < TEST_CONFIG.electionTicksMin; i++) f.node.tick()
+    f.drain()
+    expect(f.node.status().role).to.equal('follower')
   })
 })
