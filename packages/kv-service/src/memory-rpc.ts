@@ -1,18 +1,30 @@
 /**
- * An in-process KvRpcNetwork with the fault model of the lab's network (labrpc):
- * connect / disconnect, partitions, per-clerk links, and an unreliable mode that delays every
- * request by 0–26 ms, drops 10 % of requests and 10 % of replies. A lost request or reply
- * makes the caller wait for its own timeout. A call to a disconnected, unreachable or killed
- * server fails after a random 0–99 ms; a call whose server dies or becomes unreachable while
- * the handler runs fails within 0–99 ms and its reply is discarded (the handler may still
- * have changed state, which is why clerks need at-most-once sessions).
+ * An in-process KvRpcNetwork with the lab's fault model, shared with the Raft networks
+ * (raft-core's `Reachability` and `planDelivery`, the labrpc values): connect / disconnect,
+ * partitions (only endpoints in the same group can talk; an endpoint in no group is isolated
+ * while a partition is in force — list clerks in a group, or leave partitions to the Raft
+ * network and restrict clerks with `setLinks`), per-clerk links, and an unreliable mode that
+ * delays every request and every reply by 0–26 ms and drops 10 % of requests and 10 % of
+ * replies. A lost request or reply makes the caller wait for its own timeout. A call to a
+ * disconnected, unreachable or killed server fails after a random 0–99 ms; a call whose server
+ * dies or becomes unreachable while the handler runs fails within 0–99 ms and its reply is
+ * discarded (the handler may still have changed state, which is why clerks need at-most-once
+ * sessions).
  *
  * Deterministic: every random choice comes from its own seeded Rng and every delay from the
  * injected Clock, so a run under SimulatedClock replays from its seed. Requests and replies
  * are copied through msgpack, so caller and handler never share objects.
  */
-import type { Clock, Rng, TimerHandle } from '@raftkit/raft-core'
-import { StoppedError, TimeoutError, createRng, packValue, unpackValue } from '@raftkit/raft-core'
+import type { Clock, FaultModes, Rng, TimerHandle } from '@raftkit/raft-core'
+import {
+  Reachability,
+  StoppedError,
+  TimeoutError,
+  createRng,
+  packValue,
+  planDelivery,
+  unpackValue,
+} from '@raftkit/raft-core'
 import type { KvHandler, KvReply, KvRequest, KvRpcNetwork } from './rpc.js'
 import { validateReply, validateRequest } from './rpc.js'
 
@@ -30,10 +42,7 @@ export interface MemoryKvRpcStats {
   readonly delivered: Readonly<Record<string, number>>
 }
 
-/** Unreliable mode: per-mille chance of losing a request, and a reply; max delay in ms. */
-const DROP_PER_MILLE = 100
-const MAX_DELAY_MS = 27
-/** Calls that cannot reach their server fail after a uniform 0..99 ms (lab, no long delays). */
+/** Calls that cannot reach their server fail after a uniform 0..99 ms (labrpc's short failure). */
 const UNREACHABLE_MAX_MS = 100
 
 interface Server {
@@ -89,8 +98,7 @@ export class MemoryKvRpc implements KvRpcNetwork {
   private readonly clock: Clock
   private readonly rng: Rng
   private readonly servers = new Map<string, Server>()
-  private readonly disconnected = new Set<string>()
-  private readonly groups = new Map<string, number>()
+  private readonly reach = new Reachability()
   private readonly links = new Map<string, ReadonlySet<string>>()
   private readonly inFlight = new Set<InFlight>()
   private reliable = true
@@ -116,29 +124,26 @@ export class MemoryKvRpc implements KvRpcNetwork {
   }
 
   connect(name: string): void {
-    this.disconnected.delete(name)
+    this.reach.connect(name)
   }
 
   disconnect(name: string): void {
-    this.disconnected.add(name)
+    this.reach.disconnect(name)
     this.sweep()
   }
 
   /**
-   * Endpoints in the same group can talk; endpoints in different groups cannot. Endpoints not
-   * listed in any group (typically clerks) are not restricted by the partition: restrict a
-   * clerk with `setLinks`, cut any endpoint off with `disconnect`.
+   * Only endpoints in the same group can talk; an endpoint in no group is isolated until
+   * heal() (raft-core's `Reachability` rule, as on the Raft networks).
    */
   partition(groups: ReadonlyArray<readonly string[]>): void {
-    this.groups.clear()
-    groups.forEach((group, i) => group.forEach((name) => this.groups.set(name, i)))
+    this.reach.partition(groups)
     this.sweep()
   }
 
   /** Removes partitions and disconnections (clerk links set with `setLinks` stay). */
   heal(): void {
-    this.groups.clear()
-    this.disconnected.clear()
+    this.reach.heal()
   }
 
   /** Lets clerk `from` reach only the servers in `to` (null: every server again). */
@@ -175,7 +180,9 @@ export class MemoryKvRpc implements KvRpcNetwork {
         this.failSoon(call)
         return
       }
-      call.after(this.reliable ? 0 : this.rng.int(MAX_DELAY_MS), () => this.deliver(call))
+      const plan = planDelivery(this.rng, this.modes(), true)
+      if (plan.drop) return // request lost: the caller times out
+      call.after(plan.delayMs, () => this.deliver(call))
     })
   }
 
@@ -186,7 +193,6 @@ export class MemoryKvRpc implements KvRpcNetwork {
   }
 
   private deliver(call: InFlight): void {
-    if (!this.reliable && this.rng.int(1000) < DROP_PER_MILLE) return // request lost
     const server = this.servers.get(call.to)
     if (!server || !this.reachable(call.from, call.to)) {
       this.failSoon(call)
@@ -213,18 +219,21 @@ export class MemoryKvRpc implements KvRpcNetwork {
       this.failSoon(call)
       return
     }
-    if (!this.reliable && this.rng.int(1000) < DROP_PER_MILLE) return // reply lost
+    const plan = planDelivery(this.rng, this.modes(), false)
+    if (plan.drop) return // reply lost
     const bytes = packValue(reply)
     this.bytes += bytes.length
-    call.succeed(validateReply(unpackValue(bytes)))
+    const deliver = (): void => call.succeed(validateReply(unpackValue(bytes)))
+    if (plan.delayMs === 0) deliver()
+    else call.after(plan.delayMs, deliver)
+  }
+
+  private modes(): FaultModes {
+    return { reliable: this.reliable, longReordering: false }
   }
 
   private reachable(from: string, to: string): boolean {
-    if (this.disconnected.has(from) || this.disconnected.has(to)) return false
-    if (!this.servers.has(to)) return false
-    const gf = this.groups.get(from)
-    const gt = this.groups.get(to)
-    if (gf !== undefined && gt !== undefined && gf !== gt) return false
+    if (!this.servers.has(to) || !this.reach.canReach(from, to)) return false
     const allowed = this.links.get(from)
     return allowed === undefined || allowed.has(to)
   }

@@ -21,6 +21,7 @@ import type {
   Clock,
   Index,
   Logger,
+  Status,
   StorageSize,
   TimerHandle,
   Term,
@@ -57,6 +58,14 @@ export interface KvServerOptions {
    */
   readonly maxValueBytes?: number
   readonly logger?: Logger
+}
+
+/** What the service counts (GET /v1/status `kv`, metrics). */
+export interface KvStats {
+  /** Highest log index reflected in the state machine. */
+  readonly appliedIndex: Index
+  readonly keys: number
+  readonly sessions: number
 }
 
 /** Everything needed to start a Raft node and the service on it, in one call. */
@@ -163,6 +172,27 @@ export class KvServer {
     } catch (e) {
       await raft.kill() // bad service options: do not leave the node running
       throw e
+    }
+  }
+
+  /**
+   * The Raft node's status, for what the node shows (GET /v1/status, redirects, metrics);
+   * undefined once the node is stopped.
+   */
+  raftStatus(): Status | undefined {
+    try {
+      return this.raft.status()
+    } catch {
+      return undefined
+    }
+  }
+
+  /** The service's own counters. */
+  get stats(): KvStats {
+    return {
+      appliedIndex: this.applied,
+      keys: this.stateMachine.keyCount,
+      sessions: this.stateMachine.sessionCount,
     }
   }
 

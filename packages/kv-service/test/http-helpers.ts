@@ -120,7 +120,6 @@ export class HttpTestCluster {
       const faults = new RecordingFaults()
       const http = await KvHttpServer.start({
         kv,
-        raft,
         httpAddresses: this.addresses, // filled in below; read at request time
         ...this.limits,
         secret: TEST_SECRET,

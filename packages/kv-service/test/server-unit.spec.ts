@@ -3,7 +3,7 @@
  * the lost-entry, term-change and ReadIndex paths are each exercised on purpose.
  */
 import { expect } from 'chai'
-import type { ApplyMsg, Index, StorageSize } from '@raftkit/raft-core'
+import type { ApplyMsg, Index, Status, StorageSize } from '@raftkit/raft-core'
 import { NotLeaderError, SimulatedClock } from '@raftkit/raft-core'
 import type { KvRaft, KvReply } from '../src/index.js'
 import { KvConfigError, KvServer, KvStateMachine, encodeCommand } from '../src/index.js'
@@ -37,8 +37,9 @@ class FakeRaft implements KvRaft {
   readIndex(): Promise<Index> {
     return this.readIndexImpl()
   }
-  status(): { id: string; leader: string | null } {
-    return { id: 's0', leader: this.leader }
+  status(): Status {
+    // Only the fields the server reads.
+    return { id: 's0', leader: this.leader } as Status
   }
   async kill(): Promise<void> {
     this.killed = true

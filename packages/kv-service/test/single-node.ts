@@ -47,7 +47,6 @@ export class SingleNode {
     const addresses: Record<string, string> = {}
     const http = await KvHttpServer.start({
       kv,
-      raft,
       httpAddresses: addresses,
       maxKeyBytes: 64,
       maxValueBytes: 1024,

@@ -105,7 +105,6 @@ export async function startNode(
   try {
     http = await KvHttpServer.start({
       kv,
-      raft,
       httpAddresses,
       maxKeyBytes: config.limits.maxKeyBytes,
       maxValueBytes: config.limits.maxValueBytes,

@@ -27,7 +27,8 @@ export interface StorageCounters {
 }
 
 export interface NodeMetricsSource {
-  status(): Status
+  /** The Raft status; undefined (or a throw) once the node is stopped. */
+  status(): Status | undefined
   /** Keys and sessions in the state machine. */
   readonly kv?: () => { keys: number; sessions: number }
   readonly transport?: () => TransportCounters

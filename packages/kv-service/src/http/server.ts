@@ -47,7 +47,8 @@ import type { HttpLimits } from './limits.js'
 import { BodyBudget, DEFAULT_HTTP_LIMITS, RateLimitedLog, checkHttpLimits } from './limits.js'
 import { NodeMetrics } from './metrics.js'
 import type { NodeMetricsSource } from './metrics.js'
-import type { OpenSessionBody } from './protocol.js'
+import type { NodeStatus, OpenSessionBody } from './protocol.js'
+import { statusBody } from './status.js'
 import {
   CLIENT_ID_HEADER,
   ISSUED_ID_PREFIX,
@@ -60,8 +61,6 @@ export type { TransportFaultControls } from './faults.js'
 
 export interface KvHttpServerOptions {
   readonly kv: KvServer
-  /** The Raft node under `kv` (for redirects, /v1/status and metrics). */
-  readonly raft: { status(): Status }
   /** HTTP address ("host:port") of every node, for redirects to the leader. */
   readonly httpAddresses: Readonly<Record<NodeId, string>>
   readonly maxKeyBytes: number
@@ -99,7 +98,6 @@ export class KvHttpServer {
   readonly metrics: NodeMetrics
   private readonly server: Server | HttpsServer
   private readonly kv: KvServer
-  private readonly raft: { status(): Status }
   private readonly options: KvHttpServerOptions
   private readonly logger: Logger
   private readonly faultAdmin: FaultAdmin | undefined
@@ -115,7 +113,6 @@ export class KvHttpServer {
   private constructor(options: KvHttpServerOptions) {
     this.options = options
     this.kv = options.kv
-    this.raft = options.raft
     this.logger = options.logger ?? silentLogger
     this.limits = { ...DEFAULT_HTTP_LIMITS, ...options.limits }
     this.budget = new BodyBudget(this.limits.maxPendingBodyBytes)
@@ -126,17 +123,14 @@ export class KvHttpServer {
         : new FaultAdmin({
             secret: options.secret,
             faults: options.faults,
-            self: () => this.raft.status().id,
+            self: () => this.status()?.id ?? '',
             members: () => Object.keys(this.options.httpAddresses),
             logger: this.logger,
             bodyLimits: this.bodyLimits(),
           })
     this.metrics = new NodeMetrics({
-      status: () => this.raft.status(),
-      kv: () => ({
-        keys: this.kv.stateMachine.keyCount,
-        sessions: this.kv.stateMachine.sessionCount,
-      }),
+      status: () => this.kv.raftStatus(),
+      kv: () => this.kv.stats,
       ...options.counters,
     })
     const limits = this.limits
@@ -280,7 +274,7 @@ export class KvHttpServer {
         case '/v1/status':
           op = 'status'
           allow(req, ['GET'])
-          return send(res, 200, JSON.stringify(this.statusBody(), null, 2) + '\n', 'json')
+          return send(res, 200, JSON.stringify(this.statusJson(), null, 2) + '\n', 'json')
         case '/metrics':
           op = 'metrics'
           allow(req, ['GET'])
@@ -420,6 +414,12 @@ export class KvHttpServer {
     return result
   }
 
+  private statusJson(): NodeStatus {
+    const s = this.status()
+    if (!s) throw new HttpError('STOPPED', 'this node is shutting down')
+    return statusBody(s, this.kv.stats, this.options.httpAddresses)
+  }
+
   private bodyLimits(): { budget: BodyBudget; timeoutMs: number } {
     return { budget: this.budget, timeoutMs: this.limits.bodyTimeoutMs }
   }
@@ -427,11 +427,7 @@ export class KvHttpServer {
   // ---- leadership --------------------------------------------------------------------------
 
   private status(): Status | undefined {
-    try {
-      return this.raft.status()
-    } catch {
-      return undefined
-    }
+    return this.kv.raftStatus()
   }
 
   /** Throws the redirect (or 503) unless this node currently believes it leads. */
@@ -478,35 +474,6 @@ export class KvHttpServer {
         return new HttpError('REQUEST_CONFLICT', reply.message)
       case 'TOO_LARGE':
         return new HttpError('VALUE_TOO_LARGE', reply.message)
-    }
-  }
-
-  // ---- status and admin --------------------------------------------------------------------
-
-  private statusBody(): Record<string, unknown> {
-    const s = this.status()
-    if (!s) throw new HttpError('STOPPED', 'this node is shutting down')
-    const peers: Record<string, { match: number; next: number; state: string }> = {}
-    for (const [peer, p] of Object.entries(s.progress ?? {}))
-      peers[peer] = { match: p.match, next: p.next, state: p.state }
-    return {
-      id: s.id,
-      role: s.role,
-      term: s.term,
-      leader: s.leader,
-      leaderHttp: s.leader === null ? null : (this.options.httpAddresses[s.leader] ?? null),
-      commitIndex: s.commitIndex,
-      appliedIndex: s.appliedIndex,
-      firstIndex: s.firstIndex,
-      lastIndex: s.lastIndex,
-      snapshotIndex: s.snapshotIndex,
-      snapshotTerm: s.snapshotTerm,
-      peers,
-      kv: {
-        appliedIndex: this.kv.appliedIndex,
-        keys: this.kv.stateMachine.keyCount,
-        sessions: this.kv.stateMachine.sessionCount,
-      },
     }
   }
 }
