@@ -3,7 +3,6 @@ import { storageConformance } from '@raftkit/conformance/storage'
 
 storageConformance({
   name: 'raft-core MemoryStorage',
-  capabilities: new MemoryStorage().capabilities,
   async createHarness() {
     const storage = new MemoryStorage()
     return { open: async () => storage, destroy: async () => undefined }

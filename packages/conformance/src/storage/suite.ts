@@ -1,8 +1,9 @@
 /**
  * storageConformance(): the behaviour every raftkit Storage must have, as mocha tests.
  * Registration is synchronous and cheap; each test gets a fresh harness (a fresh location) and
- * closes and destroys it afterwards. Tests that need durability are registered as pending when
- * the adapter does not declare `capabilities.durable`.
+ * closes and destroys it afterwards. Tests that need durability are pending when the adapter's
+ * `Storage.capabilities.durable` is false: read from each opened instance, or, when the options
+ * restate `capabilities`, from those (and a test checks the instance declares the same).
  */
 import { expect } from 'chai'
 import type { Storage, StorageCapabilities } from '@raftkit/raft-core'
@@ -17,8 +18,12 @@ export interface StorageConformanceHarness {
 
 export interface StorageSuiteOptions {
   readonly name: string
-  /** What the adapter promises; `durable` gates the reopen tests. */
-  readonly capabilities: StorageCapabilities
+  /**
+   * What the adapter promises; `durable` gates the reopen tests. Optional: by default the suite
+   * reads `capabilities` from each storage it opens. When given, the durability group is
+   * registered (or skipped) up front and a test checks that the instances declare the same.
+   */
+  readonly capabilities?: StorageCapabilities
   createHarness(): Promise<StorageConformanceHarness>
 }
 
@@ -28,8 +33,16 @@ function validateOptions(o: StorageSuiteOptions): void {
   if (typeof o.name !== 'string' || o.name === '')
     throw new ConfigError('name', 'a non-empty string naming the adapter')
   const caps = o.capabilities as unknown as Partial<Record<string, unknown>> | undefined
+  if (caps === undefined) {
+    if (typeof o.createHarness !== 'function')
+      throw new ConfigError(
+        'createHarness',
+        'a function returning { open(), destroy() } for a fresh location',
+      )
+    return
+  }
   if (typeof caps !== 'object' || caps === null)
-    throw new ConfigError('capabilities', 'pass { durable, atomicBatch }')
+    throw new ConfigError('capabilities', 'pass { durable, atomicBatch }, or leave it out')
   for (const key of Object.keys(caps)) {
     if (key !== 'durable' && key !== 'atomicBatch')
       throw new ConfigError(`capabilities.${key}`, 'unknown capability')
@@ -105,9 +118,19 @@ export function storageConformance(options: StorageSuiteOptions): void {
     registerSnapshots(f)
     registerBatches(f)
     registerLifecycle(f)
-    ;(capabilities.durable ? describe : describe.skip)(
+    if (capabilities) {
+      it('declares the capabilities it is registered with (Storage.capabilities)', function () {
+        expect(f().s.capabilities).to.deep.equal(capabilities)
+      })
+    }
+    ;(capabilities === undefined || capabilities.durable ? describe : describe.skip)(
       'durability (capabilities.durable)',
       function () {
+        if (capabilities === undefined) {
+          beforeEach(function () {
+            if (!f().s.capabilities.durable) this.skip()
+          })
+        }
         registerDurability(f)
       },
     )
