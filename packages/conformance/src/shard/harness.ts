@@ -26,6 +26,7 @@ import type { ShardConfig } from '@raftkit/shardkv'
 import { ClusterFinished, FailureLatch, ScenarioFailure } from '../raft/failure.js'
 import { TEST_TIME_LIMIT_MS } from '../raft/harness.js'
 import type { NetworkFactory } from '../raft/harness.js'
+import { SimulatedDisks } from '../raft/disk-harness.js'
 import { memoryStorage } from '../raft/storage-harness.js'
 import type { StorageFactory, StorageHarness } from '../raft/storage-harness.js'
 import { GroupSet } from './groups.js'
@@ -47,6 +48,11 @@ export interface ShardClusterOptions {
   readonly raftConfig?: Partial<RaftConfig>
   readonly logger?: Logger
   readonly log?: (line: string) => void
+  /**
+   * Simulated disks (raft-core's DiskModel; simulated clock only): writes take seeded simulated
+   * time, and shutting a replica down cuts its disk's power mid-write. @default false
+   */
+  readonly diskModel?: boolean
 }
 
 export class ShardCluster {
@@ -60,6 +66,7 @@ export class ShardCluster {
   readonly rng: Rng
   private readonly ctrlers: Array<ShardCtrlerServer | null>
   private readonly storages = new Map<string, StorageHarness>()
+  private disks: SimulatedDisks | undefined
   private readonly latch = new FailureLatch()
   private readonly sleeps = new Set<TimerHandle>()
   private readonly clerks: CtrlerClient[] = []
@@ -100,6 +107,7 @@ export class ShardCluster {
       clock: options.clock,
     })
     const c = new ShardCluster(options, network)
+    if (options.diskModel === true) await c.attachDisks()
     c.setUnreliable(options.unreliable === true)
     for (let i = 0; i < NODES; i++) await c.startCtrler(i)
     await c.groups.startAll()
@@ -115,12 +123,28 @@ export class ShardCluster {
     this.rpc.setReliable(!unreliable)
   }
 
+  /** Every replica's storage behind a simulated disk (all groups are known up front). */
+  private async attachDisks(): Promise<void> {
+    const keys: string[] = []
+    const ids: string[] = []
+    const inner: StorageHarness[] = []
+    const groups = [CTRLER_GROUP, ...this.groups.gids.map((g) => `g${g}`)]
+    for (const group of groups)
+      for (let i = 0; i < NODES; i++) {
+        keys.push(`${group}/${i}`)
+        ids.push(diskId(group, i))
+        inner.push(await (this.options.createStorage ?? memoryStorage)(diskId(group, i)))
+      }
+    this.disks = new SimulatedDisks(ids, inner, { seed: this.options.seed, clock: this.clock })
+    this.disks.harnesses.forEach((h, k) => this.storages.set(keys[k]!, h))
+  }
+
   /** The storage harness of `group`'s replica on node i (created on first use). */
   async storageOf(group: string, i: number): Promise<StorageHarness> {
     const key = `${group}/${i}`
     let h = this.storages.get(key)
     if (!h) {
-      h = await (this.options.createStorage ?? memoryStorage)(`${group}-node-${i}`)
+      h = await (this.options.createStorage ?? memoryStorage)(diskId(group, i))
       this.storages.set(key, h)
     }
     return h
@@ -139,9 +163,17 @@ export class ShardCluster {
     return { raft, storage }
   }
 
-  /** Freezes the replica's storage (the persister copy) and stops it. */
+  /**
+   * Freezes the replica's storage (the persister copy) and stops it; with simulated disks the
+   * replica is killed and its disk's power cut at the same instant.
+   */
   async stopReplica(group: string, i: number): Promise<void> {
-    await (await this.storageOf(group, i)).crash()
+    const h = await this.storageOf(group, i)
+    if (this.disks) {
+      await this.disks.crash(diskId(group, i), h, () => this.nodes[i]!.stopGroup(group))
+      return
+    }
+    await h.crash()
     await this.nodes[i]!.stopGroup(group)
   }
 
@@ -263,6 +295,10 @@ export class ShardCluster {
     await this.network.close()
     for (const h of this.storages.values()) await h.destroy()
   }
+}
+
+function diskId(group: string, i: number): string {
+  return `${group}-node-${i}`
 }
 
 /** check(groups) of the controller tests: the latest configuration's groups and balance. */

@@ -6,6 +6,7 @@ import type { Clock, Logger, RaftConfig } from '@raftkit/raft-core'
 import { runClocked } from '../raft/clocked-run.js'
 import type { ClockKind, RunResult } from '../raft/clocked-run.js'
 import type { NetworkFactory } from '../raft/harness.js'
+import { diskModelOn } from '../raft/runner.js'
 import type { StorageFactory } from '../raft/storage-harness.js'
 import { ShardCluster } from './harness.js'
 import type { ShardScenario } from './scenario.js'
@@ -20,6 +21,8 @@ export interface ShardRunOptions {
   readonly logger?: Logger
   /** begin/"Passed" lines. */
   readonly log?: (line: string) => void
+  /** Simulated disks. @default true under the 'sim' clock; the 'real' clock has none. */
+  readonly diskModel?: boolean
 }
 
 export async function runShardScenario(
@@ -36,6 +39,7 @@ export async function runShardScenario(
         groups: scenario.groups,
         unreliable: scenario.unreliable,
         maxRaftState: scenario.maxRaftState,
+        diskModel: diskModelOn(options),
         ...(options.createStorage ? { createStorage: options.createStorage } : {}),
         ...(options.raftConfig ? { raftConfig: options.raftConfig } : {}),
         ...(options.logger ? { logger: options.logger } : {}),
