@@ -4,7 +4,7 @@
  */
 import type { Logger, RaftConfig } from '@raftkit/raft-core'
 import type { NetworkFactory } from '../raft/harness.js'
-import { defaultSeed } from '../raft/register.js'
+import { defaultDiskModel, defaultSeed } from '../raft/register.js'
 import type { ClockKind } from '../raft/runner.js'
 import type { StorageFactory } from '../raft/storage-harness.js'
 import { describeShardFailure, runShardScenario } from './runner.js'
@@ -24,6 +24,8 @@ export interface ShardScenariosOptions {
   readonly raftConfig?: Partial<RaftConfig>
   readonly logger?: Logger
   readonly quiet?: boolean
+  /** Simulated disks under the 'sim' clock. @default on, unless RAFTKIT_DISK_MODEL=off */
+  readonly diskModel?: boolean
 }
 
 export function shardScenarios(options: ShardScenariosOptions): void {
@@ -34,6 +36,7 @@ export function shardScenarios(options: ShardScenariosOptions): void {
       `shardScenarios: "clock" must be 'sim' or 'real', got ${String(options.clock)}`,
     )
   const seeds = options.seeds ?? [options.seed ?? defaultSeed()]
+  const diskModel = options.diskModel ?? defaultDiskModel()
   const selected = selectShardScenarios(options.grep)
   describe(`Shard scenarios: ${options.name} (${options.clock} clock, seeds ${seeds.join(',')})`, function () {
     for (const part of ['4A', '4B'] as ShardPart[]) {
@@ -49,6 +52,7 @@ export function shardScenarios(options: ShardScenariosOptions): void {
                   seed,
                   clock: options.clock,
                   createNetwork: options.createNetwork,
+                  diskModel,
                   ...(options.createStorage ? { createStorage: options.createStorage } : {}),
                   ...(options.raftConfig ? { raftConfig: options.raftConfig } : {}),
                   ...(options.logger ? { logger: options.logger } : {}),
