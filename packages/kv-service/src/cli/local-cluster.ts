@@ -11,6 +11,7 @@ import type { ClusterConfig } from '../config/cluster-config.js'
 import { formatHostPort } from '../config/cluster-config.js'
 import { readClientTls } from '../config/tls.js'
 import { HttpKvRpc } from '../http/client-rpc.js'
+import type { NodeStatus } from '../http/protocol.js'
 
 /** How to start this CLI in a child process, from dist (.js) or from source (.ts, via tsx). */
 export function cliInvocation(): { command: string; args: string[]; cwd: string } {
@@ -34,21 +35,7 @@ export function cliInvocation(): { command: string; args: string[]; cwd: string 
   }
 }
 
-/** What GET /v1/status answers. */
-export interface NodeStatus {
-  readonly id: string
-  readonly role: string
-  readonly term: number
-  readonly leader: string | null
-  readonly leaderHttp: string | null
-  readonly commitIndex: number
-  readonly appliedIndex: number
-  readonly firstIndex: number
-  readonly lastIndex: number
-  readonly snapshotIndex: number
-  readonly peers: Record<string, { match: number; next: number; state: string }>
-  readonly kv: { appliedIndex: number; keys: number; sessions: number }
-}
+export type { NodeStatus }
 
 export interface NodeView {
   readonly id: string
