@@ -51,11 +51,29 @@ export interface OpenCommand {
   readonly clientId: string
 }
 
-export type KvCommand = WriteCommand | OpenCommand
+/**
+ * Sets (or, with empty `peer` and `http`, deletes) one entry of the replicated address book:
+ * where node `id` listens for peers and for HTTP. Proposed by the admin endpoint that adds a
+ * learner, before the configuration entry that adds it, so every node that learns the new
+ * member from the log has already learnt its address (docs/architecture.md). Idempotent.
+ */
+export interface AddressCommand {
+  readonly op: 'addr'
+  readonly id: string
+  readonly peer: string
+  readonly http: string
+}
+
+export type KvCommand = WriteCommand | OpenCommand | AddressCommand
+
+/** Longest node id and address accepted in an address command (bytes of UTF-16 text). */
+export const MAX_ADDRESS_FIELD = 256
 
 export function encodeCommand(command: KvCommand): Uint8Array {
   // Field by field, so that extra properties of the caller's object never reach the log.
   if (command.op === 'open') return packValue({ op: 'open', clientId: command.clientId })
+  if (command.op === 'addr')
+    return packValue({ op: 'addr', id: command.id, peer: command.peer, http: command.http })
   const { op, key, value, clientId, seq, maxValueBytes } = command
   if (maxValueBytes === undefined) return packValue({ op, key, value, clientId, seq })
   return packValue({ op, key, value, clientId, seq, max: maxValueBytes })
@@ -76,6 +94,7 @@ export function validateCommand(raw: unknown): KvCommand {
   if (typeof raw !== 'object' || raw === null || Array.isArray(raw))
     throw new MalformedCommandError('not an object')
   const r = raw as Record<string, unknown>
+  if (r.op === 'addr') return validateAddress(r)
   checkClientId(r.clientId)
   if (r.op === 'open') return { op: 'open', clientId: r.clientId }
   if (r.op !== 'put' && r.op !== 'append')
@@ -96,6 +115,22 @@ export function validateCommand(raw: unknown): KvCommand {
       `max must be a positive integer, got ${JSON.stringify(r.max) ?? typeof r.max}`,
     )
   return { ...cmd, maxValueBytes: r.max }
+}
+
+function validateAddress(r: Record<string, unknown>): AddressCommand {
+  const field = (name: string, v: unknown, empty: boolean): string => {
+    if (typeof v !== 'string' || (!empty && v.length === 0) || v.length > MAX_ADDRESS_FIELD)
+      throw new MalformedCommandError(
+        `${name} must be a ${empty ? '' : 'non-empty '}string of at most ${MAX_ADDRESS_FIELD} characters`,
+      )
+    return v
+  }
+  const id = field('id', r.id, false)
+  const peer = field('peer', r.peer, true)
+  const http = field('http', r.http, true)
+  if ((peer === '') !== (http === ''))
+    throw new MalformedCommandError('peer and http must both be set, or both be empty')
+  return { op: 'addr', id, peer, http }
 }
 
 function checkClientId(v: unknown): asserts v is string {

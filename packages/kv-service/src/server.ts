@@ -243,6 +243,19 @@ export class KvServer {
     return this.handle({ type: 'open', clientId })
   }
 
+  /**
+   * Leader: records where node `id` listens (peer and HTTP "host:port") in the replicated
+   * address book, or deletes its entry when both are "". Resolves once committed and applied.
+   */
+  async setAddress(id: string, peer: string, http: string): Promise<KvReply> {
+    try {
+      return await this.propose({ op: 'addr', id, peer, http })
+    } catch (e) {
+      this.logger.error('address change failed unexpectedly', { error: String(e) })
+      return this.stopped ? STOPPED : TIMEOUT
+    }
+  }
+
   /** Stops serving (pending requests get STOPPED), clears every timer, and kills the Raft node. */
   async kill(): Promise<void> {
     if (this.stopped) return

@@ -25,7 +25,7 @@
  */
 import type { Index, StateMachine } from '@raftkit/raft-core'
 import { KvConfigError, MalformedCommandError } from './errors.js'
-import type { KvCommand, WriteCommand } from './ops.js'
+import type { AddressCommand, KvCommand, WriteCommand } from './ops.js'
 import { decodeCommand, requestDigest } from './ops.js'
 import { decodeSnapshot, encodeSnapshot } from './snapshot-format.js'
 
@@ -47,6 +47,12 @@ export interface Session {
    * this many bytes (the maxValueBytes the command carried), and a retry gets the same refusal.
    */
   readonly refusedLimit: number
+}
+
+/** Where a member listens: its peer (Raft) address and its HTTP address, "host:port". */
+export interface MemberAddress {
+  readonly peer: string
+  readonly http: string
 }
 
 export type KvApplyResult =
@@ -90,6 +96,9 @@ export class KvStateMachine implements StateMachine<KvApplyResult> {
   private data = new Map<string, string>()
   /** Kept in ascending `lastIndex` order (touching a session moves it to the end). */
   private sessions = new Map<string, Session>()
+  /** The replicated address book (AddressCommand), by node id. */
+  private addresses = new Map<string, MemberAddress>()
+  private readonly addressListeners: Array<() => void> = []
 
   constructor(options: KvStateMachineOptions = {}) {
     const n = options.sessionExpiryEntries ?? DEFAULT_SESSION_EXPIRY_ENTRIES
@@ -108,6 +117,16 @@ export class KvStateMachine implements StateMachine<KvApplyResult> {
 
   session(clientId: string): Session | undefined {
     return this.sessions.get(clientId)
+  }
+
+  /** The replicated address book: members added at run time (not those of the cluster file). */
+  addressBook(): ReadonlyMap<string, MemberAddress> {
+    return new Map(this.addresses)
+  }
+
+  /** Calls `listener` after an address command is applied or a snapshot restored. */
+  onAddresses(listener: () => void): void {
+    this.addressListeners.push(listener)
   }
 
   get keyCount(): number {
@@ -129,11 +148,12 @@ export class KvStateMachine implements StateMachine<KvApplyResult> {
     }
     this.expireSessions(index)
     if (cmd.op === 'open') return this.open(cmd.clientId, index)
+    if (cmd.op === 'addr') return this.setAddress(cmd)
     return this.write(cmd, index)
   }
 
   snapshot(): Uint8Array {
-    return encodeSnapshot(this.data, this.sessions)
+    return encodeSnapshot(this.data, this.sessions, this.addresses)
   }
 
   /** Replaces the whole state. Throws MalformedSnapshotError and keeps the old state on bad input. */
@@ -141,6 +161,19 @@ export class KvStateMachine implements StateMachine<KvApplyResult> {
     const decoded = decodeSnapshot(snapshot)
     this.data = decoded.data
     this.sessions = decoded.sessions
+    this.addresses = decoded.addresses
+    this.tellAddresses()
+  }
+
+  private setAddress(cmd: AddressCommand): KvApplyResult {
+    if (cmd.peer === '') this.addresses.delete(cmd.id)
+    else this.addresses.set(cmd.id, { peer: cmd.peer, http: cmd.http })
+    this.tellAddresses()
+    return { status: 'ok', value: '', duplicate: false }
+  }
+
+  private tellAddresses(): void {
+    for (const listener of this.addressListeners) listener()
   }
 
   private open(clientId: string, index: Index): KvApplyResult {

@@ -21,6 +21,13 @@ import { cmdChaos } from './chaos.js'
 import { LocalCluster, pollStatuses, renderTable, sleep, statusRpc } from './local-cluster.js'
 import type { NodeView } from './local-cluster.js'
 import { createPinoLogger } from './logging.js'
+import {
+  MEMBER_USAGE,
+  MemberUsageError,
+  cmdMember,
+  cmdTransferLeader,
+  startJoiningNode,
+} from './member.js'
 import { startNode } from './node.js'
 
 export const USAGE = `raftkit — a replicated key/value store on Raft
@@ -39,6 +46,7 @@ Usage:
                                 E: host:port or https://host:port. With a TLS cluster file the
                                 clients use HTTPS and trust its tls.caFile; --ca FILE trusts
                                 that PEM CA instead (and makes host:port endpoints https://)
+${MEMBER_USAGE}
   raftkit demo   [--dir D]                                   3 local nodes, a short workload, live status
   raftkit chaos  [--config F | --nodes N --dir D] [--duration 60s] [--seed S] ...
                                                             the chaos monkey (raftkit chaos --help)
@@ -114,7 +122,18 @@ export async function runCli(argv: readonly string[], io: Io): Promise<number> {
       case 'init':
         return await cmdInit(rest, io)
       case 'serve':
+        if (rest.includes('--join')) {
+          const node = await startJoiningNode(rest, io)
+          if (node === 'interrupted') return 0
+          await io.interrupted
+          await node.stop()
+          return 0
+        }
         return await cmdServe(rest, io)
+      case 'member':
+        return await cmdMember(rest, io)
+      case 'transfer-leader':
+        return await cmdTransferLeader(rest, io)
       case 'cluster':
         return await cmdCluster(rest, io, false)
       case 'demo':
@@ -137,7 +156,7 @@ export async function runCli(argv: readonly string[], io: Io): Promise<number> {
         throw new UsageError(`unknown command ${JSON.stringify(command)}`)
     }
   } catch (e) {
-    if (e instanceof UsageError) {
+    if (e instanceof UsageError || e instanceof MemberUsageError) {
       io.err(`raftkit ${command ?? ''}: ${e.message}\n\n${USAGE}`)
       return 2
     }

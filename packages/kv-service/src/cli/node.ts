@@ -3,6 +3,9 @@
  * peer transport, a Raft node, the key/value service and its HTTP API. With `tls` in the
  * cluster file, peers talk wss:// and the API is HTTPS, both with the node's certificate; the
  * TLS files are checked before anything starts (KvConfigError naming the field and the file).
+ * Membership: the transport's peers and the redirect addresses follow the configuration and
+ * the replicated address book (membership.ts); `join` starts a new, empty node that waits to
+ * be added (raftkit serve --join).
  */
 import type { Logger } from '@raftkit/raft-core'
 import { Raft, StorageLockedError, SystemClock, silentLogger } from '@raftkit/raft-core'
@@ -14,12 +17,15 @@ import { prepareDataDir } from '../config/data-dir.js'
 import { readNodeTls } from '../config/tls.js'
 import { KvHttpServer } from '../http/server.js'
 import { KvConfigError } from '../errors.js'
+import { MemberDirectory } from '../membership.js'
 import { KvServer } from '../server.js'
+import type { MemberAddress } from '../state-machine.js'
 
 export interface RunningNode {
   readonly id: string
   readonly kv: KvServer
   readonly http: KvHttpServer
+  readonly directory: MemberDirectory
   /** Stops accepting HTTP, stops the service and Raft (flushing storage), closes HTTP. Idempotent. */
   stop(): Promise<void>
 }
@@ -28,6 +34,12 @@ export async function startNode(
   config: ClusterConfig,
   id: string,
   logger: Logger = silentLogger,
+  options: {
+    /** Start empty and wait to be added (Raft `join`); `id` must not be an initial voter. */
+    readonly join?: boolean
+    /** Addresses of members the cluster file does not name (asked of the cluster on --join). */
+    readonly addresses?: ReadonlyMap<string, MemberAddress>
+  } = {},
 ): Promise<RunningNode> {
   const self = findNode(config, id)
   const tls = await readNodeTls(config, id)
@@ -47,8 +59,12 @@ export async function startNode(
       throw new KvConfigError(`${field}.dataDir`, `${self.dataDir}: ${(e as Error).message}`)
     throw e
   }
+  const initial = new Map<string, MemberAddress>()
+  for (const n of config.nodes)
+    initial.set(n.id, { peer: formatHostPort(n.peer), http: formatHostPort(n.http) })
+  for (const [n, a] of options.addresses ?? []) initial.set(n, a)
   const peers: Record<string, string> = {}
-  for (const n of config.nodes) if (n.id !== id) peers[n.id] = formatHostPort(n.peer)
+  for (const [n, a] of initial) if (n !== id) peers[n] = a.peer
   let transport
   try {
     transport = await createWsTransport({
@@ -79,6 +95,7 @@ export async function startNode(
     raft = await Raft.create({
       id,
       peers: config.nodes.map((n) => n.id),
+      ...(options.join === true ? { join: true } : {}),
       transport,
       storage,
       clock,
@@ -99,8 +116,17 @@ export async function startNode(
     maxValueBytes: config.limits.maxValueBytes,
     logger,
   })
-  const httpAddresses: Record<string, string> = {}
-  for (const n of config.nodes) httpAddresses[n.id] = formatHostPort(n.http)
+  const directory = new MemberDirectory({
+    self: id,
+    initial,
+    membership: () => raft.membership().current,
+    book: () => kv.stateMachine.addressBook(),
+    setPeers: (p) => transport.setPeers(p),
+    logger,
+  })
+  raft.onMembershipChange(() => directory.refresh())
+  kv.stateMachine.onAddresses(() => directory.refresh())
+  const httpAddresses = directory.httpAddresses
   let http: KvHttpServer
   try {
     http = await KvHttpServer.start({
@@ -113,6 +139,7 @@ export async function startNode(
       port: self.http.port,
       secret: config.secret,
       faults: transport.faults,
+      members: { raft, kv, directory },
       counters: { transport: () => transport.stats(), storage: () => storage.stats() },
       logger,
       ...(tls ? { tls: { cert: tls.material.cert, key: tls.material.key } } : {}),
@@ -138,7 +165,7 @@ export async function startNode(
     })()
     return stopping
   }
-  return { id, kv, http, stop }
+  return { id, kv, http, directory, stop }
 }
 
 /** A listen failure (address in use, not local, not permitted) as an error naming the field. */

@@ -44,6 +44,14 @@ export const HTTP_ERRORS = {
   REQUEST_TIMEOUT: 408,
   /** A different request under an already-used (client id, seq): nothing was executed. */
   REQUEST_CONFLICT: 409,
+  /** Membership admin: another membership change (or a leadership transfer) is under way. */
+  CHANGE_IN_PROGRESS: 409,
+  /** Membership admin: the node named is not a member (or not a learner, for promote). */
+  UNKNOWN_NODE: 404,
+  /** Membership admin: the change asked for is not allowed (e.g. removing the last voter). */
+  BAD_MEMBERSHIP: 400,
+  /** Membership admin: the leadership transfer did not complete (nothing else changed). */
+  TRANSFER_FAILED: 409,
   /**
    * The client's session is unknown (never opened, or expired): this request was not executed
    * now, and whether an earlier attempt of it ran can no longer be known.

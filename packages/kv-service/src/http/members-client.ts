@@ -1,0 +1,216 @@
+/**
+ * A client of the membership admin API (members-protocol.ts) for the CLI, the chaos monkey and
+ * tests: finds the leader by following 307 redirects, moves on to another node while none is
+ * known (503) or a node does not answer, retries CHANGE_IN_PROGRESS for a short while (a new
+ * leader that has not committed an entry of its term answers it), and otherwise fails with a
+ * MembersError carrying the server's typed code (UNKNOWN_NODE, BAD_MEMBERSHIP, ...).
+ *
+ * Retrying a change whose answer was lost is safe: adding a learner with the same addresses
+ * and promoting a voter are answered as done; a retried remove that finds the node gone
+ * (UNKNOWN_NODE after an attempt whose outcome is unknown) counts as done.
+ */
+import { request as httpRequest } from 'node:http'
+import { request as httpsRequest } from 'node:https'
+import type { NodeId } from '@raftkit/raft-core'
+import type { AddLearnerRequest, MembersView } from './members-protocol.js'
+import { MEMBERS_PATH, TRANSFER_LEADER_PATH } from './members-protocol.js'
+import { SECRET_HEADER } from './protocol.js'
+
+export interface MembersClientOptions {
+  /** HTTP addresses ("host:port") of nodes to ask first (e.g. every node of the cluster file). */
+  readonly endpoints: readonly string[]
+  readonly secret: string
+  /** HTTPS with this CA (undefined: system CAs); absent: plain HTTP. */
+  readonly tls?: { readonly ca?: Buffer }
+  /** How long one command may take in all. Default 90 s (promote waits for the catch-up). */
+  readonly deadlineMs?: number
+  /** How long CHANGE_IN_PROGRESS is retried before it is reported. Default 5 s. */
+  readonly busyRetryMs?: number
+}
+
+/** The server refused (its typed code and message), or no node could be reached in time. */
+export class MembersError extends Error {
+  constructor(
+    /** The server's error code (UNKNOWN_NODE, CHANGE_IN_PROGRESS, ...) or UNREACHABLE. */
+    readonly code: string,
+    message: string,
+    readonly status = 0,
+  ) {
+    super(message)
+    this.name = 'MembersError'
+  }
+}
+
+interface Answer {
+  readonly status: number
+  readonly body: string
+  readonly location: string | undefined
+}
+
+export class MembersClient {
+  private readonly endpoints: string[]
+  private preferred = 0
+
+  constructor(private readonly options: MembersClientOptions) {
+    if (options.endpoints.length === 0) throw new RangeError('MembersClient: no endpoints')
+    this.endpoints = [...options.endpoints]
+  }
+
+  list(): Promise<MembersView> {
+    return this.call('GET', MEMBERS_PATH)
+  }
+
+  addLearner(request: AddLearnerRequest): Promise<MembersView> {
+    return this.call('POST', MEMBERS_PATH, JSON.stringify(request))
+  }
+
+  promote(id: NodeId): Promise<MembersView> {
+    return this.call('POST', `${MEMBERS_PATH}/${encodeURIComponent(id)}/promote`)
+  }
+
+  async remove(id: NodeId): Promise<MembersView> {
+    return this.call('DELETE', `${MEMBERS_PATH}/${encodeURIComponent(id)}`, undefined, true)
+  }
+
+  transferLeader(to: NodeId): Promise<MembersView> {
+    return this.call('POST', TRANSFER_LEADER_PATH, JSON.stringify({ to }))
+  }
+
+  private async call(
+    method: string,
+    path: string,
+    body?: string,
+    goneIsDone = false,
+  ): Promise<MembersView> {
+    const start = Date.now()
+    const deadline = start + (this.options.deadlineMs ?? 90_000)
+    const busyUntil = start + (this.options.busyRetryMs ?? 5_000)
+    let target = this.endpoints[this.preferred % this.endpoints.length] as string
+    let uncertain = false
+    let last = 'no node answered'
+    for (let attempt = 0; Date.now() < deadline; attempt++) {
+      let a: Answer
+      try {
+        a = await this.exchange(target, method, path, body, Math.max(1, deadline - Date.now()))
+      } catch (e) {
+        last = `${target}: ${(e as Error).message}`
+        if (method !== 'GET') uncertain = true
+        target = this.next()
+        await pause(200)
+        continue
+      }
+      if (a.status === 200) return JSON.parse(a.body) as MembersView
+      const { code, message } = errorOf(a)
+      if (a.status === 307 && a.location !== undefined) {
+        const host = hostOf(a.location)
+        if (host !== undefined) {
+          if (!this.endpoints.includes(host)) this.endpoints.push(host)
+          this.preferred = this.endpoints.indexOf(host)
+          target = host
+          continue
+        }
+      }
+      last = `${code}: ${message}`
+      if (a.status === 503 || code === 'TIMEOUT') {
+        if (code === 'TIMEOUT' && method !== 'GET') uncertain = true
+        if (a.status === 503) target = this.next()
+        await pause(250)
+        continue
+      }
+      if (code === 'CHANGE_IN_PROGRESS' && Date.now() < busyUntil) {
+        await pause(250)
+        continue
+      }
+      if (goneIsDone && uncertain && code === 'UNKNOWN_NODE') return this.list()
+      throw new MembersError(code, message, a.status)
+    }
+    throw new MembersError(
+      'UNREACHABLE',
+      `no answer within ${this.options.deadlineMs ?? 90_000} ms (last: ${last})`,
+    )
+  }
+
+  private next(): string {
+    this.preferred = (this.preferred + 1) % this.endpoints.length
+    return this.endpoints[this.preferred] as string
+  }
+
+  private exchange(
+    address: string,
+    method: string,
+    path: string,
+    body: string | undefined,
+    timeoutMs: number,
+  ): Promise<Answer> {
+    const secure = this.options.tls !== undefined
+    const ca = this.options.tls?.ca
+    return new Promise((resolve, reject) => {
+      let settled = false
+      const req = (secure ? httpsRequest : httpRequest)(
+        `${secure ? 'https' : 'http'}://${address}${path}`,
+        {
+          method,
+          agent: false,
+          ...(ca ? { ca } : {}),
+          headers: {
+            [SECRET_HEADER]: this.options.secret,
+            connection: 'close',
+            ...(body !== undefined
+              ? {
+                  'content-type': 'application/json',
+                  'content-length': String(Buffer.byteLength(body)),
+                }
+              : {}),
+          },
+        },
+      )
+      const finish = (fn: () => void): void => {
+        if (settled) return
+        settled = true
+        clearTimeout(timer)
+        fn()
+      }
+      const timer = setTimeout(() => {
+        finish(() => reject(new Error(`no answer in ${timeoutMs} ms`)))
+        req.destroy()
+      }, timeoutMs)
+      req.once('error', (e) => finish(() => reject(e)))
+      req.once('response', (res) => {
+        let text = ''
+        res.setEncoding('utf8')
+        res.on('data', (s: string) => (text += s))
+        res.once('error', (e) => finish(() => reject(e)))
+        res.once('end', () =>
+          finish(() =>
+            resolve({
+              status: res.statusCode ?? 0,
+              body: text,
+              location: typeof res.headers.location === 'string' ? res.headers.location : undefined,
+            }),
+          ),
+        )
+      })
+      req.end(body)
+    })
+  }
+}
+
+function errorOf(a: Answer): { code: string; message: string } {
+  try {
+    const o = JSON.parse(a.body) as { error?: unknown; message?: unknown }
+    if (typeof o.error === 'string' && typeof o.message === 'string')
+      return { code: o.error, message: o.message }
+  } catch {
+    // not JSON: fall through
+  }
+  return { code: `HTTP_${a.status}`, message: a.body.trim().slice(0, 300) }
+}
+
+function hostOf(location: string): string | undefined {
+  const m = /^https?:\/\/([^/?#]+)/i.exec(location)
+  return m?.[1]
+}
+
+function pause(ms: number): Promise<void> {
+  return new Promise((r) => setTimeout(r, ms))
+}
