@@ -8,6 +8,7 @@ import type { ClockKind, RunResult } from '../raft/clocked-run.js'
 import type { NetworkFactory } from '../raft/harness.js'
 import { diskModelOn } from '../raft/runner.js'
 import type { StorageFactory } from '../raft/storage-harness.js'
+import type { TraceSink } from '../raft/trace.js'
 import { ShardCluster } from './harness.js'
 import type { ShardScenario } from './scenario.js'
 
@@ -23,6 +24,11 @@ export interface ShardRunOptions {
   readonly log?: (line: string) => void
   /** Simulated disks. @default true under the 'sim' clock; the 'real' clock has none. */
   readonly diskModel?: boolean
+  /**
+   * Receives, once the scenario has passed, one 'apply' event per recorded clerk operation
+   * (call time, clerk, input, output, return time): what `raftkit-conformance --seed` hashes.
+   */
+  readonly trace?: TraceSink
 }
 
 export async function runShardScenario(
@@ -45,7 +51,10 @@ export async function runShardScenario(
         ...(options.logger ? { logger: options.logger } : {}),
         ...(options.log ? { log: options.log } : {}),
       }),
-    (cluster) => scenario.run(cluster),
+    async (cluster) => {
+      await scenario.run(cluster)
+      if (options.trace) traceHistory(cluster, options.trace)
+    },
     options.createStorage,
   )
 }
@@ -62,4 +71,18 @@ export function describeShardFailure(
     `${s.name} failed (seed ${seed}, ${clock} clock): ${msg}\n` +
     `  replay: npx raftkit-conformance --grep '^${s.name}$' --seed ${seed}`
   )
+}
+
+/** One 'apply' event per recorded operation, in call order. */
+function traceHistory(cluster: ShardCluster, sink: TraceSink): void {
+  const ops = cluster.groups.history.operations()
+  ops.forEach((op, index) => {
+    sink({
+      t: op.call,
+      kind: 'apply',
+      server: Number(op.clientId),
+      index,
+      value: JSON.stringify([op.input, op.output ?? null, op.return]),
+    })
+  })
 }
