@@ -8,9 +8,6 @@
  *   GET  /v1/status            this node's Raft status (JSON)
  *   GET  /metrics              Prometheus metrics
  *   POST /v1/admin/faults      fault injection on the peer transport (needs the cluster secret)
- *   /v1/admin/members[/...], POST /v1/admin/transfer-leader
- *                              membership changes and leadership transfer (http/members.ts;
- *                              need the cluster secret)
  *
  * Keys are percent-decoded path segments. Writes may carry `Raftkit-Client-Id` (an id from
  * POST /v1/sessions) and `Raftkit-Request-Seq` (1, 2, 3, ...): a retry with the same pair is
@@ -35,8 +32,6 @@ import { silentLogger } from '@raftkit/raft-core'
 import type { KvReply } from '../rpc.js'
 import type { KvServer } from '../server.js'
 import { FaultAdmin } from './faults.js'
-import { MembersAdmin } from './members.js'
-import type { MembersAdminOptions } from './members.js'
 import type { TransportFaultControls } from './faults.js'
 import {
   ClientGone,
@@ -53,14 +48,11 @@ import { BodyBudget, DEFAULT_HTTP_LIMITS, RateLimitedLog, checkHttpLimits } from
 import { NodeMetrics } from './metrics.js'
 import type { NodeMetricsSource } from './metrics.js'
 import type { NodeStatus, OpenSessionBody } from './protocol.js'
+import { InternalSession } from './internal-session.js'
+import { failureOf } from './replies.js'
+import { parseSessionHeaders, pathOf, target } from './request.js'
 import { statusBody } from './status.js'
-import {
-  CLIENT_ID_HEADER,
-  ISSUED_ID_PREFIX,
-  LEADER_HEADER,
-  REQUEST_SEQ_HEADER,
-  SESSIONS_PATH,
-} from './protocol.js'
+import { ISSUED_ID_PREFIX, LEADER_HEADER, SESSIONS_PATH } from './protocol.js'
 
 export type { TransportFaultControls } from './faults.js'
 
@@ -76,8 +68,6 @@ export interface KvHttpServerOptions {
   /** Enables POST /v1/admin/faults, authenticated by this secret. */
   readonly secret?: string
   readonly faults?: TransportFaultControls
-  /** Enables the membership admin endpoints (with `secret`). */
-  readonly members?: Pick<MembersAdminOptions, 'raft' | 'kv' | 'directory' | 'catchUpTimeoutMs'>
   /** Counters of the peer transport and the log storage, for /metrics. */
   readonly counters?: Pick<NodeMetricsSource, 'transport' | 'storage'>
   readonly logger?: Logger
@@ -90,8 +80,7 @@ export interface KvHttpServerOptions {
   readonly limits?: Partial<HttpLimits>
 }
 
-type Op =
-  'get' | 'put' | 'append' | 'session' | 'status' | 'metrics' | 'faults' | 'members' | 'other'
+type Op = 'get' | 'put' | 'append' | 'session' | 'status' | 'metrics' | 'faults' | 'other'
 
 /**
  * Strict UTF-8 (a request body that is not valid UTF-8 is refused); stateless, so shared.
@@ -109,20 +98,19 @@ export class KvHttpServer {
   private readonly options: KvHttpServerOptions
   private readonly logger: Logger
   private readonly faultAdmin: FaultAdmin | undefined
-  private readonly membersAdmin: MembersAdmin | undefined
   private readonly limits: HttpLimits
   private readonly budget: BodyBudget
   /** Client misbehaviour (aborts, bad HTTP, refused connections): debug, rate-limited. */
   private readonly clientTrouble: RateLimitedLog
-  private internalId = newInternalId()
-  private internalSeq = 0
-  private internalOpen: Promise<boolean> | undefined
+  /** Writes of requests without session headers. */
+  private readonly internal: InternalSession
   private closing: Promise<void> | undefined
 
   private constructor(options: KvHttpServerOptions) {
     this.options = options
     this.kv = options.kv
     this.logger = options.logger ?? silentLogger
+    this.internal = new InternalSession(options.kv)
     this.limits = { ...DEFAULT_HTTP_LIMITS, ...options.limits }
     this.budget = new BodyBudget(this.limits.maxPendingBodyBytes)
     this.clientTrouble = new RateLimitedLog(this.logger, 'debug')
@@ -134,16 +122,6 @@ export class KvHttpServer {
             faults: options.faults,
             self: () => this.status()?.id ?? '',
             members: () => Object.keys(this.options.httpAddresses),
-            logger: this.logger,
-            bodyLimits: this.bodyLimits(),
-          })
-    this.membersAdmin =
-      options.secret === undefined || options.members === undefined
-        ? undefined
-        : new MembersAdmin({
-            ...options.members,
-            secret: options.secret,
-            redirect: (req, leader) => this.redirect(req, leader),
             logger: this.logger,
             bodyLimits: this.bodyLimits(),
           })
@@ -305,10 +283,6 @@ export class KvHttpServer {
             throw new HttpError('NOT_FOUND', 'fault injection is not enabled on this node')
           return this.faultAdmin.handle(req, res)
         default:
-          if (this.membersAdmin && MembersAdmin.handles(path)) {
-            op = 'members'
-            return this.membersAdmin.handle(req, res, path)
-          }
           throw new HttpError('NOT_FOUND', `no such path: ${path.slice(0, 200)}`)
       }
     }
@@ -385,7 +359,7 @@ export class KvHttpServer {
     }
     const reply = session
       ? await this.kv[op](key, value, session.clientId, session.seq)
-      : await this.internalWrite(op, key, value)
+      : await this.internal.write(op, key, value)
     if (!reply.ok) throw this.failure(req, reply)
     res.writeHead(204).end()
   }
@@ -402,39 +376,6 @@ export class KvHttpServer {
     if (!reply.ok) throw this.failure(req, reply)
     const body: OpenSessionBody = { clientId }
     sendJson(res, 201, body)
-  }
-
-  /**
-   * A write under this HTTP server's own session. Sequence numbers are taken right before the
-   * proposal, so the log holds them in increasing order, and each number is proposed once.
-   * SESSION_EXPIRED is the answer of this very entry, so it did not run: a new internal session
-   * (a new id) is opened and the write proposed once more with a new number.
-   */
-  private async internalWrite(op: 'put' | 'append', key: string, value: string): Promise<KvReply> {
-    for (let attempt = 0; ; attempt++) {
-      const open = await this.openInternal()
-      if (open !== true) return open
-      const id = this.internalId
-      const reply = await this.kv[op](key, value, id, ++this.internalSeq)
-      if (reply.ok || reply.error !== 'SESSION_EXPIRED' || attempt >= 2) return reply
-      if (this.internalId === id) {
-        this.internalOpen = undefined
-        this.internalId = newInternalId()
-      }
-    }
-  }
-
-  private async openInternal(): Promise<true | KvReply> {
-    if (this.internalOpen && (await this.internalOpen)) return true
-    let result: KvReply = { ok: false, error: 'TIMEOUT' }
-    const opening = this.kv.open(this.internalId).then((r) => {
-      result = r
-      return r.ok
-    })
-    this.internalOpen = opening
-    if (await opening) return true
-    if (this.internalOpen === opening) this.internalOpen = undefined
-    return result
   }
 
   private statusJson(): NodeStatus {
@@ -476,75 +417,6 @@ export class KvHttpServer {
   }
 
   private failure(req: IncomingMessage, reply: KvReply & { ok: false }): HttpError {
-    switch (reply.error) {
-      case 'WRONG_LEADER':
-        return this.redirect(req, reply.leaderHint)
-      case 'TIMEOUT':
-        return new HttpError(
-          'TIMEOUT',
-          'the cluster did not complete the request in time (no quorum reachable?); a write may or may not have taken effect',
-        )
-      case 'STOPPED':
-        return new HttpError('STOPPED', 'this node is shutting down; try another node')
-      case 'SESSION_EXPIRED':
-        return new HttpError(
-          'SESSION_EXPIRED',
-          'this client session is unknown to the cluster (never opened, or expired after server.sessionExpiryEntries idle entries): the request was not executed now, and whether an earlier attempt of it ran is unknown; read the key, then open a new session (POST /v1/sessions) and continue from seq 1',
-        )
-      case 'BAD_REQUEST':
-        return new HttpError('BAD_REQUEST', reply.message)
-      case 'CONFLICT':
-        return new HttpError('REQUEST_CONFLICT', reply.message)
-      case 'TOO_LARGE':
-        return new HttpError('VALUE_TOO_LARGE', reply.message)
-    }
+    return failureOf(reply, (leader) => this.redirect(req, leader))
   }
-}
-
-// ---- helpers -------------------------------------------------------------------------------
-
-function parseSessionHeaders(req: IncomingMessage): { clientId: string; seq: number } | undefined {
-  for (const [name, header] of [
-    [CLIENT_ID_HEADER, 'Raftkit-Client-Id'],
-    [REQUEST_SEQ_HEADER, 'Raftkit-Request-Seq'],
-  ] as const)
-    if ((req.headersDistinct[name]?.length ?? 0) > 1)
-      throw new HttpError('BAD_SESSION', `${header} is given more than once; send it once`)
-  const id = req.headers[CLIENT_ID_HEADER]
-  const seqText = req.headers[REQUEST_SEQ_HEADER]
-  if (id === undefined && seqText === undefined) return undefined
-  if (typeof id !== 'string' || typeof seqText !== 'string')
-    throw new HttpError(
-      'BAD_SESSION',
-      'Raftkit-Client-Id and Raftkit-Request-Seq must be given together, once each',
-    )
-  if (!/^[\x21-\x7e]{1,128}$/.test(id))
-    throw new HttpError('BAD_SESSION', 'Raftkit-Client-Id must be 1-128 printable ASCII characters')
-  if (!/^[1-9]\d{0,15}$/.test(seqText) || !Number.isSafeInteger(Number(seqText)))
-    throw new HttpError('BAD_SESSION', 'Raftkit-Request-Seq must be a positive integer')
-  if (id.startsWith('http-'))
-    throw new HttpError('BAD_SESSION', 'client ids starting with "http-" are reserved')
-  return { clientId: id, seq: Number(seqText) }
-}
-
-function newInternalId(): string {
-  return `http-${randomBytes(8).toString('hex')}`
-}
-
-/**
- * The request target in origin form ("/path?query"). HTTP/1.1 servers must also accept the
- * absolute form ("http://host/path?query", RFC 9112 §3.2.2); its host is ignored.
- */
-function target(req: IncomingMessage): string {
-  const url = req.url ?? '/'
-  if (url.startsWith('/')) return url
-  const m = /^https?:\/\/[^/?#]*(.*)$/i.exec(url)
-  if (!m) return url
-  const rest = m[1] ?? ''
-  return rest.startsWith('/') ? rest : `/${rest}`
-}
-
-/** The request's path for logs (bounded: a client chooses it). */
-function pathOf(req: IncomingMessage): string {
-  return (req.url ?? '').slice(0, 200)
 }
