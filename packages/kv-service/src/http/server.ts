@@ -8,6 +8,9 @@
  *   GET  /v1/status            this node's Raft status (JSON)
  *   GET  /metrics              Prometheus metrics
  *   POST /v1/admin/faults      fault injection on the peer transport (needs the cluster secret)
+ *   /v1/admin/members[/...], POST /v1/admin/transfer-leader
+ *                              membership changes and leadership transfer (http/members.ts;
+ *                              need the cluster secret)
  *
  * Keys are percent-decoded path segments. Writes may carry `Raftkit-Client-Id` (an id from
  * POST /v1/sessions) and `Raftkit-Request-Seq` (1, 2, 3, ...): a retry with the same pair is
@@ -32,6 +35,8 @@ import { silentLogger } from '@raftkit/raft-core'
 import type { KvReply } from '../rpc.js'
 import type { KvServer } from '../server.js'
 import { FaultAdmin } from './faults.js'
+import { MembersAdmin } from './members.js'
+import type { MembersAdminOptions } from './members.js'
 import type { TransportFaultControls } from './faults.js'
 import {
   ClientGone,
@@ -68,6 +73,8 @@ export interface KvHttpServerOptions {
   /** Enables POST /v1/admin/faults, authenticated by this secret. */
   readonly secret?: string
   readonly faults?: TransportFaultControls
+  /** Enables the membership admin endpoints (with `secret`). */
+  readonly members?: Pick<MembersAdminOptions, 'raft' | 'kv' | 'directory' | 'catchUpTimeoutMs'>
   /** Counters of the peer transport and the log storage, for /metrics. */
   readonly counters?: Pick<NodeMetricsSource, 'transport' | 'storage'>
   readonly logger?: Logger
@@ -80,7 +87,8 @@ export interface KvHttpServerOptions {
   readonly limits?: Partial<HttpLimits>
 }
 
-type Op = 'get' | 'put' | 'append' | 'session' | 'status' | 'metrics' | 'faults' | 'other'
+type Op =
+  'get' | 'put' | 'append' | 'session' | 'status' | 'metrics' | 'faults' | 'members' | 'other'
 
 /**
  * Strict UTF-8 (a request body that is not valid UTF-8 is refused); stateless, so shared.
@@ -98,6 +106,7 @@ export class KvHttpServer {
   private readonly options: KvHttpServerOptions
   private readonly logger: Logger
   private readonly faultAdmin: FaultAdmin | undefined
+  private readonly membersAdmin: MembersAdmin | undefined
   private readonly limits: HttpLimits
   private readonly budget: BodyBudget
   /** Client misbehaviour (aborts, bad HTTP, refused connections): debug, rate-limited. */
@@ -122,6 +131,16 @@ export class KvHttpServer {
             faults: options.faults,
             self: () => this.status()?.id ?? '',
             members: () => Object.keys(this.options.httpAddresses),
+            logger: this.logger,
+            bodyLimits: this.bodyLimits(),
+          })
+    this.membersAdmin =
+      options.secret === undefined || options.members === undefined
+        ? undefined
+        : new MembersAdmin({
+            ...options.members,
+            secret: options.secret,
+            redirect: (req, leader) => this.redirect(req, leader),
             logger: this.logger,
             bodyLimits: this.bodyLimits(),
           })
@@ -283,6 +302,10 @@ export class KvHttpServer {
             throw new HttpError('NOT_FOUND', 'fault injection is not enabled on this node')
           return this.faultAdmin.handle(req, res)
         default:
+          if (this.membersAdmin && MembersAdmin.handles(path)) {
+            op = 'members'
+            return this.membersAdmin.handle(req, res, path)
+          }
           throw new HttpError('NOT_FOUND', `no such path: ${path.slice(0, 200)}`)
       }
     }
