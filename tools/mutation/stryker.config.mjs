@@ -1,0 +1,79 @@
+// StrykerJS configuration for `npm run mutation` (see run.mjs and TESTING.md at the repo root).
+// Paths are relative to the repository root, where run.mjs starts Stryker.
+const groups = {
+  // raft-core's algorithm files, against raft-core's own tests.
+  'raft-core': {
+    mutate: [
+      'packages/raft-core/src/core.ts',
+      'packages/raft-core/src/replication.ts',
+      'packages/raft-core/src/log.ts',
+      'packages/raft-core/src/progress.ts',
+      'packages/raft-core/src/quorum.ts',
+      'packages/raft-core/src/read-index.ts',
+      'packages/raft-core/src/snapshot-transfer.ts',
+    ],
+    // The core-level tests (RawNode, the test Network, paper tests, properties). The runtime's
+    // tests (raft, pipeline, simulated disk, apply queue) drive the same code through timers
+    // and cost minutes per surviving mutant; they are for raft.ts, which is not mutated here.
+    spec: [
+      'packages/raft-core/test/paper/*.spec.ts',
+      'packages/raft-core/test/properties/*.spec.ts',
+      'packages/raft-core/test/known-bugs.spec.ts',
+      'packages/raft-core/test/log.spec.ts',
+      'packages/raft-core/test/log-rules.spec.ts',
+      'packages/raft-core/test/packed-entries.spec.ts',
+      'packages/raft-core/test/quorum.spec.ts',
+      'packages/raft-core/test/quorum-rules.spec.ts',
+      'packages/raft-core/test/raw-node.spec.ts',
+      'packages/raft-core/test/ready-order.spec.ts',
+    ],
+  },
+  // kv-service's replicated state machine, against its unit tests.
+  kv: {
+    mutate: ['packages/kv-service/src/state-machine.ts'],
+    spec: [
+      'packages/kv-service/test/state-machine.spec.ts',
+      'packages/kv-service/test/state-machine-rules.spec.ts',
+    ],
+  },
+}
+
+const group = groups[process.env.MUTATION_GROUP ?? 'raft-core']
+if (!group) throw new Error(`unknown MUTATION_GROUP ${process.env.MUTATION_GROUP}`)
+
+/** @type {import('@stryker-mutator/api/core').PartialStrykerOptions} */
+export default {
+  packageManager: 'npm',
+  testRunner: 'mocha',
+  plugins: ['@stryker-mutator/mocha-runner'],
+  mutate: group.mutate,
+  mochaOptions: {
+    spec: group.spec,
+    // Pins fast-check's seed (FC_SEED, printed) so that results do not vary run to run.
+    require: ['tools/mutation/fast-check-seed.mjs'],
+  },
+  // Mocha's node-option entries from .mocharc.json are not applied by the runner.
+  testRunnerNodeArgs: ['--import', 'tsx', '--conditions=@raftkit/source'],
+  coverageAnalysis: 'perTest',
+  // The sandbox copy breaks tsconfig `extends`: mutate the files in place (restored afterwards),
+  // which is why run.mjs refuses to run on a tree with uncommitted changes.
+  inPlace: true,
+  concurrency: Number(process.env.MUTATION_CONCURRENCY ?? 2),
+  timeoutMS: 3000,
+  reporters: ['clear-text', 'progress', 'json', 'html'],
+  jsonReporter: {
+    fileName: `tools/mutation/reports/${process.env.MUTATION_GROUP ?? 'raft-core'}.json`,
+  },
+  htmlReporter: {
+    fileName: `tools/mutation/reports/${process.env.MUTATION_GROUP ?? 'raft-core'}.html`,
+  },
+  clearTextReporter: {
+    allowColor: false,
+    logTests: false,
+    reportMutants: true,
+    reportScoreTable: true,
+  },
+  tempDirName: 'tools/mutation/.stryker-tmp',
+  cleanTempDir: true,
+  thresholds: { high: 90, low: 80, break: null },
+}
