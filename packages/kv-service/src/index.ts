@@ -11,9 +11,14 @@ export type { KvClientOptions, OperationOptions } from './client.js'
 export type { BackoffOptions } from './backoff.js'
 export { DEFAULT_BACKOFF } from './backoff.js'
 export { KvStateMachine, DEFAULT_SESSION_EXPIRY_ENTRIES, retryAnswer } from './state-machine.js'
-export type { KvApplyResult, KvStateMachineOptions, Session } from './state-machine.js'
+export type {
+  KvApplyResult,
+  KvStateMachineOptions,
+  MemberAddress,
+  Session,
+} from './state-machine.js'
 export { encodeCommand, decodeCommand, validateCommand, requestDigest } from './ops.js'
-export type { KvCommand, WriteCommand, OpenCommand } from './ops.js'
+export type { KvCommand, WriteCommand, OpenCommand, AddressCommand } from './ops.js'
 export { validateRequest, validateReply } from './rpc.js'
 export type { KvRequest, KvReply, KvFailure, KvHandler, KvRpcNetwork } from './rpc.js'
 export { MemoryKvRpc, createMemoryKvRpc } from './memory-rpc.js'
@@ -29,6 +34,10 @@ export type { TransportFaultControls } from './http/faults.js'
 export * from './http/protocol.js'
 export { HttpKvRpc } from './http/client-rpc.js'
 export type { HttpKvRpcOptions } from './http/client-rpc.js'
+export { MembersClient, MembersError } from './http/members-client.js'
+export type { MembersClientOptions } from './http/members-client.js'
+export * from './http/members-protocol.js'
+export { MemberDirectory } from './membership.js'
 export { parseClusterConfig, loadClusterConfig, applyOverrides } from './config/cluster-config.js'
 export type {
   ClusterConfig,

@@ -145,7 +145,9 @@ export interface NodeProcessesOptions {
 
 /** One `raftkit serve` child per node id, each restartable. */
 export class NodeProcesses {
-  readonly ids: readonly string[]
+  private readonly idList: string[]
+  /** Nodes started with `raftkit serve --join` (not in the cluster file): their extra arguments. */
+  private readonly joining = new Map<string, readonly string[]>()
   private readonly procs = new Map<string, Proc>()
   private readonly cli: CliInvocation
   /** Exits that nobody asked for (a node crashed or could not start). */
@@ -153,9 +155,24 @@ export class NodeProcesses {
   private readonly expected = new Set<ChildProcess>()
 
   constructor(private readonly options: NodeProcessesOptions) {
-    this.ids = [...options.ids]
+    this.idList = [...options.ids]
     this.cli = raftkitInvocation(options.cli)
     mkdirSync(options.logDir, { recursive: true })
+  }
+
+  /** Every node id: the cluster file's, then the joining ones (addJoining). */
+  get ids(): readonly string[] {
+    return this.idList
+  }
+
+  /**
+   * Registers a node that is not in the cluster file: start(id) runs `raftkit serve --join
+   * --config F --id ID` with `args` (--peer, --http, --data-dir). It is not started here.
+   */
+  addJoining(id: string, args: readonly string[]): void {
+    if (this.idList.includes(id)) throw new Error(`node ${id} is already known`)
+    this.idList.push(id)
+    this.joining.set(id, [...args])
   }
 
   /** The script every node runs (the built bin, or the sources through tsx). */
@@ -187,10 +204,12 @@ export class NodeProcesses {
           ...(this.options.nodeArgs ?? []),
           ...this.cli.args,
           'serve',
+          ...(this.joining.has(id) ? ['--join'] : []),
           '--config',
           resolve(this.options.configFile),
           '--id',
           id,
+          ...(this.joining.get(id) ?? []),
           ...(this.options.serveArgs ?? []),
         ],
         // Own process group: a Ctrl-C in the terminal reaches only the driver, which stops the

@@ -1,0 +1,223 @@
+/**
+ * Membership changes of a real cluster, through the admin API the CLI uses (MembersClient),
+ * under a concurrent client workload: grow 3 → 5 with `raftkit serve --join` nodes and shrink
+ * back to 3; replace a node that died for good (killed, its disk wiped) by a fresh one; hand
+ * leadership to another voter before restarting the leader. Each run ends with every
+ * acknowledged write in the final state and the whole history linearizable.
+ */
+import { rm } from 'node:fs/promises'
+import { createServer } from 'node:net'
+import { join } from 'node:path'
+import { createRng } from '@raftkit/raft-core'
+import { expect } from 'chai'
+import { MembersClient } from '@raftkit/kv-service'
+import type { MembersView } from '@raftkit/kv-service'
+import {
+  Workload,
+  delay,
+  finalReads,
+  lostAcknowledgedWrites,
+  newRecorder,
+} from '@raftkit/kv-service/chaos'
+import type { TestCluster } from './helpers.js'
+import { expectLinearizable, useTestCluster } from './helpers.js'
+
+/** A free loopback port (bound then released: the node binds it right after). */
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = createServer()
+    s.once('error', reject)
+    s.listen(0, '127.0.0.1', () => {
+      const port = (s.address() as { port: number }).port
+      s.close(() => resolve(port))
+    })
+  })
+}
+
+function admin(cluster: TestCluster): MembersClient {
+  return new MembersClient({
+    endpoints: cluster.config.nodes.map((n) => `${n.http.host}:${n.http.port}`),
+    secret: cluster.config.secret,
+    deadlineMs: 60_000,
+  })
+}
+
+/** Starts `raftkit serve --join` for `id`; returns its addresses. */
+async function startJoining(
+  cluster: TestCluster,
+  id: string,
+): Promise<{ peer: string; http: string }> {
+  const peer = `127.0.0.1:${await freePort()}`
+  const http = `127.0.0.1:${await freePort()}`
+  cluster.nodes.addJoining(id, [
+    '--peer',
+    peer,
+    '--http',
+    http,
+    '--data-dir',
+    join(cluster.dir, 'data', id),
+  ])
+  cluster.nodes.start(id)
+  return { peer, http }
+}
+
+/** GET /v1/status of a node by address, polled (bounded) until `ok`. */
+async function waitFor(
+  http: string,
+  what: string,
+  ok: (s: { appliedIndex: number; leader: string | null }) => boolean,
+  timeoutMs = 30_000,
+): Promise<void> {
+  const deadline = Date.now() + timeoutMs
+  while (Date.now() < deadline) {
+    try {
+      const r = await fetch(`http://${http}/v1/status`, { signal: AbortSignal.timeout(1000) })
+      if (r.ok && ok((await r.json()) as { appliedIndex: number; leader: string | null })) return
+    } catch {
+      // not up yet
+    }
+    await delay(150)
+  }
+  throw new Error(`${http}: not ${what} within ${timeoutMs} ms`)
+}
+
+function voters(v: MembersView): string[] {
+  return [...v.voters].sort()
+}
+
+function startWorkload(cluster: TestCluster, seed: number) {
+  const keys = ['a', 'b', 'c']
+  const recorder = newRecorder()
+  const workload = new Workload({
+    config: cluster.config,
+    clients: 3,
+    keys,
+    rng: createRng(seed),
+    recorder,
+    deadlineMs: 10_000,
+  })
+  workload.start()
+  return { keys, recorder, workload }
+}
+
+async function expectHistoryOk(
+  cluster: TestCluster,
+  run: ReturnType<typeof startWorkload>,
+): Promise<void> {
+  await run.workload.stop()
+  const finals = await finalReads(cluster.config, run.recorder, run.keys)
+  expect([...finals.keys()].sort()).to.deep.equal(run.keys)
+  expect(lostAcknowledgedWrites(run.recorder.operations(), finals)).to.deep.equal([])
+  expectLinearizable(run.recorder.operations())
+  expect(cluster.nodes.unexpectedExits, 'nodes that exited on their own').to.deep.equal([])
+}
+
+describe('multi-process: Membership changes under client load', function () {
+  this.timeout(120_000)
+
+  describe('grow 3 → 5, shrink 5 → 3', () => {
+    const clusters = useTestCluster()
+    it('joining nodes catch up and become voters, then leave; no acknowledged write lost, linearizable', async () => {
+      const cluster = await clusters.start(3)
+      await cluster.waitForLeader()
+      const run = startWorkload(cluster, 21)
+      try {
+        await delay(1000)
+        const members = admin(cluster)
+        for (const id of ['n4', 'n5']) {
+          const at = await startJoining(cluster, id)
+          const added = await members.addLearner({ id, ...at })
+          expect(added.learners).to.include(id)
+          const promoted = await members.promote(id)
+          expect(promoted.voters).to.include(id)
+          expect(promoted.joint).to.equal(false)
+        }
+        const five = await members.list()
+        expect(voters(five)).to.deep.equal(['n1', 'n2', 'n3', 'n4', 'n5'])
+        expect(five.members.every((m) => m.peer !== null && m.http !== null)).to.equal(true)
+        const commit = five.configIndex
+        for (const id of ['n4', 'n5']) {
+          const http = five.members.find((m) => m.id === id)?.http as string
+          await waitFor(http, `applied up to ${commit}`, (s) => s.appliedIndex >= commit)
+        }
+        const okBefore = run.workload.counts.ok
+        await delay(1000)
+        for (const id of ['n4', 'n5']) {
+          const v = await members.remove(id)
+          expect(v.voters).to.not.include(id)
+        }
+        expect(voters(await members.list())).to.deep.equal(['n1', 'n2', 'n3'])
+        await delay(1000)
+        expect(run.workload.counts.ok, 'operations served during the changes').to.be.greaterThan(
+          okBefore,
+        )
+        await cluster.nodes.stop('n4')
+        await cluster.nodes.stop('n5')
+        await expectHistoryOk(cluster, run)
+      } finally {
+        await run.workload.stop(0)
+      }
+    })
+  })
+
+  describe('replace a dead node', () => {
+    const clusters = useTestCluster()
+    it('kill one for good, wipe its disk, add a fresh node, remove the dead one; no acknowledged write lost, linearizable', async () => {
+      const cluster = await clusters.start(3)
+      const leader = await cluster.waitForLeader()
+      const run = startWorkload(cluster, 22)
+      try {
+        await delay(1000)
+        const dead = cluster.ids.find((id) => id !== leader.id) as string
+        await cluster.nodes.kill(dead)
+        const spec = cluster.config.nodes.find((n) => n.id === dead)
+        await rm(spec?.dataDir as string, { recursive: true, force: true })
+        await delay(500)
+        const members = admin(cluster)
+        const at = await startJoining(cluster, 'n4')
+        await members.addLearner({ id: 'n4', ...at })
+        await members.promote('n4')
+        const after = await members.remove(dead)
+        expect(voters(after)).to.deep.equal(
+          ['n4', ...cluster.config.nodes.map((n) => n.id).filter((id) => id !== dead)].sort(),
+        )
+        await waitFor(at.http, `applied up to ${after.configIndex}`, (s) => {
+          return s.appliedIndex >= after.configIndex
+        })
+        await delay(1000)
+        await expectHistoryOk(cluster, run)
+      } finally {
+        await run.workload.stop(0)
+      }
+    })
+  })
+
+  describe('LeadershipTransfer before a restart', () => {
+    const clusters = useTestCluster()
+    it('the leader hands over to another voter, restarts and rejoins; linearizable', async () => {
+      const cluster = await clusters.start(3)
+      const first = await cluster.waitForLeader()
+      const run = startWorkload(cluster, 23)
+      try {
+        await delay(1000)
+        const to = cluster.ids.find((id) => id !== first.id) as string
+        const v = await admin(cluster).transferLeader(to)
+        expect(v.leader).to.equal(to)
+        const second = await cluster.waitForLeader(20_000, { afterTerm: first.term })
+        expect(second.id).to.equal(to)
+        await cluster.nodes.stop(first.id)
+        await delay(500)
+        cluster.nodes.start(first.id)
+        await cluster.waitForStatus(
+          first.id,
+          'back in the cluster',
+          (s) => s.leader !== null && s.term >= second.term,
+        )
+        await delay(1000)
+        await expectHistoryOk(cluster, run)
+      } finally {
+        await run.workload.stop(0)
+      }
+    })
+  })
+})
