@@ -115,7 +115,7 @@ describe('raftkit serve: start-up failures', function () {
     const fifo = join(dir, 'cert.fifo')
     execFileSync('mkfifo', [fifo])
     const file = await clusterFile(join(dir, 'n1'), {
-      tls: { certFile: fifo, keyFile: fifo },
+      tls: { certFile: fifo, keyFile: join(dir, 'no-such-key.pem') },
     })
     let signal: () => void = () => undefined
     const interrupted = new Promise<void>((r) => (signal = r))
@@ -128,8 +128,15 @@ describe('raftkit serve: start-up failures', function () {
     } finally {
       // Unblock the pending read, if any (a writer opens and closes the FIFO; non-blocking, so
       // this fails with ENXIO rather than waiting when nobody reads).
-      const w = await open(fifo, constants.O_WRONLY | constants.O_NONBLOCK).catch(() => undefined)
-      await w?.close()
+      // Retried (bounded) until the reader is there, so no read stays blocked after the test.
+      for (let i = 0; i < 100; i++) {
+        const w = await open(fifo, constants.O_WRONLY | constants.O_NONBLOCK).catch(() => undefined)
+        if (w) {
+          await w.close()
+          break
+        }
+        await new Promise((r) => setTimeout(r, 20))
+      }
     }
   })
 })
