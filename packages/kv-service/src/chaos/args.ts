@@ -25,6 +25,9 @@ Faults:
   --kill-rate <w>        relative weight of kill -9 + restart (default 1)
   --partition-rate <w>   relative weight of partitions (default 1)
   --pause-rate <w>       relative weight of SIGSTOP/SIGCONT pauses (default 1); all 0: no faults
+  --transfer-rate <w>    relative weight of leadership transfers (default 0)
+  --member-rate <w>      relative weight of membership changes: remove a voter, add it back as
+                         a learner and promote it (default 0)
   --leader-bias <p>      probability that a fault aims at the leader (default 0.5)
   --fault-time <a..b>    how long each fault lasts (default 1s..4s)
   --gap <a..b>           quiet time before each fault (default 500ms..2s)
@@ -112,6 +115,8 @@ export function parseChaosArgs(argv: readonly string[], randomSeed: () => number
         'kill-rate': { type: 'string' },
         'partition-rate': { type: 'string' },
         'pause-rate': { type: 'string' },
+        'transfer-rate': { type: 'string' },
+        'member-rate': { type: 'string' },
         'leader-bias': { type: 'string' },
         'fault-time': { type: 'string' },
         gap: { type: 'string' },
@@ -164,6 +169,8 @@ export function parseChaosArgs(argv: readonly string[], randomSeed: () => number
       kill: rate('kill-rate', v['kill-rate'], d.rates.kill),
       partition: rate('partition-rate', v['partition-rate'], d.rates.partition),
       pause: rate('pause-rate', v['pause-rate'], d.rates.pause),
+      transfer: rate('transfer-rate', v['transfer-rate'], d.rates.transfer ?? 0),
+      member: rate('member-rate', v['member-rate'], d.rates.member ?? 0),
     },
     leaderBias:
       v['leader-bias'] === undefined

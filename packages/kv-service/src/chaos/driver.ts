@@ -17,7 +17,9 @@ import type { LeaderInfo } from './admin.js'
 import { ClusterAdmin, delay } from './admin.js'
 import { NodeProcesses, initClusterDir } from './processes.js'
 import type { FaultKind, FaultRates, FaultStep } from './schedule.js'
-import { faultSchedule, pickNode, splitGroups } from './schedule.js'
+import { faultSchedule, pickNode, splitGroups, totalRate } from './schedule.js'
+import { MembersClient, readClientTls } from '../index.js'
+import { formatHostPort } from '../config/cluster-config.js'
 import type { LostWrite, OpCounts } from './workload.js'
 import { Workload, finalReads, lostAcknowledgedWrites, newRecorder } from './workload.js'
 
@@ -163,7 +165,7 @@ export async function runChaos(options: ChaosOptions, io: ChaosIo): Promise<Chao
   io.out(
     `cluster: ${configFile} (${ids.length} nodes); node logs in ${logDir}\n` +
       `workload: ${options.clients} clients on ${options.keys} keys for ${seconds(options.durationMs)}; ` +
-      `faults: kill ${options.rates.kill}, partition ${options.rates.partition}, pause ${options.rates.pause} ` +
+      `faults: kill ${options.rates.kill}, partition ${options.rates.partition}, pause ${options.rates.pause}, transfer ${options.rates.transfer ?? 0}, member ${options.rates.member ?? 0} ` +
       `(leader bias ${options.leaderBias}), each ${options.faultMs[0]}-${options.faultMs[1]} ms, ` +
       `gaps ${options.gapMs[0]}-${options.gapMs[1]} ms\n`,
   )
@@ -177,7 +179,20 @@ export async function runChaos(options: ChaosOptions, io: ChaosIo): Promise<Chao
   const rng = createRng(options.seed)
   const scheduleRng = rng.fork()
   const workloadRng = rng.fork()
-  const faults: Record<FaultKind, number> = { kill: 0, partition: 0, pause: 0 }
+  const faults: Record<FaultKind, number> = {
+    kill: 0,
+    partition: 0,
+    pause: 0,
+    transfer: 0,
+    member: 0,
+  }
+  const clientTls = readClientTls(config)
+  const members = new MembersClient({
+    endpoints: config.nodes.map((n) => formatHostPort(n.http)),
+    secret: config.secret,
+    deadlineMs: 30_000,
+    ...(clientTls ? { tls: clientTls } : {}),
+  })
   // Fresh keys for every run: an existing cluster keeps the data of earlier runs, and the
   // checker starts every key empty.
   const run = Date.now().toString(36)
@@ -203,7 +218,7 @@ export async function runChaos(options: ChaosOptions, io: ChaosIo): Promise<Chao
 
     // ---- the faults ----
     const end = Date.now() + options.durationMs
-    const anyFaults = options.rates.kill + options.rates.partition + options.rates.pause > 0
+    const anyFaults = totalRate(options.rates) > 0
     const steps = faultSchedule(scheduleRng, ids.length, options)
     while (Date.now() < end && !signal?.aborted) {
       if (!anyFaults) {
@@ -213,7 +228,16 @@ export async function runChaos(options: ChaosOptions, io: ChaosIo): Promise<Chao
       const step = steps.next().value as FaultStep
       await delay(Math.min(step.gapMs, end - Date.now()), signal)
       if (Date.now() >= end || signal?.aborted) break
-      await injectFault(step, { nodes, admin, ids, say, signal, quiet: options.quiet })
+      await injectFault(step, {
+        nodes,
+        admin,
+        ids,
+        say,
+        signal,
+        quiet: options.quiet,
+        members,
+        config,
+      })
       faults[step.kind]++
     }
     interrupted = signal?.aborted ?? false
@@ -223,6 +247,7 @@ export async function runChaos(options: ChaosOptions, io: ChaosIo): Promise<Chao
     for (const id of ids) nodes.resume(id)
     for (const id of ids) if (nodes.state(id) === 'down') nodes.start(id)
     await healAll(admin, ids)
+    if ((options.rates.member ?? 0) > 0) await restoreMembers(members, config, ids, say)
     if (!interrupted) {
       const l = await admin.waitForLeader(60_000).catch(() => undefined)
       say(l ? `leader ${l.id} (term ${l.term}); stopping the workload` : 'no leader after repair!')
@@ -291,6 +316,37 @@ interface FaultContext {
   readonly say: (line: string) => void
   readonly signal: AbortSignal | undefined
   readonly quiet: boolean
+  readonly members: MembersClient
+  readonly config: ClusterConfig
+}
+
+/** Adds back (learner, then voter) every node of the cluster file that is not a voter. */
+async function restoreMembers(
+  members: MembersClient,
+  config: ClusterConfig,
+  ids: readonly string[],
+  say: (line: string) => void,
+): Promise<void> {
+  for (const id of ids) {
+    const view = await members.list().catch(() => undefined)
+    if (!view || view.voters.includes(id)) continue
+    await readd(members, config, id).catch((e: unknown) =>
+      say(`could not add ${id} back: ${(e as Error).message}`),
+    )
+  }
+}
+
+async function readd(members: MembersClient, config: ClusterConfig, id: string): Promise<void> {
+  const spec = config.nodes.find((n) => n.id === id)
+  if (!spec) return
+  const view = await members.list()
+  if (!view.learners.includes(id) && !view.voters.includes(id))
+    await members.addLearner({
+      id,
+      peer: formatHostPort(spec.peer),
+      http: formatHostPort(spec.http),
+    })
+  if (!view.voters.includes(id)) await members.promote(id)
 }
 
 async function healAll(admin: ClusterAdmin, ids: readonly string[]): Promise<void> {
@@ -329,6 +385,35 @@ async function injectFault(step: FaultStep, ctx: FaultContext): Promise<void> {
       say(`SIGCONT ${target}`)
       return
     }
+    case 'transfer': {
+      const current = (await admin.leader())?.id
+      const to = pickNode(
+        running.filter((id) => id !== current),
+        step.pick,
+      )
+      if (current === undefined || to === undefined) return
+      try {
+        await ctx.members.transferLeader(to)
+        say(`transfer-leader ${current} -> ${to}`)
+      } catch (e) {
+        say(`transfer-leader ${current} -> ${to} failed: ${(e as Error).message}`)
+      }
+      await delay(step.holdMs, signal)
+      return
+    }
+    case 'member': {
+      if (target === undefined) return
+      try {
+        await ctx.members.remove(target)
+        say(`member remove ${target}${role(target)}; add back in ${seconds(step.holdMs)}`)
+        await delay(step.holdMs, signal)
+        await readd(ctx.members, ctx.config, target)
+        say(`member add + promote ${target}`)
+      } catch (e) {
+        say(`membership change of ${target} failed: ${(e as Error).message}`)
+      }
+      return
+    }
     case 'partition': {
       const { minority, majority } = splitGroups(ids, step, leader)
       const failed = await admin.partition([minority, majority])
@@ -353,7 +438,7 @@ function summary(r: ChaosResult, workload: Workload, nodes: NodeProcesses): stri
       ` (get ${b.get.ok}/${b.get.unknown}, put ${b.put.ok}/${b.put.unknown}, append ${b.append.ok}/${b.append.unknown} ok/unknown);` +
       ` ${r.operationsRecorded} in the checked history`,
     `  failovers observed: ${r.failovers}`,
-    `  faults injected: ${r.faults.kill} kill -9 + restart, ${r.faults.partition} partitions, ${r.faults.pause} pauses`,
+    `  faults injected: ${r.faults.kill} kill -9 + restart, ${r.faults.partition} partitions, ${r.faults.pause} pauses, ${r.faults.transfer} leadership transfers, ${r.faults.member} membership changes`,
   ]
   if (nodes.unexpectedExits.length > 0)
     lines.push(

@@ -5,15 +5,33 @@
  */
 import type { Rng } from '@raftkit/raft-core'
 
-export type FaultKind = 'kill' | 'partition' | 'pause'
+/**
+ * `transfer`: hand leadership to another voter (raftkit transfer-leader); `member`: remove a
+ * voter (the leader too), then add it back as a learner and promote it (raftkit member).
+ */
+export type FaultKind = 'kill' | 'partition' | 'pause' | 'transfer' | 'member'
 
-export const FAULT_KINDS: readonly FaultKind[] = ['kill', 'partition', 'pause']
+export const FAULT_KINDS: readonly FaultKind[] = [
+  'kill',
+  'partition',
+  'pause',
+  'transfer',
+  'member',
+]
 
 export interface FaultRates {
   /** Relative weights of the fault kinds (>= 0; all 0: no faults). */
   readonly kill: number
   readonly partition: number
   readonly pause: number
+  /** Default 0 (a schedule without them draws exactly as before they existed). */
+  readonly transfer?: number
+  readonly member?: number
+}
+
+/** Sum of the weights. */
+export function totalRate(rates: FaultRates): number {
+  return rates.kill + rates.partition + rates.pause + (rates.transfer ?? 0) + (rates.member ?? 0)
 }
 
 export interface ScheduleOptions {
@@ -51,11 +69,13 @@ export function* faultSchedule(
   options: ScheduleOptions,
 ): Generator<FaultStep, void, undefined> {
   const { rates } = options
-  const total = rates.kill + rates.partition + rates.pause
+  const total = totalRate(rates)
+  const bounds: Array<[number, FaultKind]> = []
+  let sum = 0
+  for (const k of FAULT_KINDS) bounds.push([(sum += rates[k] ?? 0), k])
   for (;;) {
     const r = rng.next() * total
-    const kind: FaultKind =
-      r < rates.kill ? 'kill' : r < rates.kill + rates.partition ? 'partition' : 'pause'
+    const kind: FaultKind = bounds.find(([b, k]) => r < b && (rates[k] ?? 0) > 0)?.[1] ?? 'pause'
     yield {
       kind,
       atLeader: rng.next() < options.leaderBias,
