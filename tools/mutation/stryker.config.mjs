@@ -14,7 +14,7 @@ const groups = {
     ],
     // The core-level tests (RawNode, the test Network, paper tests, properties). The runtime's
     // tests (raft, pipeline, simulated disk, apply queue) drive the same code through timers
-    // and cost minutes per surviving mutant; they are for raft.ts, which is not mutated here.
+    // and cost minutes per surviving mutant; they are for runtime.ts, which is not mutated here.
     spec: [
       'packages/raft-core/test/paper/*.spec.ts',
       'packages/raft-core/test/properties/*.spec.ts',

@@ -83,8 +83,8 @@ export { encodeMembership, decodeMembership } from './membership-codec.js'
 export type { MembershipTarget } from './confchange.js'
 export type { RawNodeOptions } from './raw-node.js'
 export { MemoryStorage } from './memory-storage.js'
-export { Raft } from './raft.js'
-export type { RaftOptions, StartResult } from './raft.js'
+export { Raft } from './runtime.js'
+export type { RaftOptions, StartResult } from './runtime.js'
 export type { DiskLatency, OpTiming } from './disk-latency.js'
 export {
   DISK_LATENCY_RANGES,

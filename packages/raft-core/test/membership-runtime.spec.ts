@@ -12,7 +12,7 @@ import {
   UnknownNodeError,
 } from '../src/errors.js'
 import { MemoryStorage } from '../src/memory-storage.js'
-import type { Raft } from '../src/raft.js'
+import type { Raft } from '../src/runtime.js'
 import type { Membership } from '../src/types.js'
 import { TestCluster, bytes } from './cluster.js'
 

@@ -13,7 +13,7 @@
 import { expect } from 'chai'
 import { RaftError } from '../../src/errors.js'
 import type { MemoryStorage } from '../../src/memory-storage.js'
-import type { Raft } from '../../src/raft.js'
+import type { Raft } from '../../src/runtime.js'
 import { createRng, type Rng } from '../../src/rng.js'
 import type { NodeId } from '../../src/types.js'
 import { TestCluster, bytes } from '../cluster.js'
