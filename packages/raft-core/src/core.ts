@@ -468,8 +468,9 @@ export class RaftCore {
 
   /**
    * Figure 2 / Figure 8: commit N only if a majority matched N and log[N] is of the current
-   * term; while joint, a majority of both the new and the old voters (thesis §4.3). The
-   * leader's own match is its DURABLE last index (bug #9), counted only where it is a voter.
+   * term (RaftLog.maybeCommit checks the term); while joint, a majority of both the new and the
+   * old voters (thesis §4.3). The leader's own match is its DURABLE last index (bug #9), counted
+   * only where it is a voter.
    */
   maybeCommit(): boolean {
     if (this.role !== 'leader') return false
@@ -477,8 +478,7 @@ export class RaftCore {
     const match = (id: NodeId): Index =>
       id === this.id ? this.log.stable : (this.progress.get(id)?.match ?? 0)
     const n = jointCommittedIndex(match, voters, outgoing)
-    if (n <= this.log.committed || this.log.term(n) !== this.term) return false
-    this.log.commitTo(n)
+    if (!this.log.maybeCommit(n, this.term)) return false
     this.pendingCommit = true
     this.reads.releaseWaiting(n)
     if (this.others.length === 0) this.flushReads()

@@ -219,6 +219,17 @@ export class RaftLog {
     return this.snapshotTerm === term && this.snapshotIndex > 0 ? this.snapshotIndex : undefined
   }
 
+  /**
+   * The leader's commit rule (Figure 2, Figure 8; etcd's raftLog.maybeCommit): commits `index`
+   * only if the entry there is of `term` (the leader's current term); an entry of an earlier
+   * term is committed only indirectly, by a later entry of the current term. False when the
+   * commit index did not move.
+   */
+  maybeCommit(index: Index, term: Term): boolean {
+    if (index <= this.committed || this.term(index) !== term) return false
+    return this.commitTo(index)
+  }
+
   commitTo(i: Index): boolean {
     if (i <= this.committed) return false
     if (i > this.lastIndex())
@@ -243,6 +254,21 @@ export class RaftLog {
 
   hasNextCommitted(): boolean {
     return this.committed > this.applying
+  }
+
+  /** The unstable entries up to `index` were handed out in a Ready (being written now). */
+  acceptInProgress(index: Index): void {
+    this.inProgress = index
+  }
+
+  /** The committed entries up to `index` were handed out for applying. */
+  acceptApplying(index: Index): void {
+    this.applying = index
+  }
+
+  /** The snapshot received from the leader was handed out in a Ready. */
+  acceptSnapshot(): void {
+    this.pendingSnapshot = undefined
   }
 
   /** The driver made entries up to (index, term) durable; ignored if the log changed since. */

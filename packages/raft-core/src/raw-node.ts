@@ -187,11 +187,11 @@ export class RawNode {
     }
     core.msgs = []
     core.readStates = []
-    log.pendingSnapshot = undefined
+    if (snapshot) log.acceptSnapshot()
     const lastEntry = entries[entries.length - 1]
-    if (lastEntry) log.inProgress = lastEntry.index
+    if (lastEntry) log.acceptInProgress(lastEntry.index)
     const lastCommitted = committed[committed.length - 1]
-    if (lastCommitted) log.applying = lastCommitted.index
+    if (lastCommitted) log.acceptApplying(lastCommitted.index)
     this.prevSoft = soft
     this.prevHard = hard
     return rd
@@ -222,7 +222,7 @@ export class RawNode {
     const committed = log.pendingSnapshot === undefined ? log.nextCommitted() : []
     const last = committed[committed.length - 1]
     if (last) {
-      log.applying = last.index
+      log.acceptApplying(last.index)
       log.appliedTo(last.index)
     }
     const readStates = this.core.readStates

@@ -135,7 +135,7 @@ describe('Raft runtime: a received snapshot and the apply stream', () => {
       const committed = log.nextCommitted()
       const last = committed[committed.length - 1]
       if (last) {
-        log.applying = last.index
+        log.acceptApplying(last.index)
         log.appliedTo(last.index)
       }
       return { committed, readStates: [] }

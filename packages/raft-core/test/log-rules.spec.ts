@@ -26,7 +26,7 @@ function log(n: number, term = 1, applied = 0): RaftLog {
   l.append(run(1, n, term))
   l.stableTo(n, term)
   l.commitTo(applied)
-  l.applying = applied
+  l.acceptApplying(applied)
   l.appliedTo(applied)
   return l
 }
@@ -71,6 +71,17 @@ describe('RaftLog rules', () => {
     expect(l.committed).to.equal(3)
   })
 
+  it('maybeCommit commits an index only when its entry has the given (current) term (Figure 8)', () => {
+    const l = new RaftLog(undefined, [], 0)
+    l.append([...run(1, 2, 1), ...run(3, 4, 2)])
+    expect(l.maybeCommit(2, 2)).to.equal(false) // entry 2 is of term 1: not by counting replicas
+    expect(l.committed).to.equal(0)
+    expect(l.maybeCommit(4, 2)).to.equal(true) // an entry of term 2 commits everything before it
+    expect(l.committed).to.equal(4)
+    expect(l.maybeCommit(3, 2)).to.equal(false) // never back
+    expect(l.committed).to.equal(4)
+  })
+
   it('stableTo never moves back and ignores an index whose term changed meanwhile (bug #10)', () => {
     const l = new RaftLog(undefined, [], 0)
     l.append(run(1, 5, 1))
@@ -85,7 +96,7 @@ describe('RaftLog rules', () => {
   it('appliedTo never moves back and never past what was handed out (applying)', () => {
     const l = log(5)
     l.commitTo(5)
-    l.applying = 3
+    l.acceptApplying(3)
     l.appliedTo(5)
     expect(l.applied).to.equal(3)
     l.appliedTo(1)
@@ -99,7 +110,7 @@ describe('RaftLog rules', () => {
     m.append(run(1, 5, 1))
     m.stableTo(2, 1)
     m.commitTo(5)
-    m.applying = 5
+    m.acceptApplying(5)
     m.appliedTo(5)
     expect(() => m.compact(4, new Uint8Array())).to.throw(RangeError, /durable/)
     expect(m.compact(2, new Uint8Array()).meta).to.deep.include({ index: 2, term: 1 })
@@ -230,7 +241,7 @@ function apply(l: RaftLog, op: Op, packMin: number): string {
         return String(l.commitTo(Math.min(l.committed + op.upTo, last)))
       case 'apply': {
         const upTo = Math.min(l.applied + op.upTo, l.committed)
-        l.applying = Math.max(l.applying, upTo)
+        l.acceptApplying(Math.max(l.applying, upTo))
         l.appliedTo(upTo)
         return 'ok'
       }

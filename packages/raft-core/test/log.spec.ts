@@ -23,7 +23,7 @@ function logWith(applied: number): RaftLog {
   log.append(run(1, 12, termOf))
   log.stableTo(12, 3)
   log.commitTo(applied)
-  log.applying = applied
+  log.acceptApplying(applied)
   log.appliedTo(applied)
   return log
 }
@@ -89,7 +89,7 @@ describe('RaftLog (packed prefix)', () => {
     const es = run(1, 12, termOf)
     log.append(es)
     log.commitTo(12)
-    log.applying = 12
+    log.acceptApplying(12)
     log.appliedTo(12)
     // Nothing is durable yet: every entry is still the object that was appended.
     expect(log.slice(1, 13)).to.deep.equal(es)
