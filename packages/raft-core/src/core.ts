@@ -9,6 +9,7 @@ import type { CoreConfig } from './config.js'
 import { NotLeaderError, TransferInProgressError } from './errors.js'
 import { RaftLog } from './log.js'
 import type { Logger } from './logger.js'
+import type { NodeView, Outgoing } from './node-view.js'
 import type { Message, RequestVote, RequestVoteReply } from './messages.js'
 import { Progress } from './progress.js'
 import { jointCommittedIndex, jointHasQuorum, jointVoteResult, type VoteResult } from './quorum.js'
@@ -52,11 +53,7 @@ export interface CoreOptions {
   readonly logger: Logger
 }
 
-type Distribute<M> = M extends Message ? Omit<M, 'from' | 'term'> & { term?: Term } : never
-/** A message as built by handlers: `from` is filled in, `term` defaults to the current term. */
-export type Outgoing = Distribute<Message>
-
-export class RaftCore {
+export class RaftCore implements NodeView {
   readonly id: NodeId
   /** Every configuration in the log; the latest is in effect (membership-change.ts). */
   readonly memberships: MembershipLog
@@ -529,6 +526,11 @@ export class RaftCore {
   }
 
   // ---------------------------------------------------------------------------------------------
+
+  /** replication.ts's maybeSendAppends, offered to the handlers that replication.ts imports. */
+  maybeSendAppends(to: NodeId, sendIfEmpty: boolean): boolean {
+    return maybeSendAppends(this, to, sendIfEmpty)
+  }
 
   send(m: Outgoing): void {
     this.msgs.push({ ...m, from: this.id, term: m.term ?? this.term })

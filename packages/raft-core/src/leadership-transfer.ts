@@ -6,15 +6,14 @@
  * timeout, the leader abandons the transfer and accepts proposals again. The transfer state is
  * cleared on every role or term change (core.reset), never left set (hashicorp/raft#696).
  */
-import type { RaftCore } from './core.js'
+import type { NodeView } from './node-view.js'
 import { NotLeaderError, UnknownNodeError } from './errors.js'
 import { isVoter } from './membership.js'
 import type { TimeoutNow } from './messages.js'
-import { maybeSendAppends } from './replication.js'
 import type { NodeId } from './types.js'
 
 /** Leader: starts (or restarts, for another target) a transfer to voter `to`. */
-export function transferLeadership(core: RaftCore, to: NodeId): void {
+export function transferLeadership(core: NodeView, to: NodeId): void {
   if (core.role !== 'leader') throw new NotLeaderError(core.leader)
   if (to === core.id) return
   if (!isVoter(core.memberships.current, to))
@@ -23,11 +22,11 @@ export function transferLeadership(core: RaftCore, to: NodeId): void {
   core.logger.info('transferring leadership', core.fields({ to }))
   core.leadTransferee = to
   core.transferElapsed = 0
-  if (!maybeSendTimeoutNow(core)) maybeSendAppends(core, to, true)
+  if (!maybeSendTimeoutNow(core)) core.maybeSendAppends(to, true)
 }
 
 /** Sends TimeoutNow once the transferee's log matches ours. True if sent. */
-export function maybeSendTimeoutNow(core: RaftCore): boolean {
+export function maybeSendTimeoutNow(core: NodeView): boolean {
   const to = core.leadTransferee
   if (to === null) return false
   const pr = core.progress.get(to)
@@ -37,7 +36,7 @@ export function maybeSendTimeoutNow(core: RaftCore): boolean {
 }
 
 /** Leader tick: abandons a transfer that did not complete within an election timeout. */
-export function tickTransfer(core: RaftCore): void {
+export function tickTransfer(core: NodeView): void {
   if (core.leadTransferee === null) return
   core.transferElapsed++
   if (core.transferElapsed >= core.config.electionTicksMin) {
@@ -48,7 +47,7 @@ export function tickTransfer(core: RaftCore): void {
 }
 
 /** TimeoutNow receiver: a voter campaigns now (no pre-vote; the requests carry `transfer`). */
-export function handleTimeoutNow(core: RaftCore, m: TimeoutNow): void {
+export function handleTimeoutNow(core: NodeView, m: TimeoutNow): void {
   if (core.role === 'leader') return
   if (!core.mayCampaign()) {
     core.logger.warn('ignoring TimeoutNow: not a voter', core.fields({ from: m.from }))

@@ -2,15 +2,16 @@
  * Membership changes in the running core (thesis ch. 4, joint consensus): the leader's side
  * (proposing a change, leaving the joint configuration on its own once it is committed,
  * stepping down once a configuration without it is committed) and every node's side (keeping
- * the configuration in effect in step with the log). Functions over RaftCore, which owns the
- * state; the rules about who counts are in quorum.ts (joint majorities).
+ * the configuration in effect in step with the log). Functions over the node's NodeView
+ * (node-view.ts; RaftCore owns the state); the rules about who counts are in quorum.ts (joint
+ * majorities).
  *
  * A configuration is in effect as soon as its entry is in the log (thesis §4.1), so a leader
  * counts the new configuration for commits, votes and reads from the moment it appends it,
  * and a follower from the moment it stores it; a truncated entry takes its configuration back.
  */
 import { leaveJoint, planChange, type MembershipTarget } from './confchange.js'
-import type { RaftCore } from './core.js'
+import type { NodeView } from './node-view.js'
 import { ChangeInProgressError, NotLeaderError, TransferInProgressError } from './errors.js'
 import { describeMembership, isJoint, isVoter, members } from './membership.js'
 import { decodeMembership, encodeMembership } from './membership-codec.js'
@@ -24,7 +25,7 @@ import type { Entry, Index, Membership, Term } from './types.js'
  * InvalidMembershipError / UnknownNodeError from planning.
  */
 export function proposeMembership(
-  core: RaftCore,
+  core: NodeView,
   target: MembershipTarget,
 ): { index: Index; term: Term } {
   if (core.role !== 'leader') throw new NotLeaderError(core.leader)
@@ -43,7 +44,7 @@ export function proposeMembership(
 }
 
 /** Leader: appends a configuration entry; it is in effect at once. */
-export function appendConfig(core: RaftCore, m: Membership): { index: Index; term: Term } {
+export function appendConfig(core: NodeView, m: Membership): { index: Index; term: Term } {
   const r = core.appendEntry('config', encodeMembership(m))
   core.memberships.append(r.index, m)
   membershipChanged(core)
@@ -55,7 +56,7 @@ export function appendConfig(core: RaftCore, m: Membership): { index: Index; ter
  * configuration, and steps down once a configuration it is not a voter of is committed
  * (thesis §4.2.2; etcd's StepDownOnRemoval).
  */
-export function afterCommit(core: RaftCore): void {
+export function afterCommit(core: NodeView): void {
   if (core.role !== 'leader') return
   const history = core.memberships
   if (core.log.committed < history.currentIndex) return
@@ -83,7 +84,7 @@ export function afterCommit(core: RaftCore): void {
  * whole message rather than store an entry it could not interpret.
  */
 export function decodeConfigs(
-  core: RaftCore,
+  core: NodeView,
   entries: readonly Entry[],
   from: number,
 ): Array<{ index: Index; membership: Membership }> | undefined {
@@ -106,7 +107,7 @@ export function decodeConfigs(
 
 /** Follower: entries from `firstIndex` on were (re)written with these configurations. */
 export function appendedConfigs(
-  core: RaftCore,
+  core: NodeView,
   firstIndex: Index,
   configs: ReadonlyArray<{ index: Index; membership: Membership }>,
 ): void {
@@ -117,7 +118,7 @@ export function appendedConfigs(
 
 /** Installed a snapshot at `index`; `kept`: the log kept the entries after it. */
 export function restoredSnapshot(
-  core: RaftCore,
+  core: NodeView,
   index: Index,
   membership: Membership | undefined,
   kept: boolean,
@@ -133,7 +134,7 @@ export function restoredSnapshot(
  * like any follower) and drop those of removed ones; a transfer to a node that is no longer a
  * voter is abandoned.
  */
-export function membershipChanged(core: RaftCore): void {
+export function membershipChanged(core: NodeView): void {
   const m = core.memberships.current
   core.logger.info('configuration in effect', core.fields({ membership: describeMembership(m) }))
   core.others = members(m).filter((id) => id !== core.id)

@@ -1,8 +1,8 @@
 /**
  * Log replication (§5.3): the leader's AppendEntries sending and reply handling, and the
- * AppendEntries receiver. Functions over RaftCore, which owns the state.
+ * AppendEntries receiver. Functions over the node (NodeView, node-view.ts; RaftCore owns the state).
  */
-import type { RaftCore } from './core.js'
+import type { NodeView } from './node-view.js'
 import type { AppendEntries, AppendEntriesReply } from './messages.js'
 import type { Progress } from './progress.js'
 import type { NodeId } from './types.js'
@@ -18,7 +18,7 @@ import { maybeSendTimeoutNow } from './leadership-transfer.js'
  * control pauses the follower. Switches the follower to snapshot state when the entries it needs
  * are compacted. Returns true if something was sent.
  */
-export function sendAppend(core: RaftCore, to: NodeId, sendIfEmpty: boolean): boolean {
+export function sendAppend(core: NodeView, to: NodeId, sendIfEmpty: boolean): boolean {
   const pr = core.progress.get(to)
   if (pr === undefined || pr.isPaused(core.config.maxInflightAppends)) return false
   const { log } = core
@@ -44,7 +44,7 @@ export function sendAppend(core: RaftCore, to: NodeId, sendIfEmpty: boolean): bo
 }
 
 /** Sends as much as flow control allows: several batches in replicate state, one in probe. */
-export function maybeSendAppends(core: RaftCore, to: NodeId, sendIfEmpty: boolean): boolean {
+export function maybeSendAppends(core: NodeView, to: NodeId, sendIfEmpty: boolean): boolean {
   let sent = false
   while (sendAppend(core, to, sendIfEmpty && !sent)) {
     sent = true
@@ -58,7 +58,7 @@ export function maybeSendAppends(core: RaftCore, to: NodeId, sendIfEmpty: boolea
  * last Ready (the lab's RPC-count bound), or an empty one when `commitMoved` (the commit index
  * moved and is due). True when every follower was sent an AppendEntries.
  */
-export function flushAppends(core: RaftCore, commitMoved: boolean): boolean {
+export function flushAppends(core: NodeView, commitMoved: boolean): boolean {
   let all = true
   for (const peer of core.others) {
     if (maybeSendAppends(core, peer, false)) continue
@@ -71,7 +71,7 @@ export function flushAppends(core: RaftCore, commitMoved: boolean): boolean {
  * A heartbeat is an empty AppendEntries at the follower's next index carrying
  * commit = min(leader commit, follower match) and the ReadIndex round id.
  */
-export function broadcastHeartbeat(core: RaftCore, round: number): void {
+export function broadcastHeartbeat(core: NodeView, round: number): void {
   const { log } = core
   for (const [to, pr] of core.progress) {
     let prevLogIndex = pr.next - 1
@@ -95,7 +95,7 @@ export function broadcastHeartbeat(core: RaftCore, round: number): void {
 // -----------------------------------------------------------------------------------------------
 // Leader: replies
 
-export function handleAppendEntriesReply(core: RaftCore, m: AppendEntriesReply): void {
+export function handleAppendEntriesReply(core: NodeView, m: AppendEntriesReply): void {
   const pr = core.progress.get(m.from)
   if (pr === undefined) return
   pr.recentActive = true
@@ -135,7 +135,7 @@ function isStaleReject(pr: Progress, rejected: number): boolean {
  * entries of the follower's conflicting term, resume after our last one; otherwise from the
  * first index the follower holds of that term (or its log end).
  */
-function nextFromHint(core: RaftCore, m: AppendEntriesReply, rejected: number): number {
+function nextFromHint(core: NodeView, m: AppendEntriesReply, rejected: number): number {
   if (m.conflictTerm !== undefined) {
     const last = core.log.lastIndexOfTerm(m.conflictTerm)
     if (last !== undefined) return last + 1
@@ -146,7 +146,7 @@ function nextFromHint(core: RaftCore, m: AppendEntriesReply, rejected: number): 
 // -----------------------------------------------------------------------------------------------
 // Follower: the AppendEntries receiver
 
-export function handleAppendEntries(core: RaftCore, m: AppendEntries): void {
+export function handleAppendEntries(core: NodeView, m: AppendEntries): void {
   const { log } = core
   const reply = (
     r: Pick<AppendEntriesReply, 'success' | 'matchIndex' | 'conflictIndex' | 'conflictTerm'>,
@@ -195,7 +195,7 @@ export function handleAppendEntries(core: RaftCore, m: AppendEntries): void {
 
 /** The reject hint: the first index of the conflicting term, or our lastIndex+1 if too short. */
 function conflictHint(
-  core: RaftCore,
+  core: NodeView,
   prevIndex: number,
 ): Pick<AppendEntriesReply, 'conflictIndex' | 'conflictTerm'> {
   const { log } = core

@@ -4,14 +4,13 @@
  * reports (bug #19: the transfer is tracked explicitly and resumable). The follower reassembles
  * (snapshot-receiver.ts) and installs it into its log.
  */
-import type { RaftCore } from './core.js'
+import type { NodeView } from './node-view.js'
 import type { InstallSnapshot, InstallSnapshotReply } from './messages.js'
 import type { Progress } from './progress.js'
 import type { NodeId } from './types.js'
-import { maybeSendAppends } from './replication.js'
 import { restoredSnapshot } from './membership-change.js'
 
-export function startSnapshotTransfer(core: RaftCore, to: NodeId, pr: Progress): void {
+export function startSnapshotTransfer(core: NodeView, to: NodeId, pr: Progress): void {
   const snapshot = core.log.snapshot
   if (snapshot === undefined)
     throw new Error(`invariant: entries for ${to} are compacted but there is no snapshot`)
@@ -20,7 +19,7 @@ export function startSnapshotTransfer(core: RaftCore, to: NodeId, pr: Progress):
   sendChunk(core, to, pr)
 }
 
-function sendChunk(core: RaftCore, to: NodeId, pr: Progress): void {
+function sendChunk(core: NodeView, to: NodeId, pr: Progress): void {
   const t = pr.transfer
   if (t === undefined) return
   const { data, meta } = t.snapshot
@@ -40,7 +39,7 @@ function sendChunk(core: RaftCore, to: NodeId, pr: Progress): void {
 }
 
 /** Resends the current chunk to followers that did not answer within a heartbeat interval. */
-export function tickSnapshotTransfers(core: RaftCore): void {
+export function tickSnapshotTransfers(core: NodeView): void {
   for (const [to, pr] of core.progress) {
     if (pr.transfer === undefined) continue
     pr.transfer.ticksSinceSend++
@@ -48,7 +47,7 @@ export function tickSnapshotTransfers(core: RaftCore): void {
   }
 }
 
-export function handleInstallSnapshotReply(core: RaftCore, m: InstallSnapshotReply): void {
+export function handleInstallSnapshotReply(core: NodeView, m: InstallSnapshotReply): void {
   const pr = core.progress.get(m.from)
   if (pr === undefined) return
   pr.recentActive = true
@@ -57,7 +56,7 @@ export function handleInstallSnapshotReply(core: RaftCore, m: InstallSnapshotRep
     if (pr.maybeUpdate(m.lastIncludedIndex)) core.maybeCommit()
     if (pr.state === 'snapshot') {
       pr.becomeProbe(pr.match + 1)
-      maybeSendAppends(core, m.from, true)
+      core.maybeSendAppends(m.from, true)
     }
     return
   }
@@ -68,7 +67,7 @@ export function handleInstallSnapshotReply(core: RaftCore, m: InstallSnapshotRep
 }
 
 /** InstallSnapshot receiver. */
-export function handleInstallSnapshot(core: RaftCore, m: InstallSnapshot): void {
+export function handleInstallSnapshot(core: NodeView, m: InstallSnapshot): void {
   const { log } = core
   const reply = (nextOffset: number, done: boolean): void =>
     core.send({

@@ -1,0 +1,59 @@
+/**
+ * NodeView: what the handler modules (replication, snapshot transfer, membership change,
+ * leadership transfer) see of a node — its state and the few actions they may take. RaftCore
+ * implements it; the handlers import this interface instead of core.ts, so the algorithm's
+ * files form no import circle (core imports the handlers, never the other way round). A type-only
+ * leaf: it imports types only.
+ */
+import type { CoreConfig } from './config.js'
+import type { RaftLog } from './log.js'
+import type { Logger } from './logger.js'
+import type { MembershipLog } from './membership.js'
+import type { Message } from './messages.js'
+import type { Progress } from './progress.js'
+import type { SnapshotReceiver } from './snapshot-receiver.js'
+import type { EntryKind, Index, NodeId, Role, Term } from './types.js'
+
+type Distribute<M> = M extends Message ? Omit<M, 'from' | 'term'> & { term?: Term } : never
+/** A message as built by handlers: `from` is filled in, `term` defaults to the current term. */
+export type Outgoing = Distribute<Message>
+
+export interface NodeView {
+  readonly id: NodeId
+  /** Every configuration in the log; the latest is in effect (membership-change.ts). */
+  readonly memberships: MembershipLog
+  /** Every member other than this node: who a leader replicates to. */
+  others: NodeId[]
+  /** Leader: the voter leadership is being handed to (leadership-transfer.ts), or null. */
+  leadTransferee: NodeId | null
+  /** Leader: ticks since the transfer started. */
+  transferElapsed: number
+  /** Leader: new entries wait for the next Ready to go out in one AppendEntries per follower. */
+  pendingAppends: boolean
+  readonly config: CoreConfig
+  readonly logger: Logger
+  readonly term: Term
+  readonly role: Role
+  readonly leader: NodeId | null
+  readonly log: RaftLog
+  /** Leader only: one Progress per other member. */
+  readonly progress: Map<NodeId, Progress>
+  readonly receiver: SnapshotReceiver
+
+  /** Queues a message for the next Ready. */
+  send(m: Outgoing): void
+  /** Log fields naming this node and its term, plus `extra`. */
+  fields(extra?: Record<string, unknown>): Record<string, unknown>
+  /** Leader: advances the commit index if a quorum allows (Figure 2 / Figure 8). */
+  maybeCommit(): boolean
+  /** Leader: appends an entry of the current term to its own log. */
+  appendEntry(kind: EntryKind, data: Uint8Array): { index: Index; term: Term }
+  becomeFollower(term: Term, leader: NodeId | null): void
+  /** Only a voter campaigns. */
+  mayCampaign(): boolean
+  campaignNow(transfer: boolean): void
+  /** Leader: answers the reads a quorum has confirmed. */
+  checkReads(): void
+  /** Leader: sends `to` what it lacks (replication.ts), for the handlers it imports. */
+  maybeSendAppends(to: NodeId, sendIfEmpty: boolean): boolean
+}
