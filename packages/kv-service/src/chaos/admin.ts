@@ -6,26 +6,9 @@ import { request as httpRequest } from 'node:http'
 import { request as httpsRequest } from 'node:https'
 import type { ClusterConfig } from '../index.js'
 import { readClientTls } from '../index.js'
+import type { FaultRequest, NodeStatus } from '../http/protocol.js'
 
-/** The part of GET /v1/status the driver reads. */
-export interface NodeStatus {
-  readonly id: string
-  readonly role: string
-  readonly term: number
-  readonly leader: string | null
-  readonly commitIndex: number
-  readonly appliedIndex: number
-}
-
-/** What POST /v1/admin/faults accepts (kv-service `FaultPlan`). */
-export interface FaultRequest {
-  readonly block?: readonly string[]
-  readonly unblock?: readonly string[] | true
-  readonly drop?: number
-  readonly delayMs?: readonly [number, number]
-  readonly isolate?: true
-  readonly heal?: true
-}
+export type { FaultRequest, NodeStatus }
 
 export interface LeaderInfo {
   readonly id: string
