@@ -8,6 +8,8 @@ import type { ApplyMsg, Index, Status, Term } from '@raftkit/raft-core'
 export interface KvRaft {
   start(command: Uint8Array): { index: Index; term: Term; isLeader: boolean }
   getState(): { term: Term; isLeader: boolean }
+  /** Called whenever the term or leadership changes (pending writes of older terms may be lost). */
+  onStateChange(listener: (state: { term: Term; isLeader: boolean }) => void): void
   onApply(handler: (msg: ApplyMsg) => void | Promise<void>): void
   snapshot(index: Index, data: Uint8Array): Promise<void>
   /** Resolves once leadership is confirmed by a fresh heartbeat quorum; rejects NotLeaderError. */

@@ -47,8 +47,6 @@ export interface KvServerOptions {
   readonly maxRaftState?: number
   /** How long one request may wait for commit/apply or leadership confirmation. Default 800 ms. */
   readonly requestTimeoutMs?: number
-  /** How often pending writes check whether the term moved on. Default 50 ms. */
-  readonly termCheckIntervalMs?: number
   /** See KvStateMachine. Default 100 000 entries. */
   readonly sessionExpiryEntries?: number
   /**
@@ -75,7 +73,6 @@ export type KvServerStartOptions = RaftOptions &
   }
 
 export const DEFAULT_SERVER_REQUEST_TIMEOUT_MS = 800
-const DEFAULT_TERM_CHECK_INTERVAL_MS = 50
 
 interface PendingWrite {
   readonly index: Index
@@ -101,14 +98,12 @@ export class KvServer {
   private readonly storageSize: (() => StorageSize) | undefined
   private readonly maxRaftState: number
   private readonly requestTimeoutMs: number
-  private readonly termCheckIntervalMs: number
   private readonly maxValueBytes: number | undefined
   private applied: Index = 0
   private readonly pending = new Map<Index, PendingWrite>()
   private readonly readers = new Set<ReadWaiter>()
   /** Ends ReadIndex waits on kill (their timers included). */
   private readonly cancels = new Set<() => void>()
-  private termTimer: TimerHandle | undefined
   private snapshotting: Promise<void> | undefined
   private lastSnapshotIndex: Index = 0
   private stopped = false
@@ -125,10 +120,6 @@ export class KvServer {
     this.requestTimeoutMs = positive(
       'requestTimeoutMs',
       options.requestTimeoutMs ?? DEFAULT_SERVER_REQUEST_TIMEOUT_MS,
-    )
-    this.termCheckIntervalMs = positive(
-      'termCheckIntervalMs',
-      options.termCheckIntervalMs ?? DEFAULT_TERM_CHECK_INTERVAL_MS,
     )
     if (
       options.maxValueBytes !== undefined &&
@@ -152,6 +143,7 @@ export class KvServer {
   static create(options: KvServerOptions): KvServer {
     const server = new KvServer(options)
     server.raft.onApply((msg) => server.onApply(msg))
+    server.raft.onStateChange(({ term }) => server.onTermChange(term))
     return server
   }
 
@@ -260,8 +252,6 @@ export class KvServer {
   async kill(): Promise<void> {
     if (this.stopped) return
     this.stopped = true
-    this.clock.clearTimeout(this.termTimer)
-    this.termTimer = undefined
     for (const p of [...this.pending.values()]) this.finish(p, STOPPED)
     for (const r of [...this.readers]) r.wake()
     for (const cancel of [...this.cancels]) cancel()
@@ -345,7 +335,6 @@ export class KvServer {
         if (p?.timer === timer) this.finish(p, TIMEOUT)
       }, this.requestTimeoutMs)
       this.pending.set(index, { index, term, command, timer, settle: resolve })
-      this.watchTerm()
     })
   }
 
@@ -353,22 +342,13 @@ export class KvServer {
     if (this.pending.get(p.index) === p) this.pending.delete(p.index)
     this.clock.clearTimeout(p.timer)
     p.settle(reply)
-    if (this.pending.size === 0) {
-      this.clock.clearTimeout(this.termTimer)
-      this.termTimer = undefined
-    }
   }
 
-  /** While writes are pending, polls the term: a newer term means they may have been lost. */
-  private watchTerm(): void {
-    if (this.termTimer || this.stopped) return
-    this.termTimer = this.clock.setTimeout(() => {
-      this.termTimer = undefined
-      const { term } = this.raft.getState()
-      for (const p of [...this.pending.values()])
-        if (p.term < term) this.finish(p, this.wrongLeader())
-      if (this.pending.size > 0) this.watchTerm()
-    }, this.termCheckIntervalMs)
+  /** The term moved on: writes proposed in older terms may be gone from the log. */
+  private onTermChange(term: Term): void {
+    if (this.stopped) return
+    for (const p of [...this.pending.values()])
+      if (p.term < term) this.finish(p, this.wrongLeader())
   }
 
   // ---- the apply stream --------------------------------------------------------------------

@@ -18,6 +18,7 @@ class FakeRaft implements KvRaft {
   readIndexImpl: () => Promise<Index> = () => Promise.resolve(0)
   killed = false
   private handler: ((msg: ApplyMsg) => void | Promise<void>) | undefined
+  private stateListener: ((state: { term: number; isLeader: boolean }) => void) | undefined
 
   start(command: Uint8Array): { index: Index; term: number; isLeader: boolean } {
     if (!this.isLeader) return { index: -1, term: this.term, isLeader: false }
@@ -30,6 +31,15 @@ class FakeRaft implements KvRaft {
   }
   onApply(handler: (msg: ApplyMsg) => void | Promise<void>): void {
     this.handler = handler
+  }
+  onStateChange(listener: (state: { term: number; isLeader: boolean }) => void): void {
+    this.stateListener = listener
+  }
+  /** What the runtime does when its term or leadership changes. */
+  changeState(term: number, isLeader: boolean): void {
+    this.term = term
+    this.isLeader = isLeader
+    this.stateListener?.({ term, isLeader })
   }
   async snapshot(index: Index, data: Uint8Array): Promise<void> {
     this.snapshots.push({ index, data })
@@ -121,10 +131,9 @@ describe('KvServer (scripted Raft)', () => {
   it('answers WRONG_LEADER as soon as the term moves on before the entry applies', async () => {
     await openSession('c')
     const r = await begin(server.append('k', 'x', 'c', 1))
-    raft.term = 2
-    raft.isLeader = false
     raft.leader = null
-    await clock.advance(60)
+    raft.changeState(2, false)
+    await clock.advance(0) // no simulated time passes: the change is pushed, not polled
     expect(r.reply).to.deep.equal({ ok: false, error: 'WRONG_LEADER', leaderHint: null })
   })
 

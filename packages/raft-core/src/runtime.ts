@@ -150,6 +150,9 @@ export class Raft {
   private nextReadId = 1
   private tickTimer: TimerHandle | undefined
   private pumpScheduled = false
+  private readonly stateListeners: Array<(state: { term: Term; isLeader: boolean }) => void> = []
+  /** What the onStateChange listeners were last told (undefined: nothing yet). */
+  private lastState: { term: Term; isLeader: boolean } | undefined
   private pumping = false
   private pumpTimer: TimerHandle | undefined
   /**
@@ -377,6 +380,31 @@ export class Raft {
     this.changes.onChange(listener)
   }
 
+  /**
+   * Calls `listener` with this node's term and leadership whenever either changes (from the
+   * pump, in the event-loop turn that handles the change), and once with isLeader false when a
+   * failure stops the node: a service learns it was deposed without polling getState().
+   */
+  onStateChange(listener: (state: { term: Term; isLeader: boolean }) => void): void {
+    this.stateListeners.push(listener)
+  }
+
+  /** Tells the onStateChange listeners if the term or leadership differs from what they saw. */
+  private notifyState(): void {
+    if (this.stateListeners.length === 0) return
+    const state = this.getState()
+    const last = this.lastState
+    if (last && last.term === state.term && last.isLeader === state.isLeader) return
+    this.lastState = state
+    for (const listener of this.stateListeners) {
+      try {
+        listener(state)
+      } catch (error) {
+        this.logger.error('an onStateChange listener threw', { error: String(error) })
+      }
+    }
+  }
+
   private changeOf(target: (current: Membership) => MembershipTarget): Promise<Membership> {
     if (this.stopReason) return Promise.reject(this.stopReason)
     const done = this.changes.change(() => target(this.node.membership().current))
@@ -466,6 +494,7 @@ export class Raft {
     try {
       while (!this.stopReason && this.node.hasReady()) {
         const rd = this.node.ready()
+        if (rd.softState || rd.hardState) this.notifyState()
         // Committed entries are on a majority's disks already (a commit counts only durable
         // copies) and read states depend on nothing this Ready writes: both go to the service
         // before the write (a snapshot from the leader must be stored before the service sees
@@ -612,6 +641,7 @@ export class Raft {
         : new StorageError(`the node stopped after a failure: ${String(error)}`, { cause: error })
     this.logger.error('stopping the node', { error: String(error) })
     this.stop(reason)
+    this.notifyState()
   }
 
   private stop(reason: Error): void {

@@ -67,6 +67,30 @@ describe('Raft runtime', function () {
     })
   })
 
+  it('onStateChange tells a leader it was deposed, and its successor that it leads, with the new term, in the turn the change is handled', async () => {
+    cluster = new TestCluster({ seed: 21 })
+    await sim(async () => {
+      await cluster.startAll()
+      const leader = await cluster.leader(5_000)
+      const { term } = leader.getState()
+      const target = cluster.ids.find((id) => id !== leader.id)!
+      const seen: Record<string, Array<{ term: number; isLeader: boolean }>> = {}
+      for (const id of cluster.ids) {
+        seen[id] = []
+        cluster.node(id).onStateChange((s) => seen[id]!.push(s))
+      }
+      await leader.transferLeadership(target)
+      // No time passes between the change and the listeners: each one's last call is the state now.
+      for (const id of cluster.ids) {
+        const now = cluster.node(id).getState()
+        expect(now.term).to.be.greaterThan(term)
+        expect(seen[id]!.at(-1)).to.deep.equal(now)
+      }
+      expect(seen[leader.id]!.at(-1)!.isLeader).to.equal(false)
+      expect(seen[target]!.at(-1)!.isLeader).to.equal(true)
+    })
+  })
+
   it('start() on the leader replicates; every node applies each command once, in order', async () => {
     cluster = new TestCluster({ seed: 2 })
     await sim(async () => {
