@@ -1,10 +1,12 @@
 /**
  * The report page as a browser shows it: the fixture report is rendered to HTML, screenshot by
  * headless Chromium, and the PNG must show the plots — coloured plot pixels far beyond what
- * the same page with its SVGs removed shows (links and the page's own colours). Not in the
- * default `npm test` (it needs Chromium: Debian's `chromium` package); run it with
- * `npm run test:report` from the repository root. The screenshot stays in
- * report/screenshot.png for a person to look at.
+ * the same page with its SVGs removed shows (links and the page's own colours). Part of
+ * `npm test`; it needs Chromium (Debian's `chromium` package, which `.ci/run` installs). Where
+ * Chromium is missing it is skipped with a note, except under CI (`CI=true`, as `.ci/run` sets)
+ * or with `RAFTKIT_REQUIRE_CHROMIUM=1`, where a missing browser fails it. `npm run test:report`
+ * runs it with the other report tests. The screenshot stays in report/screenshot.png for a
+ * person to look at.
  */
 import { spawnSync } from 'node:child_process'
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs'
@@ -17,12 +19,19 @@ import { svgsOf } from './svg-marks.js'
 
 const OUT = resolve(import.meta.dirname, '..', '..', '..', '..', 'report')
 
-function chromium(): string {
+const INSTALL = 'apt-get update && apt-get install -y chromium'
+
+function findChromium(): string | undefined {
   for (const name of ['chromium', 'chromium-browser', 'google-chrome']) {
     const r = spawnSync(name, ['--version'], { encoding: 'utf8' })
     if (r.status === 0) return name
   }
-  throw new Error('no Chromium on the PATH: apt-get update && apt-get install -y chromium')
+  return undefined
+}
+
+/** A missing browser fails the test under CI or when asked to, and skips it elsewhere. */
+function chromiumRequired(): boolean {
+  return process.env.CI === 'true' || process.env.RAFTKIT_REQUIRE_CHROMIUM === '1'
 }
 
 function screenshot(
@@ -40,6 +49,12 @@ function screenshot(
       '--headless',
       '--no-sandbox',
       '--disable-gpu',
+      // the machine's network is closed: no background fetches, no update checks
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+      '--no-first-run',
+      `--user-data-dir=${join(OUT, `.chromium-${name}`)}`,
       '--hide-scrollbars',
       '--window-size=1280,9000',
       `--screenshot=${png}`,
@@ -54,8 +69,13 @@ function screenshot(
 describe('report page in headless Chromium', function () {
   this.timeout(120_000)
 
-  it('shows its plots: coloured plot pixels far beyond the same page without its SVGs', async () => {
-    const browser = chromium()
+  it('shows its plots: coloured plot pixels far beyond the same page without its SVGs', async function () {
+    const browser = findChromium()
+    if (browser === undefined) {
+      if (chromiumRequired()) throw new Error(`no Chromium on the PATH: ${INSTALL}`)
+      console.log(`      (skipped: no Chromium on the PATH; ${INSTALL})`)
+      this.skip()
+    }
     const html = await renderReport(fixtureReport())
     expect(svgsOf(html).length).to.be.greaterThan(0)
     const withPlots = screenshot(browser, html, 'screenshot')
