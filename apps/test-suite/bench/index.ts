@@ -16,7 +16,8 @@ const benches: ReadonlyArray<readonly [string, readonly string[], (readonly stri
   ['kv-throughput.ts', ['--seconds', '3']],
   ['kv-memory.ts', [], ['--expose-gc']],
   ['kv-client-cpu.ts', ['--seconds', '3']],
-  ['cluster-ws.ts', ['--seconds', '5']],
+  // raftkit and etcd interleaved (3 pairs at 1, 64 and 256 clients; raftkit alone without etcd).
+  ['side-by-side.ts', []],
   ['failover-ws.ts', ['--rounds', '20']],
 ]
 

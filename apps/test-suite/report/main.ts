@@ -226,7 +226,7 @@ async function main(): Promise<void> {
       '--warmup',
       String(m.etcd.warmup),
     ]
-    const run = await runBench('etcd-http.ts', args, (l) => progress.info(l), 300_000)
+    const run = await runBench('etcd.ts', args, (l) => progress.info(l), 300_000)
     commands.push(run.command)
     const rows = run.rows.map((r): LoadRow => ({
       op: r.op as 'put' | 'get',

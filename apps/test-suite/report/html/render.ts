@@ -143,8 +143,9 @@ fdatasync plus two network hops. <code>storageSync: never</code> skips fdatasync
     const rows = s.etcd.data
     bodies.etcd =
       `<p>The same workload against a 3-member etcd cluster started for the run (etcd's defaults: fsync on commit, linearizable
-reads), through etcd's HTTP/JSON gateway, one keep-alive connection per client to the leader, the same closed loop, key and
-value sizes, warm-up and phases (bench/etcd-http.ts). raftkit's clients are <code>KvClient</code>s (sessions, retries), etcd's plain HTTP requests.</p>` +
+reads), over raw gRPC (etcd's KV Put and Range, the API etcd's own clients use), one connection per client to the leader,
+the same closed loop, key and value sizes, warm-up and phases (bench/etcd.ts). raftkit's clients are <code>KvClient</code>s over
+HTTP (sessions, retries), etcd's plain gRPC calls.</p>` +
       figure(
         await toSvg(groupedBars(rows, (r) => r.system, 'raftkit and etcd')),
         'Operations/s; same machine, same run.',
