@@ -22,9 +22,11 @@ const groups = {
       'packages/raft-core/test/log.spec.ts',
       'packages/raft-core/test/log-rules.spec.ts',
       'packages/raft-core/test/packed-entries.spec.ts',
+      'packages/raft-core/test/progress.spec.ts',
       'packages/raft-core/test/quorum.spec.ts',
       'packages/raft-core/test/quorum-rules.spec.ts',
       'packages/raft-core/test/raw-node.spec.ts',
+      'packages/raft-core/test/read-index-queue.spec.ts',
       'packages/raft-core/test/ready-order.spec.ts',
     ],
   },
@@ -48,7 +50,8 @@ export default {
   plugins: ['@stryker-mutator/mocha-runner'],
   mutate: group.mutate,
   mochaOptions: {
-    spec: group.spec,
+    // MUTATION_SPEC (comma-separated paths or globs) narrows the run to some test files.
+    spec: process.env.MUTATION_SPEC ? process.env.MUTATION_SPEC.split(',') : group.spec,
     // Pins fast-check's seed (FC_SEED, printed) so that results do not vary run to run.
     require: ['tools/mutation/fast-check-seed.mjs'],
   },
@@ -58,6 +61,10 @@ export default {
   // The sandbox copy breaks tsconfig `extends`: mutate the files in place (restored afterwards),
   // which is why run.mjs refuses to run on a tree with uncommitted changes.
   inPlace: true,
+  // tsx strips types without checking them, so no `// @ts-nocheck` is needed; with the default,
+  // Stryker rewrites (and then restores) every source and test file of the repository in place,
+  // losing their executable bits.
+  disableTypeChecks: false,
   concurrency: Number(process.env.MUTATION_CONCURRENCY ?? 2),
   timeoutMS: 3000,
   reporters: ['clear-text', 'progress', 'json', 'html'],

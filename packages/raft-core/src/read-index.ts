@@ -56,17 +56,12 @@ export class ReadIndexQueue {
   /** Pops the reads whose round a quorum acknowledged (rounds are in increasing order). */
   confirmed(quorumAcked: (round: number) => boolean): ReadState[] {
     const out: ReadState[] = []
-    while (this.confirming.length > 0) {
-      const head = this.confirming[0]
-      if (head === undefined || !quorumAcked(head.round)) break
+    for (let head = this.confirming[0]; head !== undefined; head = this.confirming[0]) {
+      if (!quorumAcked(head.round)) break
       this.confirming.shift()
       out.push({ requestId: head.requestId, index: head.index })
     }
     return out
-  }
-
-  get size(): number {
-    return this.waiting.length + this.unsent.length + this.confirming.length
   }
 
   /** Leadership was lost: pending reads are dropped (the runtime rejects them). */

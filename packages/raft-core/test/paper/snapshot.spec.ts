@@ -113,6 +113,23 @@ describe('§7 snapshot transfer: the leader side', () => {
       done,
     }) as const
 
+  it('Each chunk carries its offset, its bytes and the total size; done is set on the last chunk only (Figure 13)', () => {
+    const f = transferring()
+    for (const next of [4, 8]) {
+      f.node.step(chunkReply(next))
+      f.drain()
+    }
+    const sent = f.readies.flatMap((r) => r.messages)
+    const chunks = ofType(sent, 'InstallSnapshot').filter((m) => m.to === 'b')
+    expect(
+      chunks.map((m) => [m.offset, untext(m.data), m.totalBytes, m.done, m.lastIncludedIndex]),
+    ).to.deep.equal([
+      [0, '0123', 10, false, 5],
+      [4, '4567', 10, false, 5],
+      [8, '89', 10, true, 5],
+    ])
+  })
+
   it('Once the follower reports the snapshot installed, the leader resumes replication at once after the snapshot', () => {
     const f = transferring()
     f.node.step(chunkReply(10, true))
