@@ -53,11 +53,13 @@ export class Progress {
     this.transfer = undefined
   }
 
-  becomeSnapshot(snapshot: Snapshot): void {
+  /** Starts streaming `snapshot`; returns the new transfer. */
+  becomeSnapshot(snapshot: Snapshot): SnapshotTransfer {
     this.state = 'snapshot'
     this.probeSent = false
     this.inflights = []
     this.transfer = { snapshot, offset: 0, ticksSinceSend: 0 }
+    return this.transfer
   }
 
   /** Records an acknowledged match; returns true if it moved forward. */

@@ -6,7 +6,7 @@
  */
 import type { NodeView } from './node-view.js'
 import type { InstallSnapshot, InstallSnapshotReply } from './messages.js'
-import type { Progress } from './progress.js'
+import type { Progress, SnapshotTransfer } from './progress.js'
 import type { NodeId } from './types.js'
 import { restoredSnapshot } from './membership-change.js'
 
@@ -15,13 +15,10 @@ export function startSnapshotTransfer(core: NodeView, to: NodeId, pr: Progress):
   if (snapshot === undefined)
     throw new Error(`invariant: entries for ${to} are compacted but there is no snapshot`)
   core.logger.info('sending snapshot', core.fields({ to, index: snapshot.meta.index }))
-  pr.becomeSnapshot(snapshot)
-  sendChunk(core, to, pr)
+  sendChunk(core, to, pr.becomeSnapshot(snapshot))
 }
 
-function sendChunk(core: NodeView, to: NodeId, pr: Progress): void {
-  const t = pr.transfer
-  if (t === undefined) return
+function sendChunk(core: NodeView, to: NodeId, t: SnapshotTransfer): void {
   const { data, meta } = t.snapshot
   const chunk = data.slice(t.offset, t.offset + core.config.snapshotChunkBytes)
   core.send({
@@ -41,9 +38,10 @@ function sendChunk(core: NodeView, to: NodeId, pr: Progress): void {
 /** Resends the current chunk to followers that did not answer within a heartbeat interval. */
 export function tickSnapshotTransfers(core: NodeView): void {
   for (const [to, pr] of core.progress) {
-    if (pr.transfer === undefined) continue
-    pr.transfer.ticksSinceSend++
-    if (pr.transfer.ticksSinceSend >= core.config.heartbeatTicks) sendChunk(core, to, pr)
+    const t = pr.transfer
+    if (t === undefined) continue
+    t.ticksSinceSend++
+    if (t.ticksSinceSend >= core.config.heartbeatTicks) sendChunk(core, to, t)
   }
 }
 
@@ -63,7 +61,7 @@ export function handleInstallSnapshotReply(core: NodeView, m: InstallSnapshotRep
   const t = pr.transfer
   if (t === undefined || t.snapshot.meta.index !== m.lastIncludedIndex) return
   t.offset = Math.min(m.nextOffset, t.snapshot.data.byteLength)
-  sendChunk(core, m.from, pr)
+  sendChunk(core, m.from, t)
 }
 
 /** InstallSnapshot receiver. */

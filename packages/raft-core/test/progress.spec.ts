@@ -162,7 +162,7 @@ describe('Progress', () => {
   describe('snapshot state', () => {
     it('sends no appends and starts the transfer at offset 0', () => {
       const pr = replicating(1, [3])
-      pr.becomeSnapshot(snapshot)
+      expect(pr.becomeSnapshot(snapshot), 'returns the new transfer').to.equal(pr.transfer)
       expect(pr.state).to.equal('snapshot')
       expect(pr.isPaused(64)).to.equal(true)
       expect(pr.transfer).to.deep.equal({ snapshot, offset: 0, ticksSinceSend: 0 })

@@ -163,6 +163,15 @@ describe('§7 snapshot transfer: the leader side', () => {
     expect(f.node.status().progress?.['b']?.state).to.equal('probe')
   })
 
+  it('A chunk reply from a node the leader does not replicate to (not a member) is ignored', () => {
+    const f = transferring()
+    f.node.step({ ...chunkReply(4), from: 'z' })
+    f.node.step({ ...chunkReply(10, true), from: 'z' })
+    expect(f.drain()).to.deep.equal([])
+    expect(f.node.status().progress?.['z']).to.equal(undefined)
+    expect(f.node.status().progress?.['b']?.state).to.equal('snapshot')
+  })
+
   it('An unanswered chunk is resent after a heartbeat interval, not before', () => {
     const f = transferring({ heartbeatTicks: 3 })
     const resent: number[] = []
