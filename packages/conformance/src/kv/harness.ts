@@ -64,6 +64,11 @@ export interface KvClusterOptions {
    * runner turns it on for every simulated run. @default false
    */
   readonly diskModel?: boolean
+  /**
+   * Servers from this index on start as nodes joining the cluster (they know no member until a
+   * leader adds them; the membership scenarios do). @default servers
+   */
+  readonly initialVoters?: number
 }
 
 interface Slot {
@@ -174,6 +179,9 @@ export class KvCluster {
     const m = options.maxRaftState
     if (m !== -1 && !(Number.isSafeInteger(m) && m > 0))
       throw new RangeError(`maxRaftState must be -1 or a positive integer, got ${String(m)}`)
+    const iv = options.initialVoters
+    if (iv !== undefined && !(Number.isSafeInteger(iv) && iv >= 1 && iv <= options.servers))
+      throw new RangeError(`initialVoters must be an integer in 1..servers, got ${String(iv)}`)
     const clock = new ObservedClock(options.clock)
     const ids = Array.from({ length: options.servers }, (_, i) => String(i))
     const network = await options.createNetwork(ids, {
@@ -311,9 +319,11 @@ export class KvCluster {
     const storage = await this.harness(i).open()
     this.storages[i] = storage
     this.lastRole[i] = ''
+    const initial = this.options.initialVoters ?? this.n
     const raft = await Raft.create({
       id,
-      peers: this.ids,
+      peers: this.ids.slice(0, initial),
+      ...(i >= initial ? { join: true } : {}),
       transport: this.network.endpoint(id),
       storage,
       clock: this.clock,
@@ -369,6 +379,13 @@ export class KvCluster {
     return slot.server
   }
 
+  /** The Raft node of a live server (membership calls; throws when it is shut down). */
+  raft(i: number): Raft {
+    const slot = this.slots[this.check(i)]
+    if (!slot) throw new ScenarioFailure(`server ${i} is not running`)
+    return slot.raft
+  }
+
   /** Every server index, 0..n-1 (the lab's All()). */
   all(): number[] {
     return this.ids.map((_, i) => i)
@@ -381,6 +398,11 @@ export class KvCluster {
   connectAll(): void {
     this.network.heal()
     this.emit({ t: this.clock.now(), kind: 'fault', action: 'partition', server: 1 })
+  }
+
+  /** Undoes the cut-off of a shut-down server (a partition in force stays). */
+  connect(i: number): void {
+    this.network.connect(this.id(i))
   }
 
   /**

@@ -2,7 +2,7 @@
  * @packageDocumentation
  * The key/value lab scenarios (3A, 3B) over any Raft Network and Storage: the `KvCluster`
  * harness (the lab's kvraft config.go: KvServers on raftkit, clerks over MemoryKvRpc, the
- * lab's fault controls on both networks), the 23 scenarios, a runner, and `kvScenarios()` to
+ * lab's fault controls on both networks), the 23 lab scenarios and 5 with random membership changes, a runner, and `kvScenarios()` to
  * register them with mocha.
  *
  * @example

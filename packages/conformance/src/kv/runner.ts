@@ -52,6 +52,7 @@ function clusterOptions(scenario: KvScenario, options: KvRunOptions, clock: Cloc
     servers: scenario.servers,
     unreliable: scenario.unreliable,
     maxRaftState: scenario.maxRaftState,
+    ...(scenario.initialVoters !== undefined ? { initialVoters: scenario.initialVoters } : {}),
     seed: options.seed,
     clock,
     createNetwork: options.createNetwork,

@@ -13,13 +13,15 @@ export interface KvScenario {
   readonly unreliable: boolean
   /** Snapshot threshold in bytes of persisted Raft state; -1: no snapshots. */
   readonly maxRaftState: number
+  /** Servers from this index on start as joining nodes (membership scenarios). @default servers */
+  readonly initialVoters?: number
   run(cluster: KvCluster): Promise<void>
 }
 
 /** Builds a scenario (reliable and without snapshots unless said otherwise). */
 export function kvScenario(
   spec: Pick<KvScenario, 'name' | 'part' | 'description' | 'servers' | 'run'> &
-    Partial<Pick<KvScenario, 'unreliable' | 'maxRaftState'>>,
+    Partial<Pick<KvScenario, 'unreliable' | 'maxRaftState' | 'initialVoters'>>,
 ): KvScenario {
   return Object.freeze({ unreliable: false, maxRaftState: -1, ...spec })
 }

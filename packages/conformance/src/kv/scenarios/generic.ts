@@ -10,6 +10,8 @@ import { KV_ELECTION_TIMEOUT_MS } from '../harness.js'
 import type { KvCluster } from '../harness.js'
 import { kvScenario } from '../scenario.js'
 import type { KvPart, KvScenario } from '../scenario.js'
+import { formatChurnStats, newChurnStats, runChurner } from './churn.js'
+import type { ChurnKind, ChurnStats } from './churn.js'
 
 export interface GenericParams {
   readonly nclients: number
@@ -23,6 +25,13 @@ export interface GenericParams {
   readonly maxRaftState: number
   /** Clients pick keys at random among nclients keys and also Put (only linearizability is checked). */
   readonly randomKeys: boolean
+  /**
+   * Membership changes mixed in while clients run (see churn.ts): the kinds the churner may
+   * make. Servers from `initialVoters` on start as joining nodes. @default none
+   */
+  readonly churn?: readonly ChurnKind[]
+  /** @default servers */
+  readonly initialVoters?: number
 }
 
 /** The lab's title: "Test: unreliable net, restarts, ..., many clients (3A)". */
@@ -33,6 +42,10 @@ export function genericTitle(part: KvPart, p: GenericParams): string {
   if (p.partitions) title += 'partitions, '
   if (p.maxRaftState !== -1) title += 'snapshots, '
   if (p.randomKeys) title += 'random keys, '
+  if (p.churn)
+    title += p.churn.every((k) => k === 'transfer')
+      ? 'leadership transfers, '
+      : 'membership changes, '
   title += p.nclients > 1 ? 'many clients' : 'one client'
   return `${title} (${part})`
 }
@@ -45,6 +58,7 @@ export const GENERIC_ROUND_MS = 5000
 interface Flags {
   doneClients: boolean
   donePartitioner: boolean
+  doneChurn: boolean
 }
 
 /** One client task of a round; resolves with how many elements it appended (or put). */
@@ -102,11 +116,16 @@ async function genericTest(
 ): Promise<void> {
   c.begin(genericTitle(part, p))
   const ck = c.makeClient(c.all())
+  const churn: ChurnStats = newChurnStats()
   for (let round = 0; round < GENERIC_ROUNDS; round++) {
-    const flags: Flags = { doneClients: false, donePartitioner: false }
+    const flags: Flags = { doneClients: false, donePartitioner: false, doneChurn: false }
     const clients: Array<Promise<number>> = []
     for (let cli = 0; cli < p.nclients; cli++)
       clients.push(spawn(() => runClient(c, cli, round, p, flags)))
+    const kinds = p.churn
+    const churner = kinds
+      ? spawn(() => runChurner(c, round, kinds, churn, () => flags.doneChurn))
+      : undefined
     let partitioner: Promise<void> | undefined
     if (p.partitions) {
       // Allow the clients to perform some operations without interruption.
@@ -116,6 +135,9 @@ async function genericTest(
     await c.sleep(GENERIC_ROUND_MS)
     flags.doneClients = true
     flags.donePartitioner = true
+    flags.doneChurn = true
+    // Its last call settles or is left behind; a server it shut down runs again.
+    if (churner) await churner
     if (partitioner) {
       await partitioner
       // A client may have a request in a minority; it returns once that server sees a new term.
@@ -146,6 +168,11 @@ async function genericTest(
         )
     }
   }
+  if (p.churn) {
+    c.log(`  ${formatChurnStats(churn)}`)
+    // The churn must have happened, or the scenario tested nothing more than its 3A/3B twin.
+    if (churn.succeeded === 0) throw c.fail('no membership change or transfer succeeded')
+  }
   await checkLinearizable(c, name)
   c.end()
 }
@@ -159,6 +186,7 @@ export function genericScenario(name: string, part: KvPart, p: GenericParams): K
     servers: p.servers,
     unreliable: p.unreliable,
     maxRaftState: p.maxRaftState,
+    ...(p.initialVoters !== undefined ? { initialVoters: p.initialVoters } : {}),
     run: (c) => genericTest(c, name, part, p),
   })
 }

@@ -1,0 +1,100 @@
+// The key/value scenarios with random membership changes (issue 13): joining servers, the
+// names the issue's --grep selects, and a churn run that makes every kind of change and
+// replays exactly from its seed.
+import { expect } from 'chai'
+import { SimulatedClock } from '@raftkit/raft-core'
+import { createMemoryNetwork } from '@raftkit/transport-memory'
+import { TraceHasher, selectScenarios } from '../../src/raft/index.js'
+import type { NetworkFactory } from '../../src/raft/index.js'
+import {
+  CHURN_KINDS,
+  KvCluster,
+  TestMembershipChurnUnreliable3A,
+  runKvScenario,
+  scenariosKvMembership,
+  selectKvScenarios,
+} from '../../src/kv/index.js'
+
+const createNetwork: NetworkFactory = (_ids, o) => createMemoryNetwork(o)
+const ISSUE_GREP = 'Membership|Learner|LeadershipTransfer'
+
+describe('kv membership scenarios', () => {
+  it("are all selected by the issue's --grep, with the Raft-level membership scenarios", () => {
+    const kv = selectKvScenarios(ISSUE_GREP).map((s) => s.name)
+    expect(kv).to.deep.equal(scenariosKvMembership.map((s) => s.name))
+    expect(kv).to.have.length(5)
+    expect(selectScenarios(ISSUE_GREP).map((s) => s.part)).to.include('M')
+    for (const s of scenariosKvMembership) {
+      expect(s.initialVoters).to.be.lessThanOrEqual(s.servers)
+      expect(s.unreliable).to.equal(true)
+    }
+  })
+
+  it('starts the servers past initialVoters as joining nodes that a leader can add', async () => {
+    const clock = new SimulatedClock()
+    await clock.run(async () => {
+      const c = await KvCluster.create({
+        servers: 4,
+        initialVoters: 3,
+        maxRaftState: -1,
+        seed: 5,
+        clock,
+        createNetwork,
+      })
+      try {
+        let leader: number | undefined
+        for (let i = 0; i < 50 && leader === undefined; i++) {
+          await c.sleep(100)
+          leader = c.leader()
+        }
+        expect(leader).to.be.a('number')
+        expect(leader).to.not.equal(3) // a joining node never campaigns
+        expect(c.raft(leader!).membership().current.voters).to.deep.equal(['0', '1', '2'])
+        expect(c.raft(3).membership().current.voters).to.deep.equal([])
+        await c.raft(leader!).addLearner('3')
+        for (let i = 0; i < 20 && c.raft(3).membership().current.learners.length === 0; i++)
+          await c.sleep(50)
+        expect(c.raft(3).membership().current.learners).to.deep.equal(['3'])
+      } finally {
+        await c.cleanup()
+      }
+    })
+  })
+
+  it('refuses initialVoters outside 1..servers', async () => {
+    const clock = new SimulatedClock()
+    let error: unknown
+    await KvCluster.create({
+      servers: 3,
+      initialVoters: 4,
+      maxRaftState: -1,
+      seed: 1,
+      clock,
+      createNetwork,
+    }).catch((e: unknown) => (error = e))
+    expect(error).to.be.instanceOf(RangeError)
+  })
+
+  it('makes every kind of change under churn and replays exactly from its seed', async function () {
+    this.timeout(120_000)
+    const digests: string[] = []
+    const churnLines: string[] = []
+    for (let k = 0; k < 2; k++) {
+      const hasher = new TraceHasher()
+      await runKvScenario(TestMembershipChurnUnreliable3A, {
+        seed: 3,
+        clock: 'sim',
+        createNetwork,
+        trace: hasher.sink,
+        log: (line) => {
+          if (line.includes('membership churn:')) churnLines.push(line)
+        },
+      })
+      digests.push(hasher.digest())
+    }
+    expect(digests[0]).to.equal(digests[1])
+    expect(churnLines).to.have.length(2)
+    expect(churnLines[0]).to.equal(churnLines[1])
+    for (const kind of CHURN_KINDS) expect(churnLines[0]).to.match(new RegExp(`${kind} [1-9]`))
+  })
+})
