@@ -13,9 +13,10 @@
  * It also measures the physical ceiling of one in-process hop: messages/s pushed through an
  * array and handed to a consumer by one microtask each.
  *
- * Prints one JSON line per measurement, then a table.
+ * Prints one JSON line per measurement, then a table. `--hop false` skips the queue hop (for
+ * A/B runs of the raft cluster alone, e.g. under `perf stat`).
  *
- *   npx tsx --conditions=@raftkit/source bench/raft-throughput.ts [--entries 300000] [--inflight 10000] [--bytes 16] [--copy both|true|false]
+ *   npx tsx --conditions=@raftkit/source bench/raft-throughput.ts [--entries 300000] [--inflight 10000] [--bytes 16] [--copy both|true|false] [--hop true|false]
  */
 import { parseArgs } from 'node:util'
 import { cpus } from 'node:os'
@@ -30,6 +31,7 @@ const { values } = parseArgs({
     inflight: { type: 'string', default: '10000' },
     bytes: { type: 'string', default: '16' },
     copy: { type: 'string', default: 'both' },
+    hop: { type: 'string', default: 'true' },
   },
 })
 const total = Number(values.entries)
@@ -41,6 +43,7 @@ if (!Number.isSafeInteger(total) || total <= 0 || !Number.isSafeInteger(inflight
   throw new Error('--entries must be a positive integer and --inflight at least 2')
 if (!['both', 'true', 'false'].includes(values.copy))
   throw new Error('--copy must be both, true or false')
+if (!['true', 'false'].includes(values.hop)) throw new Error('--hop must be true or false')
 
 interface RaftResult {
   readonly bench: 'raft-throughput'
@@ -177,11 +180,12 @@ async function queueHop(messages: number, burst = 10_000): Promise<number> {
 }
 
 async function main(): Promise<void> {
-  const hopMessages = 5_000_000
-  const hopPerSec = await queueHop(hopMessages)
-  console.log(
-    JSON.stringify({ bench: 'queue-hop', messages: hopMessages, messagesPerSec: hopPerSec }),
-  )
+  const hopMessages = values.hop === 'false' ? 0 : 5_000_000
+  const hopPerSec = hopMessages > 0 ? await queueHop(hopMessages) : NaN
+  if (hopMessages > 0)
+    console.log(
+      JSON.stringify({ bench: 'queue-hop', messages: hopMessages, messagesPerSec: hopPerSec }),
+    )
   const results: RaftResult[] = []
   for (const copy of modes) {
     const result = await runRaft(copy)
@@ -199,7 +203,15 @@ async function main(): Promise<void> {
       'p50 µs': r.latencyUs.p50,
       'p99 µs': r.latencyUs.p99,
     })),
-    { what: 'queue hop: array + microtask (ceiling)', 'per second': hopPerSec, count: hopMessages },
+    ...(hopMessages > 0
+      ? [
+          {
+            what: 'queue hop: array + microtask (ceiling)',
+            'per second': hopPerSec,
+            count: hopMessages,
+          },
+        ]
+      : []),
   ])
 }
 
