@@ -139,9 +139,11 @@ export class RaftCore implements NodeView {
     else this.campaign('real')
   }
 
-  /** Campaigns now, skipping pre-vote (leadership transfer: `transfer` marks the requests). */
+  /**
+   * Campaigns now, skipping pre-vote (leadership transfer: `transfer` marks the requests). The
+   * caller (handleTimeoutNow) has checked that this node is not the leader and may campaign.
+   */
   campaignNow(transfer: boolean): void {
-    if (this.role === 'leader' || !this.mayCampaign()) return
     this.campaign('real', transfer)
   }
 

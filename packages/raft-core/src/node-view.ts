@@ -51,6 +51,7 @@ export interface NodeView {
   becomeFollower(term: Term, leader: NodeId | null): void
   /** Only a voter campaigns. */
   mayCampaign(): boolean
+  /** Campaigns now, skipping pre-vote; only for a non-leader that mayCampaign(). */
   campaignNow(transfer: boolean): void
   /** Leader: answers the reads a quorum has confirmed. */
   checkReads(): void

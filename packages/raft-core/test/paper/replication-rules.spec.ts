@@ -4,7 +4,7 @@
  */
 import { expect } from 'chai'
 import type { AppendEntries, Message } from '../../src/messages.js'
-import { text } from '../helpers/network.js'
+import { persist, text } from '../helpers/network.js'
 import {
   ackProbes,
   ae,
@@ -51,9 +51,11 @@ describe('§5.3 leader: commit notices', () => {
     expect(Math.max(...learned), 'c learns commit 1 within a tick').to.equal(1)
   })
 
-  it('A commit that moves while nothing is proposed goes out after a tick, before the next heartbeat', () => {
+  it('A commit that moves while nothing is proposed goes out after a tick, before the next heartbeat; each time', () => {
     const f = leader(['a', 'b', 'c'])
     f.node.propose(text('x1'))
+    f.drain()
+    f.node.tick() // a tick with no commit pending makes no later commit due at once
     f.drain()
     f.node.step(aeReply({ from: 'b', to: 'a', term: 1, matchIndex: 1 }))
     expect(appendsTo(f.drain(), 'c'), 'not before a tick').to.deep.equal([])
@@ -63,6 +65,18 @@ describe('§5.3 leader: commit notices', () => {
       expect(appendsTo(sent, to).map((m) => [m.entries.length, m.leaderCommit])).to.deep.equal([
         [0, 1],
       ])
+    // The next commit waits for a tick again.
+    f.node.propose(text('x2'))
+    f.drain()
+    f.node.step(aeReply({ from: 'b', to: 'a', term: 1, matchIndex: 2 }))
+    expect(f.node.status().commitIndex).to.equal(2)
+    expect(appendsTo(f.drain(), 'c'), 'not before a tick').to.deep.equal([])
+  })
+
+  it('A leader whose commit index did not move sends no commit notice between heartbeats', () => {
+    const f = leader(['a', 'b', 'c'])
+    f.node.tick() // heartbeatTicks 3: not a heartbeat
+    expect(ofType(f.drain(), 'AppendEntries')).to.deep.equal([])
   })
 
   it('A commit that rides on the next proposal to every follower costs no message of its own', () => {
@@ -178,6 +192,37 @@ describe('§6.4 ReadIndex: acknowledgements', () => {
       { requestId: 1, index: 1 },
       { requestId: 2, index: 1 },
     ])
+  })
+})
+
+describe('§6.4 ReadIndex: when reads go out', () => {
+  it('A read on an idle leader makes a Ready at once, carrying its heartbeat round', () => {
+    const f = leader(['a', 'b', 'c'])
+    f.node.propose(text('x1'))
+    f.drain()
+    f.node.step(aeReply({ from: 'b', to: 'a', term: 1, matchIndex: 1 }))
+    f.drain()
+    expect(f.node.hasReady()).to.equal(false)
+    f.node.readIndex(1)
+    expect(f.node.hasReady()).to.equal(true)
+    const rounds = ofType(f.drain(), 'AppendEntries').map((m) => [m.to, m.readContext])
+    expect(rounds.map(([to]) => to)).to.deep.equal(['b', 'c'])
+    expect(rounds.every(([, r]) => typeof r === 'number')).to.equal(true)
+  })
+
+  it('Single node: a read is confirmed as soon as it can be, available from takeApplicable before the next Ready', () => {
+    const f = fixture({ peers: ['a'] })
+    f.node.campaign()
+    f.drain()
+    expect(f.node.getState().isLeader).to.equal(true)
+    f.node.readIndex(1) // waits for an entry of the term: a noop is appended
+    const rd = f.node.ready()
+    persist(f.store, rd)
+    f.node.advance(rd) // the noop is durable, hence committed: the read is confirmed now
+    expect(f.node.takeApplicable().readStates).to.deep.equal([{ requestId: 1, index: 1 }])
+    f.drain()
+    f.node.readIndex(2)
+    expect(f.node.takeApplicable().readStates).to.deep.equal([{ requestId: 2, index: 1 }])
   })
 })
 
