@@ -34,6 +34,7 @@ const groups = {
   kv: {
     mutate: ['packages/kv-service/src/state-machine.ts'],
     spec: [
+      'packages/kv-service/test/address-book.spec.ts',
       'packages/kv-service/test/state-machine.spec.ts',
       'packages/kv-service/test/state-machine-rules.spec.ts',
     ],
