@@ -4,7 +4,7 @@
  * `get` command. Every decoded value is validated: a malformed entry must never crash the
  * apply loop of any replica.
  */
-import { createHash } from 'node:crypto'
+import { hash } from 'node:crypto'
 import { packValue, unpackValue } from '@raftkit/raft-core'
 import { MalformedCommandError } from './errors.js'
 
@@ -30,15 +30,15 @@ export interface WriteCommand {
  * digest) is told from a different request reusing the same (client id, seq).
  */
 export function requestDigest(cmd: Pick<WriteCommand, 'op' | 'key' | 'value'>): string {
-  return createHash('sha256')
-    .update(cmd.op)
-    .update('\0')
-    .update(cmd.key)
-    .update('\0')
-    .update(cmd.value)
-    .digest()
-    .subarray(0, 16)
-    .toString('base64url')
+  // One-shot hash of the UTF-8 of op \0 key \0 value: the same bytes as hashing the three
+  // strings in turn (a \0 separates them, so no surrogate pair is formed across a boundary),
+  // at a fraction of the cost of a Hash object and its five native calls (every replica
+  // computes this for every write it applies).
+  return hash('sha256', `${cmd.op}\0${cmd.key}\0${cmd.value}`, 'buffer').toString(
+    'base64url',
+    0,
+    16,
+  )
 }
 
 /**

@@ -375,7 +375,7 @@ export class KvServer {
         break
     }
     this.settleUpTo(msg)
-    this.wakeReaders()
+    if (this.readers.size > 0) this.wakeReaders()
     this.maybeSnapshot()
   }
 
@@ -403,14 +403,28 @@ export class KvServer {
     return true
   }
 
-  /** Pending writes at or below the applied index that were not answered lost their entry. */
+  /**
+   * Pending writes at or below the applied index that were not answered lost their entry. A
+   * write is pending only above the applied index (its entry was appended after everything
+   * applied), and every index above it reaches onApply once (a command or a no-op) unless a
+   * snapshot jumps over it: so after a command or no-op only a write at that very index can be
+   * left, and only a snapshot needs the scan of every pending write.
+   */
   private settleUpTo(msg: ApplyMsg): void {
-    for (const p of [...this.pending.values()])
+    if (this.pending.size === 0) return
+    if (msg.kind !== 'snapshot') {
+      const p = this.pending.get(msg.index)
+      if (p) this.finish(p, this.wrongLeader())
+      return
+    }
+    // Deleting the current entry while iterating a Map is safe (finish deletes it).
+    for (const p of this.pending.values())
       if (p.index <= msg.index) this.finish(p, this.wrongLeader())
   }
 
   private wakeReaders(): void {
-    for (const r of [...this.readers]) if (r.index <= this.applied) r.wake()
+    // wake() deletes the reader from the set, which is safe while iterating it.
+    for (const r of this.readers) if (r.index <= this.applied) r.wake()
   }
 
   private maybeSnapshot(): void {
@@ -491,7 +505,9 @@ function toReply(result: KvApplyResult): KvReply {
 }
 
 function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
-  return a.length === b.length && a.every((x, i) => x === b[i])
+  if (a.length !== b.length) return false
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false
+  return true
 }
 
 function positive(field: string, v: number): number {

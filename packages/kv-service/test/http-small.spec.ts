@@ -107,12 +107,32 @@ describe('HTTP: smaller hardening', function () {
         ['raftkit-request-seq', '1'],
         ['raftkit-request-seq', '1'],
       ],
+      // Header names are case-insensitive: two spellings are still two headers.
+      [
+        ['Raftkit-Client-Id', clientId],
+        ['RAFTKIT-CLIENT-ID', clientId],
+        ['raftkit-request-seq', '1'],
+      ],
     ] as Array<Array<[string, string]>>) {
       const r = await raw(node.http.port, 'PUT', '/v1/kv/dup', headers, 'v')
       expect(r.status).to.equal(400)
       expect(JSON.parse(r.body).message).to.match(/given more than once/)
     }
     expect(node.kv.stateMachine.get('dup')).to.equal('')
+  })
+
+  it('reads the session headers whatever the case of their names', async () => {
+    const clientId = await node.openSession()
+    const headers: Array<[string, string]> = [
+      ['RAFTKIT-CLIENT-ID', clientId],
+      ['Raftkit-Request-Seq', '1'],
+    ]
+    expect((await raw(node.http.port, 'PUT', '/v1/kv/cased', headers, 'v1')).status).to.equal(204)
+    // The same (client, seq) again is a retry: answered, not executed a second time.
+    expect(
+      (await raw(node.http.port, 'POST', '/v1/kv/cased/append', headers, 'v1')).status,
+    ).to.equal(409)
+    expect(node.kv.stateMachine.get('cased')).to.equal('v1')
   })
 
   it('accepts absolute-form request targets (http://host/path)', async () => {

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto'
 import { expect } from 'chai'
 import { packValue } from '@raftkit/raft-core'
 import {
@@ -7,6 +8,7 @@ import {
   MalformedSnapshotError,
   decodeCommand,
   encodeCommand,
+  requestDigest,
 } from '../src/index.js'
 import { ownString } from '../src/state-machine.js'
 
@@ -48,6 +50,42 @@ describe('ops encoding', () => {
       expect(() => decodeCommand(value)).to.throw(MalformedCommandError)
     })
   }
+})
+
+describe('request digests (stored in session tables and snapshots: they never change)', () => {
+  // The definition snapshots were written with: the first 128 bits of SHA-256 over the UTF-8
+  // of op, a zero byte, the key, a zero byte and the value, fed in turn, in base64url.
+  const reference = (op: string, key: string, value: string): string =>
+    createHash('sha256')
+      .update(op)
+      .update('\0')
+      .update(key)
+      .update('\0')
+      .update(value)
+      .digest()
+      .subarray(0, 16)
+      .toString('base64url')
+
+  it('is 128 bits of SHA-256 over op \\0 key \\0 value, whatever the strings hold', () => {
+    const strings = [
+      '',
+      'k',
+      'v'.repeat(128),
+      'ключ',
+      '😀',
+      '\ud83d', // lone high surrogate
+      '\ude00x', // lone low surrogate first
+      'a\0b',
+      '\ufeffbom',
+    ]
+    expect(requestDigest({ op: 'put', key: 'k', value: 'v' })).to.equal('CstHpaCBvBQ-hb-Dbo3FBA')
+    for (const op of ['put', 'append'] as const)
+      for (const key of strings)
+        for (const value of strings)
+          expect(requestDigest({ op, key, value }), JSON.stringify([op, key, value])).to.equal(
+            reference(op, key, value),
+          )
+  })
 })
 
 describe('KvStateMachine', () => {

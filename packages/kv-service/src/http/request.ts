@@ -8,16 +8,32 @@ import { CLIENT_ID_HEADER, REQUEST_SEQ_HEADER } from './protocol.js'
 export function parseSessionHeaders(
   req: IncomingMessage,
 ): { clientId: string; seq: number } | undefined {
-  for (const [name, header] of [
-    [CLIENT_ID_HEADER, 'Raftkit-Client-Id'],
-    [REQUEST_SEQ_HEADER, 'Raftkit-Request-Seq'],
-  ] as const)
-    if ((req.headersDistinct[name]?.length ?? 0) > 1)
-      throw new HttpError('BAD_SESSION', `${header} is given more than once; send it once`)
-  const id = req.headers[CLIENT_ID_HEADER]
-  const seqText = req.headers[REQUEST_SEQ_HEADER]
+  // One pass over the raw header lines (req.headers and req.headersDistinct would each build
+  // an object of every header on first use, for every write).
+  let id: string | undefined
+  let seqText: string | undefined
+  let ids = 0
+  let seqs = 0
+  const raw = req.rawHeaders
+  for (let i = 0; i + 1 < raw.length; i += 2) {
+    const name = raw[i] as string
+    if (name.length === CLIENT_ID_HEADER.length && name.toLowerCase() === CLIENT_ID_HEADER) {
+      id = raw[i + 1]
+      ids++
+    } else if (
+      name.length === REQUEST_SEQ_HEADER.length &&
+      name.toLowerCase() === REQUEST_SEQ_HEADER
+    ) {
+      seqText = raw[i + 1]
+      seqs++
+    }
+  }
+  if (ids > 1)
+    throw new HttpError('BAD_SESSION', 'Raftkit-Client-Id is given more than once; send it once')
+  if (seqs > 1)
+    throw new HttpError('BAD_SESSION', 'Raftkit-Request-Seq is given more than once; send it once')
   if (id === undefined && seqText === undefined) return undefined
-  if (typeof id !== 'string' || typeof seqText !== 'string')
+  if (id === undefined || seqText === undefined)
     throw new HttpError(
       'BAD_SESSION',
       'Raftkit-Client-Id and Raftkit-Request-Seq must be given together, once each',
@@ -32,6 +48,19 @@ export function parseSessionHeaders(
       `client ids starting with "${INTERNAL_ID_PREFIX}" are reserved`,
     )
   return { clientId: id, seq: Number(seqText) }
+}
+
+/**
+ * The Content-Length the client declared (undefined without one), read from the raw header
+ * lines. Node's parser has already refused a malformed or conflicting Content-Length.
+ */
+export function declaredLength(req: IncomingMessage): number | undefined {
+  const raw = req.rawHeaders
+  for (let i = 0; i + 1 < raw.length; i += 2) {
+    const name = raw[i] as string
+    if (name.length === 14 && name.toLowerCase() === 'content-length') return Number(raw[i + 1])
+  }
+  return undefined
 }
 
 /**

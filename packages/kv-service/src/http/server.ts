@@ -55,7 +55,7 @@ import type { NodeMetricsSource } from './metrics.js'
 import type { NodeStatus, OpenSessionBody } from './protocol.js'
 import { InternalSession } from './internal-session.js'
 import { failureOf } from './replies.js'
-import { parseSessionHeaders, pathOf, target } from './request.js'
+import { declaredLength, parseSessionHeaders, pathOf, target } from './request.js'
 import { statusBody } from './status.js'
 import { ISSUED_ID_PREFIX, LEADER_HEADER, SESSIONS_PATH } from './protocol.js'
 
@@ -257,11 +257,10 @@ export class KvHttpServer {
   // ---- routing -----------------------------------------------------------------------------
 
   private dispatch(req: IncomingMessage, res: ServerResponse): void {
-    const started = process.hrtime.bigint()
+    const started = performance.now()
     let op: Op = 'other'
     res.once('finish', () => {
-      const seconds = Number(process.hrtime.bigint() - started) / 1e9
-      this.metrics.observe(op, res.statusCode, seconds)
+      this.metrics.observe(op, res.statusCode, (performance.now() - started) / 1000)
     })
     const route = async (): Promise<void> => {
       const url = target(req)
@@ -364,9 +363,9 @@ export class KvHttpServer {
     key: string,
   ): Promise<void> {
     const session = parseSessionHeaders(req)
-    const declared = req.headers['content-length']
-    if (declared !== undefined && Number(declared) > this.options.maxValueBytes)
-      throw tooLarge(Number(declared), this.options.maxValueBytes)
+    const declared = declaredLength(req)
+    if (declared !== undefined && declared > this.options.maxValueBytes)
+      throw tooLarge(declared, this.options.maxValueBytes)
     this.requireLeader(req)
     const body = await readBody(req, {
       limit: this.options.maxValueBytes,
