@@ -179,6 +179,15 @@ export class KvServer {
     }
   }
 
+  /** True while this node's Raft believes it leads and is running (no status object built). */
+  isLeader(): boolean {
+    try {
+      return this.raft.getState().isLeader
+    } catch {
+      return false
+    }
+  }
+
   /** The service's own counters. */
   get stats(): KvStats {
     return {

@@ -418,6 +418,8 @@ export class KvHttpServer {
 
   /** Throws the redirect (or 503) unless this node currently believes it leads. */
   private requireLeader(req: IncomingMessage): void {
+    // The common case without building a status object (progress, membership) per request.
+    if (this.kv.isLeader()) return
     const s = this.status()
     if (!s) throw new HttpError('STOPPED', 'this node is shutting down; try another node')
     if (s.role !== 'leader') throw this.redirect(req, s.leader)
