@@ -3,8 +3,8 @@
  * loaded by @grpc/proto-loader): Put, and Range of one key as a linearizable read (etcd's
  * default, `serializable` false: the leader confirms its leadership with ReadIndex). What
  * etcd's own Go client sends for `etcdctl put` / `etcdctl get`, without the retries, leases and
- * watches. Each EtcdKv has its own HTTP/2 connection (a local subchannel pool), as each raftkit
- * clerk has its own keep-alive connection.
+ * watches. Each EtcdKv has its own HTTP/2 connection (a local subchannel pool); concurrent
+ * calls on one are multiplexed.
  */
 import { fileURLToPath } from 'node:url'
 import * as grpc from '@grpc/grpc-js'
@@ -109,11 +109,23 @@ export async function preloadEtcd(address: string, count: number): Promise<void>
   }
 }
 
-/** n gRPC clients of the member at `address`: their workers for one phase, and how to close them. */
-export function etcdClients(address: string, n: number, keyCount: number): ClientSet {
-  const list = Array.from({ length: n }, () => new EtcdKv(address))
+/**
+ * n gRPC clients of the member at `address` over `connections` HTTP/2 connections (client i
+ * uses connection i mod connections; 0 or more than n: one each). One connection multiplexed
+ * by every client is what one etcd clientv3 does and etcd's own benchmark tool's default
+ * (`--conns 1`). Their workers for one phase, and how to close them.
+ */
+export function etcdClients(
+  address: string,
+  n: number,
+  keyCount: number,
+  connections: number,
+): ClientSet {
+  const count = connections <= 0 || connections > n ? n : connections
+  const conns = Array.from({ length: count }, () => new EtcdKv(address))
+  const list = Array.from({ length: n }, (_, i) => conns[i % count] as EtcdKv)
   return {
     workers: (op, seed) => etcdWorkers(list, op, keyCount, seed),
-    close: async () => list.forEach((c) => c.close()),
+    close: async () => conns.forEach((c) => c.close()),
   }
 }

@@ -3,14 +3,15 @@
  * --keys preloaded, a put phase then a get phase per concurrency, each after --warmup seconds),
  * against an etcd cluster on this machine: --nodes `etcd` processes on 127.0.0.1 with data
  * directories in a temporary folder (etcd's defaults: fsync on every commit, linearizable
- * reads). Every client talks to the leader over its own connection: `--api grpc` (the
- * default) over raw gRPC (etcd-grpc.ts, what etcd's own clients use), `--api http` through
- * etcd's HTTP/JSON gateway (POST /v3/kv/put, /v3/kv/range; one keep-alive undici connection
- * each). Prints one JSON line per row (the fields of cluster-ws.ts's rows; serverCpuUsPerOp is
+ * reads). Every client talks to the leader: `--api grpc` (the default) over raw gRPC
+ * (etcd-grpc.ts, what etcd's own clients use) multiplexed over --etcd-conns HTTP/2 connections
+ * (default 1, as one clientv3 does; 0: one per client), `--api http` through etcd's HTTP/JSON
+ * gateway (POST /v3/kv/put, /v3/kv/range; one keep-alive undici connection each). Prints one JSON line per row (the fields of cluster-ws.ts's rows; serverCpuUsPerOp is
  * summed over every member), then a table. Exits 2 when `etcd` is not on the PATH.
  *
  *   npx tsx --conditions=@raftkit/source bench/etcd.ts [--api grpc|http] [--nodes 3]
  *     [--seconds 5] [--warmup 5] [--concurrency 1,8,64] [--keys 1000] [--keep]
+ *     [--etcd-conns 1]
  */
 import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
@@ -38,6 +39,7 @@ const { values } = parseArgs({
     concurrency: { type: 'string', default: '1,8,64' },
     keys: { type: 'string', default: '1000' },
     keep: { type: 'boolean', default: false },
+    'etcd-conns': { type: 'string', default: '1' },
   },
 })
 const { seconds, levels, keyCount } = loadFlags(values)
@@ -46,6 +48,9 @@ const warmupSeconds = Number(values.warmup)
 const api = values.api
 if (api !== 'grpc' && api !== 'http') throw new RangeError('--api: grpc or http')
 if (!(Number.isInteger(nodeCount) && nodeCount > 0)) throw new RangeError('--nodes: positive')
+const etcdConns = Number(values['etcd-conns'])
+if (!(Number.isInteger(etcdConns) && etcdConns >= 0))
+  throw new RangeError('--etcd-conns: an integer >= 0 (0: one connection per client)')
 
 const version = etcdVersion()
 if (version === undefined) {
@@ -56,7 +61,7 @@ if (version === undefined) {
 const b64 = (s: string): string => Buffer.from(s).toString('base64')
 
 function grpcClients(cluster: EtcdCluster, n: number): ClientSet {
-  return etcdClients(cluster.leaderAddress, n, keyCount)
+  return etcdClients(cluster.leaderAddress, n, keyCount, etcdConns)
 }
 
 function httpClients(cluster: EtcdCluster, n: number): ClientSet {

@@ -4,16 +4,18 @@
  * fsync on every commit) and then a fresh raftkit cluster (storageSync always), each preloaded
  * with --keys keys and driven by the same closed loop (closed-loop.ts): at each --concurrency
  * level a put phase, then a get phase (linearizable reads), each after --warmup seconds left
- * out, 16-byte keys over the --keys keys, 128-byte values, every client to the leader over its
- * own connection. etcd's clients speak raw gRPC (etcd-grpc.ts, Put / Range), raftkit's are
- * KvClients over HTTP, each with its own at-most-once session. Each row gives ops/s, p50/p99,
- * the servers' CPU per operation summed over every server process (/proc/<pid>/stat user +
- * sys) and this load generator's CPU per operation; the summary gives, per level, each
- * system's median over the pairs and the ratio raftkit/etcd of every pair and their median.
+ * out, 16-byte keys over the --keys keys, 128-byte values, every client to the leader. etcd's
+ * clients speak raw gRPC (etcd-grpc.ts, Put / Range) multiplexed over --etcd-conns HTTP/2
+ * connections (default 1, as one etcd clientv3 and etcd's benchmark tool do; 0: one per
+ * client); raftkit's are KvClients over HTTP, each with its own at-most-once session and
+ * keep-alive connection. Each row gives ops/s, p50/p99, the servers' CPU per operation summed
+ * over every server process (/proc/<pid>/stat user + sys) and this load generator's CPU per
+ * operation; the summary gives, per level, each system's median over the pairs and the ratio
+ * raftkit/etcd of every pair and their median.
  * Without etcd on the PATH it says how to install it and runs raftkit alone.
  *
  *   npx tsx --conditions=@raftkit/source bench/side-by-side.ts [--pairs 3] [--seconds 2]
- *     [--warmup 1] [--concurrency 1,64,256] [--keys 1000] [--nodes 3]
+ *     [--warmup 1] [--concurrency 1,64,256] [--keys 1000] [--nodes 3] [--etcd-conns 1]
  *
  * Servers run the built `raftkit` bin when it exists (`npm run build` first), else the sources.
  */
@@ -37,12 +39,16 @@ const { values } = parseArgs({
     concurrency: { type: 'string', default: '1,64,256' },
     keys: { type: 'string', default: '1000' },
     nodes: { type: 'string', default: '3' },
+    'etcd-conns': { type: 'string', default: '1' },
   },
 })
 const { seconds, levels, keyCount } = loadFlags(values)
 const pairs = Number(values.pairs)
 const nodeCount = Number(values.nodes)
 const warmupSeconds = Number(values.warmup)
+const etcdConns = Number(values['etcd-conns'])
+if (!(Number.isInteger(etcdConns) && etcdConns >= 0))
+  throw new RangeError('--etcd-conns: an integer >= 0 (0: one connection per client)')
 if (!(Number.isInteger(pairs) && pairs > 0)) throw new RangeError('--pairs: a positive integer')
 if (!(Number.isInteger(nodeCount) && nodeCount > 0)) throw new RangeError('--nodes: positive')
 if (!(warmupSeconds >= 0)) throw new RangeError('--warmup: seconds >= 0')
@@ -62,7 +68,7 @@ async function startEtcd(dir: string): Promise<Running> {
   await preloadEtcd(cluster.leaderAddress, keyCount)
   return {
     pids: cluster.pids,
-    clients: (n) => etcdClients(cluster.leaderAddress, n, keyCount),
+    clients: (n) => etcdClients(cluster.leaderAddress, n, keyCount, etcdConns),
     before: async () => async () => undefined,
     stop: cluster.stop,
   }
@@ -149,7 +155,7 @@ async function main(): Promise<void> {
   const systems: System[] = version === undefined ? ['raftkit'] : ['etcd', 'raftkit']
   const load0 = loadavg().map((x) => x.toFixed(2))
   console.error(
-    `side by side: ${systems.join(' then ')}${version ? ` (etcd ${version}, gRPC)` : ''}, ${pairs} pair(s), ${levels.join('/')} clients, ${warmupSeconds} s warm-up + ${seconds} s per phase; load average ${load0.join(' ')}`,
+    `side by side: ${systems.join(' then ')}${version ? ` (etcd ${version}, gRPC over ${etcdConns === 0 ? 'one connection per client' : `${etcdConns} connection(s)`})` : ''}, ${pairs} pair(s), ${levels.join('/')} clients, ${warmupSeconds} s warm-up + ${seconds} s per phase; load average ${load0.join(' ')}`,
   )
   const rows: Row[] = []
   for (let pair = 1; pair <= pairs; pair++)
