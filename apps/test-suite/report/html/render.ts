@@ -143,7 +143,7 @@ fdatasync plus two network hops. <code>storageSync: never</code> skips fdatasync
     const rows = s.etcd.data
     bodies.etcd =
       `<p>The same workload against a 3-member etcd cluster started for the run (etcd's defaults: fsync on commit, linearizable
-reads), over raw gRPC (etcd's KV Put and Range, the API etcd's own clients use), one connection per client to the leader,
+reads), over raw gRPC (etcd's KV Put and Range, the API etcd's own clients use) to the leader, every client multiplexed on one HTTP/2 connection (as one etcd client is),
 the same closed loop, key and value sizes, warm-up and phases (bench/etcd.ts). raftkit's clients are <code>KvClient</code>s over
 HTTP (sessions, retries), etcd's plain gRPC calls.</p>` +
       figure(
