@@ -1,8 +1,11 @@
 import { defineConfig } from 'tsup'
 
 export default defineConfig({
-  entry: ['src/index.ts'],
+  // `./cli` (the sharded commands of `raftkit`) is a subpath of its own, so that importing the
+  // package root never loads the node and CLI code.
+  entry: { index: 'src/index.ts', 'cli/index': 'src/cli/index.ts' },
   format: ['esm', 'cjs'],
+  shims: true,
   dts: true,
   sourcemap: true,
   clean: true,

@@ -49,3 +49,27 @@ export { ShardKvServer } from './kv/server.js'
 export type { ShardKvServerOptions } from './kv/server.js'
 export { ShardKvClient, ShardKvRequestError } from './kv/client.js'
 export type { ShardKvClientOptions } from './kv/client.js'
+export { HttpShardRpc } from './net/rpc-http-client.js'
+export type { HttpShardRpcOptions } from './net/rpc-http-client.js'
+export {
+  RPC_PATH,
+  DEFAULT_MAX_RPC_REQUEST_BYTES,
+  DEFAULT_MAX_RPC_REPLY_BYTES,
+  endpointName,
+  parseEndpoint,
+  ShardRpcTooLargeError,
+  ShardRpcAuthError,
+  ShardRpcProtocolError,
+} from './net/rpc-protocol.js'
+export { serveRpc } from './net/rpc-route.js'
+export type { RpcRouteOptions } from './net/rpc-route.js'
+export { ShardRouter } from './node/router.js'
+export type { ShardRouterOptions, RouteReply } from './node/router.js'
+export { ShardKvHttpClient } from './node/http-client.js'
+export type { ShardKvHttpClientOptions } from './node/http-client.js'
+export { CONFIG_PATH } from './node/http-api.js'
+export { loadShardCluster, parseShardLayout, initShardCluster } from './node/cluster-file.js'
+export type { ShardCluster, ShardLayout, ShardGroupSpec } from './node/cluster-file.js'
+export { startShardNode } from './node/node.js'
+export type { RunningShardNode } from './node/node.js'
+export type { ShardNodeStatus, GroupStatus } from './node/status.js'

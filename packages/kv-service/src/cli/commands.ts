@@ -18,6 +18,7 @@ import { readCaFileSync } from '../config/tls.js'
 import { KvError, KvConfigError, TlsError } from '../errors.js'
 import { HttpKvRpc } from '../http/client-rpc.js'
 import { cmdChaos } from './chaos.js'
+import { isShardCommand, runShardCommand } from './extension.js'
 import { LocalCluster, pollStatuses, renderTable, sleep, statusRpc } from './local-cluster.js'
 import type { NodeView } from './local-cluster.js'
 import { createPinoLogger } from './logging.js'
@@ -50,6 +51,11 @@ ${MEMBER_USAGE}
   raftkit demo   [--dir D]                                   3 local nodes, a short workload, live status
   raftkit chaos  [--config F | --nodes N --dir D] [--duration 60s] [--seed S] ...
                                                             the chaos monkey (raftkit chaos --help)
+
+Sharded clusters (with @raftkit/shardkv installed; \`raftkit shard help\` for the details):
+  raftkit init --groups G --nodes N --dir D     controller + G replica groups on N local nodes
+  raftkit shard join|leave|move|query ...       serve, put, get, append and status take a
+                                                sharded cluster file as they take any other
 
 Exit codes: 0 success, 1 the operation failed, 2 bad usage or configuration.
 `
@@ -118,6 +124,7 @@ function logLevel(values: Values, fallback: ServiceLogLevel): ServiceLogLevel {
 export async function runCli(argv: readonly string[], io: Io): Promise<number> {
   const [command, ...rest] = argv
   try {
+    if (await isShardCommand(argv)) return await runShardCommand(argv, io)
     switch (command) {
       case 'init':
         return await cmdInit(rest, io)

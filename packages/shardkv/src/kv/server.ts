@@ -164,8 +164,9 @@ export class ShardKvServer {
     this.once('config', () => this.pollConfig())
     const sm = this.stateMachine
     const num = sm.config.num
+    // One shard per pull: a migration message carries at most one shard (the RPC's bound).
     for (const [gid, shards] of this.bySource(sm.shardsIn('pulling')))
-      this.once(`pull/${num}/${gid}`, () => this.pull(num, gid, shards))
+      for (const s of shards) this.once(`pull/${num}/${s}`, () => this.pull(num, gid, [s]))
     for (const [gid, shards] of this.bySource(sm.shardsIn('gc')))
       this.once(`gc/${num}/${gid}`, () => this.collect(num, gid, shards))
   }
@@ -214,7 +215,10 @@ export class ShardKvServer {
           { type: 'pull', num, shards },
           MIGRATION_RPC_TIMEOUT_MS,
         )) as ShardKvReply
-      } catch {
+      } catch (e) {
+        // A shard over the RPC's reply bound cannot move: say so (it is retried every poll).
+        if (e instanceof Error && e.name === 'ShardRpcTooLargeError')
+          this.o.logger?.error('shard too large to migrate', { num, shards, error: e.message })
         continue
       }
       if (reply.ok && Array.isArray(reply.shards)) {

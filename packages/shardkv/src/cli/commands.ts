@@ -1,0 +1,312 @@
+/**
+ * The sharded cluster's commands of the `raftkit` command line. kv-service's `raftkit` bin hands
+ * them over (in-process, see kv-service src/cli/extension.ts): `init --groups`, `shard ...`,
+ * and `serve`/`put`/`get`/`append`/`status` given a cluster file with a `shard` section.
+ * Each command returns the exit code: 0 success, 1 the operation failed, 2 bad usage or
+ * configuration.
+ */
+import { HttpKvRpc, KvConfigError, KvError } from '@raftkit/kv-service'
+import { SystemClock, TimeoutError } from '@raftkit/raft-core'
+import { CtrlerClient, CtrlerRequestError } from '../ctrler/client.js'
+import { HttpShardRpc } from '../net/rpc-http-client.js'
+import { CTRLER_GROUP, endpointName, groupIdOf } from '../net/rpc-protocol.js'
+import type { ShardCluster } from '../node/cluster-file.js'
+import { initShardCluster, loadShardCluster } from '../node/cluster-file.js'
+import { ShardKvHttpClient } from '../node/http-client.js'
+import { startShardNode } from '../node/node.js'
+import { ShardUsageError, integer, parse, required } from './args.js'
+import type { Values } from './args.js'
+import { isLogLevel, stderrLogger } from './logger.js'
+import { renderConfig, renderStatusTable, statusOfNodes } from './render.js'
+
+export const SHARD_USAGE = `Sharded clusters (@raftkit/shardkv):
+  raftkit init  --groups G --nodes N --dir D [--host 127.0.0.1]
+                                a cluster file for N local nodes, each hosting a controller
+                                replica and a replica of each of G groups (gids 100, 101, ...)
+  raftkit serve --config F --id ID [--log-level L] [--set path=value ...]
+  raftkit shard join GID...     --config F [--timeout MS]   groups start serving shards
+  raftkit shard leave GID...    --config F [--timeout MS]   their shards move to the others
+  raftkit shard move SHARD GID  --config F [--timeout MS]
+  raftkit shard query [NUM]     --config F [--json]         a configuration (default: latest)
+  raftkit put|append KEY VALUE  --config F [--timeout MS]
+  raftkit get KEY               --config F [--timeout MS]
+  raftkit status                --config F                  every node's groups and shards
+`
+
+export interface ShardIo {
+  readonly out: (text: string) => void
+  readonly err: (text: string) => void
+  /** Resolves when the user asks to stop (SIGINT/SIGTERM). */
+  readonly interrupted: Promise<void>
+}
+
+/** Runs one sharded command line; never throws (errors are printed, the exit code tells). */
+export async function runShardCli(argv: readonly string[], io: ShardIo): Promise<number> {
+  const [command, ...rest] = argv
+  try {
+    switch (command) {
+      case 'init':
+        return await cmdInit(rest, io)
+      case 'serve':
+        return await cmdServe(rest, io)
+      case 'shard':
+        return await cmdShard(rest, io)
+      case 'put':
+      case 'append':
+      case 'get':
+        return await cmdKv(command, rest, io)
+      case 'status':
+        return await cmdStatus(rest, io)
+      case undefined:
+        io.out(SHARD_USAGE)
+        return 2
+      default:
+        io.out(SHARD_USAGE)
+        return command === 'help' || command === '--help' ? 0 : 2
+    }
+  } catch (e) {
+    const where = `raftkit ${command ?? ''}${command === 'shard' && rest[0] ? ` ${rest[0]}` : ''}`
+    if (e instanceof ShardUsageError) {
+      io.err(`${where}: ${e.message}\n\n${SHARD_USAGE}`)
+      return 2
+    }
+    if (e instanceof KvConfigError) {
+      io.err(`${where}: ${e.message}\n`)
+      return 2
+    }
+    io.err(`${where}: ${e instanceof Error ? e.message : String(e)}\n`)
+    return 1
+  }
+}
+
+async function cmdInit(argv: readonly string[], io: ShardIo): Promise<number> {
+  const { values } = parse(
+    argv,
+    {
+      groups: { type: 'string' },
+      nodes: { type: 'string' },
+      dir: { type: 'string' },
+      host: { type: 'string' },
+    },
+    { min: 0, max: 0 },
+  )
+  const cluster = await initShardCluster({
+    groups: integer('--groups', required(values, 'groups'), 1),
+    nodes: integer('--nodes', required(values, 'nodes'), 1),
+    dir: required(values, 'dir'),
+    ...(typeof values.host === 'string' ? { host: values.host } : {}),
+  })
+  io.out(`wrote ${cluster.file}\n`)
+  for (const n of cluster.config.nodes)
+    io.out(`  ${n.id}: peer ${n.peer.host}:${n.peer.port}  http ${n.http.host}:${n.http.port}\n`)
+  io.out(`  controller on ${cluster.shard.ctrler.join(', ')}\n`)
+  for (const g of cluster.shard.groups) io.out(`  group ${g.gid} on ${g.nodes.join(', ')}\n`)
+  io.out('start each node with raftkit serve, then add groups with raftkit shard join GID\n')
+  return 0
+}
+
+async function cmdServe(argv: readonly string[], io: ShardIo): Promise<number> {
+  const { values } = parse(
+    argv,
+    {
+      config: { type: 'string' },
+      id: { type: 'string' },
+      'log-level': { type: 'string' },
+      set: { type: 'string', multiple: true },
+    },
+    { min: 0, max: 0 },
+  )
+  const cluster = await loadShardCluster(
+    required(values, 'config'),
+    (values.set as string[] | undefined) ?? [],
+  )
+  const id = required(values, 'id')
+  const level = values['log-level'] ?? cluster.config.logLevel
+  if (!isLogLevel(level)) throw new KvConfigError('--log-level', `unknown level ${String(level)}`)
+  const logger = stderrLogger(level, { node: id })
+  const starting = startShardNode(cluster, id, logger)
+  const first = await Promise.race([
+    starting.then((node) => ({ node })),
+    io.interrupted.then(() => 'interrupted' as const),
+  ])
+  if (first === 'interrupted') {
+    void starting.then(
+      (n) => n.stop(),
+      () => undefined,
+    )
+    return 0
+  }
+  await io.interrupted
+  logger.info('stopping on signal', { id })
+  await first.node.stop()
+  return 0
+}
+
+const CLIENT_OPTIONS = {
+  config: { type: 'string' },
+  timeout: { type: 'string' },
+  json: { type: 'boolean' },
+} as const
+
+function deadlineOf(values: Values, cluster: ShardCluster): number {
+  return values.timeout === undefined
+    ? cluster.config.client.deadlineMs
+    : integer('--timeout', values.timeout, 1)
+}
+
+/** Runs `fn` with a controller clerk over the cluster's RPC; gives up after `deadlineMs`. */
+async function withCtrler<T>(
+  cluster: ShardCluster,
+  deadlineMs: number,
+  fn: (c: CtrlerClient) => Promise<T>,
+): Promise<T> {
+  const addresses: Record<string, string> = {}
+  for (const n of cluster.config.nodes) addresses[n.id] = `${n.http.host}:${n.http.port}`
+  const rpc = new HttpShardRpc({ addresses, secret: cluster.config.secret })
+  const clerk = new CtrlerClient({
+    rpc,
+    servers: cluster.shard.ctrler.map((n) => endpointName(CTRLER_GROUP, n)),
+    clock: new SystemClock(),
+    name: 'cli',
+  })
+  let timer: NodeJS.Timeout | undefined
+  try {
+    return await Promise.race([
+      fn(clerk),
+      new Promise<never>((_, reject) => {
+        timer = setTimeout(() => {
+          clerk.close()
+          reject(new TimeoutError(`the controller did not answer within ${deadlineMs} ms`))
+        }, deadlineMs)
+      }),
+    ])
+  } finally {
+    clearTimeout(timer)
+    clerk.close()
+    rpc.close()
+  }
+}
+
+async function cmdShard(argv: readonly string[], io: ShardIo): Promise<number> {
+  const [sub, ...rest] = argv
+  if (sub === undefined || sub === 'help' || sub === '--help') {
+    io.out(SHARD_USAGE)
+    return sub === undefined ? 2 : 0
+  }
+  const { values, positionals } = parse(rest, CLIENT_OPTIONS, {
+    min: sub === 'query' ? 0 : sub === 'move' ? 2 : 1,
+    max: sub === 'query' ? 1 : sub === 'move' ? 2 : 100,
+  })
+  const cluster = await loadShardCluster(required(values, 'config'))
+  const deadline = deadlineOf(values, cluster)
+  const groupOf = (text: string, i: number): number => {
+    const gid = integer(`GID[${i}]`, text, 1)
+    if (!cluster.shard.groups.some((g) => g.gid === gid))
+      throw new KvConfigError(
+        `GID[${i}]`,
+        `no group ${gid} in the cluster file (groups: ${cluster.shard.groups.map((g) => g.gid).join(', ')})`,
+      )
+    return gid
+  }
+  try {
+    switch (sub) {
+      case 'join': {
+        const groups: Record<number, string[]> = {}
+        positionals.forEach((p, i) => {
+          const gid = groupOf(p, i)
+          const spec = cluster.shard.groups.find((g) => g.gid === gid)
+          groups[gid] = (spec?.nodes ?? []).map((n) => endpointName(groupIdOf(gid), n))
+        })
+        await withCtrler(cluster, deadline, (c) => c.join(groups))
+        break
+      }
+      case 'leave': {
+        const gids = positionals.map(groupOf)
+        await withCtrler(cluster, deadline, (c) => c.leave(gids))
+        break
+      }
+      case 'move': {
+        const shard = integer('SHARD', positionals[0])
+        const gid = groupOf(positionals[1] as string, 1)
+        await withCtrler(cluster, deadline, (c) => c.move(shard, gid))
+        break
+      }
+      case 'query': {
+        const num = positionals[0] === undefined ? -1 : integer('NUM', positionals[0])
+        const config = await withCtrler(cluster, deadline, (c) => c.query(num))
+        io.out(values.json === true ? JSON.stringify(config) + '\n' : renderConfig(config))
+        return 0
+      }
+      default:
+        throw new ShardUsageError(`unknown shard command ${JSON.stringify(sub ?? '')}`)
+    }
+  } catch (e) {
+    if (e instanceof CtrlerRequestError) {
+      io.err(`raftkit shard ${sub}: refused: ${e.message}\n`)
+      return 1
+    }
+    throw e
+  }
+  const latest = await withCtrler(cluster, deadline, (c) => c.query(-1))
+  io.out(`OK\n${renderConfig(latest)}`)
+  return 0
+}
+
+function kvRpc(cluster: ShardCluster): HttpKvRpc {
+  const endpoints: Record<string, string> = {}
+  for (const n of cluster.config.nodes) endpoints[n.id] = `${n.http.host}:${n.http.port}`
+  return new HttpKvRpc({ endpoints })
+}
+
+async function cmdKv(
+  op: 'put' | 'append' | 'get',
+  argv: readonly string[],
+  io: ShardIo,
+): Promise<number> {
+  const n = op === 'get' ? 1 : 2
+  const { values, positionals } = parse(argv, CLIENT_OPTIONS, { min: n, max: n })
+  const [key, value] = positionals as [string, string | undefined]
+  if (key.length === 0) throw new KvConfigError('KEY', 'must not be empty')
+  if (value !== undefined && value.length === 0)
+    throw new KvConfigError('VALUE', 'must not be empty')
+  const cluster = await loadShardCluster(required(values, 'config'))
+  const deadlineMs = deadlineOf(values, cluster)
+  const rpc = kvRpc(cluster)
+  const client = new ShardKvHttpClient({ rpc, deadlineMs })
+  try {
+    if (op === 'get') {
+      const v = await client.get(key)
+      io.out(v.length > 0 ? `${v}\n` : '')
+      if (v.length === 0) io.err(`(no value for ${JSON.stringify(key)})\n`)
+    } else {
+      await client[op](key, value as string)
+      io.out('OK\n')
+    }
+    return 0
+  } catch (e) {
+    if (e instanceof TimeoutError)
+      io.err(
+        `raftkit ${op}: no answer within ${deadlineMs} ms` +
+          (op === 'get' ? '\n' : '; the write may or may not have taken effect\n'),
+      )
+    else if (e instanceof KvError) io.err(`raftkit ${op}: ${e.message}\n`)
+    else throw e
+    return 1
+  } finally {
+    client.close()
+    rpc.close()
+  }
+}
+
+async function cmdStatus(argv: readonly string[], io: ShardIo): Promise<number> {
+  const { values } = parse(argv, CLIENT_OPTIONS, { min: 0, max: 0 })
+  const cluster = await loadShardCluster(required(values, 'config'))
+  const rpc = kvRpc(cluster)
+  try {
+    const views = await statusOfNodes(rpc, 2000)
+    io.out(values.json === true ? JSON.stringify(views) + '\n' : renderStatusTable(views))
+    return views.some((v) => v.status) ? 0 : 1
+  } finally {
+    rpc.close()
+  }
+}
