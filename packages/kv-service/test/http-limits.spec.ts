@@ -153,6 +153,32 @@ describe('HTTP resource bounds (real sockets)', function () {
     expect((await node.write('put', 'after', 'ok')).status).to.equal(204)
   })
 
+  it('a body that arrives whole with its headers is held to the same limits: 413 over maxValueBytes, 503 over maxPendingBodyBytes', async () => {
+    const node = await start({ maxPendingBodyBytes: 2048 }, undefined, 4096)
+    /** One request in one write: headers and the whole body (chunked or not); the answer. */
+    const send = async (key: string, body: string, chunked = false): Promise<string> => {
+      const c = await client(node)
+      const size = Buffer.byteLength(body)
+      c.socket.write(
+        `PUT /v1/kv/${key} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n` +
+          (chunked
+            ? `Transfer-Encoding: chunked\r\n\r\n${size.toString(16)}\r\n${body}\r\n0\r\n\r\n`
+            : `Content-Length: ${size}\r\n\r\n${body}`),
+      )
+      return within(10_000, c.closed, 'the answer')
+    }
+    expect(await send('big', 'x'.repeat(5000), true)).to.match(
+      /^HTTP\/1\.1 413 [^]*VALUE_TOO_LARGE/,
+    )
+    for (const chunked of [false, true])
+      expect(await send('busy', 'y'.repeat(3000), chunked)).to.match(/^HTTP\/1\.1 503 [^]*BUSY/)
+    expect(await send('fits', 'é'.repeat(1000))).to.match(/^HTTP\/1\.1 204 /)
+    expect(node.kv.stateMachine.get('big')).to.equal('')
+    expect(node.kv.stateMachine.get('busy')).to.equal('')
+    expect(node.kv.stateMachine.get('fits')).to.equal('é'.repeat(1000))
+    expect(node.http.pendingBodyBytes).to.equal(0)
+  })
+
   it('connections beyond maxConnections are closed at once; the server keeps serving the others', async () => {
     const node = await start({ maxConnections: 4 })
     const clients: Client[] = []

@@ -371,6 +371,7 @@ export class KvHttpServer {
       limit: this.options.maxValueBytes,
       onTooLarge: tooLarge,
       ...this.bodyLimits(),
+      ...(declared === undefined ? {} : { declaredLength: declared }),
     })
     if (body.length === 0) throw new HttpError('EMPTY_VALUE', 'the value must not be empty')
     let value: string
