@@ -1,11 +1,7 @@
 import { existsSync, readFileSync, rmSync } from 'node:fs'
 import { expect } from 'chai'
-import { SimulatedClock } from '@raftkit/raft-core'
-import { createMemoryNetwork } from '@raftkit/transport-memory'
 import { TraceHasher } from '../../src/raft/index.js'
-import type { NetworkFactory } from '../../src/raft/index.js'
 import {
-  KvCluster,
   TestOnePartition3A,
   allKvScenarios,
   checkLinearizable,
@@ -14,8 +10,7 @@ import {
   runKvScenario,
   selectKvScenarios,
 } from '../../src/kv/index.js'
-
-const createNetwork: NetworkFactory = (_ids, o) => createMemoryNetwork(o)
+import { awaitLeader, createNetwork, withSimCluster } from './sim-cluster.js'
 
 describe('kv harness', () => {
   it('names all 23 lab scenarios (14 in 3A, 9 in 3B) and 5 with membership churn, selects by part', () => {
@@ -43,63 +38,34 @@ describe('kv harness', () => {
   })
 
   it('fails an illegal history with a path to an HTML report', async () => {
-    const clock = new SimulatedClock()
-    await clock.run(async () => {
-      const c = await KvCluster.create({
-        servers: 1,
-        maxRaftState: -1,
-        seed: 3,
-        clock,
-        createNetwork,
-      })
-      try {
-        const put = c.history.begin(0, { op: 'put', key: 'k', value: 'a' })
-        await clock.sleep(1)
-        c.history.end(put, {})
-        await clock.sleep(1)
-        const get = c.history.begin(1, { op: 'get', key: 'k' })
-        await clock.sleep(1)
-        c.history.end(get, { value: 'b' }) // never written
-        let message = ''
-        await checkLinearizable(c, 'UnitTest').catch((e: Error) => (message = e.message))
-        expect(message).to.match(/history is not linearizable/)
-        const path = /wrote visualization to (\S+\.html)/.exec(message)?.[1]
-        expect(path, message).to.be.a('string')
-        expect(existsSync(path!)).to.equal(true)
-        expect(readFileSync(path!, 'utf8')).to.match(/<html/i)
-        rmSync(path!)
-        expect(c.error?.message).to.equal(message)
-      } finally {
-        await c.cleanup()
-      }
+    await withSimCluster({ servers: 1, maxRaftState: -1, seed: 3 }, async (c, clock) => {
+      const put = c.history.begin(0, { op: 'put', key: 'k', value: 'a' })
+      await clock.sleep(1)
+      c.history.end(put, {})
+      await clock.sleep(1)
+      const get = c.history.begin(1, { op: 'get', key: 'k' })
+      await clock.sleep(1)
+      c.history.end(get, { value: 'b' }) // never written
+      let message = ''
+      await checkLinearizable(c, 'UnitTest').catch((e: Error) => (message = e.message))
+      expect(message).to.match(/history is not linearizable/)
+      const path = /wrote visualization to (\S+\.html)/.exec(message)?.[1]
+      expect(path, message).to.be.a('string')
+      expect(existsSync(path!)).to.equal(true)
+      expect(readFileSync(path!, 'utf8')).to.match(/<html/i)
+      rmSync(path!)
+      expect(c.error?.message).to.equal(message)
     })
   })
 
   it('puts the leader last, in the minority, in makePartition()', async () => {
-    const clock = new SimulatedClock()
-    await clock.run(async () => {
-      const c = await KvCluster.create({
-        servers: 5,
-        maxRaftState: -1,
-        seed: 4,
-        clock,
-        createNetwork,
-      })
-      try {
-        let leader: number | undefined
-        for (let i = 0; i < 50 && leader === undefined; i++) {
-          await c.sleep(100)
-          leader = c.leader()
-        }
-        expect(leader).to.be.a('number')
-        const [p1, p2] = c.makePartition()
-        expect(p1).to.have.length(3)
-        expect(p2).to.have.length(2)
-        expect(p2[1]).to.equal(leader)
-        expect([...p1, ...p2].sort()).to.deep.equal([0, 1, 2, 3, 4])
-      } finally {
-        await c.cleanup()
-      }
+    await withSimCluster({ servers: 5, maxRaftState: -1, seed: 4 }, async (c) => {
+      const leader = await awaitLeader(c)
+      const [p1, p2] = c.makePartition()
+      expect(p1).to.have.length(3)
+      expect(p2).to.have.length(2)
+      expect(p2[1]).to.equal(leader)
+      expect([...p1, ...p2].sort()).to.deep.equal([0, 1, 2, 3, 4])
     })
   })
 

@@ -3,9 +3,7 @@
 // replays exactly from its seed.
 import { expect } from 'chai'
 import { SimulatedClock } from '@raftkit/raft-core'
-import { createMemoryNetwork } from '@raftkit/transport-memory'
 import { TraceHasher, selectScenarios } from '../../src/raft/index.js'
-import type { NetworkFactory } from '../../src/raft/index.js'
 import {
   CHURN_KINDS,
   KvCluster,
@@ -14,8 +12,8 @@ import {
   scenariosKvMembership,
   selectKvScenarios,
 } from '../../src/kv/index.js'
+import { awaitLeader, createNetwork, withSimCluster } from './sim-cluster.js'
 
-const createNetwork: NetworkFactory = (_ids, o) => createMemoryNetwork(o)
 const ISSUE_GREP = 'Membership|Learner|LeadershipTransfer'
 
 describe('kv membership scenarios', () => {
@@ -31,33 +29,15 @@ describe('kv membership scenarios', () => {
   })
 
   it('starts the servers past initialVoters as joining nodes that a leader can add', async () => {
-    const clock = new SimulatedClock()
-    await clock.run(async () => {
-      const c = await KvCluster.create({
-        servers: 4,
-        initialVoters: 3,
-        maxRaftState: -1,
-        seed: 5,
-        clock,
-        createNetwork,
-      })
-      try {
-        let leader: number | undefined
-        for (let i = 0; i < 50 && leader === undefined; i++) {
-          await c.sleep(100)
-          leader = c.leader()
-        }
-        expect(leader).to.be.a('number')
-        expect(leader).to.not.equal(3) // a joining node never campaigns
-        expect(c.raft(leader!).membership().current.voters).to.deep.equal(['0', '1', '2'])
-        expect(c.raft(3).membership().current.voters).to.deep.equal([])
-        await c.raft(leader!).addLearner('3')
-        for (let i = 0; i < 20 && c.raft(3).membership().current.learners.length === 0; i++)
-          await c.sleep(50)
-        expect(c.raft(3).membership().current.learners).to.deep.equal(['3'])
-      } finally {
-        await c.cleanup()
-      }
+    await withSimCluster({ servers: 4, initialVoters: 3, maxRaftState: -1, seed: 5 }, async (c) => {
+      const leader = await awaitLeader(c)
+      expect(leader).to.not.equal(3) // a joining node never campaigns
+      expect(c.raft(leader).membership().current.voters).to.deep.equal(['0', '1', '2'])
+      expect(c.raft(3).membership().current.voters).to.deep.equal([])
+      await c.raft(leader).addLearner('3')
+      for (let i = 0; i < 20 && c.raft(3).membership().current.learners.length === 0; i++)
+        await c.sleep(50)
+      expect(c.raft(3).membership().current.learners).to.deep.equal(['3'])
     })
   })
 

@@ -1,58 +1,29 @@
 /** Every shard lab scenario, in the lab's order, and selection by name or description. */
 import type { ShardScenario } from '../scenario.js'
-import { TestBasic4A, TestMulti4A } from './4a.js'
-import {
-  TestConcurrent14B,
-  TestConcurrent24B,
-  TestConcurrent34B,
-  TestJoinLeave4B,
-  TestMissChange4B,
-  TestSnapshot4B,
-  TestStaticShards4B,
-  TestUnreliable14B,
-  TestUnreliable24B,
-  TestUnreliable34B,
-} from './4b.js'
-import {
-  TestChallenge1Delete4B,
-  TestChallenge2Partial4B,
-  TestChallenge2Unaffected4B,
-} from './4b-challenge.js'
+import * as s4A from './4a.js'
+import * as s4B from './4b.js'
+import * as s4BChallenge from './4b-challenge.js'
 
-export {
-  TestBasic4A,
-  TestMulti4A,
-  TestStaticShards4B,
-  TestJoinLeave4B,
-  TestSnapshot4B,
-  TestMissChange4B,
-  TestConcurrent14B,
-  TestConcurrent24B,
-  TestConcurrent34B,
-  TestUnreliable14B,
-  TestUnreliable24B,
-  TestUnreliable34B,
-  TestChallenge1Delete4B,
-  TestChallenge2Unaffected4B,
-  TestChallenge2Partial4B,
-}
+export * from './4a.js'
+export * from './4b.js'
+export * from './4b-challenge.js'
 
 export const allShardScenarios: readonly ShardScenario[] = Object.freeze([
-  TestBasic4A,
-  TestMulti4A,
-  TestStaticShards4B,
-  TestJoinLeave4B,
-  TestSnapshot4B,
-  TestMissChange4B,
-  TestConcurrent14B,
-  TestConcurrent24B,
-  TestConcurrent34B,
-  TestUnreliable14B,
-  TestUnreliable24B,
-  TestUnreliable34B,
-  TestChallenge1Delete4B,
-  TestChallenge2Unaffected4B,
-  TestChallenge2Partial4B,
+  s4A.TestBasic4A,
+  s4A.TestMulti4A,
+  s4B.TestStaticShards4B,
+  s4B.TestJoinLeave4B,
+  s4B.TestSnapshot4B,
+  s4B.TestMissChange4B,
+  s4B.TestConcurrent14B,
+  s4B.TestConcurrent24B,
+  s4B.TestConcurrent34B,
+  s4B.TestUnreliable14B,
+  s4B.TestUnreliable24B,
+  s4B.TestUnreliable34B,
+  s4BChallenge.TestChallenge1Delete4B,
+  s4BChallenge.TestChallenge2Unaffected4B,
+  s4BChallenge.TestChallenge2Partial4B,
 ])
 
 /** Scenarios whose name or description matches `grep` (a RegExp source); all when absent. */
