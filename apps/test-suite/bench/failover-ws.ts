@@ -17,20 +17,13 @@
  * merges settings into the cluster file's `raft` section. The JSON line lists every round's
  * time (`timesMs`).
  */
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
-import { loadavg, tmpdir } from 'node:os'
-import { join } from 'node:path'
+import { loadavg } from 'node:os'
 import { parseArgs } from 'node:util'
-import { SystemClock, createRng } from '@raftkit/raft-core'
-import { HttpKvRpc, KvClient, loadClusterConfig } from '@raftkit/kv-service'
+import type { KvClient } from '@raftkit/kv-service'
 import * as hdr from 'hdr-histogram-js'
-import {
-  ClusterAdmin,
-  NodeProcesses,
-  delay,
-  initClusterDir,
-  killEveryChild,
-} from '@raftkit/kv-service/chaos'
+import { killEveryChild } from '@raftkit/kv-service/chaos'
+import type { BenchCluster } from './bench-cluster.js'
+import { retryingClient, startBenchCluster, waitApplied } from './bench-cluster.js'
 
 const { values } = parseArgs({
   options: {
@@ -50,83 +43,45 @@ const raftOverrides = JSON.parse(values.raft) as object
 if (typeof raftOverrides !== 'object' || raftOverrides === null || Array.isArray(raftOverrides))
   throw new RangeError('--raft: a JSON object of cluster-file raft settings')
 
-const CATCH_UP_TIMEOUT_MS = 60_000
-
-/** Polls until `id` has applied at least `index` (bounded). */
-async function waitApplied(admin: ClusterAdmin, id: string, index: number): Promise<void> {
-  const deadline = Date.now() + CATCH_UP_TIMEOUT_MS
-  while (Date.now() < deadline) {
-    const s = await admin.status(id)
-    if (s && s.appliedIndex >= index) return
-    await delay(50)
-  }
-  throw new Error(`node ${id} did not apply index ${index} within ${CATCH_UP_TIMEOUT_MS} ms`)
-}
-
 async function main(): Promise<void> {
-  const dir = await mkdtemp(join(tmpdir(), 'raftkit-bench-failover-'))
-  let nodes: NodeProcesses | undefined
-  let rpc: HttpKvRpc | undefined
+  let cluster: BenchCluster | undefined
   let client: KvClient | undefined
   const times: number[] = []
   let electionTimeoutMaxMs = 0
   const load0 = loadavg()
   try {
-    const configFile = await initClusterDir(dir, nodeCount)
-    const file = JSON.parse(await readFile(configFile, 'utf8')) as { raft?: object }
-    file.raft = { ...file.raft, ...raftOverrides }
-    await writeFile(configFile, JSON.stringify(file, null, 2))
-    const config = await loadClusterConfig(configFile)
-    electionTimeoutMaxMs = config.raft.electionTimeoutMaxMs
-    const admin = new ClusterAdmin(config)
-    nodes = new NodeProcesses({
+    const c = (cluster = await startBenchCluster({
+      name: 'failover',
+      nodes: nodeCount,
       cli: 'built',
-      configFile,
-      ids: admin.ids,
-      logDir: join(dir, 'logs'),
-      serveArgs: ['--log-level', 'warn'],
-    })
-    nodes.startAll()
-    await admin.waitForLeader(60_000)
-    rpc = new HttpKvRpc({
-      endpoints: Object.fromEntries(
-        config.nodes.map((n) => [n.id, `${n.http.host}:${n.http.port}`]),
-      ),
-    })
-    client = new KvClient({
-      servers: rpc.servers,
-      rpc,
-      clock: new SystemClock(),
-      rng: createRng(7),
-      requestTimeoutMs: 200,
-      backoff: { initialMs: 5, maxMs: 20, multiplier: 2 },
-      deadlineMs: 30_000,
-    })
+      keep: values.keep,
+      configure: (file) => {
+        file.raft = { ...file.raft, ...raftOverrides }
+      },
+    }))
+    electionTimeoutMaxMs = c.config.raft.electionTimeoutMaxMs
+    client = retryingClient(c.rpc.servers, c.rpc, 7, 30_000)
     await client.put('failover', 'warm-up')
     for (let round = 0; round < rounds; round++) {
-      const leader = await admin.waitForLeader(30_000)
+      const leader = await c.admin.waitForLeader(30_000)
       const t0 = performance.now()
-      await nodes.kill(leader.id)
+      await c.nodes.kill(leader.id)
       await client.put('failover', `round-${round}`)
       const ms = performance.now() - t0
       times.push(ms)
-      const next = await admin.leader()
+      const next = await c.admin.leader()
       console.error(
         `round ${round + 1}: killed ${leader.id} (term ${leader.term}); write acknowledged after ${ms.toFixed(1)} ms; leader now ${next?.id ?? '?'} (term ${next?.term ?? '?'})`,
       )
-      nodes.start(leader.id)
-      const status = next ? await admin.status(next.id) : undefined
-      await waitApplied(admin, leader.id, status?.commitIndex ?? 0)
+      c.nodes.start(leader.id)
+      const status = next ? await c.admin.status(next.id) : undefined
+      await waitApplied(c.admin, leader.id, status?.commitIndex ?? 0)
     }
-    if (nodes.unexpectedExits.length > 0)
-      throw new Error(`nodes exited unexpectedly: ${JSON.stringify(nodes.unexpectedExits)}`)
+    if (c.nodes.unexpectedExits.length > 0)
+      throw new Error(`nodes exited unexpectedly: ${JSON.stringify(c.nodes.unexpectedExits)}`)
   } finally {
     client?.close()
-    rpc?.close()
-    if (nodes) await nodes.stopAll(5_000)
-    killEveryChild()
-    if (values.keep) console.error(`kept ${dir}`)
-    else await rm(dir, { recursive: true, force: true })
+    await cluster?.close()
   }
   const histogram = hdr.build({
     lowestDiscernibleValue: 1,

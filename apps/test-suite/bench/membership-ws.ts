@@ -14,21 +14,16 @@
  *
  * One JSON line (every round's gap), then a summary. Every node is stopped on the way out.
  */
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
 import { createServer } from 'node:net'
-import { loadavg, tmpdir } from 'node:os'
+import { loadavg } from 'node:os'
 import { join } from 'node:path'
 import { parseArgs } from 'node:util'
-import { SystemClock, createRng } from '@raftkit/raft-core'
-import { HttpKvRpc, KvClient, MembersClient, loadClusterConfig } from '@raftkit/kv-service'
-import type { ClusterConfig } from '@raftkit/kv-service'
-import {
-  ClusterAdmin,
-  NodeProcesses,
-  delay,
-  initClusterDir,
-  killEveryChild,
-} from '@raftkit/kv-service/chaos'
+import { MembersClient } from '@raftkit/kv-service'
+import type { ClusterConfig, HttpKvRpc, KvClient } from '@raftkit/kv-service'
+import type { ClusterAdmin, NodeProcesses } from '@raftkit/kv-service/chaos'
+import { delay } from '@raftkit/kv-service/chaos'
+import type { BenchCluster } from './bench-cluster.js'
+import { median, retryingClient, startBenchCluster, waitCaughtUp } from './bench-cluster.js'
 
 const { values } = parseArgs({
   options: {
@@ -60,15 +55,7 @@ function freePort(): Promise<number> {
 }
 
 function newClient(rpc: HttpKvRpc, seed: number): KvClient {
-  return new KvClient({
-    servers: rpc.servers,
-    rpc,
-    clock: new SystemClock(),
-    rng: createRng(seed),
-    requestTimeoutMs: 200,
-    backoff: { initialMs: 5, maxMs: 20, multiplier: 2 },
-    deadlineMs: 60_000,
-  })
+  return retryingClient(rpc.servers, rpc, seed, 60_000)
 }
 
 /** Writes back to back; records each acknowledgement time. */
@@ -112,16 +99,6 @@ async function httpStatus(
   }
 }
 
-async function waitApplied(admin: ClusterAdmin, id: string, index: number): Promise<void> {
-  const deadline = Date.now() + 60_000
-  while (Date.now() < deadline) {
-    const s = await admin.status(id)
-    if (s && s.appliedIndex >= index) return
-    await delay(50)
-  }
-  throw new Error(`node ${id} did not apply index ${index} within 60 s`)
-}
-
 async function unavailability(
   config: ClusterConfig,
   admin: ClusterAdmin,
@@ -152,8 +129,7 @@ async function unavailability(
       await delay(1500)
       killMs.push(writer.gap(t0, performance.now()))
       nodes.start(leader.id)
-      const next = await admin.leader()
-      await waitApplied(admin, leader.id, (next && (await admin.status(next.id))?.commitIndex) || 0)
+      await waitCaughtUp(admin, leader.id)
       console.error(
         `round ${round + 1}: transfer gap ${transferMs.at(-1)?.toFixed(1)} ms, kill gap ${killMs.at(-1)?.toFixed(1)} ms`,
       )
@@ -215,33 +191,19 @@ async function catchUp(
 }
 
 async function main(): Promise<void> {
-  const dir = await mkdtemp(join(tmpdir(), 'raftkit-bench-membership-'))
-  let nodes: NodeProcesses | undefined
-  let rpc: HttpKvRpc | undefined
+  let cluster: BenchCluster | undefined
   const load0 = loadavg()
   try {
-    const configFile = await initClusterDir(dir, 3)
-    const file = JSON.parse(await readFile(configFile, 'utf8')) as { server?: object }
-    file.server = { ...file.server, maxRaftState: 1024 * 1024 }
-    await writeFile(configFile, JSON.stringify(file, null, 2))
-    const config = await loadClusterConfig(configFile)
-    const admin = new ClusterAdmin(config)
-    nodes = new NodeProcesses({
-      configFile,
-      ids: admin.ids,
-      logDir: join(dir, 'logs'),
-      serveArgs: ['--log-level', 'warn'],
-    })
-    nodes.startAll()
-    await admin.waitForLeader(60_000)
-    rpc = new HttpKvRpc({
-      endpoints: Object.fromEntries(
-        config.nodes.map((n) => [n.id, `${n.http.host}:${n.http.port}`]),
-      ),
-    })
-    const gaps = await unavailability(config, admin, nodes, rpc)
-    const join_ = await catchUp(dir, config, admin, nodes, rpc)
-    const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[xs.length >> 1] ?? 0
+    const c = (cluster = await startBenchCluster({
+      name: 'membership',
+      nodes: 3,
+      keep: values.keep,
+      configure: (file) => {
+        file.server = { ...file.server, maxRaftState: 1024 * 1024 }
+      },
+    }))
+    const gaps = await unavailability(c.config, c.admin, c.nodes, c.rpc)
+    const join_ = await catchUp(c.dir, c.config, c.admin, c.nodes, c.rpc)
     const row = {
       bench: 'membership-ws',
       rounds,
@@ -249,7 +211,7 @@ async function main(): Promise<void> {
       killGapMs: gaps.killMs.map((x) => Math.round(x)),
       transferGapMedianMs: Math.round(median(gaps.transferMs)),
       killGapMedianMs: Math.round(median(gaps.killMs)),
-      electionTimeoutMs: [config.raft.electionTimeoutMinMs, config.raft.electionTimeoutMaxMs],
+      electionTimeoutMs: [c.config.raft.electionTimeoutMinMs, c.config.raft.electionTimeoutMaxMs],
       keys: keyCount,
       loadS: Math.round(join_.loadMs / 100) / 10,
       catchUpMs: Math.round(join_.catchUpMs),
@@ -259,11 +221,7 @@ async function main(): Promise<void> {
     }
     console.log(JSON.stringify(row))
   } finally {
-    rpc?.close()
-    if (nodes) await nodes.stopAll(5_000)
-    killEveryChild()
-    if (values.keep) console.error(`kept ${dir}`)
-    else await rm(dir, { recursive: true, force: true })
+    await cluster?.close()
   }
 }
 
