@@ -7,7 +7,7 @@
 import { expect } from 'chai'
 import { decodeMembership, encodeMembership } from '../../src/membership-codec.js'
 import type { Membership } from '../../src/types.js'
-import { fixture, ofType, voteReply } from '../helpers/fixture.js'
+import { ae, becomeLeader, fixture, ofType, vote, voteReply } from '../helpers/fixture.js'
 
 const config = (index: number, m: Membership) => ({
   index,
@@ -95,5 +95,38 @@ describe('§5.2 elections: rules', () => {
       ['info', 'became candidate', null],
       ['info', 'became leader', 'a'],
     ])
+  })
+})
+
+describe('Operator-visible log lines of election events', () => {
+  const logged = (f: ReturnType<typeof fixture>, level: string, msg: RegExp) =>
+    f.logger.records.filter((r) => r.level === level && msg.test(r.msg)).map((r) => r.fields)
+
+  it('A leader that steps down for lack of a quorum says why, at info, with its id and term', () => {
+    const f = fixture()
+    becomeLeader(f)
+    for (let t = 0; t < 10; t++) f.node.tick() // electionTicksMin: no follower answered
+    f.drain()
+    expect(f.node.getState().isLeader).to.equal(false)
+    expect(logged(f, 'info', /^stepping down: no quorum/)).to.deep.equal([{ id: 'a', term: 1 }])
+  })
+
+  it('A vote request ignored within the leader lease is logged at debug with its sender', () => {
+    const f = fixture()
+    f.node.step(ae({ from: 'b', to: 'a', term: 1 }))
+    f.drain()
+    f.node.step(vote({ from: 'c', to: 'a', term: 2, lastLogIndex: 5, lastLogTerm: 1 }))
+    expect(f.node.getState().term, 'the request is ignored: no new term').to.equal(1)
+    expect(logged(f, 'debug', /^ignoring vote request/)).to.deep.equal([
+      { id: 'a', term: 1, from: 'c' },
+    ])
+  })
+
+  it('An AppendEntries from a second leader of the same term is logged as an error naming it', () => {
+    const f = fixture()
+    becomeLeader(f)
+    f.node.step(ae({ from: 'c', to: 'a', term: 1 }))
+    expect(f.node.getState().isLeader).to.equal(true)
+    expect(logged(f, 'error', /two leaders/)).to.deep.equal([{ id: 'a', term: 1, from: 'c' }])
   })
 })
