@@ -102,4 +102,25 @@ describe('KvStateMachine rules', () => {
     })
     expect(sm.get('k')).to.equal('b')
   })
+
+  it('a seq below the session’s last one is a conflict even when its request equals the last one', () => {
+    const sm = new KvStateMachine()
+    sm.apply(open('c'), 1)
+    sm.apply(write('append', 'c', 1, 'k', 'a'), 2)
+    sm.apply(write('append', 'c', 2, 'k', 'a'), 3)
+    expect(sm.apply(write('append', 'c', 1, 'k', 'a'), 4)).to.deep.equal({
+      status: 'conflict',
+      clientId: 'c',
+      seq: 1,
+      lastSeq: 2,
+    })
+    expect(sm.get('k')).to.equal('aa')
+  })
+
+  it('an address command answers ok with an empty value, never as a duplicate', () => {
+    const sm = new KvStateMachine()
+    const addr = encodeCommand({ op: 'addr', id: 'n4', peer: 'h:1', http: 'h:2' })
+    for (const index of [1, 2])
+      expect(sm.apply(addr, index)).to.deep.equal({ status: 'ok', value: '', duplicate: false })
+  })
 })

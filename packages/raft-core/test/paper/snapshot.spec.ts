@@ -163,6 +163,14 @@ describe('§7 snapshot transfer: the leader side', () => {
     expect(f.node.status().progress?.['b']?.state).to.equal('probe')
   })
 
+  it('The leader logs the snapshot it starts sending (at info: to whom, which index)', () => {
+    const f = transferring()
+    const sending = f.logger.records.filter(
+      (r) => r.level === 'info' && r.msg === 'sending snapshot',
+    )
+    expect(sending.map((r) => r.fields)).to.deep.equal([{ id: 'a', term: 2, to: 'b', index: 5 }])
+  })
+
   it('A chunk reply from a node the leader does not replicate to (not a member) is ignored', () => {
     const f = transferring()
     f.node.step({ ...chunkReply(4), from: 'z' })
@@ -223,6 +231,17 @@ describe('§7 InstallSnapshot receiver', () => {
       [4, false],
     ])
     expect(f.node.status().snapshotIndex).to.equal(0)
+  })
+
+  it('The follower logs the snapshot it installs (at info, with its index), once it is complete', () => {
+    const f = fixture()
+    f.node.step(chunk(0, 4))
+    const installed = () =>
+      f.logger.records.filter((r) => r.level === 'info' && r.msg === 'installed snapshot')
+    expect(installed()).to.deep.equal([])
+    f.node.step(chunk(4, 4))
+    f.node.step(chunk(8, 2))
+    expect(installed().map((r) => r.fields)).to.deep.equal([{ id: 'a', term: 2, index: 5 }])
   })
 
   it('Installs a complete snapshot: discards the whole log if it has no matching entry, sets commit/applied, hands it out in Ready.snapshot', () => {
