@@ -172,6 +172,46 @@ describe('RaftLog rules', () => {
   })
 })
 
+describe('RaftLog rules: compaction inside the packed part', () => {
+  /** 1..12 (terms 1 then 2 from 7), durable and applied up to 10, packed in two segments. */
+  function packedLog(): RaftLog {
+    const saved = RaftLog.packMin
+    RaftLog.packMin = 2
+    try {
+      const l = new RaftLog(undefined, [], 0)
+      l.append([...run(1, 6, 1), ...run(7, 12, 2)])
+      l.stableTo(12, 2)
+      l.commitTo(10)
+      for (const upTo of [5, 10]) {
+        l.acceptApplying(upTo)
+        l.appliedTo(upTo) // packs 1..5, then 6..10
+      }
+      return l
+    } finally {
+      RaftLog.packMin = saved
+    }
+  }
+
+  for (const at of [3, 5, 6, 8, 10])
+    it(`compact(${at}) keeps exactly the entries after ${at}, whatever segment it falls in`, () => {
+      const l = packedLog()
+      const snap = l.compact(at, new Uint8Array([at]))
+      expect(snap.meta).to.deep.equal({ index: at, term: at < 7 ? 1 : 2 })
+      expect(l.firstIndex()).to.equal(at + 1)
+      expect(plain(l.slice(at + 1, 13))).to.deep.equal(
+        plain([...run(1, 6, 1), ...run(7, 12, 2)].slice(at)),
+      )
+      expect(l.term(at)).to.equal(at < 7 ? 1 : 2)
+      expect(() => l.slice(at, 13)).to.throw(CompactedError)
+      if (at === 10) return
+      // A second compaction further on, in the same or the next segment.
+      l.compact(at + 1, new Uint8Array())
+      expect(plain(l.slice(at + 2, 13))).to.deep.equal(
+        plain([...run(1, 6, 1), ...run(7, 12, 2)].slice(at + 1)),
+      )
+    })
+})
+
 // --- packing is never observable --------------------------------------------------------------
 
 type Op =
