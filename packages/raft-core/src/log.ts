@@ -177,19 +177,16 @@ export class RaftLog {
         throw new Error(
           `invariant: entry ${conflict.index} conflicts with the committed prefix (${this.committed})`,
         )
-      this.truncateAndAppend(entries, k)
+      this.truncateAndAppend(conflict.index - 1, entries, k)
     }
     return prevIndex + entries.length
   }
 
   /**
-   * Drops our entries from entries[from].index on and appends entries[from..] in their place.
-   * Only uncommitted entries are replaced, and packed ones are all committed.
+   * Drops our entries after `after` and appends entries[from..] (the first is at after + 1) in
+   * their place. Only uncommitted entries are replaced, and packed ones are all committed.
    */
-  private truncateAndAppend(entries: readonly Entry[], from: number): void {
-    const first = entries[from]
-    if (first === undefined) return
-    const after = first.index - 1
+  private truncateAndAppend(after: Index, entries: readonly Entry[], from: number): void {
     if (after < this.lastIndex()) {
       if (after < this.hotBase)
         throw new Error(`invariant: truncation at ${after} inside the packed log (${this.hotBase})`)

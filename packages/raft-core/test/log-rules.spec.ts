@@ -172,6 +172,30 @@ describe('RaftLog rules', () => {
   })
 })
 
+describe('RaftLog rules: errors and hand-outs', () => {
+  it('its errors name the index asked for and the bounds of the log', () => {
+    const l = log(8, 1, 6)
+    l.compact(3, new Uint8Array())
+    expect(() => l.slice(2, 5)).to.throw(CompactedError, 'index 2 is compacted (log starts at 4)')
+    expect(() => l.slice(5, 10)).to.throw(RangeError, 'range [5, 10) is outside the log [4, 9)')
+    expect(() => l.compact(3, new Uint8Array())).to.throw(
+      CompactedError,
+      'index 3 is already covered by the snapshot at 3',
+    )
+  })
+
+  it('entries handed out for persistence are not handed out again while their write is in flight (pipelining)', () => {
+    const l = new RaftLog(undefined, [], 0)
+    l.append(run(1, 3, 1))
+    expect(plain(l.unstableEntries())).to.deep.equal(plain(run(1, 3, 1)))
+    l.acceptInProgress(3)
+    expect(l.unstableEntries()).to.deep.equal([])
+    l.append(run(4, 4, 1))
+    expect(plain(l.unstableEntries())).to.deep.equal(plain(run(4, 4, 1)))
+    expect(l.stable, 'nothing is durable yet').to.equal(0)
+  })
+})
+
 describe('RaftLog rules: compaction inside the packed part', () => {
   /** 1..12 (terms 1 then 2 from 7), durable and applied up to 10, packed in two segments. */
   function packedLog(): RaftLog {
