@@ -19,6 +19,8 @@ const benches: ReadonlyArray<readonly [string, readonly string[], (readonly stri
   // raftkit and etcd interleaved (3 pairs at 1, 64 and 256 clients; raftkit alone without etcd).
   ['side-by-side.ts', []],
   ['failover-ws.ts', ['--rounds', '20']],
+  // A sharded cluster: 1, 2, 4 groups × 64, 256 clients × storageSync always/never; migration.
+  ['shard-ws.ts', []],
 ]
 
 let failed = 0
