@@ -39,6 +39,7 @@ export type { MembersClientOptions } from './http/members-client.js'
 export * from './http/members-protocol.js'
 export { MemberDirectory } from './membership.js'
 export { parseClusterConfig, loadClusterConfig, applyOverrides } from './config/cluster-config.js'
+export { freePort } from './config/init.js'
 export type {
   ClusterConfig,
   ClusterTls,

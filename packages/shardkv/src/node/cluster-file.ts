@@ -18,10 +18,9 @@
  */
 import { randomBytes } from 'node:crypto'
 import { mkdir, readFile, writeFile } from 'node:fs/promises'
-import { createServer } from 'node:net'
 import { dirname, join, resolve } from 'node:path'
 import type { ClusterConfig } from '@raftkit/kv-service'
-import { KvConfigError, applyOverrides, parseClusterConfig } from '@raftkit/kv-service'
+import { KvConfigError, applyOverrides, freePort, parseClusterConfig } from '@raftkit/kv-service'
 import { isGid } from '../common.js'
 import { DEFAULT_MAX_RPC_REPLY_BYTES } from '../net/rpc-protocol.js'
 
@@ -193,18 +192,4 @@ export async function initShardCluster(options: {
     },
   )
   return { config, shard: layout, file }
-}
-
-/** Asks the OS for a free port: binds port 0, reads the port, closes. */
-function freePort(host: string): Promise<number> {
-  return new Promise((resolvePort, reject) => {
-    const server = createServer()
-    server.unref()
-    server.once('error', reject)
-    server.listen({ host, port: 0, exclusive: true }, () => {
-      const address = server.address()
-      const port = typeof address === 'object' && address ? address.port : 0
-      server.close(() => resolvePort(port))
-    })
-  })
 }
