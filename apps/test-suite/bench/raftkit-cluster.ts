@@ -43,7 +43,7 @@ export interface RaftkitCluster {
   readonly nodes: NodeProcesses
   /** Every server process's pid, by node id. */
   readonly pids: () => Readonly<Record<string, number | undefined>>
-  /** The leader's commit index (GET /v1/status). */
+  /** The highest commit index any node reports (GET /v1/status of every node). */
   readonly commitIndex: () => Promise<number>
   /** A new clerk with a session id never used before in this run. */
   readonly newClerk: () => Clerk
@@ -111,10 +111,14 @@ export async function startRaftkitCluster(o: RaftkitClusterOptions): Promise<Raf
     leader,
     nodes,
     pids: () => Object.fromEntries(admin.ids.map((id) => [id, nodes.pid(id)])),
+    // The highest commit index any node reports: the node that led at the start may have lost
+    // leadership under load and not yet heard the newest commit index, while the node that
+    // acknowledged a write has committed it.
     commitIndex: async () => {
-      const status = await admin.status(leader, 5_000)
-      if (!status) throw new Error(`the leader ${leader} did not report its status`)
-      return status.commitIndex
+      const statuses = await Promise.all(admin.ids.map((id) => admin.status(id, 5_000)))
+      const known = statuses.flatMap((s) => (s ? [s.commitIndex] : []))
+      if (known.length === 0) throw new Error(`no node reported its status (leader was ${leader})`)
+      return Math.max(...known)
     },
     newClerk,
     preload: async (count) => {
