@@ -7,7 +7,7 @@
 import { expect } from 'chai'
 import { decodeMembership, encodeMembership } from '../../src/membership-codec.js'
 import type { Membership } from '../../src/types.js'
-import { ae, becomeLeader, fixture, ofType, vote, voteReply } from '../helpers/fixture.js'
+import { ae, becomeLeader, entry, fixture, ofType, vote, voteReply } from '../helpers/fixture.js'
 
 const config = (index: number, m: Membership) => ({
   index,
@@ -76,6 +76,15 @@ describe('§5.2 elections: rules', () => {
     expect(leave?.kind).to.equal('config')
     expect(decodeMembership(leave!.data)).to.deep.include({ voters: ['a', 'd', 'e'], outgoing: [] })
     expect(f.node.status().joint).to.equal(false)
+  })
+
+  it('Only a leader commits by counting copies: a single node restarted as follower commits nothing of its term before it leads', () => {
+    const f = fixture({
+      peers: ['a'],
+      store: { hardState: { term: 1, votedFor: 'a', commit: 0 }, entries: [entry(1, 1)] },
+    })
+    f.node.advance(f.node.ready()) // its own entries are durable: a leader would count them
+    expect(f.node.status()).to.include({ role: 'follower', commitIndex: 0 })
   })
 
   it('Each role change is logged once at info with the new leader; campaigning again in the same role logs no change', () => {
