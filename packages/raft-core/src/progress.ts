@@ -27,8 +27,14 @@ export class Progress {
   probeSent = false
   /** Replicate state: last index of each unacknowledged append, oldest first. */
   inflights: Index[] = []
-  /** Heard from since the last checkQuorum round. */
-  recentActive = false
+  /**
+   * Heard from since the last checkQuorum round. A new Progress starts active: a new member
+   * gets an election timeout to answer, and a new leader's first window passes on the quorum
+   * that just voted for it, as a later window counts replies to messages sent before it began
+   * (otherwise a leader whose first replies are delayed steps down: TESTING.md, "A new
+   * leader's first CheckQuorum window").
+   */
+  recentActive = true
   /** Highest ReadIndex round this follower acknowledged in the current term. */
   readAck = 0
   transfer: SnapshotTransfer | undefined

@@ -5,6 +5,7 @@ import { Network, TEST_CONFIG, type Store } from '../helpers/network.js'
 import {
   ackProbes,
   ae,
+  aeReply,
   becomeLeader,
   entry,
   fixture,
@@ -343,15 +344,31 @@ describe('thesis §9.6 pre-vote', () => {
 })
 
 describe('checkQuorum', () => {
-  it('A new leader that hears from no follower steps down after exactly one minimum election timeout (followers do not start out active)', () => {
-    const f = fixture()
-    becomeLeader(f)
-    for (let i = 0; i < TEST_CONFIG.electionTicksMin - 1; i++) f.node.tick()
+  it('A new leader starts its first window with its peers counted as heard from (a quorum just voted for it): hearing nothing more, it steps down after exactly two minimum election timeouts', () => {
+    // The first window is as long as every later one: a steady-state leader's window also
+    // counts replies to messages sent before it began (TESTING.md, Figure 8 seed 456).
+    const f = fixture({ peers: ['a', 'b', 'c', 'd', 'e'] })
+    becomeLeader(f, ['b', 'c'])
+    for (let i = 0; i < 2 * TEST_CONFIG.electionTicksMin - 1; i++) f.node.tick()
     f.drain()
     expect(f.node.status().role).to.equal('leader')
     f.node.tick()
     f.drain()
     expect(f.node.status().role).to.equal('follower')
+  })
+
+  it('The grace of the election covers the first window only: a new leader that then hears from one follower of four steps down at the second check', () => {
+    const f = fixture({ peers: ['a', 'b', 'c', 'd', 'e'] })
+    becomeLeader(f, ['b', 'c'])
+    const { term } = f.node.getState()
+    for (let round = 0; round < 2; round++) {
+      for (let i = 0; i < TEST_CONFIG.electionTicksMin; i++) {
+        f.node.tick()
+        f.node.step(aeReply({ from: 'b', to: 'a', term, matchIndex: 0 }))
+        f.drain()
+      }
+      expect(f.node.status().role).to.equal(round === 0 ? 'leader' : 'follower')
+    }
   })
 
   it('A leader that has not heard from a majority within an election timeout steps down', () => {
