@@ -42,9 +42,10 @@ export type {
   ShardKvFailure,
   ShardKvCommand,
   ShardData,
+  ShardSession,
 } from './kv/commands.js'
-export { ShardKvStateMachine } from './kv/state-machine.js'
-export type { ShardStatus, ShardKvResult } from './kv/state-machine.js'
+export { ShardKvStateMachine, DEFAULT_SHARD_SESSION_EXPIRY_ENTRIES } from './kv/state-machine.js'
+export type { ShardStatus, ShardKvResult, ShardKvStateMachineOptions } from './kv/state-machine.js'
 export { ShardKvServer } from './kv/server.js'
 export type { ShardKvServerOptions } from './kv/server.js'
 export { ShardKvClient, ShardKvRequestError } from './kv/client.js'

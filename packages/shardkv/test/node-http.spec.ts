@@ -73,12 +73,29 @@ describe('a sharded node over HTTP', function () {
   })
 
   it('an append retried with the same Raftkit-Client-Id and seq runs once', async () => {
-    const headers = { 'raftkit-client-id': 'test-client-1', 'raftkit-request-seq': '1' }
+    const opened = await fetch(`${http(1)}/v1/sessions`, { method: 'POST' })
+    expect(opened.status).to.equal(201)
+    const { clientId } = (await opened.json()) as { clientId: string }
+    const headers = { 'raftkit-client-id': clientId, 'raftkit-request-seq': '1' }
     for (const i of [0, 1, 2]) {
       const r = await fetch(`${http(i)}/v1/kv/bees/append`, { method: 'POST', headers, body: 'x' })
       expect(r.status).to.equal(204)
     }
     expect(await (await fetch(`${http(0)}/v1/kv/bees`)).text()).to.equal('x')
+  })
+
+  it('a write under a client id no node issued is refused with 410 and not run', async () => {
+    for (const id of ['test-client-1', 's-zzzzzzzzzz.AAAAAAAAAAAAAAAA.AAAAAAAAAAAAAAAAAAAAAA']) {
+      const headers = { 'raftkit-client-id': id, 'raftkit-request-seq': '1' }
+      const r = await fetch(`${http(0)}/v1/kv/forged/append`, {
+        method: 'POST',
+        headers,
+        body: 'x',
+      })
+      expect(r.status).to.equal(410)
+      expect(((await r.json()) as { error: string }).error).to.equal('SESSION_EXPIRED')
+    }
+    expect((await fetch(`${http(0)}/v1/kv/forged`)).status).to.equal(404)
   })
 
   it('refuses bad requests with kv-service’s codes and runs nothing', async () => {

@@ -15,11 +15,14 @@ const op = { type: 'op', op: 'put', key: 'k', value: 'v', clientId: 'c', seq: 1 
 
 describe('validation of requests, entries and snapshots', () => {
   it('refuses malformed shardkv requests with BadShardKvRequest', () => {
-    expect(validateShardKvRequest(op)).to.deep.equal(op)
+    expect(validateShardKvRequest(op)).to.deep.equal({ ...op, since: 0 })
+    expect(validateShardKvRequest({ ...op, since: 7 })).to.deep.equal({ ...op, since: 7 })
     for (const bad of [
       null,
       { ...op, op: 'delete' },
       { ...op, seq: 0 },
+      { ...op, since: -1 },
+      { ...op, since: 'now' },
       { ...op, clientId: '' },
       { ...op, key: 'k'.repeat(1025) },
       { ...op, value: 'v'.repeat(1024 * 1024 + 1) },

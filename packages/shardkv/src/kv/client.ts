@@ -2,8 +2,11 @@
  * The clerk of the sharded service: routes each key to the group that serves its shard in its
  * cached configuration, tries that group's servers (the last one that answered first), and on a
  * wrong-group answer — or when no server of the group answers — refreshes its configuration
- * from the controller and tries again. Retries forever with the same (clientId, seq), so a
- * write runs at most once even when it is retried at another group after a migration.
+ * from the controller and tries again. Retries with the same (clientId, seq), so a write runs
+ * at most once even when it is retried at another group after a migration. Requests carry the
+ * session's stamp (`since`, the clock at creation): if the session expired in the shard while
+ * a write was being retried, the write is refused (`ShardKvRequestError` SESSION_EXPIRED: it
+ * may or may not have run) and the clerk continues in a new session.
  */
 import type { Clock, Rng } from '@raftkit/raft-core'
 import { createRng } from '@raftkit/raft-core'
@@ -24,6 +27,12 @@ export interface ShardKvClientOptions {
   readonly rpcTimeoutMs?: number
   /** Pause before refreshing the configuration. @default 100 */
   readonly retryPauseMs?: number
+  /**
+   * A session's stamp (`since`), taken when a session starts: must grow across the sessions
+   * of all clients (wall-clock ms). @default `performance.timeOrigin + clock.now()` (epoch ms
+   * with the real clock; a fixed offset plus simulated time with a SimulatedClock)
+   */
+  readonly sessionStamp?: () => number
 }
 
 /** A request the service refused for good (malformed, or a seq reused for another request). */
@@ -38,11 +47,13 @@ export class ShardKvRequestError extends Error {
 }
 
 export class ShardKvClient {
-  readonly clientId: string
+  private id: string
+  private since: number
   private config: ShardConfig = EMPTY_CONFIG
   private seq = 0
   private readonly leaders = new Map<Gid, number>()
   private readonly ctrler: CtrlerClient
+  private readonly rng: Rng
   private closed = false
 
   constructor(private readonly o: ShardKvClientOptions) {
@@ -54,7 +65,14 @@ export class ShardKvClient {
       name: o.name,
       rng: rng.fork(),
     })
-    this.clientId = `${o.name}-${rng.int(0x7fffffff).toString(36)}${rng.int(0x7fffffff).toString(36)}`
+    this.rng = rng
+    this.id = this.newId()
+    this.since = this.stamp()
+  }
+
+  /** The current session's client id (a new one after SESSION_EXPIRED). */
+  get clientId(): string {
+    return this.id
   }
 
   /** The cached configuration. */
@@ -82,7 +100,7 @@ export class ShardKvClient {
 
   private async op(op: 'get' | 'put' | 'append', key: string, value: string): Promise<string> {
     const seq = ++this.seq
-    const request = { type: 'op', op, key, value, clientId: this.clientId, seq }
+    const request = { type: 'op', op, key, value, clientId: this.id, seq, since: this.since }
     for (;;) {
       if (this.closed) throw new Error('ShardKvClient closed')
       const gid = this.config.shards[key2shard(key)] as Gid
@@ -108,10 +126,32 @@ export class ShardKvClient {
         if (reply.error === 'WRONG_GROUP') break
         if (reply.error === 'BAD_REQUEST' || reply.error === 'CONFLICT')
           throw new ShardKvRequestError(reply.error, reply.message)
+        if (reply.error === 'SESSION_EXPIRED') {
+          this.renew()
+          throw new ShardKvRequestError(
+            'SESSION_EXPIRED',
+            `the session expired while ${op} ${key} was retried: it may or may not have run`,
+          )
+        }
       }
       if (this.closed) throw new Error('ShardKvClient closed')
       await this.o.clock.sleep(this.o.retryPauseMs ?? 100)
       this.config = await this.ctrler.query(-1)
     }
+  }
+
+  private newId(): string {
+    return `${this.o.name}-${this.rng.int(0x7fffffff).toString(36)}${this.rng.int(0x7fffffff).toString(36)}`
+  }
+
+  private stamp(): number {
+    return Math.floor(this.o.sessionStamp?.() ?? performance.timeOrigin + this.o.clock.now())
+  }
+
+  /** A new session: a new id, stamped now, from seq 1. */
+  private renew(): void {
+    this.id = this.newId()
+    this.since = this.stamp()
+    this.seq = 0
   }
 }

@@ -16,6 +16,11 @@ export type OpRequest = {
   readonly value: string
   readonly clientId: string
   readonly seq: number
+  /**
+   * The session's issue stamp (the same on every request of a client id; 0 when absent): a
+   * request of a dropped session stamped below the shard's horizon is refused (sessions.ts).
+   */
+  readonly since?: number
 }
 /** Asks the previous owner for the data and sessions of `shards` as of configuration `num`. */
 export type PullRequest = { readonly type: 'pull'; readonly num: number; readonly shards: number[] }
@@ -27,11 +32,19 @@ export type DeleteRequest = {
 }
 export type ShardKvRequest = OpRequest | PullRequest | DeleteRequest
 
-/** One shard in transit: its key/value pairs and its at-most-once session entries. */
+/** A shard's at-most-once entry: kv-service's Session plus the session's issue stamp. */
+export interface ShardSession extends Session {
+  /** The highest `since` of the session's requests (raises the horizon when it expires). */
+  readonly since: number
+}
+
+/** One shard in transit: its key/value pairs and its at-most-once session table. */
 export interface ShardData {
   readonly shard: number
   readonly data: ReadonlyArray<readonly [string, string]>
-  readonly sessions: ReadonlyArray<readonly [string, Session]>
+  readonly sessions: ReadonlyArray<readonly [string, ShardSession]>
+  /** The table's horizon (sessions.ts); 0 when absent (data of an older version). */
+  readonly horizon?: number
 }
 
 export type ShardKvFailure =
@@ -42,6 +55,12 @@ export type ShardKvFailure =
   | 'STOPPED'
   /** The group has not reached the configuration a migration request names. */
   | 'NOT_READY'
+  /**
+   * The write's session is unknown to the shard and stamped below its horizon: it may have
+   * expired after this very write ran, so it was not run now; the outcome of earlier attempts
+   * is unknown. Use a new session (a new client id) for the next requests.
+   */
+  | 'SESSION_EXPIRED'
 
 export type ShardKvReply =
   | { readonly ok: true; readonly value?: string; readonly shards?: ShardData[] }
@@ -56,6 +75,7 @@ export type ShardKvCommand =
       readonly value: string
       readonly clientId: string
       readonly seq: number
+      readonly since?: number
     }
   | { readonly t: 'config'; readonly config: ShardConfig }
   | { readonly t: 'install'; readonly num: number; readonly shards: ShardData[] }
@@ -96,7 +116,7 @@ function shardList(v: unknown): number[] {
   return out.sort((a, b) => a - b)
 }
 
-function op(o: Record<string, unknown>): Omit<OpRequest, 'type'> {
+function op(o: Record<string, unknown>): Omit<OpRequest, 'type'> & { since: number } {
   if (o.op !== 'get' && o.op !== 'put' && o.op !== 'append') fail('op must be get, put or append')
   const clientId = str(o.clientId, 'clientId', 256)
   if (clientId.length === 0) fail('clientId must not be empty')
@@ -108,6 +128,7 @@ function op(o: Record<string, unknown>): Omit<OpRequest, 'type'> {
     value: str(o.value, 'value', MAX_VALUE),
     clientId,
     seq,
+    since: o.since === undefined ? 0 : count(o.since, 'since'),
   }
 }
 
@@ -125,7 +146,7 @@ export function validateShardKvRequest(raw: unknown): ShardKvRequest {
   }
 }
 
-function session(v: unknown): Session {
+function session(v: unknown): ShardSession {
   if (typeof v !== 'object' || v === null) fail('a session must be an object')
   const s = v as Record<string, unknown>
   return {
@@ -134,6 +155,7 @@ function session(v: unknown): Session {
     lastIndex: count(s.lastIndex, 'session.lastIndex'),
     digest: str(s.digest, 'session.digest', 64),
     refusedLimit: count(s.refusedLimit, 'session.refusedLimit'),
+    since: s.since === undefined ? 0 : count(s.since, 'session.since'),
   }
 }
 
@@ -151,7 +173,8 @@ export function validateShardData(v: unknown): ShardData {
     if (!Array.isArray(e) || e.length !== 2) fail('session entries must be [clientId, session]')
     return [str(e[0], 'clientId', 256), session(e[1])] as const
   })
-  return { shard, data, sessions }
+  const horizon = o.horizon === undefined ? 0 : count(o.horizon, 'horizon')
+  return { shard, data, sessions, horizon }
 }
 
 export function validateConfig(v: unknown): ShardConfig {

@@ -38,6 +38,8 @@ export interface ShardKvServerOptions {
   readonly rng?: Rng
   /** How often the leader polls the controller and drives migrations. @default 100 ms */
   readonly pollMs?: number
+  /** Per-shard session expiry, in entries of the group's log (state-machine.ts). @default 10 000 */
+  readonly sessionExpiryEntries?: number
   readonly logger?: Logger
 }
 
@@ -59,7 +61,12 @@ export class ShardKvServer {
     this.o = options
     this.gid = options.gid
     this.name = options.name
-    this.stateMachine = new ShardKvStateMachine(options.gid)
+    this.stateMachine = new ShardKvStateMachine(
+      options.gid,
+      options.sessionExpiryEntries === undefined
+        ? {}
+        : { sessionExpiryEntries: options.sessionExpiryEntries },
+    )
     this.replica = new Replica({
       raft: options.raft,
       stateMachine: this.stateMachine,
@@ -137,6 +144,8 @@ export class ShardKvServer {
         return { ok: false, error: 'WRONG_GROUP' }
       case 'conflict':
         return { ok: false, error: 'CONFLICT', message: r.message }
+      case 'session-expired':
+        return { ok: false, error: 'SESSION_EXPIRED' }
       case 'malformed':
         return { ok: false, error: 'BAD_REQUEST', message: r.message }
     }

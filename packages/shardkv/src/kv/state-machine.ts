@@ -14,45 +14,68 @@
  * once; shards not involved in a stuck migration stay available). At-most-once is per shard:
  * each shard carries its own session table (kv-service's rules via retryAnswer), and the table
  * travels with the shard, so a write retried at the new owner after a migration is answered
- * from the table instead of running twice.
+ * from the table instead of running twice. Tables are bounded by expiry decided in the log
+ * (`sessionExpiryEntries`, sessions.ts): a write of a dropped session is refused, never re-run.
  */
 import type { Index, StateMachine } from '@raftkit/raft-core'
 import { packValue, unpackValue } from '@raftkit/raft-core'
-import type { Session } from '@raftkit/kv-service'
-import { requestDigest, retryAnswer } from '@raftkit/kv-service'
+import { KvConfigError, requestDigest, retryAnswer } from '@raftkit/kv-service'
 import type { Gid, ShardConfig } from '../common.js'
 import { EMPTY_CONFIG, NSHARDS, key2shard } from '../common.js'
 import type { ShardData, ShardKvCommand } from './commands.js'
 import { decodeShardKvCommand, validateConfig, validateShardData } from './commands.js'
+import { SessionTable } from './sessions.js'
 
 export type ShardStatus = 'serving' | 'pulling' | 'leaving' | 'gc' | 'absent'
 
 interface ShardState {
   status: ShardStatus
   data: Map<string, string>
-  sessions: Map<string, Session>
+  sessions: SessionTable
 }
 
 export type ShardKvResult =
   | { readonly status: 'ok'; readonly value: string }
   | { readonly status: 'wrong-group' }
   | { readonly status: 'conflict'; readonly message: string }
+  /** The write's session is unknown and stamped below the shard's horizon: not run. */
+  | { readonly status: 'session-expired' }
   /** A configuration/migration command that did not apply (stale or early): nothing changed. */
   | { readonly status: 'ignored' }
   | { readonly status: 'malformed'; readonly message: string }
 
 const SNAPSHOT_FORMAT = 'raftkit-shardkv/1'
 
+/** Sessions unused for this many entries of the group's log are dropped (sessions.ts). */
+export const DEFAULT_SHARD_SESSION_EXPIRY_ENTRIES = 10_000
+
+export interface ShardKvStateMachineOptions {
+  /** @default DEFAULT_SHARD_SESSION_EXPIRY_ENTRIES */
+  readonly sessionExpiryEntries?: number
+}
+
 function emptyShard(status: ShardStatus): ShardState {
-  return { status, data: new Map(), sessions: new Map() }
+  return { status, data: new Map(), sessions: new SessionTable() }
 }
 
 export class ShardKvStateMachine implements StateMachine<ShardKvResult> {
+  readonly sessionExpiryEntries: number
   private cur: ShardConfig = EMPTY_CONFIG
   private prev: ShardConfig = EMPTY_CONFIG
   private shards: ShardState[] = Array.from({ length: NSHARDS }, () => emptyShard('absent'))
 
-  constructor(readonly gid: Gid) {}
+  constructor(
+    readonly gid: Gid,
+    options: ShardKvStateMachineOptions = {},
+  ) {
+    const n = options.sessionExpiryEntries ?? DEFAULT_SHARD_SESSION_EXPIRY_ENTRIES
+    if (!Number.isSafeInteger(n) || n < 1)
+      throw new KvConfigError(
+        'sessionExpiryEntries',
+        `must be a positive integer, got ${String(n)}`,
+      )
+    this.sessionExpiryEntries = n
+  }
 
   get config(): ShardConfig {
     return this.cur
@@ -91,6 +114,11 @@ export class ShardKvStateMachine implements StateMachine<ShardKvResult> {
     return this.shards.reduce((n, s) => n + s.data.size, 0)
   }
 
+  /** Session entries held across all shards (for tests and metrics). */
+  sessionCount(): number {
+    return this.shards.reduce((n, s) => n + s.sessions.size, 0)
+  }
+
   /** The frozen data of `shards` for their new owner, if all are `leaving` at configuration `num`. */
   export(num: number, shards: readonly number[]): ShardData[] | null {
     if (this.cur.num !== num) return null
@@ -98,7 +126,7 @@ export class ShardKvStateMachine implements StateMachine<ShardKvResult> {
     for (const s of shards) {
       const st = this.shards[s] as ShardState
       if (st.status !== 'leaving') return null
-      out.push({ shard: s, data: [...st.data], sessions: [...st.sessions] })
+      out.push(shardData(s, st))
     }
     return out
   }
@@ -110,13 +138,16 @@ export class ShardKvStateMachine implements StateMachine<ShardKvResult> {
     } catch (e) {
       return { status: 'malformed', message: e instanceof Error ? e.message : String(e) }
     }
+    for (const st of this.shards)
+      if (st.status === 'serving' || st.status === 'gc')
+        st.sessions.expire(index, this.sessionExpiryEntries)
     switch (cmd.t) {
       case 'op':
         return this.op(cmd, index)
       case 'config':
         return this.applyConfig(cmd.config)
       case 'install':
-        return this.install(cmd.num, cmd.shards)
+        return this.install(cmd.num, cmd.shards, index)
       case 'delete':
         return this.transition(cmd.num, cmd.shards, 'leaving', 'absent')
       case 'gcdone':
@@ -132,11 +163,7 @@ export class ShardKvStateMachine implements StateMachine<ShardKvResult> {
       gid: this.gid,
       config: this.cur,
       prev: this.prev,
-      shards: this.shards.map((s) => ({
-        status: s.status,
-        data: [...s.data],
-        sessions: [...s.sessions],
-      })),
+      shards: this.shards.map((s, i) => ({ status: s.status, ...shardData(i, s) })),
     })
   }
 
@@ -150,8 +177,8 @@ export class ShardKvStateMachine implements StateMachine<ShardKvResult> {
       const status = s.status as ShardStatus
       if (!['serving', 'pulling', 'leaving', 'gc', 'absent'].includes(status))
         throw new Error(`bad shard status in snapshot: ${String(status)}`)
-      const d = validateShardData({ shard: i, data: s.data, sessions: s.sessions })
-      return { status, data: new Map(d.data), sessions: new Map(d.sessions) }
+      const d = validateShardData({ ...s, shard: i })
+      return { status, data: new Map(d.data), sessions: new SessionTable(d.sessions, d.horizon) }
     })
     this.cur = cur
     this.prev = prev
@@ -163,10 +190,15 @@ export class ShardKvStateMachine implements StateMachine<ShardKvResult> {
     const st = this.shards[key2shard(cmd.key)] as ShardState
     if (cmd.op === 'get') return { status: 'ok', value: st.data.get(cmd.key) ?? '' }
     const digest = requestDigest({ op: cmd.op, key: cmd.key, value: cmd.value })
+    const since = cmd.since ?? 0
     const session = st.sessions.get(cmd.clientId)
+    if (!session && since < st.sessions.horizon) return { status: 'session-expired' }
     if (session && cmd.seq <= session.seq) {
       const answer = retryAnswer(session, cmd, digest)
-      if (answer.status === 'ok') return { status: 'ok', value: '' }
+      if (answer.status === 'ok') {
+        st.sessions.touch(cmd.clientId, session, index)
+        return { status: 'ok', value: '' }
+      }
       return {
         status: 'conflict',
         message: `seq ${cmd.seq} of ${cmd.clientId} was used by another request (last ${session.seq})`,
@@ -174,13 +206,18 @@ export class ShardKvStateMachine implements StateMachine<ShardKvResult> {
     }
     const old = st.data.get(cmd.key) ?? ''
     st.data.set(cmd.key, cmd.op === 'put' ? cmd.value : old + cmd.value)
-    st.sessions.set(cmd.clientId, {
-      seq: cmd.seq,
-      result: '',
-      lastIndex: index,
-      digest,
-      refusedLimit: 0,
-    })
+    st.sessions.touch(
+      cmd.clientId,
+      {
+        seq: cmd.seq,
+        result: '',
+        lastIndex: index,
+        digest,
+        refusedLimit: 0,
+        since: Math.max(since, session?.since ?? 0),
+      },
+      index,
+    )
     return { status: 'ok', value: '' }
   }
 
@@ -199,7 +236,7 @@ export class ShardKvStateMachine implements StateMachine<ShardKvResult> {
     return { status: 'ok', value: '' }
   }
 
-  private install(num: number, shards: readonly ShardData[]): ShardKvResult {
+  private install(num: number, shards: readonly ShardData[], index: Index): ShardKvResult {
     if (num !== this.cur.num) return { status: 'ignored' }
     let any = false
     for (const d of shards) {
@@ -208,7 +245,7 @@ export class ShardKvStateMachine implements StateMachine<ShardKvResult> {
       this.shards[d.shard] = {
         status: 'gc',
         data: new Map(d.data),
-        sessions: new Map(d.sessions),
+        sessions: SessionTable.installed(d.sessions, d.horizon ?? 0, index),
       }
       any = true
     }
@@ -230,5 +267,14 @@ export class ShardKvStateMachine implements StateMachine<ShardKvResult> {
       any = true
     }
     return any ? { status: 'ok', value: '' } : { status: 'ignored' }
+  }
+}
+
+function shardData(shard: number, st: ShardState): ShardData {
+  return {
+    shard,
+    data: [...st.data],
+    sessions: st.sessions.entries(),
+    horizon: st.sessions.horizon,
   }
 }

@@ -22,6 +22,7 @@ import { dirname, join, resolve } from 'node:path'
 import type { ClusterConfig } from '@raftkit/kv-service'
 import { KvConfigError, applyOverrides, freePort, parseClusterConfig } from '@raftkit/kv-service'
 import { isGid } from '../common.js'
+import { DEFAULT_SHARD_SESSION_EXPIRY_ENTRIES } from '../kv/state-machine.js'
 import { DEFAULT_MAX_RPC_REPLY_BYTES } from '../net/rpc-protocol.js'
 
 export interface ShardGroupSpec {
@@ -36,6 +37,8 @@ export interface ShardLayout {
   readonly maxRaftState: number
   /** Largest shard (msgpack bytes) a migration message may carry. */
   readonly maxMigrationBytes: number
+  /** Per-shard session expiry, in idle entries of the group's log. */
+  readonly sessionExpiryEntries: number
 }
 
 export interface ShardCluster {
@@ -74,7 +77,9 @@ export function parseShardLayout(raw: unknown, config: ClusterConfig): ShardLayo
     fail('shard', 'expected an object with "ctrler" and "groups"')
   const o = raw as Record<string, unknown>
   for (const k of Object.keys(o))
-    if (!['ctrler', 'groups', 'maxRaftState', 'maxMigrationBytes'].includes(k))
+    if (
+      !['ctrler', 'groups', 'maxRaftState', 'maxMigrationBytes', 'sessionExpiryEntries'].includes(k)
+    )
       fail(`shard.${k}`, 'unknown field')
   const known = new Set(config.nodes.map((n) => n.id))
   const ctrler = nodeList('shard.ctrler', o.ctrler, known)
@@ -108,6 +113,12 @@ export function parseShardLayout(raw: unknown, config: ClusterConfig): ShardLayo
     groups,
     maxRaftState: positive('shard.maxRaftState', o.maxRaftState, 4 * 1024 * 1024, 4096),
     maxMigrationBytes,
+    sessionExpiryEntries: positive(
+      'shard.sessionExpiryEntries',
+      o.sessionExpiryEntries,
+      DEFAULT_SHARD_SESSION_EXPIRY_ENTRIES,
+      1,
+    ),
   }
 }
 

@@ -6,8 +6,8 @@
  *   GET  /v1/kv/<key>          200 + the value; 404 KEY_NOT_FOUND when it is missing
  *   PUT  /v1/kv/<key>          the body is the value; 204 once applied by the shard's group
  *   POST /v1/kv/<key>/append   appends the body; 204
- *   POST /v1/sessions          201 {"clientId"}: a fresh unguessable id (sessions are per shard
- *                              and opened by the first write; nothing is replicated here)
+ *   POST /v1/sessions          201 {"clientId"}: a fresh id, stamped and signed (session-ids.ts;
+ *                              sessions are per shard, created by the first write)
  *   GET  /v1/shard/config      the node's cached configuration (JSON; ?fresh=1 asks first)
  *   GET  /v1/status            per hosted group: Raft state, configuration, shards (JSON)
  *   GET  /metrics              Prometheus text, per group
@@ -16,9 +16,12 @@
  * A node answers for every key: the router forwards the operation to the group that serves
  * its shard (whichever node hosts it), so a client that knows one node still works. Writes may
  * carry `Raftkit-Client-Id` + `Raftkit-Request-Seq`: a retry with the same pair runs at most
- * once, across migrations too. Without them every write gets a fresh id (no dedup of retries).
+ * once, across migrations too, while the session is alive in the shard (it expires after
+ * `sessionExpiryEntries` idle entries of the group's log). A write of an id no node issued, or
+ * of an expired session, is refused with 410 SESSION_EXPIRED and not run. Without the headers
+ * every write gets a fresh issued id (the node's own retries are deduplicated, the client's
+ * are not).
  */
-import { randomBytes } from 'node:crypto'
 import type { IncomingMessage, Server, ServerResponse } from 'node:http'
 import { createServer } from 'node:http'
 import type { AddressInfo } from 'node:net'
@@ -27,7 +30,6 @@ import {
   APPEND_SUFFIX,
   CLIENT_ID_HEADER,
   HTTP_ERRORS,
-  ISSUED_ID_PREFIX,
   KV_PATH,
   METRICS_PATH,
   REQUEST_SEQ_HEADER,
@@ -40,6 +42,7 @@ import type { HttpShardRpc } from '../net/rpc-http-client.js'
 import { RPC_PATH } from '../net/rpc-protocol.js'
 import { readBounded, sendJsonError, serveRpc } from '../net/rpc-route.js'
 import type { RouteReply, ShardRouter } from './router.js'
+import { issueSessionId, sessionStamp } from './session-ids.js'
 import type { HostedGroup } from './status.js'
 import { metricsText, nodeStatus } from './status.js'
 
@@ -148,8 +151,7 @@ export class ShardHttpServer {
     const get = req.method === 'GET' || req.method === 'HEAD'
     if (path === SESSIONS_PATH && req.method === 'POST') {
       this.count('session')
-      const clientId = ISSUED_ID_PREFIX + randomBytes(16).toString('base64url').slice(0, 22)
-      return sendJson(res, 201, { clientId })
+      return sendJson(res, 201, { clientId: issueSessionId(this.o.secret) })
     }
     if (path === CONFIG_PATH && get) {
       this.count('config')
@@ -193,7 +195,8 @@ export class ShardHttpServer {
     if (Buffer.byteLength(key) > this.o.maxKeyBytes)
       return fail(res, 'KEY_TOO_LARGE', `the key is over ${this.o.maxKeyBytes} bytes`)
     let value = ''
-    let clientId = `http-${randomBytes(12).toString('base64url')}`
+    let clientId = issueSessionId(this.o.secret)
+    let since = sessionStamp(this.o.secret, clientId) as number
     let seq = 1
     if (kind !== 'get') {
       const id = req.headers[CLIENT_ID_HEADER]
@@ -203,7 +206,15 @@ export class ShardHttpServer {
           return fail(res, 'BAD_SESSION', 'Raftkit-Client-Id must be 1-128 printable characters')
         if (typeof seqText !== 'string' || !/^[1-9]\d{0,15}$/.test(seqText))
           return fail(res, 'BAD_SESSION', 'Raftkit-Request-Seq must be a positive integer')
+        const stamp = sessionStamp(this.o.secret, id)
+        if (stamp === undefined)
+          return fail(
+            res,
+            'SESSION_EXPIRED',
+            'this client id was not issued by the cluster (POST /v1/sessions): the request was not executed',
+          )
         clientId = id
+        since = stamp
         seq = Number(seqText)
       }
       const body = await readBounded(req, res, this.o.maxValueBytes, this.o.limits.bodyTimeoutMs)
@@ -216,7 +227,7 @@ export class ShardHttpServer {
       if (value.length === 0) return fail(res, 'EMPTY_VALUE', 'the value must not be empty')
     }
     const reply = await this.o.router.route(
-      { type: 'op', op: kind, key, value, clientId, seq },
+      { type: 'op', op: kind, key, value, clientId, seq, since },
       this.o.requestTimeoutMs,
     )
     this.answer(res, kind, reply)
@@ -240,6 +251,12 @@ export class ShardHttpServer {
         return fail(res, 'BAD_REQUEST', r.message)
       case 'CONFLICT':
         return fail(res, 'REQUEST_CONFLICT', r.message)
+      case 'SESSION_EXPIRED':
+        return fail(
+          res,
+          'SESSION_EXPIRED',
+          "this client session expired in the key's shard (shard.sessionExpiryEntries idle entries): the request was not executed now, and whether an earlier attempt of it ran is unknown; read the key, then open a new session (POST /v1/sessions) and continue from seq 1",
+        )
       case 'STOPPED':
         return fail(res, 'STOPPED', 'the node is stopping')
       case 'TIMEOUT':

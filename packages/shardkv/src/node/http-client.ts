@@ -5,11 +5,13 @@
  * answered last for that group first), and on no answer tries the group's other nodes, then
  * any node (every node forwards), refreshing the configuration between rounds. Writes carry a
  * session id (POST /v1/sessions) and a sequence number, reused on every retry, so a write runs
- * at most once even when it is retried at another node or after its shard moved. One
+ * at most once even when it is retried at another node or after its shard moved (if the session
+ * expired in the shard meanwhile, the write is refused with OutcomeUnknownError and the next
+ * write opens a new session). One
  * operation at a time per client (as the lab's clerk); use one client per concurrent worker.
  */
 import type { HttpKvRpc, KvReply, KvRequest } from '@raftkit/kv-service'
-import { BadRequestError, RequestConflictError } from '@raftkit/kv-service'
+import { BadRequestError, OutcomeUnknownError, RequestConflictError } from '@raftkit/kv-service'
 import { TimeoutError } from '@raftkit/raft-core'
 import type { Gid, ShardConfig } from '../common.js'
 import { EMPTY_CONFIG, key2shard, serversOf } from '../common.js'
@@ -74,7 +76,16 @@ export class ShardKvHttpClient {
       const id = await this.run({ type: 'open', clientId: '' })
       this.clientId ??= id
     }
-    await this.run({ type: op, key, value, clientId: this.clientId, seq: ++this.seq })
+    const clientId = this.clientId
+    try {
+      await this.run({ type: op, key, value, clientId, seq: ++this.seq })
+    } catch (e) {
+      if (e instanceof OutcomeUnknownError && this.clientId === clientId) {
+        this.clientId = undefined
+        this.seq = 0
+      }
+      throw e
+    }
   }
 
   private async run(request: KvRequest): Promise<string> {
@@ -99,6 +110,8 @@ export class ShardKvHttpClient {
           return reply.value
         }
         if (reply.error === 'CONFLICT') throw new RequestConflictError(reply.message)
+        if (reply.error === 'SESSION_EXPIRED' && request.type !== 'get' && request.type !== 'open')
+          throw new OutcomeUnknownError(request.clientId)
         if (reply.error === 'BAD_REQUEST' || reply.error === 'TOO_LARGE')
           throw new BadRequestError(reply.message)
       }

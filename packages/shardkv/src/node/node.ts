@@ -145,6 +145,7 @@ export async function startShardNode(
         rpc,
         ctrlers,
         maxRaftState: shard.maxRaftState,
+        sessionExpiryEntries: shard.sessionExpiryEntries,
         storageSize,
         rng: createRng((Date.now() ^ g.gid) & 0x7fffffff),
         logger,

@@ -79,7 +79,12 @@ export class ShardRouter {
         } catch {
           continue
         }
-        if (reply.ok || reply.error === 'BAD_REQUEST' || reply.error === 'CONFLICT') {
+        if (
+          reply.ok ||
+          reply.error === 'BAD_REQUEST' ||
+          reply.error === 'CONFLICT' ||
+          reply.error === 'SESSION_EXPIRED'
+        ) {
           if (reply.ok) this.leaders.set(gid, server)
           return reply
         }
