@@ -11,7 +11,13 @@ export { rebalance } from './rebalance.js'
 export { MemoryShardRpc, RpcLostError } from './rpc.js'
 export type { ShardRpc, ShardRpcHandler, MemoryShardRpcOptions } from './rpc.js'
 export { Replica } from './replica.js'
-export type { ReplicaRaft, ReplicaOptions, SubmitOutcome } from './replica.js'
+export type {
+  ReplicaRaft,
+  ReadableReplicaRaft,
+  ReplicaOptions,
+  SubmitOutcome,
+  ReadOutcome,
+} from './replica.js'
 export {
   validateCtrlerCommand,
   encodeCtrlerCommand,

@@ -3,10 +3,20 @@
  * server share. `submit(command)` proposes an encoded command and resolves with the state
  * machine's result once that entry is applied here — or with WRONG_LEADER when this replica is
  * not the leader or the entry at that index turned out to be another one (leadership lost), or
- * TIMEOUT. Snapshots: once the persisted Raft state reaches `maxRaftState` bytes the replica
+ * TIMEOUT. `read()` is a linearizable read point without a log entry (ReadIndex, Raft §8, as
+ * kv-service's reads): it resolves once the leader has confirmed with a heartbeat round that it
+ * still leads and this replica has applied everything committed before the call. Snapshots: once the persisted Raft state reaches `maxRaftState` bytes the replica
  * snapshots the state machine; a snapshot from the leader (or on restart) restores it.
  */
-import type { ApplyMsg, Clock, Index, Logger, StateMachine, StorageSize } from '@raftkit/raft-core'
+import type {
+  ApplyMsg,
+  Clock,
+  Index,
+  Logger,
+  StateMachine,
+  StorageSize,
+  TimerHandle,
+} from '@raftkit/raft-core'
 import { silentLogger } from '@raftkit/raft-core'
 
 /** The part of raft-core's Raft a replica uses. */
@@ -18,8 +28,18 @@ export interface ReplicaRaft {
   kill(): Promise<void>
 }
 
+/** A ReplicaRaft that can also serve reads without a log entry (raft-core's `Raft`). */
+export interface ReadableReplicaRaft extends ReplicaRaft {
+  /** A commit index safe to read once applied; rejects when this node does not lead. */
+  readIndex(): Promise<Index>
+}
+
 export type SubmitOutcome<R> =
   | { readonly ok: true; readonly result: R }
+  | { readonly ok: false; readonly error: 'WRONG_LEADER' | 'TIMEOUT' | 'STOPPED' }
+
+export type ReadOutcome =
+  | { readonly ok: true }
   | { readonly ok: false; readonly error: 'WRONG_LEADER' | 'TIMEOUT' | 'STOPPED' }
 
 export interface ReplicaOptions<R> {
@@ -51,6 +71,8 @@ export class Replica<R> {
   private readonly onApplied: (() => void) | undefined
   private readonly logger: Logger
   private readonly waiters = new Map<Index, Waiter<R>[]>()
+  /** read() calls waiting for their index to be applied. */
+  private readonly readers = new Set<{ index: Index; wake: (applied: boolean) => void }>()
   private applied: Index = 0
   private lastSnapshot: Index = 0
   private snapshotting = false
@@ -103,9 +125,53 @@ export class Replica<R> {
     })
   }
 
+  /**
+   * Resolves `{ ok: true }` when the state machine may be read linearizably here: this replica
+   * is the leader, confirmed by a heartbeat round after the call (ReadIndex), and has applied
+   * the commit index of that moment. WRONG_LEADER when it does not lead (a deposed leader never
+   * confirms), TIMEOUT, STOPPED. Nothing is appended to the log.
+   */
+  async read(): Promise<ReadOutcome> {
+    const raft = this.raft as Partial<ReadableReplicaRaft>
+    if (this.stopped) return { ok: false, error: 'STOPPED' }
+    if (typeof raft.readIndex !== 'function') throw new Error('this Raft has no readIndex()')
+    if (!this.raft.getState().isLeader) return { ok: false, error: 'WRONG_LEADER' }
+    const started = this.clock.now()
+    let timer: TimerHandle | undefined
+    const timeout = new Promise<'timeout'>(
+      (resolve) => (timer = this.clock.setTimeout(() => resolve('timeout'), this.timeoutMs)),
+    )
+    let index: Index | 'timeout'
+    try {
+      index = await Promise.race([raft.readIndex.call(this.raft), timeout])
+    } catch {
+      return { ok: false, error: this.stopped ? 'STOPPED' : 'WRONG_LEADER' }
+    } finally {
+      this.clock.clearTimeout(timer)
+    }
+    if (index === 'timeout') return { ok: false, error: 'TIMEOUT' }
+    if (this.applied >= index) return { ok: true }
+    const left = Math.max(0, this.timeoutMs - (this.clock.now() - started))
+    const applied = await new Promise<boolean>((resolve) => {
+      const reader = {
+        index,
+        wake: (ok: boolean): void => {
+          this.readers.delete(reader)
+          this.clock.clearTimeout(t)
+          resolve(ok)
+        },
+      }
+      const t = this.clock.setTimeout(() => reader.wake(false), left)
+      this.readers.add(reader)
+    })
+    if (applied) return { ok: true }
+    return { ok: false, error: this.stopped ? 'STOPPED' : 'TIMEOUT' }
+  }
+
   async kill(): Promise<void> {
     if (this.stopped) return
     this.stopped = true
+    for (const r of [...this.readers]) r.wake(false)
     for (const list of this.waiters.values())
       for (const w of list) w.resolve({ ok: false, error: 'STOPPED' })
     this.waiters.clear()
@@ -137,6 +203,7 @@ export class Replica<R> {
           )
       }
     }
+    for (const r of [...this.readers]) if (r.index <= this.applied) r.wake(true)
     this.maybeSnapshot()
     this.onApplied?.()
   }

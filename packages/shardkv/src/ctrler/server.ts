@@ -1,10 +1,13 @@
 /**
  * One shard controller replica: a Replica of CtrlerStateMachine that answers CtrlerRequests.
- * Every request (Query included) goes through the log; the reply is sent once the entry has
- * been applied on this replica. Network-agnostic: install `handle` on any ShardRpc endpoint.
+ * Join/Leave/Move go through the log (at-most-once by client id + seq); the reply is sent once
+ * the entry has been applied on this replica. Query is a linearizable read without a log entry
+ * (ReadIndex: the leader confirms with a heartbeat round that it still leads, then answers from
+ * its state once it has applied the commit index of that moment), so the groups' polling adds
+ * nothing to the controller's log. Network-agnostic: install `handle` on any ShardRpc endpoint.
  */
 import type { Clock, Logger, StorageSize } from '@raftkit/raft-core'
-import type { ReplicaRaft } from '../replica.js'
+import type { ReadableReplicaRaft } from '../replica.js'
 import { Replica } from '../replica.js'
 import type { CtrlerReply } from './commands.js'
 import { BadCtrlerRequest, encodeCtrlerCommand, validateCtrlerCommand } from './commands.js'
@@ -12,7 +15,7 @@ import type { CtrlerResult } from './state-machine.js'
 import { CtrlerStateMachine } from './state-machine.js'
 
 export interface ShardCtrlerServerOptions {
-  readonly raft: ReplicaRaft
+  readonly raft: ReadableReplicaRaft
   readonly clock: Clock
   /** @default -1 (no snapshots) */
   readonly maxRaftState?: number
@@ -47,6 +50,11 @@ export class ShardCtrlerServer {
       if (e instanceof BadCtrlerRequest)
         return { ok: false, error: 'BAD_REQUEST', message: e.message }
       throw e
+    }
+    if (cmd.op === 'query') {
+      const read = await this.replica.read()
+      if (!read.ok) return { ok: false, error: read.error }
+      return { ok: true, config: this.stateMachine.query(cmd.num) }
     }
     const outcome = await this.replica.submit(encodeCtrlerCommand(cmd))
     if (!outcome.ok) return { ok: false, error: outcome.error }

@@ -2,7 +2,8 @@
  * The controller's replicated state: the history of configurations (configuration 0 empty)
  * and a session table for at-most-once Join/Leave/Move (kv-service's rules: a retry of the
  * last request is answered from the table, a different request under a used seq is a
- * conflict). Query goes through the log too, so it is linearizable.
+ * conflict). Query is answered by the server with a ReadIndex read of `query()` (server.ts);
+ * a query entry (written by older versions) is still applied, changing nothing.
  */
 import type { Index, StateMachine } from '@raftkit/raft-core'
 import { packValue, unpackValue } from '@raftkit/raft-core'
