@@ -35,11 +35,14 @@ export * from './http/protocol.js'
 export { HttpKvRpc } from './http/client-rpc.js'
 export type { HttpKvRpcOptions } from './http/client-rpc.js'
 export { MembersClient, MembersError } from './http/members-client.js'
+export { checkKvCommandArgs, runKvCommand } from './cli/kv-command.js'
+export type { KvCommandClient, KvCommandIo, KvCommandOp } from './cli/kv-command.js'
 export type { MembersClientOptions } from './http/members-client.js'
 export * from './http/members-protocol.js'
 export { MemberDirectory } from './membership.js'
 export { parseClusterConfig, loadClusterConfig, applyOverrides } from './config/cluster-config.js'
-export { freePort } from './config/init.js'
+export { freePort, localNodesFile } from './config/init.js'
+export type { LocalNodesFile } from './config/init.js'
 export type {
   ClusterConfig,
   ClusterTls,

@@ -2,11 +2,11 @@
  * The nodes' HTTP API as the chaos driver and the multi-process tests use it: GET /v1/status to
  * find the leader, POST /v1/admin/faults (with the cluster secret) to partition and heal.
  */
-import { request as httpRequest } from 'node:http'
-import { request as httpsRequest } from 'node:https'
 import type { ClusterConfig } from '../index.js'
 import { readClientTls } from '../index.js'
 import type { FaultRequest, NodeStatus } from '../http/protocol.js'
+import { oneShotExchange } from '../http/one-shot.js'
+import type { OneShotScheme } from '../http/one-shot.js'
 
 export type { FaultRequest, NodeStatus }
 
@@ -15,68 +15,8 @@ export interface LeaderInfo {
   readonly term: number
 }
 
-interface Answer {
-  readonly status: number
-  readonly body: string
-}
-
 /** `https` with the CA to trust (the cluster file's `tls`), or plain `http`. */
-interface Scheme {
-  readonly secure: boolean
-  readonly ca?: Buffer
-}
-
-/** One HTTP exchange on a fresh connection (nothing kept open), rejected after `timeoutMs`. */
-function exchange(
-  scheme: Scheme,
-  address: string,
-  method: string,
-  path: string,
-  timeoutMs: number,
-  body?: string,
-  headers: Record<string, string> = {},
-): Promise<Answer> {
-  return new Promise((resolve, reject) => {
-    let settled = false
-    const url = `${scheme.secure ? 'https' : 'http'}://${address}${path}`
-    const req = (scheme.secure ? httpsRequest : httpRequest)(url, {
-      method,
-      agent: false,
-      ...(scheme.ca ? { ca: scheme.ca } : {}),
-      headers: {
-        ...headers,
-        connection: 'close',
-        ...(body !== undefined
-          ? {
-              'content-type': 'application/json',
-              'content-length': String(Buffer.byteLength(body)),
-            }
-          : {}),
-      },
-    })
-    const finish = (fn: () => void): void => {
-      if (settled) return
-      settled = true
-      clearTimeout(timer)
-      fn()
-    }
-    const timer = setTimeout(() => {
-      finish(() =>
-        reject(new Error(`${method} ${path} on ${address}: no answer in ${timeoutMs} ms`)),
-      )
-      req.destroy()
-    }, timeoutMs)
-    req.once('error', (e) => finish(() => reject(e)))
-    req.once('response', (res) => {
-      let text = ''
-      res.setEncoding('utf8')
-      res.on('data', (s: string) => (text += s))
-      res.once('error', (e) => finish(() => reject(e)))
-      res.once('end', () => finish(() => resolve({ status: res.statusCode ?? 0, body: text })))
-    })
-    req.end(body)
-  })
-}
+type Scheme = OneShotScheme
 
 export class ClusterAdmin {
   readonly ids: readonly string[]
@@ -100,7 +40,7 @@ export class ClusterAdmin {
   /** The node's status, or undefined when it does not answer in time. */
   async status(id: string, timeoutMs = 500): Promise<NodeStatus | undefined> {
     try {
-      const a = await exchange(this.scheme, this.address(id), 'GET', '/v1/status', timeoutMs)
+      const a = await oneShotExchange(this.scheme, this.address(id), 'GET', '/v1/status', timeoutMs)
       return a.status === 200 ? (JSON.parse(a.body) as NodeStatus) : undefined
     } catch {
       return undefined
@@ -142,7 +82,7 @@ export class ClusterAdmin {
 
   /** POST /v1/admin/faults on one node; rejects with the node's message when it refuses. */
   async faults(id: string, plan: FaultRequest, timeoutMs = 1000): Promise<void> {
-    const a = await exchange(
+    const a = await oneShotExchange(
       this.scheme,
       this.address(id),
       'POST',

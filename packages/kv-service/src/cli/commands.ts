@@ -3,7 +3,7 @@ import { mkdtemp, rm, stat } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
 import { parseArgs } from 'node:util'
-import { SystemClock, TimeoutError } from '@raftkit/raft-core'
+import { SystemClock } from '@raftkit/raft-core'
 import { KvClient } from '../client.js'
 import type { ClusterConfig, ServiceLogLevel } from '../config/cluster-config.js'
 import {
@@ -15,9 +15,10 @@ import {
 } from '../config/cluster-config.js'
 import { initCluster } from '../config/init.js'
 import { readCaFileSync } from '../config/tls.js'
-import { KvError, KvConfigError, TlsError } from '../errors.js'
+import { KvConfigError, TlsError } from '../errors.js'
 import { HttpKvRpc } from '../http/client-rpc.js'
 import { cmdChaos } from './chaos.js'
+import { checkKvCommandArgs, runKvCommand } from './kv-command.js'
 import { isShardCommand, runShardCommand } from './extension.js'
 import { LocalCluster, pollStatuses, renderTable, sleep, statusRpc } from './local-cluster.js'
 import type { NodeView } from './local-cluster.js'
@@ -449,9 +450,7 @@ async function cmdKv(
 ): Promise<number> {
   const { values, positionals } = parse(argv, CLIENT_OPTIONS, op === 'get' ? 1 : 2)
   const [key, value] = positionals as [string, string | undefined]
-  if (key.length === 0) throw new KvConfigError('KEY', 'must not be empty')
-  if (value !== undefined && value.length === 0)
-    throw new KvConfigError('VALUE', 'must not be empty')
+  checkKvCommandArgs(key, value)
   const { rpc, config, deadlineMs } = await clientSetup(values)
   const settings = config?.client ?? DEFAULT_CLIENT_SETTINGS
   const client = new KvClient({
@@ -463,26 +462,15 @@ async function cmdKv(
     backoff: settings.backoff,
   })
   try {
-    if (op === 'get') {
-      const v = await client.get(key)
-      io.out(v.length > 0 ? `${v}\n` : '')
-      if (v.length === 0) io.err(`(no value for ${JSON.stringify(key)})\n`)
-    } else {
-      await client[op](key, value as string)
-      io.out('OK\n')
-    }
-    return 0
-  } catch (e) {
-    if (e instanceof TimeoutError)
-      io.err(
-        `raftkit ${op}: no answer within ${deadlineMs} ms (is a majority of the nodes up?)` +
-          (op === 'get' ? '\n' : '; the write may or may not have taken effect\n'),
-      )
-    else if (e instanceof TlsError)
-      throw e // a configuration problem: exit code 2
-    else if (e instanceof KvError) io.err(`raftkit ${op}: ${e.message}\n`)
-    else throw e
-    return 1
+    return await runKvCommand(
+      op,
+      key,
+      value,
+      client,
+      io,
+      deadlineMs,
+      ' (is a majority of the nodes up?)',
+    )
   } finally {
     client.close()
     rpc.close()

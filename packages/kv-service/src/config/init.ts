@@ -39,33 +39,70 @@ export function freePort(host = '127.0.0.1'): Promise<number> {
   })
 }
 
-/** Writes `<dir>/cluster.json` and returns its path and the validated configuration. */
-export async function initCluster(
-  options: InitOptions,
-): Promise<{ file: string; config: ClusterConfig }> {
+/** The part of a cluster file that lists local nodes: their ids, addresses, data folders, the secret. */
+export interface LocalNodesFile {
+  readonly nodes: {
+    id: string
+    peer: string
+    http: string
+    dataDir: string
+    tls?: { certFile: string; keyFile: string }
+  }[]
+  readonly secret: string
+  readonly tls?: { caFile: string }
+}
+
+/**
+ * Nodes n1..nN on free ports of `host` (default 127.0.0.1), data in `data/<id>`, a fresh secret,
+ * and with `tls` the certificate paths `raftkit init --tls` writes (`tls/<id>.pem`, `tls/ca.pem`).
+ * Shared by `raftkit init` and the sharded `raftkit init --groups`.
+ */
+export async function localNodesFile(options: {
+  readonly nodes: number
+  readonly host?: string
+  readonly tls?: boolean
+}): Promise<LocalNodesFile> {
   const n = options.nodes
   if (!Number.isSafeInteger(n) || n < 1 || n > MAX_LOCAL_NODES)
     throw new KvConfigError('--nodes', `expected an integer in 1..${MAX_LOCAL_NODES}, got ${n}`)
   const host = options.host ?? '127.0.0.1'
-  const dir = resolve(options.dir)
   // Collect all ports first (holding none), refusing duplicates the OS might hand out twice.
   const ports = new Set<number>()
   for (let attempts = 0; ports.size < 2 * n && attempts < 20 * n; attempts++)
     ports.add(await freePort(host))
   if (ports.size < 2 * n) throw new Error(`could not find ${2 * n} free ports on ${host}`)
   const list = [...ports]
-  const ids = Array.from({ length: n }, (_, i) => `n${i + 1}`)
-  const raw = {
-    nodes: ids.map((id, i) => ({
-      id,
-      peer: `${host}:${list[2 * i]}`,
-      http: `${host}:${list[2 * i + 1]}`,
-      dataDir: `data/${id}`,
-      ...(options.tls ? { tls: { certFile: `tls/${id}.pem`, keyFile: `tls/${id}-key.pem` } } : {}),
-    })),
+  return {
+    nodes: Array.from({ length: n }, (_, i) => {
+      const id = `n${i + 1}`
+      return {
+        id,
+        peer: `${host}:${list[2 * i]}`,
+        http: `${host}:${list[2 * i + 1]}`,
+        dataDir: `data/${id}`,
+        ...(options.tls
+          ? { tls: { certFile: `tls/${id}.pem`, keyFile: `tls/${id}-key.pem` } }
+          : {}),
+      }
+    }),
     secret: randomBytes(24).toString('hex'),
-    ...options.settings,
     ...(options.tls ? { tls: { caFile: 'tls/ca.pem' } } : {}),
+  }
+}
+
+/** Writes `<dir>/cluster.json` and returns its path and the validated configuration. */
+export async function initCluster(
+  options: InitOptions,
+): Promise<{ file: string; config: ClusterConfig }> {
+  const host = options.host ?? '127.0.0.1'
+  const dir = resolve(options.dir)
+  const local = await localNodesFile(options)
+  const ids = local.nodes.map((node) => node.id)
+  const raw = {
+    nodes: local.nodes,
+    secret: local.secret,
+    ...options.settings,
+    ...(local.tls ? { tls: local.tls } : {}),
   }
   const config = parseClusterConfig(raw, { baseDir: dir })
   await mkdir(dir, { recursive: true })

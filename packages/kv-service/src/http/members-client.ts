@@ -9,11 +9,11 @@
  * and promoting a voter are answered as done; a retried remove that finds the node gone
  * (UNKNOWN_NODE after an attempt whose outcome is unknown) counts as done.
  */
-import { request as httpRequest } from 'node:http'
-import { request as httpsRequest } from 'node:https'
 import type { NodeId } from '@raftkit/raft-core'
 import type { AddLearnerRequest, MembersView } from './members-protocol.js'
 import { MEMBERS_PATH, TRANSFER_LEADER_PATH } from './members-protocol.js'
+import { oneShotExchange } from './one-shot.js'
+import type { OneShotAnswer } from './one-shot.js'
 import { SECRET_HEADER } from './protocol.js'
 
 export interface MembersClientOptions {
@@ -41,11 +41,7 @@ export class MembersError extends Error {
   }
 }
 
-interface Answer {
-  readonly status: number
-  readonly body: string
-  readonly location: string | undefined
-}
+type Answer = OneShotAnswer
 
 export class MembersClient {
   private readonly endpoints: string[]
@@ -142,55 +138,9 @@ export class MembersClient {
     body: string | undefined,
     timeoutMs: number,
   ): Promise<Answer> {
-    const secure = this.options.tls !== undefined
-    const ca = this.options.tls?.ca
-    return new Promise((resolve, reject) => {
-      let settled = false
-      const req = (secure ? httpsRequest : httpRequest)(
-        `${secure ? 'https' : 'http'}://${address}${path}`,
-        {
-          method,
-          agent: false,
-          ...(ca ? { ca } : {}),
-          headers: {
-            [SECRET_HEADER]: this.options.secret,
-            connection: 'close',
-            ...(body !== undefined
-              ? {
-                  'content-type': 'application/json',
-                  'content-length': String(Buffer.byteLength(body)),
-                }
-              : {}),
-          },
-        },
-      )
-      const finish = (fn: () => void): void => {
-        if (settled) return
-        settled = true
-        clearTimeout(timer)
-        fn()
-      }
-      const timer = setTimeout(() => {
-        finish(() => reject(new Error(`no answer in ${timeoutMs} ms`)))
-        req.destroy()
-      }, timeoutMs)
-      req.once('error', (e) => finish(() => reject(e)))
-      req.once('response', (res) => {
-        let text = ''
-        res.setEncoding('utf8')
-        res.on('data', (s: string) => (text += s))
-        res.once('error', (e) => finish(() => reject(e)))
-        res.once('end', () =>
-          finish(() =>
-            resolve({
-              status: res.statusCode ?? 0,
-              body: text,
-              location: typeof res.headers.location === 'string' ? res.headers.location : undefined,
-            }),
-          ),
-        )
-      })
-      req.end(body)
+    const scheme = { secure: this.options.tls !== undefined, ca: this.options.tls?.ca }
+    return oneShotExchange(scheme, address, method, path, timeoutMs, body, {
+      [SECRET_HEADER]: this.options.secret,
     })
   }
 }

@@ -5,7 +5,7 @@
  * Each command returns the exit code: 0 success, 1 the operation failed, 2 bad usage or
  * configuration.
  */
-import { HttpKvRpc, KvConfigError, KvError } from '@raftkit/kv-service'
+import { HttpKvRpc, KvConfigError, checkKvCommandArgs, runKvCommand } from '@raftkit/kv-service'
 import { SystemClock, TimeoutError } from '@raftkit/raft-core'
 import { CtrlerClient, CtrlerRequestError } from '../ctrler/client.js'
 import { HttpShardRpc } from '../net/rpc-http-client.js'
@@ -266,32 +266,13 @@ async function cmdKv(
   const n = op === 'get' ? 1 : 2
   const { values, positionals } = parse(argv, CLIENT_OPTIONS, { min: n, max: n })
   const [key, value] = positionals as [string, string | undefined]
-  if (key.length === 0) throw new KvConfigError('KEY', 'must not be empty')
-  if (value !== undefined && value.length === 0)
-    throw new KvConfigError('VALUE', 'must not be empty')
+  checkKvCommandArgs(key, value)
   const cluster = await loadShardCluster(required(values, 'config'))
   const deadlineMs = deadlineOf(values, cluster)
   const rpc = kvRpc(cluster)
   const client = new ShardKvHttpClient({ rpc, deadlineMs })
   try {
-    if (op === 'get') {
-      const v = await client.get(key)
-      io.out(v.length > 0 ? `${v}\n` : '')
-      if (v.length === 0) io.err(`(no value for ${JSON.stringify(key)})\n`)
-    } else {
-      await client[op](key, value as string)
-      io.out('OK\n')
-    }
-    return 0
-  } catch (e) {
-    if (e instanceof TimeoutError)
-      io.err(
-        `raftkit ${op}: no answer within ${deadlineMs} ms` +
-          (op === 'get' ? '\n' : '; the write may or may not have taken effect\n'),
-      )
-    else if (e instanceof KvError) io.err(`raftkit ${op}: ${e.message}\n`)
-    else throw e
-    return 1
+    return await runKvCommand(op, key, value, client, io, deadlineMs)
   } finally {
     client.close()
     rpc.close()

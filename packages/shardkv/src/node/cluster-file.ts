@@ -16,11 +16,15 @@
  * (`raftkit shard join GID`). A file with a `shard` section is what tells `raftkit serve` to
  * hand the node to `raftkit-shard`. Errors are KvConfigError naming the field.
  */
-import { randomBytes } from 'node:crypto'
 import { mkdir, readFile, writeFile } from 'node:fs/promises'
 import { dirname, join, resolve } from 'node:path'
 import type { ClusterConfig } from '@raftkit/kv-service'
-import { KvConfigError, applyOverrides, freePort, parseClusterConfig } from '@raftkit/kv-service'
+import {
+  KvConfigError,
+  applyOverrides,
+  localNodesFile,
+  parseClusterConfig,
+} from '@raftkit/kv-service'
 import { isGid } from '../common.js'
 import { DEFAULT_SHARD_SESSION_EXPIRY_ENTRIES } from '../kv/state-machine.js'
 import { DEFAULT_MAX_RPC_REPLY_BYTES } from '../net/rpc-protocol.js'
@@ -166,25 +170,13 @@ export async function initShardCluster(options: {
   readonly dir: string
   readonly host?: string
 }): Promise<ShardCluster> {
-  const { nodes: n, groups: g } = options
-  if (!Number.isSafeInteger(n) || n < 1 || n > 15)
-    fail('--nodes', `expected an integer in 1..15, got ${n}`)
+  const g = options.groups
   if (!Number.isSafeInteger(g) || g < 1 || g > MAX_LOCAL_GROUPS)
     fail('--groups', `expected an integer in 1..${MAX_LOCAL_GROUPS}, got ${g}`)
-  const host = options.host ?? '127.0.0.1'
-  const ports = new Set<number>()
-  for (let i = 0; ports.size < 2 * n && i < 40 * n; i++) ports.add(await freePort(host))
-  if (ports.size < 2 * n) throw new Error(`could not find ${2 * n} free ports on ${host}`)
-  const list = [...ports]
-  const ids = Array.from({ length: n }, (_, i) => `n${i + 1}`)
+  const local = await localNodesFile(options)
+  const ids = local.nodes.map((node) => node.id)
   const raw = {
-    nodes: ids.map((id, i) => ({
-      id,
-      peer: `${host}:${list[2 * i]}`,
-      http: `${host}:${list[2 * i + 1]}`,
-      dataDir: `data/${id}`,
-    })),
-    secret: randomBytes(24).toString('hex'),
+    ...local,
     shard: {
       ctrler: ids,
       groups: Array.from({ length: g }, (_, i) => ({ gid: FIRST_GID + i, nodes: ids })),
