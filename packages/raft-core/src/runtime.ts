@@ -412,13 +412,13 @@ export class Raft {
     return done
   }
 
+  /** The node's status; once stopped it is a follower that knows no leader (`stopReason` says why). */
   status(): Status {
     const { stopReason } = this
-    return {
-      ...this.node.status(),
-      appliedIndex: this.applyQueue.appliedIndex,
-      ...(stopReason ? { stopReason } : {}),
-    }
+    const status = { ...this.node.status(), appliedIndex: this.applyQueue.appliedIndex }
+    if (!stopReason) return status
+    const { progress: _progress, leadTransferee: _transferee, ...rest } = status
+    return { ...rest, role: 'follower', leader: null, stopReason }
   }
 
   /** Log entries [lo, hi), for inspection; throws CompactedError below the snapshot. */

@@ -303,6 +303,11 @@ describe('Raft runtime', function () {
       const err = await rejection(read)
       expect(err).to.be.instanceOf(StorageError)
       expect(leader.getState().isLeader).to.equal(false)
+      // status() agrees with getState(): a stopped node leads nothing and tracks no peers.
+      const st = leader.status()
+      expect(st.stopReason).to.equal(err)
+      expect(st).to.include({ role: 'follower', leader: null })
+      expect(st.progress).to.equal(undefined)
       expect(
         cluster.warnings.some((w) => w.id === leader.id && w.msg === 'stopping the node'),
       ).to.equal(true)
