@@ -3,8 +3,8 @@
  * loopback), groups 100 and 101 joined through HttpShardRpc. Pins the node's HTTP contract: any
  * node answers for every key by forwarding; a retried append with the same session headers runs
  * once; bad requests are refused with kv-service's codes and nothing runs; the RPC route
- * requires the cluster secret; status and metrics report each group; ShardKvHttpClient works
- * knowing one node.
+ * requires the cluster secret; status and metrics report each group; the fault route (the chaos
+ * monkey's partitions) needs the secret; ShardKvHttpClient works knowing one node.
  */
 import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
@@ -139,6 +139,28 @@ describe('a sharded node over HTTP', function () {
     const text = await (await fetch(`${http(0)}/metrics`)).text()
     expect(text).to.match(/raftkit_shard_group_term\{group="g101"\} \d+/)
     expect(text).to.match(/raftkit_shard_group_shards\{group="g100",status="serving"\} 5/)
+  })
+
+  it('POST /v1/admin/faults blocks peers with the cluster secret only, and heals', async () => {
+    const post = (body: unknown, secret?: string): Promise<Response> =>
+      fetch(`${http(0)}/v1/admin/faults`, {
+        method: 'POST',
+        headers: secret === undefined ? {} : { 'raftkit-secret': secret },
+        body: JSON.stringify(body),
+      })
+    expect((await post({ block: ['n2'] })).status).to.equal(401)
+    expect((await post({ block: ['n2'] }, 'wrong')).status).to.equal(401)
+    expect((await post({ block: ['n9'] }, cluster.config.secret)).status).to.equal(400)
+    expect((await post({ block: ['n1'] }, cluster.config.secret)).status).to.equal(400)
+    const blocked = await post({ block: ['n2', 'n3'] }, cluster.config.secret)
+    expect(blocked.status).to.equal(200)
+    expect(
+      ((await blocked.json()) as { faults: { blocked: string[] } }).faults.blocked,
+    ).to.deep.equal(['n2', 'n3'])
+    const healed = await post({ heal: true }, cluster.config.secret)
+    expect(
+      ((await healed.json()) as { faults: { blocked: string[] } }).faults.blocked,
+    ).to.deep.equal([])
   })
 
   it('ShardKvHttpClient works knowing only one node', async () => {

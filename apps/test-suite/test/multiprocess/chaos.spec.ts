@@ -11,11 +11,13 @@ import type { FaultStep, KvHistory } from '@raftkit/kv-service/chaos'
 import {
   ChaosUsageError,
   DEFAULT_CHAOS_OPTIONS,
+  duplicatedWrites,
   faultSchedule,
   lostAcknowledgedWrites,
   parseChaosArgs,
   parseDuration,
   raftkitInvocation,
+  runChaos,
   runRaftkit,
   splitGroups,
 } from '@raftkit/kv-service/chaos'
@@ -56,12 +58,73 @@ describe('chaos monkey: flags, schedule, lost-write check', () => {
       [['--bogus'], /Unknown option '--bogus'/],
       [['--log-level', 'loud'], /--log-level expects one of/],
       [['--config', 'x.json', '--tls'], /--tls makes a new cluster/],
+      [['--config', 'x.json', '--groups', '3'], /--groups makes a new cluster/],
+      [['--groups', '3', '--tls'], /sharded clusters do not support TLS yet/],
+      [['--groups', '0'], /--groups expects an integer in 1\.\.16/],
+      [['--migrate-rate', 'x'], /--migrate-rate expects a number in 0\.\.1000/],
     ]
     for (const [argv, message] of bad)
       expect(() => parseChaosArgs(argv, () => 1), argv.join(' '))
         .to.throw(ChaosUsageError)
         .with.property('message')
         .that.matches(message)
+  })
+
+  it('parses --groups and --migrate-rate; no --migrate-rate leaves the default to the cluster', () => {
+    const c = parseChaosArgs(['--groups', '3', '--migrate-rate', '2.5'], () => 7)
+    expect(!c.help && c.options.groups).to.equal(3)
+    expect(!c.help && c.options.rates.migrate).to.equal(2.5)
+    const d = parseChaosArgs([], () => 7)
+    expect(!d.help && d.options.groups).to.equal(undefined)
+    expect(!d.help && d.options.rates.migrate).to.equal(undefined)
+  })
+
+  it('refuses migrations on a single group and transfers/membership changes on a sharded one, starting nothing', async () => {
+    const io = { out: () => undefined }
+    const d = DEFAULT_CHAOS_OPTIONS
+    const single = { ...d, rates: { ...d.rates, migrate: 1 } }
+    await runChaos(single, io).then(
+      () => expect.fail('ran'),
+      (e: Error) => expect(e.message).to.match(/--migrate-rate needs a sharded cluster/),
+    )
+    const sharded = { ...d, groups: 2, rates: { ...d.rates, member: 1 } }
+    await runChaos(sharded, io).then(
+      () => expect.fail('ran'),
+      (e: Error) => expect(e.message, e.message).to.match(/not supported on sharded clusters/),
+    )
+  })
+
+  it('draws migrations only when their rate is above 0, and the same kinds as before otherwise', () => {
+    const withMigrations = faultSchedule(createRng(5), 3, {
+      ...DEFAULT_CHAOS_OPTIONS,
+      rates: { ...DEFAULT_CHAOS_OPTIONS.rates, migrate: 1 },
+    })
+    const kinds = new Set(Array.from({ length: 50 }, () => withMigrations.next().value!.kind))
+    expect([...kinds].sort()).to.deep.equal(['kill', 'migrate', 'partition', 'pause'])
+    const zero = faultSchedule(createRng(5), 5, {
+      ...DEFAULT_CHAOS_OPTIONS,
+      rates: { ...DEFAULT_CHAOS_OPTIONS.rates, migrate: 0 },
+    })
+    expect(Array.from({ length: 20 }, () => zero.next().value)).to.deep.equal(take(20, 5))
+  })
+
+  it('finds a written value that a final value holds twice (a write run twice), and only those', () => {
+    expect(
+      duplicatedWrites(
+        new Map([
+          ['a', '<c1.1><c2.1><c1.2>'],
+          ['b', ''],
+        ]),
+      ),
+    ).to.deep.equal([])
+    expect(
+      duplicatedWrites(
+        new Map([
+          ['a', '<c1.1><c2.1><c1.1>'],
+          ['b', '<c3.4>'],
+        ]),
+      ),
+    ).to.deep.equal([{ key: 'a', value: '<c1.1>', times: 2 }])
   })
 
   it('draws the same fault schedule from the same seed, another from another seed', () => {

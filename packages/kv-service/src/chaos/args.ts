@@ -28,6 +28,8 @@ Faults:
   --transfer-rate <w>    relative weight of leadership transfers (default 0)
   --member-rate <w>      relative weight of membership changes: remove a voter, add it back as
                          a learner and promote it (default 0)
+  --migrate-rate <w>     sharded clusters: relative weight of migrations — join, leave or move
+                         replica groups through the controller (default 1; else refused)
   --leader-bias <p>      probability that a fault aims at the leader (default 0.5)
   --fault-time <a..b>    how long each fault lasts (default 1s..4s)
   --gap <a..b>           quiet time before each fault (default 500ms..2s)
@@ -107,6 +109,7 @@ export function parseChaosArgs(argv: readonly string[], randomSeed: () => number
       options: {
         config: { type: 'string' },
         nodes: { type: 'string' },
+        groups: { type: 'string' },
         dir: { type: 'string' },
         duration: { type: 'string' },
         clients: { type: 'string' },
@@ -117,6 +120,7 @@ export function parseChaosArgs(argv: readonly string[], randomSeed: () => number
         'pause-rate': { type: 'string' },
         'transfer-rate': { type: 'string' },
         'member-rate': { type: 'string' },
+        'migrate-rate': { type: 'string' },
         'leader-bias': { type: 'string' },
         'fault-time': { type: 'string' },
         gap: { type: 'string' },
@@ -141,6 +145,12 @@ export function parseChaosArgs(argv: readonly string[], randomSeed: () => number
     )
   if (v.config !== undefined && v.tls)
     throw new ChaosUsageError('--tls makes a new cluster; with --config the cluster file decides')
+  if (v.config !== undefined && v.groups !== undefined)
+    throw new ChaosUsageError(
+      '--groups makes a new cluster; with --config the cluster file decides',
+    )
+  if (v.groups !== undefined && v.tls)
+    throw new ChaosUsageError('sharded clusters do not support TLS yet: give --groups or --tls')
   const d = DEFAULT_CHAOS_OPTIONS
   const rate = (flag: string, text: string | undefined, fallback: number): number =>
     text === undefined ? fallback : parseNumber(flag, text, 0, 1000)
@@ -158,6 +168,7 @@ export function parseChaosArgs(argv: readonly string[], randomSeed: () => number
     ...(v.dir !== undefined ? { dir: v.dir } : {}),
     ...(v.report !== undefined ? { reportPath: v.report } : {}),
     nodes: v.nodes === undefined ? d.nodes : parseInteger('nodes', v.nodes, 1, 15),
+    ...(v.groups !== undefined ? { groups: parseInteger('groups', v.groups, 1, 16) } : {}),
     keep: v.keep ?? false,
     tls: v.tls ?? false,
     quiet: v.quiet ?? false,
@@ -171,6 +182,9 @@ export function parseChaosArgs(argv: readonly string[], randomSeed: () => number
       pause: rate('pause-rate', v['pause-rate'], d.rates.pause),
       transfer: rate('transfer-rate', v['transfer-rate'], d.rates.transfer ?? 0),
       member: rate('member-rate', v['member-rate'], d.rates.member ?? 0),
+      ...(v['migrate-rate'] !== undefined
+        ? { migrate: rate('migrate-rate', v['migrate-rate'], 0) }
+        : {}),
     },
     leaderBias:
       v['leader-bias'] === undefined

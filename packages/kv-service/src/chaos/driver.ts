@@ -2,7 +2,8 @@
  * The chaos monkey: N real `raftkit serve` processes, C concurrent clients recording a history,
  * and a seeded schedule of faults — SIGKILL and restart (the leader too), network partitions
  * through the nodes' fault controls, SIGSTOP/SIGCONT pauses. At the end: heal, read every key,
- * check the history for linearizability and the acknowledged writes for durability.
+ * check the history for linearizability and the acknowledged writes for durability. Against a
+ * sharded cluster (sharded.ts) it also migrates shards between replica groups under the faults.
  */
 import { existsSync } from 'node:fs'
 import { mkdtemp, rm } from 'node:fs/promises'
@@ -17,11 +18,25 @@ import type { LeaderInfo } from './admin.js'
 import { ClusterAdmin, delay } from './admin.js'
 import { NodeProcesses, initClusterDir } from './processes.js'
 import type { FaultKind, FaultRates, FaultStep } from './schedule.js'
-import { faultSchedule, pickNode, splitGroups, totalRate } from './schedule.js'
+import { faultSchedule, totalRate } from './schedule.js'
 import { MembersClient, readClientTls } from '../index.js'
 import { formatHostPort } from '../config/cluster-config.js'
-import type { LostWrite, OpCounts } from './workload.js'
-import { Workload, finalReads, lostAcknowledgedWrites, newRecorder } from './workload.js'
+import type { LeadersOf } from './inject.js'
+import { healAll, injectFault, restoreMembers, seconds } from './inject.js'
+import {
+  Workload,
+  duplicatedWrites,
+  finalReads,
+  lostAcknowledgedWrites,
+  newRecorder,
+} from './workload.js'
+import { hasShardSection } from '../cli/extension.js'
+import type { ShardedChaosCluster } from './sharded.js'
+import { loadShardedChaos } from './sharded.js'
+import type { ChaosResult } from './summary.js'
+import { summary } from './summary.js'
+
+export type { ChaosResult } from './summary.js'
 
 export interface ChaosOptions {
   /** An existing cluster file (its nodes must not be running). Else one is made with `raftkit init`. */
@@ -34,6 +49,8 @@ export interface ChaosOptions {
   readonly keep: boolean
   /** A new cluster is made with TLS (`raftkit init --tls`). */
   readonly tls: boolean
+  /** A new cluster is sharded, with this many replica groups (`raftkit init --groups`). */
+  readonly groups?: number
   readonly durationMs: number
   readonly clients: number
   readonly keys: number
@@ -78,45 +95,25 @@ export interface ChaosIo {
   readonly signal?: AbortSignal
 }
 
-export interface ChaosResult {
-  readonly seed: number
-  readonly dir: string
-  /** ok: linearizable and no acknowledged write lost. */
-  readonly verdict: CheckVerdict
-  readonly lostWrites: readonly LostWrite[]
-  readonly ops: OpCounts
-  readonly operationsRecorded: number
-  /** Leader changes observed by polling /v1/status (new leader or new term). */
-  readonly failovers: number
-  readonly faults: Readonly<Record<FaultKind, number>>
-  readonly interrupted: boolean
-  readonly explanation?: string
-  readonly reportPath?: string
-  /** 0 pass, 1 illegal history or lost writes, 3 check inconclusive, 130 interrupted. */
-  readonly exitCode: number
-}
-
-/** Polls the leader in the background and counts leader changes. */
+/** Polls the leaders in the background and counts leader changes (of every group). */
 class LeaderMonitor {
-  private last: LeaderInfo | undefined
+  private readonly last = new Map<string, LeaderInfo>()
   changes = 0
   private stopped = false
   private readonly loop: Promise<void>
 
-  constructor(private readonly admin: ClusterAdmin) {
+  constructor(private readonly leaders: LeadersOf) {
     this.loop = this.run()
-  }
-
-  get current(): LeaderInfo | undefined {
-    return this.last
   }
 
   private async run(): Promise<void> {
     while (!this.stopped) {
-      const l = await this.admin.leader(undefined, 400)
-      if (l && (!this.last || l.term > this.last.term)) {
-        if (this.last && (l.id !== this.last.id || l.term !== this.last.term)) this.changes++
-        this.last = l
+      for (const [group, l] of await this.leaders(400)) {
+        const last = this.last.get(group)
+        if (!last || l.term > last.term) {
+          if (last) this.changes++
+          this.last.set(group, l)
+        }
       }
       await delay(250)
     }
@@ -126,10 +123,6 @@ class LeaderMonitor {
     this.stopped = true
     await this.loop
   }
-}
-
-function seconds(ms: number): string {
-  return `${(ms / 1000).toFixed(1)} s`
 }
 
 /** Runs one chaos session; see ChaosOptions. Throws only on setup errors (bad config, ...). */
@@ -144,6 +137,19 @@ export async function runChaos(options: ChaosOptions, io: ChaosIo): Promise<Chao
   let temporary = false
   let dir: string
   let configFile: string
+  const plugin =
+    options.groups !== undefined ||
+    (options.configFile !== undefined && (await hasShardSection(options.configFile)))
+      ? await loadShardedChaos()
+      : undefined
+  const rates: FaultRates =
+    plugin && options.rates.migrate === undefined ? { ...options.rates, migrate: 1 } : options.rates
+  if (plugin && ((rates.transfer ?? 0) > 0 || (rates.member ?? 0) > 0))
+    throw new Error(
+      'leadership transfers and membership changes are not supported on sharded clusters',
+    )
+  if (!plugin && (rates.migrate ?? 0) > 0)
+    throw new Error('--migrate-rate needs a sharded cluster (--groups G, or a sharded --config)')
   if (options.configFile !== undefined) {
     configFile = resolve(options.configFile)
     dir = resolve(options.dir ?? dirname(configFile))
@@ -151,11 +157,23 @@ export async function runChaos(options: ChaosOptions, io: ChaosIo): Promise<Chao
     temporary = options.dir === undefined
     dir = temporary ? await mkdtemp(join(tmpdir(), 'raftkit-chaos-')) : resolve(options.dir!)
     configFile = join(dir, 'cluster.json')
-    if (!existsSync(configFile)) await initClusterDir(dir, options.nodes, { tls: options.tls })
+    if (!existsSync(configFile)) {
+      if (plugin) await plugin.init(dir, options.nodes, options.groups ?? 1)
+      else await initClusterDir(dir, options.nodes, { tls: options.tls })
+    }
   }
-  const config: ClusterConfig = await loadClusterConfig(configFile)
+  const sharded: ShardedChaosCluster | undefined = plugin
+    ? await plugin.open(configFile)
+    : undefined
+  const config: ClusterConfig = sharded?.config ?? (await loadClusterConfig(configFile))
   const ids = config.nodes.map((n) => n.id)
   const admin = new ClusterAdmin(config)
+  const leaders: LeadersOf = sharded
+    ? (t) => sharded.leaders(t)
+    : async (t) => {
+        const l = await admin.leader(undefined, t)
+        return new Map(l ? [['', l]] : [])
+      }
   const already = [...(await admin.statuses()).entries()].filter(([, s]) => s !== undefined)
   if (already.length > 0)
     throw new Error(
@@ -165,7 +183,10 @@ export async function runChaos(options: ChaosOptions, io: ChaosIo): Promise<Chao
   io.out(
     `cluster: ${configFile} (${ids.length} nodes); node logs in ${logDir}\n` +
       `workload: ${options.clients} clients on ${options.keys} keys for ${seconds(options.durationMs)}; ` +
-      `faults: kill ${options.rates.kill}, partition ${options.rates.partition}, pause ${options.rates.pause}, transfer ${options.rates.transfer ?? 0}, member ${options.rates.member ?? 0} ` +
+      `faults: kill ${rates.kill}, partition ${rates.partition}, pause ${rates.pause}, ` +
+      (sharded
+        ? `migrate ${rates.migrate ?? 0} `
+        : `transfer ${rates.transfer ?? 0}, member ${rates.member ?? 0} `) +
       `(leader bias ${options.leaderBias}), each ${options.faultMs[0]}-${options.faultMs[1]} ms, ` +
       `gaps ${options.gapMs[0]}-${options.gapMs[1]} ms\n`,
   )
@@ -185,6 +206,7 @@ export async function runChaos(options: ChaosOptions, io: ChaosIo): Promise<Chao
     pause: 0,
     transfer: 0,
     member: 0,
+    migrate: 0,
   }
   const clientTls = readClientTls(config)
   const members = new MembersClient({
@@ -194,18 +216,27 @@ export async function runChaos(options: ChaosOptions, io: ChaosIo): Promise<Chao
     ...(clientTls ? { tls: clientTls } : {}),
   })
   // Fresh keys for every run: an existing cluster keeps the data of earlier runs, and the
-  // checker starts every key empty.
+  // checker starts every key empty. Consecutive first characters: a sharded cluster maps a key
+  // to a shard by its first character, so the keys spread over the shards.
   const run = Date.now().toString(36)
-  const keys = Array.from({ length: options.keys }, (_, i) => `chaos-${run}-k${i}`)
+  const keys = Array.from(
+    { length: options.keys },
+    (_, i) => `${String.fromCharCode(97 + (i % 26))}-chaos-${run}-k${i}`,
+  )
   let workload: Workload | undefined
   let monitor: LeaderMonitor | undefined
   let interrupted = false
   let outcome: CheckVerdict | undefined
   try {
     nodes.startAll()
-    const first = await admin.waitForLeader(60_000, signal ? { signal } : {})
-    say(`leader ${first.id} (term ${first.term}); starting the workload`)
-    monitor = new LeaderMonitor(admin)
+    if (sharded) {
+      await sharded.prepare(say, signal)
+      say('starting the workload')
+    } else {
+      const first = await admin.waitForLeader(60_000, signal ? { signal } : {})
+      say(`leader ${first.id} (term ${first.term}); starting the workload`)
+    }
+    monitor = new LeaderMonitor(leaders)
     workload = new Workload({
       config,
       clients: options.clients,
@@ -218,8 +249,8 @@ export async function runChaos(options: ChaosOptions, io: ChaosIo): Promise<Chao
 
     // ---- the faults ----
     const end = Date.now() + options.durationMs
-    const anyFaults = totalRate(options.rates) > 0
-    const steps = faultSchedule(scheduleRng, ids.length, options)
+    const anyFaults = totalRate(rates) > 0
+    const steps = faultSchedule(scheduleRng, ids.length, { ...options, rates })
     while (Date.now() < end && !signal?.aborted) {
       if (!anyFaults) {
         await delay(end - Date.now(), signal)
@@ -237,6 +268,8 @@ export async function runChaos(options: ChaosOptions, io: ChaosIo): Promise<Chao
         quiet: options.quiet,
         members,
         config,
+        leaders,
+        sharded,
       })
       faults[step.kind]++
     }
@@ -247,8 +280,14 @@ export async function runChaos(options: ChaosOptions, io: ChaosIo): Promise<Chao
     for (const id of ids) nodes.resume(id)
     for (const id of ids) if (nodes.state(id) === 'down') nodes.start(id)
     await healAll(admin, ids)
-    if ((options.rates.member ?? 0) > 0) await restoreMembers(members, config, ids, say)
-    if (!interrupted) {
+    if ((rates.member ?? 0) > 0) await restoreMembers(members, config, ids, say)
+    let unsettled: string | undefined
+    if (sharded && !interrupted) {
+      unsettled = await sharded.settle(60_000)
+      say(
+        unsettled === undefined ? 'every shard settled on its group' : `not settled: ${unsettled}`,
+      )
+    } else if (!interrupted) {
       const l = await admin.waitForLeader(60_000).catch(() => undefined)
       say(l ? `leader ${l.id} (term ${l.term}); stopping the workload` : 'no leader after repair!')
     }
@@ -265,8 +304,9 @@ export async function runChaos(options: ChaosOptions, io: ChaosIo): Promise<Chao
     say(`checking ${history.length} operations for linearizability...`)
     const check = checkOperations(kvModel, history, { timeoutMs: options.checkTimeoutMs })
     const lostWrites = lostAcknowledgedWrites(history, finals)
+    const duplicates = duplicatedWrites(finals)
     let reportPath: string | undefined
-    if (check.result === 'illegal' || lostWrites.length > 0) {
+    if (check.result === 'illegal' || lostWrites.length > 0 || duplicates.length > 0) {
       reportPath = await writeHtmlReport(
         options.reportPath ?? join(dir, 'chaos-report.html'),
         kvModel,
@@ -274,14 +314,26 @@ export async function runChaos(options: ChaosOptions, io: ChaosIo): Promise<Chao
         `raftkit chaos, seed ${options.seed}`,
       )
     }
-    const verdict: CheckVerdict = lostWrites.length > 0 ? 'illegal' : check.result
-    outcome = verdict
-    const exitCode = verdict === 'illegal' ? 1 : interrupted ? 130 : verdict === 'unknown' ? 3 : 0
+    const verdict: CheckVerdict =
+      lostWrites.length > 0 || duplicates.length > 0 ? 'illegal' : check.result
+    outcome = unsettled === undefined ? verdict : 'illegal'
+    const exitCode =
+      verdict === 'illegal' || unsettled !== undefined
+        ? 1
+        : interrupted
+          ? 130
+          : verdict === 'unknown'
+            ? 3
+            : 0
     const result: ChaosResult = {
       seed: options.seed,
       dir,
       verdict,
       lostWrites,
+      duplicatedWrites: duplicates,
+      sharded: sharded !== undefined,
+      migrations: sharded?.migrations ?? 0,
+      ...(unsettled !== undefined ? { unsettled } : {}),
       ops: workload.counts,
       operationsRecorded: history.length,
       failovers: monitor.changes,
@@ -296,6 +348,7 @@ export async function runChaos(options: ChaosOptions, io: ChaosIo): Promise<Chao
   } finally {
     if (workload) await workload.stop(0)
     if (monitor) await monitor.stop()
+    sharded?.close()
     const exits = await nodes.stopAll()
     const unclean = [...exits].filter(([, e]) => e && e.code !== 0)
     if (unclean.length > 0)
@@ -307,160 +360,4 @@ export async function runChaos(options: ChaosOptions, io: ChaosIo): Promise<Chao
       else await rm(dir, { recursive: true, force: true })
     }
   }
-}
-
-interface FaultContext {
-  readonly nodes: NodeProcesses
-  readonly admin: ClusterAdmin
-  readonly ids: readonly string[]
-  readonly say: (line: string) => void
-  readonly signal: AbortSignal | undefined
-  readonly quiet: boolean
-  readonly members: MembersClient
-  readonly config: ClusterConfig
-}
-
-/** Adds back (learner, then voter) every node of the cluster file that is not a voter. */
-async function restoreMembers(
-  members: MembersClient,
-  config: ClusterConfig,
-  ids: readonly string[],
-  say: (line: string) => void,
-): Promise<void> {
-  for (const id of ids) {
-    const view = await members.list().catch(() => undefined)
-    if (!view || view.voters.includes(id)) continue
-    await readd(members, config, id).catch((e: unknown) =>
-      say(`could not add ${id} back: ${(e as Error).message}`),
-    )
-  }
-}
-
-async function readd(members: MembersClient, config: ClusterConfig, id: string): Promise<void> {
-  const spec = config.nodes.find((n) => n.id === id)
-  if (!spec) return
-  const view = await members.list()
-  if (!view.learners.includes(id) && !view.voters.includes(id))
-    await members.addLearner({
-      id,
-      peer: formatHostPort(spec.peer),
-      http: formatHostPort(spec.http),
-    })
-  if (!view.voters.includes(id)) await members.promote(id)
-}
-
-async function healAll(admin: ClusterAdmin, ids: readonly string[]): Promise<void> {
-  // A node just restarted may not listen yet: retry the ones that did not answer, bounded.
-  let pending = [...ids]
-  for (let i = 0; i < 20 && pending.length > 0; i++) {
-    pending = await admin.heal(pending)
-    if (pending.length > 0) await delay(250)
-  }
-}
-
-/** Applies one fault, holds it, repairs it. */
-async function injectFault(step: FaultStep, ctx: FaultContext): Promise<void> {
-  const { nodes, admin, ids, signal } = ctx
-  const say = ctx.quiet ? () => undefined : ctx.say
-  const running = ids.filter((id) => nodes.state(id) === 'running')
-  const leader = step.atLeader ? (await admin.leader())?.id : undefined
-  const target = leader ?? pickNode(running, step.pick)
-  const role = (id: string): string => (id === leader ? ' (the leader)' : '')
-  switch (step.kind) {
-    case 'kill': {
-      if (target === undefined) return
-      await nodes.kill(target)
-      say(`kill -9 ${target}${role(target)}; restart in ${seconds(step.holdMs)}`)
-      await delay(step.holdMs, signal)
-      if (nodes.state(target) === 'down') nodes.start(target)
-      say(`restarted ${target}`)
-      return
-    }
-    case 'pause': {
-      if (target === undefined) return
-      nodes.pause(target)
-      say(`SIGSTOP ${target}${role(target)} for ${seconds(step.holdMs)}`)
-      await delay(step.holdMs, signal)
-      nodes.resume(target)
-      say(`SIGCONT ${target}`)
-      return
-    }
-    case 'transfer': {
-      const current = (await admin.leader())?.id
-      const to = pickNode(
-        running.filter((id) => id !== current),
-        step.pick,
-      )
-      if (current === undefined || to === undefined) return
-      try {
-        await ctx.members.transferLeader(to)
-        say(`transfer-leader ${current} -> ${to}`)
-      } catch (e) {
-        say(`transfer-leader ${current} -> ${to} failed: ${(e as Error).message}`)
-      }
-      await delay(step.holdMs, signal)
-      return
-    }
-    case 'member': {
-      if (target === undefined) return
-      try {
-        await ctx.members.remove(target)
-        say(`member remove ${target}${role(target)}; add back in ${seconds(step.holdMs)}`)
-        await delay(step.holdMs, signal)
-        await readd(ctx.members, ctx.config, target)
-        say(`member add + promote ${target}`)
-      } catch (e) {
-        say(`membership change of ${target} failed: ${(e as Error).message}`)
-      }
-      return
-    }
-    case 'partition': {
-      const { minority, majority } = splitGroups(ids, step, leader)
-      const failed = await admin.partition([minority, majority])
-      say(
-        `partition {${minority.join(',')}}${leader ? ' (with the leader)' : ''} | {${majority.join(',')}} for ${seconds(step.holdMs)}` +
-          (failed.length > 0 ? ` (not told: ${failed.join(',')})` : ''),
-      )
-      await delay(step.holdMs, signal)
-      await healAll(admin, ids)
-      say('healed')
-      return
-    }
-  }
-}
-
-function summary(r: ChaosResult, workload: Workload, nodes: NodeProcesses): string {
-  const b = r.ops.byOp
-  const lines = [
-    '',
-    `chaos summary (seed ${r.seed})${r.interrupted ? ' — interrupted' : ''}`,
-    `  operations: ${r.ops.ok + r.ops.unknown} by the workload — ${r.ops.ok} ok, ${r.ops.unknown} unknown outcome` +
-      ` (get ${b.get.ok}/${b.get.unknown}, put ${b.put.ok}/${b.put.unknown}, append ${b.append.ok}/${b.append.unknown} ok/unknown);` +
-      ` ${r.operationsRecorded} in the checked history`,
-    `  failovers observed: ${r.failovers}`,
-    `  faults injected: ${r.faults.kill} kill -9 + restart, ${r.faults.partition} partitions, ${r.faults.pause} pauses, ${r.faults.transfer} leadership transfers, ${r.faults.member} membership changes`,
-  ]
-  if (nodes.unexpectedExits.length > 0)
-    lines.push(
-      `  unexpected node exits: ${nodes.unexpectedExits.map((e) => `${e.id} (${e.exit.signal ?? String(e.exit.code)})`).join(', ')} — see the node logs`,
-    )
-  for (const [name, message] of workload.errors)
-    lines.push(`  client error seen: ${name}: ${message}`)
-  if (r.lostWrites.length > 0) {
-    lines.push(`  LOST ACKNOWLEDGED WRITES: ${r.lostWrites.length}`)
-    for (const w of r.lostWrites.slice(0, 10))
-      lines.push(
-        `    ${w.op} ${w.key} ${w.value} acknowledged, final value ${JSON.stringify(w.finalValue.slice(0, 200))}`,
-      )
-  }
-  const verdict =
-    r.verdict === 'ok'
-      ? 'LINEARIZABLE, no acknowledged write lost'
-      : r.verdict === 'illegal'
-        ? 'NOT LINEARIZABLE'
-        : 'INCONCLUSIVE (the checker ran out of its time budget)'
-  lines.push(`  verdict: ${verdict}`)
-  if (r.verdict !== 'ok' && r.explanation) lines.push(r.explanation)
-  if (r.reportPath) lines.push(`  report: ${r.reportPath}`)
-  return lines.join('\n') + '\n'
 }

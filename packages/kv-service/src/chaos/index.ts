@@ -40,8 +40,10 @@ export {
   type FaultStep,
   type ScheduleOptions,
 } from './schedule.js'
+export type { ShardedChaosCluster, ShardedChaosPlugin } from './sharded.js'
 export {
   Workload,
+  duplicatedWrites,
   emptyCounts,
   finalReads,
   httpClient,
@@ -51,6 +53,7 @@ export {
   recordedOp,
   uniqueValue,
   type ClientOptions,
+  type DuplicatedWrite,
   type KvHistory,
   type LostWrite,
   type OpCounts,

@@ -7,9 +7,10 @@ import type { Rng } from '@raftkit/raft-core'
 
 /**
  * `transfer`: hand leadership to another voter (raftkit transfer-leader); `member`: remove a
- * voter (the leader too), then add it back as a learner and promote it (raftkit member).
+ * voter (the leader too), then add it back as a learner and promote it (raftkit member);
+ * `migrate` (sharded clusters): join, leave or move replica groups through the controller.
  */
-export type FaultKind = 'kill' | 'partition' | 'pause' | 'transfer' | 'member'
+export type FaultKind = 'kill' | 'partition' | 'pause' | 'transfer' | 'member' | 'migrate'
 
 export const FAULT_KINDS: readonly FaultKind[] = [
   'kill',
@@ -17,6 +18,7 @@ export const FAULT_KINDS: readonly FaultKind[] = [
   'pause',
   'transfer',
   'member',
+  'migrate',
 ]
 
 export interface FaultRates {
@@ -27,11 +29,20 @@ export interface FaultRates {
   /** Default 0 (a schedule without them draws exactly as before they existed). */
   readonly transfer?: number
   readonly member?: number
+  /** Sharded clusters only (default 0). */
+  readonly migrate?: number
 }
 
 /** Sum of the weights. */
 export function totalRate(rates: FaultRates): number {
-  return rates.kill + rates.partition + rates.pause + (rates.transfer ?? 0) + (rates.member ?? 0)
+  return (
+    rates.kill +
+    rates.partition +
+    rates.pause +
+    (rates.transfer ?? 0) +
+    (rates.member ?? 0) +
+    (rates.migrate ?? 0)
+  )
 }
 
 export interface ScheduleOptions {

@@ -263,3 +263,24 @@ export function lostAcknowledgedWrites(
   }
   return lost
 }
+
+export interface DuplicatedWrite {
+  readonly key: string
+  readonly value: string
+  readonly times: number
+}
+
+/**
+ * Written values that a final value holds more than once: every write carries a value no
+ * other write uses (uniqueValue), so a value seen twice in a key means a write ran twice (a
+ * retried append executed again, across a leader change or a shard migration).
+ */
+export function duplicatedWrites(finalValues: ReadonlyMap<string, string>): DuplicatedWrite[] {
+  const out: DuplicatedWrite[] = []
+  for (const [key, value] of finalValues) {
+    const seen = new Map<string, number>()
+    for (const part of value.match(/<[^<>]*>/g) ?? []) seen.set(part, (seen.get(part) ?? 0) + 1)
+    for (const [v, times] of seen) if (times > 1) out.push({ key, value: v, times })
+  }
+  return out
+}

@@ -50,7 +50,7 @@ Usage:
                                 that PEM CA instead (and makes host:port endpoints https://)
 ${MEMBER_USAGE}
   raftkit demo   [--dir D]                                   3 local nodes, a short workload, live status
-  raftkit chaos  [--config F | --nodes N --dir D] [--duration 60s] [--seed S] ...
+  raftkit chaos  [--config F | --nodes N [--groups G] --dir D] [--duration 60s] [--seed S] ...
                                                             the chaos monkey (raftkit chaos --help)
 
 Sharded clusters (with @raftkit/shardkv installed; \`raftkit shard help\` for the details):

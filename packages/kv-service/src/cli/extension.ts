@@ -39,7 +39,8 @@ function configArg(argv: readonly string[]): string | undefined {
   return undefined
 }
 
-async function hasShardSection(file: string): Promise<boolean> {
+/** True when the file parses as a JSON object with a `shard` section (no validation). */
+export async function hasShardSection(file: string): Promise<boolean> {
   try {
     const raw = JSON.parse(await readFile(resolve(file), 'utf8')) as unknown
     return typeof raw === 'object' && raw !== null && !Array.isArray(raw) && 'shard' in raw

@@ -12,6 +12,9 @@
  *   GET  /v1/status            per hosted group: Raft state, configuration, shards (JSON)
  *   GET  /metrics              Prometheus text, per group
  *   POST /v1/shard/rpc/<name>  controller / group / clerk traffic (msgpack, cluster secret)
+ *   POST /v1/admin/faults      fault injection on the peer transport (cluster secret; the
+ *                              chaos monkey's partitions: they cut the Raft traffic of every
+ *                              group between the nodes, not this HTTP API's forwarding/RPC)
  *
  * A node answers for every key: the router forwards the operation to the group that serves
  * its shard (whichever node hosts it), so a client that knows one node still works. Writes may
@@ -25,9 +28,11 @@
 import type { IncomingMessage, Server, ServerResponse } from 'node:http'
 import { createServer } from 'node:http'
 import type { AddressInfo } from 'node:net'
-import type { HttpLimits } from '@raftkit/kv-service'
+import type { HttpLimits, TransportFaultControls } from '@raftkit/kv-service'
 import {
   APPEND_SUFFIX,
+  FaultAdmin,
+  HttpError,
   CLIENT_ID_HEADER,
   HTTP_ERRORS,
   KV_PATH,
@@ -62,7 +67,11 @@ export interface ShardHttpOptions {
   readonly requestTimeoutMs: number
   readonly limits: HttpLimits
   readonly logger: Logger
+  /** Enables POST /v1/admin/faults: the peer transport's controls and the cluster's node ids. */
+  readonly faults?: { readonly controls: TransportFaultControls; readonly nodes: readonly string[] }
 }
+
+const FAULTS_PATH = '/v1/admin/faults'
 
 const UTF8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true })
 
@@ -83,6 +92,7 @@ export class ShardHttpServer {
   private readonly server: Server
   private readonly requests: Record<string, number> = {}
   private stopping = false
+  private readonly faultAdmin: FaultAdmin | undefined
 
   private constructor(private readonly o: ShardHttpOptions) {
     this.server = createServer(
@@ -99,6 +109,17 @@ export class ShardHttpServer {
       },
     )
     this.server.maxConnections = o.limits.maxConnections
+    const faults = o.faults
+    this.faultAdmin = faults
+      ? new FaultAdmin({
+          secret: o.secret,
+          faults: faults.controls,
+          self: () => o.id,
+          members: () => faults.nodes,
+          logger: o.logger,
+          bodyLimits: { timeoutMs: o.limits.bodyTimeoutMs },
+        })
+      : undefined
   }
 
   static async start(o: ShardHttpOptions): Promise<ShardHttpServer> {
@@ -148,6 +169,15 @@ export class ShardHttpServer {
       })
     }
     if (path.startsWith(KV_PATH)) return this.kv(req, res, path)
+    if (path === FAULTS_PATH && req.method === 'POST' && this.faultAdmin) {
+      this.count('faults')
+      try {
+        return await this.faultAdmin.handle(req, res)
+      } catch (e) {
+        if (!(e instanceof HttpError)) throw e
+        return sendJsonError(res, e.status, e.code, e.message)
+      }
+    }
     const get = req.method === 'GET' || req.method === 'HEAD'
     if (path === SESSIONS_PATH && req.method === 'POST') {
       this.count('session')

@@ -193,6 +193,7 @@ export async function startShardNode(
       requestTimeoutMs: config.client.deadlineMs,
       limits: config.http,
       logger,
+      faults: { controls: transport.faults, nodes: config.nodes.map((n) => n.id) },
     })
   } catch (e) {
     router.close()
