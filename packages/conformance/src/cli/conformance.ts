@@ -52,7 +52,7 @@ async function replay(r: Run, seed: number): Promise<number> {
     } catch (e) {
       failures++
       outcome = 'FAIL'
-      console.log(describeFailure(s, seed, o.clock, e, o.diskModel))
+      console.log(describeFailure(s, seed, o.clock, e, o.diskModel, replayFlags(o)))
     }
     console.log(
       `${outcome.padEnd(4)} ${s.name} seed=${seed} events=${hasher.count} trace-sha256=${hasher.digest()}`,
@@ -82,7 +82,7 @@ async function sweep(r: Run): Promise<number> {
       } catch (e) {
         failing.push(`${s.name} --seed ${seed}`)
         if (tty) process.stdout.write('\n')
-        console.log(describeFailure(s, seed, o.clock, e, o.diskModel))
+        console.log(describeFailure(s, seed, o.clock, e, o.diskModel, replayFlags(o)))
       }
     }
     progress(seed)
@@ -147,3 +147,13 @@ main(process.argv.slice(2)).then(
     process.exitCode = 1
   },
 )
+
+/** The flags that change a run, for the replay command printed with a failure. */
+function replayFlags(o: Run['o']): string {
+  return [
+    o.raftConfig ? `--raft '${JSON.stringify(o.raftConfig)}'` : '',
+    o.storage !== 'memory' ? `--storage ${o.storage}` : '',
+  ]
+    .filter((f) => f !== '')
+    .join(' ')
+}

@@ -78,21 +78,27 @@ export function diskModelOn(options: {
   return options.diskModel ?? true
 }
 
-/** The failure message with what is needed to replay it. */
+/**
+ * The failure message with what is needed to replay it. `cliFlags`: the runner's flags that
+ * change the run (`--raft '{...}'`, `--storage fs`), repeated in the replay command.
+ */
 export function describeFailure(
   scenario: Pick<Scenario, 'name'>,
   seed: number,
   clock: ClockKind,
   error: unknown,
   diskModel = clock === 'sim',
+  cliFlags = '',
 ): string {
   const message = error instanceof Error ? error.message : String(error)
   const off = clock === 'sim' && !diskModel
+  const cli = `npx raftkit-conformance --grep '^${scenario.name}$' --seed ${seed}${off ? ' --disk-model off' : ''}`
   const replay =
-    clock === 'sim'
-      ? `npx raftkit-conformance --grep '^${scenario.name}$' --seed ${seed}` +
-        `${off ? ' --disk-model off' : ''} (memory adapters), or ` +
-        `${off ? 'RAFTKIT_DISK_MODEL=off ' : ''}RAFTKIT_SEED=${seed} npx mocha --grep '${scenario.name}'`
-      : `RAFTKIT_SEED=${seed} npx mocha --grep '${scenario.name}' (real clock: timing may differ)`
+    clock !== 'sim'
+      ? `RAFTKIT_SEED=${seed} npx mocha --grep '${scenario.name}' (real clock: timing may differ)`
+      : cliFlags !== ''
+        ? `${cli} ${cliFlags}`
+        : `${cli} (memory adapters), or ` +
+          `${off ? 'RAFTKIT_DISK_MODEL=off ' : ''}RAFTKIT_SEED=${seed} npx mocha --grep '${scenario.name}'`
   return `${scenario.name} failed with seed ${seed}: ${message}\n  replay: ${replay}`
 }
