@@ -6,6 +6,7 @@
  *   npm run sweep:shard -w @raftkit/conformance                           # 500 seeds × 15 scenarios
  *   npm run sweep:shard -w @raftkit/conformance -- --seeds 50 --first-seed 1001
  *   npm run sweep:shard -w @raftkit/conformance -- --grep 'Unreliable34B$' --seeds 200
+ *   npm run sweep:shard -w @raftkit/conformance -- --jobs 2     # seeds on 2 worker processes
  *
  * About 40 s per seed for all 15 scenarios on one core of the development machine (so ~6 h
  * for 500 seeds). Exits non-zero when any run failed; every failure prints the command that

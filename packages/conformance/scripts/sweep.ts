@@ -6,6 +6,7 @@
  *   npm run sweep -w @raftkit/conformance                      # 1000 seeds, everything
  *   npm run sweep -w @raftkit/conformance -- --seeds 100 --grep 2D
  *   npm run sweep -w @raftkit/conformance -- --first-seed 1001 --storage fs
+ *   npm run sweep -w @raftkit/conformance -- --jobs 2               # seeds on 2 worker processes
  *
  * Exits non-zero when any run failed; every failure prints the command that replays it.
  */

@@ -12,6 +12,24 @@ export interface Clock {
   clearTimeout(handle: TimerHandle | undefined): void
   /** Resolves after `ms` of this clock's time. */
   sleep(ms: number): Promise<void>
+  /**
+   * Optional (SimulatedClock has it): takes the place in the firing order that a 0-ms timer
+   * created now would take, without creating a timer. Undefined when the clock has no such
+   * order. With `setTimeoutInSlot`, a caller that might need a 0-ms timer can decide later and
+   * still fire where the timer would have fired (the runtime's idle ticks: see armTick).
+   */
+  reserveSlot?(): ClockSlot | undefined
+  /**
+   * Creates a 0-ms timer in `slot` (from this clock's `reserveSlot`), or an ordinary 0-ms timer
+   * when the slot's place has passed already.
+   */
+  setTimeoutInSlot?(slot: ClockSlot, fn: () => void): TimerHandle
+}
+
+/** A place in a deterministic clock's firing order (see `Clock.reserveSlot`). */
+export interface ClockSlot {
+  readonly at: number
+  readonly seq: number
 }
 
 /**
@@ -98,11 +116,20 @@ export class SystemClock implements Clock {
   }
 }
 
-interface SimTimer {
-  readonly id: number
-  readonly at: number
-  readonly seq: number
-  readonly fn: () => void
+/**
+ * A pending timer of a SimulatedClock; it is also the handle setTimeout returns, so clearing a
+ * timer is a flag on it (the heap drops a cleared timer when it reaches the top).
+ */
+class SimTimer implements TimerHandle {
+  /** Pending, fired or cleared. */
+  done = false
+  constructor(
+    readonly owner: SimulatedClock,
+    readonly id: number,
+    readonly at: number,
+    readonly seq: number,
+    readonly fn: () => void,
+  ) {}
 }
 
 /** Thrown by SimulatedClock.run when nothing is left to do but the scenario has not finished. */
@@ -127,10 +154,12 @@ export class SimulatedClock implements Clock {
   private time: number
   private seq = 0
   private nextId = 1
+  /** Binary min-heap of timers ordered by (at, seq); cleared ones stay until they reach the top. */
   private readonly heap: SimTimer[] = []
-  private readonly cancelled = new Set<number>()
-  private readonly pendingIds = new Set<number>()
   private live = 0
+  /** (at, seq) of the last timer fired. */
+  private firedAt = Number.NEGATIVE_INFINITY
+  private firedSeq = -1
   private idleHook: (() => Promise<void> | undefined) | null = null
   /** Number of timers fired so far (a cheap progress measure). */
   fired = 0
@@ -144,18 +173,34 @@ export class SimulatedClock implements Clock {
   }
 
   setTimeout(fn: () => void, ms: number): TimerHandle {
-    const id = this.nextId++
     const delay = Number.isFinite(ms) && ms > 0 ? ms : 0
-    this.push({ id, at: this.time + delay, seq: this.seq++, fn })
-    this.pendingIds.add(id)
+    const t = new SimTimer(this, this.nextId++, this.time + delay, this.seq++, fn)
+    this.push(t)
     this.live++
-    return { id }
+    return t
   }
 
+  reserveSlot(): ClockSlot {
+    return { at: this.time, seq: this.seq++ }
+  }
+
+  setTimeoutInSlot(slot: ClockSlot, fn: () => void): TimerHandle {
+    // Still ahead: at the current time and after the last timer fired (timers fire in
+    // increasing (at, seq) order, so nothing placed after it has fired yet).
+    const ahead =
+      slot.at === this.time &&
+      (slot.at > this.firedAt || (slot.at === this.firedAt && slot.seq > this.firedSeq))
+    if (!ahead) return this.setTimeout(fn, 0)
+    const t = new SimTimer(this, this.nextId++, slot.at, slot.seq, fn)
+    this.push(t)
+    this.live++
+    return t
+  }
+
+  /** Clears a pending timer of this clock; anything else (fired, cleared, foreign) is ignored. */
   clearTimeout(handle: TimerHandle | undefined): void {
-    if (!handle || !this.pendingIds.has(handle.id)) return
-    this.pendingIds.delete(handle.id)
-    this.cancelled.add(handle.id)
+    if (!(handle instanceof SimTimer) || handle.owner !== this || handle.done) return
+    handle.done = true
     this.live--
   }
 
@@ -246,19 +291,18 @@ export class SimulatedClock implements Clock {
     const t = this.popLive()
     if (!t) return
     this.time = Math.max(this.time, t.at)
+    this.firedAt = t.at
+    this.firedSeq = t.seq
     this.fired++
     t.fn()
   }
 
   private peek(): SimTimer | undefined {
-    while (this.heap.length > 0) {
-      const top = this.heap[0] as SimTimer
-      if (this.cancelled.has(top.id)) {
-        this.cancelled.delete(top.id)
-        this.pop()
-        continue
-      }
-      return top
+    const h = this.heap
+    while (h.length > 0) {
+      const top = h[0] as SimTimer
+      if (!top.done) return top
+      this.pop()
     }
     return undefined
   }
@@ -267,41 +311,49 @@ export class SimulatedClock implements Clock {
     const t = this.peek()
     if (!t) return undefined
     this.pop()
-    this.pendingIds.delete(t.id)
+    t.done = true
     this.live--
     return t
   }
 
-  // binary heap ordered by (at, seq)
-  private less(a: SimTimer, b: SimTimer): boolean {
-    return a.at < b.at || (a.at === b.at && a.seq < b.seq)
-  }
+  // binary heap ordered by (at, seq): seq is unique, so the order is total and any correct
+  // heap fires timers in the same order
   private push(t: SimTimer): void {
     const h = this.heap
+    let i = h.length
     h.push(t)
-    let i = h.length - 1
     while (i > 0) {
       const p = (i - 1) >> 1
-      if (!this.less(h[i] as SimTimer, h[p] as SimTimer)) break
-      ;[h[i], h[p]] = [h[p] as SimTimer, h[i] as SimTimer]
+      const parent = h[p] as SimTimer
+      if (!(t.at < parent.at || (t.at === parent.at && t.seq < parent.seq))) break
+      h[i] = parent
       i = p
     }
+    h[i] = t
   }
   private pop(): void {
     const h = this.heap
     const last = h.pop()
-    if (h.length === 0 || !last) return
-    h[0] = last
+    const n = h.length
+    if (n === 0 || !last) return
     let i = 0
     for (;;) {
       const l = 2 * i + 1
+      if (l >= n) break
+      let m = l
+      let child = h[l] as SimTimer
       const r = l + 1
-      let m = i
-      if (l < h.length && this.less(h[l] as SimTimer, h[m] as SimTimer)) m = l
-      if (r < h.length && this.less(h[r] as SimTimer, h[m] as SimTimer)) m = r
-      if (m === i) break
-      ;[h[i], h[m]] = [h[m] as SimTimer, h[i] as SimTimer]
+      if (r < n) {
+        const right = h[r] as SimTimer
+        if (right.at < child.at || (right.at === child.at && right.seq < child.seq)) {
+          m = r
+          child = right
+        }
+      }
+      if (!(child.at < last.at || (child.at === last.at && child.seq < last.seq))) break
+      h[i] = child
       i = m
     }
+    h[i] = last
   }
 }

@@ -50,7 +50,7 @@ export {
   LONG_REORDER_SPREAD_MS,
 } from './fault-model.js'
 export { Reachability } from './fault-model-reachability.js'
-export type { Clock, TimerHandle } from './clock.js'
+export type { Clock, ClockSlot, TimerHandle } from './clock.js'
 export { SystemClock, SimulatedClock, SimulationStalledError } from './clock.js'
 export type { Rng } from './rng.js'
 export { createRng, randomRng, seedFrom } from './rng.js'

@@ -46,6 +46,8 @@ export class MembershipWaiters {
   private transfers: PendingTransfer[] = []
   private readonly listeners: Array<(m: Membership) => void> = []
   private last: Membership
+  /** The core's configuration object `last` was copied from (unchanged while it is the same). */
+  private lastSeen: Membership
 
   constructor(
     private readonly node: RawNode,
@@ -53,6 +55,7 @@ export class MembershipWaiters {
     /** How long a transfer may stay without an outcome (two maximum election timeouts). */
     private readonly transferTicks: number,
   ) {
+    this.lastSeen = node.currentMembership()
     this.last = node.membership().current
   }
 
@@ -86,8 +89,10 @@ export class MembershipWaiters {
 
   /** Settles what the core's state now decides; tells listeners of a new configuration. */
   check(): void {
-    const now = this.node.membership().current
-    if (!sameMembership(now, this.last)) {
+    const seen = this.node.currentMembership()
+    const now = seen === this.lastSeen ? this.last : this.node.membership().current
+    this.lastSeen = seen
+    if (now !== this.last && !sameMembership(now, this.last)) {
       this.last = now
       for (const listener of this.listeners) {
         try {
@@ -100,6 +105,11 @@ export class MembershipWaiters {
     if (this.changes.length > 0) this.changes = this.changes.filter((c) => !this.settleChange(c))
     if (this.transfers.length > 0)
       this.transfers = this.transfers.filter((t) => !this.settleTransfer(t))
+  }
+
+  /** True while a change or a transfer waits to be settled by check(). */
+  get waiting(): boolean {
+    return this.changes.length > 0 || this.transfers.length > 0
   }
 
   /** One clock tick: transfers that found no outcome in time are given up. */

@@ -122,6 +122,14 @@ export class RawNode {
    * The configuration in effect (the latest in the log) and the latest committed one, with
    * the indexes of the entries that hold them (the snapshot index or 0 for an initial one).
    */
+  /**
+   * The configuration in effect (the latest in the log), not copied: the same object until the
+   * configuration changes, so a caller can tell a change by identity. Do not modify it.
+   */
+  currentMembership(): Membership {
+    return this.core.memberships.current
+  }
+
   membership(): {
     current: Membership
     currentIndex: Index

@@ -12,7 +12,7 @@
  */
 import type { ApplyMsg } from './apply.js'
 import { ApplyQueue } from './apply-queue.js'
-import type { Clock, TimerHandle } from './clock.js'
+import type { Clock, ClockSlot, TimerHandle } from './clock.js'
 import { SystemClock } from './clock.js'
 import type { RaftConfig } from './config.js'
 import { resolveRaftConfig, toCoreConfig } from './config.js'
@@ -155,6 +155,8 @@ export class Raft {
   private lastState: { term: Term; isLeader: boolean } | undefined
   private pumping = false
   private pumpTimer: TimerHandle | undefined
+  /** Where an idle tick's pump would have fired (see reservePump). */
+  private pumpSlot: ClockSlot | undefined
   /**
    * True while a Ready's write is in flight and that Ready had no snapshot for the service:
    * entries committed meanwhile (durable on a majority) and confirmed reads are handed out as
@@ -234,6 +236,11 @@ export class Raft {
   /** Proposes `command`. Returns at once; never throws. Not a leader (or killed): isLeader false. */
   start(command: Uint8Array): StartResult {
     if (this.stopReason) return { index: -1, term: this.node.getState().term, isLeader: false }
+    // A follower refuses at once, without building the NotLeaderError propose() would throw
+    // (the lab's clients call start() on every server, so this is the common case).
+    const state = this.node.getState()
+    if (!state.isLeader && command instanceof Uint8Array)
+      return { index: -1, term: state.term, isLeader: false }
     try {
       const { index, term } = this.node.propose(command)
       this.schedulePump()
@@ -440,7 +447,8 @@ export class Raft {
       if (this.stopReason) return
       this.node.tick()
       this.changes.tick()
-      this.schedulePump()
+      if (this.changes.waiting || this.node.hasReady()) this.schedulePump()
+      else this.reservePump()
       this.armTick()
     }, this.tickMs)
   }
@@ -473,18 +481,39 @@ export class Raft {
 
   // --- the pump -----------------------------------------------------------------------------
 
+  /**
+   * An idle tick (no election or heartbeat due, nothing waiting to settle) would give the pump
+   * nothing to do: instead of a 0-ms timer that fires to find no Ready, take its place in the
+   * clock's order (a deterministic clock's reserveSlot), so that a pump asked for later in the
+   * same instant runs where this tick's pump would have run. A seeded simulation then replays
+   * exactly as with the timer, one empty step fewer per idle tick. Clocks without slots get
+   * the timer.
+   */
+  private reservePump(): void {
+    if (this.pumpScheduled || this.pumping || this.stopReason) return
+    const slot = this.clock.reserveSlot?.()
+    if (slot === undefined) this.schedulePump()
+    else this.pumpSlot = slot
+  }
+
   private schedulePump(): void {
     if (this.pumpScheduled || this.pumping || this.stopReason) return
     this.pumpScheduled = true
+    const slot = this.pumpSlot
+    this.pumpSlot = undefined
     // After the I/O callbacks of this event-loop turn, not after the first one: every request,
     // proposal, read and message that arrived together goes into one Ready (one batch of
     // appends, one write, one heartbeat round for all the reads). A 0-ms timer of the clock:
     // SystemClock runs it after this turn's I/O; SimulatedClock at the same simulated time.
-    this.pumpTimer = this.clock.setTimeout(() => {
+    const fire = (): void => {
       this.pumpTimer = undefined
       this.pumpScheduled = false
       void this.pump()
-    }, 0)
+    }
+    this.pumpTimer =
+      slot !== undefined && this.clock.setTimeoutInSlot
+        ? this.clock.setTimeoutInSlot(slot, fire)
+        : this.clock.setTimeout(fire, 0)
   }
 
   /** Handles Readys one at a time until the core has nothing more. Never rejects. */

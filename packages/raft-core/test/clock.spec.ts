@@ -1,5 +1,6 @@
 import { expect } from 'chai'
 import { SimulatedClock, SimulationStalledError, SystemClock } from '../src/clock.js'
+import type { ClockSlot } from '../src/clock.js'
 
 describe('SimulatedClock', () => {
   it('fires timers in (time, creation) order and moves time to each', async () => {
@@ -39,6 +40,80 @@ describe('SimulatedClock', () => {
     expect(clock.pending()).to.equal(1)
     await clock.advance(10)
     expect(hits).to.equal(1)
+  })
+
+  it('clearTimeout ignores a fired timer and a handle of another clock', async () => {
+    const clock = new SimulatedClock()
+    const other = new SimulatedClock()
+    let hits = 0
+    const fired = clock.setTimeout(() => hits++, 1)
+    await clock.advance(1)
+    clock.clearTimeout(fired)
+    const foreign = other.setTimeout(() => undefined, 5)
+    clock.setTimeout(() => hits++, 5)
+    clock.clearTimeout(foreign)
+    clock.clearTimeout({ id: 2 })
+    expect(clock.pending()).to.equal(1)
+    expect(other.pending()).to.equal(1)
+    await clock.advance(10)
+    expect(hits).to.equal(2)
+  })
+
+  describe('slots (reserveSlot / setTimeoutInSlot)', () => {
+    it('a timer put in a slot fires where a 0-ms timer made at reservation would have', async () => {
+      // The same schedule twice: a plain 0-ms timer made by 'a', or a slot 'a' reserves and
+      // 'd' (which fires before the slot's place) fills.
+      const run = async (useSlot: boolean): Promise<string[]> => {
+        const clock = new SimulatedClock()
+        const order: string[] = []
+        const s = (): number => order.push('s')
+        let slot: ClockSlot | undefined
+        clock.setTimeout(() => {
+          order.push('a')
+          if (useSlot) slot = clock.reserveSlot()
+          else clock.setTimeout(s, 0)
+          clock.setTimeout(() => order.push('c'), 0)
+        }, 5)
+        clock.setTimeout(() => {
+          order.push('d')
+          if (slot) clock.setTimeoutInSlot(slot, s)
+        }, 5)
+        await clock.advance(10)
+        return order
+      }
+      expect(await run(false)).to.deep.equal(['a', 'd', 's', 'c'])
+      expect(await run(true)).to.deep.equal(['a', 'd', 's', 'c'])
+    })
+
+    it('a slot whose place has passed (or whose instant has) becomes an ordinary 0-ms timer', async () => {
+      const clock = new SimulatedClock()
+      const order: string[] = []
+      const slot = clock.reserveSlot()
+      clock.setTimeout(() => order.push('a'), 0)
+      clock.setTimeout(() => {
+        clock.setTimeout(() => order.push('later'), 0)
+        clock.setTimeoutInSlot(slot, () => order.push(`slot@${clock.now()}`))
+      }, 0)
+      await clock.advance(0)
+      expect(order).to.deep.equal(['a', 'later', 'slot@0'])
+
+      const old = clock.reserveSlot()
+      await clock.advance(7)
+      clock.setTimeoutInSlot(old, () => order.push(`old@${clock.now()}`))
+      clock.setTimeout(() => order.push('after'), 0)
+      await clock.advance(0)
+      expect(order.slice(3)).to.deep.equal(['old@7', 'after'])
+    })
+
+    it('a timer in a slot can be cleared', async () => {
+      const clock = new SimulatedClock()
+      let hit = false
+      const h = clock.setTimeoutInSlot(clock.reserveSlot(), () => (hit = true))
+      expect(clock.pending()).to.equal(1)
+      clock.clearTimeout(h)
+      await clock.advance(1)
+      expect(hit).to.equal(false)
+    })
   })
 
   it('lets async work settle between timers (timers created by callbacks fire in the same advance)', async () => {

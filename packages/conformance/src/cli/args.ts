@@ -15,6 +15,8 @@ Options:
                         'Membership|Learner|LeadershipTransfer')
   --seeds <n>           run every selected scenario with n seeds (default 10)
   --first-seed <s>      the first of those seeds (default 1): seeds s..s+n-1
+  --jobs <n>            with --seeds: run the seeds on n worker processes (default 1); the
+                        output is the same, in the same order
   --seed <s>            replay one seed; prints a SHA-256 hash of the event trace
   --clock <sim|real>    simulated time (default, replayable) or the system clock
   --storage <memory|fs> storage adapter (default memory). fs: storage-fs FileStorage in a
@@ -37,6 +39,8 @@ export interface CliOptions {
   readonly grep: string | undefined
   readonly seeds: number
   readonly firstSeed: number
+  /** Worker processes for --seeds (1: this process alone). */
+  readonly jobs: number
   readonly raftConfig: Partial<RaftConfig> | undefined
   readonly seed: number | undefined
   readonly clock: ClockKind
@@ -87,6 +91,7 @@ export function parseCli(argv: readonly string[]): CliOptions {
         grep: { type: 'string' },
         seeds: { type: 'string' },
         'first-seed': { type: 'string' },
+        jobs: { type: 'string' },
         raft: { type: 'string' },
         seed: { type: 'string' },
         clock: { type: 'string' },
@@ -113,6 +118,9 @@ export function parseCli(argv: readonly string[]): CliOptions {
   if (values.trace && seed === undefined)
     throw new UsageError('--trace needs --seed (it prints one run)')
   const firstSeed = integer('first-seed', values['first-seed'], -0x80000000) ?? 1
+  const jobs = integer('jobs', values.jobs, 1) ?? 1
+  if (jobs > 1 && seed !== undefined)
+    throw new UsageError('--jobs runs the seeds of --seeds; --seed replays one in this process')
   const raftConfig = values.raft === undefined ? undefined : parseRaftConfig(values.raft)
   const transport = oneOf('transport', values.transport, ['memory', 'ws'], 'memory')
   if (transport === 'ws' && values.clock !== 'real')
@@ -132,6 +140,7 @@ export function parseCli(argv: readonly string[]): CliOptions {
     grep: values.grep,
     seeds,
     firstSeed,
+    jobs,
     raftConfig,
     seed,
     clock,

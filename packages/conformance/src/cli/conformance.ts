@@ -3,6 +3,7 @@
  * replays one seed and prints the hash of its event trace so two replays can be compared.
  */
 import { performance } from 'node:perf_hooks'
+import { fileURLToPath } from 'node:url'
 import type { RunOptions } from '../raft/runner.js'
 import type { NetworkFactory } from '../raft/harness.js'
 import type { StorageFactory } from '../raft/storage-harness.js'
@@ -11,6 +12,8 @@ import { USAGE, UsageError, parseCli } from './args.js'
 import type { CliOptions } from './args.js'
 import { loadStorage, loadTransport } from './adapters.js'
 import { describeFailure, loadScenarios } from './scenarios.js'
+import { isPoolWorker, runPool, serveSeeds } from './pool.js'
+import type { SeedResult } from './pool.js'
 import type { AnyScenario as Scenario, ScenarioSet } from './scenarios.js'
 
 /** What one invocation runs: the options, the adapters they name and the selected scenarios. */
@@ -61,8 +64,28 @@ async function replay(r: Run, seed: number): Promise<number> {
   return failures
 }
 
-/** --seeds N [--first-seed F]: every scenario for seeds F..F+N-1, with a progress line. */
-async function sweep(r: Run): Promise<number> {
+/** Every selected scenario for one seed; `print` gets each failure (with its replay command). */
+async function runSeed(r: Run, seed: number, print: (line: string) => void): Promise<SeedResult> {
+  const o = r.o
+  const failing: string[] = []
+  let passed = 0
+  for (const s of r.scenarios.selected) {
+    try {
+      await r.scenarios.run(s, baseOptions(r, seed))
+      passed++
+    } catch (e) {
+      failing.push(`${s.name} --seed ${seed}`)
+      print(describeFailure(s, seed, o.clock, e, o.diskModel, replayFlags(o)))
+    }
+  }
+  return { seed, passed, failing, out: [] }
+}
+
+/**
+ * --seeds N [--first-seed F]: every scenario for seeds F..F+N-1, with a progress line; with
+ * --jobs J on J worker processes (pool.ts), printing the same lines in the same order.
+ */
+async function sweep(r: Run, argv: readonly string[]): Promise<number> {
   const o = r.o
   const selected: readonly Scenario[] = r.scenarios.selected
   const failing: string[] = []
@@ -74,23 +97,44 @@ async function sweep(r: Run): Promise<number> {
     if (tty) process.stdout.write(`\r${line}`)
     else if (force || (seed - o.firstSeed + 1) % 10 === 0) console.log(line)
   }
-  for (let seed = o.firstSeed; seed < o.firstSeed + o.seeds; seed++) {
-    for (const s of selected) {
-      try {
-        await r.scenarios.run(s, baseOptions(r, seed))
-        passed++
-      } catch (e) {
-        failing.push(`${s.name} --seed ${seed}`)
-        if (tty) process.stdout.write('\n')
-        console.log(describeFailure(s, seed, o.clock, e, o.diskModel, replayFlags(o)))
-      }
-    }
-    progress(seed)
+  const print = (line: string): void => {
+    if (tty) process.stdout.write('\n')
+    console.log(line)
+  }
+  const done = (res: SeedResult): void => {
+    for (const line of res.out) print(line)
+    passed += res.passed
+    failing.push(...res.failing)
+    progress(res.seed)
+  }
+  if (o.jobs > 1) {
+    await runPool({
+      script: fileURLToPath(import.meta.url),
+      args: withoutJobs(argv),
+      jobs: o.jobs,
+      first: o.firstSeed,
+      count: o.seeds,
+      onSeed: done,
+    })
+  } else {
+    for (let seed = o.firstSeed; seed < o.firstSeed + o.seeds; seed++)
+      done(await runSeed(r, seed, print))
   }
   if (tty) process.stdout.write('\n')
   console.log(`${total} runs: ${passed} passed, ${failing.length} failed`)
   if (failing.length > 0) console.log(`failing:\n  ${failing.join('\n  ')}`)
   return failing.length
+}
+
+/** The command line for a worker: the same, without --jobs (a worker runs its seeds itself). */
+function withoutJobs(argv: readonly string[]): string[] {
+  const out: string[] = []
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i] as string
+    if (a === '--jobs') i++
+    else if (!a.startsWith('--jobs=')) out.push(a)
+  }
+  return out
 }
 
 async function main(argv: readonly string[]): Promise<number> {
@@ -128,8 +172,12 @@ async function main(argv: readonly string[]): Promise<number> {
     console.error(`raftkit-conformance: no scenario matches --grep "${o.grep ?? ''}"`)
     return 2
   }
+  if (isPoolWorker()) {
+    await serveSeeds((seed, print) => runSeed(run, seed, print))
+    return 0
+  }
   const t0 = performance.now()
-  const failures = o.seed !== undefined ? await replay(run, o.seed) : await sweep(run)
+  const failures = o.seed !== undefined ? await replay(run, o.seed) : await sweep(run, argv)
   console.log(
     `${selected.length} scenario(s), ${o.clock} clock, ${o.transport} transport, ${o.storage} storage, ` +
       `disk model ${o.diskModel ? 'on' : 'off'}: ` +

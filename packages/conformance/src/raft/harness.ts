@@ -96,7 +96,9 @@ export class Cluster {
   private readonly storages: Array<Storage | null>
   private readonly records: AppliedLogs
   private readonly invariants = new InvariantChecker()
-  private readonly lastRole: string[]
+  /** The last role traced per server: its term (-1: none yet) and whether it led. */
+  private readonly lastTerm: number[]
+  private readonly lastLeader: boolean[]
   private readonly sleeps = new Set<TimerHandle>()
   private readonly createNode: NodeFactory
   private readonly startedAt: number
@@ -125,7 +127,8 @@ export class Cluster {
     this.connected = this.ids.map(() => false)
     this.incarnations = this.ids.map(() => 0)
     this.storages = this.ids.map(() => null)
-    this.lastRole = this.ids.map(() => '')
+    this.lastTerm = this.ids.map(() => -1)
+    this.lastLeader = this.ids.map(() => false)
     this.records = new AppliedLogs(this.n)
     this.createNode = options.createNode ?? defaultCreateNode
     this.startedAt = clock.now()
@@ -289,7 +292,7 @@ export class Cluster {
     const storage = await this.harness(i).open()
     this.storages[i] = storage
     this.records.lastApplied[i] = 0
-    this.lastRole[i] = ''
+    this.lastTerm[i] = -1
     const initial = this.options.initialVoters ?? this.n
     const node = await this.createNode({
       id,
@@ -612,9 +615,9 @@ export class Cluster {
   }
 
   private traceRole(server: number, term: number, leader: boolean): void {
-    const key = `${term}:${leader}`
-    if (this.lastRole[server] === key) return
-    this.lastRole[server] = key
+    if (this.lastTerm[server] === term && this.lastLeader[server] === leader) return
+    this.lastTerm[server] = term
+    this.lastLeader[server] = leader
     this.emit({ t: this.clock.now(), kind: 'role', server, term, leader })
   }
 

@@ -3,7 +3,7 @@
  * the network, so with a SimulatedClock the invariant checks run after every simulated step
  * (each tick, each delivered message), and with a real clock after every timer.
  */
-import type { Clock, TimerHandle } from '@raftkit/raft-core'
+import type { Clock, ClockSlot, TimerHandle } from '@raftkit/raft-core'
 
 export class ObservedClock implements Clock {
   private hook: (() => void) | null = null
@@ -20,13 +20,28 @@ export class ObservedClock implements Clock {
   }
 
   setTimeout(fn: () => void, ms: number): TimerHandle {
-    return this.inner.setTimeout(() => {
+    return this.inner.setTimeout(this.observed(fn), ms)
+  }
+
+  reserveSlot(): ClockSlot | undefined {
+    return this.inner.reserveSlot?.()
+  }
+
+  setTimeoutInSlot(slot: ClockSlot, fn: () => void): TimerHandle {
+    const inner = this.inner
+    return inner.setTimeoutInSlot
+      ? inner.setTimeoutInSlot(slot, this.observed(fn))
+      : inner.setTimeout(this.observed(fn), 0)
+  }
+
+  private observed(fn: () => void): () => void {
+    return () => {
       try {
         fn()
       } finally {
         this.hook?.()
       }
-    }, ms)
+    }
   }
 
   clearTimeout(handle: TimerHandle | undefined): void {
