@@ -25,6 +25,8 @@ export interface RaftkitClusterOptions {
   readonly tls?: boolean
   /** Directory for `node --cpu-prof` profiles of the servers (written on a clean stop). */
   readonly cpuProf?: string | undefined
+  /** More `node` flags for the servers (e.g. `--require` a probe). */
+  readonly nodeArgs?: readonly string[]
 }
 
 export interface Clerk {
@@ -72,7 +74,10 @@ export async function startRaftkitCluster(o: RaftkitClusterOptions): Promise<Raf
     ids: admin.ids,
     logDir: join(o.dir, 'logs'),
     serveArgs: ['--log-level', 'warn'],
-    ...(o.cpuProf ? { nodeArgs: ['--cpu-prof', '--cpu-prof-dir', o.cpuProf] } : {}),
+    nodeArgs: [
+      ...(o.cpuProf ? ['--cpu-prof', '--cpu-prof-dir', o.cpuProf] : []),
+      ...(o.nodeArgs ?? []),
+    ],
   })
   let leader: string
   try {

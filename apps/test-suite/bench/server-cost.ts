@@ -1,0 +1,133 @@
+/**
+ * Load-independent cost per operation of a 3-process raftkit cluster (for A/B comparisons on a
+ * shared machine, issue 15): for each --concurrency level a put phase and a get phase (closed
+ * loop, like cluster-ws.ts), and per server process its CPU time per operation (/proc
+ * utime + stime), heap bytes allocated per operation and GC count and pause time per 10 000
+ * operations (gc-probe.cjs, loaded into every server with `--require`, read at the start and end
+ * of each phase). Also the phase's ops/s and p50/p99 (wall figures: noisy under load). One JSON
+ * line per row on stdout.
+ *
+ *   npx tsx --conditions=@raftkit/source bench/server-cost.ts [--seconds 4] [--warmup 2]
+ *     [--concurrency 1,64] [--keys 1000] [--storage-sync always|never]
+ */
+import { statSync } from 'node:fs'
+import { mkdir, mkdtemp, readFile, rm } from 'node:fs/promises'
+import { loadavg, tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { parseArgs } from 'node:util'
+import { setTimeout as sleep } from 'node:timers/promises'
+import { killEveryChild } from '@raftkit/kv-service/chaos'
+import { measure, warmUp } from './closed-loop.js'
+import { loadFlags } from './kv-workload.js'
+import { clerkSet, startRaftkitCluster, type RaftkitCluster } from './raftkit-cluster.js'
+
+const { values } = parseArgs({
+  options: {
+    seconds: { type: 'string', default: '4' },
+    warmup: { type: 'string', default: '2' },
+    concurrency: { type: 'string', default: '1,64' },
+    keys: { type: 'string', default: '1000' },
+    'storage-sync': { type: 'string', default: 'always' },
+  },
+})
+const sync = values['storage-sync']
+if (sync !== 'always' && sync !== 'never') throw new RangeError('--storage-sync: always|never')
+const { seconds, levels, keyCount } = loadFlags(values)
+const warmupSeconds = Number(values.warmup)
+
+interface Probe {
+  readonly allocated: number
+  readonly gcs: number
+  readonly gcUs: number
+}
+
+/** Asks every server's probe for its figures so far. */
+async function probeAll(cluster: RaftkitCluster, dir: string): Promise<Record<string, Probe>> {
+  const pids = cluster.pids()
+  const before = Date.now()
+  for (const pid of Object.values(pids)) if (pid !== undefined) process.kill(pid, 'SIGUSR2')
+  const out: Record<string, Probe> = {}
+  for (const [id, pid] of Object.entries(pids)) {
+    if (pid === undefined) throw new Error(`server ${id} is not running`)
+    for (;;) {
+      try {
+        const file = join(dir, `${pid}.json`)
+        const { mtimeMs } = statSync(file)
+        if (mtimeMs >= before - 5) {
+          out[id] = JSON.parse(await readFile(file, 'utf8')) as Probe
+          break
+        }
+      } catch {
+        // not written yet
+      }
+      if (Date.now() - before > 10_000) throw new Error(`no probe answer from ${id}`)
+      await sleep(20)
+    }
+  }
+  return out
+}
+
+async function main(): Promise<void> {
+  const dir = await mkdtemp(join(tmpdir(), 'raftkit-cost-'))
+  const probeDir = join(dir, 'probe')
+  await mkdir(probeDir)
+  process.env.RAFTKIT_GC_PROBE_DIR = probeDir
+  const probe = fileURLToPath(new URL('./gc-probe.cjs', import.meta.url))
+  let cluster: RaftkitCluster | undefined
+  try {
+    cluster = await startRaftkitCluster({
+      dir,
+      nodes: 3,
+      storageSync: sync as 'always' | 'never',
+      nodeArgs: ['--require', probe],
+    })
+    await cluster.preload(keyCount)
+    for (const n of levels) {
+      const set = clerkSet(cluster, n, keyCount)
+      try {
+        for (const op of ['put', 'get'] as const) {
+          await warmUp(set.workers(op, 7), warmupSeconds)
+          const p0 = await probeAll(cluster, probeDir)
+          const m = await measure(set.workers(op, op === 'put' ? 1 : 2), seconds, cluster.pids())
+          const p1 = await probeAll(cluster, probeDir)
+          const per: Record<string, object> = {}
+          for (const id of Object.keys(p1)) {
+            const a = p0[id] as Probe
+            const b = p1[id] as Probe
+            per[id + (id === cluster.leader ? '*' : '')] = {
+              cpuUsPerOp: Math.round(((m.serverCpuMs[id] ?? NaN) * 1000) / m.ops),
+              allocBytesPerOp: Math.round((b.allocated - a.allocated) / m.ops),
+              gcsPer10k: Math.round(((b.gcs - a.gcs) * 10_000 * 10) / m.ops) / 10,
+              gcMsPer10k: Math.round(((b.gcUs - a.gcUs) * 10) / m.ops) / 10,
+            }
+          }
+          console.log(
+            JSON.stringify({
+              op,
+              clients: n,
+              ops: m.ops,
+              opsPerSec: m.opsPerSec,
+              p50Us: m.p50Us,
+              p99Us: m.p99Us,
+              serverCpuUsPerOp: m.serverCpuUsPerOp,
+              load1: Math.round((loadavg()[0] ?? 0) * 10) / 10,
+              per,
+            }),
+          )
+        }
+      } finally {
+        await set.close()
+      }
+    }
+  } finally {
+    await cluster?.stop()
+    await rm(dir, { recursive: true, force: true })
+  }
+}
+
+main().catch((e: unknown) => {
+  console.error(e)
+  killEveryChild()
+  process.exitCode = 1
+})
