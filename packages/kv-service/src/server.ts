@@ -104,6 +104,9 @@ export class KvServer {
   private readonly readers = new Set<ReadWaiter>()
   /** Ends ReadIndex waits on kill (their timers included). */
   private readonly cancels = new Set<() => void>()
+  /** The last ReadIndex request reads joined, and what waiting for it came to. */
+  private readWait:
+    { readonly source: Promise<Index>; readonly failed: Promise<KvReply | undefined> } | undefined
   private snapshotting: Promise<void> | undefined
   private lastSnapshotIndex: Index = 0
   private stopped = false
@@ -272,9 +275,26 @@ export class KvServer {
 
   private async read(key: string): Promise<KvReply> {
     if (this.stopped) return STOPPED
+    // Reads asked for together share the node's ReadIndex request (the same promise): they
+    // also share one deadline timer and one wait for the apply stream.
+    const source = this.raft.readIndex()
+    let wait = this.readWait
+    if (wait?.source !== source) {
+      wait = { source, failed: this.confirmRead(source) }
+      this.readWait = wait
+    }
+    const failed = await wait.failed
+    return failed ?? { ok: true, value: this.stateMachine.get(key) }
+  }
+
+  /**
+   * Waits for a ReadIndex request's index and for the state machine to reach it: undefined once
+   * a read may answer from the state machine, else the failure to answer with.
+   */
+  private async confirmRead(source: Promise<Index>): Promise<KvReply | undefined> {
     const started = this.clock.now()
     let index: Index | typeof TIMED_OUT
-    const wait = within(this.clock, this.raft.readIndex(), this.requestTimeoutMs)
+    const wait = within(this.clock, source, this.requestTimeoutMs)
     this.cancels.add(wait.cancel)
     try {
       index = await wait.result
@@ -286,7 +306,7 @@ export class KvServer {
     if (index === TIMED_OUT) return this.stopped ? STOPPED : TIMEOUT
     const left = this.requestTimeoutMs - (this.clock.now() - started)
     if (!(await this.waitApplied(index, left))) return this.stopped ? STOPPED : TIMEOUT
-    return { ok: true, value: this.stateMachine.get(key) }
+    return undefined
   }
 
   /** True once `index` is applied; false on timeout or kill. */

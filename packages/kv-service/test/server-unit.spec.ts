@@ -196,6 +196,35 @@ describe('KvServer (scripted Raft)', () => {
       expect(await r.done).to.deep.equal({ ok: true, value: 'new' })
     })
 
+    it('reads that share a ReadIndex request share one wait, and each answers its own key as a lone read would', async () => {
+      await openSession('c')
+      await begin(server.put('a', '1', 'c', 1))
+      await begin(server.put('b', '2', 'c', 2))
+      let release: (index: Index) => void = () => undefined
+      const shared = new Promise<Index>((resolve) => (release = resolve))
+      raft.readIndexImpl = () => shared // what the runtime gives reads asked for together
+      const timers = clock.pending()
+      const reads = [
+        await begin(server.get('a')),
+        await begin(server.get('b')),
+        await begin(server.get('none')),
+      ]
+      expect(clock.pending() - timers, 'one deadline timer for the three').to.equal(1)
+      release(3)
+      await clock.advance(0)
+      expect(reads.map((r) => r.reply)).to.deep.equal([undefined, undefined, undefined])
+      raft.applyStarted() // applies the open and both puts: index 3
+      const together = await Promise.all(reads.map((r) => r.done))
+      expect(together).to.deep.equal([
+        { ok: true, value: '1' },
+        { ok: true, value: '2' },
+        { ok: true, value: '' },
+      ])
+      raft.readIndexImpl = () => Promise.resolve(3)
+      const alone = [await server.get('a'), await server.get('b'), await server.get('none')]
+      expect(alone).to.deep.equal(together)
+    })
+
     it('answers WRONG_LEADER with the hint when ReadIndex is refused', async () => {
       raft.readIndexImpl = () => Promise.reject(new NotLeaderError('s2'))
       expect(await server.get('k')).to.deep.equal({

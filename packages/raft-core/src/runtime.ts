@@ -83,6 +83,13 @@ interface PendingRead {
   readonly reject: (error: Error) => void
 }
 
+/** The readIndex() calls not yet handed to the core: they share one request and one promise. */
+interface ReadBatch {
+  readonly promise: Promise<Index>
+  readonly resolve: (index: Index) => void
+  readonly reject: (error: Error) => void
+}
+
 /** Throws ConfigError unless `id` is one of a non-empty list of distinct, non-empty peer ids. */
 function validateMembership(id: NodeId, peers: readonly NodeId[], transport: Transport): void {
   if (typeof id !== 'string' || id.length === 0)
@@ -147,6 +154,8 @@ export class Raft {
   /** Pending membership changes and leadership transfers, settled as the pump runs. */
   private readonly changes: MembershipWaiters
   private readonly reads = new Map<number, PendingRead>()
+  /** Reads asked for since the pump last ran; the pump hands them to the core as one request. */
+  private readBatch: ReadBatch | undefined
   private nextReadId = 1
   private tickTimer: TimerHandle | undefined
   private pumpScheduled = false
@@ -309,21 +318,41 @@ export class Raft {
    * Resolves with a commit index that is safe to read at once a heartbeat round has confirmed
    * this node's leadership; the caller then waits until appliedIndex() reaches it. Rejects with
    * NotLeaderError (with a leader hint) or StoppedError.
+   *
+   * Calls made before the pump next runs share one ReadIndex request (one read index, one
+   * heartbeat round) and get the same promise: the pump takes the commit index when it hands the
+   * batch to the core, after every read of the batch was asked for, so each read still sees
+   * every write acknowledged before it began.
    */
   readIndex(): Promise<Index> {
     if (this.stopReason) return Promise.reject(this.stopReason)
+    const batch = this.readBatch
+    if (batch) return batch.promise
+    let resolve!: (index: Index) => void
+    let reject!: (error: Error) => void
+    const promise = new Promise<Index>((res, rej) => {
+      resolve = res
+      reject = rej
+    })
+    this.readBatch = { promise, resolve, reject }
+    this.schedulePump()
+    return promise
+  }
+
+  /** Hands the batched readIndex() calls to the core as one request (see readIndex()). */
+  private submitReads(): void {
+    const batch = this.readBatch
+    if (!batch) return
+    this.readBatch = undefined
     const requestId = this.nextReadId++
     try {
       this.node.readIndex(requestId)
     } catch (error) {
-      return Promise.reject(error instanceof Error ? error : new Error(String(error)))
+      batch.reject(error instanceof Error ? error : new Error(String(error)))
+      return
     }
     const term = this.node.getState().term
-    const read = new Promise<Index>((resolve, reject) =>
-      this.reads.set(requestId, { term, resolve, reject }),
-    )
-    this.schedulePump()
-    return read
+    this.reads.set(requestId, { term, resolve: batch.resolve, reject: batch.reject })
   }
 
   // --- membership and leadership (membership-runtime.ts) ---------------------------------------
@@ -521,7 +550,10 @@ export class Raft {
     if (this.pumping) return
     this.pumping = true
     try {
-      while (!this.stopReason && this.node.hasReady()) {
+      for (;;) {
+        if (this.stopReason) break
+        this.submitReads()
+        if (!this.node.hasReady()) break
         const rd = this.node.ready()
         if (rd.softState || rd.hardState) this.notifyState()
         // Committed entries are on a majority's disks already (a commit counts only durable
@@ -682,6 +714,8 @@ export class Raft {
     this.pumpTimer = undefined
     for (const read of this.reads.values()) read.reject(reason)
     this.reads.clear()
+    this.readBatch?.reject(reason)
+    this.readBatch = undefined
     this.changes.rejectAll(reason)
     // After a failure, an applied() iterator ends with it (after kill(), it just ends).
     this.applyQueue.end(reason instanceof StoppedError ? undefined : reason)

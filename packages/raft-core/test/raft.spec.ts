@@ -236,6 +236,25 @@ describe('Raft runtime', function () {
     })
   })
 
+  it('readIndex calls made before the pump runs share one request; a later call starts a new one covering newer writes', async () => {
+    cluster = new TestCluster({ seed: 8 })
+    await sim(async () => {
+      await cluster.startAll()
+      const leader = await cluster.leader()
+      const w = leader.start(bytes('w'))
+      await cluster.waitFor(() => leader.appliedIndex() >= w.index)
+      const first = leader.readIndex()
+      const second = leader.readIndex()
+      expect(second).to.equal(first) // one ReadIndex request, one heartbeat round
+      expect(await first).to.be.at.least(w.index)
+      const w2 = leader.start(bytes('w2'))
+      await cluster.waitFor(() => leader.appliedIndex() >= w2.index)
+      const later = leader.readIndex()
+      expect(later).to.not.equal(first)
+      expect(await later).to.be.at.least(w2.index)
+    })
+  })
+
   it('a pending read is rejected with NotLeaderError when the leader loses leadership', async () => {
     cluster = new TestCluster({ seed: 7 })
     await sim(async () => {
