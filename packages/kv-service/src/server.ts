@@ -78,7 +78,8 @@ interface PendingWrite {
   readonly index: Index
   readonly term: Term
   readonly command: Uint8Array
-  readonly timer: TimerHandle
+  /** clock.now() past which it is answered TIMEOUT. */
+  readonly deadline: number
   readonly settle: (reply: KvReply) => void
 }
 
@@ -100,7 +101,13 @@ export class KvServer {
   private readonly requestTimeoutMs: number
   private readonly maxValueBytes: number | undefined
   private applied: Index = 0
+  /**
+   * Writes waiting for their entry, in the order they were proposed, which is also the order of
+   * their deadlines (each is requestTimeoutMs after its proposal): one timer, armed for the
+   * oldest deadline, answers every overdue write (no timer per write).
+   */
   private readonly pending = new Map<Index, PendingWrite>()
+  private deadlineTimer: TimerHandle | undefined
   private readonly readers = new Set<ReadWaiter>()
   /** Ends ReadIndex waits on kill (their timers included). */
   private readonly cancels = new Set<() => void>()
@@ -359,17 +366,42 @@ export class KvServer {
       // is certainly gone from its log.
       const previous = this.pending.get(index)
       if (previous) this.finish(previous, this.wrongLeader())
-      const timer = this.clock.setTimeout(() => {
-        const p = this.pending.get(index)
-        if (p?.timer === timer) this.finish(p, TIMEOUT)
-      }, this.requestTimeoutMs)
-      this.pending.set(index, { index, term, command, timer, settle: resolve })
+      const deadline = this.clock.now() + this.requestTimeoutMs
+      // After finish(previous): a new key, so it goes last, behind every earlier deadline.
+      this.pending.set(index, { index, term, command, deadline, settle: resolve })
+      if (this.deadlineTimer === undefined) this.armDeadline(deadline)
     })
+  }
+
+  private armDeadline(at: number): void {
+    this.deadlineTimer = this.clock.setTimeout(
+      () => {
+        this.deadlineTimer = undefined
+        this.expireWrites()
+      },
+      Math.max(0, at - this.clock.now()),
+    )
+  }
+
+  /** Answers TIMEOUT to every write past its deadline; re-arms for the oldest one left. */
+  private expireWrites(): void {
+    const now = this.clock.now()
+    // Deleting the current entry while iterating a Map is safe (finish deletes it).
+    for (const p of this.pending.values()) {
+      if (p.deadline > now) {
+        this.armDeadline(p.deadline)
+        return
+      }
+      this.finish(p, TIMEOUT)
+    }
   }
 
   private finish(p: PendingWrite, reply: KvReply): void {
     if (this.pending.get(p.index) === p) this.pending.delete(p.index)
-    this.clock.clearTimeout(p.timer)
+    if (this.pending.size === 0 && this.deadlineTimer !== undefined) {
+      this.clock.clearTimeout(this.deadlineTimer)
+      this.deadlineTimer = undefined
+    }
     p.settle(reply)
   }
 

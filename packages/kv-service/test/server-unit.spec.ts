@@ -155,6 +155,25 @@ describe('KvServer (scripted Raft)', () => {
     expect(r.reply).to.deep.equal({ ok: false, error: 'TIMEOUT' })
   })
 
+  it('answers each write TIMEOUT at its own deadline, with one timer for all the writes waiting', async () => {
+    await openSession('c')
+    const timers = clock.pending()
+    const first = await begin(server.put('a', '1', 'c', 1))
+    await clock.advance(300)
+    const second = await begin(server.put('b', '2', 'c', 2))
+    const third = await begin(server.put('d', '3', 'c', 3))
+    expect(clock.pending() - timers, 'one deadline timer for three writes').to.equal(1)
+    await clock.advance(199)
+    expect(first.reply).to.equal(undefined)
+    await clock.advance(1) // 500 ms after the first proposal
+    expect(first.reply).to.deep.equal({ ok: false, error: 'TIMEOUT' })
+    expect(second.reply).to.equal(undefined)
+    raft.applyStarted() // the third commits in time; the second's entry is answered too
+    expect(await third.done).to.deep.equal({ ok: true, value: '' })
+    expect(await second.done).to.deep.equal({ ok: true, value: '' })
+    expect(clock.pending() - timers, 'no timer once nothing waits').to.equal(0)
+  })
+
   it('answers a retry of an applied write from the session table, without a new entry', async () => {
     await openSession('c')
     const r = await begin(server.append('k', 'x', 'c', 1))
