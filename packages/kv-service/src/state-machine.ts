@@ -26,6 +26,7 @@
 import type { Index, StateMachine } from '@raftkit/raft-core'
 import { KvConfigError, MalformedCommandError } from './errors.js'
 import type { AddressCommand, KvCommand, WriteCommand } from './ops.js'
+import { decodeWriteFast } from './command-fast.js'
 import { decodeCommand, requestDigest } from './ops.js'
 import { decodeSnapshot, encodeSnapshot } from './snapshot-format.js'
 
@@ -139,6 +140,13 @@ export class KvStateMachine implements StateMachine<KvApplyResult> {
 
   /** Applies the log entry at `index`. Deterministic; never throws for bad input. */
   apply(command: Uint8Array, index: Index): KvApplyResult {
+    // The common case, a put or append as encodeCommand wrote it with ASCII strings, without
+    // msgpackr; its strings are flat copies already (see command-fast.ts).
+    const fast = decodeWriteFast(command)
+    if (fast) {
+      this.expireSessions(index)
+      return this.write(fast, index, true)
+    }
     let cmd: KvCommand
     try {
       cmd = decodeCommand(command)
@@ -149,7 +157,7 @@ export class KvStateMachine implements StateMachine<KvApplyResult> {
     this.expireSessions(index)
     if (cmd.op === 'open') return this.open(cmd.clientId, index)
     if (cmd.op === 'addr') return this.setAddress(cmd)
-    return this.write(cmd, index)
+    return this.write(cmd, index, false)
   }
 
   snapshot(): Uint8Array {
@@ -186,7 +194,8 @@ export class KvStateMachine implements StateMachine<KvApplyResult> {
     return { status: 'ok', value: '', duplicate: existing !== undefined }
   }
 
-  private write(cmd: WriteCommand, index: Index): KvApplyResult {
+  /** `owned`: cmd's key and value own their characters (see ownString). */
+  private write(cmd: WriteCommand, index: Index, owned: boolean): KvApplyResult {
     const session = this.sessions.get(cmd.clientId)
     if (!session) return { status: 'session-expired', clientId: cmd.clientId }
     const digest = requestDigest(cmd)
@@ -198,7 +207,7 @@ export class KvStateMachine implements StateMachine<KvApplyResult> {
     const limit = cmd.maxValueBytes
     const bytes = limit === undefined ? 0 : this.resultBytes(cmd)
     const refused = limit !== undefined && bytes > limit
-    const result = refused ? '' : this.execute(cmd)
+    const result = refused ? '' : this.execute(cmd, owned)
     const refusedLimit = refused ? limit : 0
     this.touch(
       cmd.clientId,
@@ -215,9 +224,9 @@ export class KvStateMachine implements StateMachine<KvApplyResult> {
     return cmd.op === 'put' ? added : Buffer.byteLength(this.get(cmd.key)) + added
   }
 
-  private execute(cmd: WriteCommand): string {
-    const key = this.data.has(cmd.key) ? cmd.key : ownString(cmd.key)
-    const value = ownString(cmd.value)
+  private execute(cmd: WriteCommand, owned: boolean): string {
+    const key = owned || this.data.has(cmd.key) ? cmd.key : ownString(cmd.key)
+    const value = owned ? cmd.value : ownString(cmd.value)
     if (cmd.op === 'put') this.data.set(key, value)
     else this.data.set(key, this.get(key) + value)
     return ''
