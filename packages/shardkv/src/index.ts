@@ -25,8 +25,11 @@ export {
   BadCtrlerRequest,
 } from './ctrler/commands.js'
 export type { CtrlerCommand, CtrlerRequest, CtrlerReply } from './ctrler/commands.js'
-export { CtrlerStateMachine } from './ctrler/state-machine.js'
-export type { CtrlerResult } from './ctrler/state-machine.js'
+export {
+  CtrlerStateMachine,
+  DEFAULT_CTRLER_SESSION_EXPIRY_ENTRIES,
+} from './ctrler/state-machine.js'
+export type { CtrlerResult, CtrlerStateMachineOptions } from './ctrler/state-machine.js'
 export { ShardCtrlerServer } from './ctrler/server.js'
 export type { ShardCtrlerServerOptions } from './ctrler/server.js'
 export { CtrlerClient, CtrlerRequestError, CtrlerClosedError } from './ctrler/client.js'

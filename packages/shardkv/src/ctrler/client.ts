@@ -22,7 +22,15 @@ export interface CtrlerClientOptions {
   readonly rpcTimeoutMs?: number
   /** Pause after a full round of servers without an answer. @default 100 */
   readonly retryPauseMs?: number
+  /**
+   * The session's stamp (`since`), taken at creation: must grow across clerks (wall-clock ms).
+   * @default `performance.timeOrigin + clock.now()`
+   */
+  readonly sessionStamp?: () => number
 }
+
+export const SESSION_EXPIRED_MESSAGE =
+  "this clerk's session expired in the controller (idle for shard.sessionExpiryEntries entries of its log): the request was not run now, and whether an earlier attempt of it ran is unknown; query the configuration and use a new clerk"
 
 /** A request the controller refused for good (bad arguments, conflicting seq, unknown gid). */
 export class CtrlerRequestError extends Error {
@@ -45,6 +53,8 @@ export class CtrlerClosedError extends Error {
 
 export class CtrlerClient {
   readonly clientId: string
+  /** The session's stamp, sent with every Join/Leave/Move. */
+  readonly since: number
   private seq = 0
   private leader = 0
   private closed = false
@@ -54,6 +64,9 @@ export class CtrlerClient {
     this.o = options
     const rng = options.rng ?? createRng(Date.now() & 0x7fffffff)
     this.clientId = `${options.name}-${rng.int(0x7fffffff).toString(36)}${rng.int(0x7fffffff).toString(36)}`
+    this.since = Math.floor(
+      options.sessionStamp?.() ?? performance.timeOrigin + options.clock.now(),
+    )
   }
 
   /** Configuration `num`; -1 (or past the end): the latest. */
@@ -73,15 +86,19 @@ export class CtrlerClient {
       .map(Number)
       .sort((a, b) => a - b)
       .map((g) => [g, [...(groups[g] as readonly string[])]] as const)
-    await this.call({ op: 'join', groups: list, clientId: this.clientId, seq: ++this.seq })
+    await this.call({ op: 'join', groups: list, ...this.session() })
   }
 
   async leave(gids: readonly Gid[]): Promise<void> {
-    await this.call({ op: 'leave', gids: [...gids], clientId: this.clientId, seq: ++this.seq })
+    await this.call({ op: 'leave', gids: [...gids], ...this.session() })
   }
 
   async move(shard: number, gid: Gid): Promise<void> {
-    await this.call({ op: 'move', shard, gid, clientId: this.clientId, seq: ++this.seq })
+    await this.call({ op: 'move', shard, gid, ...this.session() })
+  }
+
+  private session(): { clientId: string; seq: number; since: number } {
+    return { clientId: this.clientId, seq: ++this.seq, since: this.since }
   }
 
   /** Stops retrying: pending and later calls reject with CtrlerClosedError. */
@@ -121,7 +138,8 @@ export class CtrlerClient {
       if (
         reply.error === 'BAD_REQUEST' ||
         reply.error === 'CONFLICT' ||
-        reply.error === 'UNKNOWN_GROUP'
+        reply.error === 'UNKNOWN_GROUP' ||
+        reply.error === 'SESSION_EXPIRED'
       )
         throw new CtrlerRequestError(reply.error, reply.message)
     }

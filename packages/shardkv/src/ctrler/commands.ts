@@ -13,12 +13,15 @@ export type CtrlerCommand =
       readonly groups: ReadonlyArray<readonly [Gid, readonly string[]]>
       readonly clientId: string
       readonly seq: number
+      /** The session's issue stamp (state-machine.ts: expiry); absent in older entries. */
+      readonly since?: number
     }
   | {
       readonly op: 'leave'
       readonly gids: readonly Gid[]
       readonly clientId: string
       readonly seq: number
+      readonly since?: number
     }
   | {
       readonly op: 'move'
@@ -26,6 +29,7 @@ export type CtrlerCommand =
       readonly gid: Gid
       readonly clientId: string
       readonly seq: number
+      readonly since?: number
     }
   | { readonly op: 'query'; readonly num: number }
 
@@ -37,7 +41,7 @@ export type CtrlerReply =
   | { readonly ok: false; readonly error: 'WRONG_LEADER' | 'TIMEOUT' | 'STOPPED' }
   | {
       readonly ok: false
-      readonly error: 'BAD_REQUEST' | 'CONFLICT' | 'UNKNOWN_GROUP'
+      readonly error: 'BAD_REQUEST' | 'CONFLICT' | 'UNKNOWN_GROUP' | 'SESSION_EXPIRED'
       readonly message: string
     }
 
@@ -49,13 +53,16 @@ function fail(msg: string): never {
   throw new BadCtrlerRequest(msg)
 }
 
-function session(o: Record<string, unknown>): { clientId: string; seq: number } {
-  const { clientId, seq } = o
+function session(o: Record<string, unknown>): { clientId: string; seq: number; since?: number } {
+  const { clientId, seq, since } = o
   if (typeof clientId !== 'string' || clientId.length === 0 || clientId.length > 256)
     fail('clientId must be a non-empty string of at most 256 characters')
   if (typeof seq !== 'number' || !Number.isSafeInteger(seq) || seq < 1)
     fail('seq must be a positive integer')
-  return { clientId, seq }
+  if (since === undefined) return { clientId, seq }
+  if (typeof since !== 'number' || !Number.isSafeInteger(since) || since < 0)
+    fail('since must be a non-negative integer')
+  return { clientId, seq, since }
 }
 
 /** Validates a request or a decoded log entry. Throws BadCtrlerRequest. */

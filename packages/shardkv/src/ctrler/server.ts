@@ -13,6 +13,7 @@ import type { CtrlerReply } from './commands.js'
 import { BadCtrlerRequest, encodeCtrlerCommand, validateCtrlerCommand } from './commands.js'
 import type { CtrlerResult } from './state-machine.js'
 import { CtrlerStateMachine } from './state-machine.js'
+import { SESSION_EXPIRED_MESSAGE } from './client.js'
 
 export interface ShardCtrlerServerOptions {
   readonly raft: ReadableReplicaRaft
@@ -21,13 +22,20 @@ export interface ShardCtrlerServerOptions {
   readonly maxRaftState?: number
   readonly storageSize: () => StorageSize
   readonly logger?: Logger
+  /** Sessions idle for this many controller log entries are dropped (state-machine.ts). */
+  readonly sessionExpiryEntries?: number
 }
 
 export class ShardCtrlerServer {
-  readonly stateMachine = new CtrlerStateMachine()
+  readonly stateMachine: CtrlerStateMachine
   private readonly replica: Replica<CtrlerResult>
 
   constructor(options: ShardCtrlerServerOptions) {
+    this.stateMachine = new CtrlerStateMachine(
+      options.sessionExpiryEntries !== undefined
+        ? { sessionExpiryEntries: options.sessionExpiryEntries }
+        : {},
+    )
     this.replica = new Replica({
       raft: options.raft,
       stateMachine: this.stateMachine,
@@ -68,6 +76,8 @@ export class ShardCtrlerServer {
         return { ok: false, error: 'UNKNOWN_GROUP', message: r.message }
       case 'malformed':
         return { ok: false, error: 'BAD_REQUEST', message: r.message }
+      case 'session-expired':
+        return { ok: false, error: 'SESSION_EXPIRED', message: SESSION_EXPIRED_MESSAGE }
     }
   }
 

@@ -41,7 +41,7 @@ export interface ShardLayout {
   readonly maxRaftState: number
   /** Largest shard (msgpack bytes) a migration message may carry. */
   readonly maxMigrationBytes: number
-  /** Per-shard session expiry, in idle entries of the group's log. */
+  /** Session expiry, in idle entries of the log: per shard in the groups, and in the controller. */
   readonly sessionExpiryEntries: number
 }
 

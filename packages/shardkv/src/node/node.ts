@@ -126,6 +126,7 @@ export async function startShardNode(
         clock,
         storageSize,
         maxRaftState: shard.maxRaftState,
+        sessionExpiryEntries: shard.sessionExpiryEntries,
         logger,
       })
       rpc.register(endpointName(CTRLER_GROUP, id), (req) => ctrler.handle(req))
