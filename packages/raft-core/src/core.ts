@@ -61,8 +61,10 @@ export class RaftCore implements NodeView {
   others: NodeId[] = []
   /** Leader: the voter leadership is being handed to (leadership-transfer.ts), or null. */
   leadTransferee: NodeId | null = null
-  /** Leader: ticks since the transfer started. */
+  /** Leader: ticks since the transfer started, or since TimeoutNow was first sent. */
   transferElapsed = 0
+  /** Leader: TimeoutNow has been sent to the transferee in this transfer. */
+  timeoutNowSent = false
   readonly config: CoreConfig
   readonly logger: Logger
   private readonly rng: Rng
@@ -264,6 +266,7 @@ export class RaftCore implements NodeView {
     this.commitDue = false
     this.leadTransferee = null
     this.transferElapsed = 0
+    this.timeoutNowSent = false
   }
 
   private setRole(role: Role, leader: NodeId | null): void {

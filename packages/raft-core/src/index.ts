@@ -85,6 +85,7 @@ export type { RawNodeOptions } from './raw-node.js'
 export { MemoryStorage } from './memory-storage.js'
 export { Raft } from './runtime.js'
 export type { RaftOptions, StartResult } from './runtime.js'
+export type { LeaderNews } from './leader-watch.js'
 export type { DiskLatency, OpTiming } from './disk-latency.js'
 export {
   DISK_LATENCY_RANGES,

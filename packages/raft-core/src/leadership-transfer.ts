@@ -2,8 +2,13 @@
  * Leadership transfer (thesis §3.10): the leader stops accepting proposals, brings the target
  * up to date, then sends it TimeoutNow; the target starts an election at once, without a
  * pre-vote, and its RequestVote says so, so that voters grant it although they heard from the
- * leader within the election timeout. If the target has not taken over within an election
- * timeout, the leader abandons the transfer and accepts proposals again. The transfer state is
+ * leader within the election timeout. If the target has not caught up within an election
+ * timeout, or has not taken over within an election timeout of the first TimeoutNow, the leader
+ * abandons the transfer and accepts proposals again. (Counting the campaign's time from the
+ * TimeoutNow: a target that needed most of an election timeout to catch up — a slow disk — is
+ * campaigning when an abandon counted from the start would come, and the proposals the old
+ * leader then accepts make its log longer than the candidate's, so the voters refuse the
+ * candidate and the cluster has no leader for an election timeout.) The transfer state is
  * cleared on every role or term change (core.reset), never left set (hashicorp/raft#696).
  */
 import type { NodeView } from './node-view.js'
@@ -22,6 +27,7 @@ export function transferLeadership(core: NodeView, to: NodeId): void {
   core.logger.info('transferring leadership', core.fields({ to }))
   core.leadTransferee = to
   core.transferElapsed = 0
+  core.timeoutNowSent = false
   if (!maybeSendTimeoutNow(core)) core.maybeSendAppends(to, true)
 }
 
@@ -32,10 +38,16 @@ export function maybeSendTimeoutNow(core: NodeView): boolean {
   const pr = core.progress.get(to)
   if (pr === undefined || pr.match !== core.log.lastIndex()) return false
   core.send({ type: 'TimeoutNow', to })
+  if (!core.timeoutNowSent) {
+    // The campaign gets an election timeout of its own (module comment); later sends (each
+    // caught-up reply sends one again) do not extend it.
+    core.timeoutNowSent = true
+    core.transferElapsed = 0
+  }
   return true
 }
 
-/** Leader tick: abandons a transfer that did not complete within an election timeout. */
+/** Leader tick: abandons a transfer that did not complete in time (module comment). */
 export function tickTransfer(core: NodeView): void {
   if (core.leadTransferee === null) return
   core.transferElapsed++
@@ -43,6 +55,7 @@ export function tickTransfer(core: NodeView): void {
     core.logger.info('leadership transfer timed out', core.fields({ to: core.leadTransferee }))
     core.leadTransferee = null
     core.transferElapsed = 0
+    core.timeoutNowSent = false
   }
 }
 

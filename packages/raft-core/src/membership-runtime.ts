@@ -1,7 +1,7 @@
 /**
  * The runtime's side of membership changes and leadership transfer: the promises that
- * `Raft.changeMembership` (and addLearner / promote / removeNode) and `Raft.transferLeadership`
- * return, settled by looking at the core after every turn of the pump (`check()`), and the
+ * `Raft.changeMembership` (and addLearner / promote / removeNode), `Raft.transferLeadership`
+ * and `Raft.awaitLeader` (leader-watch.ts) return, settled by looking at the core after every turn of the pump (`check()`), and the
  * membership listeners. No timers of its own and no I/O: the pump drives it.
  *
  * A change settles when the configuration it leads to is committed and not joint (for a voter
@@ -17,6 +17,7 @@ import {
   NotLeaderError,
   ProposalDroppedError,
 } from './errors.js'
+import { LeaderWatch } from './leader-watch.js'
 import type { Logger } from './logger.js'
 import { isJoint, sameMembership } from './membership.js'
 import type { RawNode } from './raw-node.js'
@@ -48,6 +49,8 @@ export class MembershipWaiters {
   private last: Membership
   /** The core's configuration object `last` was copied from (unchanged while it is the same). */
   private lastSeen: Membership
+  /** Requests held until this node leads (no transfer under way) or knows the leader. */
+  readonly leaders: LeaderWatch
 
   constructor(
     private readonly node: RawNode,
@@ -57,6 +60,7 @@ export class MembershipWaiters {
   ) {
     this.lastSeen = node.currentMembership()
     this.last = node.membership().current
+    this.leaders = new LeaderWatch(node)
   }
 
   /** Starts a change now (or once the leader has committed an entry of its term). */
@@ -105,16 +109,18 @@ export class MembershipWaiters {
     if (this.changes.length > 0) this.changes = this.changes.filter((c) => !this.settleChange(c))
     if (this.transfers.length > 0)
       this.transfers = this.transfers.filter((t) => !this.settleTransfer(t))
+    this.leaders.check()
   }
 
-  /** True while a change or a transfer waits to be settled by check(). */
+  /** True while a change, a transfer or an awaitLeader waits to be settled by check(). */
   get waiting(): boolean {
-    return this.changes.length > 0 || this.transfers.length > 0
+    return this.changes.length > 0 || this.transfers.length > 0 || this.leaders.waiting
   }
 
   /** One clock tick: transfers that found no outcome in time are given up. */
   tick(): void {
     for (const t of this.transfers) t.ticksLeft--
+    this.leaders.tick()
   }
 
   rejectAll(reason: Error): void {
@@ -122,6 +128,7 @@ export class MembershipWaiters {
     for (const t of this.transfers) t.reject(reason)
     this.changes = []
     this.transfers = []
+    this.leaders.end()
   }
 
   /** Proposes `c` if the leader is ready; false once `c` is settled (rejected). */

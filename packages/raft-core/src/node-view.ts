@@ -26,8 +26,10 @@ export interface NodeView {
   others: NodeId[]
   /** Leader: the voter leadership is being handed to (leadership-transfer.ts), or null. */
   leadTransferee: NodeId | null
-  /** Leader: ticks since the transfer started. */
+  /** Leader: ticks since the transfer started, or since TimeoutNow was first sent. */
   transferElapsed: number
+  /** Leader: TimeoutNow has been sent to the transferee in this transfer. */
+  timeoutNowSent: boolean
   /** Leader: new entries wait for the next Ready to go out in one AppendEntries per follower. */
   pendingAppends: boolean
   readonly config: CoreConfig

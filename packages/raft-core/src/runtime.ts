@@ -30,6 +30,7 @@ import { silentLogger } from './logger.js'
 import type { Message } from './messages.js'
 import { RawNode } from './raw-node.js'
 import { MembershipWaiters } from './membership-runtime.js'
+import type { LeaderNews } from './leader-watch.js'
 import {
   addLearnerTarget,
   promoteTarget,
@@ -401,6 +402,19 @@ export class Raft {
     const done = this.changes.transfer(to)
     this.schedulePump()
     return done
+  }
+
+  /**
+   * Resolves once this node leads with no leadership transfer under way (`isLeader`: a
+   * proposal is accepted here now) or knows another node as the leader (`leader`), or after
+   * `timeoutMs` (rounded up to ticks) with what it knows then; at once if either holds now.
+   * For a service that holds a request it cannot serve for a moment — while this node hands
+   * leadership over, or right after it stepped down — and then serves it or names the new
+   * leader, instead of refusing it without one. Never rejects (a stopped node: not leader, null).
+   */
+  awaitLeader(timeoutMs: number): Promise<LeaderNews> {
+    if (this.stopReason) return Promise.resolve({ isLeader: false, leader: null })
+    return this.changes.leaders.wait(Math.ceil(timeoutMs / this.tickMs))
   }
 
   /** The configuration in effect here and the latest committed one (with their entries' indexes). */

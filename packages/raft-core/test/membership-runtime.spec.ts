@@ -13,7 +13,7 @@ import {
 } from '../src/errors.js'
 import { MemoryStorage } from '../src/memory-storage.js'
 import type { Raft } from '../src/runtime.js'
-import type { Membership } from '../src/types.js'
+import type { Membership, NodeId } from '../src/types.js'
 import { TestCluster, bytes } from './cluster.js'
 
 const sorted = (m: Membership): Membership => ({
@@ -260,6 +260,71 @@ describe('LeadershipTransfer: runtime API', () => {
       await leader.transferLeadership(target)
       await write(c, 'b', 1)
       expect(c.commands(target)).to.deep.equal(['w0', 'a0', 'a1', 'a2', 'a3', 'a4', 'b0'])
+      await c.shutdown()
+    })
+  })
+})
+
+describe('LeadershipTransfer: awaitLeader (a service holds requests instead of refusing them)', () => {
+  it('LeadershipTransfer: on the old leader, awaitLeader resolves only once the target leads, naming it (never "no leader" in between)', async () => {
+    const c = new TestCluster({ seed: 31 })
+    await c.clock.run(async () => {
+      const leader = await ready(c)
+      const target = c.ids.find((id) => id !== leader.id)!
+      const done = leader.transferLeadership(target)
+      let seenAt: { targetLeads: boolean; oldLeaderKnows: NodeId | null } | undefined
+      const news = leader.awaitLeader(10_000).then((n) => {
+        seenAt = {
+          targetLeads: c.node(target).getState().isLeader,
+          oldLeaderKnows: leader.status().leader,
+        }
+        return n
+      })
+      expect(await news).to.deep.equal({ isLeader: false, leader: target })
+      expect(seenAt).to.deep.equal({ targetLeads: true, oldLeaderKnows: target })
+      await done
+      await c.shutdown()
+    })
+  })
+
+  it('LeadershipTransfer: when the transfer is abandoned, awaitLeader tells the old leader it leads again (the held request is served there)', async () => {
+    const c = new TestCluster({ seed: 32 })
+    await c.clock.run(async () => {
+      const leader = await ready(c)
+      const target = c.ids.find((id) => id !== leader.id)!
+      c.net.disconnect(target)
+      const failed = rejection(leader.transferLeadership(target))
+      const news = await leader.awaitLeader(10_000)
+      expect(news).to.deep.equal({ isLeader: true, leader: leader.id })
+      expect(leader.start(bytes('held')).isLeader).to.equal(true)
+      expect(await failed).to.be.instanceOf(LeadershipTransferError)
+      c.net.connect(target)
+      await c.shutdown()
+    })
+  })
+
+  it('LeadershipTransfer: awaitLeader resolves at once on a leader with no transfer and on a follower that knows the leader; with what is known after the timeout otherwise; a killed node leads nobody', async () => {
+    const c = new TestCluster({ seed: 33 })
+    await c.clock.run(async () => {
+      const leader = await ready(c)
+      const follower = c.node(c.ids.find((id) => id !== leader.id)!)
+      const t0 = c.clock.now()
+      expect(await leader.awaitLeader(500)).to.deep.equal({ isLeader: true, leader: leader.id })
+      expect(await follower.awaitLeader(500)).to.deep.equal({ isLeader: false, leader: leader.id })
+      expect(c.clock.now()).to.equal(t0)
+      // A transfer to a cut-off node lasts an election timeout (300 ms by default): a shorter
+      // wait ends with no leader to name.
+      const target = follower.id
+      c.net.disconnect(target)
+      const failed = rejection(leader.transferLeadership(target))
+      expect(await leader.awaitLeader(50)).to.deep.equal({ isLeader: false, leader: null })
+      expect(c.clock.now() - t0).to.be.within(50, 60)
+      const pending = leader.awaitLeader(10_000)
+      await leader.kill()
+      expect(await pending).to.deep.equal({ isLeader: false, leader: null })
+      expect(await leader.awaitLeader(10)).to.deep.equal({ isLeader: false, leader: null })
+      await failed
+      c.net.connect(target)
       await c.shutdown()
     })
   })

@@ -166,6 +166,28 @@ describe('LeadershipTransfer (thesis §3.10)', () => {
     expect(net.node('a').status()).to.include({ role: 'follower', leader: 'b' })
   })
 
+  it('LeadershipTransfer: to an up-to-date target the hand-over is three message rounds and no tick: TimeoutNow, the votes asked, the votes granted', () => {
+    const net = withLearner()
+    net.node('a').transferLeadership('b')
+    let rounds = 0
+    while (!net.node('b').getState().isLeader) {
+      const outbox = net.ids.flatMap((id) => net.processReady(id))
+      expect(outbox, 'something is in flight').to.not.deep.equal([])
+      for (const m of outbox) net.deliver(m)
+      rounds++
+    }
+    expect(rounds).to.equal(3)
+  })
+
+  it('LeadershipTransfer: the new leader commits its first proposal on message deliveries alone (no tick)', () => {
+    const net = withLearner()
+    net.node('a').transferLeadership('b')
+    net.settle()
+    const { index } = net.propose('b', 'first')
+    expect(net.node('b').status().commitIndex).to.be.at.least(index)
+    expect(net.appliedTexts('b').slice(-1)).to.deep.equal(['first'])
+  })
+
   it('LeadershipTransfer: voters grant the target their vote although they heard from the leader within the election timeout (checkQuorum lease)', () => {
     const net = new Network(['a', 'b', 'c'], { config: { checkQuorum: true, preVote: true } })
     net.elect('a')

@@ -3,8 +3,9 @@
  * receiver that the other paper tests left unpinned (found by mutation testing, see TESTING.md).
  */
 import { expect } from 'chai'
+import { TransferInProgressError } from '../../src/errors.js'
 import type { AppendEntries, Message } from '../../src/messages.js'
-import { persist, text } from '../helpers/network.js'
+import { TEST_CONFIG, persist, text } from '../helpers/network.js'
 import {
   ackProbes,
   ae,
@@ -117,6 +118,29 @@ describe('§5.3 leader: replies', () => {
     expect(ofType(f.drain(), 'TimeoutNow').map((m) => m.to)).to.deep.equal(['c'])
     f.node.step(aeReply({ from: 'b', to: 'a', term: 1, matchIndex: 1 }))
     expect(ofType(f.drain(), 'TimeoutNow'), 'b’s acknowledgement sends none').to.deep.equal([])
+  })
+
+  it('LeadershipTransfer: the campaign gets an election timeout from the first TimeoutNow: a target that needed most of one to catch up is not abandoned while it campaigns', () => {
+    const f = leader(['a', 'b', 'c'])
+    const timeout = TEST_CONFIG.electionTicksMin // the fixture's (a transfer is abandoned after it)
+    f.node.propose(text('x1'))
+    f.drain()
+    f.node.transferLeadership('b') // b has not acknowledged 1 yet: no TimeoutNow
+    expect(ofType(f.drain(), 'TimeoutNow')).to.deep.equal([])
+    for (let i = 0; i < timeout - 1; i++) f.node.tick()
+    f.drain()
+    f.node.step(aeReply({ from: 'b', to: 'a', term: 1, matchIndex: 1 })) // b caught up late
+    expect(ofType(f.drain(), 'TimeoutNow').map((m) => m.to)).to.deep.equal(['b'])
+    f.node.tick() // an election timeout since the transfer began, one tick since TimeoutNow
+    expect(f.node.status().leadTransferee, 'b is campaigning: not abandoned').to.equal('b')
+    expect(() => f.node.propose(text('y'))).to.throw(TransferInProgressError)
+    // Caught-up replies send TimeoutNow again but do not extend the campaign's time.
+    f.node.step(aeReply({ from: 'b', to: 'a', term: 1, matchIndex: 1 }))
+    for (let i = 0; i < timeout - 1; i++) f.node.tick()
+    expect(
+      f.node.status().leadTransferee,
+      'abandoned an election timeout after TimeoutNow',
+    ).to.equal(undefined)
   })
 
   it('In replicate state, a rejection of any append above matchIndex (not only the latest) sends the follower back to probe', () => {
