@@ -3,7 +3,7 @@
  * naming the subset keeps the server honest about its dependencies and lets tests drive the
  * server with a scripted stand-in.
  */
-import type { ApplyMsg, Index, Status, Term } from '@raftkit/raft-core'
+import type { ApplyMsg, Index, LeaderNews, Status, Term } from '@raftkit/raft-core'
 
 export interface KvRaft {
   start(command: Uint8Array): { index: Index; term: Term; isLeader: boolean }
@@ -14,6 +14,11 @@ export interface KvRaft {
   snapshot(index: Index, data: Uint8Array): Promise<void>
   /** Resolves once leadership is confirmed by a fresh heartbeat quorum; rejects NotLeaderError. */
   readIndex(): Promise<Index>
+  /**
+   * Resolves once the node leads with no leadership transfer under way, or knows the leader,
+   * or after `timeoutMs` with what it knows (Raft.awaitLeader); never rejects.
+   */
+  awaitLeader(timeoutMs: number): Promise<LeaderNews>
   /** The node's status; may throw once the node is killed. */
   status(): Status
   kill(): Promise<void>

@@ -12,6 +12,16 @@
  * server then waits until it has applied that index and reads the map. No leases, no log
  * entry per read. A leader cut off from the majority never confirms, so its reads time out.
  *
+ * Leadership changes (issue 13): a request this node cannot serve for a moment — it is handing
+ * leadership over (proposals are refused meanwhile), or it just stepped down and has not heard
+ * from its successor — is held (at most `maxHeldRequests`; while the transfer lasts, which
+ * raft-core bounds by two election timeouts, then at most `leaderWaitMs`, about one) until the node leads again (then it is served here: a transfer aborted) or
+ * knows the new leader (then WRONG_LEADER names it, and the clerk retries there at once), so a
+ * client is never told "no leader" during a transfer. A held write was never proposed; a write
+ * whose entry was in flight when the term moved on is answered once the successor is known
+ * (or earlier, when its entry applies here); a retry of it at the new leader runs at most once
+ * (the session table).
+ *
  * Snapshots: after each applied entry, when the persisted Raft state has reached
  * `maxRaftState` bytes, the server snapshots the state machine (map + sessions) and calls
  * `raft.snapshot()`. On restart (or when the leader sends one) a 'snapshot' ApplyMsg restores it.
@@ -20,6 +30,7 @@ import type {
   ApplyMsg,
   Clock,
   Index,
+  LeaderNews,
   Logger,
   Status,
   StorageSize,
@@ -27,7 +38,14 @@ import type {
   Term,
 } from '@raftkit/raft-core'
 import type { RaftOptions } from '@raftkit/raft-core'
-import { NotLeaderError, Raft, StoppedError, SystemClock, silentLogger } from '@raftkit/raft-core'
+import {
+  DEFAULT_RAFT_CONFIG,
+  NotLeaderError,
+  Raft,
+  StoppedError,
+  SystemClock,
+  silentLogger,
+} from '@raftkit/raft-core'
 import { TIMED_OUT, within } from './deadline.js'
 import { KvConfigError, MalformedRequestError } from './errors.js'
 import { encodeCommand, requestDigest } from './ops.js'
@@ -55,6 +73,15 @@ export interface KvServerOptions {
    * (TOO_LARGE). Unset: no limit.
    */
   readonly maxValueBytes?: number
+  /**
+   * How long a request this node cannot serve for a moment (a leadership transfer under way,
+   * or it just stepped down and knows no leader yet) waits for the leader to be known before
+   * it is refused. Default: the default minimum election timeout (300 ms); KvServer.start
+   * takes the node's `electionTimeoutMinMs` (a transfer is abandoned after that long).
+   */
+  readonly leaderWaitMs?: number
+  /** Most requests held that way at once; beyond, they are refused at once. Default 1024. */
+  readonly maxHeldRequests?: number
   readonly logger?: Logger
 }
 
@@ -73,6 +100,7 @@ export type KvServerStartOptions = RaftOptions &
   }
 
 export const DEFAULT_SERVER_REQUEST_TIMEOUT_MS = 800
+const DEFAULT_MAX_HELD_REQUESTS = 1024
 
 interface PendingWrite {
   readonly index: Index
@@ -117,6 +145,13 @@ export class KvServer {
   private snapshotting: Promise<void> | undefined
   private lastSnapshotIndex: Index = 0
   private stopped = false
+  private readonly leaderWaitMs: number
+  private readonly maxHeldRequests: number
+  /** Requests held now (see the class comment). */
+  private held = 0
+  /** Whether this node led when last told, and when it last stepped down. */
+  private leading = false
+  private steppedDownAt = -Infinity
 
   private constructor(options: KvServerOptions) {
     const maxRaftState = options.maxRaftState ?? -1
@@ -137,6 +172,14 @@ export class KvServer {
     )
       throw new KvConfigError('maxValueBytes', 'must be a positive integer')
     this.maxValueBytes = options.maxValueBytes
+    this.leaderWaitMs = positive(
+      'leaderWaitMs',
+      options.leaderWaitMs ?? DEFAULT_RAFT_CONFIG.electionTimeoutMinMs,
+    )
+    const maxHeld = options.maxHeldRequests ?? DEFAULT_MAX_HELD_REQUESTS
+    if (!(Number.isSafeInteger(maxHeld) && maxHeld >= 0))
+      throw new KvConfigError('maxHeldRequests', 'must be a non-negative integer')
+    this.maxHeldRequests = maxHeld
     this.raft = options.raft
     this.clock = options.clock
     this.logger = options.logger ?? silentLogger
@@ -153,7 +196,7 @@ export class KvServer {
   static create(options: KvServerOptions): KvServer {
     const server = new KvServer(options)
     server.raft.onApply((msg) => server.onApply(msg))
-    server.raft.onStateChange(({ term }) => server.onTermChange(term))
+    server.raft.onStateChange((state) => server.onStateChange(state))
     return server
   }
 
@@ -166,6 +209,8 @@ export class KvServer {
     const raft = await Raft.create({ ...options, clock })
     try {
       return KvServer.create({
+        leaderWaitMs:
+          options.config?.electionTimeoutMinMs ?? DEFAULT_RAFT_CONFIG.electionTimeoutMinMs,
         ...options,
         raft,
         clock,
@@ -280,7 +325,7 @@ export class KvServer {
 
   // ---- reads -------------------------------------------------------------------------------
 
-  private async read(key: string): Promise<KvReply> {
+  private async read(key: string, held = false): Promise<KvReply> {
     if (this.stopped) return STOPPED
     // Reads asked for together share the node's ReadIndex request (the same promise): they
     // also share one deadline timer and one wait for the apply stream.
@@ -306,7 +351,12 @@ export class KvServer {
     try {
       index = await wait.result
     } catch (e) {
-      return this.failure(e)
+      if (held || !(e instanceof NotLeaderError && e.leaderHint === null) || !this.mayHold())
+        return this.failure(e)
+      // Just stepped down (a transfer?): wait to name the successor, or read here if we lead.
+      const news = await this.hold()
+      if (this.stopped) return STOPPED
+      return news.isLeader ? this.read(key, true) : wrongLeaderOf(news)
     } finally {
       this.cancels.delete(wait.cancel)
     }
@@ -359,7 +409,72 @@ export class KvServer {
     } catch (e) {
       return Promise.resolve(this.failure(e))
     }
-    if (!placed.isLeader) return Promise.resolve(this.wrongLeader())
+    if (!placed.isLeader)
+      return this.mayHold() ? this.holdThenPropose(command) : Promise.resolve(this.wrongLeader())
+    return this.awaitApplied(placed, command)
+  }
+
+  /** A proposal refused for a moment: held until the leader is known (class comment). */
+  private async holdThenPropose(command: Uint8Array): Promise<KvReply> {
+    const news = await this.hold()
+    if (this.stopped) return STOPPED
+    if (!news.isLeader) return wrongLeaderOf(news)
+    let placed: { index: Index; term: Term; isLeader: boolean }
+    try {
+      placed = this.raft.start(command)
+    } catch (e) {
+      return this.failure(e)
+    }
+    return placed.isLeader ? this.awaitApplied(placed, command) : this.wrongLeader()
+  }
+
+  /** True when a request this node cannot serve now should wait for the leader to be known. */
+  private mayHold(): boolean {
+    if (this.stopped || this.held >= this.maxHeldRequests) return false
+    let s: Status
+    try {
+      s = this.raft.status()
+    } catch {
+      return false
+    }
+    if (s.role === 'leader') return s.leadTransferee !== undefined
+    // `leading`: the node stepped down a moment ago and the pump has not told us yet.
+    return (
+      s.leader === null &&
+      (this.leading || this.clock.now() - this.steppedDownAt < this.leaderWaitMs)
+    )
+  }
+
+  /**
+   * Waits until the leader is known: at most leaderWaitMs once no transfer is under way here
+   * (a transfer itself ends within two election timeouts: raft-core abandons it).
+   */
+  private async hold(): Promise<LeaderNews> {
+    this.held++
+    try {
+      let news = await this.raft.awaitLeader(this.leaderWaitMs)
+      while (!news.isLeader && news.leader === null && !this.stopped && this.transferring())
+        news = await this.raft.awaitLeader(this.leaderWaitMs)
+      return news
+    } finally {
+      this.held--
+    }
+  }
+
+  private transferring(): boolean {
+    try {
+      const s = this.raft.status()
+      return s.role === 'leader' && s.leadTransferee !== undefined
+    } catch {
+      return false
+    }
+  }
+
+  /** Waits for the entry proposed at `placed` to apply (or be lost, or time out). */
+  private awaitApplied(
+    placed: { index: Index; term: Term },
+    command: Uint8Array,
+  ): Promise<KvReply> {
     const { index, term } = placed
     return new Promise<KvReply>((resolve) => {
       // A leader that was deposed and re-elected may reuse an index: the older proposal there
@@ -405,11 +520,26 @@ export class KvServer {
     p.settle(reply)
   }
 
-  /** The term moved on: writes proposed in older terms may be gone from the log. */
+  private onStateChange({ term, isLeader }: { term: Term; isLeader: boolean }): void {
+    if (this.leading && !isLeader) this.steppedDownAt = this.clock.now()
+    this.leading = isLeader
+    this.onTermChange(term)
+  }
+
+  /**
+   * The term moved on: writes proposed in older terms may be gone from the log. They are
+   * answered WRONG_LEADER once the leader is known (at once, usually), naming it — unless
+   * their entry applies here first, which answers them.
+   */
   private onTermChange(term: Term): void {
-    if (this.stopped) return
-    for (const p of [...this.pending.values()])
-      if (p.term < term) this.finish(p, this.wrongLeader())
+    if (this.stopped || this.pending.size === 0) return
+    const orphans = [...this.pending.values()].filter((p) => p.term < term)
+    if (orphans.length === 0) return
+    void this.raft.awaitLeader(this.leaderWaitMs).then((news) => {
+      if (this.stopped) return
+      const reply = wrongLeaderOf(news)
+      for (const p of orphans) if (this.pending.get(p.index) === p) this.finish(p, reply)
+    })
   }
 
   // ---- the apply stream --------------------------------------------------------------------
@@ -537,6 +667,11 @@ export class KvServer {
     const reply = this.wrongLeader()
     return reply.ok === false && reply.error === 'WRONG_LEADER' ? reply.leaderHint : null
   }
+}
+
+/** WRONG_LEADER naming the leader `news` knows (none when this node leads again). */
+function wrongLeaderOf(news: LeaderNews): KvReply {
+  return { ok: false, error: 'WRONG_LEADER', leaderHint: news.isLeader ? null : news.leader }
 }
 
 function toReply(result: KvApplyResult): KvReply {

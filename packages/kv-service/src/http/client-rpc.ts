@@ -7,6 +7,7 @@
  *   reply carries and KvClient then uses.
  * - A 307 to a known endpoint becomes WRONG_LEADER with that endpoint's name as the hint (the
  *   clerk then remembers the leader); a 307 elsewhere is followed directly (at most 3 hops).
+ *   A 503 whose Raftkit-Leader header names an endpoint becomes WRONG_LEADER with that hint.
  * - No answer (connection refused or reset, timeout) rejects with TimeoutError, as
  *   KvRpcNetwork requires: the request may or may not have run.
  * - HTTPS: `https://` endpoints, or every "host:port" endpoint when `tls` is given. A server
@@ -31,6 +32,7 @@ import {
   CLIENT_ID_HEADER,
   HTTP_ERRORS,
   KV_PATH,
+  LEADER_HEADER,
   REQUEST_SEQ_HEADER,
   SESSIONS_PATH,
 } from './protocol.js'
@@ -51,6 +53,8 @@ interface HttpAnswer {
   readonly status: number
   /** The Location header of a redirect (only read for 3xx answers). */
   readonly location: string | undefined
+  /** The Raftkit-Leader header (only read for 503 answers). */
+  readonly leader: string | undefined
   readonly body: string
 }
 
@@ -126,6 +130,8 @@ export class HttpKvRpc implements KvRpcNetwork {
     for (let hops = 0; ; hops++) {
       const left = hops === 0 ? timeoutMs : deadline - Date.now()
       const answer = await this.send(origin, path, method, headers, body, left)
+      if (answer.status === 503 && answer.leader !== undefined && this.endpoints.has(answer.leader))
+        return { ok: false, error: 'WRONG_LEADER', leaderHint: answer.leader }
       if (answer.status !== 307) return toReply(request, answer)
       if (answer.location === undefined)
         return { ok: false, error: 'WRONG_LEADER', leaderHint: null }
@@ -238,6 +244,7 @@ export class HttpKvRpc implements KvRpcNetwork {
 class Exchange implements Dispatcher.DispatchHandler {
   private status = 0
   private location: string | undefined = undefined
+  private leader: string | undefined = undefined
   private first: Buffer | undefined = undefined
   private rest: Buffer[] | undefined = undefined
   private size = 0
@@ -275,6 +282,7 @@ class Exchange implements Dispatcher.DispatchHandler {
   onHeaders(status: number, headers: Buffer[]): boolean {
     this.status = status
     if (status >= 300 && status < 400) this.location = headerValue(headers, 'location')
+    else if (status === 503) this.leader = headerValue(headers, LEADER_HEADER)
     return true
   }
 
@@ -303,7 +311,7 @@ class Exchange implements Dispatcher.DispatchHandler {
         this.rest === undefined
           ? first.toString('utf8')
           : Buffer.concat([first, ...this.rest]).toString('utf8')
-    this.resolve({ status: this.status, location: this.location, body })
+    this.resolve({ status: this.status, location: this.location, leader: this.leader, body })
   }
 
   onError(e: Error): void {

@@ -417,24 +417,33 @@ export class KvHttpServer {
     return this.kv.raftStatus()
   }
 
-  /** Throws the redirect (or 503) unless this node currently believes it leads. */
+  /**
+   * Throws the redirect to the leader unless this node currently believes it leads. A node
+   * that knows no leader passes the request on: KvServer holds it while this node has just
+   * stepped down (a leadership transfer) and names the new leader, or refuses it (503).
+   */
   private requireLeader(req: IncomingMessage): void {
     // The common case without building a status object (progress, membership) per request.
     if (this.kv.isLeader()) return
     const s = this.status()
     if (!s) throw new HttpError('STOPPED', 'this node is shutting down; try another node')
-    if (s.role !== 'leader') throw this.redirect(req, s.leader)
+    if (s.role !== 'leader' && s.leader !== null) throw this.redirect(req, s.leader)
   }
 
   private redirect(req: IncomingMessage, leader: NodeId | null): HttpError {
     const address = leader === null ? undefined : this.options.httpAddresses[leader]
     const url = target(req)
-    if (leader === null || address === undefined || url.length > MAX_REDIRECT_PATH)
+    if (leader === null)
       return new HttpError(
         'NO_LEADER',
         'no leader is known right now (an election may be under way); retry shortly',
         { 'retry-after': '1' },
       )
+    if (address === undefined || url.length > MAX_REDIRECT_PATH)
+      return new HttpError('NO_LEADER', `not the leader; the leader is ${leader}`, {
+        'retry-after': '1',
+        [LEADER_HEADER]: leader,
+      })
     return new HttpError('NOT_LEADER', `not the leader; the leader is ${leader}`, {
       location: `${this.scheme}://${address}${url}`,
       [LEADER_HEADER]: leader,
