@@ -15,6 +15,7 @@ import { Raft, createRng, seedFrom, silentLogger } from '@raftkit/raft-core'
 import type { Clock, Logger, Network, NodeId, RaftConfig, Rng, Storage } from '@raftkit/raft-core'
 import type { TimerHandle } from '@raftkit/raft-core'
 import { KvClient, KvServer, MemoryKvRpc } from '@raftkit/kv-service'
+import type { KvReply, KvRequest } from '@raftkit/kv-service'
 import { ClusterFinished, FailureLatch, ScenarioFailure } from '../raft/failure.js'
 import { TEST_TIME_LIMIT_MS } from '../raft/harness.js'
 import type { NetworkFactory } from '../raft/harness.js'
@@ -138,6 +139,8 @@ export class KvCluster {
   private ops = 0
   private began = { t: 0, rpcs: 0, ops: 0 }
   private readonly latch = new FailureLatch()
+  private replyObserver: ((server: NodeId, request: KvRequest, reply: KvReply) => void) | null =
+    null
   private finished = false
   private cleaned: Promise<void> | null = null
 
@@ -343,7 +346,11 @@ export class KvCluster {
       throw new ClusterFinished()
     }
     this.slots[i] = { raft, server }
-    this.rpc.register(id, (request) => server.handle(request))
+    this.rpc.register(id, async (request) => {
+      const reply = await server.handle(request)
+      this.replyObserver?.(id, request, reply)
+      return reply
+    })
     this.emit({ t: this.clock.now(), kind: 'fault', action: 'start', server: i })
   }
 
@@ -527,6 +534,13 @@ export class KvCluster {
     const output = await run() // a rejection (clerk closed) leaves the operation pending
     this.history.end(token, output)
     return output
+  }
+
+  /** Sees every answer a server gives a clerk (null: stop), before the network carries it. */
+  observeReplies(
+    observer: ((server: NodeId, request: KvRequest, reply: KvReply) => void) | null,
+  ): void {
+    this.replyObserver = observer
   }
 
   // ---------------------------------------------------------------------------------------

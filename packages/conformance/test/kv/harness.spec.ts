@@ -14,9 +14,9 @@ import { awaitLeader, createNetwork, withSimCluster } from './sim-cluster.js'
 
 describe('kv harness', () => {
   it('names all 23 lab scenarios (14 in 3A, 9 in 3B) and 5 with membership churn, selects by part', () => {
-    expect(allKvScenarios).to.have.length(28)
-    expect(new Set(allKvScenarios.map((s) => s.name)).size).to.equal(28)
-    expect(selectKvScenarios('3A')).to.have.length(18)
+    expect(allKvScenarios).to.have.length(29)
+    expect(new Set(allKvScenarios.map((s) => s.name)).size).to.equal(29)
+    expect(selectKvScenarios('3A')).to.have.length(19)
     expect(selectKvScenarios('3B')).to.have.length(10)
     expect(selectKvScenarios('^Test(?!Membership|LeadershipTransfer).*3A$')).to.have.length(14)
     expect(selectKvScenarios('^TestSpeed').map((s) => s.name)).to.deep.equal([

@@ -11,6 +11,7 @@ export { scenarios3A, scenarios3B, scenariosKvMembership }
 export * from './3a.js'
 export * from './3b.js'
 export * from './membership.js'
+export { TestLeadershipTransferUnderLoadNoUnavailable3A } from './transfer.js'
 export { CHURN_KINDS, MIN_VOTERS, MAX_VOTERS } from './churn.js'
 export type { ChurnKind } from './churn.js'
 export { genericScenario, genericTitle, speedScenario } from './generic.js'

@@ -12,6 +12,7 @@ import { MAX_RAFT_STATE_3B } from './3b.js'
 import { CHURN_KINDS } from './churn.js'
 import { genericScenario } from './generic.js'
 import type { GenericParams } from './generic.js'
+import { TestLeadershipTransferUnderLoadNoUnavailable3A } from './transfer.js'
 
 const base: GenericParams = {
   nclients: 5,
@@ -63,4 +64,5 @@ export const scenariosKvMembership: readonly KvScenario[] = Object.freeze([
   TestMembershipChurnPartitionUnreliableLinearizable3A,
   TestLeadershipTransferChurnPersistPartitionUnreliable3A,
   TestMembershipChurnSnapshotUnreliableRecoverPartition3B,
+  TestLeadershipTransferUnderLoadNoUnavailable3A,
 ])
