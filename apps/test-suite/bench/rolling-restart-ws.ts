@@ -11,7 +11,9 @@
  * attempt, 5–20 ms backoff), over an RPC wrapper that records every refused attempt (a 503 or
  * a redirect the client had to follow: WRONG_LEADER) and every attempt that timed out. For each
  * node's turn: the longest time no writer got an acknowledgement (the client-visible
- * unavailability), the longest single write, refused attempts and timeouts. The round trip is
+ * unavailability), the longest single write, refused attempts and timeouts, the refusals that
+ * named no leader (503 NO_LEADER or a hint-less WRONG_LEADER: the client has to poll) and the
+ * "503 window", from the first to the last of those while the node goes down. The round trip is
  * the median write latency of the warm-up (2 s before the first turn).
  *
  *   npx tsx --conditions=@raftkit/source bench/rolling-restart-ws.ts [--clients 8] [--passes 2]
@@ -55,6 +57,8 @@ class Observations {
   /** Write latencies: [start, end]. */
   readonly ops: Array<[number, number]> = []
   readonly refused: number[] = []
+  /** Refusals that named no leader (a 503, or a redirect to an unknown node): the client must poll. */
+  readonly unavailable: number[] = []
   readonly timeouts: number[] = []
 
   /** The RPC the writers' clients use: `inner`, recording refusals and timeouts. */
@@ -68,7 +72,12 @@ class Observations {
           this.timeouts.push(performance.now())
           throw e
         }
-        if (!reply.ok) this.refused.push(performance.now())
+        if (!reply.ok) {
+          const now = performance.now()
+          this.refused.push(now)
+          if (!(reply.error === 'WRONG_LEADER' && reply.leaderHint !== null))
+            this.unavailable.push(now)
+        }
         return reply
       },
     }
@@ -76,15 +85,20 @@ class Observations {
 
   /** Longest time in [from, to] without an acknowledgement. */
   longestGap(from: number, to: number): number {
+    return this.longestGapAt(from, to).gap
+  }
+
+  /** The same, with when that gap began. */
+  longestGapAt(from: number, to: number): { gap: number; start: number } {
     let last = from
-    let worst = 0
+    let worst = { gap: 0, start: from }
     for (const t of this.acks) {
       if (t < from) continue
       if (t > to) break
-      worst = Math.max(worst, t - last)
+      if (t - last > worst.gap) worst = { gap: t - last, start: last }
       last = t
     }
-    return Math.max(worst, to - last)
+    return to - last > worst.gap ? { gap: to - last, start: last } : worst
   }
 
   longestOp(from: number, to: number): number {
@@ -95,6 +109,12 @@ class Observations {
 
   count(times: readonly number[], from: number, to: number): number {
     return times.filter((t) => t >= from && t <= to).length
+  }
+
+  /** From the first to the last answer in [from, to] that named no leader (0: none). */
+  unavailableWindow(from: number, to: number): number {
+    const inside = this.unavailable.filter((t) => t >= from && t <= to)
+    return inside.length === 0 ? 0 : (inside[inside.length - 1] as number) - (inside[0] as number)
   }
 }
 
@@ -110,8 +130,16 @@ interface Turn {
   downGapMs: number
   /** The same while it restarts and catches up. */
   restartGapMs: number
+  /** When that gap began, when the restarted node first answered /v1/status, and when it had caught up (ms after its start). */
+  restartGapStartMs: number
+  reachableMs: number
+  caughtUpMs: number
   longestWriteMs: number
   refused: number
+  /** Refusals that named no leader (503 NO_LEADER, or WRONG_LEADER without a hint). */
+  unavailable: number
+  /** First to last such refusal while the node goes down (the client-visible 503 window). */
+  unavailableWindowMs: number
   timeouts: number
   /** Terms the cluster went through during the turn (1 for a transfer or a leader's stop). */
   terms: number
@@ -157,9 +185,13 @@ async function turn(
   await delay(1000) // the writers find the new leader
   const t1 = performance.now()
   c.nodes.start(id)
+  while (!(await c.admin.status(id))) await delay(10)
+  const reachable = performance.now()
   await waitCaughtUp(c.admin, id)
+  const caughtUp = performance.now()
   await delay(500)
   const t2 = performance.now()
+  const restartGap = obs.longestGapAt(t1, t2)
   const after = await c.admin.waitForLeader(30_000)
   return {
     mode,
@@ -168,9 +200,14 @@ async function turn(
     eventMs: Math.round(t1 - t0),
     longestGapMs: Math.round(obs.longestGap(t0, t2)),
     downGapMs: Math.round(obs.longestGap(t0, t1)),
-    restartGapMs: Math.round(obs.longestGap(t1, t2)),
+    restartGapMs: Math.round(restartGap.gap),
+    restartGapStartMs: Math.round(restartGap.start - t1),
+    reachableMs: Math.round(reachable - t1),
+    caughtUpMs: Math.round(caughtUp - t1),
     longestWriteMs: Math.round(obs.longestOp(t0, t2)),
     refused: obs.count(obs.refused, t0, t2),
+    unavailable: obs.count(obs.unavailable, t0, t2),
+    unavailableWindowMs: Math.round(obs.unavailableWindow(t0, t1)),
     timeouts: obs.count(obs.timeouts, t0, t2),
     terms: after.term - leader.term,
   }
@@ -229,6 +266,8 @@ async function main(): Promise<void> {
         'longest write ms': t.longestWriteMs,
         'median write ms': row.medianWriteMs,
         refused: t.refused,
+        'no leader named': t.unavailable,
+        '503 window ms': t.unavailableWindowMs,
         timeouts: t.timeouts,
       })),
   )
