@@ -210,11 +210,20 @@ describe('KvServer (scripted Raft)', () => {
       expect(server.stateMachine.get('k')).to.equal('v')
     })
 
-    it('a held request is refused, naming nobody, when no leader is known within leaderWaitMs', async () => {
+    it('a held request waits while the transfer lasts, then at most leaderWaitMs for a leader; then it is refused, naming nobody', async () => {
       server = KvServer.create({ raft, clock, leaderWaitMs: 300 })
+      raft.changeState(1, true)
       raft.leadTransferee = 's1'
       const r = await begin(server.open('c'))
-      await clock.advance(299)
+      await clock.advance(300)
+      expect(r.reply, 'the transfer is still under way at 300 ms').to.equal(undefined)
+      await clock.advance(50)
+      // Stepped down at 350 ms, no leader heard of (the second wait began at 300 ms).
+      raft.leadTransferee = undefined
+      raft.leader = null
+      raft.changeState(2, false)
+      raft.notify()
+      await clock.advance(249)
       expect(r.reply).to.equal(undefined)
       await clock.advance(1)
       expect(r.reply).to.deep.equal({ ok: false, error: 'WRONG_LEADER', leaderHint: null })
