@@ -336,7 +336,17 @@ export class KvServer {
       this.readWait = wait
     }
     const failed = await wait.failed
-    return failed ?? { ok: true, value: this.stateMachine.get(key) }
+    if (failed === undefined) return { ok: true, value: this.stateMachine.get(key) }
+    if (
+      held ||
+      !(failed.ok === false && failed.error === 'WRONG_LEADER' && failed.leaderHint === null) ||
+      !this.mayHold()
+    )
+      return failed
+    // Just stepped down (a transfer?): wait to name the successor, or read here if we lead.
+    const news = await this.hold()
+    if (this.stopped) return STOPPED
+    return news.isLeader ? this.read(key, true) : wrongLeaderOf(news)
   }
 
   /**
@@ -351,12 +361,7 @@ export class KvServer {
     try {
       index = await wait.result
     } catch (e) {
-      if (held || !(e instanceof NotLeaderError && e.leaderHint === null) || !this.mayHold())
-        return this.failure(e)
-      // Just stepped down (a transfer?): wait to name the successor, or read here if we lead.
-      const news = await this.hold()
-      if (this.stopped) return STOPPED
-      return news.isLeader ? this.read(key, true) : wrongLeaderOf(news)
+      return this.failure(e)
     } finally {
       this.cancels.delete(wait.cancel)
     }
