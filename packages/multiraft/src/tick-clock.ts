@@ -9,7 +9,7 @@
  * Rounding up never fires a timer early; a timer fires at most `quantumMs` late, which Raft
  * tolerates (ticks are its unit of time: election timeouts stay randomized in ticks).
  */
-import type { Clock, TimerHandle } from '@raftkit/raft-core'
+import type { Clock, ClockSlot, TimerHandle } from '@raftkit/raft-core'
 import { ConfigError } from '@raftkit/raft-core'
 
 interface Bucket {
@@ -90,6 +90,25 @@ export class TickClock implements Clock {
 
   sleep(ms: number): Promise<void> {
     return new Promise((resolve) => this.setTimeout(resolve, ms))
+  }
+
+  /** The base clock's slot (0-ms timers pass straight through, so their order is the base's). */
+  reserveSlot(): ClockSlot | undefined {
+    return this.base.reserveSlot?.()
+  }
+
+  setTimeoutInSlot(slot: ClockSlot, fn: () => void): TimerHandle {
+    const id = this.nextId++
+    const run = (): void => {
+      this.where.delete(id)
+      fn()
+    }
+    const base = this.base
+    const handle = base.setTimeoutInSlot
+      ? base.setTimeoutInSlot(slot, run)
+      : base.setTimeout(run, 0)
+    this.where.set(id, handle)
+    return { id }
   }
 
   stats(): TickClockStats {

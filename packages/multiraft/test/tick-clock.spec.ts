@@ -43,4 +43,28 @@ describe('TickClock', () => {
       expect(fired).to.deep.equal(['first'])
     })
   })
+
+  it("passes slots through to the base clock: a timer put in a slot fires in the slot's place", async () => {
+    const base = new SimulatedClock()
+    const tc = new TickClock(base, 10)
+    const order: string[] = []
+    let slot: ReturnType<TickClock['reserveSlot']>
+    tc.setTimeout(() => {
+      order.push('a')
+      slot = tc.reserveSlot()
+      tc.setTimeout(() => order.push('c'), 0)
+    }, 0)
+    tc.setTimeout(() => {
+      order.push('d')
+      if (slot) tc.setTimeoutInSlot(slot, () => order.push('s'))
+    }, 0)
+    await base.advance(0)
+    // 's' fires before 'c', which was placed after the slot was reserved.
+    expect(order).to.deep.equal(['a', 'd', 's', 'c'])
+    expect(tc.pending()).to.equal(0)
+    const h = tc.setTimeoutInSlot(tc.reserveSlot()!, () => order.push('cleared'))
+    tc.clearTimeout(h)
+    await base.advance(1)
+    expect(order).to.have.length(4)
+  })
 })
