@@ -8,9 +8,9 @@
  *   npm run sweep:shard -w @raftkit/conformance -- --grep 'Unreliable34B$' --seeds 200
  *   npm run sweep:shard -w @raftkit/conformance -- --jobs 2     # seeds on 2 worker processes
  *
- * About 40 s per seed for all 15 scenarios on one core of the development machine (so ~6 h
- * for 500 seeds). Exits non-zero when any run failed; every failure prints the command that
- * replays it.
+ * About 9 CPU seconds per seed for all 15 scenarios (TESTING.md, "Cost per seed"; so ~1.3 h of
+ * one core for 500 seeds, about half that in wall time with --jobs 2 on a free 2-core machine).
+ * Exits non-zero when any run failed; every failure prints the command that replays it.
  */
 import { spawnSync } from 'node:child_process'
 import { fileURLToPath } from 'node:url'
