@@ -247,6 +247,23 @@ describe('HTTP API (3 in-process nodes, 127.0.0.1)', function () {
     expect(f.body).to.include('raftkit_raft_is_leader 0')
   })
 
+  it('GET /metrics counts every answered request once, refusals included', async () => {
+    const count = async (op: string, status: number): Promise<number> => {
+      const body = (await call(c.url(leader, '/metrics'))).body
+      const m = new RegExp(
+        `raftkit_http_requests_total\\{op="${op}",status="${status}"\\} (\\d+)`,
+      ).exec(body)
+      return m ? Number(m[1]) : 0
+    }
+    const before = [await count('get', 404), await count('get', 405), await count('put', 204)]
+    await call(kv(leader, 'metrics-none-1'))
+    await call(kv(leader, 'metrics-none-2'))
+    await call(kv(leader, 'metrics-x'), { method: 'DELETE' })
+    await call(kv(leader, 'metrics-y'), { method: 'PUT', body: 'v' })
+    const after = [await count('get', 404), await count('get', 405), await count('put', 204)]
+    expect(after).to.deep.equal([before[0]! + 2, before[1]! + 1, before[2]! + 1])
+  })
+
   it('POST /v1/admin/faults needs the secret, validates the plan, and drives the transport', async () => {
     const url = c.url(follower, '/v1/admin/faults')
     const faults = c.faults.get(follower)!

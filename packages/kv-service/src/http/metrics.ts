@@ -39,6 +39,8 @@ export class NodeMetrics {
   readonly registry = new Registry()
   private readonly requests: Counter<'op' | 'status'>
   private readonly latency: Histogram<'op' | 'status'>
+  /** The label set of each (op, status) seen, made once (a handful: ops × status codes). */
+  private readonly labelSets = new Map<string, Map<number, { op: string; status: string }>>()
 
   constructor(source: NodeMetricsSource, labels: Record<string, string> = {}) {
     this.registry.setDefaultLabels(labels)
@@ -193,7 +195,16 @@ export class NodeMetrics {
   }
 
   observe(op: string, status: number, seconds: number): void {
-    const labels = { op, status: String(status) }
+    let byStatus = this.labelSets.get(op)
+    if (byStatus === undefined) {
+      byStatus = new Map()
+      this.labelSets.set(op, byStatus)
+    }
+    let labels = byStatus.get(status)
+    if (labels === undefined) {
+      labels = { op, status: String(status) }
+      byStatus.set(status, labels)
+    }
     this.requests.inc(labels)
     this.latency.observe(labels, seconds)
   }

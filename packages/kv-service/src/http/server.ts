@@ -259,9 +259,15 @@ export class KvHttpServer {
   private dispatch(req: IncomingMessage, res: ServerResponse): void {
     const started = performance.now()
     let op: Op = 'other'
-    res.once('finish', () => {
+    // Counted once the answer is complete: at once when the handler has ended the response (the
+    // common case, without a 'finish' listener per request), else when it finishes.
+    const observe = (): void => {
+      if (!res.writableEnded) {
+        res.once('finish', observe)
+        return
+      }
       this.metrics.observe(op, res.statusCode, (performance.now() - started) / 1000)
-    })
+    }
     const route = async (): Promise<void> => {
       const url = target(req)
       const q = url.indexOf('?')
@@ -308,7 +314,7 @@ export class KvHttpServer {
           throw new HttpError('NOT_FOUND', `no such path: ${path.slice(0, 200)}`)
       }
     }
-    route().catch((e: unknown) => {
+    route().then(observe, (e: unknown) => {
       if (e instanceof ClientGone) {
         this.clientTrouble.log('request aborted by the client', {
           path: pathOf(req),
@@ -321,9 +327,11 @@ export class KvHttpServer {
         else if (e.status >= 500)
           this.logger.warn('request failed', { path: pathOf(req), error: e.message })
         sendError(res, e)
+        observe()
       } else {
         this.logger.error('request handler failed', { path: req.url, error: String(e) })
         sendError(res, new HttpError('INTERNAL', 'internal error; see the server log'))
+        observe()
       }
     })
   }
