@@ -12,12 +12,12 @@ import type {
   ShardedChaosPlugin,
 } from '@raftkit/kv-service/chaos'
 import { HttpKvRpc } from '@raftkit/kv-service'
-import { SystemClock, TimeoutError } from '@raftkit/raft-core'
 import type { Gid, ShardConfig } from '../common.js'
 import { NSHARDS, gidsOf } from '../common.js'
-import { CtrlerClient } from '../ctrler/client.js'
+import type { CtrlerClient } from '../ctrler/client.js'
 import { HttpShardRpc } from '../net/rpc-http-client.js'
-import { CTRLER_GROUP, endpointName, groupIdOf } from '../net/rpc-protocol.js'
+import { ctrlerCall } from './ctrler-call.js'
+import { endpointName, groupIdOf } from '../net/rpc-protocol.js'
 import type { ShardCluster } from '../node/cluster-file.js'
 import { initShardCluster, loadShardCluster } from '../node/cluster-file.js'
 import type { NodeView } from './render.js'
@@ -51,31 +51,8 @@ class ChaosShardCluster implements ShardedChaosCluster {
   }
 
   /** One controller operation with a fresh clerk, given up after CTRLER_DEADLINE_MS. */
-  private async ctrler<T>(fn: (c: CtrlerClient) => Promise<T>): Promise<T> {
-    const clerk = new CtrlerClient({
-      rpc: this.rpc,
-      servers: this.cluster.shard.ctrler.map((n) => endpointName(CTRLER_GROUP, n)),
-      clock: new SystemClock(),
-      name: 'chaos',
-    })
-    let timer: NodeJS.Timeout | undefined
-    try {
-      return await Promise.race([
-        fn(clerk),
-        new Promise<never>((_, reject) => {
-          timer = setTimeout(
-            () =>
-              reject(
-                new TimeoutError(`the controller did not answer within ${CTRLER_DEADLINE_MS} ms`),
-              ),
-            CTRLER_DEADLINE_MS,
-          )
-        }),
-      ])
-    } finally {
-      clearTimeout(timer)
-      clerk.close()
-    }
+  private ctrler<T>(fn: (c: CtrlerClient) => Promise<T>): Promise<T> {
+    return ctrlerCall(this.rpc, this.cluster, 'chaos', CTRLER_DEADLINE_MS, fn)
   }
 
   private join(gid: Gid): Promise<void> {

@@ -6,10 +6,11 @@
  * configuration.
  */
 import { HttpKvRpc, KvConfigError, checkKvCommandArgs, runKvCommand } from '@raftkit/kv-service'
-import { SystemClock, TimeoutError } from '@raftkit/raft-core'
-import { CtrlerClient, CtrlerRequestError } from '../ctrler/client.js'
+import { CtrlerRequestError } from '../ctrler/client.js'
+import type { CtrlerClient } from '../ctrler/client.js'
 import { HttpShardRpc } from '../net/rpc-http-client.js'
-import { CTRLER_GROUP, endpointName, groupIdOf } from '../net/rpc-protocol.js'
+import { ctrlerCall } from './ctrler-call.js'
+import { endpointName, groupIdOf } from '../net/rpc-protocol.js'
 import type { ShardCluster } from '../node/cluster-file.js'
 import { initShardCluster, loadShardCluster } from '../node/cluster-file.js'
 import { ShardKvHttpClient } from '../node/http-client.js'
@@ -163,26 +164,9 @@ async function withCtrler<T>(
   const addresses: Record<string, string> = {}
   for (const n of cluster.config.nodes) addresses[n.id] = `${n.http.host}:${n.http.port}`
   const rpc = new HttpShardRpc({ addresses, secret: cluster.config.secret })
-  const clerk = new CtrlerClient({
-    rpc,
-    servers: cluster.shard.ctrler.map((n) => endpointName(CTRLER_GROUP, n)),
-    clock: new SystemClock(),
-    name: 'cli',
-  })
-  let timer: NodeJS.Timeout | undefined
   try {
-    return await Promise.race([
-      fn(clerk),
-      new Promise<never>((_, reject) => {
-        timer = setTimeout(() => {
-          clerk.close()
-          reject(new TimeoutError(`the controller did not answer within ${deadlineMs} ms`))
-        }, deadlineMs)
-      }),
-    ])
+    return await ctrlerCall(rpc, cluster, 'cli', deadlineMs, fn)
   } finally {
-    clearTimeout(timer)
-    clerk.close()
     rpc.close()
   }
 }
