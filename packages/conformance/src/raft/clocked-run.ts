@@ -7,7 +7,7 @@
  */
 import { SimulatedClock, SystemClock } from '@raftkit/raft-core'
 import type { Clock } from '@raftkit/raft-core'
-import { TEST_TIME_LIMIT_MS } from './harness.js'
+import { MAX_DISK_ALLOWANCE_MS, TEST_TIME_LIMIT_MS } from './harness.js'
 import type { StorageFactory } from './storage-harness.js'
 
 export type ClockKind = 'sim' | 'real'
@@ -26,6 +26,11 @@ export interface GuardedHarness {
 
 /** Simulated time allowed past the 120 s budget before a run is cut off (cleanup included). */
 const SIM_GRACE_MS = 30_000
+/**
+ * Where a simulated run is cut off: past the budget, the most disk time a scenario may be
+ * granted on top of it (the harness's own end() applies the exact limit), and the grace.
+ */
+const SIM_CUTOFF_MS = TEST_TIME_LIMIT_MS + MAX_DISK_ALLOWANCE_MS + SIM_GRACE_MS
 
 export async function runClocked<H extends GuardedHarness>(
   kind: ClockKind,
@@ -55,7 +60,7 @@ async function runSimulated<H extends GuardedHarness>(
       } finally {
         await h.cleanup()
       }
-    }, TEST_TIME_LIMIT_MS + SIM_GRACE_MS)
+    }, SIM_CUTOFF_MS)
   } catch (e) {
     // A run cut off by the simulated time limit (or by an exception thrown inside a timer)
     // never reached its finally: clean up in a fresh simulation.

@@ -37,6 +37,11 @@ export const ELECTION_TIMEOUT_MS = 1000
 export const SNAPSHOT_INTERVAL = 10
 /** A test that ran longer than this (clock time) fails in end(). */
 export const TEST_TIME_LIMIT_MS = 120_000
+/**
+ * The most simulated disk time a scenario may add to TEST_TIME_LIMIT_MS (KvCluster.allowDiskTime):
+ * the limit was set for storage that takes no time.
+ */
+export const MAX_DISK_ALLOWANCE_MS = 120_000
 
 export type NetworkFactory = (
   ids: readonly NodeId[],
