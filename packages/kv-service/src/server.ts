@@ -13,14 +13,17 @@
  * entry per read. A leader cut off from the majority never confirms, so its reads time out.
  *
  * Leadership changes (issue 13): a request this node cannot serve for a moment — it is handing
- * leadership over (proposals are refused meanwhile), or it just stepped down and has not heard
- * from its successor — is held (at most `maxHeldRequests`; while the transfer lasts, which
- * raft-core bounds by two election timeouts, then at most `leaderWaitMs`, about one) until the node leads again (then it is served here: a transfer aborted) or
- * knows the new leader (then WRONG_LEADER names it, and the clerk retries there at once), so a
- * client is never told "no leader" during a transfer. A held write was never proposed; a write
- * whose entry was in flight when the term moved on is answered once the successor is known
- * (or earlier, when its entry applies here); a retry of it at the new leader runs at most once
- * (the session table).
+ * leadership over (proposals are refused meanwhile), it stepped down and has not heard from its
+ * successor, or it takes part in an election (a candidate, or a follower that voted in this
+ * term) — is held (at most `maxHeldRequests`; while the transfer lasts, which raft-core bounds
+ * by two election timeouts, then `leaderWaitMs`, about one election timeout, from the step-down
+ * or its arrival, whichever is later) until the node leads (then it is served here: a transfer
+ * aborted, an election won) or knows the leader (then WRONG_LEADER names it, and the clerk
+ * retries there at once), so a client is never told "no leader" during a transfer. A
+ * pre-candidate (maybe cut off from the majority) does not hold. A held write was never
+ * proposed; a write whose entry was in flight when the term moved on is answered once another
+ * leader is known (or earlier, when its entry applies here; if this node leads again, when its
+ * index applies); a retry of it at the new leader runs at most once (the session table).
  *
  * Snapshots: after each applied entry, when the persisted Raft state has reached
  * `maxRaftState` bytes, the server snapshots the state machine (map + sessions) and calls
@@ -75,8 +78,9 @@ export interface KvServerOptions {
   readonly maxValueBytes?: number
   /**
    * How long a request this node cannot serve for a moment (a leadership transfer under way,
-   * or it just stepped down and knows no leader yet) waits for the leader to be known before
-   * it is refused. Default: the default minimum election timeout (300 ms); KvServer.start
+   * it just stepped down, or an election it takes part in, and it knows no leader yet) waits
+   * for the leader to be known before it is refused (after the transfer, from the step-down or
+   * its arrival, whichever is later). Default: the default minimum election timeout (300 ms); KvServer.start
    * takes the node's `electionTimeoutMinMs` (a transfer is abandoned after that long).
    */
   readonly leaderWaitMs?: number
@@ -436,42 +440,56 @@ export class KvServer {
   /** True when a request this node cannot serve now should wait for the leader to be known. */
   private mayHold(): boolean {
     if (this.stopped || this.held >= this.maxHeldRequests) return false
+    return this.holdUntil(this.clock.now()) !== undefined
+  }
+
+  /**
+   * Until when (clock time) a request that arrived at `arrived` may still wait for the leader
+   * to be known: while this node hands leadership over (as long as that lasts); else, if it
+   * arrived within leaderWaitMs of this node's step-down, until leaderWaitMs after the later of
+   * the two; else, while an election this node takes part in is under way (it is a candidate,
+   * or a follower that voted in this term and knows no leader yet: the winner will lead here or
+   * be heard of soon), until leaderWaitMs after its arrival. undefined: no reason to wait (it
+   * leads and accepts proposals, it knows the leader, or nothing under way here will name one).
+   */
+  private holdUntil(arrived: number): number | undefined {
     let s: Status
     try {
       s = this.raft.status()
     } catch {
-      return false
+      return undefined
     }
-    if (s.role === 'leader') return s.leadTransferee !== undefined
+    const now = this.clock.now()
+    if (s.role === 'leader')
+      return s.leadTransferee === undefined ? undefined : now + this.leaderWaitMs
+    if (s.leader !== null) return undefined
     // `leading`: the node stepped down a moment ago and the pump has not told us yet.
-    return (
-      s.leader === null &&
-      (this.leading || this.clock.now() - this.steppedDownAt < this.leaderWaitMs)
-    )
+    const steppedDownAt = this.leading ? now : this.steppedDownAt
+    const until = Math.max(arrived, steppedDownAt) + this.leaderWaitMs
+    if (arrived < steppedDownAt + this.leaderWaitMs && until > now) return until
+    const voting = s.role === 'candidate' || (s.role === 'follower' && s.votedFor !== null)
+    const electionUntil = arrived + this.leaderWaitMs
+    return voting && electionUntil > now ? electionUntil : undefined
   }
 
   /**
-   * Waits until the leader is known: at most leaderWaitMs once no transfer is under way here
-   * (a transfer itself ends within two election timeouts: raft-core abandons it).
+   * Waits until the leader is known: while a transfer is under way here (raft-core abandons
+   * one within two election timeouts), then until leaderWaitMs after the step-down or the
+   * arrival, whichever is later (holdReason).
    */
   private async hold(): Promise<LeaderNews> {
     this.held++
+    const arrived = this.clock.now()
     try {
       let news = await this.raft.awaitLeader(this.leaderWaitMs)
-      while (!news.isLeader && news.leader === null && !this.stopped && this.transferring())
-        news = await this.raft.awaitLeader(this.leaderWaitMs)
-      return news
+      for (;;) {
+        if (news.isLeader || news.leader !== null || this.stopped) return news
+        const until = this.holdUntil(arrived)
+        if (until === undefined) return news
+        news = await this.raft.awaitLeader(until - this.clock.now())
+      }
     } finally {
       this.held--
-    }
-  }
-
-  private transferring(): boolean {
-    try {
-      const s = this.raft.status()
-      return s.role === 'leader' && s.leadTransferee !== undefined
-    } catch {
-      return false
     }
   }
 
@@ -533,15 +551,18 @@ export class KvServer {
 
   /**
    * The term moved on: writes proposed in older terms may be gone from the log. They are
-   * answered WRONG_LEADER once the leader is known (at once, usually), naming it — unless
-   * their entry applies here first, which answers them.
+   * answered WRONG_LEADER once another leader is known (at once, usually), naming it — unless
+   * their entry applies here first, which answers them, or this node leads again (then they
+   * wait for their index to apply).
    */
   private onTermChange(term: Term): void {
     if (this.stopped || this.pending.size === 0) return
     const orphans = [...this.pending.values()].filter((p) => p.term < term)
     if (orphans.length === 0) return
     void this.raft.awaitLeader(this.leaderWaitMs).then((news) => {
-      if (this.stopped) return
+      // Leading again: the entries may still be in this node's log and commit in its term,
+      // which answers them; one overwritten meanwhile is answered when its index applies.
+      if (this.stopped || news.isLeader) return
       const reply = wrongLeaderOf(news)
       for (const p of orphans) if (this.pending.get(p.index) === p) this.finish(p, reply)
     })

@@ -1,105 +1,14 @@
 /**
  * KvServer against a scripted Raft stand-in: exact control over what gets applied when, so
- * the lost-entry, term-change and ReadIndex paths are each exercised on purpose.
+ * the lost-entry, term-change and ReadIndex paths are each exercised on purpose. Requests held
+ * across leadership changes: server-hold.spec.ts.
  */
 import { expect } from 'chai'
-import type { ApplyMsg, Index, LeaderNews, Status, StorageSize } from '@raftkit/raft-core'
+import type { Index, StorageSize } from '@raftkit/raft-core'
 import { NotLeaderError, SimulatedClock } from '@raftkit/raft-core'
-import type { KvRaft, KvReply } from '../src/index.js'
+import type { KvReply } from '../src/index.js'
 import { KvConfigError, KvServer, KvStateMachine, encodeCommand } from '../src/index.js'
-
-class FakeRaft implements KvRaft {
-  term = 1
-  isLeader = true
-  leader: string | null = 's0'
-  nextIndex = 1
-  readonly started: Array<{ index: Index; term: number; command: Uint8Array }> = []
-  readonly snapshots: Array<{ index: Index; data: Uint8Array }> = []
-  readIndexImpl: () => Promise<Index> = () => Promise.resolve(0)
-  /** Set while this node hands leadership over (proposals refused, as Raft.start does). */
-  leadTransferee: string | undefined = undefined
-  /** awaitLeader callers, settled by notify() or their timeout. */
-  private leaderWaiters: Array<(news: LeaderNews) => void> = []
-  clock: SimulatedClock | undefined
-  killed = false
-  private handler: ((msg: ApplyMsg) => void | Promise<void>) | undefined
-  private stateListener: ((state: { term: number; isLeader: boolean }) => void) | undefined
-
-  start(command: Uint8Array): { index: Index; term: number; isLeader: boolean } {
-    if (!this.isLeader || this.leadTransferee !== undefined)
-      return { index: -1, term: this.term, isLeader: false }
-    const entry = { index: this.nextIndex++, term: this.term, command }
-    this.started.push(entry)
-    return { ...entry, isLeader: true }
-  }
-  getState(): { term: number; isLeader: boolean } {
-    return { term: this.term, isLeader: this.isLeader }
-  }
-  onApply(handler: (msg: ApplyMsg) => void | Promise<void>): void {
-    this.handler = handler
-  }
-  onStateChange(listener: (state: { term: number; isLeader: boolean }) => void): void {
-    this.stateListener = listener
-  }
-  /** What the runtime does when its term or leadership changes. */
-  changeState(term: number, isLeader: boolean): void {
-    this.term = term
-    this.isLeader = isLeader
-    this.stateListener?.({ term, isLeader })
-  }
-  async snapshot(index: Index, data: Uint8Array): Promise<void> {
-    this.snapshots.push({ index, data })
-  }
-  readIndex(): Promise<Index> {
-    return this.readIndexImpl()
-  }
-  status(): Status {
-    // Only the fields the server reads.
-    return {
-      id: 's0',
-      leader: this.leader,
-      role: this.isLeader ? 'leader' : 'follower',
-      ...(this.leadTransferee === undefined ? {} : { leadTransferee: this.leadTransferee }),
-    } as Status
-  }
-  /** Raft.awaitLeader: at once when settled, else on notify() or after timeoutMs. */
-  awaitLeader(timeoutMs: number): Promise<LeaderNews> {
-    const now = this.settled()
-    if (now) return Promise.resolve(now)
-    return new Promise<LeaderNews>((resolve) => {
-      const timer = this.clock?.setTimeout(() => {
-        this.leaderWaiters = this.leaderWaiters.filter((w) => w !== waiter)
-        resolve({ isLeader: false, leader: null })
-      }, timeoutMs)
-      const waiter = (news: LeaderNews): void => {
-        this.clock?.clearTimeout(timer)
-        resolve(news)
-      }
-      this.leaderWaiters.push(waiter)
-    })
-  }
-  /** What the runtime's pump does after a turn: settles awaitLeader callers if it can. */
-  notify(): void {
-    const news = this.settled()
-    if (!news) return
-    for (const w of this.leaderWaiters.splice(0)) w(news)
-  }
-  private settled(): LeaderNews | undefined {
-    if (this.isLeader) return this.leadTransferee ? undefined : { isLeader: true, leader: 's0' }
-    return this.leader === null ? undefined : { isLeader: false, leader: this.leader }
-  }
-  async kill(): Promise<void> {
-    this.killed = true
-    for (const w of this.leaderWaiters.splice(0)) w({ isLeader: false, leader: null })
-  }
-  deliver(msg: ApplyMsg): void {
-    void this.handler?.(msg)
-  }
-  /** Commits and applies what this node started, in order. */
-  applyStarted(): void {
-    for (const e of this.started.splice(0)) this.deliver({ kind: 'command', ...e })
-  }
-}
+import { FakeRaft } from './fake-raft.js'
 
 const open = (clientId: string): Uint8Array => encodeCommand({ op: 'open', clientId })
 
@@ -174,104 +83,6 @@ describe('KvServer (scripted Raft)', () => {
     raft.changeState(2, false)
     await clock.advance(0) // no simulated time passes: the change is pushed, not polled
     expect(r.reply).to.deep.equal({ ok: false, error: 'WRONG_LEADER', leaderHint: 's2' })
-  })
-
-  describe('leadership changes: requests held until the leader is known (issue 13)', () => {
-    it('a write refused during a leadership transfer is held, never proposed, and answered with the new leader once known', async () => {
-      await openSession('c')
-      raft.leadTransferee = 's1'
-      const r = await begin(server.put('k', 'v', 'c', 1))
-      await clock.advance(100)
-      expect(r.reply, 'held, not refused').to.equal(undefined)
-      // The target won: this node stepped down (no leader known yet), then heard from s1.
-      raft.leadTransferee = undefined
-      raft.leader = null
-      raft.changeState(2, false)
-      raft.notify()
-      await clock.advance(0)
-      expect(r.reply, 'still no leader to name').to.equal(undefined)
-      raft.leader = 's1'
-      raft.notify()
-      await clock.advance(0)
-      expect(r.reply).to.deep.equal({ ok: false, error: 'WRONG_LEADER', leaderHint: 's1' })
-      expect(raft.started, 'nothing proposed').to.deep.equal([])
-    })
-
-    it('a write held during a transfer that is abandoned is proposed here and answered once applied', async () => {
-      await openSession('c')
-      raft.leadTransferee = 's1'
-      const r = await begin(server.put('k', 'v', 'c', 1))
-      raft.leadTransferee = undefined
-      raft.notify()
-      await clock.advance(0)
-      expect(raft.started).to.have.length(1)
-      raft.applyStarted()
-      expect(await r.done).to.deep.equal({ ok: true, value: '' })
-      expect(server.stateMachine.get('k')).to.equal('v')
-    })
-
-    it('a held request waits while the transfer lasts, then at most leaderWaitMs for a leader; then it is refused, naming nobody', async () => {
-      server = KvServer.create({ raft, clock, leaderWaitMs: 300 })
-      raft.changeState(1, true)
-      raft.leadTransferee = 's1'
-      const r = await begin(server.open('c'))
-      await clock.advance(300)
-      expect(r.reply, 'the transfer is still under way at 300 ms').to.equal(undefined)
-      await clock.advance(50)
-      // Stepped down at 350 ms, no leader heard of (the second wait began at 300 ms).
-      raft.leadTransferee = undefined
-      raft.leader = null
-      raft.changeState(2, false)
-      raft.notify()
-      await clock.advance(249)
-      expect(r.reply).to.equal(undefined)
-      await clock.advance(1)
-      expect(r.reply).to.deep.equal({ ok: false, error: 'WRONG_LEADER', leaderHint: null })
-    })
-
-    it('holds at most maxHeldRequests; the next is refused at once', async () => {
-      server = KvServer.create({ raft, clock, maxHeldRequests: 1 })
-      raft.leadTransferee = 's1'
-      const first = await begin(server.open('a'))
-      const second = await begin(server.open('b'))
-      expect(first.reply).to.equal(undefined)
-      expect(second.reply).to.deep.equal({ ok: false, error: 'WRONG_LEADER', leaderHint: null })
-    })
-
-    it('a follower that never led does not hold: no leader known is answered at once', async () => {
-      raft.changeState(1, false)
-      raft.leader = null
-      expect(await server.put('k', 'v', 'c', 1)).to.deep.equal({
-        ok: false,
-        error: 'WRONG_LEADER',
-        leaderHint: null,
-      })
-    })
-
-    it('a read refused because this node just stepped down waits for the successor and names it', async () => {
-      raft.changeState(1, true)
-      raft.leader = null
-      raft.changeState(2, false)
-      raft.readIndexImpl = () => Promise.reject(new NotLeaderError(null))
-      const r = await begin(server.get('k'))
-      expect(r.reply).to.equal(undefined)
-      raft.leader = 's1'
-      raft.notify()
-      await clock.advance(0)
-      expect(r.reply).to.deep.equal({ ok: false, error: 'WRONG_LEADER', leaderHint: 's1' })
-    })
-
-    it('when the term moves on and no leader is known, a write whose entry then applies here is answered ok', async () => {
-      await openSession('c')
-      const r = await begin(server.append('k', 'x', 'c', 1))
-      raft.leader = null
-      raft.changeState(2, false)
-      await clock.advance(0)
-      expect(r.reply).to.equal(undefined)
-      raft.applyStarted() // the new leader committed it
-      expect(await r.done).to.deep.equal({ ok: true, value: '' })
-      expect(server.stateMachine.get('k')).to.equal('x')
-    })
   })
 
   it('answers WRONG_LEADER with the known leader when it is not the leader', async () => {
