@@ -213,19 +213,19 @@ export class Replica<R> {
     if (this.storageSize().raftStateBytes < this.maxRaftState) return
     const index = this.applied
     this.snapshotting = true
-    this.raft
-      .snapshot(index, this.sm.snapshot())
-      .then(
-        () => {
-          this.lastSnapshot = Math.max(this.lastSnapshot, index)
-        },
-        (e: unknown) => {
-          if (!this.stopped) this.logger.warn('snapshot failed', { index, error: String(e) })
-        },
-      )
-      .finally(() => {
+    // After a snapshot, entries applied meanwhile may call for the next one at once; after a
+    // failure, the next applied entry retries (retrying at once would spin on microtasks when
+    // the Raft has stopped under this replica, and every snapshot() rejects immediately).
+    this.raft.snapshot(index, this.sm.snapshot()).then(
+      () => {
         this.snapshotting = false
+        this.lastSnapshot = Math.max(this.lastSnapshot, index)
         if (!this.stopped) this.maybeSnapshot()
-      })
+      },
+      (e: unknown) => {
+        this.snapshotting = false
+        if (!this.stopped) this.logger.warn('snapshot failed', { index, error: String(e) })
+      },
+    )
   }
 }
