@@ -52,4 +52,6 @@ export type {
   HostPort,
 } from './config/cluster-config.js'
 export { readNodeTls, readClientTls } from './config/tls.js'
+export { generateCertificates } from './config/certs.js'
+export type { GenerateOptions, GeneratedCertificates } from './config/certs.js'
 export type { TlsMaterial } from './config/tls.js'

@@ -59,7 +59,6 @@ describe('chaos monkey: flags, schedule, lost-write check', () => {
       [['--log-level', 'loud'], /--log-level expects one of/],
       [['--config', 'x.json', '--tls'], /--tls makes a new cluster/],
       [['--config', 'x.json', '--groups', '3'], /--groups makes a new cluster/],
-      [['--groups', '3', '--tls'], /sharded clusters do not support TLS yet/],
       [['--groups', '0'], /--groups expects an integer in 1\.\.16/],
       [['--migrate-rate', 'x'], /--migrate-rate expects a number in 0\.\.1000/],
     ]
@@ -74,6 +73,9 @@ describe('chaos monkey: flags, schedule, lost-write check', () => {
     const c = parseChaosArgs(['--groups', '3', '--migrate-rate', '2.5'], () => 7)
     expect(!c.help && c.options.groups).to.equal(3)
     expect(!c.help && c.options.rates.migrate).to.equal(2.5)
+    const t = parseChaosArgs(['--groups', '3', '--tls'], () => 7)
+    expect(!t.help && t.options.groups).to.equal(3)
+    expect(!t.help && t.options.tls).to.equal(true)
     const d = parseChaosArgs([], () => 7)
     expect(!d.help && d.options.groups).to.equal(undefined)
     expect(!d.help && d.options.rates.migrate).to.equal(undefined)

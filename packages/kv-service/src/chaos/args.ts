@@ -15,7 +15,7 @@ Cluster (one of):
   --config <file>        an existing cluster.json (its nodes must not be running)
   --nodes <n>            a new cluster of n nodes made with \`raftkit init\` (default 3), in
   --dir <folder>           this folder (default: a temporary one, removed after a passing run)
-  --tls                  with --nodes: a TLS cluster (\`raftkit init --tls\`, needs openssl)
+  --tls                  with --nodes or --groups: a TLS cluster (\`raftkit init --tls\`, needs openssl)
 Run:
   --duration <t>         how long faults are injected (default 60s); t: 500ms, 15s, 2m, or seconds
   --clients <n>          concurrent clients (default 4)
@@ -149,8 +149,6 @@ export function parseChaosArgs(argv: readonly string[], randomSeed: () => number
     throw new ChaosUsageError(
       '--groups makes a new cluster; with --config the cluster file decides',
     )
-  if (v.groups !== undefined && v.tls)
-    throw new ChaosUsageError('sharded clusters do not support TLS yet: give --groups or --tls')
   const d = DEFAULT_CHAOS_OPTIONS
   const rate = (flag: string, text: string | undefined, fallback: number): number =>
     text === undefined ? fallback : parseNumber(flag, text, 0, 1000)

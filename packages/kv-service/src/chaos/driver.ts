@@ -158,7 +158,7 @@ export async function runChaos(options: ChaosOptions, io: ChaosIo): Promise<Chao
     dir = temporary ? await mkdtemp(join(tmpdir(), 'raftkit-chaos-')) : resolve(options.dir!)
     configFile = join(dir, 'cluster.json')
     if (!existsSync(configFile)) {
-      if (plugin) await plugin.init(dir, options.nodes, options.groups ?? 1)
+      if (plugin) await plugin.init(dir, options.nodes, options.groups ?? 1, { tls: options.tls })
       else await initClusterDir(dir, options.nodes, { tls: options.tls })
     }
   }

@@ -42,8 +42,16 @@ export interface ShardedChaosCluster {
 
 /** The plugin @raftkit/shardkv/cli exports as `shardChaos`. */
 export interface ShardedChaosPlugin {
-  /** Makes a sharded cluster file in `dir` (`raftkit init --groups G --nodes N`). */
-  init(dir: string, nodes: number, groups: number): Promise<string>
+  /**
+   * Makes a sharded cluster file in `dir` (`raftkit init --groups G --nodes N`, with `tls`:
+   * `--tls`, a CA and node certificates made with openssl).
+   */
+  init(
+    dir: string,
+    nodes: number,
+    groups: number,
+    options?: { readonly tls?: boolean },
+  ): Promise<string>
   /** Opens the sharded cluster of `configFile` (its nodes need not be running yet). */
   open(configFile: string): Promise<ShardedChaosCluster>
 }

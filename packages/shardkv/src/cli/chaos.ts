@@ -11,11 +11,12 @@ import type {
   ShardedChaosCluster,
   ShardedChaosPlugin,
 } from '@raftkit/kv-service/chaos'
-import { HttpKvRpc } from '@raftkit/kv-service'
+import type { HttpKvRpc } from '@raftkit/kv-service'
 import type { Gid, ShardConfig } from '../common.js'
 import { NSHARDS, gidsOf } from '../common.js'
 import type { CtrlerClient } from '../ctrler/client.js'
-import { HttpShardRpc } from '../net/rpc-http-client.js'
+import type { HttpShardRpc } from '../net/rpc-http-client.js'
+import { kvRpcOf, shardRpcOf } from './clients.js'
 import { ctrlerCall } from './ctrler-call.js'
 import { endpointName, groupIdOf } from '../net/rpc-protocol.js'
 import type { ShardCluster } from '../node/cluster-file.js'
@@ -39,10 +40,8 @@ class ChaosShardCluster implements ShardedChaosCluster {
   private readonly gids: readonly Gid[]
 
   constructor(private readonly cluster: ShardCluster) {
-    const addresses: Record<string, string> = {}
-    for (const n of cluster.config.nodes) addresses[n.id] = `${n.http.host}:${n.http.port}`
-    this.rpc = new HttpShardRpc({ addresses, secret: cluster.config.secret })
-    this.kvRpc = new HttpKvRpc({ endpoints: addresses })
+    this.rpc = shardRpcOf(cluster)
+    this.kvRpc = kvRpcOf(cluster)
     this.gids = cluster.shard.groups.map((g) => g.gid)
   }
 
@@ -181,8 +180,8 @@ function moving(
 
 /** The plugin kv-service's `raftkit chaos` loads for a sharded cluster. */
 export const shardChaos: ShardedChaosPlugin = {
-  async init(dir, nodes, groups) {
-    return (await initShardCluster({ dir, nodes, groups })).file
+  async init(dir, nodes, groups, options) {
+    return (await initShardCluster({ dir, nodes, groups, tls: options?.tls === true })).file
   },
   async open(configFile) {
     return new ChaosShardCluster(await loadShardCluster(configFile))

@@ -5,10 +5,10 @@
  * Each command returns the exit code: 0 success, 1 the operation failed, 2 bad usage or
  * configuration.
  */
-import { HttpKvRpc, KvConfigError, checkKvCommandArgs, runKvCommand } from '@raftkit/kv-service'
+import { KvConfigError, TlsError, checkKvCommandArgs, runKvCommand } from '@raftkit/kv-service'
 import { CtrlerRequestError } from '../ctrler/client.js'
 import type { CtrlerClient } from '../ctrler/client.js'
-import { HttpShardRpc } from '../net/rpc-http-client.js'
+import { kvRpcOf, shardRpcOf } from './clients.js'
 import { ctrlerCall } from './ctrler-call.js'
 import { endpointName, groupIdOf } from '../net/rpc-protocol.js'
 import type { ShardCluster } from '../node/cluster-file.js'
@@ -21,9 +21,11 @@ import { isLogLevel, stderrLogger } from './logger.js'
 import { renderConfig, renderStatusTable, statusOfNodes } from './render.js'
 
 export const SHARD_USAGE = `Sharded clusters (@raftkit/shardkv):
-  raftkit init  --groups G --nodes N --dir D [--host 127.0.0.1]
+  raftkit init  --groups G --nodes N --dir D [--host 127.0.0.1] [--tls]
                                 a cluster file for N local nodes, each hosting a controller
-                                replica and a replica of each of G groups (gids 100, 101, ...)
+                                replica and a replica of each of G groups (gids 100, 101, ...);
+                                --tls also makes a CA and a certificate per node in D/tls
+                                (openssl): peers talk wss://, the HTTP API and RPC are HTTPS
   raftkit serve --config F --id ID [--log-level L] [--set path=value ...]
   raftkit shard join GID...     --config F [--timeout MS]   groups start serving shards
   raftkit shard leave GID...    --config F [--timeout MS]   their shards move to the others
@@ -71,7 +73,7 @@ export async function runShardCli(argv: readonly string[], io: ShardIo): Promise
       io.err(`${where}: ${e.message}\n\n${SHARD_USAGE}`)
       return 2
     }
-    if (e instanceof KvConfigError) {
+    if (e instanceof KvConfigError || e instanceof TlsError) {
       io.err(`${where}: ${e.message}\n`)
       return 2
     }
@@ -88,18 +90,25 @@ async function cmdInit(argv: readonly string[], io: ShardIo): Promise<number> {
       nodes: { type: 'string' },
       dir: { type: 'string' },
       host: { type: 'string' },
+      tls: { type: 'boolean' },
     },
     { min: 0, max: 0 },
   )
   const cluster = await initShardCluster({
+    tls: values.tls === true,
     groups: integer('--groups', required(values, 'groups'), 1),
     nodes: integer('--nodes', required(values, 'nodes'), 1),
     dir: required(values, 'dir'),
     ...(typeof values.host === 'string' ? { host: values.host } : {}),
   })
   io.out(`wrote ${cluster.file}\n`)
+  const scheme = cluster.config.tls ? 'https' : 'http'
   for (const n of cluster.config.nodes)
-    io.out(`  ${n.id}: peer ${n.peer.host}:${n.peer.port}  http ${n.http.host}:${n.http.port}\n`)
+    io.out(
+      `  ${n.id}: peer ${n.peer.host}:${n.peer.port}  http ${scheme}://${n.http.host}:${n.http.port}\n`,
+    )
+  if (cluster.config.tls?.caFile !== undefined)
+    io.out(`  TLS: CA ${cluster.config.tls.caFile} (clients: --config ${cluster.file})\n`)
   io.out(`  controller on ${cluster.shard.ctrler.join(', ')}\n`)
   for (const g of cluster.shard.groups) io.out(`  group ${g.gid} on ${g.nodes.join(', ')}\n`)
   io.out('start each node with raftkit serve, then add groups with raftkit shard join GID\n')
@@ -161,9 +170,7 @@ async function withCtrler<T>(
   deadlineMs: number,
   fn: (c: CtrlerClient) => Promise<T>,
 ): Promise<T> {
-  const addresses: Record<string, string> = {}
-  for (const n of cluster.config.nodes) addresses[n.id] = `${n.http.host}:${n.http.port}`
-  const rpc = new HttpShardRpc({ addresses, secret: cluster.config.secret })
+  const rpc = shardRpcOf(cluster)
   try {
     return await ctrlerCall(rpc, cluster, 'cli', deadlineMs, fn)
   } finally {
@@ -236,12 +243,6 @@ async function cmdShard(argv: readonly string[], io: ShardIo): Promise<number> {
   return 0
 }
 
-function kvRpc(cluster: ShardCluster): HttpKvRpc {
-  const endpoints: Record<string, string> = {}
-  for (const n of cluster.config.nodes) endpoints[n.id] = `${n.http.host}:${n.http.port}`
-  return new HttpKvRpc({ endpoints })
-}
-
 async function cmdKv(
   op: 'put' | 'append' | 'get',
   argv: readonly string[],
@@ -253,7 +254,7 @@ async function cmdKv(
   checkKvCommandArgs(key, value)
   const cluster = await loadShardCluster(required(values, 'config'))
   const deadlineMs = deadlineOf(values, cluster)
-  const rpc = kvRpc(cluster)
+  const rpc = kvRpcOf(cluster)
   const client = new ShardKvHttpClient({ rpc, deadlineMs })
   try {
     return await runKvCommand(op, key, value, client, io, deadlineMs)
@@ -266,7 +267,7 @@ async function cmdKv(
 async function cmdStatus(argv: readonly string[], io: ShardIo): Promise<number> {
   const { values } = parse(argv, CLIENT_OPTIONS, { min: 0, max: 0 })
   const cluster = await loadShardCluster(required(values, 'config'))
-  const rpc = kvRpc(cluster)
+  const rpc = kvRpcOf(cluster)
   try {
     const views = await statusOfNodes(rpc, 2000)
     io.out(values.json === true ? JSON.stringify(views) + '\n' : renderStatusTable(views))

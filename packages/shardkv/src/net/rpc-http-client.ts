@@ -9,9 +9,15 @@
  * ShardRpc contract: no answer (refused, reset, unknown endpoint, node stopping) rejects with
  * RpcLostError, a slow one with TimeoutError after `timeoutMs` — the request may have run.
  * A refused secret rejects with ShardRpcAuthError, a garbled answer with ShardRpcProtocolError.
+ *
+ * With `tls` every call is HTTPS and the node's certificate must be signed by `tls.ca` (the
+ * cluster's CA; absent: the system's CAs) and name the address dialed. A handshake that fails
+ * (an untrusted certificate, a node that does not speak TLS) is a lost call (RpcLostError naming
+ * the TLS error): the request did not reach the handler.
  */
 import { Agent, request as httpRequest } from 'node:http'
 import type { IncomingMessage } from 'node:http'
+import { Agent as HttpsAgent, request as httpsRequest } from 'node:https'
 import { TimeoutError, packValue, unpackValue } from '@raftkit/raft-core'
 import type { ShardRpc, ShardRpcHandler } from '../rpc.js'
 import { RpcLostError } from '../rpc.js'
@@ -36,18 +42,24 @@ export interface HttpShardRpcOptions {
   readonly maxRequestBytes?: number
   /** @default DEFAULT_MAX_RPC_REPLY_BYTES (64 MiB) */
   readonly maxReplyBytes?: number
+  /** Call over HTTPS, trusting `ca` (PEM; absent: the system's trusted CAs). */
+  readonly tls?: { readonly ca?: string | Buffer }
 }
 
 export class HttpShardRpc implements ShardRpc {
   readonly maxRequestBytes: number
   readonly maxReplyBytes: number
   private readonly handlers = new Map<string, ShardRpcHandler>()
-  private readonly agent = new Agent({ keepAlive: true, maxSockets: 64 })
+  private readonly agent: Agent
   private closed = false
 
   constructor(private readonly o: HttpShardRpcOptions) {
     this.maxRequestBytes = o.maxRequestBytes ?? DEFAULT_MAX_RPC_REQUEST_BYTES
     this.maxReplyBytes = o.maxReplyBytes ?? DEFAULT_MAX_RPC_REPLY_BYTES
+    const pool = { keepAlive: true, maxSockets: 64 }
+    this.agent = o.tls
+      ? new HttpsAgent({ ...pool, ...(o.tls.ca !== undefined ? { ca: o.tls.ca } : {}) })
+      : new Agent(pool)
   }
 
   /** Hosts endpoint `name` in this process (calls to it here skip the network). */
@@ -128,7 +140,8 @@ export class HttpShardRpc implements ShardRpc {
           reject(e)
         } else resolve(value as Buffer)
       }
-      const req = httpRequest(
+      const send = this.o.tls ? httpsRequest : httpRequest
+      const req = send(
         {
           host,
           port,

@@ -16,12 +16,14 @@
  * (`raftkit shard join GID`). A file with a `shard` section is what tells `raftkit serve` to
  * hand the node to `raftkit-shard`. Errors are KvConfigError naming the field.
  */
+import { existsSync } from 'node:fs'
 import { mkdir, readFile, writeFile } from 'node:fs/promises'
 import { dirname, join, resolve } from 'node:path'
 import type { ClusterConfig } from '@raftkit/kv-service'
 import {
   KvConfigError,
   applyOverrides,
+  generateCertificates,
   localNodesFile,
   parseClusterConfig,
 } from '@raftkit/kv-service'
@@ -143,7 +145,6 @@ export async function loadShardCluster(
   if (shard === undefined)
     fail('shard', `${path} has no "shard" section (make one with raftkit init --groups N)`)
   const config = parseClusterConfig(rest, { baseDir: dirname(path) })
-  if (config.tls) fail('tls', 'sharded clusters do not support TLS yet')
   return { config, shard: parseShardLayout(shard, config), file: path }
 }
 
@@ -162,13 +163,16 @@ export const MAX_LOCAL_GROUPS = 16
 
 /**
  * `raftkit init --groups G --nodes N`: a cluster file for N local nodes, each hosting a
- * controller replica and a replica of each of the G groups (gids 100, 101, ...).
+ * controller replica and a replica of each of the G groups (gids 100, 101, ...). With `tls`, as
+ * `raftkit init --tls`: a CA and a certificate per node in `<dir>/tls` (openssl), named in the
+ * file's `tls` sections.
  */
 export async function initShardCluster(options: {
   readonly nodes: number
   readonly groups: number
   readonly dir: string
   readonly host?: string
+  readonly tls?: boolean
 }): Promise<ShardCluster> {
   const g = options.groups
   if (!Number.isSafeInteger(g) || g < 1 || g > MAX_LOCAL_GROUPS)
@@ -188,6 +192,13 @@ export async function initShardCluster(options: {
   const layout = parseShardLayout(shard, config)
   await mkdir(dir, { recursive: true })
   const file = join(dir, 'cluster.json')
+  if (existsSync(file)) fail('--dir', `${file} exists already`)
+  if (options.tls)
+    await generateCertificates({
+      dir: join(dir, 'tls'),
+      nodeIds: ids,
+      hosts: [options.host ?? '127.0.0.1'],
+    })
   await writeFile(file, JSON.stringify(raw, null, 2) + '\n', { mode: 0o600, flag: 'wx' }).catch(
     (e: NodeJS.ErrnoException) => {
       if (e.code === 'EEXIST') fail('--dir', `${file} exists already`)

@@ -24,9 +24,13 @@
  * of an expired session, is refused with 410 SESSION_EXPIRED and not run. Without the headers
  * every write gets a fresh issued id (the node's own retries are deduplicated, the client's
  * are not).
+ *
+ * With `tls` the API is HTTPS (node:https, the node's certificate); a client that fails the
+ * handshake (plain HTTP, a certificate it does not trust) is dropped, logged at debug.
  */
 import type { IncomingMessage, Server, ServerResponse } from 'node:http'
 import { createServer } from 'node:http'
+import { createServer as createHttpsServer } from 'node:https'
 import type { AddressInfo } from 'node:net'
 import type { HttpLimits, TransportFaultControls } from '@raftkit/kv-service'
 import {
@@ -69,6 +73,8 @@ export interface ShardHttpOptions {
   readonly logger: Logger
   /** Enables POST /v1/admin/faults: the peer transport's controls and the cluster's node ids. */
   readonly faults?: { readonly controls: TransportFaultControls; readonly nodes: readonly string[] }
+  /** Serve HTTPS with this PEM certificate (chain) and key. */
+  readonly tls?: { readonly cert: string | Buffer; readonly key: string | Buffer }
 }
 
 const FAULTS_PATH = '/v1/admin/faults'
@@ -95,19 +101,27 @@ export class ShardHttpServer {
   private readonly faultAdmin: FaultAdmin | undefined
 
   private constructor(private readonly o: ShardHttpOptions) {
-    this.server = createServer(
-      {
-        headersTimeout: o.limits.headersTimeoutMs,
-        requestTimeout: o.limits.requestTimeoutMs,
-        keepAliveTimeout: o.limits.keepAliveTimeoutMs,
-      },
-      (req, res) => {
-        this.dispatch(req, res).catch((e: unknown) => {
-          o.logger.error('request failed', { url: (req.url ?? '').slice(0, 200), error: String(e) })
-          fail(res, 'INTERNAL', 'internal error')
-        })
-      },
-    )
+    const serverOptions = {
+      headersTimeout: o.limits.headersTimeoutMs,
+      requestTimeout: o.limits.requestTimeoutMs,
+      keepAliveTimeout: o.limits.keepAliveTimeoutMs,
+    }
+    const handler = (req: IncomingMessage, res: ServerResponse): void => {
+      this.dispatch(req, res).catch((e: unknown) => {
+        o.logger.error('request failed', { url: (req.url ?? '').slice(0, 200), error: String(e) })
+        fail(res, 'INTERNAL', 'internal error')
+      })
+    }
+    if (o.tls) {
+      const server = createHttpsServer(
+        { cert: o.tls.cert, key: o.tls.key, ...serverOptions },
+        handler,
+      )
+      server.on('tlsClientError', (e: Error) =>
+        o.logger.debug('TLS handshake failed', { error: e.message }),
+      )
+      this.server = server
+    } else this.server = createServer(serverOptions, handler)
     this.server.maxConnections = o.limits.maxConnections
     const faults = o.faults
     this.faultAdmin = faults

@@ -9,6 +9,11 @@
  * - one HttpShardRpc for controller / group / clerk traffic (local endpoints in-process);
  * - the router and the HTTP server (http-api.ts) on the node's `http` address.
  *
+ * With `tls` in the cluster file (kv-service's section and checks: `readNodeTls`, run before
+ * anything starts) the peers talk wss://, the HTTP API is HTTPS with the node's certificate, and
+ * the node's own calls to other nodes (controller / group / clerk RPC, forwarding, shard pulls)
+ * are HTTPS trusting the cluster's CA.
+ *
  * Stop order: HTTP stops accepting; the router and the services stop (pending requests answer
  * STOPPED; each Raft replica stops and closes its storage); the MultiRaftNode closes the peer
  * transport; the RPC client and the HTTP listener close last.
@@ -16,7 +21,7 @@
 import { mkdir } from 'node:fs/promises'
 import type { LogFields, Logger, RaftConfig, Status, StorageSize } from '@raftkit/raft-core'
 import { SystemClock, createRng, silentLogger } from '@raftkit/raft-core'
-import { KvConfigError } from '@raftkit/kv-service'
+import { KvConfigError, readNodeTls } from '@raftkit/kv-service'
 import { MultiRaftNode, groupDirectory } from '@raftkit/multiraft'
 import { createFileStorage } from '@raftkit/storage-fs'
 import { createWsTransport } from '@raftkit/transport-ws'
@@ -72,6 +77,8 @@ export async function startShardNode(
       '--id',
       `no node "${id}" in the cluster file (nodes: ${config.nodes.map((n) => n.id).join(', ')})`,
     )
+  const tls = await readNodeTls(config, id)
+  for (const warning of tls?.warnings ?? []) logger.warn(warning, { id })
   await mkdir(self.dataDir, { recursive: true, mode: 0o700 })
   const clock = new SystemClock()
   const peers: Record<string, string> = {}
@@ -89,6 +96,15 @@ export async function startShardNode(
     maxQueuedMessages: config.limits.maxQueuedMessages,
     logger,
     clock,
+    ...(tls
+      ? {
+          tls: {
+            certFile: tls.files.certFile,
+            keyFile: tls.files.keyFile,
+            ...(tls.files.caFile === undefined ? {} : { caFile: tls.files.caFile }),
+          },
+        }
+      : {}),
   })
   const node = new MultiRaftNode({ transport, clock, tickMs: config.raft.tickMs, logger })
   const rpc = new HttpShardRpc({
@@ -96,6 +112,7 @@ export async function startShardNode(
     secret: config.secret,
     maxReplyBytes: shard.maxMigrationBytes,
     maxRequestBytes: config.limits.maxValueBytes + config.limits.maxKeyBytes + 64 * 1024,
+    ...(tls ? { tls: tls.material.ca ? { ca: tls.material.ca } : {} } : {}),
   })
   const ctrlers = shard.ctrler.map((n) => endpointName(CTRLER_GROUP, n))
   const hosted: HostedGroup[] = []
@@ -195,6 +212,7 @@ export async function startShardNode(
       limits: config.http,
       logger,
       faults: { controls: transport.faults, nodes: config.nodes.map((n) => n.id) },
+      ...(tls ? { tls: { cert: tls.material.cert, key: tls.material.key } } : {}),
     })
   } catch (e) {
     router.close()
@@ -210,6 +228,7 @@ export async function startShardNode(
   logger.info('shard node started', {
     id,
     http: http.address,
+    tls: tls !== undefined,
     groups: hosted.map((g) => g.id),
     dataDir: self.dataDir,
   })
