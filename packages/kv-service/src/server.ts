@@ -271,33 +271,43 @@ export class KvServer {
         return { ok: false, error: 'BAD_REQUEST', message: e.message }
       throw e
     }
-    try {
-      switch (request.type) {
-        case 'get':
-          return await this.read(request.key)
-        case 'open': {
+    switch (request.type) {
+      case 'get':
+        return this.read(request.key)
+      case 'open':
+        try {
           // Answers with the session's id (the HTTP API issues ids; here the caller chose it).
           const reply = await this.propose({ op: 'open', clientId: request.clientId })
           return reply.ok ? { ok: true, value: request.clientId } : reply
+        } catch (e) {
+          return this.unexpected(e)
         }
-        case 'put':
-        case 'append':
-          return await this.write({ ...request, op: request.type })
-      }
-    } catch (e) {
-      this.logger.error('request failed unexpectedly', { error: String(e) })
-      return this.stopped ? STOPPED : TIMEOUT
+      case 'put':
+      case 'append':
+        return this.submitWrite(
+          request.type,
+          request.key,
+          request.value,
+          request.clientId,
+          request.seq,
+        )
     }
   }
 
+  /** A linearizable read of `key` ("" when missing); never rejects. */
   get(key: string): Promise<KvReply> {
-    return this.handle({ type: 'get', key })
+    // Called with what a type does not promise (JavaScript callers): the same validation and
+    // answer as handle().
+    if (typeof key !== 'string') return this.handle({ type: 'get', key })
+    return this.read(key)
   }
+  /** Writes `value` under `key` at most once per (clientId, seq); never rejects. */
   put(key: string, value: string, clientId: string, seq: number): Promise<KvReply> {
-    return this.handle({ type: 'put', key, value, clientId, seq })
+    return this.submitWrite('put', key, value, clientId, seq)
   }
+  /** Appends `value` to `key` at most once per (clientId, seq); never rejects. */
   append(key: string, value: string, clientId: string, seq: number): Promise<KvReply> {
-    return this.handle({ type: 'append', key, value, clientId, seq })
+    return this.submitWrite('append', key, value, clientId, seq)
   }
   open(clientId: string): Promise<KvReply> {
     return this.handle({ type: 'open', clientId })
@@ -329,28 +339,33 @@ export class KvServer {
 
   // ---- reads -------------------------------------------------------------------------------
 
+  /** Never rejects (an unexpected failure answers as handle() does). */
   private async read(key: string, held = false): Promise<KvReply> {
-    if (this.stopped) return STOPPED
-    // Reads asked for together share the node's ReadIndex request (the same promise): they
-    // also share one deadline timer and one wait for the apply stream.
-    const source = this.raft.readIndex()
-    let wait = this.readWait
-    if (wait?.source !== source) {
-      wait = { source, failed: this.confirmRead(source) }
-      this.readWait = wait
+    try {
+      if (this.stopped) return STOPPED
+      // Reads asked for together share the node's ReadIndex request (the same promise): they
+      // also share one deadline timer and one wait for the apply stream.
+      const source = this.raft.readIndex()
+      let wait = this.readWait
+      if (wait?.source !== source) {
+        wait = { source, failed: this.confirmRead(source) }
+        this.readWait = wait
+      }
+      const failed = await wait.failed
+      if (failed === undefined) return { ok: true, value: this.stateMachine.get(key) }
+      if (
+        held ||
+        !(failed.ok === false && failed.error === 'WRONG_LEADER' && failed.leaderHint === null) ||
+        !this.mayHold()
+      )
+        return failed
+      // Just stepped down (a transfer?): wait to name the successor, or read here if we lead.
+      const news = await this.hold()
+      if (this.stopped) return STOPPED
+      return news.isLeader ? this.read(key, true) : wrongLeaderOf(news)
+    } catch (e) {
+      return this.unexpected(e)
     }
-    const failed = await wait.failed
-    if (failed === undefined) return { ok: true, value: this.stateMachine.get(key) }
-    if (
-      held ||
-      !(failed.ok === false && failed.error === 'WRONG_LEADER' && failed.leaderHint === null) ||
-      !this.mayHold()
-    )
-      return failed
-    // Just stepped down (a transfer?): wait to name the successor, or read here if we lead.
-    const news = await this.hold()
-    if (this.stopped) return STOPPED
-    return news.isLeader ? this.read(key, true) : wrongLeaderOf(news)
   }
 
   /**
@@ -394,19 +409,50 @@ export class KvServer {
 
   // ---- writes ------------------------------------------------------------------------------
 
-  private async write(cmd: WriteCommand): Promise<KvReply> {
+  /**
+   * A put or append (handle, put, append): validated as validateRequest does, then its command
+   * is built once — the object the session table is checked with, encoded and proposed — with
+   * no promise or async frame of its own between the caller and the wait for its entry.
+   */
+  private submitWrite(
+    op: 'put' | 'append',
+    key: string,
+    value: string,
+    clientId: string,
+    seq: number,
+  ): Promise<KvReply> {
+    if (
+      typeof key !== 'string' ||
+      typeof value !== 'string' ||
+      typeof clientId !== 'string' ||
+      clientId.length === 0 ||
+      !(typeof seq === 'number' && Number.isSafeInteger(seq) && seq >= 1)
+    )
+      return this.handle({ type: op, key, value, clientId, seq }) // its BAD_REQUEST answer
+    const max = this.maxValueBytes
+    try {
+      return this.write(
+        max === undefined
+          ? { op, key, value, clientId, seq }
+          : { op, key, value, clientId, seq, maxValueBytes: max },
+      )
+    } catch (e) {
+      return Promise.resolve(this.unexpected(e))
+    }
+  }
+
+  private write(cmd: WriteCommand): Promise<KvReply> {
     // Already applied here means already committed: answer from the session table.
     const session = this.stateMachine.session(cmd.clientId)
     if (session && cmd.seq <= session.seq)
-      return toReply(retryAnswer(session, cmd, requestDigest(cmd)))
-    return this.propose({
-      op: cmd.op,
-      key: cmd.key,
-      value: cmd.value,
-      clientId: cmd.clientId,
-      seq: cmd.seq,
-      ...(this.maxValueBytes === undefined ? {} : { maxValueBytes: this.maxValueBytes }),
-    })
+      return Promise.resolve(toReply(retryAnswer(session, cmd, requestDigest(cmd))))
+    return this.propose(cmd)
+  }
+
+  /** What a request that failed for no known reason (a bug) is answered. */
+  private unexpected(e: unknown): KvReply {
+    this.logger.error('request failed unexpectedly', { error: String(e) })
+    return this.stopped ? STOPPED : TIMEOUT
   }
 
   private propose(cmd: KvCommand): Promise<KvReply> {
@@ -425,16 +471,20 @@ export class KvServer {
 
   /** A proposal refused for a moment: held until the leader is known (class comment). */
   private async holdThenPropose(command: Uint8Array): Promise<KvReply> {
-    const news = await this.hold()
-    if (this.stopped) return STOPPED
-    if (!news.isLeader) return wrongLeaderOf(news)
-    let placed: { index: Index; term: Term; isLeader: boolean }
     try {
-      placed = this.raft.start(command)
+      const news = await this.hold()
+      if (this.stopped) return STOPPED
+      if (!news.isLeader) return wrongLeaderOf(news)
+      let placed: { index: Index; term: Term; isLeader: boolean }
+      try {
+        placed = this.raft.start(command)
+      } catch (e) {
+        return this.failure(e)
+      }
+      return placed.isLeader ? this.awaitApplied(placed, command) : this.wrongLeader()
     } catch (e) {
-      return this.failure(e)
+      return this.unexpected(e)
     }
-    return placed.isLeader ? this.awaitApplied(placed, command) : this.wrongLeader()
   }
 
   /** True when a request this node cannot serve now should wait for the leader to be known. */

@@ -148,7 +148,29 @@ describe('KvServer (scripted Raft)', () => {
       expect(reply.ok === false && reply.error).to.equal('BAD_REQUEST')
     }
     expect(await server.put('k', 'v', 'c', 0)).to.include({ ok: false, error: 'BAD_REQUEST' })
+    // What a type does not promise (JavaScript callers of put/append/get): the same answer.
+    const untyped = server as unknown as {
+      put: (...a: unknown[]) => Promise<KvReply>
+      append: (...a: unknown[]) => Promise<KvReply>
+      get: (...a: unknown[]) => Promise<KvReply>
+    }
+    for (const reply of [
+      await untyped.put('k', 'v', '', 1),
+      await untyped.put('k', 'v', 'c', 1.5),
+      await untyped.put(7, 'v', 'c', 1),
+      await untyped.append('k', null, 'c', 1),
+      await untyped.append('k', 'v', 'c', '1'),
+      await untyped.get(undefined),
+    ])
+      expect(reply).to.include({ ok: false, error: 'BAD_REQUEST' })
     expect(raft.started).to.deep.equal([])
+  })
+
+  it('answers a read that fails unexpectedly (a bug) with TIMEOUT instead of rejecting', async () => {
+    raft.readIndexImpl = () => {
+      throw new Error('boom')
+    }
+    expect(await server.get('k')).to.deep.equal({ ok: false, error: 'TIMEOUT' })
   })
 
   describe('reads (ReadIndex)', () => {
