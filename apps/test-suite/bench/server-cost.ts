@@ -10,7 +10,7 @@
  *   npx tsx --conditions=@raftkit/source bench/server-cost.ts [--seconds 4] [--warmup 2]
  *     [--concurrency 1,64] [--keys 1000] [--storage-sync always|never]
  */
-import { statSync } from 'node:fs'
+import { rmSync } from 'node:fs'
 import { mkdir, mkdtemp, readFile, rm } from 'node:fs/promises'
 import { loadavg, tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -42,22 +42,25 @@ interface Probe {
   readonly gcUs: number
 }
 
-/** Asks every server's probe for its figures so far. */
+/**
+ * Asks every server's probe for its figures so far. The previous answer is deleted first and the
+ * new one awaited by its existence (the probe writes it by rename): comparing the file's mtime
+ * with Date.now() missed answers written within a clock tick (the file system's coarse
+ * timestamps lag the wall clock by up to a tick), and the run then stopped at "no probe answer".
+ */
 async function probeAll(cluster: RaftkitCluster, dir: string): Promise<Record<string, Probe>> {
   const pids = cluster.pids()
   const before = Date.now()
+  for (const pid of Object.values(pids))
+    if (pid !== undefined) rmSync(join(dir, `${pid}.json`), { force: true })
   for (const pid of Object.values(pids)) if (pid !== undefined) process.kill(pid, 'SIGUSR2')
   const out: Record<string, Probe> = {}
   for (const [id, pid] of Object.entries(pids)) {
     if (pid === undefined) throw new Error(`server ${id} is not running`)
     for (;;) {
       try {
-        const file = join(dir, `${pid}.json`)
-        const { mtimeMs } = statSync(file)
-        if (mtimeMs >= before - 5) {
-          out[id] = JSON.parse(await readFile(file, 'utf8')) as Probe
-          break
-        }
+        out[id] = JSON.parse(await readFile(join(dir, `${pid}.json`), 'utf8')) as Probe
+        break
       } catch {
         // not written yet
       }
