@@ -2,7 +2,8 @@
  * The replicated key/value state machine: the map plus the client session table.
  *
  * At-most-once: each client session remembers the last sequence number it executed, that
- * request's result and a digest of the request (op, key, value). A request with the last seq
+ * request's result and a digest of the request (op, key, value; computed when first needed,
+ * see session-entry.ts). A request with the last seq
  * and the same digest is a retry: it is answered from the table and never executed again. A
  * different request under a used seq (the last one with another digest, or an older one) is a
  * conflict: refused, not executed — a client that restarted its counter, or anyone writing
@@ -28,27 +29,11 @@ import { KvConfigError, MalformedCommandError } from './errors.js'
 import type { AddressCommand, KvCommand, WriteCommand } from './ops.js'
 import { decodeWriteFast } from './command-fast.js'
 import { decodeCommand, requestDigest } from './ops.js'
-import { decodeSnapshot, encodeSnapshot } from './snapshot-format.js'
+import type { Session } from './session-entry.js'
+import { sessionAfterWrite, sessionAt } from './session-entry.js'
 
-/** One client's entry in the session table. */
-export interface Session {
-  /** Highest sequence number executed (0 right after `open`). */
-  readonly seq: number
-  /** Result of request `seq` (put and append return ""). */
-  readonly result: string
-  /** Log index of the last command of this session: drives expiry. */
-  readonly lastIndex: Index
-  /**
-   * requestDigest of request `seq` ("" when unknown: after `open`, or restored from a
-   * version-1 snapshot, which did not keep it; then a same-seq request counts as a retry).
-   */
-  readonly digest: string
-  /**
-   * 0 when request `seq` ran; otherwise it was refused because its result would have exceeded
-   * this many bytes (the maxValueBytes the command carried), and a retry gets the same refusal.
-   */
-  readonly refusedLimit: number
-}
+export type { Session } from './session-entry.js'
+import { decodeSnapshot, encodeSnapshot } from './snapshot-format.js'
 
 /** Where a member listens: its peer (Raft) address and its HTTP address, "host:port". */
 export interface MemberAddress {
@@ -198,9 +183,8 @@ export class KvStateMachine implements StateMachine<KvApplyResult> {
   private write(cmd: WriteCommand, index: Index, owned: boolean): KvApplyResult {
     const session = this.sessions.get(cmd.clientId)
     if (!session) return { status: 'session-expired', clientId: cmd.clientId }
-    const digest = requestDigest(cmd)
     if (cmd.seq <= session.seq) {
-      const answer = retryAnswer(session, cmd, digest)
+      const answer = retryAnswer(session, cmd, requestDigest(cmd))
       if (answer.status !== 'conflict') this.touch(cmd.clientId, session, index)
       return answer
     }
@@ -209,11 +193,9 @@ export class KvStateMachine implements StateMachine<KvApplyResult> {
     const refused = limit !== undefined && bytes > limit
     const result = refused ? '' : this.execute(cmd, owned)
     const refusedLimit = refused ? limit : 0
-    this.touch(
-      cmd.clientId,
-      { seq: cmd.seq, result, lastIndex: index, digest, refusedLimit },
-      index,
-    )
+    // Its digest is computed when first needed (session-entry.ts).
+    this.sessions.delete(cmd.clientId)
+    this.sessions.set(cmd.clientId, sessionAfterWrite(cmd, result, index, refusedLimit, owned))
     if (refused) return { status: 'too-large', key: cmd.key, limit, bytes }
     return { status: 'ok', value: result, duplicate: false }
   }
@@ -234,7 +216,7 @@ export class KvStateMachine implements StateMachine<KvApplyResult> {
 
   private touch(clientId: string, session: Session, index: Index): void {
     this.sessions.delete(clientId)
-    this.sessions.set(clientId, { ...session, lastIndex: index })
+    this.sessions.set(clientId, sessionAt(session, index))
   }
 
   /** Drops sessions idle for more than the window; oldest first, so this stops early. */
