@@ -1,0 +1,242 @@
+/**
+ * HTTP/1.1 with keep-alive against HTTP/2 cleartext (h2c), transport cost alone (issue 15: would
+ * an h2c endpoint with one multiplexed session per client process cut the leader's per-request
+ * cost?). A child process serves the kv routes' shape with nothing behind them (PUT
+ * /v1/kv/<key> with the session headers → read the body, 204; GET → 200 with a 128-byte body),
+ * over node:http or node:http2 (the core `stream` API, no compatibility layer); this process
+ * drives it with --clients closed-loop clients: HTTP/1.1 as HttpKvRpc does (an undici `Client`
+ * per client, `dispatch`), h2c over one node:http2 session (`h2`) or one undici `H2CClient`
+ * (`undici-h2c`). Reports, per operation, the server's CPU time, the heap bytes it allocated
+ * (v8.GCProfiler) and its GCs, and the client process's CPU time: one JSON line per row.
+ *
+ *   npx tsx --conditions=@raftkit/source bench/http-versions.ts [--clients 64] [--seconds 3]
+ *     [--pairs 2] [--modes h1,h2,undici-h2c] [--ops put,get]
+ */
+import type { ChildProcess } from 'node:child_process'
+import { fork } from 'node:child_process'
+import { createServer } from 'node:http'
+import type { ClientHttp2Session } from 'node:http2'
+import { connect, createServer as createH2Server } from 'node:http2'
+import { loadavg } from 'node:os'
+import { fileURLToPath } from 'node:url'
+import { parseArgs } from 'node:util'
+import { GCProfiler, getHeapStatistics } from 'node:v8'
+import { Client, H2CClient } from 'undici'
+import type { Dispatcher } from 'undici'
+import { VALUE_BYTES, key, value } from './kv-workload.js'
+
+const { values } = parseArgs({
+  options: {
+    clients: { type: 'string', default: '64' },
+    seconds: { type: 'string', default: '3' },
+    pairs: { type: 'string', default: '2' },
+    modes: { type: 'string', default: 'h1,h2,undici-h2c' },
+    ops: { type: 'string', default: 'put,get' },
+    serve: { type: 'string' },
+  },
+})
+
+type Mode = 'h1' | 'h2' | 'undici-h2c'
+const KEYS = 1000
+
+interface ServerFigures {
+  readonly cpuUs: number
+  readonly allocated: number
+  readonly gcs: number
+}
+
+/** The child: serves until told to exit; measures between 'start' and 'stop'. */
+function serve(h2: boolean): void {
+  const body = Buffer.from('x'.repeat(VALUE_BYTES))
+  let server: ReturnType<typeof createServer> | ReturnType<typeof createH2Server>
+  if (!h2) {
+    server = createServer({ keepAliveTimeout: 60_000 }, (req, res) => {
+      if (req.method === 'PUT') {
+        const chunks: Buffer[] = []
+        req.on('data', (c: Buffer) => chunks.push(c))
+        req.on('end', () => res.writeHead(204).end())
+      } else {
+        res.writeHead(200, { 'content-type': 'text/plain; charset=utf-8', 'content-length': 128 })
+        res.end(body)
+      }
+    })
+  } else {
+    const s = createH2Server({ maxSessionMemory: 64 })
+    s.on('stream', (stream, headers) => {
+      if (headers[':method'] === 'PUT') {
+        const chunks: Buffer[] = []
+        stream.on('data', (c: Buffer) => chunks.push(c))
+        stream.on('end', () => stream.respond({ ':status': 204 }, { endStream: true }))
+      } else {
+        stream.respond({
+          ':status': 200,
+          'content-type': 'text/plain; charset=utf-8',
+          'content-length': 128,
+        })
+        stream.end(body)
+      }
+    })
+    server = s
+  }
+  let cpu0: NodeJS.CpuUsage | undefined
+  let profiler: GCProfiler | undefined
+  let base = 0
+  server.listen(0, '127.0.0.1', () => {
+    const address = server.address()
+    process.send?.({ port: typeof address === 'object' && address ? address.port : 0 })
+  })
+  process.on('message', (m) => {
+    if (m === 'start') {
+      cpu0 = process.cpuUsage()
+      profiler = new GCProfiler()
+      profiler.start()
+      base = getHeapStatistics().used_heap_size
+    } else if (m === 'stop' && profiler) {
+      const cpu = process.cpuUsage(cpu0)
+      let after = base
+      let allocated = 0
+      let gcs = 0
+      for (const s of profiler.stop().statistics) {
+        allocated += Math.max(0, s.beforeGC.heapStatistics.usedHeapSize - after)
+        after = s.afterGC.heapStatistics.usedHeapSize
+        gcs++
+      }
+      allocated += Math.max(0, getHeapStatistics().used_heap_size - after)
+      const figures: ServerFigures = { cpuUs: cpu.user + cpu.system, allocated, gcs }
+      process.send?.(figures)
+    } else if (m === 'exit') process.exit(0)
+  })
+}
+
+function next<T>(child: ChildProcess): Promise<T> {
+  return new Promise((resolve) => child.once('message', (m) => resolve(m as T)))
+}
+
+type Run = (client: number, k: string, put: boolean) => Promise<void>
+
+/** The client side of one mode: how one client sends one request, and how to close it all. */
+function clientsOf(mode: Mode, port: number, n: number): { run: Run; close: () => void } {
+  const origin = `http://127.0.0.1:${port}`
+  const put = (k: string): Dispatcher.DispatchOptions => ({
+    path: `/v1/kv/${k}`,
+    method: 'PUT',
+    headers: ['raftkit-client-id', 's-0123456789abcdefghijkl', 'raftkit-request-seq', '1'],
+    body: value,
+  })
+  if (mode === 'h2') {
+    const session: ClientHttp2Session = connect(origin)
+    return {
+      run: (_c, k, isPut) =>
+        new Promise((resolve, reject) => {
+          const s = session.request(
+            isPut
+              ? {
+                  ':method': 'PUT',
+                  ':path': `/v1/kv/${k}`,
+                  'raftkit-client-id': 's-0123456789abcdefghijkl',
+                  'raftkit-request-seq': '1',
+                }
+              : { ':path': `/v1/kv/${k}` },
+            { endStream: !isPut },
+          )
+          if (isPut) s.end(value)
+          s.on('data', () => undefined)
+          s.on('end', resolve)
+          s.on('error', reject)
+        }),
+      close: () => session.destroy(),
+    }
+  }
+  const shared =
+    mode === 'undici-h2c'
+      ? new H2CClient(origin, { pipelining: n, maxConcurrentStreams: n })
+      : undefined
+  const clients = Array.from({ length: n }, () => shared ?? new Client(origin, { pipelining: 1 }))
+  return {
+    run: (c, k, isPut) =>
+      new Promise((resolve, reject) => {
+        const handler: Dispatcher.DispatchHandler = {
+          onConnect: () => undefined,
+          onHeaders: () => true,
+          onData: () => true,
+          onComplete: () => resolve(),
+          onError: reject,
+        }
+        ;(clients[c] as Dispatcher).dispatch(
+          isPut ? put(k) : { path: `/v1/kv/${k}`, method: 'GET' },
+          handler,
+        )
+      }),
+    close: () => {
+      for (const c of new Set(clients)) void c.destroy()
+    },
+  }
+}
+
+async function phase(run: Run, n: number, put: boolean, seconds: number): Promise<number> {
+  const end = performance.now() + seconds * 1000
+  let ops = 0
+  await Promise.all(
+    Array.from({ length: n }, async (_, c) => {
+      for (let i = c; performance.now() < end; i += n) {
+        await run(c, key(i % KEYS), put)
+        ops++
+      }
+    }),
+  )
+  return ops
+}
+
+async function measureMode(mode: Mode, op: 'put' | 'get', n: number, seconds: number) {
+  const child = fork(fileURLToPath(import.meta.url), ['--serve', mode === 'h1' ? 'h1' : 'h2'], {
+    execArgv: process.execArgv,
+  })
+  try {
+    const { port } = await next<{ port: number }>(child)
+    const { run, close } = clientsOf(mode, port, n)
+    try {
+      await phase(run, n, op === 'put', 1)
+      child.send('start')
+      const cpu0 = process.cpuUsage()
+      const ops = await phase(run, n, op === 'put', seconds)
+      const cpu = process.cpuUsage(cpu0)
+      child.send('stop')
+      const s = await next<ServerFigures>(child)
+      return {
+        mode,
+        op,
+        clients: n,
+        opsPerSec: Math.round(ops / seconds),
+        serverCpuUsPerOp: Math.round((s.cpuUs / ops) * 10) / 10,
+        serverAllocBytesPerOp: Math.round(s.allocated / ops),
+        serverGcsPer10k: Math.round((s.gcs * 100_000) / ops) / 10,
+        clientCpuUsPerOp: Math.round(((cpu.user + cpu.system) / ops) * 10) / 10,
+        load1: Math.round((loadavg()[0] ?? 0) * 10) / 10,
+      }
+    } finally {
+      close()
+    }
+  } finally {
+    child.send('exit')
+  }
+}
+
+async function main(): Promise<void> {
+  const n = Number(values.clients)
+  const seconds = Number(values.seconds)
+  const modes = (values.modes ?? '').split(',') as Mode[]
+  for (const m of modes)
+    if (m !== 'h1' && m !== 'h2' && m !== 'undici-h2c')
+      throw new RangeError(`--modes: unknown mode ${String(m)}`)
+  for (let pair = 1; pair <= Number(values.pairs); pair++)
+    for (const op of (values.ops ?? '').split(',') as Array<'put' | 'get'>)
+      for (const mode of modes)
+        console.log(JSON.stringify({ pair, ...(await measureMode(mode, op, n, seconds)) }))
+}
+
+if (values.serve !== undefined) serve(values.serve === 'h2')
+else
+  main().catch((e: unknown) => {
+    console.error(e)
+    process.exitCode = 1
+  })
