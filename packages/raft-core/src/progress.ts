@@ -25,6 +25,13 @@ export class Progress {
   state: ProgressState = 'probe'
   /** Probe state: an append is outstanding; wait for an answer before sending another. */
   probeSent = false
+  /** The last heartbeat round sent to this follower (broadcastHeartbeat's readContext). */
+  heartbeatRound = 0
+  /**
+   * The heartbeat round last sent when the outstanding probe went out: a reply to a later round
+   * shows the probe or its answer was lost (the probe is retried then, not on every reply).
+   */
+  probeRound = 0
   /** Replicate state: last index of each unacknowledged append, oldest first. */
   inflights: Index[] = []
   /**
@@ -68,10 +75,14 @@ export class Progress {
     return this.transfer
   }
 
-  /** Records an acknowledged match; returns true if it moved forward. */
+  /**
+   * Records an acknowledged match; returns true if it moved forward (which also ends an
+   * outstanding probe: an older acknowledgement does not, or every answer a restarted follower
+   * gives to what queued up for it would resend the same batch).
+   */
   maybeUpdate(match: Index): boolean {
-    this.probeSent = false
     if (match <= this.match) return false
+    this.probeSent = false
     this.match = match
     this.next = Math.max(this.next, match + 1)
     // Acknowledged appends are the oldest ones (inflights is in sending order).
@@ -100,6 +111,7 @@ export class Progress {
       this.inflights.push(last)
     } else if (this.state === 'probe') {
       this.probeSent = true
+      this.probeRound = this.heartbeatRound
     }
   }
 }

@@ -74,6 +74,7 @@ export function flushAppends(core: NodeView, commitMoved: boolean): boolean {
 export function broadcastHeartbeat(core: NodeView, round: number): void {
   const { log } = core
   for (const [to, pr] of core.progress) {
+    pr.heartbeatRound = round
     let prevLogIndex = pr.next - 1
     let prevLogTerm = log.term(prevLogIndex)
     if (prevLogTerm === undefined) {
@@ -114,8 +115,12 @@ export function handleAppendEntriesReply(core: NodeView, m: AppendEntriesReply):
     // On reject, matchIndex carries the prevLogIndex that was rejected.
     pr.becomeProbe(Math.min(nextFromHint(core, m, m.matchIndex), m.matchIndex))
   }
-  // Any answer (heartbeat replies included) un-pauses a probe, so a lost probe is retried.
-  if (pr.state === 'probe') pr.probeSent = false
+  // A lost probe is retried when a heartbeat sent after it is answered. Not on every answer: a
+  // restarted follower answers everything that queued up for it while it was down (transport-ws
+  // holds it), and each answer would resend the same catch-up batch (the leader stalled for
+  // ~1 s in the rolling-restart bench, BENCHMARKS.md issue 13).
+  if (pr.state === 'probe' && m.readContext !== undefined && m.readContext > pr.probeRound)
+    pr.probeSent = false
   maybeSendAppends(core, m.from, false)
 }
 

@@ -38,14 +38,24 @@ describe('Progress', () => {
   })
 
   describe('probe state: one append at a time', () => {
-    it('an append (empty or not) pauses the follower until an answer comes', () => {
+    it('an append (empty or not) pauses the follower until an acknowledgement that moves match comes', () => {
       const pr = new Progress(5)
       pr.sentAppend(4, 0)
       expect(pr.isPaused(64)).to.equal(true)
       expect(pr.next, 'probe sends do not advance next').to.equal(5)
       expect(pr.inflights).to.deep.equal([])
-      pr.maybeUpdate(0) // any acknowledgement, even of nothing new, clears the outstanding probe
+      pr.maybeUpdate(0) // an older acknowledgement (of nothing new) is no answer to the probe
+      expect(pr.isPaused(64)).to.equal(true)
+      pr.maybeUpdate(4)
       expect(pr.isPaused(64)).to.equal(false)
+    })
+
+    it('remembers the heartbeat round last sent when the probe went out', () => {
+      const pr = new Progress(5)
+      pr.heartbeatRound = 7
+      pr.sentAppend(4, 0)
+      pr.heartbeatRound = 8
+      expect(pr.probeRound).to.equal(7)
     })
 
     it('becomeProbe never moves next to or below match, and clears the outstanding probe', () => {

@@ -108,6 +108,54 @@ describe('§5.3 leader: replies', () => {
     expect(toB.map((m) => m.entries.map((e) => e.index))).to.deep.equal([[2]])
   })
 
+  it('A follower that restarts behind is sent its catch-up batch once, not once per answer to what queued up for it while it was down', () => {
+    // The rolling-restart bench (BENCHMARKS.md, issue 13): transport-ws held the heartbeats for
+    // a stopped follower; restarted, it rejected each of them, and every rejection after the
+    // first resent the whole catch-up batch (~1 300 entries, 20 times): the leader's event loop
+    // stalled for ~1 s and every client timed out.
+    const f = leader(['a', 'b', 'c'])
+    for (let i = 1; i <= 10; i++) f.node.propose(text(`x${i}`))
+    f.drain()
+    f.node.step(aeReply({ from: 'b', to: 'a', term: 1, matchIndex: 2 })) // then b stops
+    f.node.step(aeReply({ from: 'c', to: 'a', term: 1, matchIndex: 10 }))
+    const heartbeats: number[] = []
+    for (let i = 0; i < 5 * 3; i++) {
+      f.node.tick() // heartbeatTicks 3: five heartbeats to b (prev 10), none answered yet
+      for (const m of appendsTo(f.drain(), 'b'))
+        if (m.readContext !== undefined) heartbeats.push(m.readContext)
+    }
+    expect(heartbeats).to.have.length(5)
+    // b restarts with entries 1-2 and answers the queued heartbeats, in order.
+    const reject = (round: number) =>
+      aeReply({
+        from: 'b',
+        to: 'a',
+        term: 1,
+        success: false,
+        matchIndex: 10,
+        conflictIndex: 3,
+        readContext: round,
+      })
+    f.node.step(reject(heartbeats[0]!))
+    const batches = appendsTo(f.drain(), 'b').filter((m) => m.entries.length > 0)
+    expect(batches.map((m) => [m.prevLogIndex, m.entries.length])).to.deep.equal([[2, 8]])
+    for (const round of heartbeats.slice(1)) f.node.step(reject(round))
+    f.node.step(aeReply({ from: 'b', to: 'a', term: 1, matchIndex: 1 })) // an older acknowledgement
+    expect(
+      appendsTo(f.drain(), 'b').filter((m) => m.entries.length > 0),
+      'answers to messages sent before the probe resend nothing',
+    ).to.deep.equal([])
+    // The probe is lost: the answer to the next heartbeat (sent after it) retries it.
+    for (let i = 0; i < 3; i++) f.node.tick()
+    const next = appendsTo(f.drain(), 'b').find((m) => m.readContext !== undefined)
+    expect(next?.prevLogIndex).to.equal(2)
+    f.node.step(
+      aeReply({ from: 'b', to: 'a', term: 1, matchIndex: 2, readContext: next?.readContext }),
+    )
+    const retried = appendsTo(f.drain(), 'b').filter((m) => m.entries.length > 0)
+    expect(retried.map((m) => [m.prevLogIndex, m.entries.length])).to.deep.equal([[2, 8]])
+  })
+
   it('During a leadership transfer, only the transferee’s own reply can trigger TimeoutNow', () => {
     const f = leader(['a', 'b', 'c'])
     f.node.propose(text('x1'))
