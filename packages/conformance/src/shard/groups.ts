@@ -21,6 +21,7 @@ export interface GroupHost {
     readonly seed: number
     readonly groups: number
     readonly maxRaftState: number
+    readonly sessionExpiryEntries?: number
     readonly logger?: Logger
   }
   startReplica(group: string, i: number): Promise<{ raft: Raft; storage: Storage }>
@@ -112,6 +113,9 @@ export class GroupSet {
       rpc: this.c.rpc,
       ctrlers: this.c.ctrlerNames,
       maxRaftState: this.c.options.maxRaftState,
+      ...(this.c.options.sessionExpiryEntries !== undefined
+        ? { sessionExpiryEntries: this.c.options.sessionExpiryEntries }
+        : {}),
       storageSize: () => storage.size(),
       rng: createRng(seedFrom(this.c.options.seed, `${name}/${this.c.clock.now()}`)),
       ...(this.c.options.logger ? { logger: this.c.options.logger } : {}),
@@ -158,6 +162,11 @@ export class GroupSet {
 
   async leavem(gis: readonly number[]): Promise<void> {
     await this.ctrler().leave(gis.map((gi) => this.gids[gi]!))
+  }
+
+  /** Moves `shard` to group gi. */
+  async move(shard: number, gi: number): Promise<void> {
+    await this.ctrler().move(shard, this.gids[gi]!)
   }
 
   /** The controller's latest configuration. */

@@ -45,6 +45,8 @@ export interface ShardClusterOptions {
   readonly unreliable?: boolean
   /** Replica groups' snapshot threshold; -1: none. */
   readonly maxRaftState: number
+  /** Session expiry of the groups and the controller (idle log entries); absent: defaults. */
+  readonly sessionExpiryEntries?: number
   readonly raftConfig?: Partial<RaftConfig>
   readonly logger?: Logger
   readonly log?: (line: string) => void
@@ -186,6 +188,9 @@ export class ShardCluster {
       raft,
       clock: this.clock,
       storageSize: () => storage.size(),
+      ...(this.options.sessionExpiryEntries !== undefined
+        ? { sessionExpiryEntries: this.options.sessionExpiryEntries }
+        : {}),
       ...(this.options.logger ? { logger: this.options.logger } : {}),
     })
     this.ctrlers[i] = server

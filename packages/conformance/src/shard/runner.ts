@@ -45,6 +45,9 @@ export async function runShardScenario(
         groups: scenario.groups,
         unreliable: scenario.unreliable,
         maxRaftState: scenario.maxRaftState,
+        ...(scenario.sessionExpiryEntries !== undefined
+          ? { sessionExpiryEntries: scenario.sessionExpiryEntries }
+          : {}),
         diskModel: diskModelOn(options),
         ...(options.createStorage ? { createStorage: options.createStorage } : {}),
         ...(options.raftConfig ? { raftConfig: options.raftConfig } : {}),

@@ -14,12 +14,17 @@ export interface ShardScenario {
   readonly unreliable: boolean
   /** Snapshot threshold of the replica groups in bytes of persisted Raft state; -1: none. */
   readonly maxRaftState: number
+  /**
+   * Session expiry of the replica groups and the controller, in idle entries of their logs
+   * (`sessionExpiryEntries` of ShardKvServer and ShardCtrlerServer); absent: their default.
+   */
+  readonly sessionExpiryEntries?: number
   run(cluster: ShardCluster): Promise<void>
 }
 
 export function shardScenario(
   spec: Pick<ShardScenario, 'name' | 'part' | 'description' | 'run'> &
-    Partial<Pick<ShardScenario, 'groups' | 'unreliable' | 'maxRaftState'>>,
+    Partial<Pick<ShardScenario, 'groups' | 'unreliable' | 'maxRaftState' | 'sessionExpiryEntries'>>,
 ): ShardScenario {
   return Object.freeze({
     groups: spec.part === '4A' ? 0 : 3,

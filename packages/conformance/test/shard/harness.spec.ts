@@ -30,10 +30,13 @@ async function fingerprint(seed: number): Promise<string> {
 }
 
 describe('shard harness', () => {
-  it('names 15 lab scenarios, 2 in 4A and 13 in 4B, all ending in their part', () => {
-    expect(allShardScenarios).to.have.length(15)
+  it("names 15 lab scenarios and raftkit's session-expiry one, 2 in 4A and 14 in 4B, all ending in their part", () => {
+    expect(allShardScenarios).to.have.length(16)
     expect(selectShardScenarios('4A$')).to.have.length(2)
-    expect(selectShardScenarios('4B$')).to.have.length(13)
+    expect(selectShardScenarios('4B$')).to.have.length(14)
+    expect(selectShardScenarios('4[AB]').at(-1)?.name).to.equal(
+      'TestSessionExpiryAcrossMigration4B',
+    )
     for (const s of allShardScenarios) expect(s.name.endsWith(s.part)).to.equal(true)
     expect(selectShardScenarios('^TestChallenge').map((s) => s.name)).to.deep.equal([
       'TestChallenge1Delete4B',

@@ -1,12 +1,14 @@
-/** Every shard lab scenario, in the lab's order, and selection by name or description. */
+/** Every shard lab scenario, in the lab's order (then raftkit's own), and selection by name or description. */
 import type { ShardScenario } from '../scenario.js'
 import * as s4A from './4a.js'
 import * as s4B from './4b.js'
 import * as s4BChallenge from './4b-challenge.js'
+import * as s4BSessions from './4b-sessions.js'
 
 export * from './4a.js'
 export * from './4b.js'
 export * from './4b-challenge.js'
+export * from './4b-sessions.js'
 
 export const allShardScenarios: readonly ShardScenario[] = Object.freeze([
   s4A.TestBasic4A,
@@ -24,6 +26,7 @@ export const allShardScenarios: readonly ShardScenario[] = Object.freeze([
   s4BChallenge.TestChallenge1Delete4B,
   s4BChallenge.TestChallenge2Unaffected4B,
   s4BChallenge.TestChallenge2Partial4B,
+  s4BSessions.TestSessionExpiryAcrossMigration4B,
 ])
 
 /** Scenarios whose name or description matches `grep` (a RegExp source); all when absent. */
