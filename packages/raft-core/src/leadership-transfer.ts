@@ -51,12 +51,21 @@ export function maybeSendTimeoutNow(core: NodeView): boolean {
 export function tickTransfer(core: NodeView): void {
   if (core.leadTransferee === null) return
   core.transferElapsed++
-  if (core.transferElapsed >= core.config.electionTicksMin) {
-    core.logger.info('leadership transfer timed out', core.fields({ to: core.leadTransferee }))
-    core.leadTransferee = null
-    core.transferElapsed = 0
-    core.timeoutNowSent = false
-  }
+  if (core.transferElapsed >= core.config.electionTicksMin)
+    abandonTransfer(core, 'leadership transfer timed out')
+}
+
+/**
+ * Leader: ends the transfer under way, if any (proposals are accepted again), with all of its
+ * state: the timer fields are read only while a transfer is under way and transferLeadership
+ * resets them, so a stale value would do no harm, but none is left behind.
+ */
+export function abandonTransfer(core: NodeView, why: string): void {
+  if (core.leadTransferee === null) return
+  core.logger.info(why, core.fields({ to: core.leadTransferee }))
+  core.leadTransferee = null
+  core.transferElapsed = 0
+  core.timeoutNowSent = false
 }
 
 /** TimeoutNow receiver: a voter campaigns now (no pre-vote; the requests carry `transfer`). */

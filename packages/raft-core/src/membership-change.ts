@@ -16,6 +16,7 @@ import { ChangeInProgressError, NotLeaderError, TransferInProgressError } from '
 import { describeMembership, isJoint, isVoter, members } from './membership.js'
 import { decodeMembership, encodeMembership } from './membership-codec.js'
 import { Progress } from './progress.js'
+import { abandonTransfer } from './leadership-transfer.js'
 import type { Entry, Index, Membership, Term } from './types.js'
 
 /**
@@ -147,6 +148,7 @@ export function membershipChanged(core: NodeView): void {
     }
   for (const id of [...core.progress.keys()])
     if (!core.others.includes(id)) core.progress.delete(id)
-  if (core.leadTransferee !== null && !isVoter(m, core.leadTransferee)) core.leadTransferee = null
+  if (core.leadTransferee !== null && !isVoter(m, core.leadTransferee))
+    abandonTransfer(core, 'leadership transfer abandoned: the target is no longer a voter')
   core.pendingAppends = true
 }

@@ -19,7 +19,7 @@ import {
 } from './errors.js'
 import { LeaderWatch } from './leader-watch.js'
 import type { Logger } from './logger.js'
-import { isJoint, sameMembership } from './membership.js'
+import { isJoint, isVoter, sameMembership } from './membership.js'
 import type { RawNode } from './raw-node.js'
 import type { Index, Membership, NodeId, Term } from './types.js'
 
@@ -187,7 +187,15 @@ export class MembershipWaiters {
       return true
     }
     if (st.role === 'leader' && st.term === t.term && st.leadTransferee !== t.to) {
-      t.reject(new LeadershipTransferError(t.to, 'it did not take over within an election timeout'))
+      const removed = st.membership !== undefined && !isVoter(st.membership, t.to)
+      t.reject(
+        new LeadershipTransferError(
+          t.to,
+          removed
+            ? 'it is no longer a voter (a membership change removed or demoted it)'
+            : 'it did not take over within an election timeout',
+        ),
+      )
       return true
     }
     if (st.term > t.term && st.leader !== null) {

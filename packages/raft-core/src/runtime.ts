@@ -395,7 +395,8 @@ export class Raft {
    * Leader: hands leadership to voter `to` (thesis §3.10): proposals are refused meanwhile
    * (start() returns isLeader false), `to` is brought up to date and told to campaign at once.
    * Resolves once `to` leads; rejects with LeadershipTransferError if it has not taken over
-   * within an election timeout (or another node won), NotLeaderError, UnknownNodeError.
+   * within an election timeout (or another node won, or a membership change under way removed
+   * or demoted it), NotLeaderError, UnknownNodeError.
    */
   transferLeadership(to: NodeId): Promise<void> {
     if (this.stopReason) return Promise.reject(this.stopReason)

@@ -236,6 +236,23 @@ describe('LeadershipTransfer: runtime API', () => {
     })
   })
 
+  it('LeadershipTransfer: a transfer to a voter that a membership change under way removes fails with LeadershipTransferError saying so', async () => {
+    const c = new TestCluster({ seed: 26 })
+    await c.clock.run(async () => {
+      const leader = await ready(c)
+      const target = c.ids.find((id) => id !== leader.id)!
+      c.net.disconnect(target) // it never catches up: no TimeoutNow
+      const removal = leader.removeNode(target) // joint: the target is an outgoing voter
+      const error = await rejection(leader.transferLeadership(target))
+      expect(error).to.be.instanceOf(LeadershipTransferError)
+      expect(error.message).to.match(/no longer a voter/)
+      expect(sorted(await removal).voters).to.not.include(target)
+      expect(leader.start(bytes('again')).isLeader).to.equal(true)
+      c.net.connect(target)
+      await c.shutdown()
+    })
+  })
+
   it('LeadershipTransfer: fails with LeadershipTransferError when the leader loses leadership before the target takes over', async () => {
     const c = new TestCluster({ seed: 25 })
     await c.clock.run(async () => {

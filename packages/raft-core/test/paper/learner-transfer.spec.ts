@@ -258,6 +258,34 @@ describe('LeadershipTransfer (thesis §3.10)', () => {
     expect(d.status().role).to.equal('follower')
   })
 
+  it('LeadershipTransfer: a transfer to a voter that the committed change then removes is abandoned at once; proposals are accepted, and a later transfer gets its own election timeout', () => {
+    // membershipChanged clears leadTransferee when the target stops being a voter (the leader
+    // leaves the joint configuration on its own, even during a transfer).
+    const net = new Network(['a', 'b', 'c'], { seed: 3 })
+    net.elect('a')
+    net.propose('a', 'x')
+    const a = net.node('a')
+    net.isolate('c') // c never catches up: no TimeoutNow
+    a.proposeMembership({ voters: ['a', 'b'], learners: [] }) // joint: c is an outgoing voter
+    a.transferLeadership('c')
+    expect(a.status().leadTransferee).to.equal('c')
+    net.settle() // a and b commit the joint entry; a appends the entry leaving it, without c
+    expect(sorted(a.status().membership).voters).to.deep.equal(['a', 'b'])
+    expect(a.status().leadTransferee, 'abandoned with the change').to.equal(undefined)
+    expect(() => a.propose(text('y'))).not.to.throw()
+    net.settle()
+    // The next transfer, to b, cut off for most of an election timeout: not abandoned early.
+    net.isolate('b')
+    a.transferLeadership('b')
+    net.tick(['a'], net.config.electionTicksMin - 2)
+    expect(a.status().leadTransferee).to.equal('b')
+    net.heal()
+    net.isolate('c')
+    net.tick(['a']) // a heartbeat (heartbeatTicks 1): b catches up, gets TimeoutNow and wins
+    expect(net.leaders()).to.deep.equal(['b'])
+    expect(ofType(net.sent, 'TimeoutNow').map((m) => m.to)).to.deep.equal(['b'])
+  })
+
   it('LeadershipTransfer: the transfer state is cleared when the leader loses leadership, so as a later leader it accepts proposals (hashicorp/raft#696)', () => {
     const net = withLearner()
     net.isolate('b')
