@@ -56,7 +56,7 @@ export interface ReadBodyOptions {
   /** The whole body must arrive within this time; else 408 and the connection closes. */
   readonly timeoutMs?: number
   /** The request's Content-Length, if it has one: a body buffered whole is taken at once. */
-  readonly declaredLength?: number
+  readonly declaredLength?: number | undefined
 }
 
 /**
@@ -66,10 +66,22 @@ export interface ReadBodyOptions {
  */
 export async function readBody(req: IncomingMessage, options: ReadBodyOptions): Promise<Buffer> {
   // A small body nearly always arrives in the same read as the headers: one microtask later
-  // the parser has pushed it, and when all `declaredLength` bytes are buffered (the parser
-  // delivers exactly Content-Length bytes, never more) it is taken at once, without the
-  // listeners and the timer of a body that is still on its way.
+  // the parser has pushed it (see readBodyNow).
   await Promise.resolve()
+  return readBodyNow(req, options)
+}
+
+/**
+ * readBody without its own wait, for a caller that has let one microtask pass since the
+ * request's headers (the write path: no async frame and promise of readBody's own per write).
+ * When all `declaredLength` bytes are buffered by then (the parser delivers exactly
+ * Content-Length bytes, never more) they are taken at once, without the listeners and the
+ * timer of a body that is still on its way; otherwise the body is read as it comes.
+ */
+export function readBodyNow(
+  req: IncomingMessage,
+  options: ReadBodyOptions,
+): Buffer | Promise<Buffer> {
   if (
     options.declaredLength !== undefined &&
     !req.destroyed &&
