@@ -57,7 +57,13 @@ import { InternalSession } from './internal-session.js'
 import { failureOf } from './replies.js'
 import { declaredLength, parseSessionHeaders, pathOf, target } from './request.js'
 import { statusBody } from './status.js'
-import { ISSUED_ID_PREFIX, LEADER_HEADER, SESSIONS_PATH } from './protocol.js'
+import {
+  APPEND_SUFFIX,
+  ISSUED_ID_PREFIX,
+  KV_PATH,
+  LEADER_HEADER,
+  SESSIONS_PATH,
+} from './protocol.js'
 
 export type { TransportFaultControls } from './faults.js'
 
@@ -98,6 +104,11 @@ type Op =
 const UTF8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true })
 
 const MAX_REDIRECT_PATH = 8 * 1024
+
+/** The methods each route allows (made once, not per request). */
+const ONLY_GET = ['GET'] as const
+const ONLY_POST = ['POST'] as const
+const GET_OR_PUT = ['GET', 'PUT'] as const
 
 export class KvHttpServer {
   readonly metrics: NodeMetrics
@@ -258,51 +269,59 @@ export class KvHttpServer {
 
   private dispatch(req: IncomingMessage, res: ServerResponse): void {
     const started = performance.now()
-    let op: Op = 'other'
-    // Counted once the answer is complete: at once when the handler has ended the response (the
-    // common case, without a 'finish' listener per request), else when it finishes.
-    const observe = (): void => {
-      if (!res.writableEnded) {
-        res.once('finish', observe)
-        return
+    const url = target(req)
+    const q = url.indexOf('?')
+    const path = q === -1 ? url : url.slice(0, q)
+    if (path.startsWith(KV_PATH)) this.routeKv(req, res, path, started)
+    else this.route(req, res, path, started)
+  }
+
+  /**
+   * The key/value routes, without a routing closure or promise per request: the handler
+   * answers its own failures and counts its request (handleGet, handleWrite).
+   */
+  private routeKv(req: IncomingMessage, res: ServerResponse, path: string, started: number): void {
+    let op: 'get' | 'put' | 'append' | 'other' = 'other'
+    let key: string
+    try {
+      let rest = path.slice(KV_PATH.length)
+      if (rest.endsWith(APPEND_SUFFIX)) {
+        rest = rest.slice(0, -APPEND_SUFFIX.length)
+        op = 'append'
+        allow(req, ONLY_POST)
+      } else {
+        op = req.method === 'PUT' ? 'put' : 'get'
+        allow(req, GET_OR_PUT)
       }
-      this.metrics.observe(op, res.statusCode, (performance.now() - started) / 1000)
+      key = this.parseKey(rest)
+    } catch (e) {
+      this.answerFailure(req, res, e, op, started)
+      return
     }
+    if (op === 'get') void this.handleGet(req, res, key, started)
+    else void this.handleWrite(req, res, op === 'put' ? 'put' : 'append', key, started)
+  }
+
+  /** Every other route. */
+  private route(req: IncomingMessage, res: ServerResponse, path: string, started: number): void {
+    let op: Op = 'other'
     const route = async (): Promise<void> => {
-      const url = target(req)
-      const q = url.indexOf('?')
-      const path = q === -1 ? url : url.slice(0, q)
-      if (path.startsWith('/v1/kv/')) {
-        let rest = path.slice('/v1/kv/'.length)
-        const isAppend = rest.endsWith('/append')
-        if (isAppend) rest = rest.slice(0, -'/append'.length)
-        if (isAppend) {
-          op = 'append'
-          allow(req, ['POST'])
-        } else {
-          op = req.method === 'PUT' ? 'put' : 'get'
-          allow(req, ['GET', 'PUT'])
-        }
-        const key = this.parseKey(rest)
-        if (op === 'get') return this.handleGet(req, res, key)
-        return this.handleWrite(req, res, op === 'put' ? 'put' : 'append', key)
-      }
       switch (path) {
         case SESSIONS_PATH:
           op = 'session'
-          allow(req, ['POST'])
+          allow(req, ONLY_POST)
           return this.handleOpenSession(req, res)
         case '/v1/status':
           op = 'status'
-          allow(req, ['GET'])
+          allow(req, ONLY_GET)
           return send(res, 200, JSON.stringify(this.statusJson(), null, 2) + '\n', 'json')
         case '/metrics':
           op = 'metrics'
-          allow(req, ['GET'])
+          allow(req, ONLY_GET)
           return send(res, 200, await this.metrics.metrics(), this.metrics.contentType)
         case '/v1/admin/faults':
           op = 'faults'
-          allow(req, ['POST'])
+          allow(req, ONLY_POST)
           if (!this.faultAdmin)
             throw new HttpError('NOT_FOUND', 'fault injection is not enabled on this node')
           return this.faultAdmin.handle(req, res)
@@ -314,26 +333,51 @@ export class KvHttpServer {
           throw new HttpError('NOT_FOUND', `no such path: ${path.slice(0, 200)}`)
       }
     }
-    route().then(observe, (e: unknown) => {
-      if (e instanceof ClientGone) {
-        this.clientTrouble.log('request aborted by the client', {
-          path: pathOf(req),
-          error: e.message,
-        })
-        res.destroy()
-      } else if (e instanceof HttpError) {
-        if (e.code === 'BUSY' || e.code === 'REQUEST_TIMEOUT')
-          this.clientTrouble.log('request refused', { path: pathOf(req), error: e.message })
-        else if (e.status >= 500)
-          this.logger.warn('request failed', { path: pathOf(req), error: e.message })
-        sendError(res, e)
-        observe()
-      } else {
-        this.logger.error('request handler failed', { path: req.url, error: String(e) })
-        sendError(res, new HttpError('INTERNAL', 'internal error; see the server log'))
-        observe()
-      }
-    })
+    route().then(
+      () => this.observe(op, res, started),
+      (e: unknown) => this.answerFailure(req, res, e, op, started),
+    )
+  }
+
+  /**
+   * Counts a request once its answer is complete: at once when the handler has ended the
+   * response (the common case, without a 'finish' listener per request), else when it finishes.
+   */
+  private observe(op: Op, res: ServerResponse, started: number): void {
+    if (!res.writableEnded) {
+      res.once('finish', () => this.observe(op, res, started))
+      return
+    }
+    this.metrics.observe(op, res.statusCode, (performance.now() - started) / 1000)
+  }
+
+  /** Answers a handler's failure (a request the client abandoned gets none) and counts it. */
+  private answerFailure(
+    req: IncomingMessage,
+    res: ServerResponse,
+    e: unknown,
+    op: Op,
+    started: number,
+  ): void {
+    if (e instanceof ClientGone) {
+      this.clientTrouble.log('request aborted by the client', {
+        path: pathOf(req),
+        error: e.message,
+      })
+      res.destroy()
+      return
+    }
+    if (e instanceof HttpError) {
+      if (e.code === 'BUSY' || e.code === 'REQUEST_TIMEOUT')
+        this.clientTrouble.log('request refused', { path: pathOf(req), error: e.message })
+      else if (e.status >= 500)
+        this.logger.warn('request failed', { path: pathOf(req), error: e.message })
+      sendError(res, e)
+    } else {
+      this.logger.error('request handler failed', { path: req.url, error: String(e) })
+      sendError(res, new HttpError('INTERNAL', 'internal error; see the server log'))
+    }
+    this.observe(op, res, started)
   }
 
   private parseKey(raw: string): string {
@@ -355,49 +399,69 @@ export class KvHttpServer {
 
   // ---- key/value ---------------------------------------------------------------------------
 
-  private async handleGet(req: IncomingMessage, res: ServerResponse, key: string): Promise<void> {
-    this.requireLeader(req)
-    const reply = await this.kv.get(key)
-    if (!reply.ok) throw this.failure(req, reply)
-    if (reply.value === '')
-      throw new HttpError('KEY_NOT_FOUND', `no value for key ${JSON.stringify(key)}`)
-    send(res, 200, reply.value, 'text')
+  /** Never rejects: answers its own failures, and counts the request. */
+  private async handleGet(
+    req: IncomingMessage,
+    res: ServerResponse,
+    key: string,
+    started: number,
+  ): Promise<void> {
+    try {
+      this.requireLeader(req)
+      const reply = await this.kv.get(key)
+      if (!reply.ok) throw this.failure(req, reply)
+      if (reply.value === '')
+        throw new HttpError('KEY_NOT_FOUND', `no value for key ${JSON.stringify(key)}`)
+      send(res, 200, reply.value, 'text')
+    } catch (e) {
+      this.answerFailure(req, res, e, 'get', started)
+      return
+    }
+    this.observe('get', res, started)
   }
 
+  /** Never rejects: answers its own failures, and counts the request. */
   private async handleWrite(
     req: IncomingMessage,
     res: ServerResponse,
     op: 'put' | 'append',
     key: string,
+    started: number,
   ): Promise<void> {
-    const session = parseSessionHeaders(req)
-    const declared = declaredLength(req)
-    if (declared !== undefined && declared > this.options.maxValueBytes)
-      throw tooLarge(declared, this.options.maxValueBytes)
-    this.requireLeader(req)
-    // readBody's wait for the body, inline (io.ts, readBodyNow); one options object of one
-    // shape per write (no spreads of temporary objects).
-    await Promise.resolve()
-    const read = readBodyNow(req, {
-      limit: this.options.maxValueBytes,
-      onTooLarge: tooLarge,
-      budget: this.budget,
-      timeoutMs: this.limits.bodyTimeoutMs,
-      declaredLength: declared,
-    })
-    const body = Buffer.isBuffer(read) ? read : await read
-    if (body.length === 0) throw new HttpError('EMPTY_VALUE', 'the value must not be empty')
-    let value: string
     try {
-      value = UTF8.decode(body)
-    } catch {
-      throw new HttpError('BAD_VALUE', 'the value must be valid UTF-8')
+      const session = parseSessionHeaders(req)
+      const declared = declaredLength(req)
+      if (declared !== undefined && declared > this.options.maxValueBytes)
+        throw tooLarge(declared, this.options.maxValueBytes)
+      this.requireLeader(req)
+      // readBody's wait for the body, inline (io.ts, readBodyNow); one options object of one
+      // shape per write (no spreads of temporary objects).
+      await Promise.resolve()
+      const read = readBodyNow(req, {
+        limit: this.options.maxValueBytes,
+        onTooLarge: tooLarge,
+        budget: this.budget,
+        timeoutMs: this.limits.bodyTimeoutMs,
+        declaredLength: declared,
+      })
+      const body = Buffer.isBuffer(read) ? read : await read
+      if (body.length === 0) throw new HttpError('EMPTY_VALUE', 'the value must not be empty')
+      let value: string
+      try {
+        value = UTF8.decode(body)
+      } catch {
+        throw new HttpError('BAD_VALUE', 'the value must be valid UTF-8')
+      }
+      const reply = session
+        ? await this.kv[op](key, value, session.clientId, session.seq)
+        : await this.internal.write(op, key, value)
+      if (!reply.ok) throw this.failure(req, reply)
+      res.writeHead(204).end()
+    } catch (e) {
+      this.answerFailure(req, res, e, op, started)
+      return
     }
-    const reply = session
-      ? await this.kv[op](key, value, session.clientId, session.seq)
-      : await this.internal.write(op, key, value)
-    if (!reply.ok) throw this.failure(req, reply)
-    res.writeHead(204).end()
+    this.observe(op, res, started)
   }
 
   /**
