@@ -14,6 +14,8 @@
  */
 import type { Clock, Rng, TimerHandle } from '@raftkit/raft-core'
 import { TimeoutError, createRng, packValue, unpackValue } from '@raftkit/raft-core'
+import { TlsError } from '@raftkit/kv-service'
+import { ShardRpcAuthError } from './net/rpc-protocol.js'
 
 /** A server's request handler. It validates what it receives: the network carries any value. */
 export type ShardRpcHandler = (request: unknown) => Promise<unknown>
@@ -31,6 +33,16 @@ export interface MemoryShardRpcOptions {
   readonly seed: number
   /** One-way latency added to every message, uniform in [min, max] ms. @default [1, 3] */
   readonly latencyMs?: readonly [number, number]
+}
+
+/**
+ * A call failure that retrying does not fix: the node refused the cluster secret, or the TLS
+ * setup is wrong (an untrusted or misnamed certificate, a node that does not speak TLS). A
+ * clerk whose every server fails like this stops and throws it instead of retrying until its
+ * deadline.
+ */
+export function isPermanentRpcFailure(e: unknown): e is Error {
+  return e instanceof ShardRpcAuthError || e instanceof TlsError
 }
 
 const DROP_PER_MILLE = 100

@@ -24,7 +24,7 @@
 import { TimeoutError } from '@raftkit/raft-core'
 import type { Dispatcher } from 'undici'
 import { Client } from 'undici'
-import { TlsError } from '../errors.js'
+import { tlsFailure } from './tls-failure.js'
 import type { KvReply, KvRequest, KvRpcNetwork } from '../rpc.js'
 import type { HttpErrorCode } from './protocol.js'
 import {
@@ -321,7 +321,7 @@ class Exchange implements Dispatcher.DispatchHandler {
     // request, so no retry can help; passed on as it is.
     if (code === 'UND_ERR_INVALID_ARG') return this.fail(e)
     this.fail(
-      tlsFailure(this.origin, e) ??
+      (this.origin.secure ? tlsFailure(this.origin.host, this.origin.hostname, e) : undefined) ??
         new TimeoutError(`no answer from ${this.origin.host}: ${e.message}`),
     )
   }
@@ -353,34 +353,6 @@ function toBaseUrl(address: string, tls: boolean): URL {
   )
   url.pathname = '/'
   return url
-}
-
-/** Certificate verification failures (OpenSSL's X509 codes as Node reports them). */
-const CERTIFICATE_CODES = /CERT|SELF_SIGNED|UNABLE_TO_(GET|VERIFY|DECRYPT)|CHAIN|ISSUER/
-
-/** A TlsError when `e` is a failure retrying does not fix; undefined for anything else. */
-function tlsFailure(origin: Origin, e: Error): TlsError | undefined {
-  if (!origin.secure) return undefined
-  const code = (e as NodeJS.ErrnoException).code ?? ''
-  if (code === 'ERR_TLS_CERT_ALTNAME_INVALID')
-    return new TlsError(
-      origin.host,
-      code,
-      `its certificate does not name ${origin.hostname} (${e.message}); dial an address the certificate lists`,
-    )
-  if (CERTIFICATE_CODES.test(code))
-    return new TlsError(
-      origin.host,
-      code,
-      `its certificate is not trusted (${code}: ${e.message}); trust the cluster's CA (tls.caFile in the cluster file, --ca on the command line)`,
-    )
-  if (code === 'ERR_SSL_WRONG_VERSION_NUMBER' || /wrong version number/i.test(e.message))
-    return new TlsError(
-      origin.host,
-      code || 'EPROTO',
-      'the server does not speak TLS (an http:// server dialed with https://?)',
-    )
-  return undefined
 }
 
 function errorOf(body: string): { error: string; message: string } {

@@ -10,7 +10,7 @@ import { CtrlerRequestError } from '../ctrler/client.js'
 import type { CtrlerClient } from '../ctrler/client.js'
 import { kvRpcOf, shardRpcOf } from './clients.js'
 import { ctrlerCall } from './ctrler-call.js'
-import { endpointName, groupIdOf } from '../net/rpc-protocol.js'
+import { ShardRpcAuthError, endpointName, groupIdOf } from '../net/rpc-protocol.js'
 import type { ShardCluster } from '../node/cluster-file.js'
 import { initShardCluster, loadShardCluster } from '../node/cluster-file.js'
 import { ShardKvHttpClient } from '../node/http-client.js'
@@ -73,7 +73,8 @@ export async function runShardCli(argv: readonly string[], io: ShardIo): Promise
       io.err(`${where}: ${e.message}\n\n${SHARD_USAGE}`)
       return 2
     }
-    if (e instanceof KvConfigError || e instanceof TlsError) {
+    // Configuration problems retrying does not fix: a wrong secret, a TLS setup that cannot work.
+    if (e instanceof KvConfigError || e instanceof TlsError || e instanceof ShardRpcAuthError) {
       io.err(`${where}: ${e.message}\n`)
       return 2
     }

@@ -7,6 +7,7 @@ import type { Clock, Rng } from '@raftkit/raft-core'
 import { createRng } from '@raftkit/raft-core'
 import type { Gid, ShardConfig } from '../common.js'
 import type { ShardRpc } from '../rpc.js'
+import { isPermanentRpcFailure } from '../rpc.js'
 import type { CtrlerReply, CtrlerRequest } from './commands.js'
 
 export interface CtrlerClientOptions {
@@ -58,6 +59,8 @@ export class CtrlerClient {
   private seq = 0
   private leader = 0
   private closed = false
+  /** The last round's failure when every replica failed in a way retrying does not fix. */
+  private permanent: Error | undefined
   private readonly o: CtrlerClientOptions
 
   constructor(options: CtrlerClientOptions) {
@@ -111,6 +114,7 @@ export class CtrlerClient {
       if (this.closed) throw new CtrlerClosedError()
       const r = await this.round(req)
       if (r !== undefined) return r
+      if (this.permanent) throw this.permanent
       await this.o.clock.sleep(this.o.retryPauseMs ?? 100)
     }
   }
@@ -118,6 +122,8 @@ export class CtrlerClient {
   /** Tries each replica once, starting at the last leader; undefined if none answered ok. */
   private async round(req: CtrlerRequest): Promise<ShardConfig | null | undefined> {
     const n = this.o.servers.length
+    let permanentCount = 0
+    this.permanent = undefined
     for (let i = 0; i < n && !this.closed; i++) {
       const at = (this.leader + i) % n
       let reply: CtrlerReply
@@ -128,7 +134,8 @@ export class CtrlerClient {
           req,
           this.o.rpcTimeoutMs ?? 500,
         )) as CtrlerReply
-      } catch {
+      } catch (e) {
+        if (isPermanentRpcFailure(e) && ++permanentCount === n) this.permanent = e
         continue
       }
       if (reply.ok) {

@@ -14,6 +14,7 @@ import type { Gid, ShardConfig } from '../common.js'
 import { EMPTY_CONFIG, key2shard, serversOf } from '../common.js'
 import { CtrlerClient } from '../ctrler/client.js'
 import type { ShardRpc } from '../rpc.js'
+import { isPermanentRpcFailure } from '../rpc.js'
 import type { ShardKvReply } from './commands.js'
 
 export interface ShardKvClientOptions {
@@ -106,6 +107,7 @@ export class ShardKvClient {
       const gid = this.config.shards[key2shard(key)] as Gid
       const servers = serversOf(this.config, gid)
       const first = this.leaders.get(gid) ?? 0
+      let permanentCount = 0
       for (let i = 0; i < servers.length; i++) {
         const at = (first + i) % servers.length
         let reply: ShardKvReply
@@ -116,7 +118,9 @@ export class ShardKvClient {
             request,
             this.o.rpcTimeoutMs ?? 500,
           )) as ShardKvReply
-        } catch {
+        } catch (e) {
+          // Every server of the group refuses in a way retrying does not fix: stop and say so.
+          if (isPermanentRpcFailure(e) && ++permanentCount === servers.length) throw e
           continue
         }
         if (reply.ok) {

@@ -19,6 +19,7 @@ import { Agent, request as httpRequest } from 'node:http'
 import type { IncomingMessage } from 'node:http'
 import { Agent as HttpsAgent, request as httpsRequest } from 'node:https'
 import { TimeoutError, packValue, unpackValue } from '@raftkit/raft-core'
+import { tlsFailure } from '@raftkit/kv-service'
 import type { ShardRpc, ShardRpcHandler } from '../rpc.js'
 import { RpcLostError } from '../rpc.js'
 import {
@@ -160,7 +161,12 @@ export class HttpShardRpc implements ShardRpc {
         () => finish(new TimeoutError(`no reply from ${to} within ${timeoutMs} ms`)),
         timeoutMs,
       )
-      req.on('error', (e) => finish(new RpcLostError(to, e.message)))
+      req.on('error', (e) =>
+        finish(
+          (this.o.tls ? tlsFailure(address, host, e) : undefined) ??
+            new RpcLostError(to, e.message),
+        ),
+      )
       req.end(body)
     })
   }
