@@ -342,7 +342,7 @@ export class RaftLog {
     const upTo = Math.min(this.applied, this.stable, this.lastIndex())
     const n = upTo - this.hotBase
     if (n < RaftLog.packMin || n <= 0) return
-    this.packed.push(pack(this.ents, 0, n, true))
+    this.packed.push(pack(this.ents, 0, n))
     this.ents = this.ents.slice(n)
     this.hotBase = upTo
   }

@@ -20,7 +20,7 @@ import type {
 import type { Entry, HardState, Index, Snapshot } from './types.js'
 import { EMPTY_HARD_STATE } from './types.js'
 import type { PackedEntries } from './packed-entries.js'
-import { findPacked, kindOf, pack } from './packed-entries.js'
+import { NotConsecutiveError, findPacked, kindOf, pack } from './packed-entries.js'
 import { copyMembership } from './membership.js'
 
 /** A fresh copy (not `slice`: on a Node Buffer that returns a view of the same memory). */
@@ -110,7 +110,10 @@ function materialize(log: Log): Entry[] {
   return out
 }
 
-/** Throws StorageError unless `entries` are consecutive, in range, and follow `log`. */
+/**
+ * Throws StorageError unless `entries` start in range and follow `log` (appendTo checks that
+ * they are consecutive while it packs them).
+ */
 function checkEntries(log: Log, entries: readonly Entry[]): void {
   const first = entries[0]
   if (!first) return
@@ -122,9 +125,16 @@ function checkEntries(log: Log, entries: readonly Entry[]): void {
     throw new StorageError(
       `cannot write entry ${first.index}: the log ends at ${lastIndex(log)} (gap)`,
     )
-  for (let i = 1; i < entries.length; i++)
-    if ((entries[i] as Entry).index !== first.index + i)
-      throw new StorageError(`entries are not consecutive at position ${i}`)
+}
+
+/** pack(), with a StorageError for entries that are not consecutive. */
+function packBatch(entries: readonly Entry[]): Segment {
+  try {
+    return pack(entries)
+  } catch (error) {
+    if (error instanceof NotConsecutiveError) throw new StorageError(error.message)
+    throw error
+  }
 }
 
 /** Drops the log's entries from `index` on (index > log.offset), in place. */
@@ -142,13 +152,14 @@ function truncateFrom(log: Log, index: Index): void {
 
 /**
  * Writes `entries` over the log's suffix from entries[0].index on, in place. Callers validate
- * with checkEntries first, so a bad batch changes nothing. O(entries), one copy per batch.
+ * with checkEntries first, and the batch is packed (which checks that it is consecutive)
+ * before anything changes, so a bad batch changes nothing. O(entries), one copy per batch.
  */
 function appendTo(log: Log, entries: readonly Entry[]): Log {
   const first = entries[0]
   if (!first) return log
+  const s = packBatch(entries)
   truncateFrom(log, first.index)
-  const s = pack(entries)
   log.segments.push(s)
   log.bytes += spanBytes(s, 0, s.hi)
   return log
@@ -227,7 +238,8 @@ export class MemoryStorage implements Storage {
       snapshot = copySnapshot(batch.snapshot)
     }
     if (batch.entries) checkEntries(log, batch.entries)
-    // Validated: from here on nothing throws, so mutating in place keeps the batch all-or-nothing.
+    // appendTo throws (not consecutive) before it changes anything; after it nothing throws, so
+    // mutating in place keeps the batch all-or-nothing.
     if (batch.entries) log = appendTo(log, batch.entries)
     this.log = log
     this.snapshot = snapshot

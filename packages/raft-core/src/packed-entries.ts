@@ -31,29 +31,6 @@ export function copyPayloads(
 }
 
 /**
- * The payloads of `entries[from, to)` when they already lie back to back in one buffer: a view
- * of that memory (no copy). Undefined otherwise.
- */
-function contiguousPayloads(
-  entries: readonly Entry[],
-  from: number,
-  to: number,
-): Uint8Array | undefined {
-  const first = (entries[from] as Entry).data
-  const last = (entries[to - 1] as Entry).data
-  const buffer = first.buffer
-  // Cheap rejection first (payloads from different buffers, e.g. a leader's proposals).
-  if (last.buffer !== buffer || last.byteOffset < first.byteOffset) return undefined
-  let end = first.byteOffset + first.length
-  for (let i = from + 1; i < to; i++) {
-    const d = (entries[i] as Entry).data
-    if (d.byteOffset !== end || d.buffer !== buffer) return undefined
-    end += d.length
-  }
-  return new Uint8Array(first.buffer, first.byteOffset, end - first.byteOffset)
-}
-
-/**
  * Consecutive entries. Position p holds index `base + p`; positions [lo, hi) are live (dropping
  * a prefix raises lo, dropping a suffix lowers hi). The arrays are never written after
  * creation, so two owners may share them as long as each has its own PackedEntries object.
@@ -70,39 +47,44 @@ export interface PackedEntries {
 }
 
 /**
- * Packs `entries[from, to)`, which must be consecutive and non-empty. With `share`, payloads
- * that already lie back to back in one buffer are referenced instead of copied (the log does
- * this: it holds the payloads it was given anyway); without it they are always copied.
+ * Packs `entries[from, to)`, which must be non-empty; the payloads are copied. Throws
+ * NotConsecutiveError (a RangeError) unless their indexes are consecutive.
+ * (Referencing payloads that already lie back to back in one buffer, e.g. the copying network's,
+ * was tried: checking that they do costs a `buffer` and a `byteOffset` read per entry, and V8
+ * runs the `buffer` getter in C++, which made the check slower than the copy.)
  */
-export function pack(
-  entries: readonly Entry[],
-  from = 0,
-  to = entries.length,
-  share = false,
-): PackedEntries {
+export function pack(entries: readonly Entry[], from = 0, to = entries.length): PackedEntries {
   const n = to - from
   const terms = new Float64Array(n)
   const kinds = new Uint8Array(n)
   const offsets = new Float64Array(n + 1)
-  // Payloads are laid out back to back either way, so the offsets do not depend on sharing.
-  const total = fillColumns(entries, from, to, terms, kinds, offsets)
-  let buf = share ? contiguousPayloads(entries, from, to) : undefined
-  if (buf === undefined) {
-    buf = new Uint8Array(total)
-    copyPayloads(entries, from, to, buf)
+  const base = (entries[from] as Entry).index
+  const total = fillColumns(entries, from, to, base, terms, kinds, offsets)
+  if (total < 0) throw new NotConsecutiveError(-1 - total)
+  const buf = new Uint8Array(total)
+  copyPayloads(entries, from, to, buf)
+  return { base, lo: 0, hi: n, terms, kinds, offsets, buf }
+}
+
+/** pack() was given entries whose indexes are not consecutive. */
+export class NotConsecutiveError extends RangeError {
+  constructor(readonly position: number) {
+    super(`entries are not consecutive at position ${position}`)
+    this.name = 'NotConsecutiveError'
   }
-  return { base: (entries[from] as Entry).index, lo: 0, hi: n, terms, kinds, offsets, buf }
 }
 
 /**
- * Fills terms, kinds and payload offsets of `entries[from, to)` in one pass; returns the
- * payloads' total size. (A function of its own, like copyPayloads: a long loop inside pack()
+ * Fills terms, kinds and payload offsets of `entries[from, to)` in one pass and checks that
+ * their indexes run from `base`; returns the payloads' total size, or -1 - p when the entry at
+ * position p is out of place. (A function of its own, like copyPayloads: a long loop inside pack()
  * got optimized on-stack before pack's later branches had run, then deoptimized on every call.)
  */
 function fillColumns(
   entries: readonly Entry[],
   from: number,
   to: number,
+  base: Index,
   terms: Float64Array,
   kinds: Uint8Array,
   offsets: Float64Array,
@@ -111,6 +93,7 @@ function fillColumns(
   for (let i = from; i < to; i++) {
     const e = entries[i] as Entry
     const p = i - from
+    if (e.index !== base + p) return -1 - p
     terms[p] = e.term
     kinds[p] = e.kind === 'noop' ? KIND_NOOP : e.kind === 'config' ? KIND_CONFIG : KIND_COMMAND
     offsets[p] = at

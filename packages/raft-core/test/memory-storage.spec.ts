@@ -56,6 +56,12 @@ describe('MemoryStorage', () => {
       StorageError,
       /consecutive/,
     )
+    // ... also when its first entry would overwrite (truncate) the stored suffix
+    await expectReject(
+      s.write({ entries: [entry(2, 3), entry(4, 3)], sync: true }),
+      StorageError,
+      /consecutive/,
+    )
     // a bad batch also leaves its hard state unwritten
     await expectReject(
       s.write({

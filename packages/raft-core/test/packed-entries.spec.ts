@@ -1,5 +1,5 @@
 import { expect } from 'chai'
-import { entryOf, kindOf, pack, payloadBytes } from '../src/packed-entries.js'
+import { NotConsecutiveError, entryOf, kindOf, pack, payloadBytes } from '../src/packed-entries.js'
 import { MemoryStorage } from '../src/memory-storage.js'
 import type { Entry } from '../src/types.js'
 
@@ -30,45 +30,39 @@ describe('packed entries', () => {
     const { entries } = contiguous(sizes)
     entries[3] = { ...(entries[3] as Entry), kind: 'noop' }
     const expected = bytesOf(entries)
-    for (const share of [false, true]) {
-      const p = pack(entries, 0, entries.length, share)
-      expect(p.base).to.equal(1)
-      expect(payloadBytes(p)).to.equal(sizes.reduce((a, b) => a + b, 0))
-      const back = entries.map((e) => entryOf(p, e.index))
-      expect(back.map((e) => [e.index, e.term, e.kind])).to.deep.equal(
-        entries.map((e) => [e.index, e.term, e.kind]),
-      )
-      expect(bytesOf(back)).to.deep.equal(expected)
-      expect(kindOf(p, 3)).to.equal('noop')
-    }
+    const p = pack(entries, 0, entries.length)
+    expect(p.base).to.equal(1)
+    expect(payloadBytes(p)).to.equal(sizes.reduce((a, b) => a + b, 0))
+    const back = entries.map((e) => entryOf(p, e.index))
+    expect(back.map((e) => [e.index, e.term, e.kind])).to.deep.equal(
+      entries.map((e) => [e.index, e.term, e.kind]),
+    )
+    expect(bytesOf(back)).to.deep.equal(expected)
+    expect(kindOf(p, 3)).to.equal('noop')
   })
 
-  it('copies unless sharing payloads that lie back to back in one buffer', () => {
+  it('copies the payloads, even when they lie back to back in one buffer', () => {
     const { entries, buf } = contiguous(sizes)
-    const copied = pack(entries)
-    const shared = pack(entries, 0, entries.length, true)
-    expect(copied.buf.buffer).to.not.equal(buf.buffer)
-    expect(shared.buf.buffer).to.equal(buf.buffer)
-    buf[0] = buf[0] === 0 ? 1 : 0 // entry 2's only byte (entry 1 is empty)
-    expect(entryOf(copied, 2).data[0]).to.not.equal(buf[0])
-    expect(entryOf(shared, 2).data[0]).to.equal(buf[0])
-  })
-
-  it('copies with share when the payloads are not back to back', () => {
-    const a = contiguous([4, 4, 4]).entries
-    const gap = [a[0], a[2]].map((e, i) => ({ ...(e as Entry), index: i + 1 }))
     const separate = [1, 2, 3].map((i): Entry => ({
       index: i,
       term: 1,
       kind: 'command',
       data: new Uint8Array([i, i]),
     }))
-    for (const entries of [gap, separate]) {
-      const expected = bytesOf(entries)
-      const p = pack(entries, 0, entries.length, true)
-      for (const e of entries) expect(p.buf.buffer).to.not.equal(e.data.buffer)
-      expect(bytesOf(entries.map((e) => entryOf(p, e.index)))).to.deep.equal(expected)
-    }
+    const p = pack(entries)
+    expect(p.buf.buffer).to.not.equal(buf.buffer)
+    buf[0] = buf[0] === 0 ? 1 : 0 // entry 2's only byte (entry 1 is empty)
+    expect(entryOf(p, 2).data[0]).to.not.equal(buf[0])
+    const q = pack(separate)
+    for (const e of separate) expect(q.buf.buffer).to.not.equal(e.data.buffer)
+    expect(bytesOf(separate.map((e) => entryOf(q, e.index)))).to.deep.equal(bytesOf(separate))
+  })
+
+  it('refuses entries whose indexes are not consecutive, naming the position', () => {
+    const { entries } = contiguous([1, 1, 1, 1])
+    entries[2] = { ...(entries[2] as Entry), index: 9 }
+    expect(() => pack(entries)).to.throw(NotConsecutiveError, /position 2/)
+    expect(() => pack(entries, 0, 2)).to.not.throw()
   })
 
   it('packs a sub-range', () => {
