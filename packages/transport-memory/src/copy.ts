@@ -98,16 +98,29 @@ function valueSize(key: string, v: unknown): number {
   if (typeof v === 'number') return uintSize(v)
   if (typeof v === 'boolean') return 1
   if (v instanceof Uint8Array) return binSize(v.length)
-  if (key === 'entries' && Array.isArray(v)) {
-    let n = arrayHeader(v.length)
-    for (const e of v as Entry[]) {
-      const s = entrySize(e)
-      if (s < 0) return -1
-      n += s
-    }
-    return n
-  }
+  if (key === 'entries' && Array.isArray(v)) return entriesSize(v as Entry[])
   return -1
+}
+
+/**
+ * Payload bytes of the entries entriesSize() measured last: copyEntries() sizes its buffer with
+ * it instead of walking the entries once more (copyMessage calls the two back to back).
+ */
+let measuredPayload = 0
+
+/** Encoded size of an entries array, or -1 for an entry the fast path does not handle. */
+function entriesSize(entries: readonly Entry[]): number {
+  let n = arrayHeader(entries.length)
+  let payload = 0
+  for (let i = 0; i < entries.length; i++) {
+    const e = entries[i] as Entry
+    const s = entrySize(e)
+    if (s < 0) return -1
+    n += s
+    payload += e.data.length
+  }
+  measuredPayload = payload
+  return n
 }
 
 /**
@@ -128,20 +141,18 @@ export function messageSize(message: Message): number {
 
 // --- copies ---------------------------------------------------------------------------------------
 
-/**
- * New Entry objects whose payloads are views of one new buffer holding copies of them all.
- * (Reads a Uint8Array's `length`, equal to its `byteLength`, which V8 does not inline.)
- */
-export function copyEntries(entries: readonly Entry[]): Entry[] {
-  const n = entries.length
-  const out = new Array<Entry>(n)
-  if (n === 0) return out
+/** Total payload bytes of `entries`. */
+function payloadTotal(entries: readonly Entry[]): number {
   let total = 0
-  for (let i = 0; i < n; i++) total += (entries[i] as Entry).data.length
-  const buf = new Uint8Array(total)
+  for (let i = 0; i < entries.length; i++) total += (entries[i] as Entry).data.length
+  return total
+}
+
+/** Copies every payload into `buf`, back to back, and fills `out` with entries viewing the copies. */
+function copyInto(entries: readonly Entry[], buf: Uint8Array, out: Entry[]): void {
   const ab = buf.buffer
   let at = 0
-  for (let i = 0; i < n; i++) {
+  for (let i = 0; i < entries.length; i++) {
     const e = entries[i] as Entry
     const d = e.data
     const len = d.length
@@ -149,6 +160,17 @@ export function copyEntries(entries: readonly Entry[]): Entry[] {
     out[i] = { index: e.index, term: e.term, kind: e.kind, data: new Uint8Array(ab, at, len) }
     at += len
   }
+}
+
+/**
+ * New Entry objects whose payloads are views of one new buffer holding copies of them all.
+ * (Reads a Uint8Array's `length`, equal to its `byteLength`, which V8 does not inline. Each loop
+ * is a function of its own: a long first loop got optimized on-stack before the second loop had
+ * type feedback, then deoptimized, again and again in some runs.)
+ */
+export function copyEntries(entries: readonly Entry[], payload = payloadTotal(entries)): Entry[] {
+  const out = new Array<Entry>(entries.length)
+  if (entries.length > 0) copyInto(entries, new Uint8Array(payload), out)
   return out
 }
 
@@ -164,7 +186,8 @@ export function copyMessage(message: Message): CopiedMessage {
     return { message: decodeMessage(encoded), size: encoded.byteLength }
   }
   const copy = { ...message } as Record<string, unknown>
-  if (message.type === 'AppendEntries') copy['entries'] = copyEntries(message.entries)
+  if (message.type === 'AppendEntries')
+    copy['entries'] = copyEntries(message.entries, measuredPayload)
   else if (message.type === 'InstallSnapshot') copy['data'] = new Uint8Array(message.data)
   return { message: copy as unknown as Message, size }
 }
