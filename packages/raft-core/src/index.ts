@@ -84,7 +84,7 @@ export type { MembershipTarget } from './confchange.js'
 export type { RawNodeOptions } from './raw-node.js'
 export { MemoryStorage } from './memory-storage.js'
 export { Raft } from './runtime.js'
-export type { RaftOptions, StartResult } from './runtime.js'
+export type { RaftOptions, StartResult } from './runtime-options.js'
 export type { LeaderNews } from './leader-watch.js'
 export type { DiskLatency, OpTiming } from './disk-latency.js'
 export {
