@@ -16,7 +16,7 @@
  */
 import type { Logger, Membership, NodeId } from '@raftkit/raft-core'
 import { members, silentLogger } from '@raftkit/raft-core'
-import type { MemberAddress } from './state-machine.js'
+import type { MemberAddress } from './ops.js'
 
 export interface DirectorySources {
   readonly self: NodeId

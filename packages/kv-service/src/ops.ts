@@ -57,6 +57,12 @@ export interface OpenCommand {
  * learner, before the configuration entry that adds it, so every node that learns the new
  * member from the log has already learnt its address (docs/architecture.md). Idempotent.
  */
+/** Where a member listens: its peer (Raft) address and its HTTP address, "host:port". */
+export interface MemberAddress {
+  readonly peer: string
+  readonly http: string
+}
+
 export interface AddressCommand {
   readonly op: 'addr'
   readonly id: string

@@ -13,7 +13,8 @@
  */
 import { packValue, unpackValue } from '@raftkit/raft-core'
 import { MalformedSnapshotError } from './errors.js'
-import type { MemberAddress, Session } from './state-machine.js'
+import type { MemberAddress } from './ops.js'
+import type { Session } from './session-entry.js'
 
 const FORMAT_V3 = 'raftkit-kv/3'
 const FORMAT = 'raftkit-kv/2'

@@ -26,20 +26,15 @@
  */
 import type { Index, StateMachine } from '@raftkit/raft-core'
 import { KvConfigError, MalformedCommandError } from './errors.js'
-import type { AddressCommand, KvCommand, WriteCommand } from './ops.js'
+import type { AddressCommand, KvCommand, MemberAddress, WriteCommand } from './ops.js'
 import { decodeWriteFast } from './command-fast.js'
 import { decodeCommand, requestDigest } from './ops.js'
 import type { Session } from './session-entry.js'
 import { sessionAfterWrite, sessionAt } from './session-entry.js'
 
 export type { Session } from './session-entry.js'
+export type { MemberAddress } from './ops.js'
 import { decodeSnapshot, encodeSnapshot } from './snapshot-format.js'
-
-/** Where a member listens: its peer (Raft) address and its HTTP address, "host:port". */
-export interface MemberAddress {
-  readonly peer: string
-  readonly http: string
-}
 
 export type KvApplyResult =
   /** Executed now, or a retry answered from the session table (`duplicate: true`). */
