@@ -4,6 +4,8 @@
 export const DEFAULT_MAX_MESSAGE_BYTES = 64 * 1024 * 1024
 /** Messages waiting per peer while its connection is down or slow. @default 10 000 */
 export const DEFAULT_MAX_QUEUED_MESSAGES = 10_000
+/** Bytes of the messages waiting per peer while its connection is down or slow. @default 64 MiB */
+export const DEFAULT_MAX_QUEUED_BYTES = 64 * 1024 * 1024
 /** Messages handed to one socket whose write has not completed yet (a slow peer holds this). */
 export const SEND_WINDOW = 64
 /** First reconnect delay; it doubles per failed attempt, with jitter. @default 50 ms */

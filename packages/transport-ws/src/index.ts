@@ -26,6 +26,7 @@ export type { WsNetwork, WsNetworkOptions } from './network.js'
 export {
   CloseCode,
   DEFAULT_MAX_MESSAGE_BYTES,
+  DEFAULT_MAX_QUEUED_BYTES,
   DEFAULT_MAX_QUEUED_MESSAGES,
   HANDSHAKE_MAX_FRAME_BYTES,
   HANDSHAKE_TIMEOUT_MS,

@@ -4,6 +4,7 @@ import { ConfigError } from '@raftkit/raft-core'
 import type { Clock, Logger, NodeId, Rng } from '@raftkit/raft-core'
 import {
   DEFAULT_MAX_MESSAGE_BYTES,
+  DEFAULT_MAX_QUEUED_BYTES,
   DEFAULT_MAX_QUEUED_MESSAGES,
   MAX_NODE_ID_BYTES,
   MIN_SECRET_LENGTH,
@@ -27,6 +28,11 @@ export interface WsTransportOptions {
   readonly maxMessageBytes?: number
   /** Per peer; on overflow the oldest queued message is dropped (Raft retries). @default 10 000 */
   readonly maxQueuedMessages?: number
+  /**
+   * Per peer, bytes of the queued messages; on overflow the oldest are dropped (Raft retries).
+   * @default 64 MiB
+   */
+  readonly maxQueuedBytes?: number
   /** @default silentLogger */
   readonly logger?: Logger
   /** Schedules reconnects, handshake deadlines and injected delays. @default SystemClock */
@@ -74,6 +80,11 @@ export function validateOptions(o: WsTransportOptions): void {
     throw new ConfigError(
       'maxQueuedMessages',
       `must be a positive integer, got ${String(o.maxQueuedMessages)}`,
+    )
+  if (o.maxQueuedBytes !== undefined && !isPositiveInteger(o.maxQueuedBytes))
+    throw new ConfigError(
+      'maxQueuedBytes',
+      `must be a positive integer, got ${String(o.maxQueuedBytes)}`,
     )
   if (o.tls !== undefined) {
     if (typeof o.tls !== 'object' || o.tls === null)
@@ -160,9 +171,11 @@ export async function readTls(tls: WsTransportOptions['tls']): Promise<TlsMateri
 export function resolvedLimits(o: WsTransportOptions): {
   maxMessageBytes: number
   maxQueuedMessages: number
+  maxQueuedBytes: number
 } {
   return {
     maxMessageBytes: o.maxMessageBytes ?? DEFAULT_MAX_MESSAGE_BYTES,
     maxQueuedMessages: o.maxQueuedMessages ?? DEFAULT_MAX_QUEUED_MESSAGES,
+    maxQueuedBytes: o.maxQueuedBytes ?? DEFAULT_MAX_QUEUED_BYTES,
   }
 }

@@ -29,6 +29,7 @@ export interface LinkContext {
   readonly logger: Logger
   readonly maxMessageBytes: number
   readonly maxQueuedMessages: number
+  readonly maxQueuedBytes: number
   /** Extra trusted certificate authority for wss:// peers (e.g. a self-signed cluster CA). */
   readonly ca: Buffer | undefined
   readonly counters: Counters
@@ -40,6 +41,8 @@ export class PeerConnection {
   private state: LinkState = 'idle'
   private ws: WebSocket | null = null
   private readonly queue = new Fifo<Uint8Array>()
+  /** Bytes of the frames in `queue`. */
+  private queuedBytes = 0
   private inflight = 0
   /** Bumped whenever the socket is dropped, so callbacks of an old socket are ignored. */
   private generation = 0
@@ -73,11 +76,18 @@ export class PeerConnection {
       this.ctx.counters.dropped++
       return
     }
-    if (this.queue.length >= this.ctx.maxQueuedMessages) {
-      this.queue.shift()
+    // Oldest first, until both bounds hold with the new frame (it is never larger than
+    // maxMessageBytes; a frame larger than maxQueuedBytes on its own waits alone).
+    while (
+      this.queue.length > 0 &&
+      (this.queue.length >= this.ctx.maxQueuedMessages ||
+        this.queuedBytes + frame.byteLength > this.ctx.maxQueuedBytes)
+    ) {
+      this.queuedBytes -= (this.queue.shift() as Uint8Array).byteLength
       this.ctx.counters.dropped++
     }
     this.queue.push(frame)
+    this.queuedBytes += frame.byteLength
     if (this.state === 'idle') this.dial()
     else if (this.state === 'open') this.pump()
   }
@@ -111,6 +121,7 @@ export class PeerConnection {
     this.dropSocket()
     this.state = 'closed'
     this.queue.clear()
+    this.queuedBytes = 0
   }
 
   private dropSocket(): void {
@@ -271,6 +282,7 @@ export class PeerConnection {
     const generation = this.generation
     while (this.state === 'open' && this.inflight < SEND_WINDOW && this.queue.length > 0) {
       const frame = this.queue.shift() as Uint8Array
+      this.queuedBytes -= frame.byteLength
       this.inflight++
       this.ctx.counters.sent++
       this.ctx.counters.bytesSent += frame.byteLength

@@ -90,6 +90,7 @@ export class WsTransportImpl implements WsTransport {
       logger: this.logger,
       maxMessageBytes: limits.maxMessageBytes,
       maxQueuedMessages: limits.maxQueuedMessages,
+      maxQueuedBytes: limits.maxQueuedBytes,
       ca: tls?.ca,
       counters: this.counters,
     }

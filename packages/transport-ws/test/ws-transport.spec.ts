@@ -93,6 +93,7 @@ describe('ws transport', function () {
         ['peers.b', { ...base, peers: { b: 'not an address' } }],
         ['peers.b', { ...base, peers: { b: HOST } }],
         ['maxQueuedMessages', { ...base, maxQueuedMessages: 0 }],
+        ['maxQueuedBytes', { ...base, maxQueuedBytes: -1 }],
         ['maxMessageBytes', { ...base, maxMessageBytes: 1.5 }],
         ['tls.certFile', { ...base, tls: { certFile: '/nonexistent.pem', keyFile: '/x.pem' } }],
       ]
@@ -324,6 +325,41 @@ describe('ws transport', function () {
         await waitFor(() => held.length === 1, 'the dial to reach the black hole')
         await a.t.close()
         expect((a.t as unknown as { queued(p: string): number }).queued('b')).to.equal(0)
+      } finally {
+        for (const s of held) s.destroy()
+        await new Promise<void>((resolve) => blackhole.close(() => resolve()))
+      }
+    })
+
+    it('holds at most maxQueuedBytes for a peer that accepts TCP but never answers, dropping the oldest', async () => {
+      const held: Socket[] = []
+      const blackhole = createServer((socket) => {
+        held.push(socket)
+        socket.on('error', () => undefined)
+      })
+      await new Promise<void>((resolve) => blackhole.listen(0, HOST, resolve))
+      const port = (blackhole.address() as { port: number }).port
+      try {
+        // 4 KiB appends against a 20 KiB bound: 4 fit with the next one (5 would be > 20 KiB).
+        const a = await node('a', { b: `${HOST}:${port}` }, { maxQueuedBytes: 20 * 1024 })
+        const append = (term: number): Message => ({
+          type: 'AppendEntries',
+          from: 'a',
+          to: 'b',
+          term,
+          prevLogIndex: 0,
+          prevLogTerm: 0,
+          entries: [{ index: 1, term, kind: 'command', data: new Uint8Array(4096) }],
+          leaderCommit: 0,
+        })
+        for (let term = 1; term <= 50; term++) a.t.send(append(term))
+        const queued = (a.t as unknown as { queued(p: string): number }).queued('b')
+        expect(queued).to.equal(4)
+        expect(a.t.stats()).to.include({ sent: 0, dropped: 46 })
+        // Small messages still fit beside them, up to the bound.
+        a.t.send(vote('a', 'b', 51))
+        expect((a.t as unknown as { queued(p: string): number }).queued('b')).to.equal(5)
+        await a.t.close()
       } finally {
         for (const s of held) s.destroy()
         await new Promise<void>((resolve) => blackhole.close(() => resolve()))
