@@ -308,15 +308,24 @@ describe('ws transport', function () {
   })
 
   describe('bounded queue', () => {
-    it('holds at most maxQueuedMessages for a peer that accepts TCP but never answers', async () => {
+    /** Runs `body` with the port of a peer that accepts TCP but never answers; `held` are its sockets. */
+    async function withBlackhole(body: (port: number, held: Socket[]) => Promise<void>) {
       const held: Socket[] = []
       const blackhole = createServer((socket) => {
         held.push(socket)
         socket.on('error', () => undefined)
       })
       await new Promise<void>((resolve) => blackhole.listen(0, HOST, resolve))
-      const port = (blackhole.address() as { port: number }).port
       try {
+        await body((blackhole.address() as { port: number }).port, held)
+      } finally {
+        for (const s of held) s.destroy()
+        await new Promise<void>((resolve) => blackhole.close(() => resolve()))
+      }
+    }
+
+    it('holds at most maxQueuedMessages for a peer that accepts TCP but never answers', async () => {
+      await withBlackhole(async (port, held) => {
         const a = await node('a', { b: `${HOST}:${port}` }, { maxQueuedMessages: 100 })
         for (let term = 1; term <= 1000; term++) a.t.send(vote('a', 'b', term))
         const queued = (a.t as unknown as { queued(p: string): number }).queued('b')
@@ -325,21 +334,11 @@ describe('ws transport', function () {
         await waitFor(() => held.length === 1, 'the dial to reach the black hole')
         await a.t.close()
         expect((a.t as unknown as { queued(p: string): number }).queued('b')).to.equal(0)
-      } finally {
-        for (const s of held) s.destroy()
-        await new Promise<void>((resolve) => blackhole.close(() => resolve()))
-      }
+      })
     })
 
     it('holds at most maxQueuedBytes for a peer that accepts TCP but never answers, dropping the oldest', async () => {
-      const held: Socket[] = []
-      const blackhole = createServer((socket) => {
-        held.push(socket)
-        socket.on('error', () => undefined)
-      })
-      await new Promise<void>((resolve) => blackhole.listen(0, HOST, resolve))
-      const port = (blackhole.address() as { port: number }).port
-      try {
+      await withBlackhole(async (port) => {
         // 4 KiB appends against a 20 KiB bound: 4 fit with the next one (5 would be > 20 KiB).
         const a = await node('a', { b: `${HOST}:${port}` }, { maxQueuedBytes: 20 * 1024 })
         const append = (term: number): Message => ({
@@ -360,10 +359,7 @@ describe('ws transport', function () {
         a.t.send(vote('a', 'b', 51))
         expect((a.t as unknown as { queued(p: string): number }).queued('b')).to.equal(5)
         await a.t.close()
-      } finally {
-        for (const s of held) s.destroy()
-        await new Promise<void>((resolve) => blackhole.close(() => resolve()))
-      }
+      })
     })
 
     it('keeps the newest messages for a dead peer and delivers them once it appears', async () => {
