@@ -3,7 +3,7 @@
  * tests control exactly what is applied when, who leads, and when awaitLeader settles.
  */
 import type { ApplyMsg, Index, LeaderNews, SimulatedClock, Status } from '@raftkit/raft-core'
-import type { KvRaft } from '../src/index.js'
+import type { KvRaft, KvReply } from '../src/index.js'
 
 export class FakeRaft implements KvRaft {
   term = 1
@@ -100,4 +100,18 @@ export class FakeRaft implements KvRaft {
   applyStarted(): void {
     for (const e of this.started.splice(0)) this.deliver({ kind: 'command', ...e })
   }
+}
+
+/**
+ * Starts a request and lets the server reach its waiting point (one simulated instant): the
+ * reply, once it comes, is in `reply`; `done` is the request itself.
+ */
+export async function startRequest(
+  clock: SimulatedClock,
+  p: Promise<KvReply>,
+): Promise<{ reply: KvReply | undefined; done: Promise<KvReply> }> {
+  const box: { reply: KvReply | undefined; done: Promise<KvReply> } = { reply: undefined, done: p }
+  void p.then((r) => (box.reply = r))
+  await clock.advance(0)
+  return box
 }

@@ -9,7 +9,7 @@ import { expect } from 'chai'
 import { NotLeaderError, SimulatedClock } from '@raftkit/raft-core'
 import type { KvReply } from '../src/index.js'
 import { KvServer } from '../src/index.js'
-import { FakeRaft } from './fake-raft.js'
+import { FakeRaft, startRequest } from './fake-raft.js'
 
 const NO_LEADER: KvReply = { ok: false, error: 'WRONG_LEADER', leaderHint: null }
 
@@ -19,17 +19,7 @@ describe('KvServer: requests held until the leader is known (issue 13)', () => {
   let server: KvServer
 
   /** Starts a request and lets the server reach its waiting point. */
-  async function begin(
-    p: Promise<KvReply>,
-  ): Promise<{ reply: KvReply | undefined; done: Promise<KvReply> }> {
-    const box: { reply: KvReply | undefined; done: Promise<KvReply> } = {
-      reply: undefined,
-      done: p,
-    }
-    void p.then((r) => (box.reply = r))
-    await clock.advance(0)
-    return box
-  }
+  const begin = (p: Promise<KvReply>) => startRequest(clock, p)
 
   beforeEach(() => {
     clock = new SimulatedClock()

@@ -8,7 +8,7 @@ import type { Index, StorageSize } from '@raftkit/raft-core'
 import { NotLeaderError, SimulatedClock } from '@raftkit/raft-core'
 import type { KvReply } from '../src/index.js'
 import { KvConfigError, KvServer, KvStateMachine, encodeCommand } from '../src/index.js'
-import { FakeRaft } from './fake-raft.js'
+import { FakeRaft, startRequest } from './fake-raft.js'
 
 const open = (clientId: string): Uint8Array => encodeCommand({ op: 'open', clientId })
 
@@ -22,17 +22,7 @@ describe('KvServer (scripted Raft)', () => {
     KvServer.create({ raft, clock, requestTimeoutMs: 500, storageSize: () => size, ...extra })
 
   /** Starts a request and lets the server reach its waiting point. */
-  async function begin(
-    p: Promise<KvReply>,
-  ): Promise<{ reply: KvReply | undefined; done: Promise<KvReply> }> {
-    const box: { reply: KvReply | undefined; done: Promise<KvReply> } = {
-      reply: undefined,
-      done: p,
-    }
-    void p.then((r) => (box.reply = r))
-    await clock.advance(0)
-    return box
-  }
+  const begin = (p: Promise<KvReply>) => startRequest(clock, p)
 
   beforeEach(() => {
     clock = new SimulatedClock()
