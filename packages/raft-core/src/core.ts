@@ -80,6 +80,12 @@ export class RaftCore implements NodeView {
   heartbeatElapsed = 0
   randomizedElectionTimeout = 0
   private votes = new Map<NodeId, boolean>()
+  /**
+   * The real votes of the election this node ran in the current term, kept past its election
+   * timeout (a grant counts for the whole term it was given in, §5.2); null when it did not
+   * campaign in this term, once it led in it, or once it heard of another leader of it.
+   */
+  private termVotes: Map<NodeId, boolean> | null = null
 
   /** Leader only: one Progress per other voter. */
   readonly progress = new Map<NodeId, Progress>()
@@ -220,6 +226,7 @@ export class RaftCore implements NodeView {
 
   becomeFollower(term: Term, leader: NodeId | null): void {
     this.reset(term)
+    if (leader !== null) this.termVotes = null
     this.setRole('follower', leader)
   }
 
@@ -232,11 +239,13 @@ export class RaftCore implements NodeView {
   private becomeCandidate(): void {
     this.reset(this.term + 1)
     this.votedFor = this.id
+    this.termVotes = new Map()
     this.setRole('candidate', null)
   }
 
   private becomeLeader(): void {
     this.reset(this.term)
+    this.termVotes = null
     const next = this.log.lastIndex() + 1
     for (const peer of this.others) this.progress.set(peer, new Progress(next))
     this.setRole('leader', this.id)
@@ -254,6 +263,7 @@ export class RaftCore implements NodeView {
     if (term !== this.term) {
       this.term = term
       this.votedFor = null
+      this.termVotes = null
     }
     this.electionElapsed = 0
     this.heartbeatElapsed = 0
@@ -362,8 +372,9 @@ export class RaftCore implements NodeView {
   }
 
   private poll(from: NodeId, granted: boolean): VoteResult {
-    if (!this.votes.has(from)) this.votes.set(from, granted)
-    return jointVoteResult(this.votes, this.membership.voters, this.membership.outgoing)
+    const votes = this.role === 'candidate' && this.termVotes ? this.termVotes : this.votes
+    if (!votes.has(from)) votes.set(from, granted)
+    return jointVoteResult(votes, this.membership.voters, this.membership.outgoing)
   }
 
   /** RequestVote receiver (Figure 2) and the pre-vote variant. */
@@ -389,6 +400,7 @@ export class RaftCore implements NodeView {
   }
 
   private handleVoteReply(m: RequestVoteReply): void {
+    if (!m.preVote && this.role !== 'candidate') return this.countLateVote(m)
     const kind = m.preVote ? 'pre' : 'real'
     const expected =
       (this.role === 'pre-candidate' && m.preVote) || (this.role === 'candidate' && !m.preVote)
@@ -397,6 +409,23 @@ export class RaftCore implements NodeView {
     const result = this.poll(m.from, m.granted)
     if (result === 'won') this.won(kind)
     else if (result === 'lost') this.becomeFollower(this.term, null)
+  }
+
+  /**
+   * A real vote of this term that arrives after the election timer made this node a
+   * pre-candidate (or a follower that lost its pre-vote): "a candidate wins an election if it
+   * receives votes from a majority of the servers in the full cluster for the same term" (§5.2),
+   * whenever they arrive. Safe: every grant was given against this node's log as it still is
+   * (in this term only a leader of it could change the log, and none exists if these votes
+   * make a majority), and each voter votes once per term. Without it, replies delayed past the
+   * timer (long reordering) can stall elections indefinitely (TestFigure8Unreliable2C seed 288).
+   */
+  private countLateVote(m: RequestVoteReply): void {
+    const votes = this.termVotes
+    if (votes === null || this.role === 'leader' || this.leader !== null) return
+    if (!votes.has(m.from)) votes.set(m.from, m.granted)
+    if (jointVoteResult(votes, this.membership.voters, this.membership.outgoing) === 'won')
+      this.becomeLeader()
   }
 
   // ---------------------------------------------------------------------------------------------

@@ -343,6 +343,107 @@ describe('thesis §9.6 pre-vote', () => {
   })
 })
 
+describe('§5.2 a vote counts for the whole term it was granted in', () => {
+  const five = ['a', 'b', 'c', 'd', 'e']
+
+  /** Pre-vote won, real election at term 1 started, then the timer fires: a pre-candidate of term 1. */
+  function timedOutCandidate(): ReturnType<typeof fixture> {
+    const f = fixture({ peers: five })
+    f.node.campaign()
+    f.drain()
+    for (const from of ['b', 'c']) f.node.step(voteReply({ from, to: 'a', term: 1, preVote: true }))
+    f.drain()
+    expect(f.node.status()).to.include({ role: 'candidate', term: 1, votedFor: 'a' })
+    for (
+      let i = 0;
+      i < 2 * TEST_CONFIG.electionTicksMax && f.node.status().role === 'candidate';
+      i++
+    )
+      f.node.tick()
+    f.drain()
+    expect(f.node.status()).to.include({ role: 'pre-candidate', term: 1, votedFor: 'a' })
+    return f
+  }
+
+  it('A candidate wins an election if it receives votes from a majority of the servers in the full cluster for the same term: grants delayed past its election timer still count while it stays in that term', () => {
+    // Long reordering (TestFigure8Unreliable2C seed 288): every voter grants, but the grants
+    // arrive after the candidate's timer has made it a pre-candidate again; counting only while
+    // a candidate, no election in 17 s was won.
+    const f = timedOutCandidate()
+    f.node.step(voteReply({ from: 'b', to: 'a', term: 1 }))
+    f.drain()
+    expect(f.node.status().role, 'two votes of five').to.equal('pre-candidate')
+    f.node.step(voteReply({ from: 'c', to: 'a', term: 1 }))
+    const msgs = f.drain()
+    expect(f.node.status()).to.include({ role: 'leader', term: 1 })
+    expect(ofType(msgs, 'AppendEntries').map((m) => m.to)).to.have.members(['b', 'c', 'd', 'e'])
+  })
+
+  it('The late grants and the candidacy are of one term: a grant counted before the timeout and one after make a majority with its own vote', () => {
+    const f = fixture({ peers: five })
+    f.node.campaign()
+    f.drain()
+    for (const from of ['b', 'c']) f.node.step(voteReply({ from, to: 'a', term: 1, preVote: true }))
+    f.drain()
+    f.node.step(voteReply({ from: 'd', to: 'a', term: 1 }))
+    for (
+      let i = 0;
+      i < 2 * TEST_CONFIG.electionTicksMax && f.node.status().role === 'candidate';
+      i++
+    )
+      f.node.tick()
+    f.drain()
+    expect(f.node.status().role).to.equal('pre-candidate')
+    f.node.step(voteReply({ from: 'e', to: 'a', term: 1 }))
+    f.drain()
+    expect(f.node.status()).to.include({ role: 'leader', term: 1 })
+  })
+
+  it('Late grants of a term are not counted once the node campaigns in a later term', () => {
+    const f = timedOutCandidate()
+    for (const from of ['b', 'c']) f.node.step(voteReply({ from, to: 'a', term: 2, preVote: true }))
+    f.drain()
+    expect(f.node.status()).to.include({ role: 'candidate', term: 2 })
+    for (const from of ['b', 'c', 'd']) f.node.step(voteReply({ from, to: 'a', term: 1 }))
+    f.drain()
+    expect(f.node.status()).to.include({ role: 'candidate', term: 2 })
+  })
+
+  it('A node that learned of another leader in the term does not count late grants of it', () => {
+    const f = timedOutCandidate()
+    f.node.step(ae({ from: 'e', to: 'a', term: 1 }))
+    f.drain()
+    expect(f.node.status()).to.include({ role: 'follower', leader: 'e' })
+    for (const from of ['b', 'c']) f.node.step(voteReply({ from, to: 'a', term: 1 }))
+    f.drain()
+    expect(f.node.status()).to.include({ role: 'follower', term: 1, leader: 'e' })
+  })
+
+  it('A leader that stepped down for lack of a quorum does not lead again on late grants of its term', () => {
+    const f = fixture({ peers: five })
+    becomeLeader(f, ['b', 'c'])
+    for (let i = 0; i < 2 * TEST_CONFIG.electionTicksMin; i++) f.node.tick()
+    f.drain()
+    expect(f.node.status()).to.include({ role: 'follower', term: 1 })
+    for (const from of ['d', 'e']) f.node.step(voteReply({ from, to: 'a', term: 1 }))
+    f.drain()
+    expect(f.node.status()).to.include({ role: 'follower', term: 1 })
+  })
+
+  it('Without pre-vote a timed-out candidate campaigns in the next term at once, so grants of the earlier term are stale', () => {
+    const f = fixture({ peers: five, config: noPreVote })
+    f.node.campaign()
+    f.drain()
+    for (let i = 0; i < 2 * TEST_CONFIG.electionTicksMax && f.node.status().term === 1; i++)
+      f.node.tick()
+    f.drain()
+    expect(f.node.status()).to.include({ role: 'candidate', term: 2 })
+    for (const from of ['b', 'c']) f.node.step(voteReply({ from, to: 'a', term: 1 }))
+    f.drain()
+    expect(f.node.status()).to.include({ role: 'candidate', term: 2 })
+  })
+})
+
 describe('checkQuorum', () => {
   it('A new leader starts its first window with its peers counted as heard from (a quorum just voted for it): hearing nothing more, it steps down after exactly two minimum election timeouts', () => {
     // The first window is as long as every later one: a steady-state leader's window also
