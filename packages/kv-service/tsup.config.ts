@@ -13,8 +13,14 @@ export default defineConfig([
     target: 'node20',
   },
   {
-    // The `raftkit` command line: ESM only, executable.
+    // The `raftkit` command line: ESM only, executable. main.ts loads the commands with a
+    // dynamic import (after installing its signal handlers), which esbuild emits as a chunk:
+    // kept next to main.js, because the commands locate main.js from their own file
+    // (cliInvocation in cli/local-cluster.ts).
     entry: { 'cli/main': 'src/cli/main.ts' },
+    esbuildOptions(options) {
+      options.chunkNames = 'cli/[name]-[hash]'
+    },
     format: ['esm'],
     dts: false,
     sourcemap: true,

@@ -14,18 +14,24 @@ import { call } from './http-helpers.js'
 
 interface Run {
   readonly code: number | null
+  readonly signal: NodeJS.Signals | null
   readonly stdout: string
   readonly stderr: string
 }
 
-function start(args: readonly string[]): {
+function start(
+  args: readonly string[],
+  env: NodeJS.ProcessEnv = process.env,
+): {
   child: ChildProcess
   done: Promise<Run>
   output: () => string
+  errors: () => string
 } {
   const cli = cliInvocation()
   const child = spawn(cli.command, [...cli.args, ...args], {
     cwd: cli.cwd,
+    env,
     stdio: ['ignore', 'pipe', 'pipe'],
   })
   let stdout = ''
@@ -33,9 +39,9 @@ function start(args: readonly string[]): {
   child.stdout.on('data', (d: Buffer) => (stdout += d.toString()))
   child.stderr.on('data', (d: Buffer) => (stderr += d.toString()))
   const done = new Promise<Run>((resolve) =>
-    child.once('close', (code) => resolve({ code, stdout, stderr })),
+    child.once('close', (code, signal) => resolve({ code, signal, stdout, stderr })),
   )
-  return { child, done, output: () => stdout }
+  return { child, done, output: () => stdout, errors: () => stderr }
 }
 
 function run(args: readonly string[]): Promise<Run> {
@@ -115,9 +121,15 @@ describe('raftkit CLI (child processes)', function () {
     expect(append.code, append.stderr).to.equal(0)
     const after = await run(['get', 'color', '--config', file])
     expect(after.stdout).to.equal('blue-green\n')
+    // The table: the stopped node is down, the others report a role. (Not which one leads: the
+    // two live nodes may hold another election between the probe above and this command.)
     const status = await run(['status', '--config', file])
     expect(status.code).to.equal(0)
-    expect(status.stdout).to.match(new RegExp(`${second}\\s+\\S+\\s+leader`))
+    expect(status.stdout).to.match(new RegExp(`^${first}\\s+\\S+\\s+down: `, 'm'))
+    for (const id of rest)
+      expect(status.stdout).to.match(
+        new RegExp(`^${id}\\s+\\S+\\s+(leader|follower|pre-candidate|candidate)\\s`, 'm'),
+      )
 
     for (const id of rest) nodes.get(id)!.child.kill('SIGTERM')
     for (const id of rest) {
@@ -127,6 +139,39 @@ describe('raftkit CLI (child processes)', function () {
     // The WAL survived: data dirs hold what was written.
     for (const n of config.nodes) expect((await stat(n.dataDir)).isDirectory()).to.equal(true)
   })
+
+  // `serve` with a single-group cluster file, and with a sharded one (handed to @raftkit/shardkv's
+  // CLI by the same entry).
+  for (const [kind, initArgs] of [
+    ['a cluster file', []],
+    ['a sharded cluster file', ['--groups', '1']],
+  ] as const)
+    it(`a SIGTERM while the CLI is still loading ends serve of ${kind} in order: exit code 0, nothing started`, async () => {
+      const init = await run(['init', '--nodes', '1', ...initArgs, '--dir', dir])
+      expect(init.code, init.stderr).to.equal(0)
+      const file = join(dir, 'cluster.json')
+      // RAFTKIT_TEST_HOLD_STARTUP holds the CLI where it loads its commands (the window in which
+      // a signal used to kill it), so the signal lands there every time.
+      const node = start(['serve', '--config', file, '--id', 'n1'], {
+        ...process.env,
+        RAFTKIT_TEST_HOLD_STARTUP: '1',
+      })
+      children.push(node.child)
+      await until('start-up held', 30_000, async () =>
+        node.errors().includes('raftkit: start-up held') ? true : undefined,
+      )
+      node.child.kill('SIGTERM')
+      const r = await node.done
+      expect({ code: r.code, signal: r.signal }, r.stderr).to.deep.equal({ code: 0, signal: null })
+      expect(r.stderr).to.include('stopping on signal before start-up')
+      expect(r.stderr).to.not.include('node started')
+      // Nothing was started: no data directory was made (init writes data/<id> dataDirs).
+      const data = await stat(join(dir, 'data')).then(
+        () => 'exists',
+        (e: NodeJS.ErrnoException) => e.code,
+      )
+      expect(data).to.equal('ENOENT')
+    })
 
   it('client commands fail clearly: no node reachable, bad usage, bad cluster file', async () => {
     const noNode = await run(['get', 'k', '--endpoints', '127.0.0.1:1', '--timeout', '1500'])

@@ -31,6 +31,7 @@ import {
   startJoiningNode,
 } from './member.js'
 import { startNode } from './node.js'
+import { stopRequested } from './stop-request.js'
 
 export const USAGE = `raftkit — a replicated key/value store on Raft
 
@@ -220,12 +221,18 @@ async function cmdServe(argv: readonly string[], io: Io): Promise<number> {
     },
     0,
   )
+  const signalled = stopRequested(io)
   const config = await loadClusterConfig(
     required(values, 'config'),
     (values.set as string[] | undefined) ?? [],
   )
   const id = required(values, 'id')
   const logger = createPinoLogger(logLevel(values, config.logLevel), { node: id })
+  if (signalled()) {
+    // A signal before start-up (e.g. while the CLI was loading): nothing started, nothing to stop.
+    logger.info('stopping on signal before start-up', { id })
+    return 0
+  }
   // A signal during start-up is honoured at once: whatever start-up is doing, the command
   // ends (a node that finishes starting later is stopped).
   const starting = startNode(config, id, logger)

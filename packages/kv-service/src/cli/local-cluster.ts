@@ -18,7 +18,8 @@ export function cliInvocation(): { command: string; args: string[]; cwd: string 
   const here = fileURLToPath(import.meta.url)
   const ext = extname(here)
   const dir = dirname(here)
-  // From source this file is src/cli/local-cluster.ts; bundled, it is inside dist/cli/main.js.
+  // From source this file is src/cli/local-cluster.ts; bundled, it is in a chunk next to
+  // dist/cli/main.js (tsup.config.ts).
   const main = join(dir, `main${ext}`)
   const packageRoot = resolve(dir, '..', '..')
   if (ext !== '.ts') return { command: process.execPath, args: [main], cwd: packageRoot }

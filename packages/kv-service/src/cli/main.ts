@@ -2,9 +2,17 @@
  * The `raftkit` command line (the bin of @raftkit/kv-service): see `raftkit --help` and the
  * package README. SIGINT/SIGTERM end `serve` and `cluster` cleanly; a second signal while
  * stopping is ignored, a third forces the exit.
+ *
+ * The signal handlers are the first thing this module does: the commands (and everything they
+ * import, which takes seconds under load) are loaded afterwards with a dynamic import, so a
+ * signal that arrives while the CLI is still loading is remembered and honoured by the command
+ * (`serve` then exits 0 without starting the node) instead of killing the process mid-start.
+ *
+ * RAFTKIT_TEST_HOLD_STARTUP=1 (for tests only) holds start-up at the point where the commands
+ * are loaded until a signal arrives (at most 60 s), after printing
+ * `raftkit: start-up held (RAFTKIT_TEST_HOLD_STARTUP)` to stderr: it lets a test deliver a
+ * signal in that window deterministically.
  */
-import { runCli } from './commands.js'
-
 let signals = 0
 let onSignal: () => void = () => undefined
 const interrupted = new Promise<void>((resolve) => (onSignal = resolve))
@@ -16,6 +24,14 @@ const handle = (): void => {
 process.on('SIGINT', handle)
 process.on('SIGTERM', handle)
 
+if (process.env['RAFTKIT_TEST_HOLD_STARTUP'] === '1') {
+  process.stderr.write('raftkit: start-up held (RAFTKIT_TEST_HOLD_STARTUP)\n')
+  let timer: NodeJS.Timeout | undefined
+  await Promise.race([interrupted, new Promise((r) => (timer = setTimeout(r, 60_000)))])
+  clearTimeout(timer)
+}
+
+const { runCli } = await import('./commands.js')
 const code = await runCli(process.argv.slice(2), {
   out: (text) => process.stdout.write(text),
   err: (text) => process.stderr.write(text),

@@ -20,6 +20,7 @@ import type { MembersView } from '../http/members-protocol.js'
 import type { MemberAddress } from '../state-machine.js'
 import { createPinoLogger } from './logging.js'
 import { startNode } from './node.js'
+import { stopRequested } from './stop-request.js'
 
 export const MEMBER_USAGE = `  raftkit member list                          --config F [--timeout MS]
   raftkit member add ID --peer H:P --http H:P  --config F    records the addresses, adds ID as a learner
@@ -182,6 +183,7 @@ export async function startJoiningNode(
     'log-level': { type: 'string' },
   })
   if (positionals.length > 0) throw new MemberUsageError('serve takes no arguments')
+  const signalled = stopRequested(io)
   const config = await loadClusterConfig(required(values, 'config'))
   const id = required(values, 'id')
   if (!/^[A-Za-z0-9_.-]{1,64}$/.test(id))
@@ -211,6 +213,11 @@ export async function startJoiningNode(
     logger.warn('could not ask the cluster for its members; using the cluster file', {
       error: (e as Error).message,
     })
+  }
+  if (signalled()) {
+    // A signal before start-up (e.g. while the CLI was loading): nothing started, nothing to stop.
+    logger.info('stopping on signal before start-up', { id })
+    return 'interrupted'
   }
   const starting = startNode({ ...config, nodes: [...config.nodes, spec] }, id, logger, {
     join: true,

@@ -127,6 +127,10 @@ async function cmdServe(argv: readonly string[], io: ShardIo): Promise<number> {
     },
     { min: 0, max: 0 },
   )
+  // True once a signal came: one that came before start-up (e.g. while the CLI was loading)
+  // reads true after the first await below, and the node is then not started at all.
+  let signalled = false
+  void io.interrupted.then(() => (signalled = true))
   const cluster = await loadShardCluster(
     required(values, 'config'),
     (values.set as string[] | undefined) ?? [],
@@ -135,6 +139,10 @@ async function cmdServe(argv: readonly string[], io: ShardIo): Promise<number> {
   const level = values['log-level'] ?? cluster.config.logLevel
   if (!isLogLevel(level)) throw new KvConfigError('--log-level', `unknown level ${String(level)}`)
   const logger = stderrLogger(level, { node: id })
+  if (signalled) {
+    logger.info('stopping on signal before start-up', { id })
+    return 0
+  }
   const starting = startShardNode(cluster, id, logger)
   const first = await Promise.race([
     starting.then((node) => ({ node })),
