@@ -226,7 +226,6 @@ export class RaftCore implements NodeView {
 
   becomeFollower(term: Term, leader: NodeId | null): void {
     this.reset(term)
-    if (leader !== null) this.termVotes = null
     this.setRole('follower', leader)
   }
 
@@ -351,7 +350,7 @@ export class RaftCore implements NodeView {
     if (kind === 'pre') this.becomePreCandidate()
     else this.becomeCandidate()
     const term = kind === 'pre' ? this.term + 1 : this.term
-    if (this.poll(this.id, true) === 'won') return this.won(kind)
+    if (this.poll(kind, this.id, true) === 'won') return this.won(kind)
     for (const to of allVoters(this.membership)) {
       if (to === this.id) continue
       this.send({
@@ -371,8 +370,9 @@ export class RaftCore implements NodeView {
     else this.becomeLeader()
   }
 
-  private poll(from: NodeId, granted: boolean): VoteResult {
-    const votes = this.role === 'candidate' && this.termVotes ? this.termVotes : this.votes
+  /** Records `from`'s first answer in this pre-vote's tally, or in this term's real votes. */
+  private poll(kind: 'pre' | 'real', from: NodeId, granted: boolean): VoteResult {
+    const votes = kind === 'real' && this.termVotes ? this.termVotes : this.votes
     if (!votes.has(from)) votes.set(from, granted)
     return jointVoteResult(votes, this.membership.voters, this.membership.outgoing)
   }
@@ -401,12 +401,10 @@ export class RaftCore implements NodeView {
 
   private handleVoteReply(m: RequestVoteReply): void {
     if (!m.preVote && this.role !== 'candidate') return this.countLateVote(m)
-    const kind = m.preVote ? 'pre' : 'real'
-    const expected =
-      (this.role === 'pre-candidate' && m.preVote) || (this.role === 'candidate' && !m.preVote)
-    if (!expected) return
+    if (m.preVote && this.role !== 'pre-candidate') return
     if (m.preVote && m.granted && m.term !== this.term + 1) return
-    const result = this.poll(m.from, m.granted)
+    const kind = m.preVote ? 'pre' : 'real'
+    const result = this.poll(kind, m.from, m.granted)
     if (result === 'won') this.won(kind)
     else if (result === 'lost') this.becomeFollower(this.term, null)
   }
@@ -421,11 +419,9 @@ export class RaftCore implements NodeView {
    * timer (long reordering) can stall elections indefinitely (TestFigure8Unreliable2C seed 288).
    */
   private countLateVote(m: RequestVoteReply): void {
-    const votes = this.termVotes
-    if (votes === null || this.role === 'leader' || this.leader !== null) return
-    if (!votes.has(m.from)) votes.set(m.from, m.granted)
-    if (jointVoteResult(votes, this.membership.voters, this.membership.outgoing) === 'won')
-      this.becomeLeader()
+    // termVotes is null when this node did not campaign in this term or has led in it.
+    if (this.termVotes === null || this.leader !== null) return
+    if (this.poll('real', m.from, m.granted) === 'won') this.becomeLeader()
   }
 
   // ---------------------------------------------------------------------------------------------

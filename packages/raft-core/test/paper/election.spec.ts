@@ -399,6 +399,20 @@ describe('§5.2 a vote counts for the whole term it was granted in', () => {
     expect(f.node.status()).to.include({ role: 'leader', term: 1 })
   })
 
+  it('A pre-vote grant is not a vote: a pre-vote grant and a late real grant together are no majority of the term', () => {
+    const f = timedOutCandidate()
+    f.node.campaign()
+    f.drain()
+    expect(f.node.status()).to.include({ role: 'pre-candidate', term: 1 })
+    f.node.step(voteReply({ from: 'b', to: 'a', term: 2, preVote: true }))
+    f.node.step(voteReply({ from: 'c', to: 'a', term: 1 }))
+    f.drain()
+    expect(f.node.status()).to.include({ role: 'pre-candidate', term: 1 })
+    f.node.step(voteReply({ from: 'd', to: 'a', term: 1 }))
+    f.drain()
+    expect(f.node.status()).to.include({ role: 'leader', term: 1 })
+  })
+
   it('Late grants of a term are not counted once the node campaigns in a later term', () => {
     const f = timedOutCandidate()
     for (const from of ['b', 'c']) f.node.step(voteReply({ from, to: 'a', term: 2, preVote: true }))
