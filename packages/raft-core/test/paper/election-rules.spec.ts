@@ -62,6 +62,19 @@ describe('§5.2 elections: rules', () => {
     expect(f.node.status().role, 'one real rejection of three: still pending').to.equal('candidate')
   })
 
+  it('A candidate ignores late pre-vote rejections: two of three do not end its real election', () => {
+    const f = fixture()
+    f.node.campaign()
+    f.drain()
+    f.node.step(voteReply({ from: 'b', to: 'a', term: 1, preVote: true }))
+    f.drain()
+    expect(f.node.status()).to.include({ role: 'candidate', term: 1 })
+    for (const from of ['b', 'c'])
+      f.node.step(voteReply({ from, to: 'a', term: 1, preVote: true, granted: false }))
+    f.drain()
+    expect(f.node.status()).to.include({ role: 'candidate', term: 1 })
+  })
+
   it('A leader elected while a committed joint configuration is in effect leaves it at once (thesis §4.3)', () => {
     const joint = { voters: ['a', 'd', 'e'], learners: [], outgoing: ['a', 'b', 'c'] }
     const f = fixture({
