@@ -13,6 +13,7 @@ import { ClusterAdmin, NodeProcesses, delay, initClusterDir } from '@raftkit/kv-
 import type { LeaderInfo } from '@raftkit/kv-service/chaos'
 import { checkOperations, kvModel, renderText } from '@raftkit/linearizability'
 import type { KvHistory } from '@raftkit/kv-service/chaos'
+import type { ShardConfig, ShardNodeStatus } from '@raftkit/shardkv'
 
 export class TestCluster {
   private constructor(
@@ -110,4 +111,56 @@ export function useTestCluster(): { start(n?: number): Promise<TestCluster> } {
       return cluster
     },
   }
+}
+
+/**
+ * Polls (bounded) until every node's replica of every group in `config` has applied it with
+ * no shard in transit (pulling, leaving, gc). `statuses` reads /v1/status of every node
+ * (undefined for a node that does not answer).
+ */
+export async function waitSettled(
+  statuses: () => Promise<readonly (ShardNodeStatus | undefined)[]>,
+  config: ShardConfig,
+): Promise<void> {
+  const deadline = Date.now() + 60_000
+  let last = ''
+  while (Date.now() < deadline) {
+    const all = await statuses()
+    const settled = all.every((s) =>
+      config.groups.every(([gid]) => {
+        const g = s?.groups[`g${gid}`]
+        const moving = ['pulling', 'leaving', 'gc'].some(
+          (st) => (g?.shards?.[st as 'pulling'] ?? []).length > 0,
+        )
+        return g !== undefined && g.config === config.num && !moving
+      }),
+    )
+    if (settled) return
+    last = JSON.stringify(all.map((s) => s?.groups))
+    await delay(200)
+  }
+  throw new Error(`configuration ${config.num} not settled within 60 s: ${last}`)
+}
+
+/**
+ * Polls (bounded) until `ok()` holds, for progress a working cluster makes (operations served,
+ * writes acknowledged): instead of a fixed sleep followed by an assertion that needs that
+ * progress within the sleep. Fails naming `what` when the deadline passes.
+ */
+export async function waitUntil(
+  what: string,
+  ok: () => boolean,
+  timeoutMs = 30_000,
+): Promise<void> {
+  const deadline = Date.now() + timeoutMs
+  while (!ok()) {
+    if (Date.now() >= deadline) throw new Error(`not ${what} within ${timeoutMs} ms`)
+    await delay(100)
+  }
+}
+
+/** How many writes of the history were acknowledged that were called after `since`. */
+export function writesAcknowledgedSince(history: KvHistory, since: number): number {
+  return history.filter((op) => op.call > since && op.return !== Infinity && op.input.op !== 'get')
+    .length
 }

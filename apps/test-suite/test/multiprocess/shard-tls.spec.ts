@@ -35,7 +35,7 @@ import {
   newRecorder,
   runRaftkit,
 } from '@raftkit/kv-service/chaos'
-import { expectLinearizable } from './helpers.js'
+import { expectLinearizable, waitSettled, waitUntil } from './helpers.js'
 
 function hasOpenssl(): boolean {
   try {
@@ -116,26 +116,6 @@ describe('multi-process: a TLS sharded cluster from the CLI', function () {
             .catch(() => undefined),
         ),
       )
-    const waitSettled = async (config: ShardConfig): Promise<void> => {
-      const deadline = Date.now() + 60_000
-      let last = ''
-      while (Date.now() < deadline) {
-        const all = await statuses()
-        const settled = all.every((s) =>
-          config.groups.every(([gid]) => {
-            const g = s?.groups[`g${gid}`]
-            const moving = ['pulling', 'leaving', 'gc'].some(
-              (st) => (g?.shards?.[st as 'pulling'] ?? []).length > 0,
-            )
-            return g !== undefined && g.config === config.num && !moving
-          }),
-        )
-        if (settled) return
-        last = JSON.stringify(all.map((s) => s?.groups))
-        await delay(200)
-      }
-      throw new Error(`configuration ${config.num} not settled within 60 s: ${last}`)
-    }
     const query = async (): Promise<ShardConfig> =>
       JSON.parse(
         await raftkit(['shard', 'query', '--json', '--config', file, '--timeout', '30000']),
@@ -145,7 +125,7 @@ describe('multi-process: a TLS sharded cluster from the CLI', function () {
       await raftkit(['shard', 'join', '100', '101', '--config', file, '--timeout', '30000'])
       const first = await query()
       expect(new Set(first.shards)).to.deep.equal(new Set([100, 101]))
-      await waitSettled(first)
+      await waitSettled(statuses, first)
 
       // The CLI clients over HTTPS, trusting tls.caFile.
       await raftkit(['put', 'apple', 'red', '--config', file, '--timeout', '20000'])
@@ -179,10 +159,10 @@ describe('multi-process: a TLS sharded cluster from the CLI', function () {
         await raftkit(['shard', 'move', String(moved), String(to), '--config', file])
         const second = await query()
         expect(second.shards[moved]).to.equal(to)
-        await waitSettled(second)
-        await delay(1000)
-        expect(workload.counts.ok, 'operations served across the move').to.be.greaterThan(
-          okBefore + 10,
+        await waitSettled(statuses, second)
+        await waitUntil(
+          'serving 10 more operations across the move',
+          () => workload.counts.ok > okBefore + 10,
         )
       } finally {
         await workload.stop()

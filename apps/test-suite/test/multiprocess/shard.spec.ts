@@ -23,7 +23,7 @@ import {
   newRecorder,
   runRaftkit,
 } from '@raftkit/kv-service/chaos'
-import { expectLinearizable } from './helpers.js'
+import { expectLinearizable, waitSettled, waitUntil } from './helpers.js'
 
 /** Runs a `raftkit` command; fails the test with its output unless it exits 0. */
 async function raftkit(args: readonly string[]): Promise<string> {
@@ -39,31 +39,6 @@ async function statusOf(http: string): Promise<ShardNodeStatus | undefined> {
   } catch {
     return undefined
   }
-}
-
-/**
- * Polls (bounded) until every node's replica of every group in `config` has applied it with
- * no shard in transit (pulling, leaving, gc).
- */
-async function waitSettled(https: readonly string[], config: ShardConfig): Promise<void> {
-  const deadline = Date.now() + 60_000
-  let last = ''
-  while (Date.now() < deadline) {
-    const all = await Promise.all(https.map(statusOf))
-    const settled = all.every((s) =>
-      config.groups.every(([gid]) => {
-        const g = s?.groups[`g${gid}`]
-        const moving = ['pulling', 'leaving', 'gc'].some(
-          (st) => (g?.shards?.[st as 'pulling'] ?? []).length > 0,
-        )
-        return g !== undefined && g.config === config.num && !moving
-      }),
-    )
-    if (settled) return
-    last = JSON.stringify(all.map((s) => s?.groups))
-    await delay(200)
-  }
-  throw new Error(`configuration ${config.num} not settled within 60 s: ${last}`)
 }
 
 describe('multi-process: a sharded cluster from the CLI', function () {
@@ -86,6 +61,8 @@ describe('multi-process: a sharded cluster from the CLI', function () {
     const file = join(dir, 'cluster.json')
     const cluster = await loadShardCluster(file)
     const https = cluster.config.nodes.map((n) => `${n.http.host}:${n.http.port}`)
+    const statuses = (): Promise<(ShardNodeStatus | undefined)[]> =>
+      Promise.all(https.map(statusOf))
     nodes = new NodeProcesses({
       configFile: file,
       ids: cluster.config.nodes.map((n) => n.id),
@@ -101,7 +78,7 @@ describe('multi-process: a sharded cluster from the CLI', function () {
     await raftkit(['shard', 'join', '100', '101', '--config', file, '--timeout', '30000'])
     const first = await query()
     expect(new Set(first.shards)).to.deep.equal(new Set([100, 101]))
-    await waitSettled(https, first)
+    await waitSettled(statuses, first)
 
     // One key per shard (key2shard: the first character's code mod 10).
     const keys = Array.from({ length: NSHARDS }, (_, i) => String.fromCharCode(100 + i))
@@ -121,14 +98,14 @@ describe('multi-process: a sharded cluster from the CLI', function () {
       await raftkit(['shard', 'join', '102', '--config', file, '--timeout', '30000'])
       const second = await query()
       expect(second.shards.filter((g) => g === 102)).to.have.length.greaterThan(0)
-      await waitSettled(https, second)
+      await waitSettled(statuses, second)
       await raftkit(['shard', 'leave', '100', '--config', file, '--timeout', '30000'])
       const third = await query()
       expect(new Set(third.shards)).to.deep.equal(new Set([101, 102]))
-      await waitSettled(https, third)
-      await delay(1500)
-      expect(workload.counts.ok, 'operations served across the moves').to.be.greaterThan(
-        okBefore + 20,
+      await waitSettled(statuses, third)
+      await waitUntil(
+        'serving 20 more operations across the moves',
+        () => workload.counts.ok > okBefore + 20,
       )
     } finally {
       await workload.stop()
@@ -145,8 +122,7 @@ describe('multi-process: a sharded cluster from the CLI', function () {
     }
     expectLinearizable(history)
     // Group 100 left: every replica of it has handed over and deleted its shards.
-    const statuses = await Promise.all(https.map(statusOf))
-    for (const s of statuses) {
+    for (const s of await statuses()) {
       expect(s?.groups.g100?.keys, `${s?.id}: keys left on g100`).to.equal(0)
       expect(s?.groups.g100?.shards, `${s?.id}: shards left on g100`).to.deep.equal({})
     }
