@@ -52,6 +52,8 @@ export type {
   HostPort,
 } from './config/cluster-config.js'
 export { readNodeTls, readClientTls } from './config/tls.js'
+export { peerTransportOptions } from './config/peer-transport.js'
+export type { PeerTransportSettings } from './config/peer-transport.js'
 export { tlsFailure } from './http/tls-failure.js'
 export { generateCertificates } from './config/certs.js'
 export type { GenerateOptions, GeneratedCertificates } from './config/certs.js'

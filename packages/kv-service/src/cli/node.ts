@@ -14,6 +14,7 @@ import { createWsTransport } from '@raftkit/transport-ws'
 import type { ClusterConfig } from '../config/cluster-config.js'
 import { findNode, formatHostPort } from '../config/cluster-config.js'
 import { prepareDataDir } from '../config/data-dir.js'
+import { peerTransportOptions } from '../config/peer-transport.js'
 import { readNodeTls } from '../config/tls.js'
 import { KvHttpServer } from '../http/server.js'
 import { KvConfigError } from '../errors.js'
@@ -67,25 +68,9 @@ export async function startNode(
   for (const [n, a] of initial) if (n !== id) peers[n] = a.peer
   let transport
   try {
-    transport = await createWsTransport({
-      id,
-      listen: { host: self.peer.host, port: self.peer.port },
-      peers,
-      secret: config.secret,
-      maxMessageBytes: config.limits.maxMessageBytes,
-      maxQueuedMessages: config.limits.maxQueuedMessages,
-      logger,
-      clock,
-      ...(tls
-        ? {
-            tls: {
-              certFile: tls.files.certFile,
-              keyFile: tls.files.keyFile,
-              ...(tls.files.caFile === undefined ? {} : { caFile: tls.files.caFile }),
-            },
-          }
-        : {}),
-    })
+    transport = await createWsTransport(
+      peerTransportOptions({ config, self, peers, tls: tls?.files, logger, clock }),
+    )
   } catch (e) {
     await storage.close()
     throw addressError(e, `${field}.peer`, formatHostPort(self.peer))

@@ -21,7 +21,7 @@
 import { mkdir } from 'node:fs/promises'
 import type { LogFields, Logger, RaftConfig, Status, StorageSize } from '@raftkit/raft-core'
 import { SystemClock, createRng, silentLogger } from '@raftkit/raft-core'
-import { KvConfigError, readNodeTls } from '@raftkit/kv-service'
+import { KvConfigError, peerTransportOptions, readNodeTls } from '@raftkit/kv-service'
 import { MultiRaftNode, groupDirectory } from '@raftkit/multiraft'
 import { createFileStorage } from '@raftkit/storage-fs'
 import { createWsTransport } from '@raftkit/transport-ws'
@@ -87,25 +87,9 @@ export async function startShardNode(
     addresses[n.id] = hostPort(n.http)
     if (n.id !== id) peers[n.id] = hostPort(n.peer)
   }
-  const transport = await createWsTransport({
-    id,
-    listen: { host: self.peer.host, port: self.peer.port },
-    peers,
-    secret: config.secret,
-    maxMessageBytes: config.limits.maxMessageBytes,
-    maxQueuedMessages: config.limits.maxQueuedMessages,
-    logger,
-    clock,
-    ...(tls
-      ? {
-          tls: {
-            certFile: tls.files.certFile,
-            keyFile: tls.files.keyFile,
-            ...(tls.files.caFile === undefined ? {} : { caFile: tls.files.caFile }),
-          },
-        }
-      : {}),
-  })
+  const transport = await createWsTransport(
+    peerTransportOptions({ config, self, peers, tls: tls?.files, logger, clock }),
+  )
   const node = new MultiRaftNode({ transport, clock, tickMs: config.raft.tickMs, logger })
   const rpc = new HttpShardRpc({
     addresses,
