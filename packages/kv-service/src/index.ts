@@ -42,7 +42,8 @@ export type { MembersClientOptions } from './http/members-client.js'
 export * from './http/members-protocol.js'
 export { MemberDirectory } from './membership.js'
 export { parseClusterConfig, loadClusterConfig, applyOverrides } from './config/cluster-config.js'
-export { freePort, localNodesFile } from './config/init.js'
+export { localNodesFile } from './config/init.js'
+export { freePort } from './config/free-port.js'
 export type { LocalNodesFile } from './config/init.js'
 export type {
   ClusterConfig,

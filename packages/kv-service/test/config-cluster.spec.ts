@@ -1,6 +1,7 @@
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import { createServer } from 'node:net'
 import { expect } from 'chai'
 import { DEFAULT_RAFT_CONFIG } from '@raftkit/raft-core'
 import { KvConfigError } from '../src/errors.js'
@@ -12,7 +13,8 @@ import {
   parseClusterConfig,
   parseHostPort,
 } from '../src/config/cluster-config.js'
-import { freePort, initCluster } from '../src/config/init.js'
+import { ephemeralPortRange, freePort } from '../src/config/free-port.js'
+import { initCluster } from '../src/config/init.js'
 
 const SECRET = '0123456789abcdef0123'
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- free-form JSON patched by the cases
@@ -293,5 +295,22 @@ describe('cluster file: files and init', () => {
   it('freePort returns a bindable port', async () => {
     const port = await freePort()
     expect(port).to.be.within(1, 65535)
+    const server = createServer()
+    await new Promise<void>((resolveListen, reject) => {
+      server.once('error', reject)
+      server.listen({ host: '127.0.0.1', port, exclusive: true }, resolveListen)
+    })
+    await new Promise((r) => server.close(r))
+  })
+
+  it('freePort and init choose ports outside the ephemeral range (no connection or port-0 listener takes them before the nodes start)', async function () {
+    const { low, high } = ephemeralPortRange()
+    const outside = (p: number): boolean => p < low || p > high
+    // An OS range covering all of 10000-32767 leaves no room: freePort then uses port 0.
+    if (low <= 10_000 && high >= 32_767) this.skip()
+    for (let i = 0; i < 20; i++) expect(outside(await freePort()), 'freePort').to.equal(true)
+    const { config } = await initCluster({ nodes: 3, dir: join(dir, 'ports') })
+    for (const n of config.nodes)
+      for (const a of [n.peer, n.http]) expect(outside(a.port), `${n.id} ${a.port}`).to.equal(true)
   })
 })

@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { expect } from 'chai'
 import { runCli } from '../src/cli/commands.js'
-import { freePort } from '../src/config/init.js'
+import { freePort } from '../src/config/free-port.js'
 
 function within<T>(ms: number, p: Promise<T>, what: string): Promise<T> {
   let timer: NodeJS.Timeout | undefined

@@ -25,7 +25,7 @@ import {
   loadClusterConfig,
   parseClusterConfig,
 } from '../src/config/cluster-config.js'
-import { freePort } from '../src/config/init.js'
+import { freePort } from '../src/config/free-port.js'
 import { readClientTls, readNodeTls } from '../src/config/tls.js'
 import { KvConfigError, TlsError } from '../src/errors.js'
 import { HttpKvRpc } from '../src/http/client-rpc.js'

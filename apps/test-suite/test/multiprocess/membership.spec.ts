@@ -6,11 +6,10 @@
  * acknowledged write in the final state and the whole history linearizable.
  */
 import { rm } from 'node:fs/promises'
-import { createServer } from 'node:net'
 import { join } from 'node:path'
 import { createRng } from '@raftkit/raft-core'
 import { expect } from 'chai'
-import { MembersClient } from '@raftkit/kv-service'
+import { MembersClient, freePort } from '@raftkit/kv-service'
 import type { MembersView } from '@raftkit/kv-service'
 import {
   Workload,
@@ -21,18 +20,6 @@ import {
 } from '@raftkit/kv-service/chaos'
 import type { TestCluster } from './helpers.js'
 import { expectLinearizable, useTestCluster, waitUntil } from './helpers.js'
-
-/** A free loopback port (bound then released: the node binds it right after). */
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer()
-    s.once('error', reject)
-    s.listen(0, '127.0.0.1', () => {
-      const port = (s.address() as { port: number }).port
-      s.close(() => resolve(port))
-    })
-  })
-}
 
 function admin(cluster: TestCluster): MembersClient {
   return new MembersClient({

@@ -4,10 +4,10 @@
  */
 import { randomBytes } from 'node:crypto'
 import { mkdir, writeFile } from 'node:fs/promises'
-import { createServer } from 'node:net'
 import { join, resolve } from 'node:path'
 import { KvConfigError } from '../errors.js'
 import { generateCertificates } from './certs.js'
+import { freePort } from './free-port.js'
 import { parseClusterConfig } from './cluster-config.js'
 import type { ClusterConfig } from './cluster-config.js'
 
@@ -24,20 +24,6 @@ export interface InitOptions {
 }
 
 export const MAX_LOCAL_NODES = 15
-
-/** Asks the OS for a free port: binds port 0, reads the port, closes. */
-export function freePort(host = '127.0.0.1'): Promise<number> {
-  return new Promise((resolvePort, reject) => {
-    const server = createServer()
-    server.unref()
-    server.once('error', reject)
-    server.listen({ host, port: 0, exclusive: true }, () => {
-      const address = server.address()
-      const port = typeof address === 'object' && address ? address.port : 0
-      server.close(() => resolvePort(port))
-    })
-  })
-}
 
 /** The part of a cluster file that lists local nodes: their ids, addresses, data folders, the secret. */
 export interface LocalNodesFile {
