@@ -4,8 +4,10 @@
  * loop, like cluster-ws.ts), and per server process its CPU time per operation (/proc
  * utime + stime), heap bytes allocated per operation and GC count and pause time per 10 000
  * operations (gc-probe.cjs, loaded into every server with `--require`, read at the start and end
- * of each phase). Also the phase's ops/s and p50/p99 (wall figures: noisy under load). One JSON
- * line per row on stdout.
+ * of each phase). Also per server the Raft messages it sent and the log syncs it made per 100
+ * operations (its /metrics counters: they follow the batching, so they explain a CPU figure,
+ * and they move with the load), and the phase's ops/s and p50/p99 (wall figures: noisy under
+ * load). One JSON line per row on stdout.
  *
  *   npx tsx --conditions=@raftkit/source bench/server-cost.ts [--seconds 4] [--warmup 2]
  *     [--concurrency 1,64] [--keys 1000] [--storage-sync always|never]
@@ -71,6 +73,29 @@ async function probeAll(cluster: RaftkitCluster, dir: string): Promise<Record<st
   return out
 }
 
+interface Traffic {
+  readonly messages: number
+  readonly syncs: number
+}
+
+/** Every server's running totals of Raft messages sent and log fdatasyncs (GET /metrics). */
+async function trafficAll(cluster: RaftkitCluster): Promise<Record<string, Traffic>> {
+  const read = (text: string, name: string): number => {
+    const line = text.split('\n').find((l) => l.startsWith(name + ' ') || l.startsWith(name + '{'))
+    return line === undefined ? NaN : Number(line.slice(line.lastIndexOf(' ') + 1))
+  }
+  const out: Record<string, Traffic> = {}
+  for (const n of cluster.config.nodes) {
+    const res = await fetch(`http://${n.http.host}:${n.http.port}/metrics`)
+    const text = await res.text()
+    out[n.id] = {
+      messages: read(text, 'raftkit_transport_messages_sent_total'),
+      syncs: read(text, 'raftkit_storage_syncs_total'),
+    }
+  }
+  return out
+}
+
 async function main(): Promise<void> {
   const dir = await mkdtemp(join(tmpdir(), 'raftkit-cost-'))
   const probeDir = join(dir, 'probe')
@@ -91,9 +116,11 @@ async function main(): Promise<void> {
       try {
         for (const op of ['put', 'get'] as const) {
           await warmUp(set.workers(op, 7), warmupSeconds)
+          const t0 = await trafficAll(cluster)
           const p0 = await probeAll(cluster, probeDir)
           const m = await measure(set.workers(op, op === 'put' ? 1 : 2), seconds, cluster.pids())
           const p1 = await probeAll(cluster, probeDir)
+          const t1 = await trafficAll(cluster)
           const per: Record<string, object> = {}
           for (const id of Object.keys(p1)) {
             const a = p0[id] as Probe
@@ -103,6 +130,8 @@ async function main(): Promise<void> {
               allocBytesPerOp: Math.round((b.allocated - a.allocated) / m.ops),
               gcsPer10k: Math.round(((b.gcs - a.gcs) * 10_000 * 10) / m.ops) / 10,
               gcMsPer10k: Math.round(((b.gcUs - a.gcUs) * 10) / m.ops) / 10,
+              msgsPer100: perHundred(t0[id]?.messages, t1[id]?.messages, m.ops),
+              syncsPer100: perHundred(t0[id]?.syncs, t1[id]?.syncs, m.ops),
             }
           }
           console.log(
@@ -127,6 +156,10 @@ async function main(): Promise<void> {
     await cluster?.stop()
     await rm(dir, { recursive: true, force: true })
   }
+}
+
+function perHundred(a: number | undefined, b: number | undefined, ops: number): number {
+  return a === undefined || b === undefined ? NaN : Math.round(((b - a) * 1000) / ops) / 10
 }
 
 main().catch((e: unknown) => {

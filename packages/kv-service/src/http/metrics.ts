@@ -3,7 +3,8 @@
  * several nodes can live in one process). Raft gauges are read from `status()` at scrape time.
  */
 import type { Role, Status } from '@raftkit/raft-core'
-import { Counter, Gauge, Histogram, Registry } from 'prom-client'
+import { Counter, Gauge, Registry } from 'prom-client'
+import { RequestMetrics } from './request-metrics.js'
 
 const ROLES: readonly Role[] = ['follower', 'pre-candidate', 'candidate', 'leader']
 
@@ -37,10 +38,8 @@ export interface NodeMetricsSource {
 
 export class NodeMetrics {
   readonly registry = new Registry()
-  private readonly requests: Counter<'op' | 'status'>
-  private readonly latency: Histogram<'op' | 'status'>
-  /** The label set of each (op, status) seen, made once (a handful: ops × status codes). */
-  private readonly labelSets = new Map<string, Map<number, { op: string; status: string }>>()
+  /** raftkit_http_requests_total and raftkit_http_request_duration_seconds. */
+  private readonly requests: RequestMetrics
 
   constructor(source: NodeMetricsSource, labels: Record<string, string> = {}) {
     this.registry.setDefaultLabels(labels)
@@ -179,34 +178,12 @@ export class NodeMetrics {
       )
       total('raftkit_storage_syncs_total', 'fdatasync calls on the log.', () => storage().syncs)
     }
-    this.requests = new Counter({
-      name: 'raftkit_http_requests_total',
-      help: 'HTTP requests answered, by operation and status code.',
-      labelNames: ['op', 'status'],
-      registers: [this.registry],
-    })
-    this.latency = new Histogram({
-      name: 'raftkit_http_request_duration_seconds',
-      help: 'Time to answer an HTTP request, by operation and status code.',
-      labelNames: ['op', 'status'],
-      buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
-      registers: [this.registry],
-    })
+    this.requests = new RequestMetrics(this.registry)
   }
 
+  /** Counts one answered HTTP request (request-metrics.ts). */
   observe(op: string, status: number, seconds: number): void {
-    let byStatus = this.labelSets.get(op)
-    if (byStatus === undefined) {
-      byStatus = new Map()
-      this.labelSets.set(op, byStatus)
-    }
-    let labels = byStatus.get(status)
-    if (labels === undefined) {
-      labels = { op, status: String(status) }
-      byStatus.set(status, labels)
-    }
-    this.requests.inc(labels)
-    this.latency.observe(labels, seconds)
+    this.requests.observe(op, status, seconds)
   }
 
   metrics(): Promise<string> {
