@@ -173,7 +173,7 @@ export class KvServer {
     }
     switch (request.type) {
       case 'get':
-        return this.read(request.key)
+        return this.get(request.key)
       case 'open':
         try {
           // Answers with the session's id (the HTTP API issues ids; here the caller chose it).
@@ -196,10 +196,34 @@ export class KvServer {
 
   /** A linearizable read of `key` ("" when missing); never rejects. */
   get(key: string): Promise<KvReply> {
+    return new Promise((resolve) => this.getThen(key, resolve))
+  }
+
+  /**
+   * get() for a caller that takes the answer in a callback (the HTTP API): no promise or async
+   * frame of its own per read. Calls `done` once (possibly at once); `done` must not throw.
+   */
+  getThen(key: string, done: (reply: KvReply) => void): void {
     // Called with what a type does not promise (JavaScript callers): the same validation and
     // answer as handle().
-    if (typeof key !== 'string') return this.handle({ type: 'get', key })
-    return this.read(key)
+    if (typeof key !== 'string') {
+      void this.handle({ type: 'get', key }).then(done)
+      return
+    }
+    if (this.stopped) return done(STOPPED)
+    let confirmed: Promise<KvReply | undefined>
+    try {
+      confirmed = this.reads.confirm()
+    } catch (e) {
+      return done(this.unexpected(e))
+    }
+    confirmed.then(
+      (failed) => {
+        if (failed === undefined) done({ ok: true, value: this.stateMachine.get(key) })
+        else void this.afterRefusedRead(key, failed).then(done)
+      },
+      (e: unknown) => done(this.unexpected(e)),
+    )
   }
   /** Writes `value` under `key` at most once per (clientId, seq); never rejects. */
   put(key: string, value: string, clientId: string, seq: number): Promise<KvReply> {
@@ -238,22 +262,23 @@ export class KvServer {
 
   // ---- reads -------------------------------------------------------------------------------
 
-  /** Never rejects (an unexpected failure answers as handle() does). */
-  private async read(key: string, held = false): Promise<KvReply> {
+  /**
+   * A read refused with `failed`: answered so, unless this node has just stepped down (a
+   * transfer?) and may hold it — then it waits to name the successor, or reads here once more
+   * if this node leads again. Never rejects (an unexpected failure answers as handle() does).
+   */
+  private async afterRefusedRead(key: string, failed: KvReply): Promise<KvReply> {
     try {
-      if (this.stopped) return STOPPED
-      const failed = await this.reads.confirm()
-      if (failed === undefined) return { ok: true, value: this.stateMachine.get(key) }
       if (
-        held ||
         !(failed.ok === false && failed.error === 'WRONG_LEADER' && failed.leaderHint === null) ||
         !this.leaderWait.mayHold()
       )
         return failed
-      // Just stepped down (a transfer?): wait to name the successor, or read here if we lead.
       const news = await this.leaderWait.hold()
       if (this.stopped) return STOPPED
-      return news.isLeader ? this.read(key, true) : wrongLeaderOf(news)
+      if (!news.isLeader) return wrongLeaderOf(news)
+      const again = await this.reads.confirm()
+      return again ?? { ok: true, value: this.stateMachine.get(key) }
     } catch (e) {
       return this.unexpected(e)
     }

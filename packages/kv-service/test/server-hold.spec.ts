@@ -125,6 +125,26 @@ describe('KvServer: requests held until the leader is known (issue 13)', () => {
     expect(r.reply).to.deep.equal({ ok: false, error: 'WRONG_LEADER', leaderHint: 's1' })
   })
 
+  it('a read refused because this node just stepped down is served here when it leads again', async () => {
+    await openSession('c')
+    const w = await begin(server.put('k', 'v', 'c', 1))
+    raft.applyStarted()
+    expect(await w.done).to.deep.equal({ ok: true, value: '' })
+    raft.changeState(1, true)
+    raft.leader = null
+    raft.changeState(2, false)
+    raft.readIndexImpl = () => Promise.reject(new NotLeaderError(null))
+    const r = await begin(server.get('k'))
+    expect(r.reply, 'held, not refused').to.equal(undefined)
+    // Re-elected (e.g. its transferee did not win): the read confirms leadership again, here.
+    raft.readIndexImpl = () => Promise.resolve(server.appliedIndex)
+    raft.leader = 's0'
+    raft.changeState(3, true)
+    raft.notify()
+    await clock.advance(0)
+    expect(r.reply).to.deep.equal({ ok: true, value: 'v' })
+  })
+
   it('when the term moves on and no leader is known, a write whose entry then applies here is answered ok', async () => {
     await openSession('c')
     const r = await begin(server.append('k', 'x', 'c', 1))

@@ -399,25 +399,43 @@ export class KvHttpServer {
 
   // ---- key/value ---------------------------------------------------------------------------
 
-  /** Never rejects: answers its own failures, and counts the request. */
-  private async handleGet(
-    req: IncomingMessage,
-    res: ServerResponse,
-    key: string,
-    started: number,
-  ): Promise<void> {
+  /**
+   * Answers its own failures and counts the request; the read's answer comes back in a
+   * callback (KvServer.getThen: no promise or async frame per read here or there).
+   */
+  private handleGet(req: IncomingMessage, res: ServerResponse, key: string, started: number): void {
     try {
       this.requireLeader(req)
-      const reply = await this.kv.get(key)
-      if (!reply.ok) throw this.failure(req, reply)
-      if (reply.value === '')
-        throw new HttpError('KEY_NOT_FOUND', `no value for key ${JSON.stringify(key)}`)
-      send(res, 200, reply.value, 'text')
     } catch (e) {
       this.answerFailure(req, res, e, 'get', started)
       return
     }
-    this.observe('get', res, started)
+    this.kv.getThen(key, (reply) => this.answerGet(req, res, key, started, reply))
+  }
+
+  /** Never throws (it runs in KvServer's callbacks): a failure to answer is logged. */
+  private answerGet(
+    req: IncomingMessage,
+    res: ServerResponse,
+    key: string,
+    started: number,
+    reply: KvReply,
+  ): void {
+    try {
+      try {
+        if (!reply.ok) throw this.failure(req, reply)
+        if (reply.value === '')
+          throw new HttpError('KEY_NOT_FOUND', `no value for key ${JSON.stringify(key)}`)
+        send(res, 200, reply.value, 'text')
+      } catch (e) {
+        this.answerFailure(req, res, e, 'get', started)
+        return
+      }
+      this.observe('get', res, started)
+    } catch (e) {
+      this.logger.error('cannot answer a read', { path: pathOf(req), error: String(e) })
+      res.destroy()
+    }
   }
 
   /** Never rejects: answers its own failures, and counts the request. */
