@@ -34,6 +34,17 @@ export function processCpuMs(pid: number | undefined): number {
   }
 }
 
+/** A process's system (kernel) CPU time so far, in ms (Linux /proc; NaN elsewhere or gone). */
+export function processSysMs(pid: number | undefined): number {
+  if (pid === undefined) return NaN
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8')
+    return (Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[12]) * 1000) / CLOCK_TICKS
+  } catch {
+    return NaN
+  }
+}
+
 /** Runs every worker in a closed loop for `seconds`, ignoring errors and timing nothing. */
 export async function warmUp(workers: readonly Worker[], seconds: number): Promise<void> {
   const end = performance.now() + seconds * 1000

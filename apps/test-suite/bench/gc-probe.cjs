@@ -17,6 +17,8 @@ if (dir && process.argv.includes('serve')) {
   let allocated = 0
   let gcs = 0
   let gcUs = 0
+  /** GCs by V8's type (Scavenge, MarkSweepCompact, ...). */
+  const types = {}
   process.on('SIGUSR2', () => {
     const { statistics } = profiler.stop()
     let after = base
@@ -25,6 +27,7 @@ if (dir && process.argv.includes('serve')) {
       after = s.afterGC.heapStatistics.usedHeapSize
       gcs++
       gcUs += s.cost
+      types[s.gcType] = (types[s.gcType] ?? 0) + 1
     }
     const now = v8.getHeapStatistics().used_heap_size
     allocated += Math.max(0, now - after)
@@ -32,7 +35,7 @@ if (dir && process.argv.includes('serve')) {
     profiler = new v8.GCProfiler()
     profiler.start()
     const file = path.join(dir, `${process.pid}.json`)
-    fs.writeFileSync(file + '.tmp', JSON.stringify({ allocated, gcs, gcUs }))
+    fs.writeFileSync(file + '.tmp', JSON.stringify({ allocated, gcs, gcUs, types }))
     fs.renameSync(file + '.tmp', file)
     const out = process.env.RAFTKIT_PROFILE_DIR
     if (out) profile(path.join(out, `${process.pid}-${++marks}`))
@@ -41,9 +44,12 @@ if (dir && process.argv.includes('serve')) {
 
 let marks = 0
 let session
+/** RAFTKIT_PROFILE_KIND=cpu: the CPU profile alone (the sampling heap profiler slows a server down). */
+const cpuOnly = process.env.RAFTKIT_PROFILE_KIND === 'cpu'
 /**
  * Toggles V8's CPU profiler and its sampling heap profiler (every allocation, collected or not)
- * at each mark; at every second mark writes both profiles (`.cpuprofile`, `.heapprofile`).
+ * at each mark; at every second mark writes both profiles (`.cpuprofile`, `.heapprofile`), or
+ * the CPU profile alone with RAFTKIT_PROFILE_KIND=cpu.
  */
 function profile(file) {
   const inspector = require('node:inspector')
@@ -52,20 +58,27 @@ function profile(file) {
     session.connect()
     session.post('Profiler.enable')
     session.post('Profiler.start')
-    session.post('HeapProfiler.startSampling', {
-      samplingInterval: 1024,
-      includeObjectsCollectedByMajorGC: true,
-      includeObjectsCollectedByMinorGC: true,
-    })
+    if (!cpuOnly)
+      session.post('HeapProfiler.startSampling', {
+        samplingInterval: 1024,
+        includeObjectsCollectedByMajorGC: true,
+        includeObjectsCollectedByMinorGC: true,
+      })
     return
   }
   const s = session
   session = undefined
-  s.post('HeapProfiler.stopSampling', (err, res) => {
-    if (!err) fs.writeFileSync(file + '.heapprofile', JSON.stringify(res.profile))
+  const stopCpu = () =>
     s.post('Profiler.stop', (err2, res2) => {
       if (!err2) fs.writeFileSync(file + '.cpuprofile', JSON.stringify(res2.profile))
       s.disconnect()
     })
+  if (cpuOnly) {
+    stopCpu()
+    return
+  }
+  s.post('HeapProfiler.stopSampling', (err, res) => {
+    if (!err) fs.writeFileSync(file + '.heapprofile', JSON.stringify(res.profile))
+    stopCpu()
   })
 }

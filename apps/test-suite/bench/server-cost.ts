@@ -2,7 +2,7 @@
  * Load-independent cost per operation of a 3-process raftkit cluster (for A/B comparisons on a
  * shared machine, issue 15): for each --concurrency level a put phase and a get phase (closed
  * loop, like cluster-ws.ts), and per server process its CPU time per operation (/proc
- * utime + stime), heap bytes allocated per operation and GC count and pause time per 10 000
+ * utime + stime; `sysUsPerOp` the kernel's part of it), heap bytes allocated per operation and GC count and pause time per 10 000
  * operations (gc-probe.cjs, loaded into every server with `--require`, read at the start and end
  * of each phase). Also per server the Raft messages it sent and the log syncs it made per 100
  * operations (its /metrics counters: they follow the batching, so they explain a CPU figure,
@@ -20,7 +20,7 @@ import { fileURLToPath } from 'node:url'
 import { parseArgs } from 'node:util'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { killEveryChild } from '@raftkit/kv-service/chaos'
-import { measure, warmUp } from './closed-loop.js'
+import { measure, processSysMs, warmUp } from './closed-loop.js'
 import { loadFlags } from './kv-workload.js'
 import { clerkSet, startRaftkitCluster, type RaftkitCluster } from './raftkit-cluster.js'
 
@@ -118,7 +118,14 @@ async function main(): Promise<void> {
           await warmUp(set.workers(op, 7), warmupSeconds)
           const t0 = await trafficAll(cluster)
           const p0 = await probeAll(cluster, probeDir)
-          const m = await measure(set.workers(op, op === 'put' ? 1 : 2), seconds, cluster.pids())
+          const pids = cluster.pids()
+          const sys0 = Object.fromEntries(
+            Object.entries(pids).map(([n, p]) => [n, processSysMs(p)]),
+          )
+          const m = await measure(set.workers(op, op === 'put' ? 1 : 2), seconds, pids)
+          const sys1 = Object.fromEntries(
+            Object.entries(pids).map(([n, p]) => [n, processSysMs(p)]),
+          )
           const p1 = await probeAll(cluster, probeDir)
           const t1 = await trafficAll(cluster)
           const per: Record<string, object> = {}
@@ -127,6 +134,7 @@ async function main(): Promise<void> {
             const b = p1[id] as Probe
             per[id + (id === cluster.leader ? '*' : '')] = {
               cpuUsPerOp: Math.round(((m.serverCpuMs[id] ?? NaN) * 1000) / m.ops),
+              sysUsPerOp: Math.round((((sys1[id] ?? NaN) - (sys0[id] ?? NaN)) * 1000) / m.ops),
               allocBytesPerOp: Math.round((b.allocated - a.allocated) / m.ops),
               gcsPer10k: Math.round(((b.gcs - a.gcs) * 10_000 * 10) / m.ops) / 10,
               gcMsPer10k: Math.round(((b.gcUs - a.gcUs) * 10) / m.ops) / 10,
