@@ -10,6 +10,7 @@ import { join } from 'node:path'
 import { expect } from 'chai'
 import { cliInvocation } from '../src/cli/local-cluster.js'
 import { formatHostPort, loadClusterConfig } from '../src/config/cluster-config.js'
+import { freePort } from '../src/config/free-port.js'
 import { call } from './http-helpers.js'
 
 interface Run {
@@ -140,11 +141,24 @@ describe('raftkit CLI (child processes)', function () {
     for (const n of config.nodes) expect((await stat(n.dataDir)).isDirectory()).to.equal(true)
   })
 
-  // `serve` with a single-group cluster file, and with a sharded one (handed to @raftkit/shardkv's
-  // CLI by the same entry).
-  for (const [kind, initArgs] of [
-    ['a cluster file', []],
-    ['a sharded cluster file', ['--groups', '1']],
+  // `serve` of a node of a single-group cluster file, of a sharded one (handed to
+  // @raftkit/shardkv's CLI by the same entry), and of a node that joins (`--join`: it first asks
+  // the cluster, here down, for its members, for up to 5 s).
+  const joining = async (dir: string): Promise<string[]> => [
+    '--join',
+    '--id',
+    'n9',
+    '--peer',
+    `127.0.0.1:${await freePort()}`,
+    '--http',
+    `127.0.0.1:${await freePort()}`,
+    '--data-dir',
+    join(dir, 'data', 'n9'),
+  ]
+  for (const [kind, initArgs, serveArgs] of [
+    ['a cluster file', [], async () => ['--id', 'n1']],
+    ['a sharded cluster file', ['--groups', '1'], async () => ['--id', 'n1']],
+    ['a cluster file with --join', [], joining],
   ] as const)
     it(`a SIGTERM while the CLI is still loading ends serve of ${kind} in order: exit code 0, nothing started`, async () => {
       const init = await run(['init', '--nodes', '1', ...initArgs, '--dir', dir])
@@ -152,7 +166,7 @@ describe('raftkit CLI (child processes)', function () {
       const file = join(dir, 'cluster.json')
       // RAFTKIT_TEST_HOLD_STARTUP holds the CLI where it loads its commands (the window in which
       // a signal used to kill it), so the signal lands there every time.
-      const node = start(['serve', '--config', file, '--id', 'n1'], {
+      const node = start(['serve', '--config', file, ...(await serveArgs(dir))], {
         ...process.env,
         RAFTKIT_TEST_HOLD_STARTUP: '1',
       })

@@ -252,7 +252,7 @@ describe('HttpKvRpc (scripted servers)', function () {
     const next = await r.call('me', 'n1', { type: 'get', key: 'k' }, 2000)
     expect(next).to.deep.equal({ ok: true, value: 'answer 2' })
     // The timed-out request's connection was dropped.
-    for (let i = 0; i < 100 && s.closedSockets === 0; i++)
+    for (let i = 0; i < 1000 && s.closedSockets === 0; i++)
       await new Promise((resolve) => setTimeout(resolve, 10))
     expect(s.closedSockets).to.equal(1)
     await new Promise((resolve) => setTimeout(resolve, 350)) // the late answer would come now
@@ -324,11 +324,11 @@ describe('HttpKvRpc (scripted servers)', function () {
     const [s, address] = await server(() => got++) // never answers
     const r = rpc({ n1: address })
     const under = r.call('me', 'n1', put('k', 'v'), 5000)
-    for (let i = 0; i < 100 && got === 0; i++) await new Promise((res) => setTimeout(res, 10))
+    for (let i = 0; i < 1000 && got === 0; i++) await new Promise((res) => setTimeout(res, 10))
     expect(got).to.equal(1)
     r.close()
     expect(await rejection(under)).to.be.instanceOf(TimeoutError)
-    for (let i = 0; i < 100 && s.sockets.size > 0; i++)
+    for (let i = 0; i < 1000 && s.sockets.size > 0; i++)
       await new Promise((res) => setTimeout(res, 10))
     expect(s.sockets.size).to.equal(0)
     const after = await rejection(r.call('me', 'n1', put('k', 'v'), 1000))

@@ -148,7 +148,7 @@ describe('HTTP resource bounds (real sockets)', function () {
     ).to.be.greaterThan(0)
     for (const c of clients) c.socket.destroy()
     await within(5000, Promise.all(clients.map((c) => c.closed)), 'client sockets closing')
-    for (let i = 0; i < 100 && node.http.pendingBodyBytes > 0; i++) await sleep(20)
+    for (let i = 0; i < 500 && node.http.pendingBodyBytes > 0; i++) await sleep(20)
     expect(node.http.pendingBodyBytes).to.equal(0)
     expect((await node.write('put', 'after', 'ok')).status).to.equal(204)
   })
@@ -208,7 +208,7 @@ describe('HTTP resource bounds (real sockets)', function () {
       c.socket.destroy()
       await c.closed
     }
-    for (let i = 0; i < 100 && !logger.lines.some((l) => l.msg.includes('aborted')); i++)
+    for (let i = 0; i < 1000 && !logger.lines.some((l) => l.msg.includes('aborted')); i++)
       await sleep(10)
     const aborts = logger.lines.filter((l) => l.msg.includes('aborted'))
     expect(aborts.length).to.be.within(1, 10)
