@@ -17,13 +17,10 @@ export function parseSessionHeaders(
   const raw = req.rawHeaders
   for (let i = 0; i + 1 < raw.length; i += 2) {
     const name = raw[i] as string
-    if (name.length === CLIENT_ID_HEADER.length && name.toLowerCase() === CLIENT_ID_HEADER) {
+    if (isHeader(name, CLIENT_ID_HEADER)) {
       id = raw[i + 1]
       ids++
-    } else if (
-      name.length === REQUEST_SEQ_HEADER.length &&
-      name.toLowerCase() === REQUEST_SEQ_HEADER
-    ) {
+    } else if (isHeader(name, REQUEST_SEQ_HEADER)) {
       seqText = raw[i + 1]
       seqs++
     }
@@ -38,9 +35,9 @@ export function parseSessionHeaders(
       'BAD_SESSION',
       'Raftkit-Client-Id and Raftkit-Request-Seq must be given together, once each',
     )
-  if (!/^[\x21-\x7e]{1,128}$/.test(id))
+  if (!isClientId(id))
     throw new HttpError('BAD_SESSION', 'Raftkit-Client-Id must be 1-128 printable ASCII characters')
-  if (!/^[1-9]\d{0,15}$/.test(seqText) || !Number.isSafeInteger(Number(seqText)))
+  if (!isSeq(seqText) || !Number.isSafeInteger(Number(seqText)))
     throw new HttpError('BAD_SESSION', 'Raftkit-Request-Seq must be a positive integer')
   if (id.startsWith(INTERNAL_ID_PREFIX))
     throw new HttpError(
@@ -48,6 +45,44 @@ export function parseSessionHeaders(
       `client ids starting with "${INTERNAL_ID_PREFIX}" are reserved`,
     )
   return { clientId: id, seq: Number(seqText) }
+}
+
+// The checks below run on every write, so they compare characters in place: toLowerCase and a
+// regular expression's test each allocated 40-60 bytes per call here (issue 15).
+
+/**
+ * `name` is the header `lower` (a lower-case name), compared ASCII case-insensitively as
+ * toLowerCase would (node's parser admits only ASCII token characters in header names).
+ */
+export function isHeader(name: string, lower: string): boolean {
+  if (name.length !== lower.length) return false
+  for (let i = 0; i < name.length; i++) {
+    const c = name.charCodeAt(i)
+    if ((c >= 0x41 && c <= 0x5a ? c + 0x20 : c) !== lower.charCodeAt(i)) return false
+  }
+  return true
+}
+
+/** /^[\x21-\x7e]{1,128}$/: 1-128 printable ASCII characters. */
+export function isClientId(s: string): boolean {
+  if (s.length < 1 || s.length > 128) return false
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i)
+    if (c < 0x21 || c > 0x7e) return false
+  }
+  return true
+}
+
+/** /^[1-9]\d{0,15}$/: a positive decimal integer of at most 16 digits, no leading zero. */
+export function isSeq(s: string): boolean {
+  if (s.length < 1 || s.length > 16) return false
+  const first = s.charCodeAt(0)
+  if (first < 0x31 || first > 0x39) return false
+  for (let i = 1; i < s.length; i++) {
+    const c = s.charCodeAt(i)
+    if (c < 0x30 || c > 0x39) return false
+  }
+  return true
 }
 
 /**
@@ -58,7 +93,7 @@ export function declaredLength(req: IncomingMessage): number | undefined {
   const raw = req.rawHeaders
   for (let i = 0; i + 1 < raw.length; i += 2) {
     const name = raw[i] as string
-    if (name.length === 14 && name.toLowerCase() === 'content-length') return Number(raw[i + 1])
+    if (isHeader(name, 'content-length')) return Number(raw[i + 1])
   }
   return undefined
 }
