@@ -15,6 +15,7 @@ import {
   vote,
   voteReply,
 } from '../helpers/fixture.js'
+import type { Fixture } from '../helpers/fixture.js'
 
 const noPreVote = { preVote: false }
 
@@ -346,21 +347,29 @@ describe('thesis §9.6 pre-vote', () => {
 describe('§5.2 a vote counts for the whole term it was granted in', () => {
   const five = ['a', 'b', 'c', 'd', 'e']
 
+  /** Delivers a grant (a real vote, or a pre-vote) from each of `from` to a, and drains. */
+  function grants(f: Fixture, from: readonly string[], term: number, preVote = false): void {
+    for (const v of from) f.node.step(voteReply({ from: v, to: 'a', term, preVote }))
+    f.drain()
+  }
+
+  /** Ticks a candidate until its election timer fires (it becomes a pre-candidate). */
+  function timeOut(f: Fixture): void {
+    for (let i = 0; i < 2 * TEST_CONFIG.electionTicksMax; i++) {
+      if (f.node.status().role !== 'candidate') break
+      f.node.tick()
+    }
+    f.drain()
+  }
+
   /** Pre-vote won, real election at term 1 started, then the timer fires: a pre-candidate of term 1. */
-  function timedOutCandidate(): ReturnType<typeof fixture> {
+  function timedOutCandidate(): Fixture {
     const f = fixture({ peers: five })
     f.node.campaign()
     f.drain()
-    for (const from of ['b', 'c']) f.node.step(voteReply({ from, to: 'a', term: 1, preVote: true }))
-    f.drain()
+    grants(f, ['b', 'c'], 1, true)
     expect(f.node.status()).to.include({ role: 'candidate', term: 1, votedFor: 'a' })
-    for (
-      let i = 0;
-      i < 2 * TEST_CONFIG.electionTicksMax && f.node.status().role === 'candidate';
-      i++
-    )
-      f.node.tick()
-    f.drain()
+    timeOut(f)
     expect(f.node.status()).to.include({ role: 'pre-candidate', term: 1, votedFor: 'a' })
     return f
   }
@@ -383,16 +392,9 @@ describe('§5.2 a vote counts for the whole term it was granted in', () => {
     const f = fixture({ peers: five })
     f.node.campaign()
     f.drain()
-    for (const from of ['b', 'c']) f.node.step(voteReply({ from, to: 'a', term: 1, preVote: true }))
-    f.drain()
+    grants(f, ['b', 'c'], 1, true)
     f.node.step(voteReply({ from: 'd', to: 'a', term: 1 }))
-    for (
-      let i = 0;
-      i < 2 * TEST_CONFIG.electionTicksMax && f.node.status().role === 'candidate';
-      i++
-    )
-      f.node.tick()
-    f.drain()
+    timeOut(f)
     expect(f.node.status().role).to.equal('pre-candidate')
     f.node.step(voteReply({ from: 'e', to: 'a', term: 1 }))
     f.drain()
@@ -415,11 +417,9 @@ describe('§5.2 a vote counts for the whole term it was granted in', () => {
 
   it('Late grants of a term are not counted once the node campaigns in a later term', () => {
     const f = timedOutCandidate()
-    for (const from of ['b', 'c']) f.node.step(voteReply({ from, to: 'a', term: 2, preVote: true }))
-    f.drain()
+    grants(f, ['b', 'c'], 2, true)
     expect(f.node.status()).to.include({ role: 'candidate', term: 2 })
-    for (const from of ['b', 'c', 'd']) f.node.step(voteReply({ from, to: 'a', term: 1 }))
-    f.drain()
+    grants(f, ['b', 'c', 'd'], 1)
     expect(f.node.status()).to.include({ role: 'candidate', term: 2 })
   })
 
@@ -428,8 +428,7 @@ describe('§5.2 a vote counts for the whole term it was granted in', () => {
     f.node.step(ae({ from: 'e', to: 'a', term: 1 }))
     f.drain()
     expect(f.node.status()).to.include({ role: 'follower', leader: 'e' })
-    for (const from of ['b', 'c']) f.node.step(voteReply({ from, to: 'a', term: 1 }))
-    f.drain()
+    grants(f, ['b', 'c'], 1)
     expect(f.node.status()).to.include({ role: 'follower', term: 1, leader: 'e' })
   })
 
@@ -439,8 +438,7 @@ describe('§5.2 a vote counts for the whole term it was granted in', () => {
     for (let i = 0; i < 2 * TEST_CONFIG.electionTicksMin; i++) f.node.tick()
     f.drain()
     expect(f.node.status()).to.include({ role: 'follower', term: 1 })
-    for (const from of ['d', 'e']) f.node.step(voteReply({ from, to: 'a', term: 1 }))
-    f.drain()
+    grants(f, ['d', 'e'], 1)
     expect(f.node.status()).to.include({ role: 'follower', term: 1 })
   })
 
@@ -452,8 +450,7 @@ describe('§5.2 a vote counts for the whole term it was granted in', () => {
       f.node.tick()
     f.drain()
     expect(f.node.status()).to.include({ role: 'candidate', term: 2 })
-    for (const from of ['b', 'c']) f.node.step(voteReply({ from, to: 'a', term: 1 }))
-    f.drain()
+    grants(f, ['b', 'c'], 1)
     expect(f.node.status()).to.include({ role: 'candidate', term: 2 })
   })
 })
