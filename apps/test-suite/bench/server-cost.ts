@@ -10,7 +10,7 @@
  * load). One JSON line per row on stdout.
  *
  *   npx tsx --conditions=@raftkit/source bench/server-cost.ts [--seconds 4] [--warmup 2]
- *     [--concurrency 1,64] [--keys 1000] [--storage-sync always|never]
+ *     [--concurrency 1,64] [--keys 1000] [--storage-sync always|never] [--server-flags "..."]
  */
 import { rmSync } from 'node:fs'
 import { mkdir, mkdtemp, readFile, rm } from 'node:fs/promises'
@@ -31,6 +31,8 @@ const { values } = parseArgs({
     concurrency: { type: 'string', default: '1,64' },
     keys: { type: 'string', default: '1000' },
     'storage-sync': { type: 'string', default: 'always' },
+    /** More `node` flags for the servers, space-separated (e.g. "--single-threaded-gc"). */
+    'server-flags': { type: 'string', default: '' },
   },
 })
 const sync = values['storage-sync']
@@ -108,7 +110,7 @@ async function main(): Promise<void> {
       dir,
       nodes: 3,
       storageSync: sync as 'always' | 'never',
-      nodeArgs: ['--require', probe],
+      nodeArgs: ['--require', probe, ...values['server-flags'].split(' ').filter(Boolean)],
     })
     await cluster.preload(keyCount)
     for (const n of levels) {
