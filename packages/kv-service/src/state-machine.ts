@@ -77,6 +77,12 @@ export class KvStateMachine implements StateMachine<KvApplyResult> {
   private data = new Map<string, string>()
   /** Kept in ascending `lastIndex` order (touching a session moves it to the end). */
   private sessions = new Map<string, Session>()
+  /**
+   * No session can expire before this index: at most the oldest session's lastIndex + the
+   * window + 1 (lastIndex only grows, and a new session is the newest), so most applies skip
+   * the scan and its iterator (issue 15: every replica, every write).
+   */
+  private nextExpiry = 0
   /** The replicated address book (AddressCommand), by node id. */
   private addresses = new Map<string, MemberAddress>()
   private readonly addressListeners: Array<() => void> = []
@@ -149,6 +155,7 @@ export class KvStateMachine implements StateMachine<KvApplyResult> {
     const decoded = decodeSnapshot(snapshot)
     this.data = decoded.data
     this.sessions = decoded.sessions
+    this.nextExpiry = 0
     this.addresses = decoded.addresses
     this.tellAddresses()
   }
@@ -216,10 +223,16 @@ export class KvStateMachine implements StateMachine<KvApplyResult> {
 
   /** Drops sessions idle for more than the window; oldest first, so this stops early. */
   private expireSessions(index: Index): void {
+    if (index < this.nextExpiry) return
     for (const [clientId, session] of this.sessions) {
-      if (index - session.lastIndex <= this.sessionExpiryEntries) return
+      if (index - session.lastIndex <= this.sessionExpiryEntries) {
+        this.nextExpiry = session.lastIndex + this.sessionExpiryEntries + 1
+        return
+      }
       this.sessions.delete(clientId)
     }
+    // None left: a session opened from now on is last used at `index` or later.
+    this.nextExpiry = index + this.sessionExpiryEntries + 1
   }
 }
 

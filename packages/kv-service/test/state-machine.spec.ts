@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto'
 import { expect } from 'chai'
-import { packValue } from '@raftkit/raft-core'
+import { createRng, packValue } from '@raftkit/raft-core'
 import {
   KvConfigError,
   KvStateMachine,
@@ -221,6 +221,47 @@ describe('KvStateMachine', () => {
       applyAll(b, log)
       expect(a.snapshot()).to.deep.equal(b.snapshot())
       expect(a.sessionCount).to.be.lessThan(20) // some sessions expired
+    })
+
+    it('drops exactly the sessions idle for more than the window at each apply (random log, gaps, restores)', () => {
+      for (const seed of [1, 2, 3]) {
+        const rng = createRng(seed)
+        const window = 1 + rng.int(12)
+        let sm = new KvStateMachine({ sessionExpiryEntries: window })
+        /** The rule itself: each session's last index and seq; expiry checked at every apply. */
+        let model = new Map<string, { last: number; seq: number }>()
+        let saved: { snapshot: Uint8Array; model: typeof model } | undefined
+        let index = 0
+        for (let step = 0; step < 3_000; step++) {
+          index += 1 + (rng.int(4) === 0 ? rng.int(3 * window) : 0) // gaps: entries not applied here
+          for (const [c, s] of model) if (index - s.last > window) model.delete(c)
+          const c = `c${rng.int(8)}`
+          const known = model.get(c)
+          if (known === undefined || rng.int(10) === 0) {
+            sm.apply(open(c), index)
+            model.set(c, { last: index, seq: known?.seq ?? 0 })
+          } else {
+            const retry = known.seq > 0 && rng.int(4) === 0 // the same request again: touches it
+            const seq = retry ? known.seq : known.seq + 1
+            expect(sm.apply(append(c, seq, 'k', `${seq}`), index).status).to.equal('ok')
+            model.set(c, { last: index, seq })
+          }
+          if (rng.int(200) === 0) {
+            const restored = new KvStateMachine({ sessionExpiryEntries: window })
+            restored.restore(sm.snapshot())
+            sm = restored
+          }
+          if (rng.int(100) === 0) saved = { snapshot: sm.snapshot(), model: new Map(model) }
+          else if (saved && rng.int(150) === 0) {
+            // An older state restored over this one (its sessions were last used earlier).
+            sm.restore(saved.snapshot)
+            model = new Map(saved.model)
+          }
+          expect(sm.sessionCount, `seed ${seed} index ${index}`).to.equal(model.size)
+          for (const [id, s] of model)
+            expect(sm.session(id)?.lastIndex, `${id} at ${index}`).to.equal(s.last)
+        }
+      }
     })
 
     it('keeps the table bounded by the window', () => {
