@@ -44,6 +44,8 @@ interface Probe {
   readonly allocated: number
   readonly gcs: number
   readonly gcUs: number
+  /** GCs by V8's type (gc-probe.cjs). */
+  readonly types: Readonly<Record<string, number>>
 }
 
 /**
@@ -140,6 +142,10 @@ async function main(): Promise<void> {
               allocBytesPerOp: Math.round((b.allocated - a.allocated) / m.ops),
               gcsPer10k: Math.round(((b.gcs - a.gcs) * 10_000 * 10) / m.ops) / 10,
               gcMsPer10k: Math.round(((b.gcUs - a.gcUs) * 10) / m.ops) / 10,
+              scavengesPer10k:
+                Math.round(
+                  (((b.types.Scavenge ?? 0) - (a.types.Scavenge ?? 0)) * 100_000) / m.ops,
+                ) / 10,
               msgsPer100: perHundred(t0[id]?.messages, t1[id]?.messages, m.ops),
               syncsPer100: perHundred(t0[id]?.syncs, t1[id]?.syncs, m.ops),
             }
