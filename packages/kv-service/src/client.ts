@@ -71,7 +71,11 @@ export class KvClient {
   private id: string
   private sessionOpen = false
   private seq = 0
+  /** The server to try before the list: the one that last answered, or a hint. */
   private leader: string | null = null
+  /** True while `leader` is only a hint (it has not answered this clerk yet). */
+  private hinted = false
+  /** The next server of the list (round robin). */
   private cursor = 0
   private queue: Promise<unknown> = Promise.resolve()
   private closed = false
@@ -206,6 +210,7 @@ export class KvClient {
       const reply = await this.attempt(target, request, timeout)
       if (reply?.ok) {
         this.leader = target
+        this.hinted = false
         this.backoff.reset()
         return { reply }
       }
@@ -244,14 +249,22 @@ export class KvClient {
     }
   }
 
+  /**
+   * After a failed attempt at `failed`: the list goes on past it (when it is the list's current
+   * server), and its hint is followed, unless `failed` was itself reached by a hint. So at most
+   * one hint is followed between two servers of the list: stale hints of removed or cut-off
+   * nodes (naming each other, or a node that knows no leader) cannot keep the clerk from the
+   * rest of the list (TestMembershipChurnPartitionUnreliableLinearizable3A seed 575).
+   */
   private redirect(failed: string, hint: string | null): void {
-    if (hint !== null && hint !== failed && this.servers.includes(hint)) {
+    const wasHint = this.leader === failed && this.hinted
+    if (this.servers[this.cursor] === failed) this.cursor = (this.cursor + 1) % this.servers.length
+    if (!wasHint && hint !== null && hint !== failed && this.servers.includes(hint)) {
       this.leader = hint
+      this.hinted = true
       return
     }
     this.leader = null
-    const i = this.servers.indexOf(failed)
-    this.cursor = (i + 1) % this.servers.length
   }
 
   private attemptTimeout(deadline: number | undefined): number {

@@ -73,6 +73,27 @@ describe('KvClient', () => {
     expect(rpc.calls.slice(before).map((c) => c.to)).to.deep.equal(['c'])
   })
 
+  it('a stale hint cannot trap it: a hinted server that fails sends it on through the list, not back to the server that named it (TestMembershipChurnPartitionUnreliableLinearizable3A seed 575)', async () => {
+    // Two removed nodes: 'a' still names 'c', its old leader; 'c' knows no leader. Going on
+    // from the hinted server's place in the list ('c' is last, so 'a' next) made a cycle
+    // a -> c -> a that never reached the real leader 'b'.
+    const rpc = new FakeRpc(clock, (to) =>
+      to === 'b' ? OK : to === 'a' ? wrong('c') : wrong(null),
+    )
+    const ck = make(rpc, { deadlineMs: 10_000 })
+    await clock.run(() => ck.get('k'))
+    expect(ck.knownLeader).to.equal('b')
+    expect(rpc.calls.map((c) => c.to)).to.deep.equal(['a', 'c', 'b'])
+  })
+
+  it('follows at most one hint in a row: hints that name each other do not keep it from the rest of the list', async () => {
+    const rpc = new FakeRpc(clock, (to) => (to === 'b' ? OK : to === 'a' ? wrong('c') : wrong('a')))
+    const ck = make(rpc, { deadlineMs: 10_000 })
+    await clock.run(() => ck.get('k'))
+    expect(ck.knownLeader).to.equal('b')
+    expect(rpc.calls.map((c) => c.to)).to.deep.equal(['a', 'c', 'b'])
+  })
+
   it('tries every server when nobody knows the leader, backing off between rounds', async () => {
     let n = 0
     const rpc = new FakeRpc(clock, (to) => (++n > 7 && to === 'b' ? OK : wrong(null)))
