@@ -43,6 +43,9 @@ export class MembersError extends Error {
 
 type Answer = OneShotAnswer
 
+/** How long `list()` waits for each further node when the first knew no leader. */
+const LIST_PROBE_MS = 1_000
+
 export class MembersClient {
   private readonly endpoints: string[]
   private preferred = 0
@@ -52,8 +55,29 @@ export class MembersClient {
     this.endpoints = [...options.endpoints]
   }
 
-  list(): Promise<MembersView> {
-    return this.call('GET', MEMBERS_PATH)
+  /**
+   * The configuration as the leader sees it. A node that knows no leader answers its own view,
+   * which may be stale (a node removed from the cluster but still running never learns that its
+   * removal committed): then every other node the cluster file or that view names is asked
+   * once, and the first leader's view wins; with no leader anywhere, the view of the highest
+   * (term, configuration index) is returned, `leader: null`.
+   */
+  async list(): Promise<MembersView> {
+    const first = await this.call('GET', MEMBERS_PATH)
+    if (first.leader !== null) return first
+    let best = first
+    const asked = new Set(first.members.filter((m) => m.id === first.node).map((m) => m.http))
+    const candidates = [...this.endpoints, ...first.members.map((m) => m.http)]
+    for (const address of candidates) {
+      if (address === null || asked.has(address)) continue
+      asked.add(address)
+      const view = await this.askOnce(address)
+      if (view === undefined) continue
+      if (view.leader !== null && view.leader === view.node) return view
+      if (view.term > best.term || (view.term === best.term && view.configIndex > best.configIndex))
+        best = view
+    }
+    return best
   }
 
   addLearner(request: AddLearnerRequest): Promise<MembersView> {
@@ -124,6 +148,24 @@ export class MembersClient {
       'UNREACHABLE',
       `no answer within ${this.options.deadlineMs ?? 90_000} ms (last: ${last})`,
     )
+  }
+
+  /** One GET of the view from `address` (following one redirect), or undefined. */
+  private async askOnce(address: string): Promise<MembersView | undefined> {
+    let target = address
+    for (let hop = 0; hop < 2; hop++) {
+      let a: Answer
+      try {
+        a = await this.exchange(target, 'GET', MEMBERS_PATH, undefined, LIST_PROBE_MS)
+      } catch {
+        return undefined
+      }
+      if (a.status === 200) return JSON.parse(a.body) as MembersView
+      const host = a.status === 307 && a.location !== undefined ? hostOf(a.location) : undefined
+      if (host === undefined) return undefined
+      target = host
+    }
+    return undefined
   }
 
   private next(): string {
