@@ -1,16 +1,23 @@
 /**
- * HTTP/1.1 with keep-alive against HTTP/2 cleartext (h2c), transport cost alone (issue 15: would
- * an h2c endpoint with one multiplexed session per client process cut the leader's per-request
- * cost?). A child process serves the kv routes' shape with nothing behind them (PUT
- * /v1/kv/<key> with the session headers → read the body, 204; GET → 200 with a 128-byte body),
- * over node:http or node:http2 (the core `stream` API, no compatibility layer); this process
- * drives it with --clients closed-loop clients: HTTP/1.1 as HttpKvRpc does (an undici `Client`
- * per client, `dispatch`), h2c over one node:http2 session (`h2`) or one undici `H2CClient`
- * (`undici-h2c`). Reports, per operation, the server's CPU time, the heap bytes it allocated
- * (v8.GCProfiler) and its GCs, and the client process's CPU time: one JSON line per row.
+ * HTTP/1.1 with keep-alive against HTTP/2 cleartext (h2c) and a WebSocket request/response RPC,
+ * transport cost alone (issue 15: would an endpoint with many requests in flight per connection
+ * cut the leader's per-request cost?). A child process serves the kv routes' shape with nothing
+ * behind them (PUT /v1/kv/<key> with the session headers → read the body, 204; GET → 200 with a
+ * 128-byte body), over node:http, node:http2 (the core `stream` API, no compatibility layer) or
+ * a `ws` WebSocketServer upgraded on a node:http server (`ws`: each request one binary frame
+ * [op, request id, seq, client id, key, value], answered by a frame [status, request id, value];
+ * the server decodes the key and client id to strings, as node:http does the URL and headers,
+ * and leaves the value a Buffer, as the HTTP body is; `ws-cork`: the same, the server corking
+ * its socket until the loop's check phase, so the answers of one loop iteration go out in one
+ * write). This process drives it with --clients closed-loop clients: HTTP/1.1 as HttpKvRpc does
+ * (an undici `Client` per client, `dispatch`), h2c over one node:http2 session (`h2`) or one
+ * undici `H2CClient` (`undici-h2c`), ws over --ws-connections WebSockets (default 1) that all
+ * clients share, as one client process would. Reports, per operation, the server's CPU time,
+ * the heap bytes it allocated (v8.GCProfiler) and its GCs, and the client process's CPU time:
+ * one JSON line per row.
  *
  *   npx tsx --conditions=@raftkit/source bench/http-versions.ts [--clients 64] [--seconds 3]
- *     [--pairs 2] [--modes h1,h2,undici-h2c] [--ops put,get]
+ *     [--pairs 2] [--modes h1,h2,undici-h2c,ws,ws-cork] [--ops put,get] [--ws-connections 1]
  */
 import type { ChildProcess } from 'node:child_process'
 import { fork } from 'node:child_process'
@@ -23,6 +30,7 @@ import { parseArgs } from 'node:util'
 import { GCProfiler, getHeapStatistics } from 'node:v8'
 import { Client, H2CClient } from 'undici'
 import type { Dispatcher } from 'undici'
+import { WebSocket, WebSocketServer } from 'ws'
 import { VALUE_BYTES, key, value } from './kv-workload.js'
 
 const { values } = parseArgs({
@@ -32,12 +40,19 @@ const { values } = parseArgs({
     pairs: { type: 'string', default: '2' },
     modes: { type: 'string', default: 'h1,h2,undici-h2c' },
     ops: { type: 'string', default: 'put,get' },
+    'ws-connections': { type: 'string', default: '1' },
     serve: { type: 'string' },
   },
 })
 
-type Mode = 'h1' | 'h2' | 'undici-h2c'
+const MODES = ['h1', 'h2', 'undici-h2c', 'ws', 'ws-cork'] as const
+type Mode = (typeof MODES)[number]
 const KEYS = 1000
+const CLIENT_ID = 's-0123456789abcdefghijkl'
+/** Frame ops and the answer's status byte (ws modes). */
+const OP_GET = 1
+const OP_PUT = 2
+const STATUS_OK = 0
 
 interface ServerFigures {
   readonly cpuUs: number
@@ -45,11 +60,63 @@ interface ServerFigures {
   readonly gcs: number
 }
 
+/**
+ * The ws modes' server: [op u8, id u32, (writes: seq f64, client id length u8, client id),
+ * key length u16, key, (writes: value)] → [status u8, id u32, (gets: value)].
+ */
+function serveWs(cork: boolean, body: Buffer): ReturnType<typeof createServer> {
+  const server = createServer({ keepAliveTimeout: 60_000 }, (_req, res) => res.writeHead(404).end())
+  const wss = new WebSocketServer({ noServer: true, perMessageDeflate: false, maxPayload: 4096 })
+  server.on('upgrade', (req, socket, head) => {
+    wss.handleUpgrade(req, socket, head, (ws) => {
+      let corked = false
+      const uncork = (): void => {
+        corked = false
+        socket.uncork()
+      }
+      ws.on('message', (data: Buffer) => {
+        const op = data[0]
+        const id = data.readUInt32BE(1)
+        let at = 5
+        let clientId = ''
+        if (op === OP_PUT) {
+          const seq = data.readDoubleBE(at)
+          if (!Number.isSafeInteger(seq)) throw new RangeError('bad seq')
+          const n = data[at + 8] ?? 0
+          clientId = data.toString('latin1', at + 9, at + 9 + n)
+          at += 9 + n
+        }
+        const keyLength = data.readUInt16BE(at)
+        const k = data.toString('utf8', at + 2, at + 2 + keyLength)
+        const v = data.subarray(at + 2 + keyLength)
+        if (k.length === 0 || (op === OP_PUT && (clientId.length === 0 || v.length === 0)))
+          throw new RangeError('bad frame')
+        let answer: Buffer
+        if (op === OP_PUT) answer = Buffer.allocUnsafe(5)
+        else {
+          answer = Buffer.allocUnsafe(5 + body.length)
+          body.copy(answer, 5)
+        }
+        answer[0] = STATUS_OK
+        answer.writeUInt32BE(id, 1)
+        if (cork && !corked) {
+          corked = true
+          socket.cork()
+          setImmediate(uncork)
+        }
+        ws.send(answer)
+      })
+    })
+  })
+  return server
+}
+
 /** The child: serves until told to exit; measures between 'start' and 'stop'. */
-function serve(h2: boolean): void {
+function serve(kind: string): void {
   const body = Buffer.from('x'.repeat(VALUE_BYTES))
   let server: ReturnType<typeof createServer> | ReturnType<typeof createH2Server>
-  if (!h2) {
+  if (kind === 'ws' || kind === 'ws-cork') server = serveWs(kind === 'ws-cork', body)
+  else if (kind === 'h1') {
     server = createServer({ keepAliveTimeout: 60_000 }, (req, res) => {
       if (req.method === 'PUT') {
         const chunks: Buffer[] = []
@@ -113,6 +180,65 @@ function next<T>(child: ChildProcess): Promise<T> {
 }
 
 type Run = (client: number, k: string, put: boolean) => Promise<void>
+
+/** The ws modes' client: `connections` WebSockets shared by all clients (client c on c % n). */
+async function wsClients(
+  port: number,
+  connections: number,
+): Promise<{ run: Run; close: () => void }> {
+  const sockets = await Promise.all(
+    Array.from(
+      { length: connections },
+      () =>
+        new Promise<WebSocket>((resolve, reject) => {
+          const ws = new WebSocket(`ws://127.0.0.1:${port}/v1/rpc`, { perMessageDeflate: false })
+          ws.once('open', () => resolve(ws))
+          ws.once('error', reject)
+        }),
+    ),
+  )
+  const pending = new Map<number, () => void>()
+  for (const ws of sockets)
+    ws.on('message', (data: Buffer) => {
+      const id = data.readUInt32BE(1)
+      const done = pending.get(id)
+      pending.delete(id)
+      done?.()
+    })
+  let nextId = 0
+  const seqs: number[] = []
+  return {
+    run: (c, k, isPut) =>
+      new Promise((resolve) => {
+        const id = nextId
+        nextId = (nextId + 1) >>> 0
+        const keyLength = Buffer.byteLength(k)
+        let frame: Buffer
+        let at = 5
+        if (isPut) {
+          const seq = (seqs[c] = (seqs[c] ?? 0) + 1)
+          frame = Buffer.allocUnsafe(5 + 9 + CLIENT_ID.length + 2 + keyLength + VALUE_BYTES)
+          frame[0] = OP_PUT
+          frame.writeDoubleBE(seq, at)
+          frame[at + 8] = CLIENT_ID.length
+          frame.write(CLIENT_ID, at + 9, 'latin1')
+          at += 9 + CLIENT_ID.length
+        } else {
+          frame = Buffer.allocUnsafe(5 + 2 + keyLength)
+          frame[0] = OP_GET
+        }
+        frame.writeUInt32BE(id, 1)
+        frame.writeUInt16BE(keyLength, at)
+        frame.write(k, at + 2, 'utf8')
+        if (isPut) frame.write(value, at + 2 + keyLength, 'utf8')
+        pending.set(id, resolve)
+        ;(sockets[c % sockets.length] as WebSocket).send(frame)
+      }),
+    close: () => {
+      for (const ws of sockets) ws.terminate()
+    },
+  }
+}
 
 /** The client side of one mode: how one client sends one request, and how to close it all. */
 function clientsOf(mode: Mode, port: number, n: number): { run: Run; close: () => void } {
@@ -188,12 +314,16 @@ async function phase(run: Run, n: number, put: boolean, seconds: number): Promis
 }
 
 async function measureMode(mode: Mode, op: 'put' | 'get', n: number, seconds: number) {
-  const child = fork(fileURLToPath(import.meta.url), ['--serve', mode === 'h1' ? 'h1' : 'h2'], {
+  const kind = mode === 'undici-h2c' ? 'h2' : mode
+  const child = fork(fileURLToPath(import.meta.url), ['--serve', kind], {
     execArgv: process.execArgv,
   })
   try {
     const { port } = await next<{ port: number }>(child)
-    const { run, close } = clientsOf(mode, port, n)
+    const { run, close } =
+      mode === 'ws' || mode === 'ws-cork'
+        ? await wsClients(port, Number(values['ws-connections']))
+        : clientsOf(mode, port, n)
     try {
       await phase(run, n, op === 'put', 1)
       child.send('start')
@@ -226,15 +356,16 @@ async function main(): Promise<void> {
   const seconds = Number(values.seconds)
   const modes = (values.modes ?? '').split(',') as Mode[]
   for (const m of modes)
-    if (m !== 'h1' && m !== 'h2' && m !== 'undici-h2c')
-      throw new RangeError(`--modes: unknown mode ${String(m)}`)
+    if (!MODES.includes(m)) throw new RangeError(`--modes: unknown mode ${String(m)}`)
+  if (!(Number(values['ws-connections']) >= 1))
+    throw new RangeError('--ws-connections must be a positive integer')
   for (let pair = 1; pair <= Number(values.pairs); pair++)
     for (const op of (values.ops ?? '').split(',') as Array<'put' | 'get'>)
       for (const mode of modes)
         console.log(JSON.stringify({ pair, ...(await measureMode(mode, op, n, seconds)) }))
 }
 
-if (values.serve !== undefined) serve(values.serve === 'h2')
+if (values.serve !== undefined) serve(values.serve)
 else
   main().catch((e: unknown) => {
     console.error(e)
