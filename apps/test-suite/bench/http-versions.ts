@@ -7,10 +7,10 @@
  * a `ws` WebSocketServer upgraded on a node:http server (`ws`: each request one binary frame
  * [op, request id, seq, client id, key, value], answered by a frame [status, request id, value];
  * the server decodes the key and client id to strings, as node:http does the URL and headers,
- * and leaves the value a Buffer, as the HTTP body is; `ws-cork`: the same, the server corking
- * its socket until the loop's check phase, so the answers of one loop iteration go out in one
- * write). This process drives it with --clients closed-loop clients: HTTP/1.1 as HttpKvRpc does
- * (an undici `Client` per client, `dispatch`), h2c over one node:http2 session (`h2`) or one
+ * and leaves the value a Buffer, as the HTTP body is; `ws-cork`: the same, both sides corking
+ * their socket until the end of the tick, so the frames of one tick go out in one write). This
+ * process drives it with --clients closed-loop clients: HTTP/1.1 as HttpKvRpc does (an undici
+ * `Client` per client, `dispatch`), h2c over one node:http2 session (`h2`) or one
  * undici `H2CClient` (`undici-h2c`), ws over --ws-connections WebSockets (default 1) that all
  * clients share, as one client process would. Reports, per operation, the server's CPU time,
  * the heap bytes it allocated (v8.GCProfiler) and its GCs, and the client process's CPU time:
@@ -24,6 +24,7 @@ import { fork } from 'node:child_process'
 import { createServer } from 'node:http'
 import type { ClientHttp2Session } from 'node:http2'
 import { connect, createServer as createH2Server } from 'node:http2'
+import type { Socket } from 'node:net'
 import { loadavg } from 'node:os'
 import { fileURLToPath } from 'node:url'
 import { parseArgs } from 'node:util'
@@ -102,7 +103,7 @@ function serveWs(cork: boolean, body: Buffer): ReturnType<typeof createServer> {
         if (cork && !corked) {
           corked = true
           socket.cork()
-          setImmediate(uncork)
+          process.nextTick(uncork)
         }
         ws.send(answer)
       })
@@ -185,6 +186,7 @@ type Run = (client: number, k: string, put: boolean) => Promise<void>
 async function wsClients(
   port: number,
   connections: number,
+  cork: boolean,
 ): Promise<{ run: Run; close: () => void }> {
   const sockets = await Promise.all(
     Array.from(
@@ -207,6 +209,14 @@ async function wsClients(
     })
   let nextId = 0
   const seqs: number[] = []
+  // ws-cork: the frames of one tick go out in one write (the socket is ws's own; the bench
+  // reaches it through ws's internal field, to measure before building anything on it).
+  const raw = sockets.map((ws) => (ws as unknown as { _socket: Socket })._socket)
+  const corked = sockets.map(() => false)
+  const uncork = (i: number): void => {
+    corked[i] = false
+    raw[i]?.uncork()
+  }
   return {
     run: (c, k, isPut) =>
       new Promise((resolve) => {
@@ -232,7 +242,13 @@ async function wsClients(
         frame.write(k, at + 2, 'utf8')
         if (isPut) frame.write(value, at + 2 + keyLength, 'utf8')
         pending.set(id, resolve)
-        ;(sockets[c % sockets.length] as WebSocket).send(frame)
+        const i = c % sockets.length
+        if (cork && !corked[i]) {
+          corked[i] = true
+          raw[i]?.cork()
+          process.nextTick(uncork, i)
+        }
+        ;(sockets[i] as WebSocket).send(frame)
       }),
     close: () => {
       for (const ws of sockets) ws.terminate()
@@ -322,7 +338,7 @@ async function measureMode(mode: Mode, op: 'put' | 'get', n: number, seconds: nu
     const { port } = await next<{ port: number }>(child)
     const { run, close } =
       mode === 'ws' || mode === 'ws-cork'
-        ? await wsClients(port, Number(values['ws-connections']))
+        ? await wsClients(port, Number(values['ws-connections']), mode === 'ws-cork')
         : clientsOf(mode, port, n)
     try {
       await phase(run, n, op === 'put', 1)
