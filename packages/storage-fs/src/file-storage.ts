@@ -20,13 +20,12 @@ import type {
 import { StorageError, StorageLockedError, StoppedError, silentLogger } from '@raftkit/raft-core'
 import type { DirLock } from './lock.js'
 import { lockDir } from './lock.js'
+import { opRecord } from './op-record.js'
 import type { LogOp, LogState } from './log-state.js'
-import { frameRecord } from './record.js'
 import { recover } from './recovery.js'
 import { removeFiles, snapshotName } from './segments.js'
 import { writeSnapshotFile } from './snapshot-file.js'
 import { validateBatch } from './validate.js'
-import { encodeOp } from './wal-codec.js'
 import { Wal } from './wal.js'
 
 export interface FileStorageOptions {
@@ -150,7 +149,7 @@ export class FileStorage implements Storage {
         ...(batch.hardState ? { hardState: batch.hardState } : {}),
       }
       this.projected.check(op)
-      const record = frameRecord(encodeOp(op))
+      const record = opRecord(op)
       this.projected.apply(op)
       this.counters.writes++
       if (batch.snapshot) this.snapshot = batch.snapshot

@@ -17,9 +17,11 @@ export function entrySize(e: Entry): number {
   return e.data.length + 12
 }
 
-function sumBytes(entries: readonly Entry[]): number {
+/** Bytes of entries[from, to), by index (no slice, no iterator: a snapshot drops ~20 k at once). */
+function sumBytes(entries: readonly Entry[], from = 0, to = entries.length): number {
   let n = 0
-  for (const e of entries) n += entrySize(e)
+  const end = Math.min(to, entries.length)
+  for (let i = Math.max(0, from); i < end; i++) n += entrySize(entries[i] as Entry)
   return n
 }
 
@@ -97,7 +99,7 @@ export class LogState {
     // Keep the entries after the snapshot only if the log agrees with it at its index.
     const keeps = this.termAt(meta.index) === meta.term
     const dropped = keeps ? Math.max(0, meta.index - this.snapshotIndex) : this.entries.length
-    this.entryBytes -= sumBytes(this.entries.slice(0, dropped))
+    this.entryBytes -= sumBytes(this.entries, 0, dropped)
     this.entries = this.entries.slice(dropped)
     this.snapshot = { index: meta.index, term: meta.term }
   }
@@ -106,7 +108,7 @@ export class LogState {
     const first = entries[0]
     if (!first) return
     const keep = first.index - this.snapshotIndex - 1
-    this.entryBytes -= sumBytes(this.entries.slice(keep))
+    this.entryBytes -= sumBytes(this.entries, keep)
     this.entries.length = keep
     for (const e of entries) this.entries.push(e)
     this.entryBytes += sumBytes(entries)

@@ -42,14 +42,15 @@ export function validateEntries(entries: readonly Entry[]): void {
   for (const raw of list as readonly unknown[]) {
     if (typeof raw !== 'object' || raw === null) fail('every entry must be an object')
     const e = raw as Partial<Record<keyof Entry, unknown>>
-    const at = String(e.index)
-    if (!isIndex(e.index) || e.index < 1) fail(`entry index must be a positive integer, got ${at}`)
-    if (!isIndex(e.term)) fail(`entry ${at}: term must be a non-negative integer`)
+    // The index is made a string only for a message (not per entry: every node, every write).
+    if (!isIndex(e.index) || e.index < 1)
+      fail(`entry index must be a positive integer, got ${String(e.index)}`)
+    if (!isIndex(e.term)) fail(`entry ${e.index}: term must be a non-negative integer`)
     if (e.kind !== 'command' && e.kind !== 'noop' && e.kind !== 'config')
-      fail(`entry ${at}: kind must be 'command', 'noop' or 'config'`)
-    if (!(e.data instanceof Uint8Array)) fail(`entry ${at}: data must be a Uint8Array`)
+      fail(`entry ${e.index}: kind must be 'command', 'noop' or 'config'`)
+    if (!(e.data instanceof Uint8Array)) fail(`entry ${e.index}: data must be a Uint8Array`)
     if (prev !== undefined && e.index !== prev + 1)
-      fail(`entries must be consecutive (${prev} then ${at})`)
+      fail(`entries must be consecutive (${prev} then ${e.index})`)
     prev = e.index
   }
 }
