@@ -63,6 +63,8 @@ describe('cluster file: parsing', () => {
       requestTimeoutMs: 30_000,
       keepAliveTimeoutMs: 5_000,
       maxPendingBodyBytes: 64 * 1024 * 1024,
+      rpcMaxInFlight: 1024,
+      rpcIdleTimeoutMs: 300_000,
     })
     expect(c.logLevel).to.equal('info')
   })

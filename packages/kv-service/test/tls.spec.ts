@@ -349,7 +349,7 @@ describe('TLS: a 3-node cluster (wss:// peers, HTTPS API, CLI clients)', functio
     throw new Error('no leader within 10 s')
   }
 
-  it('a put through HTTPS (CLI --config) is readable with a get (CLI --endpoints https:// --ca)', async () => {
+  it('a put through HTTPS (CLI --config) is readable with a get (CLI --endpoints https:// --ca); the same over --protocol ws (wss://)', async () => {
     await leader()
     const put = await cli(['put', 'color', 'blue', '--config', file])
     expect(put.code, put.err).to.equal(0)
@@ -358,6 +358,23 @@ describe('TLS: a 3-node cluster (wss:// peers, HTTPS API, CLI clients)', functio
     const got = await cli(['get', 'color', '--endpoints', endpoints, '--ca', fx('ca.pem')])
     expect(got.code, got.err).to.equal(0)
     expect(got.out).to.equal('blue\n')
+    // The same over the WebSocket RPC (wss:// on the HTTPS port), by cluster file and by
+    // endpoints; a wrong --protocol is a usage error.
+    const wsPut = await cli(['put', 'color', 'green', '--config', file, '--protocol', 'ws'])
+    expect(wsPut.code, wsPut.err).to.equal(0)
+    const wsGet = await cli([
+      'get',
+      'color',
+      '--endpoints',
+      endpoints,
+      '--ca',
+      fx('ca.pem'),
+      '--protocol',
+      'ws',
+    ])
+    expect(wsGet.code, wsGet.err).to.equal(0)
+    expect(wsGet.out).to.equal('green\n')
+    expect((await cli(['get', 'color', '--config', file, '--protocol', 'h3'])).code).to.equal(2)
     const status = await cli(['status', '--config', file])
     expect(status.code, status.err).to.equal(0)
     expect(status.out).to.match(/\bleader\b/)

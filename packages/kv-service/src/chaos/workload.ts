@@ -1,12 +1,13 @@
 /**
- * Concurrent KvClient workers over the nodes' HTTP API, every operation recorded (call and return
- * on the real monotonic clock) for the linearizability checker. Written values are unique, so a
+ * Concurrent KvClient workers over the nodes' HTTP API (or their WebSocket RPC, all workers
+ * sharing one connection per node), every operation recorded (call and return on the real
+ * monotonic clock) for the linearizability checker. Written values are unique, so a
  * final read tells which acknowledged writes survived.
  */
 import { randomBytes } from 'node:crypto'
 import { performance } from 'node:perf_hooks'
 import type { ClusterConfig } from '../index.js'
-import { HttpKvRpc, KvClient, readClientTls } from '../index.js'
+import { HttpKvRpc, KvClient, WsKvRpc, readClientTls } from '../index.js'
 import type { Rng } from '@raftkit/raft-core'
 import { SystemClock, TimeoutError } from '@raftkit/raft-core'
 import type { KvInput, KvOp, KvOutput, Operation } from '@raftkit/linearizability'
@@ -33,20 +34,34 @@ export interface ClientOptions {
   readonly maxRedirects?: number
   readonly rng?: Rng
   readonly clientId?: string
+  /** A network to use instead of an HttpKvRpc of its own (not closed by close()). */
+  readonly rpc?: HttpKvRpc | WsKvRpc
 }
 
-/** A KvClient over HTTP and the RPC it owns; close() closes both. */
-export function httpClient(options: ClientOptions): { client: KvClient; close(): void } {
+/** The endpoints (node id → "host:port") and TLS trust of a cluster's clients. */
+function targetOf(
+  config: ClusterConfig,
+  servers?: readonly string[],
+): { endpoints: Record<string, string>; tls?: { ca?: Buffer } } {
   const endpoints: Record<string, string> = {}
-  for (const n of options.config.nodes)
-    if (!options.servers || options.servers.includes(n.id))
-      endpoints[n.id] = `${n.http.host}:${n.http.port}`
-  const tls = readClientTls(options.config)
-  const rpc = new HttpKvRpc({
-    endpoints,
-    ...(tls ? { tls } : {}),
-    ...(options.maxRedirects !== undefined ? { maxRedirects: options.maxRedirects } : {}),
-  })
+  for (const n of config.nodes)
+    if (!servers || servers.includes(n.id)) endpoints[n.id] = `${n.http.host}:${n.http.port}`
+  const tls = readClientTls(config)
+  return { endpoints, ...(tls ? { tls } : {}) }
+}
+
+/** A KvClient over HTTP and the RPC it owns (or `options.rpc`); close() closes both. */
+export function httpClient(options: ClientOptions): { client: KvClient; close(): void } {
+  let own: HttpKvRpc | undefined
+  let rpc: HttpKvRpc | WsKvRpc
+  if (options.rpc !== undefined) rpc = options.rpc
+  else {
+    own = new HttpKvRpc({
+      ...targetOf(options.config, options.servers),
+      ...(options.maxRedirects !== undefined ? { maxRedirects: options.maxRedirects } : {}),
+    })
+    rpc = own
+  }
   const client = new KvClient({
     servers: rpc.servers,
     rpc,
@@ -64,7 +79,7 @@ export function httpClient(options: ClientOptions): { client: KvClient; close():
     client,
     close: () => {
       client.close()
-      rpc.close()
+      own?.close()
     },
   }
 }
@@ -129,6 +144,8 @@ export interface WorkloadOptions {
    * below a session's last sequence number is answered as a duplicate without running again.
    */
   readonly clientIdPrefix?: string
+  /** How the workers reach the nodes: HTTP (default) or one WebSocket RPC all workers share. */
+  readonly protocol?: 'http' | 'ws'
 }
 
 /** C workers, each a KvClient running get/put/append on random keys until stop(). */
@@ -147,6 +164,8 @@ export class Workload {
 
   start(): void {
     const prefix = this.options.clientIdPrefix ?? `w-${randomBytes(8).toString('hex')}-`
+    const shared =
+      this.options.protocol === 'ws' ? new WsKvRpc(targetOf(this.options.config)) : undefined
     for (let i = 1; i <= this.options.clients; i++) {
       const rng = this.options.rng.fork()
       const c = httpClient({
@@ -154,10 +173,13 @@ export class Workload {
         deadlineMs: this.options.deadlineMs,
         rng: rng.fork(),
         clientId: `${prefix}c${i}`,
+        ...(shared ? { rpc: shared } : {}),
       })
       this.clients.push(c)
       this.running.push(this.worker(`c${i}`, c.client, rng))
     }
+    // Closed after the workers' clients (stop() closes in this order).
+    if (shared) this.clients.push(shared)
   }
 
   /**

@@ -14,9 +14,10 @@ import {
   parseHostPort,
 } from '../config/cluster-config.js'
 import { initCluster } from '../config/init.js'
-import { readCaFileSync } from '../config/tls.js'
+import { readCaFileSync, readClientTls } from '../config/tls.js'
 import { KvConfigError, TlsError } from '../errors.js'
 import { HttpKvRpc } from '../http/client-rpc.js'
+import { WsKvRpc } from '../http/ws-client-rpc.js'
 import { cmdChaos } from './chaos.js'
 import { checkKvCommandArgs, runKvCommand } from './kv-command.js'
 import { isShardCommand, runShardCommand } from './extension.js'
@@ -42,13 +43,14 @@ Usage:
   raftkit serve   --config F --id ID [--log-level L] [--set path=value ...]
   raftkit cluster --nodes N --dir D [--log-level L] [--tls] init (unless D/cluster.json exists) and run
                                                             N local nodes with a live status table
-  raftkit put    KEY VALUE  (--config F | --endpoints E,...) [--ca FILE] [--timeout MS]
-  raftkit append KEY VALUE  (--config F | --endpoints E,...) [--ca FILE] [--timeout MS]
-  raftkit get    KEY        (--config F | --endpoints E,...) [--ca FILE] [--timeout MS]
+  raftkit put    KEY VALUE  (--config F | --endpoints E,...) [--ca FILE] [--timeout MS] [--protocol P]
+  raftkit append KEY VALUE  (--config F | --endpoints E,...) [--ca FILE] [--timeout MS] [--protocol P]
+  raftkit get    KEY        (--config F | --endpoints E,...) [--ca FILE] [--timeout MS] [--protocol P]
   raftkit status            (--config F | --endpoints E,...) [--ca FILE]
                                 E: host:port or https://host:port. With a TLS cluster file the
                                 clients use HTTPS and trust its tls.caFile; --ca FILE trusts
-                                that PEM CA instead (and makes host:port endpoints https://)
+                                that PEM CA instead (and makes host:port endpoints https://).
+                                P: http (default) or ws (the nodes' WebSocket RPC, /v1/rpc)
 ${MEMBER_USAGE}
   raftkit demo   [--dir D]                                   3 local nodes, a short workload, live status
   raftkit chaos  [--config F | --nodes N [--groups G] --dir D] [--duration 60s] [--seed S] ...
@@ -396,10 +398,17 @@ const CLIENT_OPTIONS = {
   ca: { type: 'string' },
   timeout: { type: 'string' },
 } as const
+const KV_OPTIONS = { ...CLIENT_OPTIONS, protocol: { type: 'string' } } as const
+
+/** What a client command connects with: the endpoints (by name) and TLS trust. */
+interface ClientTarget {
+  readonly endpoints: Record<string, string>
+  readonly tls?: { readonly ca?: string | Buffer }
+}
 
 async function clientSetup(
   values: Values,
-): Promise<{ rpc: HttpKvRpc; config?: ClusterConfig; deadlineMs: number }> {
+): Promise<{ target: ClientTarget; config?: ClusterConfig; deadlineMs: number }> {
   const endpoints = values.endpoints
   const file = values.config
   if ((typeof endpoints === 'string') === (typeof file === 'string'))
@@ -408,10 +417,13 @@ async function clientSetup(
   if (ca !== undefined && (typeof ca !== 'string' || ca.length === 0))
     throw new UsageError('--ca needs the path of a PEM CA certificate')
   let config: ClusterConfig | undefined
-  let rpc: HttpKvRpc
+  let target: ClientTarget
   if (typeof file === 'string') {
     config = await loadClusterConfig(file)
-    rpc = clientRpc(config, ca)
+    const map: Record<string, string> = {}
+    for (const n of config.nodes) map[n.id] = formatHostPort(n.http)
+    const tls = readClientTls(config, ca)
+    target = { endpoints: map, ...(tls ? { tls } : {}) }
   } else {
     const list = (endpoints as string).split(',').filter((e) => e.length > 0)
     if (list.length === 0) throw new KvConfigError('--endpoints', 'expected host:port,...')
@@ -422,18 +434,26 @@ async function clientSetup(
     })
     const https = Object.values(map).some((a) => a.startsWith('https://'))
     const tls = ca !== undefined ? { ca: readCaFileSync('--ca', ca) } : https ? {} : undefined
-    rpc = new HttpKvRpc({ endpoints: map, ...(tls ? { tls } : {}) })
+    target = { endpoints: map, ...(tls ? { tls } : {}) }
   }
   const deadlineMs = intFlag(
     values,
     'timeout',
     config?.client.deadlineMs ?? DEFAULT_CLIENT_SETTINGS.deadlineMs,
   )
-  return { rpc, deadlineMs, ...(config ? { config } : {}) }
+  return { target, deadlineMs, ...(config ? { config } : {}) }
 }
 
-function clientRpc(config: ClusterConfig, caFile?: string): HttpKvRpc {
-  return statusRpc(config, caFile)
+/** --protocol's network: HTTP (the default) or the WebSocket RPC. */
+function kvRpc(values: Values, target: ClientTarget): HttpKvRpc | WsKvRpc {
+  const protocol = values.protocol ?? 'http'
+  if (protocol === 'http') return new HttpKvRpc(target)
+  if (protocol === 'ws') return new WsKvRpc(target)
+  throw new UsageError('--protocol must be http or ws')
+}
+
+function clientRpc(config: ClusterConfig): HttpKvRpc {
+  return statusRpc(config)
 }
 
 /** "host:port", "http://host:port" or "https://host:port" → its name ("host:port") and URL. */
@@ -455,10 +475,11 @@ async function cmdKv(
   argv: readonly string[],
   io: Io,
 ): Promise<number> {
-  const { values, positionals } = parse(argv, CLIENT_OPTIONS, op === 'get' ? 1 : 2)
+  const { values, positionals } = parse(argv, KV_OPTIONS, op === 'get' ? 1 : 2)
   const [key, value] = positionals as [string, string | undefined]
   checkKvCommandArgs(key, value)
-  const { rpc, config, deadlineMs } = await clientSetup(values)
+  const { target, config, deadlineMs } = await clientSetup(values)
+  const rpc = kvRpc(values, target)
   const settings = config?.client ?? DEFAULT_CLIENT_SETTINGS
   const client = new KvClient({
     servers: rpc.servers,
@@ -486,7 +507,8 @@ async function cmdKv(
 
 async function cmdStatus(argv: readonly string[], io: Io): Promise<number> {
   const { values } = parse(argv, CLIENT_OPTIONS, 0)
-  const { rpc, config } = await clientSetup(values)
+  const { target, config } = await clientSetup(values)
+  const rpc = new HttpKvRpc(target)
   try {
     const views: NodeView[] = config
       ? await pollStatuses(config, rpc, 1000)

@@ -153,6 +153,8 @@ export function parseHttp(v: unknown): HttpSettings {
     requestTimeoutMs: field('requestTimeoutMs'),
     keepAliveTimeoutMs: field('keepAliveTimeoutMs'),
     maxPendingBodyBytes: field('maxPendingBodyBytes'),
+    rpcMaxInFlight: field('rpcMaxInFlight'),
+    rpcIdleTimeoutMs: field('rpcIdleTimeoutMs'),
   }
   if (http.requestTimeoutMs <= http.headersTimeoutMs)
     fail(

@@ -3,7 +3,9 @@
  * may take to send its headers and its body, and how many bytes of unfinished request bodies
  * it holds in total. With them a client — or 10 000 — can make a node hold at most
  * `maxConnections` sockets and `maxPendingBodyBytes` of body, each for at most
- * `headersTimeoutMs` + `bodyTimeoutMs` (slowloris-proof), whatever it sends.
+ * `headersTimeoutMs` + `bodyTimeoutMs` (slowloris-proof), whatever it sends. A WebSocket RPC
+ * connection (ws-server.ts) counts as one of the connections and holds at most
+ * `rpcMaxInFlight` requests and one largest request frame being read.
  *
  * Also the rate limiter used to log client misbehaviour (aborted requests, malformed HTTP,
  * failed admin authentications) without letting a client fill the logs.
@@ -23,6 +25,13 @@ export interface HttpLimits {
   readonly keepAliveTimeoutMs: number
   /** Bytes of request bodies held, over all unfinished requests; beyond: 503 BUSY. */
   readonly maxPendingBodyBytes: number
+  /**
+   * WebSocket RPC (/v1/rpc): requests in flight per connection; at the bound the node stops
+   * reading the connection until one is answered (frames it had already read: BUSY).
+   */
+  readonly rpcMaxInFlight: number
+  /** WebSocket RPC: a connection with nothing in flight and no traffic this long is closed. */
+  readonly rpcIdleTimeoutMs: number
 }
 
 export const DEFAULT_HTTP_LIMITS: HttpLimits = Object.freeze({
@@ -32,6 +41,8 @@ export const DEFAULT_HTTP_LIMITS: HttpLimits = Object.freeze({
   requestTimeoutMs: 30_000,
   keepAliveTimeoutMs: 5_000,
   maxPendingBodyBytes: 64 * 1024 * 1024,
+  rpcMaxInFlight: 1024,
+  rpcIdleTimeoutMs: 300_000,
 })
 
 /** Checks a full set of limits; the message names the offending field. */

@@ -7,6 +7,8 @@
  *   POST /v1/sessions          opens a client session: 201 {"clientId": "<server-issued id>"}
  *   GET  /v1/status            this node's Raft status (JSON)
  *   GET  /metrics              Prometheus metrics
+ *   GET  /v1/rpc               upgraded to the WebSocket RPC (ws-server.ts): the key/value
+ *                              requests as binary frames, many in flight per connection
  *   POST /v1/admin/faults      fault injection on the peer transport (needs the cluster secret)
  *   /v1/admin/members[/...], POST /v1/admin/transfer-leader
  *                              membership changes and leadership transfer (http/members.ts;
@@ -57,6 +59,7 @@ import { InternalSession } from './internal-session.js'
 import { failureOf } from './replies.js'
 import { declaredLength, parseSessionHeaders, pathOf, target } from './request.js'
 import { statusBody } from './status.js'
+import { KvWsEndpoint } from './ws-server.js'
 import {
   APPEND_SUFFIX,
   ISSUED_ID_PREFIX,
@@ -124,6 +127,8 @@ export class KvHttpServer {
   private readonly clientTrouble: RateLimitedLog
   /** Writes of requests without session headers. */
   private readonly internal: InternalSession
+  /** GET /v1/rpc, the WebSocket RPC (ws-server.ts), on this server's port. */
+  private readonly rpc: KvWsEndpoint
   private closing: Promise<void> | undefined
 
   private constructor(options: KvHttpServerOptions) {
@@ -192,6 +197,19 @@ export class KvHttpServer {
     this.server.on('clientError', (e: NodeJS.ErrnoException, socket: Duplex) =>
       this.onClientError(e, socket),
     )
+    this.rpc = new KvWsEndpoint({
+      kv: options.kv,
+      httpAddresses: options.httpAddresses,
+      maxKeyBytes: options.maxKeyBytes,
+      maxValueBytes: options.maxValueBytes,
+      limits,
+      metrics: this.metrics,
+      trouble: this.clientTrouble,
+      logError: (message, fields) => this.logger.error(message, fields),
+    })
+    this.server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) =>
+      this.rpc.upgrade(req, socket, head),
+    )
   }
 
   /** Malformed HTTP, header/request timeouts, resets: answered if possible, logged at debug. */
@@ -249,6 +267,7 @@ export class KvHttpServer {
   stopAccepting(): void {
     if (this.server.listening) this.server.close()
     this.server.closeIdleConnections()
+    this.rpc.drain()
   }
 
   /** Stops accepting, drops every connection and resolves once the server is closed. Idempotent. */
@@ -256,11 +275,13 @@ export class KvHttpServer {
     this.closing ??= new Promise<void>((resolve) => {
       if (!this.server.listening) {
         this.server.closeAllConnections()
+        this.rpc.close()
         resolve()
         return
       }
       this.server.close(() => resolve())
       this.server.closeAllConnections()
+      this.rpc.close()
     })
     return this.closing
   }
