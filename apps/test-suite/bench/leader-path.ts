@@ -9,7 +9,10 @@
  * One JSON line per phase on stdout.
  *
  *   npx tsx --conditions=@raftkit/source bench/leader-path.ts [--seconds 4] [--warmup 2]
- *     [--clients 64] [--keys 1000]
+ *     [--clients 64] [--keys 1000] [--raftkit-protocol http|ws]
+ *
+ * --raftkit-protocol: the KvClients over HTTP (an HttpKvRpc each, the default) or over the
+ * WebSocket RPC (one WsKvRpc, so one connection, shared by all of them).
  */
 import { spawn } from 'node:child_process'
 import { mkdtemp, readFile, rm } from 'node:fs/promises'
@@ -20,7 +23,7 @@ import { parseArgs } from 'node:util'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { MemoryStorage, Raft, SystemClock, createRng } from '@raftkit/raft-core'
 import { createMemoryNetwork } from '@raftkit/transport-memory'
-import { HttpKvRpc, KvClient, KvHttpServer, KvServer } from '@raftkit/kv-service'
+import { HttpKvRpc, KvClient, KvHttpServer, KvServer, WsKvRpc } from '@raftkit/kv-service'
 import { measure, warmUp } from './closed-loop.js'
 import { ClientIds, key, value } from './kv-workload.js'
 
@@ -30,6 +33,7 @@ const { values } = parseArgs({
     warmup: { type: 'string', default: '2' },
     clients: { type: 'string', default: '64' },
     keys: { type: 'string', default: '1000' },
+    'raftkit-protocol': { type: 'string', default: 'http' },
     serve: { type: 'boolean', default: false },
   },
   // The child gets a positional 'serve' too: gc-probe.cjs reports only in processes that have it.
@@ -103,7 +107,10 @@ async function main(): Promise<void> {
       stdio: ['ignore', 'pipe', 'inherit'],
     },
   )
-  const clients: Array<{ client: KvClient; rpc: HttpKvRpc }> = []
+  const protocol = values['raftkit-protocol']
+  if (protocol !== 'http' && protocol !== 'ws') throw new RangeError('--raftkit-protocol: http|ws')
+  const clients: Array<{ client: KvClient; rpc: HttpKvRpc | WsKvRpc }> = []
+  let shared: WsKvRpc | undefined
   try {
     const address = await new Promise<string>((resolve, reject) => {
       child.stdout.once('data', (d: Buffer) => resolve(d.toString().trim()))
@@ -115,7 +122,8 @@ async function main(): Promise<void> {
     const keyCount = Number(values.keys)
     for (let i = 0; i < Number(values.clients); i++) {
       const { clientId, seed } = ids.next()
-      const rpc = new HttpKvRpc({ endpoints: { n1: address } })
+      if (protocol === 'ws') shared ??= new WsKvRpc({ endpoints: { n1: address } })
+      const rpc = shared ?? new HttpKvRpc({ endpoints: { n1: address } })
       const client = new KvClient({
         servers: ['n1'],
         rpc,
@@ -147,6 +155,7 @@ async function main(): Promise<void> {
       console.log(
         JSON.stringify({
           op,
+          protocol,
           clients: clients.length,
           ops: m.ops,
           opsPerSec: m.opsPerSec,

@@ -2,15 +2,17 @@
  * A raftkit cluster for the cluster benchmarks (cluster-ws.ts, side-by-side.ts): `raftkit init
  * --nodes N` into a directory, N `raftkit serve` processes (the built bin when it exists;
  * WebSocket peers, FileStorage with the given storageSync), the leader found, and clerks:
- * each its own KvClient over its own HttpKvRpc (one keep-alive connection) with its own
- * at-most-once session id, talking to the leader first.
+ * each its own KvClient with its own at-most-once session id, talking to the leader first —
+ * over its own HttpKvRpc (one keep-alive connection; `protocol: 'http'`, the default) or over
+ * one WsKvRpc that all clerks share (`protocol: 'ws'`: one WebSocket per server carrying every
+ * clerk's requests, as one client process would).
  */
 import { readFile, writeFile } from 'node:fs/promises'
 import { loadavg } from 'node:os'
 import { join } from 'node:path'
 import { SystemClock, createRng } from '@raftkit/raft-core'
 import type { ClusterConfig } from '@raftkit/kv-service'
-import { HttpKvRpc, KvClient, loadClusterConfig, readClientTls } from '@raftkit/kv-service'
+import { HttpKvRpc, KvClient, WsKvRpc, loadClusterConfig, readClientTls } from '@raftkit/kv-service'
 import { ClusterAdmin, NodeProcesses, initClusterDir } from '@raftkit/kv-service/chaos'
 import type { ClientSet, Worker } from './closed-loop.js'
 import { ClientIds, key, value } from './kv-workload.js'
@@ -27,11 +29,22 @@ export interface RaftkitClusterOptions {
   readonly cpuProf?: string | undefined
   /** More `node` flags for the servers (e.g. `--require` a probe). */
   readonly nodeArgs?: readonly string[]
+  /** How clerks reach the servers. Default 'http'. */
+  readonly protocol?: RaftkitProtocol
+}
+
+export type RaftkitProtocol = 'http' | 'ws'
+
+/** --raftkit-protocol's value, checked. */
+export function raftkitProtocol(v: string | undefined): RaftkitProtocol {
+  if (v === undefined || v === 'http' || v === 'ws') return v ?? 'http'
+  throw new RangeError('--raftkit-protocol: http|ws')
 }
 
 export interface Clerk {
   readonly client: KvClient
-  readonly rpc: HttpKvRpc
+  /** Its own network (http), or nothing to close (ws: the cluster's shared one). */
+  readonly rpc: { close(): void }
 }
 
 export function closeClerk(c: Clerk): void {
@@ -96,9 +109,11 @@ export async function startRaftkitCluster(o: RaftkitClusterOptions): Promise<Raf
   const clock = new SystemClock()
   const ids = new ClientIds()
   const tls = readClientTls(config)
+  const rpcOptions = { endpoints: endpointsOf(config), ...(tls ? { tls } : {}) }
+  const shared = o.protocol === 'ws' ? new WsKvRpc(rpcOptions) : undefined
   const newClerk = (): Clerk => {
     const { clientId, seed } = ids.next()
-    const rpc = new HttpKvRpc({ endpoints: endpointsOf(config), ...(tls ? { tls } : {}) })
+    const rpc = shared ?? new HttpKvRpc(rpcOptions)
     // The leader first: the clerk starts with the first server and remembers who answers.
     const servers = [leader, ...rpc.servers.filter((s) => s !== leader)]
     const client = new KvClient({
@@ -109,7 +124,7 @@ export async function startRaftkitCluster(o: RaftkitClusterOptions): Promise<Raf
       clientId,
       deadlineMs: 30_000,
     })
-    return { client, rpc }
+    return { client, rpc: shared ? { close: () => undefined } : rpc }
   }
   return {
     config,
@@ -140,6 +155,7 @@ export async function startRaftkitCluster(o: RaftkitClusterOptions): Promise<Raf
       }
     },
     stop: async () => {
+      shared?.close()
       const unexpected = [...nodes.unexpectedExits]
       await nodes.stopAll(5_000)
       if (unexpected.length > 0)

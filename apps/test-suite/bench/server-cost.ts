@@ -11,6 +11,12 @@
  *
  *   npx tsx --conditions=@raftkit/source bench/server-cost.ts [--seconds 4] [--warmup 2]
  *     [--concurrency 1,64] [--keys 1000] [--storage-sync always|never] [--server-flags "..."]
+ *     [--raftkit-protocol http|ws]
+ *
+ * --raftkit-protocol: the clients' KvClients over the WebSocket RPC (one connection per server,
+ * shared by all of them; the default since BENCHMARKS #15 session 9, where it cost the servers
+ * about half the CPU per write of HTTP) or over HTTP (a keep-alive connection each: every figure
+ * recorded before that session).
  */
 import { rmSync } from 'node:fs'
 import { mkdir, mkdtemp, readFile, rm } from 'node:fs/promises'
@@ -22,7 +28,12 @@ import { setTimeout as sleep } from 'node:timers/promises'
 import { killEveryChild } from '@raftkit/kv-service/chaos'
 import { measure, processSysMs, warmUp } from './closed-loop.js'
 import { loadFlags } from './kv-workload.js'
-import { clerkSet, startRaftkitCluster, type RaftkitCluster } from './raftkit-cluster.js'
+import {
+  clerkSet,
+  raftkitProtocol,
+  startRaftkitCluster,
+  type RaftkitCluster,
+} from './raftkit-cluster.js'
 
 const { values } = parseArgs({
   options: {
@@ -33,8 +44,11 @@ const { values } = parseArgs({
     'storage-sync': { type: 'string', default: 'always' },
     /** More `node` flags for the servers, space-separated (e.g. "--single-threaded-gc"). */
     'server-flags': { type: 'string', default: '' },
+    /** How the clients reach the servers: http (a keep-alive connection each) or ws (shared). */
+    'raftkit-protocol': { type: 'string', default: 'ws' },
   },
 })
+const protocol = raftkitProtocol(values['raftkit-protocol'])
 const sync = values['storage-sync']
 if (sync !== 'always' && sync !== 'never') throw new RangeError('--storage-sync: always|never')
 const { seconds, levels, keyCount } = loadFlags(values)
@@ -112,6 +126,7 @@ async function main(): Promise<void> {
       dir,
       nodes: 3,
       storageSync: sync as 'always' | 'never',
+      protocol,
       nodeArgs: ['--require', probe, ...values['server-flags'].split(' ').filter(Boolean)],
     })
     await cluster.preload(keyCount)
@@ -153,6 +168,7 @@ async function main(): Promise<void> {
           console.log(
             JSON.stringify({
               op,
+              protocol,
               clients: n,
               ops: m.ops,
               opsPerSec: m.opsPerSec,

@@ -7,15 +7,18 @@
  * out, 16-byte keys over the --keys keys, 128-byte values, every client to the leader. etcd's
  * clients speak raw gRPC (etcd-grpc.ts, Put / Range) multiplexed over --etcd-conns HTTP/2
  * connections (default 1, as one etcd clientv3 and etcd's benchmark tool do; 0: one per
- * client); raftkit's are KvClients over HTTP, each with its own at-most-once session and
- * keep-alive connection. Each row gives ops/s, p50/p99, the servers' CPU per operation summed
- * over every server process (/proc/<pid>/stat user + sys) and this load generator's CPU per
- * operation; the summary gives, per level, each system's median over the pairs and the ratio
+ * client); raftkit's are KvClients, each with its own at-most-once session, over one shared
+ * WebSocket RPC connection per server (--raftkit-protocol ws, the default since BENCHMARKS #15
+ * session 9; as etcd's clients share one) or over HTTP with a keep-alive connection each
+ * (--raftkit-protocol http: every figure before that session). Each row gives ops/s, p50/p99,
+ * the servers' CPU per operation summed over every server process (/proc/<pid>/stat user +
+ * sys) and this load generator's CPU per operation; the summary gives, per level, each system's median over the pairs and the ratio
  * raftkit/etcd of every pair and their median.
  * Without etcd on the PATH it says how to install it and runs raftkit alone.
  *
  *   npx tsx --conditions=@raftkit/source bench/side-by-side.ts [--pairs 3] [--seconds 2]
  *     [--warmup 1] [--concurrency 1,64,256] [--keys 1000] [--nodes 3] [--etcd-conns 1]
+ *     [--raftkit-protocol http|ws]
  *
  * Servers run the built `raftkit` bin when it exists (`npm run build` first), else the sources.
  */
@@ -28,7 +31,7 @@ import { measure, warmUp, type ClientSet } from './closed-loop.js'
 import { ETCD_INSTALL_HINT, etcdVersion, startEtcdCluster } from './etcd-cluster.js'
 import { etcdClients, preloadEtcd } from './etcd-grpc.js'
 import { loadFlags } from './kv-workload.js'
-import { clerkSet, startRaftkitCluster } from './raftkit-cluster.js'
+import { clerkSet, raftkitProtocol, startRaftkitCluster } from './raftkit-cluster.js'
 import { summarize, type Row, type System } from './side-by-side-summary.js'
 
 const { values } = parseArgs({
@@ -40,8 +43,11 @@ const { values } = parseArgs({
     keys: { type: 'string', default: '1000' },
     nodes: { type: 'string', default: '3' },
     'etcd-conns': { type: 'string', default: '1' },
+    /** How raftkit's clients reach its servers: http (a connection each) or ws (one shared). */
+    'raftkit-protocol': { type: 'string', default: 'ws' },
   },
 })
+const protocol = raftkitProtocol(values['raftkit-protocol'])
 const { seconds, levels, keyCount } = loadFlags(values)
 const pairs = Number(values.pairs)
 const nodeCount = Number(values.nodes)
@@ -75,7 +81,12 @@ async function startEtcd(dir: string): Promise<Running> {
 }
 
 async function startRaftkit(dir: string): Promise<Running> {
-  const cluster = await startRaftkitCluster({ dir, nodes: nodeCount, storageSync: 'always' })
+  const cluster = await startRaftkitCluster({
+    dir,
+    nodes: nodeCount,
+    storageSync: 'always',
+    protocol,
+  })
   try {
     await cluster.preload(keyCount)
   } catch (e) {
@@ -155,7 +166,7 @@ async function main(): Promise<void> {
   const systems: System[] = version === undefined ? ['raftkit'] : ['etcd', 'raftkit']
   const load0 = loadavg().map((x) => x.toFixed(2))
   console.error(
-    `side by side: ${systems.join(' then ')}${version ? ` (etcd ${version}, gRPC over ${etcdConns === 0 ? 'one connection per client' : `${etcdConns} connection(s)`})` : ''}, ${pairs} pair(s), ${levels.join('/')} clients, ${warmupSeconds} s warm-up + ${seconds} s per phase; load average ${load0.join(' ')}`,
+    `side by side: ${systems.join(' then ')}${version ? ` (etcd ${version}, gRPC over ${etcdConns === 0 ? 'one connection per client' : `${etcdConns} connection(s)`})` : ''}, raftkit over ${protocol === 'ws' ? 'the WebSocket RPC (one connection per server)' : 'HTTP (one connection per client)'}, ${pairs} pair(s), ${levels.join('/')} clients, ${warmupSeconds} s warm-up + ${seconds} s per phase; load average ${load0.join(' ')}`,
   )
   const rows: Row[] = []
   for (let pair = 1; pair <= pairs; pair++)
