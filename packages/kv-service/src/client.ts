@@ -31,8 +31,8 @@ export interface KvClientOptions {
   readonly rng?: Rng
   /**
    * The session id to ask for; must be unique among clients. Default: random from `rng`. A
-   * network that issues ids itself (HttpKvRpc: the server's POST /v1/sessions) replaces it
-   * with the issued one; `clientId` tells the id in use.
+   * network that issues ids itself (HttpKvRpc: the server's POST /v1/sessions; WsKvRpc: its
+   * OPEN request) replaces it with the issued one; `clientId` tells the id in use.
    */
   readonly clientId?: string
   /** This clerk's endpoint name on `rpc`. Default: the client id. */

@@ -29,8 +29,16 @@ export class RawWs {
     socket.on('error', () => undefined)
   }
 
-  /** Connects and sends the upgrade request for `path` (with `headers`); awaits the status. */
-  static async open(address: string, path = '/v1/rpc', headers = ''): Promise<RawWs> {
+  /**
+   * Connects and sends the upgrade request for `path` (to `upgrade`, with `headers`); awaits
+   * the status.
+   */
+  static async open(
+    address: string,
+    path = '/v1/rpc',
+    headers = '',
+    upgrade = 'websocket',
+  ): Promise<RawWs> {
     const [host, port] = [
       address.slice(0, address.lastIndexOf(':')),
       address.slice(address.lastIndexOf(':') + 1),
@@ -38,7 +46,7 @@ export class RawWs {
     const socket = connect(Number(port), host)
     const ws = new RawWs(socket)
     socket.write(
-      `GET ${path} HTTP/1.1\r\nHost: ${address}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n` +
+      `GET ${path} HTTP/1.1\r\nHost: ${address}\r\nUpgrade: ${upgrade}\r\nConnection: Upgrade\r\n` +
         `Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n${headers}\r\n`,
     )
     await ws.until(() => ws.status !== 0 || ws.ended)

@@ -67,8 +67,8 @@ describe('WebSocket RPC endpoint: bounds and hostile input', function () {
       limits,
     })
   }
-  async function open(path?: string, headers?: string): Promise<RawWs> {
-    const r = await RawWs.open(server.address, path, headers)
+  async function open(path?: string, headers?: string, upgrade?: string): Promise<RawWs> {
+    const r = await RawWs.open(server.address, path, headers, upgrade)
     raws.push(r)
     return r
   }
@@ -224,10 +224,12 @@ describe('WebSocket RPC endpoint: bounds and hostile input', function () {
     expect(busy.closeCode).to.equal(4000)
   })
 
-  it('browser pages (an Origin header) and other paths cannot upgrade', async () => {
+  it('browser pages (an Origin header), other paths and other protocols cannot upgrade', async () => {
     await start()
     expect((await open('/v1/rpc', 'Origin: https://evil.example\r\n')).status).to.equal(403)
     expect((await open('/v1/kv/x')).status).to.equal(404)
+    const h2c = await open('/v1/kv/x', '', 'h2c')
+    expect(h2c.status).to.equal(400)
     expect((await open('/v1/rpc?x=1')).status).to.equal(101)
   })
 

@@ -110,7 +110,10 @@ export class KvWsEndpoint {
     const q = url.indexOf('?')
     const path = q === -1 ? url : url.slice(0, q)
     let refusal: string | undefined
-    if (path !== RPC_PATH) refusal = '404 Not Found'
+    // Node hands every request with an Upgrade header here once an 'upgrade' listener exists:
+    // other protocols (e.g. curl --http2's h2c) are refused, not served as HTTP/1.1.
+    if ((req.headers.upgrade ?? '').toLowerCase() !== 'websocket') refusal = '400 Bad Request'
+    else if (path !== RPC_PATH) refusal = '404 Not Found'
     else if (req.headers.origin !== undefined) refusal = '403 Forbidden'
     else if (this.draining) refusal = '503 Service Unavailable'
     if (refusal !== undefined) {
