@@ -16,6 +16,7 @@ import {
   validateMessage,
 } from '@raftkit/raft-core'
 import type { Clock, Logger, Message, NodeId, TimerHandle, Transport } from '@raftkit/raft-core'
+import { decodeAppendEntries } from './append-decode.js'
 import { Counters } from './counters.js'
 import { FaultShim } from './fault-shim.js'
 import type { NodeFaultControls } from './fault-shim.js'
@@ -243,7 +244,9 @@ export class WsTransportImpl implements WsTransport {
   private receive(peer: NodeId, bytes: Uint8Array): string | null {
     let message: Message
     try {
-      message = decodeMessage(bytes)
+      // A follower's AppendEntries without msgpackr (append-decode.ts), validated the same way.
+      const fast = decodeAppendEntries(bytes)
+      message = fast === undefined ? decodeMessage(bytes) : validateMessage(fast)
     } catch (e) {
       return (e as Error).message
     }
