@@ -44,6 +44,9 @@ describe('chaos monkey: flags, schedule, lost-write check', () => {
     expect(!r.help && r.options.seed).to.equal(7)
     const t = parseChaosArgs(['--tls', '--nodes', '5'], () => 7)
     expect(!t.help && t.options.tls).to.equal(true)
+    expect(!r.help && r.options.protocol).to.equal(undefined)
+    const w = parseChaosArgs(['--protocol', 'ws'], () => 7)
+    expect(!w.help && w.options.protocol).to.equal('ws')
     expect(parseDuration('duration', '2m')).to.equal(120_000)
     expect(parseDuration('duration', '90')).to.equal(90_000)
   })
@@ -61,6 +64,7 @@ describe('chaos monkey: flags, schedule, lost-write check', () => {
       [['--config', 'x.json', '--groups', '3'], /--groups makes a new cluster/],
       [['--groups', '0'], /--groups expects an integer in 1\.\.16/],
       [['--migrate-rate', 'x'], /--migrate-rate expects a number in 0\.\.1000/],
+      [['--protocol', 'h2'], /--protocol expects http or ws/],
     ]
     for (const [argv, message] of bad)
       expect(() => parseChaosArgs(argv, () => 1), argv.join(' '))
@@ -81,7 +85,7 @@ describe('chaos monkey: flags, schedule, lost-write check', () => {
     expect(!d.help && d.options.rates.migrate).to.equal(undefined)
   })
 
-  it('refuses migrations on a single group and transfers/membership changes on a sharded one, starting nothing', async () => {
+  it('refuses migrations on a single group and transfers/membership changes and --protocol ws on a sharded one, starting nothing', async () => {
     const io = { out: () => undefined }
     const d = DEFAULT_CHAOS_OPTIONS
     const single = { ...d, rates: { ...d.rates, migrate: 1 } }
@@ -93,6 +97,10 @@ describe('chaos monkey: flags, schedule, lost-write check', () => {
     await runChaos(sharded, io).then(
       () => expect.fail('ran'),
       (e: Error) => expect(e.message, e.message).to.match(/not supported on sharded clusters/),
+    )
+    await runChaos({ ...d, groups: 2, protocol: 'ws' }, io).then(
+      () => expect.fail('ran'),
+      (e: Error) => expect(e.message, e.message).to.match(/--protocol ws is not supported/),
     )
   })
 

@@ -21,6 +21,8 @@ Run:
   --clients <n>          concurrent clients (default 4)
   --keys <n>             size of the key set (default 4)
   --seed <s>             seed of the fault schedule and the workload (default: random; printed)
+  --protocol <p>         how the clients reach the nodes: http (default) or ws (the WebSocket
+                         RPC, one connection per node shared by the clients; not with --groups)
 Faults:
   --kill-rate <w>        relative weight of kill -9 + restart (default 1)
   --partition-rate <w>   relative weight of partitions (default 1)
@@ -115,6 +117,7 @@ export function parseChaosArgs(argv: readonly string[], randomSeed: () => number
         clients: { type: 'string' },
         keys: { type: 'string' },
         seed: { type: 'string' },
+        protocol: { type: 'string' },
         'kill-rate': { type: 'string' },
         'partition-rate': { type: 'string' },
         'pause-rate': { type: 'string' },
@@ -149,6 +152,8 @@ export function parseChaosArgs(argv: readonly string[], randomSeed: () => number
     throw new ChaosUsageError(
       '--groups makes a new cluster; with --config the cluster file decides',
     )
+  if (v.protocol !== undefined && v.protocol !== 'http' && v.protocol !== 'ws')
+    throw new ChaosUsageError('--protocol expects http or ws')
   const d = DEFAULT_CHAOS_OPTIONS
   const rate = (flag: string, text: string | undefined, fallback: number): number =>
     text === undefined ? fallback : parseNumber(flag, text, 0, 1000)
@@ -169,6 +174,7 @@ export function parseChaosArgs(argv: readonly string[], randomSeed: () => number
     ...(v.groups !== undefined ? { groups: parseInteger('groups', v.groups, 1, 16) } : {}),
     keep: v.keep ?? false,
     tls: v.tls ?? false,
+    ...(v.protocol !== undefined ? { protocol: v.protocol } : {}),
     quiet: v.quiet ?? false,
     durationMs: v.duration === undefined ? d.durationMs : parseDuration('duration', v.duration),
     clients: v.clients === undefined ? d.clients : parseInteger('clients', v.clients, 1, 64),

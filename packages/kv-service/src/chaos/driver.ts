@@ -49,6 +49,11 @@ export interface ChaosOptions {
   readonly keep: boolean
   /** A new cluster is made with TLS (`raftkit init --tls`). */
   readonly tls: boolean
+  /**
+   * How the workload's clients reach the nodes: HTTP (default) or the WebSocket RPC, one
+   * connection per node shared by every client (single-group clusters only).
+   */
+  readonly protocol?: 'http' | 'ws'
   /** A new cluster is sharded, with this many replica groups (`raftkit init --groups`). */
   readonly groups?: number
   readonly durationMs: number
@@ -150,6 +155,8 @@ export async function runChaos(options: ChaosOptions, io: ChaosIo): Promise<Chao
     )
   if (!plugin && (rates.migrate ?? 0) > 0)
     throw new Error('--migrate-rate needs a sharded cluster (--groups G, or a sharded --config)')
+  if (plugin && options.protocol === 'ws')
+    throw new Error('--protocol ws is not supported on sharded clusters')
   if (options.configFile !== undefined) {
     configFile = resolve(options.configFile)
     dir = resolve(options.dir ?? dirname(configFile))
@@ -234,7 +241,9 @@ export async function runChaos(options: ChaosOptions, io: ChaosIo): Promise<Chao
       say('starting the workload')
     } else {
       const first = await admin.waitForLeader(60_000, signal ? { signal } : {})
-      say(`leader ${first.id} (term ${first.term}); starting the workload`)
+      say(
+        `leader ${first.id} (term ${first.term}); starting the workload${options.protocol === 'ws' ? ' (clients over the WebSocket RPC)' : ''}`,
+      )
     }
     monitor = new LeaderMonitor(leaders)
     workload = new Workload({
@@ -244,6 +253,7 @@ export async function runChaos(options: ChaosOptions, io: ChaosIo): Promise<Chao
       rng: workloadRng,
       recorder,
       deadlineMs: options.opTimeoutMs,
+      ...(options.protocol !== undefined ? { protocol: options.protocol } : {}),
     })
     workload.start()
 
