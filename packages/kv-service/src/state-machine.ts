@@ -72,6 +72,9 @@ export interface KvStateMachineOptions {
 
 export const DEFAULT_SESSION_EXPIRY_ENTRIES = 100_000
 
+/** A write that ran and returned "" (every put and append): one object, not one per apply. */
+const EXECUTED: KvApplyResult = Object.freeze({ status: 'ok', value: '', duplicate: false })
+
 export class KvStateMachine implements StateMachine<KvApplyResult> {
   readonly sessionExpiryEntries: number
   private data = new Map<string, string>()
@@ -199,7 +202,7 @@ export class KvStateMachine implements StateMachine<KvApplyResult> {
     this.sessions.delete(cmd.clientId)
     this.sessions.set(cmd.clientId, sessionAfterWrite(cmd, result, index, refusedLimit, owned))
     if (refused) return { status: 'too-large', key: cmd.key, limit, bytes }
-    return { status: 'ok', value: result, duplicate: false }
+    return result === '' ? EXECUTED : { status: 'ok', value: result, duplicate: false }
   }
 
   /** UTF-8 bytes of the value `cmd` would leave under its key. */

@@ -43,6 +43,8 @@ describe('write-command fast path', () => {
       if (got === undefined) continue // an integer past 2^32: the general decoder's
       fast++
       expect(got).to.deep.equal(decodeCommand(bytes))
+      // The same from a plain Uint8Array (a Buffer is read in place, anything else through a view).
+      expect(decodeWriteFast(new Uint8Array(bytes))).to.deep.equal(got)
     }
     expect(fast, 'most commands take the fast path').to.be.greaterThan(2500)
   })
