@@ -65,6 +65,7 @@ describe('cluster file: parsing', () => {
       maxPendingBodyBytes: 64 * 1024 * 1024,
       rpcMaxInFlight: 1024,
       rpcIdleTimeoutMs: 300_000,
+      rpcMaxUnsentBytes: 256 * 1024 * 1024,
     })
     expect(c.logLevel).to.equal('info')
   })

@@ -5,8 +5,9 @@
  * connection goes on; at rpcMaxInFlight the node stops reading the connection (frames it had
  * already read are answered BUSY); RPC connections count against maxConnections; an idle
  * connection is closed (4000), one with a request in flight is not; a client that does not read
- * its answers is disconnected; browser pages (Origin) and other paths cannot upgrade; a stopping
- * node answers what is in flight, then closes (1001).
+ * its answers past rpcMaxUnsentBytes is disconnected, one that reads a large burst late is not;
+ * browser pages (Origin), other paths and other protocols cannot upgrade; a stopping node
+ * answers what is in flight, then closes (1001).
  * The node under the endpoint is a stand-in that holds every request until the test releases it.
  */
 import { expect } from 'chai'
@@ -169,8 +170,8 @@ describe('WebSocket RPC endpoint: bounds and hostile input', function () {
     expect(ok.every((a) => a.ok)).to.equal(true)
   })
 
-  it('a client that does not take its answers is disconnected once more than 8 MiB of them wait', async () => {
-    await start()
+  it('a client that does not take its answers is disconnected once they take the node past rpcMaxUnsentBytes', async () => {
+    await start({ rpcMaxUnsentBytes: 8 * 1024 * 1024 })
     kv.suffix = 'x'.repeat(256 * 1024)
     const ws = await open()
     ws.socket.pause() // reads nothing from now on
@@ -178,12 +179,28 @@ describe('WebSocket RPC endpoint: bounds and hostile input', function () {
     ws.socket.write(Buffer.concat(Array.from({ length: 160 }, (_, i) => get(i + 1))))
     await ws.until(() => kv.held.length === 160)
     kv.release()
-    // Disconnected: what the kernel had taken arrives, then the end, far short of all 160.
+    // Dropped: what the kernel had taken arrives, then the end, far short of all 160.
     ws.socket.resume()
     await ws.until(() => ws.ended)
     expect(ws.answers.length).to.be.greaterThan(0)
     expect(ws.answers.length).to.be.lessThan(160)
     expect(ws.closeCode).to.equal(undefined) // dropped, not closed by a handshake
+  })
+
+  it('a burst of large answers under rpcMaxUnsentBytes is delivered whole to a client that reads late', async () => {
+    await start()
+    kv.suffix = 'x'.repeat(256 * 1024)
+    const ws = await open()
+    ws.socket.pause()
+    ws.socket.write(Buffer.concat(Array.from({ length: 160 }, (_, i) => get(i + 1))))
+    await ws.until(() => kv.held.length === 160)
+    kv.release() // 40 MiB of answers in one tick
+    await new Promise((r) => setTimeout(r, 100))
+    ws.socket.resume()
+    await ws.until(() => ws.answers.length === 160)
+    expect(ws.ended).to.equal(false)
+    const ids = ws.answers.map((a) => decodeAnswer(a).id).sort((a, b) => a - b)
+    expect(ids).to.deep.equal(Array.from({ length: 160 }, (_, i) => i + 1))
   })
 
   it('RPC connections count against maxConnections', async () => {

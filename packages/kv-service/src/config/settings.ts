@@ -155,6 +155,7 @@ export function parseHttp(v: unknown): HttpSettings {
     maxPendingBodyBytes: field('maxPendingBodyBytes'),
     rpcMaxInFlight: field('rpcMaxInFlight'),
     rpcIdleTimeoutMs: field('rpcIdleTimeoutMs'),
+    rpcMaxUnsentBytes: field('rpcMaxUnsentBytes'),
   }
   if (http.requestTimeoutMs <= http.headersTimeoutMs)
     fail(

@@ -5,7 +5,8 @@
  * `maxConnections` sockets and `maxPendingBodyBytes` of body, each for at most
  * `headersTimeoutMs` + `bodyTimeoutMs` (slowloris-proof), whatever it sends. A WebSocket RPC
  * connection (ws-server.ts) counts as one of the connections and holds at most
- * `rpcMaxInFlight` requests and one largest request frame being read.
+ * `rpcMaxInFlight` requests and one largest request frame being read; untaken answers over all
+ * of them are bounded by `rpcMaxUnsentBytes`.
  *
  * Also the rate limiter used to log client misbehaviour (aborted requests, malformed HTTP,
  * failed admin authentications) without letting a client fill the logs.
@@ -32,6 +33,12 @@ export interface HttpLimits {
   readonly rpcMaxInFlight: number
   /** WebSocket RPC: a connection with nothing in flight and no traffic this long is closed. */
   readonly rpcIdleTimeoutMs: number
+  /**
+   * WebSocket RPC: bytes of answers written and not yet taken by their clients, over all
+   * connections; a connection with more than 1 MiB of its own that takes the total past it is
+   * dropped.
+   */
+  readonly rpcMaxUnsentBytes: number
 }
 
 export const DEFAULT_HTTP_LIMITS: HttpLimits = Object.freeze({
@@ -43,6 +50,7 @@ export const DEFAULT_HTTP_LIMITS: HttpLimits = Object.freeze({
   maxPendingBodyBytes: 64 * 1024 * 1024,
   rpcMaxInFlight: 1024,
   rpcIdleTimeoutMs: 300_000,
+  rpcMaxUnsentBytes: 256 * 1024 * 1024,
 })
 
 /** Checks a full set of limits; the message names the offending field. */

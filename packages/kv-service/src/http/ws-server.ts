@@ -11,9 +11,11 @@
  * before it is buffered; at most limits.rpcMaxInFlight requests are in flight per connection
  * (at the bound the socket is no longer read, so the client's sends back up into TCP; frames
  * already read past it are answered BUSY); while more than 1 MiB of answers wait for the client
- * to take them the socket is not read either and new frames are answered BUSY, and a client
- * that leaves more than 8 MiB of answers untaken is disconnected (so a connection holds at most
- * that plus one answer); a connection with nothing in flight and no traffic for
+ * to take them the socket is not read either and new frames are answered BUSY (so what one
+ * connection holds is 1 MiB plus the answers of its requests in flight); over all connections
+ * the node holds at most limits.rpcMaxUnsentBytes of untaken answers (plus one answer): a
+ * connection with more than 1 MiB of its own that would take the total past it is dropped — a
+ * burst of large answers a reading client takes a moment to read is not; a connection with nothing in flight and no traffic for
  * limits.rpcIdleTimeoutMs is closed (4000); an upgrade with an Origin header (a browser
  * page) is refused (403). A frame without an id closes the connection (1002); any other
  * malformed request is answered BAD_REQUEST. Requests are counted in the node's HTTP request
@@ -58,7 +60,7 @@ export interface KvWsEndpointOptions {
   readonly httpAddresses: Readonly<Record<NodeId, string>>
   readonly maxKeyBytes: number
   readonly maxValueBytes: number
-  readonly limits: Pick<HttpLimits, 'rpcMaxInFlight' | 'rpcIdleTimeoutMs'>
+  readonly limits: Pick<HttpLimits, 'rpcMaxInFlight' | 'rpcIdleTimeoutMs' | 'rpcMaxUnsentBytes'>
   readonly metrics: Pick<NodeMetrics, 'observe'>
   /** Client misbehaviour (refused upgrades, bad frames): rate-limited. */
   readonly trouble: RateLimitedLog
@@ -71,8 +73,6 @@ const UTF8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true })
  * drains). Above the socket's high-water mark, so that 'drain' follows.
  */
 const MAX_UNSENT_BYTES = 1024 * 1024
-/** Answers queued for a client beyond which it is disconnected (it does not read them). */
-const DROP_UNSENT_BYTES = 8 * 1024 * 1024
 const METRIC_OP = ['rpc-other', 'rpc-get', 'rpc-put', 'rpc-append', 'rpc-session'] as const
 const OK_STATUS = [0, 200, 204, 204, 201] as const
 
@@ -350,8 +350,11 @@ export class KvWsEndpoint {
     if (peer.ws.readyState !== 1) return
     // What is held by the cork is not a client's backlog: hand it to the kernel first.
     if (peer.corked && peer.socket.writableLength > MAX_UNSENT_BYTES) uncork(peer)
-    if (peer.socket.writableLength > DROP_UNSENT_BYTES) {
-      this.options.trouble.log('RPC client does not take its answers; disconnected', {
+    if (
+      peer.socket.writableLength > MAX_UNSENT_BYTES &&
+      this.unsentBytes() > this.options.limits.rpcMaxUnsentBytes
+    ) {
+      this.options.trouble.log('RPC answers not taken over http.rpcMaxUnsentBytes; disconnected', {
         unsentBytes: peer.socket.writableLength,
       })
       peer.ws.terminate()
@@ -365,6 +368,13 @@ export class KvWsEndpoint {
     peer.ws.send(frame)
     this.flowControl(peer)
     if (held && this.draining && peer.inFlight === 0) peer.ws.close(1001, 'the node is stopping')
+  }
+
+  /** Answers written and not yet taken by their clients, over every connection. */
+  private unsentBytes(): number {
+    let total = 0
+    for (const p of this.peers) total += p.socket.writableLength
+    return total
   }
 
   /**
