@@ -37,6 +37,11 @@ export interface LinkContext {
 
 export type LinkState = 'idle' | 'connecting' | 'open' | 'backoff' | 'closed'
 
+/** The masking key of every frame this node sends on its peer links (see dial). */
+function zeroMask(mask: Buffer): void {
+  mask.fill(0)
+}
+
 export class PeerConnection {
   private state: LinkState = 'idle'
   private ws: WebSocket | null = null
@@ -146,6 +151,11 @@ export class PeerConnection {
         // The listener only ever sends handshake frames (it sends nothing after welcome).
         maxPayload: HANDSHAKE_MAX_FRAME_BYTES,
         perMessageDeflate: false,
+        // A zero masking key: ws then neither copies and XORs each outgoing frame here nor
+        // unmasks it at the peer (a leader sends every entry to every follower). Masking guards
+        // browsers' intermediaries against cache poisoning, which a link between two nodes that
+        // proved the cluster secret does not have; the frames stay valid WebSocket frames.
+        generateMask: zeroMask,
         handshakeTimeout: HANDSHAKE_TIMEOUT_MS,
         ...(ctx.ca ? { ca: ctx.ca } : {}),
       })
