@@ -45,7 +45,7 @@ describe('peer links: frames with a zero masking key', function () {
       a.t.send(vote('a', 'b'))
       await waitFor(() => head !== undefined, 'the first frame')
       const h = head as Buffer
-      expect(h[1] & 0x80, 'mask bit').to.equal(0x80)
+      expect((h[1] ?? 0) & 0x80, 'mask bit').to.equal(0x80)
       expect([...h.subarray(2, 6)], 'masking key').to.deep.equal([0, 0, 0, 0])
     } finally {
       for (const s of sockets) s.destroy()
