@@ -50,6 +50,37 @@ describe('WebSocket RPC frames', () => {
     })
   })
 
+  it('an append frame carries its op like a put, and frames at the size limits carry all they hold', () => {
+    const a = decodeRequest(encodeRequest(4, { ...put, op: RPC_OP.APPEND }))
+    expect(a.op).to.equal(RPC_OP.APPEND)
+    if (a.op !== RPC_OP.APPEND) throw new Error('not an append')
+    expect(a.value.toString('utf8')).to.equal(put.value)
+    const longKey = 'k'.repeat(65_535)
+    const g = decodeRequest(encodeRequest(5, { op: RPC_OP.GET, key: longKey }))
+    expect(g.op === RPC_OP.GET && g.key.toString()).to.equal(longKey)
+    for (const clientId of ['x', 'y'.repeat(128)]) {
+      const w = decodeRequest(encodeRequest(6, { ...put, clientId }))
+      expect(w.op === RPC_OP.PUT && w.clientId.toString('latin1')).to.equal(clientId)
+    }
+  })
+
+  it('a leader hint field of up to 255 bytes is carried; a longer one is left out and the rest still reads', () => {
+    const id255 = 'i'.repeat(255)
+    const addr255 = 'a'.repeat(255)
+    expect(
+      decodeAnswer(encodeError(1, 'NOT_LEADER', 'm', { id: id255, address: addr255 })),
+    ).to.deep.include({
+      message: 'm',
+      leader: { id: id255, address: addr255 },
+    })
+    expect(
+      decodeAnswer(encodeError(2, 'NOT_LEADER', 'm', { id: id255, address: addr255 + 'a' })),
+    ).to.deep.include({ message: 'm', leader: { id: id255, address: '' } })
+    expect(
+      decodeAnswer(encodeError(3, 'NOT_LEADER', 'm', { id: id255 + 'i', address: 'x:1' })),
+    ).to.deep.include({ code: 'NOT_LEADER', message: 'm', leader: undefined })
+  })
+
   it('refuses what no frame can carry: a key over 65 535 bytes, a client id that is not 1-128 printable ASCII', () => {
     expect(() => encodeRequest(1, { op: RPC_OP.GET, key: 'k'.repeat(65_536) })).to.throw(RangeError)
     for (const clientId of ['', 'x'.repeat(129), 'a b', 'é'])
