@@ -55,6 +55,9 @@ describe('WebSocket RPC frames', () => {
     expect(a.op).to.equal(RPC_OP.APPEND)
     if (a.op !== RPC_OP.APPEND) throw new Error('not an append')
     expect(a.value.toString('utf8')).to.equal(put.value)
+    // An empty key is a well-formed frame (the server then answers EMPTY_KEY, as over HTTP).
+    const e = decodeRequest(encodeRequest(3, { op: RPC_OP.GET, key: '' }))
+    expect(e.op === RPC_OP.GET && e.key.length).to.equal(0)
     const longKey = 'k'.repeat(65_535)
     const g = decodeRequest(encodeRequest(5, { op: RPC_OP.GET, key: longKey }))
     expect(g.op === RPC_OP.GET && g.key.toString()).to.equal(longKey)
