@@ -1,6 +1,7 @@
 import { expect } from 'chai'
 import { createRng } from '@raftkit/raft-core'
-import { isClientId, isHeader, isSeq } from '../src/http/request.js'
+import { isClientId } from '../src/http/kv-checks.js'
+import { isHeader, isSeq } from '../src/http/request.js'
 
 /** Random strings near the edges the checks care about: lengths, character ranges, case. */
 function randomStrings(n: number, seed: number): string[] {

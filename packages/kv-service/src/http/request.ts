@@ -1,7 +1,7 @@
 /** Reading what a client sent: the request target and the session headers. */
 import type { IncomingMessage } from 'node:http'
-import { INTERNAL_ID_PREFIX } from './internal-session.js'
 import { HttpError } from './io.js'
+import { checkSession } from './kv-checks.js'
 import { CLIENT_ID_HEADER, REQUEST_SEQ_HEADER } from './protocol.js'
 
 /** The session headers of a write, validated; undefined when there are none. */
@@ -35,16 +35,10 @@ export function parseSessionHeaders(
       'BAD_SESSION',
       'Raftkit-Client-Id and Raftkit-Request-Seq must be given together, once each',
     )
-  if (!isClientId(id))
-    throw new HttpError('BAD_SESSION', 'Raftkit-Client-Id must be 1-128 printable ASCII characters')
-  if (!isSeq(seqText) || !Number.isSafeInteger(Number(seqText)))
-    throw new HttpError('BAD_SESSION', 'Raftkit-Request-Seq must be a positive integer')
-  if (id.startsWith(INTERNAL_ID_PREFIX))
-    throw new HttpError(
-      'BAD_SESSION',
-      `client ids starting with "${INTERNAL_ID_PREFIX}" are reserved`,
-    )
-  return { clientId: id, seq: Number(seqText) }
+  // Digits only (Number() would also take "0x1f", " 7" or "1e3").
+  const seq = isSeq(seqText) ? Number(seqText) : NaN
+  checkSession(id, seq, 'Raftkit-Client-Id', 'Raftkit-Request-Seq')
+  return { clientId: id, seq }
 }
 
 // The checks below run on every write, so they compare characters in place: toLowerCase and a
@@ -59,16 +53,6 @@ export function isHeader(name: string, lower: string): boolean {
   for (let i = 0; i < name.length; i++) {
     const c = name.charCodeAt(i)
     if ((c >= 0x41 && c <= 0x5a ? c + 0x20 : c) !== lower.charCodeAt(i)) return false
-  }
-  return true
-}
-
-/** /^[\x21-\x7e]{1,128}$/: 1-128 printable ASCII characters. */
-export function isClientId(s: string): boolean {
-  if (s.length < 1 || s.length > 128) return false
-  for (let i = 0; i < s.length; i++) {
-    const c = s.charCodeAt(i)
-    if (c < 0x21 || c > 0x7e) return false
   }
   return true
 }

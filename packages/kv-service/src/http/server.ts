@@ -57,6 +57,7 @@ import type { NodeMetricsSource } from './metrics.js'
 import type { NodeStatus, OpenSessionBody } from './protocol.js'
 import { InternalSession } from './internal-session.js'
 import { failureOf } from './replies.js'
+import { checkKeySize, decodeValue, requireLeader } from './kv-checks.js'
 import { declaredLength, parseSessionHeaders, pathOf, target } from './request.js'
 import { statusBody } from './status.js'
 import { KvWsEndpoint } from './ws-server.js'
@@ -104,7 +105,6 @@ type Op =
  * `ignoreBOM`: a leading byte-order mark is part of the value and is kept (by default
  * TextDecoder drops it, which would change the stored bytes).
  */
-const UTF8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true })
 
 const MAX_REDIRECT_PATH = 8 * 1024
 
@@ -408,13 +408,7 @@ export class KvHttpServer {
     } catch {
       throw new HttpError('BAD_KEY', 'the key is not valid percent-encoded UTF-8')
     }
-    if (key.length === 0) throw new HttpError('EMPTY_KEY', 'the key must not be empty')
-    const bytes = Buffer.byteLength(key)
-    if (bytes > this.options.maxKeyBytes)
-      throw new HttpError(
-        'KEY_TOO_LARGE',
-        `the key is ${bytes} bytes; the limit (limits.maxKeyBytes) is ${this.options.maxKeyBytes}`,
-      )
+    checkKeySize(Buffer.byteLength(key), this.options.maxKeyBytes)
     return key
   }
 
@@ -484,13 +478,7 @@ export class KvHttpServer {
         declaredLength: declared,
       })
       const body = Buffer.isBuffer(read) ? read : await read
-      if (body.length === 0) throw new HttpError('EMPTY_VALUE', 'the value must not be empty')
-      let value: string
-      try {
-        value = UTF8.decode(body)
-      } catch {
-        throw new HttpError('BAD_VALUE', 'the value must be valid UTF-8')
-      }
+      const value = decodeValue(body)
       const reply = session
         ? await this.kv[op](key, value, session.clientId, session.seq)
         : await this.internal.write(op, key, value)
@@ -533,17 +521,9 @@ export class KvHttpServer {
     return this.kv.raftStatus()
   }
 
-  /**
-   * Throws the redirect to the leader unless this node currently believes it leads. A node
-   * that knows no leader passes the request on: KvServer holds it while this node has just
-   * stepped down (a leadership transfer) and names the new leader, or refuses it (503).
-   */
+  /** Throws the redirect to the leader unless this node currently believes it leads. */
   private requireLeader(req: IncomingMessage): void {
-    // The common case without building a status object (progress, membership) per request.
-    if (this.kv.isLeader()) return
-    const s = this.status()
-    if (!s) throw new HttpError('STOPPED', 'this node is shutting down; try another node')
-    if (s.role !== 'leader' && s.leader !== null) throw this.redirect(req, s.leader)
+    requireLeader(this.kv, (leader) => this.redirect(req, leader))
   }
 
   private redirect(req: IncomingMessage, leader: NodeId | null): HttpError {

@@ -3,7 +3,7 @@
  * so TLS and the connection limit are the HTTP server's): many key/value requests in flight per
  * connection, one binary frame each way per request, no per-request headers (frames:
  * ws-protocol.ts). Every request goes through the same checks and KvServer paths as the HTTP
- * API's: validateRequest, the key/value/session limits, leadership (NOT_LEADER / NO_LEADER
+ * API's (http/kv-checks.ts: the key/value/session limits, leadership — NOT_LEADER / NO_LEADER
  * with the leader's id and address), sessions issued by the server (OPEN), at-most-once writes,
  * ReadIndex reads. Writes need a session (no server-side session as for headerless HTTP writes).
  *
@@ -30,16 +30,15 @@ import type { NodeId } from '@raftkit/raft-core'
 import type { WebSocket } from 'ws'
 import { WebSocketServer } from 'ws'
 import { MalformedRequestError } from '../errors.js'
-import type { KvReply, KvRequest } from '../rpc.js'
-import { validateRequest } from '../rpc.js'
+import type { KvReply } from '../rpc.js'
 import type { KvServer } from '../server.js'
-import { INTERNAL_ID_PREFIX } from './internal-session.js'
 import { HttpError, tooLarge } from './io.js'
 import type { HttpLimits, RateLimitedLog } from './limits.js'
 import type { NodeMetrics } from './metrics.js'
 import { HTTP_ERRORS, ISSUED_ID_PREFIX, LEADER_HEADER } from './protocol.js'
 import { failureOf } from './replies.js'
-import { isClientId, target } from './request.js'
+import { checkKeySize, checkSession, decodeValue, requireLeader } from './kv-checks.js'
+import { target } from './request.js'
 import type { RawRpcRequest, RpcErrorCode } from './ws-protocol.js'
 import {
   MAX_FRAME_HEADER,
@@ -201,7 +200,7 @@ export class KvWsEndpoint {
   private dispatch(peer: Peer, raw: RawRpcRequest, started: number): void {
     const id = raw.id
     const op = raw.op
-    this.requireLeader()
+    requireLeader(this.options.kv, (leader) => this.leaderError(leader))
     if (op === RPC_OP.OPEN) {
       const clientId = `${ISSUED_ID_PREFIX}${randomBytes(16).toString('base64url')}`
       this.options.kv.open(clientId).then(
@@ -212,63 +211,29 @@ export class KvWsEndpoint {
     }
     const key = this.key(raw.key)
     if (op === RPC_OP.GET) {
-      const request = validateRequest({ type: 'get', key }) as KvRequest & { type: 'get' }
-      this.options.kv.getThen(request.key, (reply) =>
-        this.replied(peer, op, id, started, reply, undefined),
-      )
+      this.options.kv.getThen(key, (reply) => this.replied(peer, op, id, started, reply, undefined))
       return
     }
     const r = raw
     const clientId = r.clientId.toString('latin1')
-    if (!isClientId(clientId))
-      throw new HttpError('BAD_SESSION', 'the client id must be 1-128 printable ASCII characters')
-    if (clientId.startsWith(INTERNAL_ID_PREFIX))
-      throw new HttpError(
-        'BAD_SESSION',
-        `client ids starting with "${INTERNAL_ID_PREFIX}" are reserved`,
-      )
-    if (!(Number.isSafeInteger(r.seq) && r.seq >= 1))
-      throw new HttpError('BAD_SESSION', 'the request seq must be a positive integer')
-    if (r.value.length === 0) throw new HttpError('EMPTY_VALUE', 'the value must not be empty')
+    checkSession(clientId, r.seq, 'the client id', 'the request seq')
     if (r.value.length > this.options.maxValueBytes)
       throw tooLarge(r.value.length, this.options.maxValueBytes)
-    let value: string
-    try {
-      value = UTF8.decode(r.value)
-    } catch {
-      throw new HttpError('BAD_VALUE', 'the value must be valid UTF-8')
-    }
+    const value = decodeValue(r.value)
     const type = op === RPC_OP.PUT ? 'put' : 'append'
-    const request = validateRequest({ type, key, value, clientId, seq: r.seq }) as KvRequest & {
-      type: 'put' | 'append'
-    }
-    this.options.kv[type](request.key, request.value, request.clientId, request.seq).then(
+    this.options.kv[type](key, value, clientId, r.seq).then(
       (reply) => this.replied(peer, op, id, started, reply, undefined),
       (e: unknown) => this.failed(peer, op, id, started, e),
     )
   }
 
   private key(bytes: Buffer): string {
-    if (bytes.length === 0) throw new HttpError('EMPTY_KEY', 'the key must not be empty')
-    if (bytes.length > this.options.maxKeyBytes)
-      throw new HttpError(
-        'KEY_TOO_LARGE',
-        `the key is ${bytes.length} bytes; the limit (limits.maxKeyBytes) is ${this.options.maxKeyBytes}`,
-      )
+    checkKeySize(bytes.length, this.options.maxKeyBytes)
     try {
       return UTF8.decode(bytes)
     } catch {
       throw new HttpError('BAD_KEY', 'the key must be valid UTF-8')
     }
-  }
-
-  /** As the HTTP API's requireLeader: a follower that knows the leader names it. */
-  private requireLeader(): void {
-    const kv = this.options.kv
-    if (kv.isLeader()) return
-    const s = kv.raftStatus()
-    if (!s) throw new HttpError('STOPPED', 'this node is shutting down; try another node')
-    if (s.role !== 'leader' && s.leader !== null) throw this.leaderError(s.leader)
   }
 
   private leaderError(leader: NodeId | null): HttpError {
