@@ -7,7 +7,8 @@
  *   WebSocket (noDelay, no compression, as raftkit's links) and over a plain TCP socket.
  * - `fsync`: 1, 2 and 3 processes at once, each appending --record-bytes to its own file and
  *   fdatasync-ing it, --rounds times: synchronously on the main thread (`fdatasyncSync`) and
- *   through libuv's thread pool (`FileHandle.datasync`, as storage-fs does).
+ *   through libuv's thread pool (`FileHandle.datasync`, storage-fs's way for large groups), and
+ *   synchronously into a file zero-filled beforehand (overwrites: no metadata to journal).
  * - `commit`: a skeleton of raftkit's 1-client write in four processes over `ws`: this process
  *   (the client) sends a request to a leader, which sends the record to two followers and then
  *   appends + fdatasyncs it itself; each follower appends + fdatasyncs and acknowledges; the
@@ -23,7 +24,7 @@
  *     [--burn 0,50,100]
  */
 import { fork, type ChildProcess } from 'node:child_process'
-import { fdatasyncSync, mkdtempSync, openSync, rmSync, writeSync } from 'node:fs'
+import { fdatasyncSync, fsyncSync, mkdtempSync, openSync, rmSync, writeSync } from 'node:fs'
 import { open } from 'node:fs/promises'
 import { createServer, connect, type AddressInfo, type Socket } from 'node:net'
 import { tmpdir } from 'node:os'
@@ -33,7 +34,15 @@ import { parseArgs } from 'node:util'
 import { WebSocket, WebSocketServer } from 'ws'
 import { processCpuMs } from './closed-loop.js'
 
-type SyncMode = 'sync' | 'pool'
+/**
+ * fdatasync on the main thread (sync), on the thread pool (pool), or on the main thread into a
+ * file zero-filled beforehand (zeroed: the appends overwrite allocated blocks, so the file's size
+ * and extents do not change and fdatasync has no metadata to journal).
+ */
+type SyncMode = 'sync' | 'pool' | 'zeroed'
+
+/** Bytes zero-filled ahead in `zeroed` mode (more than any run appends). */
+const ZEROED_BYTES = 16 * 1024 * 1024
 interface Role {
   readonly role: 'echo-ws' | 'echo-tcp' | 'fsync' | 'follower' | 'leader'
   readonly dir?: string
@@ -60,13 +69,19 @@ const LOCAL = '127.0.0.1'
 function appender(dir: string, name: string, mode: SyncMode): (record: Buffer) => Promise<void> {
   const path = join(dir, name)
   const fd = openSync(path, 'w+')
+  if (mode === 'zeroed') {
+    const zeros = Buffer.alloc(1024 * 1024)
+    for (let at = 0; at < ZEROED_BYTES; at += zeros.length)
+      writeSync(fd, zeros, 0, zeros.length, at)
+    fsyncSync(fd)
+  }
   let position = 0
   const syncPool = open(path, 'r+')
   return async (record) => {
     writeSync(fd, record, 0, record.length, position)
     position += record.length
-    if (mode === 'sync') fdatasyncSync(fd)
-    else await (await syncPool).datasync()
+    if (mode === 'pool') await (await syncPool).datasync()
+    else fdatasyncSync(fd)
   }
 }
 
@@ -268,7 +283,7 @@ async function rtt(rounds: number, frameBytes: number): Promise<Row[]> {
 
 async function fsyncs(dir: string, rounds: number, recordBytes: number): Promise<Row[]> {
   const rows: Row[] = []
-  for (const sync of ['sync', 'pool'] as const) {
+  for (const sync of ['sync', 'pool', 'zeroed'] as const) {
     for (const writers of [1, 2, 3]) {
       const procs = Array.from({ length: writers }, () =>
         start({ role: 'fsync', dir, rounds, recordBytes, sync }),
