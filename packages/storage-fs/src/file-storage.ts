@@ -4,8 +4,7 @@
  *
  * Group commit: write() validates the batch, applies it to the in-memory view and queues its
  * record. One flush loop drains the queue: every batch queued while the previous fdatasync was
- * running is written with one write() call and made durable by one shared fdatasync — on the
- * event-loop thread for a small group (inlineSyncBytes), else on libuv's thread pool.
+ * running is written with one write() call and made durable by one shared fdatasync.
  */
 import { mkdir, readdir } from 'node:fs/promises'
 import { resolve } from 'node:path'
@@ -39,16 +38,6 @@ export interface FileStorageOptions {
    * `never`: no fdatasync on appends; data survives a process crash, not an OS crash.
    */
   readonly sync?: 'always' | 'never'
-  /**
-   * A group of at most this many bytes is made durable by an fdatasync on the calling (event-loop)
-   * thread, which waits for the disk meanwhile (0.1–0.3 ms on the benchmark VM's disk); a larger
-   * group's fdatasync runs on libuv's thread pool while the event loop goes on. A small group
-   * means a lightly loaded node, for which the thread pool's hand-off and its two thread wake-ups
-   * cost more CPU than the wait (BENCHMARKS.md, "#15 session 10": 9–18 % less server CPU per
-   * 1-client write); a busy node's larger groups keep the event loop free. Either way a batch
-   * resolves only after its fdatasync returned. 0: always the thread pool. Default 4 KiB.
-   */
-  readonly inlineSyncBytes?: number
   readonly logger?: Logger
 }
 
@@ -69,12 +58,9 @@ export interface FileStorageStats {
   readonly groups: number
   /** fdatasync calls on the log. */
   readonly syncs: number
-  /** Of those, the ones made on the event-loop thread (groups of at most `inlineSyncBytes`). */
-  readonly inlineSyncs: number
 }
 
 export const DEFAULT_SEGMENT_BYTES = 64 * 1024 * 1024
-const DEFAULT_INLINE_SYNC_BYTES = 4096
 
 export class FileStorage implements Storage {
   readonly capabilities: StorageCapabilities = { durable: true, atomicBatch: true }
@@ -88,7 +74,7 @@ export class FileStorage implements Storage {
   private flushing: Promise<void> | undefined
   private failure: Error | undefined
   private closing: Promise<void> | undefined
-  private counters = { writes: 0, groups: 0, syncs: 0, inlineSyncs: 0 }
+  private counters = { writes: 0, groups: 0, syncs: 0 }
 
   private constructor(
     dir: string,
@@ -98,7 +84,6 @@ export class FileStorage implements Storage {
     private readonly lock: DirLock,
     private readonly syncMode: 'always' | 'never',
     private readonly segmentBytes: number,
-    private readonly inlineSyncBytes: number,
     private readonly logger: Logger,
   ) {
     this.dir = dir
@@ -120,12 +105,6 @@ export class FileStorage implements Storage {
     if (syncMode !== 'always' && syncMode !== 'never') {
       throw new StorageError(`sync must be 'always' or 'never', got ${String(syncMode)}`)
     }
-    const inlineSyncBytes = options.inlineSyncBytes ?? DEFAULT_INLINE_SYNC_BYTES
-    if (!Number.isSafeInteger(inlineSyncBytes) || inlineSyncBytes < 0) {
-      throw new StorageError(
-        `inlineSyncBytes must be an integer >= 0, got ${String(options.inlineSyncBytes)}`,
-      )
-    }
     const logger = options.logger ?? silentLogger
     await mkdir(dir, { recursive: true })
     let storage: FileStorage | undefined
@@ -141,7 +120,6 @@ export class FileStorage implements Storage {
         lock,
         syncMode,
         segmentBytes,
-        inlineSyncBytes,
         logger,
       )
       return storage
@@ -279,17 +257,13 @@ export class FileStorage implements Storage {
     const snapshots = group.flatMap((p) => (p.snapshot ? [p.snapshot] : []))
     for (const s of snapshots) await writeSnapshotFile(this.dir, s)
     const only = group.length === 1 ? group[0] : undefined
-    const bytes = only ? only.record : Buffer.concat(group.map((p) => p.record))
-    this.wal.append(bytes)
+    this.wal.append(only ? only.record : Buffer.concat(group.map((p) => p.record)))
     for (const p of group) this.written.apply(p.op)
     // A snapshot record is always synced: only then may the old snapshot file go.
     const sync = this.syncMode === 'always' ? group.some((p) => p.sync) : false
     this.counters.groups++
     if (sync || snapshots.length > 0) {
-      if (bytes.length <= this.inlineSyncBytes) {
-        this.wal.syncInline()
-        this.counters.inlineSyncs++
-      } else await this.wal.sync()
+      await this.wal.sync()
       this.counters.syncs++
     }
     if (snapshots.length > 0) await this.compactFiles()

@@ -8,7 +8,7 @@
  * next one. A checkpoint (after a snapshot) starts a segment whose header holds the whole
  * logical state, then deletes every older segment: that is how compaction frees disk space.
  */
-import { fdatasyncSync, writeSync } from 'node:fs'
+import { writeSync } from 'node:fs'
 import type { FileHandle } from 'node:fs/promises'
 import { open } from 'node:fs/promises'
 import { join } from 'node:path'
@@ -71,18 +71,9 @@ export class Wal {
     this.activeSize += bytes.length
   }
 
-  /** Makes everything appended so far durable (fdatasync on libuv's thread pool). */
+  /** Makes everything appended so far durable. */
   async sync(): Promise<void> {
     await this.fh.datasync()
-  }
-
-  /**
-   * Makes everything appended so far durable with fdatasync on the calling thread: the event
-   * loop waits for the disk, but no thread-pool hand-off and no wake-ups of a worker thread and
-   * then of the event loop (see FileStorageOptions.inlineSyncBytes).
-   */
-  syncInline(): void {
-    fdatasyncSync(this.fh.fd)
   }
 
   /** Seals the active segment and continues in a new one. */
