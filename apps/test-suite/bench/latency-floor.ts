@@ -13,7 +13,8 @@
  *   (the client) sends a request to a leader, which sends the record to two followers and then
  *   appends + fdatasyncs it itself; each follower appends + fdatasyncs and acknowledges; the
  *   leader answers the client once its own sync and one follower's acknowledgement are in.
- *   Each process's fdatasync on the main thread (sync) and on the thread pool (pool); with
+ *   Each process's fdatasync on the main thread (sync), on the thread pool (pool), and on the
+ *   main thread into zero-filled files (zeroed); with
  *   --burn, each of the four steps (leader: request in, ack in; follower: AppendEntries in,
  *   sync done) first spins for that many µs, standing in for a server's own code.
  *
@@ -352,7 +353,7 @@ async function main(): Promise<void> {
     if (only.has('fsync')) rows.push(...(await fsyncs(dir, rounds, Number(values['record-bytes']))))
     if (only.has('commit'))
       for (const burnUs of values.burn.split(',').map(Number))
-        for (const sync of ['pool', 'sync'] as const)
+        for (const sync of ['pool', 'sync', 'zeroed'] as const)
           rows.push(await commit(dir, rounds, Number(values['record-bytes']), sync, burnUs))
   } finally {
     rmSync(dir, { recursive: true, force: true })
