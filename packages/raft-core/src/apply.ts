@@ -10,6 +10,10 @@ export type ApplyMsg =
       readonly kind: 'command'
       readonly index: Index
       readonly term: Term
+      /**
+       * The command's bytes: a view of the log's own copy (no copy is made for the service), so
+       * read them and do not write them; copy first to change them.
+       */
       readonly command: Uint8Array
     }
   | { readonly kind: 'noop'; readonly index: Index; readonly term: Term }

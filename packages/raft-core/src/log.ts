@@ -5,7 +5,9 @@
  * (snapshotIndex, hotBase] and `ents` the entries (hotBase, lastIndex]. Entries that are both
  * applied and durable move from `ents` (Entry objects) to `packed` (flat arrays, see
  * packed-entries.ts) in runs of at least RaftLog.packMin, so a long log does not keep an object
- * per entry alive; reading a packed entry makes a new Entry. Durability and progress are tracked by indexes, with invariants
+ * per entry alive; reading a packed entry makes a new Entry. Entries that arrived as views of a
+ * packed segment (an AppendEntries the copying network made with copyEntriesPacked) are packed
+ * by keeping that segment, and handed to storage described as it, instead of being copied again. Durability and progress are tracked by indexes, with invariants
  *   snapshotIndex <= applied <= applying <= committed   and   stable <= inProgress <= lastIndex
  * An entry may be applied before it is durable here: a commit counts only durable copies (the
  * leader's own once stable, bug #9), so a committed entry is on the disks of a majority already
@@ -18,7 +20,16 @@
  */
 import { CompactedError } from './errors.js'
 import type { PackedEntries } from './packed-entries.js'
-import { entryOf, findPacked, firstOf, lastOf, pack, termOf } from './packed-entries.js'
+import {
+  describePacked,
+  entryOf,
+  findPacked,
+  firstOf,
+  lastOf,
+  pack,
+  packedSegmentsOf,
+  termOf,
+} from './packed-entries.js'
 import type { Entry, Index, Membership, Snapshot, Term } from './types.js'
 
 /** Bytes an entry counts for against maxBytesPerAppend (payload plus a small fixed overhead). */
@@ -33,12 +44,24 @@ export class RaftLog {
    */
   static packMin = 1024
 
+  /**
+   * Fewest entries of a received packed segment the log keeps by reference (smaller runs are
+   * copied when packed, so a log of one-entry messages does not keep a segment per entry).
+   */
+  static adoptMin = 64
+
   /** Entries (snapshotIndex, hotBase], packed; consecutive, oldest first. */
   private packed: PackedEntries[] = []
   /** Last index held in `packed` (snapshotIndex when nothing is packed). */
   private hotBase: Index
   /** Entries (hotBase, lastIndex]. */
   private ents: Entry[]
+  /**
+   * Received segments (own objects) that hot entries view: the Entry objects in `ents` for
+   * their positions after hotBase were made from them; sorted, not overlapping, each ending
+   * after hotBase.
+   */
+  private runs: PackedEntries[] = []
   /** Position in `packed` of the segment found last (term lookups walk neighbours). */
   private lastFound = 0
   /** Latest snapshot (restored, received or made by compact()); its data is what we send. */
@@ -178,6 +201,7 @@ export class RaftLog {
           `invariant: entry ${conflict.index} conflicts with the committed prefix (${this.committed})`,
         )
       this.truncateAndAppend(conflict.index - 1, entries, k)
+      this.adopt(entries, k)
     }
     return prevIndex + entries.length
   }
@@ -191,6 +215,7 @@ export class RaftLog {
       if (after < this.hotBase)
         throw new Error(`invariant: truncation at ${after} inside the packed log (${this.hotBase})`)
       this.ents.length = after - this.hotBase
+      this.trimRunsAfter(after)
       // Storage truncates its suffix when it receives entries starting at or below its last index.
       this.stable = Math.min(this.stable, after)
       this.inProgress = Math.min(this.inProgress, after)
@@ -237,7 +262,9 @@ export class RaftLog {
 
   /** Entries not yet handed out for persistence (never packed: packed entries are durable). */
   unstableEntries(): Entry[] {
-    return this.ents.slice(this.inProgress - this.hotBase)
+    const out = this.ents.slice(this.inProgress - this.hotBase)
+    if (out.length >= RaftLog.adoptMin) this.describeUnstable(out)
+    return out
   }
 
   /**
@@ -297,6 +324,7 @@ export class RaftLog {
       this.inProgress = Math.max(this.inProgress, index)
     } else {
       this.packed = []
+      this.runs = []
       this.ents = []
       this.hotBase = index
       this.stable = index
@@ -342,9 +370,81 @@ export class RaftLog {
     const upTo = Math.min(this.applied, this.stable, this.lastIndex())
     const n = upTo - this.hotBase
     if (n < RaftLog.packMin || n <= 0) return
-    this.packed.push(pack(this.ents, 0, n))
+    this.packTo(upTo)
     this.ents = this.ents.slice(n)
     this.hotBase = upTo
+    this.dropRunsThrough(upTo)
+  }
+
+  /**
+   * Appends entries (hotBase, upTo] to `packed`: ranges that a received segment covers by
+   * keeping that segment (a new object sharing its arrays), the rest by copying.
+   */
+  private packTo(upTo: Index): void {
+    const hot = this.hotBase
+    let next = hot + 1
+    for (const run of this.runs) {
+      if (next > upTo) return
+      const from = Math.max(next, firstOf(run))
+      const to = Math.min(upTo, lastOf(run))
+      if (to - from + 1 < RaftLog.adoptMin) continue
+      if (from > next) this.packed.push(pack(this.ents, next - hot - 1, from - hot - 1))
+      this.packed.push({ ...run, lo: from - run.base, hi: to - run.base + 1 })
+      next = to + 1
+    }
+    if (next <= upTo) this.packed.push(pack(this.ents, next - hot - 1, upTo - hot))
+  }
+
+  /** Keeps the segment `entries` (appended from position k on) view, if it is big enough. */
+  private adopt(entries: readonly Entry[], k: number): void {
+    if (entries.length - k < RaftLog.adoptMin) return
+    const segs = packedSegmentsOf(entries)
+    if (segs === undefined || segs.length !== 1) return
+    const s = segs[0] as PackedEntries
+    this.runs.push({ ...s, lo: s.lo + k })
+  }
+
+  /**
+   * Describes `out` (the entries after inProgress) as pieces of received segments when such
+   * segments cover all of it, so that storage keeps them instead of copying.
+   */
+  private describeUnstable(out: readonly Entry[]): void {
+    let next = (out[0] as Entry).index
+    const last = next + out.length - 1
+    const pieces: PackedEntries[] = []
+    for (const run of this.runs) {
+      if (lastOf(run) < next) continue
+      if (firstOf(run) > next) return
+      const to = Math.min(last, lastOf(run))
+      pieces.push({ ...run, lo: next - run.base, hi: to - run.base + 1 })
+      next = to + 1
+      if (next > last) break
+    }
+    if (next > last) describePacked(out, pieces)
+  }
+
+  /** Forgets received segments' positions after `index` (the log was truncated there). */
+  private trimRunsAfter(index: Index): void {
+    const runs = this.runs
+    while (runs.length > 0) {
+      const r = runs[runs.length - 1] as PackedEntries
+      if (firstOf(r) > index) runs.pop()
+      else {
+        if (lastOf(r) > index) r.hi = index - r.base + 1
+        return
+      }
+    }
+  }
+
+  /**
+   * Forgets received segments that end at or before `index` (packed or dropped); one that
+   * straddles it stays whole, since packTo and describeUnstable only read from hotBase + 1 on.
+   */
+  private dropRunsThrough(index: Index): void {
+    const runs = this.runs
+    let k = 0
+    while (k < runs.length && lastOf(runs[k] as PackedEntries) <= index) k++
+    if (k > 0) this.runs = runs.slice(k)
   }
 
   /** Drops every entry up to and including `index` (which is in the log or below it). */
@@ -353,6 +453,7 @@ export class RaftLog {
       this.ents = this.ents.slice(Math.min(index - this.hotBase, this.ents.length))
       this.hotBase = Math.max(this.hotBase, index)
       this.packed = []
+      this.dropRunsThrough(index)
     } else {
       const kept: PackedEntries[] = []
       for (const s of this.packed) {

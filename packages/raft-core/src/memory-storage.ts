@@ -1,12 +1,15 @@
 /**
  * Storage kept in memory: not durable, but every batch is applied all-or-nothing, and reads
- * and writes copy, so the caller never shares objects with what is "persisted". The lab
+ * and writes copy, so the caller never shares objects with what is "persisted" (except the
+ * never-written packed segments of a batch made by copyEntriesPacked, kept as they are). The lab
  * harness simulates a crash by cloning a node's storage (what was persisted at that moment)
  * and starting a new node on the clone.
  *
  * The log is kept as one segment per written batch: the batch's payloads copied into a single
  * buffer, with terms, kinds and offsets in typed arrays. A write therefore costs one copy per
- * batch and no object per entry; Entry objects are made only by load() (a restart).
+ * batch and no object per entry; Entry objects are made only by load() (a restart). A batch whose
+ * entries are views of packed segments (see copyEntriesPacked: what the copying network delivers,
+ * passed on by the log) is kept as those segments, without a copy: their arrays are never written.
  */
 import { packValue } from './codec.js'
 import { StorageError, StoppedError } from './errors.js'
@@ -20,7 +23,13 @@ import type {
 import type { Entry, HardState, Index, Snapshot } from './types.js'
 import { EMPTY_HARD_STATE } from './types.js'
 import type { PackedEntries } from './packed-entries.js'
-import { NotConsecutiveError, findPacked, kindOf, pack } from './packed-entries.js'
+import {
+  NotConsecutiveError,
+  findPacked,
+  kindOf,
+  pack,
+  packedSegmentsOf,
+} from './packed-entries.js'
 import { copyMembership } from './membership.js'
 
 /** A fresh copy (not `slice`: on a Node Buffer that returns a view of the same memory). */
@@ -158,10 +167,12 @@ function truncateFrom(log: Log, index: Index): void {
 function appendTo(log: Log, entries: readonly Entry[]): Log {
   const first = entries[0]
   if (!first) return log
-  const s = packBatch(entries)
+  const segs = packedSegmentsOf(entries) ?? [packBatch(entries)]
   truncateFrom(log, first.index)
-  log.segments.push(s)
-  log.bytes += spanBytes(s, 0, s.hi)
+  for (const s of segs) {
+    log.segments.push({ ...s })
+    log.bytes += spanBytes(s, s.lo, s.hi)
+  }
   return log
 }
 

@@ -136,6 +136,74 @@ export function entryOf(s: PackedEntries, index: Index): Entry {
   }
 }
 
+// --- entries that are views of packed segments ----------------------------------------------
+
+/**
+ * Entry arrays whose entries are views of packed segments: `entries` is exactly the live
+ * positions of the listed segments, in order (entries[i] holds the payload bytes, index, term and
+ * kind of that position). Only this module and the log add to it, from segments made by pack();
+ * nobody writes a segment's arrays after that. A log or MemoryStorage handed such an array keeps
+ * the segments instead of copying every payload again.
+ */
+const described = new WeakMap<readonly Entry[], readonly PackedEntries[]>()
+
+/** The segments `entries` views (see describePacked), or undefined. */
+export function packedSegmentsOf(entries: readonly Entry[]): readonly PackedEntries[] | undefined {
+  const segs = described.get(entries)
+  return segs !== undefined && liveCount(segs) === entries.length ? segs : undefined
+}
+
+/** Records that `entries` is exactly the live positions of `segs` (own objects, not shared). */
+export function describePacked(entries: readonly Entry[], segs: readonly PackedEntries[]): void {
+  described.set(entries, segs)
+}
+
+function liveCount(segs: readonly PackedEntries[]): number {
+  let n = 0
+  for (const s of segs) n += s.hi - s.lo
+  return n
+}
+
+/**
+ * A copy of consecutive `entries` that shares no memory with them: the payloads copied into one
+ * buffer, and new Entry objects viewing it. The array is described as that packed segment, so a
+ * log or MemoryStorage that receives it keeps the buffer instead of copying the payloads again
+ * (the copying in-process network hands every AppendEntries over this way). Throws
+ * NotConsecutiveError unless the indexes are consecutive.
+ */
+export function copyEntriesPacked(entries: readonly Entry[]): Entry[] {
+  if (entries.length === 0) return []
+  const s = pack(entries)
+  const out = new Array<Entry>(entries.length)
+  viewCopies(entries, s.buf, s.offsets, out)
+  described.set(out, [s])
+  return out
+}
+
+/**
+ * Fills `out` with entries like `entries` whose payloads are views of `buf` at `offsets`. (Index,
+ * term and kind come from the originals, not from the typed columns: a term read from a
+ * Float64Array would be stored as a boxed double, a second Entry shape and an allocation more.)
+ */
+function viewCopies(
+  entries: readonly Entry[],
+  buf: Uint8Array,
+  offsets: Float64Array,
+  out: Entry[],
+): void {
+  const ab = buf.buffer
+  for (let i = 0; i < entries.length; i++) {
+    const e = entries[i] as Entry
+    const at = offsets[i] as number
+    out[i] = {
+      index: e.index,
+      term: e.term,
+      kind: e.kind,
+      data: new Uint8Array(ab, at, (offsets[i + 1] as number) - at),
+    }
+  }
+}
+
 /** Position in `segs` (sorted, consecutive, non-empty) of the one holding `index`. */
 export function findPacked(segs: readonly PackedEntries[], index: Index): number {
   let lo = 0

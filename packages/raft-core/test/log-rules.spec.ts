@@ -1,12 +1,15 @@
 /**
  * RaftLog's own rules, one by one (what callers rely on: indexes never move back, invariants
  * throw, compaction stays within what is applied and durable), and a differential property:
- * packing entries (RaftLog.packMin) is never observable, whatever the operations.
+ * packing entries (RaftLog.packMin), and keeping received packed segments instead of copying
+ * (RaftLog.adoptMin, entries made by copyEntriesPacked), is never observable, whatever the
+ * operations.
  */
 import { expect } from 'chai'
 import fc from 'fast-check'
 import { CompactedError } from '../src/errors.js'
 import { RaftLog } from '../src/log.js'
+import { copyEntriesPacked, entryOf, packedSegmentsOf } from '../src/packed-entries.js'
 import type { Entry } from '../src/types.js'
 
 const e = (index: number, term: number): Entry => ({
@@ -240,7 +243,7 @@ describe('RaftLog rules: compaction inside the packed part', () => {
 
 type Op =
   | { kind: 'leaderAppend'; n: number; termUp: number }
-  | { kind: 'followerAppend'; prev: number; n: number; termUp: number }
+  | { kind: 'followerAppend'; prev: number; n: number; termUp: number; packedCopy: boolean }
   | { kind: 'commit'; upTo: number }
   | { kind: 'apply'; upTo: number }
   | { kind: 'stable'; upTo: number }
@@ -263,6 +266,7 @@ const opArb: fc.Arbitrary<Op> = fc.oneof(
       prev: fc.nat(40),
       n: fc.integer({ min: 0, max: 6 }),
       termUp: fc.integer({ min: 0, max: 1 }),
+      packedCopy: fc.boolean(),
     }),
   },
   { weight: 3, arbitrary: fc.record({ kind: fc.constant('commit' as const), upTo: fc.nat(8) }) },
@@ -280,10 +284,15 @@ const opArb: fc.Arbitrary<Op> = fc.oneof(
   },
 )
 
-/** Applies `op` to `l` with RaftLog.packMin set to `packMin`; returns a trace of what it said. */
-function apply(l: RaftLog, op: Op, packMin: number): string {
-  const saved = RaftLog.packMin
+/**
+ * Applies `op` to `l` with RaftLog.packMin set to `packMin`; returns a trace of what it said.
+ * With `adopt`, a follower append with `packedCopy` hands over copyEntriesPacked's copy and the
+ * log keeps received segments of any length (adoptMin 1).
+ */
+function apply(l: RaftLog, op: Op, packMin: number, adopt = false): string {
+  const saved = [RaftLog.packMin, RaftLog.adoptMin] as const
   RaftLog.packMin = packMin
+  RaftLog.adoptMin = adopt ? 1 : 1_000_000
   try {
     const last = l.lastIndex()
     const lastTerm = l.lastTerm()
@@ -299,7 +308,8 @@ function apply(l: RaftLog, op: Op, packMin: number): string {
         const entries = run(prev + 1, prev + op.n, t)
         const conflict = entries[l.firstNew(entries)]
         if (conflict !== undefined && conflict.index <= l.committed) return 'would conflict'
-        return String(l.maybeAppend(prev, prevTerm, entries))
+        const given = adopt && op.packedCopy ? copyEntriesPacked(entries) : entries
+        return String(l.maybeAppend(prev, prevTerm, given))
       }
       case 'commit':
         return String(l.commitTo(Math.min(l.committed + op.upTo, last)))
@@ -330,7 +340,7 @@ function apply(l: RaftLog, op: Op, packMin: number): string {
       }
     }
   } finally {
-    RaftLog.packMin = saved
+    ;[RaftLog.packMin, RaftLog.adoptMin] = saved
   }
 }
 
@@ -350,15 +360,33 @@ function view(l: RaftLog): string {
     all: last >= first ? plain(l.slice(first, last + 1)) : [],
     tail: last >= first ? plain(l.slice(mid, last + 1)) : [],
     limited: last >= first ? l.slice(first, last + 1, 18 * 3).map((x) => x.index) : [],
-    unstable: plain(l.unstableEntries()),
+    unstable: plain(unstable(l)),
     next: plain(l.nextCommitted()),
     firstOfTerm: last >= first ? l.firstIndexOfTerm(last) : null,
     lastOfTerms: [1, 2, 3, 4, 5, 6].map((t) => l.lastIndexOfTerm(t) ?? null),
   })
 }
 
+/** The unstable entries, read as storage reads them: through their packed segments if described. */
+function unstable(l: RaftLog): Entry[] {
+  const saved = RaftLog.adoptMin
+  RaftLog.adoptMin = 1
+  try {
+    const out = l.unstableEntries()
+    const segs = packedSegmentsOf(out)
+    if (segs === undefined) return out
+    return segs.flatMap((s) => {
+      const es: Entry[] = []
+      for (let p = s.lo; p < s.hi; p++) es.push(entryOf(s, s.base + p))
+      return es
+    })
+  } finally {
+    RaftLog.adoptMin = saved
+  }
+}
+
 describe('RaftLog: packing is never observable', () => {
-  it('the same operations on a log that packs eagerly and on one that never packs give the same answers', () => {
+  it('the same operations on a log that packs eagerly and keeps received segments, and on one that never packs, give the same answers', () => {
     fc.assert(
       fc.property(
         fc.array(fc.tuple(opArb, fc.integer({ min: 1, max: 3 })), { minLength: 30, maxLength: 80 }),
@@ -366,7 +394,7 @@ describe('RaftLog: packing is never observable', () => {
           const packed = new RaftLog(undefined, [], 0)
           const plainLog = new RaftLog(undefined, [], 0)
           for (const [op, packMin] of ops) {
-            const a = apply(packed, op, packMin)
+            const a = apply(packed, op, packMin, true)
             const b = apply(plainLog, op, 1_000_000)
             expect(a, JSON.stringify(op)).to.equal(b)
             expect(view(packed), JSON.stringify(op)).to.equal(view(plainLog))

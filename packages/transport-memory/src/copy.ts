@@ -4,13 +4,14 @@
  *
  * The byte count is the size of the message in the wire codec (msgpack, as `encodeMessage`
  * writes it), computed arithmetically instead of by encoding. The copy is structural: the
- * top-level fields are copied, an AppendEntries' entries are rebuilt with all their payloads
- * copied into one fresh buffer (one allocation per message, not per entry), an InstallSnapshot
- * chunk is copied. Nothing of the copy shares memory with the sender's message. A message
+ * top-level fields are copied, an AppendEntries' entries are rebuilt by raft-core's
+ * copyEntriesPacked (all payloads copied into one packed segment, which the receiver's log and
+ * MemoryStorage then keep instead of copying each payload again), an InstallSnapshot chunk is
+ * copied. Nothing of the copy shares memory with the sender's message. A message
  * with a field this fast path does not know (a nested object, a float, null, ...) goes through
  * the codec instead, exactly as before.
  */
-import { decodeMessage, encodeMessage } from '@raftkit/raft-core'
+import { copyEntriesPacked, decodeMessage, encodeMessage } from '@raftkit/raft-core'
 import type { Entry, Message } from '@raftkit/raft-core'
 
 export interface CopiedMessage {
@@ -102,24 +103,14 @@ function valueSize(key: string, v: unknown): number {
   return -1
 }
 
-/**
- * Payload bytes of the entries entriesSize() measured last: copyEntries() sizes its buffer with
- * it instead of walking the entries once more (copyMessage calls the two back to back).
- */
-let measuredPayload = 0
-
 /** Encoded size of an entries array, or -1 for an entry the fast path does not handle. */
 function entriesSize(entries: readonly Entry[]): number {
   let n = arrayHeader(entries.length)
-  let payload = 0
   for (let i = 0; i < entries.length; i++) {
-    const e = entries[i] as Entry
-    const s = entrySize(e)
+    const s = entrySize(entries[i] as Entry)
     if (s < 0) return -1
     n += s
-    payload += e.data.length
   }
-  measuredPayload = payload
   return n
 }
 
@@ -141,39 +132,6 @@ export function messageSize(message: Message): number {
 
 // --- copies ---------------------------------------------------------------------------------------
 
-/** Total payload bytes of `entries`. */
-function payloadTotal(entries: readonly Entry[]): number {
-  let total = 0
-  for (let i = 0; i < entries.length; i++) total += (entries[i] as Entry).data.length
-  return total
-}
-
-/** Copies every payload into `buf`, back to back, and fills `out` with entries viewing the copies. */
-function copyInto(entries: readonly Entry[], buf: Uint8Array, out: Entry[]): void {
-  const ab = buf.buffer
-  let at = 0
-  for (let i = 0; i < entries.length; i++) {
-    const e = entries[i] as Entry
-    const d = e.data
-    const len = d.length
-    buf.set(d, at)
-    out[i] = { index: e.index, term: e.term, kind: e.kind, data: new Uint8Array(ab, at, len) }
-    at += len
-  }
-}
-
-/**
- * New Entry objects whose payloads are views of one new buffer holding copies of them all.
- * (Reads a Uint8Array's `length`, equal to its `byteLength`, which V8 does not inline. Each loop
- * is a function of its own: a long first loop got optimized on-stack before the second loop had
- * type feedback, then deoptimized, again and again in some runs.)
- */
-export function copyEntries(entries: readonly Entry[], payload = payloadTotal(entries)): Entry[] {
-  const out = new Array<Entry>(entries.length)
-  if (entries.length > 0) copyInto(entries, new Uint8Array(payload), out)
-  return out
-}
-
 /**
  * A copy of a validated `message` that shares no memory with it, and its size in the wire
  * codec. Throws MalformedMessageError (from the codec) for a message the codec rejects.
@@ -187,7 +145,7 @@ export function copyMessage(message: Message): CopiedMessage {
   }
   const copy = { ...message } as Record<string, unknown>
   if (message.type === 'AppendEntries')
-    copy['entries'] = copyEntries(message.entries, measuredPayload)
+    copy['entries'] = copyEntriesPacked(message.entries)
   else if (message.type === 'InstallSnapshot') copy['data'] = new Uint8Array(message.data)
   return { message: copy as unknown as Message, size }
 }
