@@ -144,8 +144,7 @@ export function copyMessage(message: Message): CopiedMessage {
     return { message: decodeMessage(encoded), size: encoded.byteLength }
   }
   const copy = { ...message } as Record<string, unknown>
-  if (message.type === 'AppendEntries')
-    copy['entries'] = copyEntriesPacked(message.entries)
+  if (message.type === 'AppendEntries') copy['entries'] = copyEntriesPacked(message.entries)
   else if (message.type === 'InstallSnapshot') copy['data'] = new Uint8Array(message.data)
   return { message: copy as unknown as Message, size }
 }
