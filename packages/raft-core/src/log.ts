@@ -27,9 +27,9 @@ import {
   firstOf,
   lastOf,
   pack,
-  packedSegmentsOf,
   termOf,
 } from './packed-entries.js'
+import { ReceivedSegments } from './received-segments.js'
 import type { Entry, Index, Membership, Snapshot, Term } from './types.js'
 
 /** Bytes an entry counts for against maxBytesPerAppend (payload plus a small fixed overhead). */
@@ -56,12 +56,8 @@ export class RaftLog {
   private hotBase: Index
   /** Entries (hotBase, lastIndex]. */
   private ents: Entry[]
-  /**
-   * Received segments (own objects) that hot entries view: the Entry objects in `ents` for
-   * their positions after hotBase were made from them; sorted, not overlapping, each ending
-   * after hotBase.
-   */
-  private runs: PackedEntries[] = []
+  /** Received segments that hot entries view (see received-segments.ts). */
+  private readonly received = new ReceivedSegments()
   /** Position in `packed` of the segment found last (term lookups walk neighbours). */
   private lastFound = 0
   /** Latest snapshot (restored, received or made by compact()); its data is what we send. */
@@ -201,7 +197,7 @@ export class RaftLog {
           `invariant: entry ${conflict.index} conflicts with the committed prefix (${this.committed})`,
         )
       this.truncateAndAppend(conflict.index - 1, entries, k)
-      this.adopt(entries, k)
+      this.received.add(entries, k, RaftLog.adoptMin)
     }
     return prevIndex + entries.length
   }
@@ -215,7 +211,7 @@ export class RaftLog {
       if (after < this.hotBase)
         throw new Error(`invariant: truncation at ${after} inside the packed log (${this.hotBase})`)
       this.ents.length = after - this.hotBase
-      this.trimRunsAfter(after)
+      this.received.trimAfter(after)
       // Storage truncates its suffix when it receives entries starting at or below its last index.
       this.stable = Math.min(this.stable, after)
       this.inProgress = Math.min(this.inProgress, after)
@@ -263,7 +259,11 @@ export class RaftLog {
   /** Entries not yet handed out for persistence (never packed: packed entries are durable). */
   unstableEntries(): Entry[] {
     const out = this.ents.slice(this.inProgress - this.hotBase)
-    if (out.length >= RaftLog.adoptMin) this.describeUnstable(out)
+    if (out.length >= RaftLog.adoptMin) {
+      // Described as received segments when they cover it all, so that storage keeps them.
+      const pieces = this.received.cover(this.inProgress + 1, this.lastIndex())
+      if (pieces !== undefined) describePacked(out, pieces)
+    }
     return out
   }
 
@@ -324,7 +324,7 @@ export class RaftLog {
       this.inProgress = Math.max(this.inProgress, index)
     } else {
       this.packed = []
-      this.runs = []
+      this.received.clear()
       this.ents = []
       this.hotBase = index
       this.stable = index
@@ -370,81 +370,13 @@ export class RaftLog {
     const upTo = Math.min(this.applied, this.stable, this.lastIndex())
     const n = upTo - this.hotBase
     if (n < RaftLog.packMin || n <= 0) return
-    this.packTo(upTo)
+    const hot = this.hotBase
+    this.received.packInto(this.packed, hot + 1, upTo, RaftLog.adoptMin, (lo, hi) =>
+      pack(this.ents, lo - hot - 1, hi - hot),
+    )
     this.ents = this.ents.slice(n)
     this.hotBase = upTo
-    this.dropRunsThrough(upTo)
-  }
-
-  /**
-   * Appends entries (hotBase, upTo] to `packed`: ranges that a received segment covers by
-   * keeping that segment (a new object sharing its arrays), the rest by copying.
-   */
-  private packTo(upTo: Index): void {
-    const hot = this.hotBase
-    let next = hot + 1
-    for (const run of this.runs) {
-      if (next > upTo) return
-      const from = Math.max(next, firstOf(run))
-      const to = Math.min(upTo, lastOf(run))
-      if (to - from + 1 < RaftLog.adoptMin) continue
-      if (from > next) this.packed.push(pack(this.ents, next - hot - 1, from - hot - 1))
-      this.packed.push({ ...run, lo: from - run.base, hi: to - run.base + 1 })
-      next = to + 1
-    }
-    if (next <= upTo) this.packed.push(pack(this.ents, next - hot - 1, upTo - hot))
-  }
-
-  /** Keeps the segment `entries` (appended from position k on) view, if it is big enough. */
-  private adopt(entries: readonly Entry[], k: number): void {
-    if (entries.length - k < RaftLog.adoptMin) return
-    const segs = packedSegmentsOf(entries)
-    if (segs === undefined || segs.length !== 1) return
-    const s = segs[0] as PackedEntries
-    this.runs.push({ ...s, lo: s.lo + k })
-  }
-
-  /**
-   * Describes `out` (the entries after inProgress) as pieces of received segments when such
-   * segments cover all of it, so that storage keeps them instead of copying.
-   */
-  private describeUnstable(out: readonly Entry[]): void {
-    let next = (out[0] as Entry).index
-    const last = next + out.length - 1
-    const pieces: PackedEntries[] = []
-    for (const run of this.runs) {
-      if (lastOf(run) < next) continue
-      if (firstOf(run) > next) return
-      const to = Math.min(last, lastOf(run))
-      pieces.push({ ...run, lo: next - run.base, hi: to - run.base + 1 })
-      next = to + 1
-      if (next > last) break
-    }
-    if (next > last) describePacked(out, pieces)
-  }
-
-  /** Forgets received segments' positions after `index` (the log was truncated there). */
-  private trimRunsAfter(index: Index): void {
-    const runs = this.runs
-    while (runs.length > 0) {
-      const r = runs[runs.length - 1] as PackedEntries
-      if (firstOf(r) > index) runs.pop()
-      else {
-        if (lastOf(r) > index) r.hi = index - r.base + 1
-        return
-      }
-    }
-  }
-
-  /**
-   * Forgets received segments that end at or before `index` (packed or dropped); one that
-   * straddles it stays whole, since packTo and describeUnstable only read from hotBase + 1 on.
-   */
-  private dropRunsThrough(index: Index): void {
-    const runs = this.runs
-    let k = 0
-    while (k < runs.length && lastOf(runs[k] as PackedEntries) <= index) k++
-    if (k > 0) this.runs = runs.slice(k)
+    this.received.dropThrough(upTo)
   }
 
   /** Drops every entry up to and including `index` (which is in the log or below it). */
@@ -453,7 +385,7 @@ export class RaftLog {
       this.ents = this.ents.slice(Math.min(index - this.hotBase, this.ents.length))
       this.hotBase = Math.max(this.hotBase, index)
       this.packed = []
-      this.dropRunsThrough(index)
+      this.received.dropThrough(index)
     } else {
       const kept: PackedEntries[] = []
       for (const s of this.packed) {
