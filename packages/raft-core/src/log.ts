@@ -260,8 +260,10 @@ export class RaftLog {
   unstableEntries(): Entry[] {
     const out = this.ents.slice(this.inProgress - this.hotBase)
     if (out.length >= RaftLog.adoptMin) {
-      // Described as received segments when they cover it all, so that storage keeps them.
-      const pieces = this.received.cover(this.inProgress + 1, this.lastIndex())
+      // Described as segments, so that storage keeps them: the received segments that cover
+      // them, or else (none overlaps them) one packed here, which the log keeps for itself too.
+      const from = this.inProgress + 1
+      const pieces = this.received.cover(from, this.lastIndex()) ?? this.received.packOwn(out, from)
       if (pieces !== undefined) describePacked(out, pieces)
     }
     return out

@@ -6,7 +6,7 @@
  * ranges and segments, not the log.
  */
 import type { PackedEntries } from './packed-entries.js'
-import { firstOf, lastOf, packedSegmentsOf } from './packed-entries.js'
+import { firstOf, lastOf, pack, packedSegmentsOf } from './packed-entries.js'
 import type { Entry, Index } from './types.js'
 
 export class ReceivedSegments {
@@ -76,6 +76,18 @@ export class ReceivedSegments {
       next = hi + 1
     }
     if (next <= to) out.push(copy(next, to))
+  }
+
+  /**
+   * Packs `entries` (consecutive from `from`, the log's last ones) into a new segment and keeps
+   * it, when no kept segment reaches `from`; returns it as one piece, or undefined.
+   */
+  packOwn(entries: readonly Entry[], from: Index): PackedEntries[] | undefined {
+    const last = this.runs[this.runs.length - 1]
+    if (last !== undefined && lastOf(last) >= from) return undefined
+    const s = pack(entries)
+    this.runs.push(s)
+    return [{ ...s }]
   }
 
   /** Pieces (new objects) of kept segments covering exactly [from, to], or undefined. */

@@ -2,6 +2,7 @@
  * Received packed segments kept instead of copied: copyEntriesPacked (what the copying network
  * hands a follower) makes entries that view one private buffer; the follower's RaftLog packs them
  * by keeping that segment, hands them to storage described as it, and MemoryStorage keeps it.
+ * A leader's own new entries are packed once, when handed out for storage, and kept the same way.
  * Each step must give exactly what copying gives (the differential properties in
  * log-rules.spec.ts and below); these tests pin that the segment is in fact kept.
  */
@@ -35,12 +36,13 @@ const packedOf = (l: RaftLog) => (l as unknown as { packed: PackedEntries[] }).p
 const storedOf = (s: MemoryStorage) =>
   (s as unknown as { log: { segments: PackedEntries[] } }).log.segments
 
-function withMins<T>(packMin: number, adoptMin: number, fn: () => T): T {
+/** Runs `fn` (to its end, awaited) with RaftLog.packMin and adoptMin set. */
+async function withMins(packMin: number, adoptMin: number, fn: () => unknown): Promise<void> {
   const saved = [RaftLog.packMin, RaftLog.adoptMin] as const
   RaftLog.packMin = packMin
   RaftLog.adoptMin = adoptMin
   try {
-    return fn()
+    await fn()
   } finally {
     ;[RaftLog.packMin, RaftLog.adoptMin] = saved
   }
@@ -86,8 +88,8 @@ describe('copyEntriesPacked', () => {
 })
 
 describe('RaftLog keeps received packed segments', () => {
-  it('packs a follower’s received entries by keeping the segment they view, not by copying', () => {
-    withMins(8, 8, () => {
+  it('packs a follower’s received entries by keeping the segment they view, not by copying', async () => {
+    await withMins(8, 8, () => {
       const received = copyEntriesPacked(run(1, 40, 1))
       const l = follower(received, 30)
       const segs = packedOf(l)
@@ -97,22 +99,22 @@ describe('RaftLog keeps received packed segments', () => {
     })
   })
 
-  it('copies runs shorter than adoptMin, and entries that were not received packed', () => {
-    withMins(8, 64, () => {
+  it('copies runs shorter than adoptMin, and entries that were not received packed', async () => {
+    await withMins(8, 64, () => {
       const received = copyEntriesPacked(run(1, 40, 1))
       const l = follower(received, 30)
       for (const s of packedOf(l)) expect(s.buf.buffer).to.not.equal(received[0]?.data.buffer)
       expect(plain(l.slice(1, 41))).to.deep.equal(plain(run(1, 40, 1)))
     })
-    withMins(8, 1, () => {
+    await withMins(8, 1, () => {
       const l = follower(run(1, 40, 1), 30)
       expect(packedOf(l).length).to.be.greaterThan(0)
       expect(plain(l.slice(1, 41))).to.deep.equal(plain(run(1, 40, 1)))
     })
   })
 
-  it('forgets the part of a kept segment that a conflicting append replaced', () => {
-    withMins(4, 4, () => {
+  it('forgets the part of a kept segment that a conflicting append replaced', async () => {
+    await withMins(4, 4, () => {
       const l = new RaftLog(undefined, [], 0)
       l.maybeAppend(0, 0, copyEntriesPacked(run(1, 20, 1)))
       l.commitTo(10)
@@ -137,10 +139,13 @@ describe('RaftLog keeps received packed segments', () => {
       l.maybeAppend(10, 1, b)
       const out = l.unstableEntries()
       const segs = packedSegmentsOf(out)
-      expect(segs?.map((s) => s.buf.buffer)).to.deep.equal([a[0]?.data.buffer, b[0]?.data.buffer])
+      expect(segs?.map((s) => s.buf.buffer)).to.have.ordered.members([
+        a[0]?.data.buffer,
+        b[0]?.data.buffer,
+      ]) // the same buffers, not equal copies
       const storage = new MemoryStorage()
       await storage.write({ entries: out, sync: true })
-      expect(storedOf(storage).map((s) => s.buf.buffer)).to.deep.equal([
+      expect(storedOf(storage).map((s) => s.buf.buffer)).to.have.ordered.members([
         a[0]?.data.buffer,
         b[0]?.data.buffer,
       ])
@@ -152,6 +157,30 @@ describe('RaftLog keeps received packed segments', () => {
       l.append(run(21, 22, 1))
       l.acceptInProgress(20)
       expect(packedSegmentsOf(l.unstableEntries())).to.equal(undefined)
+    })
+  })
+
+  it('packs a leader’s own new entries once when handing them out, for storage and for itself', async () => {
+    await withMins(8, 8, async () => {
+      const own = run(1, 20, 1)
+      const l = new RaftLog(undefined, [], 0)
+      l.append(own)
+      const out = l.unstableEntries()
+      const segs = packedSegmentsOf(out) as PackedEntries[]
+      expect(segs).to.have.length(1)
+      const buf = segs[0]?.buf.buffer
+      for (const x of own) expect(x.data.buffer).to.not.equal(buf) // a copy, not the caller's bytes
+      const storage = new MemoryStorage()
+      await storage.write({ entries: out, sync: true })
+      expect(storedOf(storage).map((s) => s.buf.buffer)).to.have.ordered.members([buf])
+      l.acceptInProgress(20)
+      l.stableTo(20, 1)
+      l.commitTo(20)
+      l.acceptApplying(20)
+      l.appliedTo(20)
+      expect(packedOf(l).map((s) => s.buf.buffer)).to.have.ordered.members([buf])
+      expect(plain(l.slice(1, 21))).to.deep.equal(plain(run(1, 20, 1)))
+      expect(plain((await storage.load()).entries)).to.deep.equal(plain(run(1, 20, 1)))
     })
   })
 })
