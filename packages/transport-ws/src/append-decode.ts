@@ -1,6 +1,7 @@
 /**
  * A fast path for decoding the one message a follower receives per batch of entries, the
- * AppendEntries (issue 15: a follower decodes every entry it replicates). It reads the msgpack
+ * AppendEntries (issue 15: a follower decodes every entry it replicates), and the one a leader
+ * receives back, the AppendEntriesReply (decodeAppendEntriesReply, same rules). It reads the msgpack
  * that raft-core's encodeMessage (msgpackr) writes — maps of string keys in any order, ASCII
  * node ids, integers below 2^32, entries as maps of index, term, kind and data — and builds
  * the same object msgpackr would, with the message type and entry kinds as constant strings,
@@ -35,6 +36,21 @@ const KEY_BYTES = KEYS.map(bytesOf)
 const ENTRY_KEY_BYTES = ENTRY_KEYS.map(bytesOf)
 const KIND_BYTES = KINDS.map(bytesOf)
 const TYPE_TABLE = [bytesOf(TYPE)]
+
+const REPLY_KEYS = [
+  'type',
+  'from',
+  'to',
+  'term',
+  'success',
+  'matchIndex',
+  'conflictIndex',
+  'conflictTerm',
+  'readContext',
+] as const
+const REPLY_KEY_BYTES = REPLY_KEYS.map(bytesOf)
+const REPLY_TYPE = 'AppendEntriesReply'
+const REPLY_TYPE_TABLE = [bytesOf(REPLY_TYPE)]
 
 /** Length of the msgpack string at pos (fixstr, str8), moving pos to its bytes; -1 otherwise. */
 function strHead(b: Uint8Array): number {
@@ -287,4 +303,49 @@ export function decodeAppendEntries(bytes: Uint8Array): object | undefined {
     leaderCommit,
     readContext,
   }
+}
+
+/**
+ * The AppendEntriesReply `bytes` encode, as decodeMessage's msgpackr would give it (not yet
+ * validated; fields in the encoded order), or undefined when it is another message or another
+ * encoding (see above).
+ */
+export function decodeAppendEntriesReply(bytes: Uint8Array): object | undefined {
+  pos = 0
+  const n = head(bytes, 0x80, 0xde)
+  if (n < 6 || n > 9) return undefined
+  let seen = 0
+  const out: Record<string, unknown> = {}
+  for (let k = 0; k < n; k++) {
+    const key = oneOf(bytes, REPLY_KEY_BYTES)
+    if (key < 0 || (seen & (1 << key)) !== 0) return undefined
+    seen |= 1 << key
+    let value: unknown
+    switch (key) {
+      case 0:
+        value = oneOf(bytes, REPLY_TYPE_TABLE) === 0 ? REPLY_TYPE : undefined
+        break
+      case 1:
+      case 2:
+        value = nodeId(bytes)
+        break
+      case 4: {
+        const h = bytes[pos]
+        if (h === 0xc2 || h === 0xc3) {
+          pos++
+          value = h === 0xc3
+        }
+        break
+      }
+      default: {
+        const v = uint(bytes)
+        if (v >= 0) value = v
+      }
+    }
+    if (value === undefined) return undefined
+    out[REPLY_KEYS[key] as string] = value
+  }
+  // type, from, to, term, success and matchIndex, and nothing after the map.
+  if ((seen & 0x3f) !== 0x3f || pos !== bytes.length) return undefined
+  return out
 }

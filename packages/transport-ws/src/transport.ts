@@ -16,7 +16,8 @@ import {
   validateMessage,
 } from '@raftkit/raft-core'
 import type { Clock, Logger, Message, NodeId, TimerHandle, Transport } from '@raftkit/raft-core'
-import { decodeAppendEntries } from './append-decode.js'
+import { decodeAppendEntries, decodeAppendEntriesReply } from './append-decode.js'
+import { encodeFast } from './message-encode.js'
 import { Counters } from './counters.js'
 import { FaultShim } from './fault-shim.js'
 import type { NodeFaultControls } from './fault-shim.js'
@@ -131,7 +132,8 @@ export class WsTransportImpl implements WsTransport {
       )
     const to = message.to
     if (!this.urls.has(to)) throw new UnknownPeerError(to)
-    const frame = encodeMessage(message)
+    // Without msgpackr when every value allows (message-encode.ts): the same bytes.
+    const frame = encodeFast(message) ?? encodeMessage(message)
     const request = isRequest(message)
     const c = this.counters
     c.submitted++
@@ -244,8 +246,9 @@ export class WsTransportImpl implements WsTransport {
   private receive(peer: NodeId, bytes: Uint8Array): string | null {
     let message: Message
     try {
-      // A follower's AppendEntries without msgpackr (append-decode.ts), validated the same way.
-      const fast = decodeAppendEntries(bytes)
+      // A follower's AppendEntries and a leader's AppendEntriesReply without msgpackr
+      // (append-decode.ts), validated the same way.
+      const fast = decodeAppendEntries(bytes) ?? decodeAppendEntriesReply(bytes)
       message = fast === undefined ? decodeMessage(bytes) : validateMessage(fast)
     } catch (e) {
       return (e as Error).message
