@@ -150,9 +150,15 @@ describe('HttpKvRpc (scripted servers)', function () {
       ],
       [
         413,
-        { error: 'TOO_LARGE', message: 'value too large' },
+        { error: 'VALUE_TOO_LARGE', message: 'value too large' },
         put('k', 'v'),
-        { ok: false, error: 'BAD_REQUEST', message: 'HTTP 413: value too large' },
+        { ok: false, error: 'TOO_LARGE', message: 'value too large' },
+      ],
+      [
+        413,
+        { error: 'KEY_TOO_LARGE', message: 'key too large' },
+        put('k', 'v'),
+        { ok: false, error: 'BAD_REQUEST', message: 'HTTP 413: key too large' },
       ],
       [410, { error: 'SESSION_EXPIRED' }, put('k', 'v'), { ok: false, error: 'SESSION_EXPIRED' }],
       [

@@ -394,6 +394,9 @@ function toReply(request: KvRequest, a: HttpAnswer): KvReply {
     return { ok: false, error: 'SESSION_EXPIRED' }
   if (a.status === HTTP_ERRORS.REQUEST_CONFLICT && is(e, 'REQUEST_CONFLICT'))
     return { ok: false, error: 'CONFLICT', message: e.message }
+  // The value (or the appended result) is over the server's maxValueBytes: as over WsKvRpc.
+  if (a.status === HTTP_ERRORS.VALUE_TOO_LARGE && is(e, 'VALUE_TOO_LARGE'))
+    return { ok: false, error: 'TOO_LARGE', message: e.message }
   switch (a.status) {
     case 400:
     case 404:
