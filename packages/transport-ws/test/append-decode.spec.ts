@@ -2,6 +2,7 @@ import { expect } from 'chai'
 import { createRng, encodeMessage, packValue, unpackValue } from '@raftkit/raft-core'
 import type { Entry, EntryKind, Message, Rng } from '@raftkit/raft-core'
 import { decodeAppendEntries } from '../src/append-decode.js'
+import { pick, shuffled } from './random.js'
 
 const INTS = [0, 1, 127, 128, 255, 256, 65_535, 65_536, 2 ** 32 - 1]
 const BIG = [2 ** 32, 2 ** 40, 2 ** 53 - 1]
@@ -11,19 +12,8 @@ const IDS = ['n1', 'n2', 'node-3', 'x'.repeat(31), 'y'.repeat(32), 'z'.repeat(20
 const ODD_IDS = ['é', 'n\u0100', '', 'w'.repeat(300)]
 const KINDS: EntryKind[] = ['command', 'noop', 'config']
 
-const pick = <T>(rng: Rng, xs: readonly T[]): T => xs[rng.int(xs.length)] as T
 const int = (rng: Rng, big: boolean): number =>
   big && rng.int(10) === 0 ? pick(rng, BIG) : rng.int(3) === 0 ? pick(rng, INTS) : rng.int(10_000)
-
-/** The fields of `o` in a random order (msgpackr writes them in property order). */
-function shuffled(rng: Rng, o: Record<string, unknown>): Record<string, unknown> {
-  const keys = Object.keys(o)
-  for (let i = keys.length - 1; i > 0; i--) {
-    const j = rng.int(i + 1)
-    ;[keys[i], keys[j]] = [keys[j] as string, keys[i] as string]
-  }
-  return Object.fromEntries(keys.map((k) => [k, o[k]]))
-}
 
 /** A random AppendEntries; `odd`: sometimes values the fast path leaves to msgpackr. */
 function randomMessage(rng: Rng, odd: boolean): Record<string, unknown> {

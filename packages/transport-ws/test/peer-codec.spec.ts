@@ -10,6 +10,7 @@ import {
 import type { Message, Rng } from '@raftkit/raft-core'
 import { decodeAppendEntriesReply } from '../src/append-decode.js'
 import { encodeFast } from '../src/message-encode.js'
+import { pick, shuffled } from './random.js'
 
 const INTS = [0, 1, 31, 32, 127, 128, 255, 256, 65_535, 65_536, 2 ** 32 - 1]
 const ODD_NUMBERS = [-1, -200, 0.5, 2 ** 32, 2 ** 40, 2 ** 53 - 1, NaN, Infinity]
@@ -18,17 +19,7 @@ const ODD_STRINGS = ['é', 'n\u0100', '\u{1f600}', 'w'.repeat(256)]
 const SIZES = [0, 1, 200, 255, 256, 65_535, 65_536]
 const KINDS = ['command', 'noop', 'config'] as const
 
-const pick = <T>(rng: Rng, xs: readonly T[]): T => xs[rng.int(xs.length)] as T
 const int = (rng: Rng): number => (rng.int(3) === 0 ? pick(rng, INTS) : rng.int(100_000))
-
-function shuffled(rng: Rng, o: Record<string, unknown>): Record<string, unknown> {
-  const keys = Object.keys(o)
-  for (let i = keys.length - 1; i > 0; i--) {
-    const j = rng.int(i + 1)
-    ;[keys[i], keys[j]] = [keys[j] as string, keys[i] as string]
-  }
-  return Object.fromEntries(keys.map((k) => [k, o[k]]))
-}
 
 function bytes(rng: Rng): Uint8Array {
   const size = rng.int(8) === 0 ? pick(rng, SIZES) : rng.int(300)
