@@ -320,7 +320,7 @@ describe('HTTP API (3 in-process nodes, 127.0.0.1)', function () {
     }
   })
 
-  it('HttpKvRpc: an unreachable server is a TimeoutError (no reply), bad requests are BAD_REQUEST', async () => {
+  it('HttpKvRpc: an unreachable server is a TimeoutError (no reply), a value over the limit is TOO_LARGE, other bad requests are BAD_REQUEST', async () => {
     const rpc = new HttpKvRpc({
       endpoints: { dead: '127.0.0.1:1', [leader]: c.addresses[leader]! },
     })
@@ -335,7 +335,14 @@ describe('HTTP API (3 in-process nodes, 127.0.0.1)', function () {
         { type: 'put', key: 'k', value: 'v'.repeat(2000), clientId: 'c9', seq: 1 },
         2000,
       )
-      expect(r).to.deep.include({ ok: false, error: 'BAD_REQUEST' })
+      expect(r).to.deep.include({ ok: false, error: 'TOO_LARGE' }) // as over WsKvRpc
+      const k = await rpc.call(
+        'me',
+        leader,
+        { type: 'put', key: 'k'.repeat(65), value: 'v', clientId: 'c9', seq: 2 },
+        2000,
+      )
+      expect(k).to.deep.include({ ok: false, error: 'BAD_REQUEST' })
     } finally {
       rpc.close()
     }
