@@ -8,6 +8,11 @@ import type { NodeId } from '@raftkit/raft-core'
 import { INTERNAL_ID_PREFIX } from './internal-session.js'
 import { HttpError } from './io.js'
 
+/**
+ * Strict UTF-8 (a request body that is not valid UTF-8 is refused); stateless, so shared.
+ * `ignoreBOM`: a leading byte-order mark is part of the value and is kept (by default
+ * TextDecoder drops it, which would change the stored bytes).
+ */
 const UTF8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true })
 
 /** A key of `bytes` UTF-8 bytes: not empty, at most `maxKeyBytes`. */

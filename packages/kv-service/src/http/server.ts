@@ -24,89 +24,43 @@
  * unknown path) are refused before anything is proposed.
  *
  * With `tls` the API is served over HTTPS (node:https) and redirects point at https:// URLs.
+ *
+ * This file routes requests and holds the handlers; its leaves: server-options.ts (the options
+ * and their check), listener.ts (the node:http(s) server and its connection bounds), answer.ts
+ * (failure answers and request counting), redirect.ts (where a follower sends a request).
  */
 import { randomBytes } from 'node:crypto'
 import type { IncomingMessage, Server, ServerResponse } from 'node:http'
-import { createServer } from 'node:http'
 import type { Server as HttpsServer } from 'node:https'
-import { createServer as createHttpsServer } from 'node:https'
-import type { AddressInfo, Socket } from 'node:net'
+import type { AddressInfo } from 'node:net'
 import type { Duplex } from 'node:stream'
 import type { Logger, NodeId, Status } from '@raftkit/raft-core'
 import { silentLogger } from '@raftkit/raft-core'
 import type { KvReply } from '../rpc.js'
 import type { KvServer } from '../server.js'
+import type { FailureSinks, Op } from './answer.js'
+import { answerFailure, observe } from './answer.js'
 import { FaultAdmin } from './faults.js'
 import { MembersAdmin } from './members.js'
-import type { MembersAdminOptions } from './members.js'
-import type { TransportFaultControls } from './faults.js'
-import {
-  ClientGone,
-  HttpError,
-  allow,
-  readBodyNow,
-  send,
-  sendError,
-  sendJson,
-  tooLarge,
-} from './io.js'
+import { HttpError, allow, readBodyNow, send, sendJson, tooLarge } from './io.js'
 import type { HttpLimits } from './limits.js'
-import { BodyBudget, DEFAULT_HTTP_LIMITS, RateLimitedLog, checkHttpLimits } from './limits.js'
+import { BodyBudget, DEFAULT_HTTP_LIMITS, RateLimitedLog } from './limits.js'
+import { createListener, listen } from './listener.js'
 import { NodeMetrics } from './metrics.js'
-import type { NodeMetricsSource } from './metrics.js'
 import type { NodeStatus, OpenSessionBody } from './protocol.js'
 import { InternalSession } from './internal-session.js'
 import { failureOf } from './replies.js'
 import { checkKeySize, decodeValue, requireLeader } from './kv-checks.js'
+import { redirectTo } from './redirect.js'
 import { declaredLength, parseSessionHeaders, pathOf, target } from './request.js'
+import type { KvHttpServerOptions } from './server-options.js'
+import { checkServerOptions } from './server-options.js'
 import { statusBody } from './status.js'
 import { KvWsEndpoint } from './ws-server.js'
-import {
-  APPEND_SUFFIX,
-  ISSUED_ID_PREFIX,
-  KV_PATH,
-  LEADER_HEADER,
-  SESSIONS_PATH,
-} from './protocol.js'
+import { APPEND_SUFFIX, ISSUED_ID_PREFIX, KV_PATH, SESSIONS_PATH } from './protocol.js'
 
 export type { TransportFaultControls } from './faults.js'
-
-export interface KvHttpServerOptions {
-  readonly kv: KvServer
-  /** HTTP address ("host:port") of every node, for redirects to the leader. */
-  readonly httpAddresses: Readonly<Record<NodeId, string>>
-  readonly maxKeyBytes: number
-  readonly maxValueBytes: number
-  /** Interface and port to listen on; port 0 picks a free port. Default 127.0.0.1:0. */
-  readonly host?: string
-  readonly port?: number
-  /** Enables POST /v1/admin/faults, authenticated by this secret. */
-  readonly secret?: string
-  readonly faults?: TransportFaultControls
-  /** Enables the membership admin endpoints (with `secret`). */
-  readonly members?: Pick<MembersAdminOptions, 'raft' | 'kv' | 'directory' | 'catchUpTimeoutMs'>
-  /** Counters of the peer transport and the log storage, for /metrics. */
-  readonly counters?: Pick<NodeMetricsSource, 'transport' | 'storage'>
-  readonly logger?: Logger
-  /**
-   * Serve HTTPS with this PEM certificate (chain) and key. Every node of a cluster serves the
-   * same scheme: redirects to the leader use https:// when this is set.
-   */
-  readonly tls?: { readonly cert: string | Buffer; readonly key: string | Buffer }
-  /** Connection, timeout and body-memory bounds; each missing field takes its default. */
-  readonly limits?: Partial<HttpLimits>
-}
-
-type Op =
-  'get' | 'put' | 'append' | 'session' | 'status' | 'metrics' | 'faults' | 'members' | 'other'
-
-/**
- * Strict UTF-8 (a request body that is not valid UTF-8 is refused); stateless, so shared.
- * `ignoreBOM`: a leading byte-order mark is part of the value and is kept (by default
- * TextDecoder drops it, which would change the stored bytes).
- */
-
-const MAX_REDIRECT_PATH = 8 * 1024
+export type { KvHttpServerOptions } from './server-options.js'
 
 /** The methods each route allows (made once, not per request). */
 const ONLY_GET = ['GET'] as const
@@ -119,6 +73,8 @@ export class KvHttpServer {
   private readonly kv: KvServer
   private readonly options: KvHttpServerOptions
   private readonly logger: Logger
+  /** Where a request's failure is logged and counted (answer.ts). */
+  private readonly sinks: FailureSinks
   private readonly faultAdmin: FaultAdmin | undefined
   private readonly membersAdmin: MembersAdmin | undefined
   private readonly limits: HttpLimits
@@ -165,38 +121,10 @@ export class KvHttpServer {
       kv: () => this.kv.stats,
       ...options.counters,
     })
+    this.sinks = { metrics: this.metrics, clientTrouble: this.clientTrouble, logger: this.logger }
     const limits = this.limits
     const handler = (req: IncomingMessage, res: ServerResponse): void => this.dispatch(req, res)
-    const serverOptions = {
-      headersTimeout: limits.headersTimeoutMs,
-      requestTimeout: limits.requestTimeoutMs,
-      keepAliveTimeout: limits.keepAliveTimeoutMs,
-      // How often Node checks those two timeouts (its default, 30 s, would let a slowloris
-      // client hold a socket up to 30 s past headersTimeout).
-      connectionsCheckingInterval: Math.max(25, Math.min(1000, limits.headersTimeoutMs / 4)),
-    }
-    if (options.tls) {
-      const server = createHttpsServer(
-        { cert: options.tls.cert, key: options.tls.key, ...serverOptions },
-        handler,
-      )
-      // A client that fails the handshake (plain HTTP, an untrusted certificate) is dropped.
-      server.on('tlsClientError', (e: Error) =>
-        this.clientTrouble.log('TLS handshake failed', { error: e.message }),
-      )
-      this.server = server
-    } else {
-      this.server = createServer(serverOptions, handler)
-    }
-    this.server.maxConnections = limits.maxConnections
-    this.server.on('drop', () =>
-      this.clientTrouble.log('connection refused: http.maxConnections reached', {
-        maxConnections: limits.maxConnections,
-      }),
-    )
-    this.server.on('clientError', (e: NodeJS.ErrnoException, socket: Duplex) =>
-      this.onClientError(e, socket),
-    )
+    this.server = createListener(options.tls, limits, handler, this.clientTrouble)
     this.rpc = new KvWsEndpoint({
       kv: options.kv,
       httpAddresses: options.httpAddresses,
@@ -212,20 +140,6 @@ export class KvHttpServer {
     )
   }
 
-  /** Malformed HTTP, header/request timeouts, resets: answered if possible, logged at debug. */
-  private onClientError(e: NodeJS.ErrnoException, socket: Duplex): void {
-    this.clientTrouble.log('bad or incomplete HTTP request', { code: e.code, error: e.message })
-    const status =
-      e.code === 'ERR_HTTP_REQUEST_TIMEOUT'
-        ? '408 Request Timeout'
-        : e.code === 'HPE_HEADER_OVERFLOW'
-          ? '431 Request Header Fields Too Large'
-          : '400 Bad Request'
-    if (socket.writable && e.code !== 'ECONNRESET')
-      socket.end(`HTTP/1.1 ${status}\r\nconnection: close\r\ncontent-length: 0\r\n\r\n`)
-    ;(socket as Socket).destroySoon()
-  }
-
   /** Bytes of unfinished request bodies held right now (at most http.maxPendingBodyBytes). */
   get pendingBodyBytes(): number {
     return this.budget.bytes
@@ -233,18 +147,9 @@ export class KvHttpServer {
 
   /** Starts listening; resolves once the port is bound. */
   static async start(options: KvHttpServerOptions): Promise<KvHttpServer> {
-    for (const field of ['maxKeyBytes', 'maxValueBytes'] as const)
-      if (!(Number.isSafeInteger(options[field]) && options[field] > 0))
-        throw new RangeError(`${field} must be a positive integer`)
-    checkHttpLimits({ ...DEFAULT_HTTP_LIMITS, ...options.limits })
+    checkServerOptions(options)
     const s = new KvHttpServer(options)
-    await new Promise<void>((resolve, reject) => {
-      s.server.once('error', reject)
-      s.server.listen({ host: options.host ?? '127.0.0.1', port: options.port ?? 0 }, () => {
-        s.server.off('error', reject)
-        resolve()
-      })
-    })
+    await listen(s.server, options.host ?? '127.0.0.1', options.port ?? 0)
     return s
   }
 
@@ -316,7 +221,7 @@ export class KvHttpServer {
       }
       key = this.parseKey(rest)
     } catch (e) {
-      this.answerFailure(req, res, e, op, started)
+      answerFailure(this.sinks, req, res, e, op, started)
       return
     }
     if (op === 'get') void this.handleGet(req, res, key, started)
@@ -355,50 +260,9 @@ export class KvHttpServer {
       }
     }
     route().then(
-      () => this.observe(op, res, started),
-      (e: unknown) => this.answerFailure(req, res, e, op, started),
+      () => observe(this.metrics, op, res, started),
+      (e: unknown) => answerFailure(this.sinks, req, res, e, op, started),
     )
-  }
-
-  /**
-   * Counts a request once its answer is complete: at once when the handler has ended the
-   * response (the common case, without a 'finish' listener per request), else when it finishes.
-   */
-  private observe(op: Op, res: ServerResponse, started: number): void {
-    if (!res.writableEnded) {
-      res.once('finish', () => this.observe(op, res, started))
-      return
-    }
-    this.metrics.observe(op, res.statusCode, (performance.now() - started) / 1000)
-  }
-
-  /** Answers a handler's failure (a request the client abandoned gets none) and counts it. */
-  private answerFailure(
-    req: IncomingMessage,
-    res: ServerResponse,
-    e: unknown,
-    op: Op,
-    started: number,
-  ): void {
-    if (e instanceof ClientGone) {
-      this.clientTrouble.log('request aborted by the client', {
-        path: pathOf(req),
-        error: e.message,
-      })
-      res.destroy()
-      return
-    }
-    if (e instanceof HttpError) {
-      if (e.code === 'BUSY' || e.code === 'REQUEST_TIMEOUT')
-        this.clientTrouble.log('request refused', { path: pathOf(req), error: e.message })
-      else if (e.status >= 500)
-        this.logger.warn('request failed', { path: pathOf(req), error: e.message })
-      sendError(res, e)
-    } else {
-      this.logger.error('request handler failed', { path: req.url, error: String(e) })
-      sendError(res, new HttpError('INTERNAL', 'internal error; see the server log'))
-    }
-    this.observe(op, res, started)
   }
 
   private parseKey(raw: string): string {
@@ -422,7 +286,7 @@ export class KvHttpServer {
     try {
       this.requireLeader(req)
     } catch (e) {
-      this.answerFailure(req, res, e, 'get', started)
+      answerFailure(this.sinks, req, res, e, 'get', started)
       return
     }
     this.kv.getThen(key, (reply) => this.answerGet(req, res, key, started, reply))
@@ -443,10 +307,10 @@ export class KvHttpServer {
           throw new HttpError('KEY_NOT_FOUND', `no value for key ${JSON.stringify(key)}`)
         send(res, 200, reply.value, 'text')
       } catch (e) {
-        this.answerFailure(req, res, e, 'get', started)
+        answerFailure(this.sinks, req, res, e, 'get', started)
         return
       }
-      this.observe('get', res, started)
+      observe(this.metrics, 'get', res, started)
     } catch (e) {
       this.logger.error('cannot answer a read', { path: pathOf(req), error: String(e) })
       res.destroy()
@@ -485,10 +349,10 @@ export class KvHttpServer {
       if (!reply.ok) throw this.failure(req, reply)
       res.writeHead(204).end()
     } catch (e) {
-      this.answerFailure(req, res, e, op, started)
+      answerFailure(this.sinks, req, res, e, op, started)
       return
     }
-    this.observe(op, res, started)
+    observe(this.metrics, op, res, started)
   }
 
   /**
@@ -527,23 +391,7 @@ export class KvHttpServer {
   }
 
   private redirect(req: IncomingMessage, leader: NodeId | null): HttpError {
-    const address = leader === null ? undefined : this.options.httpAddresses[leader]
-    const url = target(req)
-    if (leader === null)
-      return new HttpError(
-        'NO_LEADER',
-        'no leader is known right now (an election may be under way); retry shortly',
-        { 'retry-after': '1' },
-      )
-    if (address === undefined || url.length > MAX_REDIRECT_PATH)
-      return new HttpError('NO_LEADER', `not the leader; the leader is ${leader}`, {
-        'retry-after': '1',
-        [LEADER_HEADER]: leader,
-      })
-    return new HttpError('NOT_LEADER', `not the leader; the leader is ${leader}`, {
-      location: `${this.scheme}://${address}${url}`,
-      [LEADER_HEADER]: leader,
-    })
+    return redirectTo(target(req), leader, this.options.httpAddresses, this.scheme)
   }
 
   private failure(req: IncomingMessage, reply: KvReply & { ok: false }): HttpError {

@@ -1,0 +1,87 @@
+/**
+ * The node:http (or, with TLS, node:https) server under KvHttpServer (server.ts), with the
+ * connection bounds of limits.ts applied: header, request and keep-alive timeouts, how often
+ * Node checks them, and the connection cap. Connections refused at the cap, failed TLS
+ * handshakes and malformed or timed-out requests are answered where possible and logged at
+ * debug, rate-limited (the client's trouble, not the node's).
+ */
+import type { IncomingMessage, Server, ServerResponse } from 'node:http'
+import { createServer } from 'node:http'
+import type { Server as HttpsServer } from 'node:https'
+import { createServer as createHttpsServer } from 'node:https'
+import type { Socket } from 'node:net'
+import type { Duplex } from 'node:stream'
+import type { HttpLimits, RateLimitedLog } from './limits.js'
+
+/** A PEM certificate (chain) and key to serve HTTPS with. */
+export interface ListenerTls {
+  readonly cert: string | Buffer
+  readonly key: string | Buffer
+}
+
+/** Creates the (not yet listening) server that hands every request to `handler`. */
+export function createListener(
+  tls: ListenerTls | undefined,
+  limits: HttpLimits,
+  handler: (req: IncomingMessage, res: ServerResponse) => void,
+  clientTrouble: RateLimitedLog,
+): Server | HttpsServer {
+  let server: Server | HttpsServer
+  const serverOptions = {
+    headersTimeout: limits.headersTimeoutMs,
+    requestTimeout: limits.requestTimeoutMs,
+    keepAliveTimeout: limits.keepAliveTimeoutMs,
+    // How often Node checks those two timeouts (its default, 30 s, would let a slowloris
+    // client hold a socket up to 30 s past headersTimeout).
+    connectionsCheckingInterval: Math.max(25, Math.min(1000, limits.headersTimeoutMs / 4)),
+  }
+  if (tls) {
+    const https = createHttpsServer({ cert: tls.cert, key: tls.key, ...serverOptions }, handler)
+    // A client that fails the handshake (plain HTTP, an untrusted certificate) is dropped.
+    https.on('tlsClientError', (e: Error) =>
+      clientTrouble.log('TLS handshake failed', { error: e.message }),
+    )
+    server = https
+  } else {
+    server = createServer(serverOptions, handler)
+  }
+  server.maxConnections = limits.maxConnections
+  server.on('drop', () =>
+    clientTrouble.log('connection refused: http.maxConnections reached', {
+      maxConnections: limits.maxConnections,
+    }),
+  )
+  server.on('clientError', (e: NodeJS.ErrnoException, socket: Duplex) =>
+    onClientError(clientTrouble, e, socket),
+  )
+  return server
+}
+
+/** Malformed HTTP, header/request timeouts, resets: answered if possible, logged at debug. */
+function onClientError(
+  clientTrouble: RateLimitedLog,
+  e: NodeJS.ErrnoException,
+  socket: Duplex,
+): void {
+  clientTrouble.log('bad or incomplete HTTP request', { code: e.code, error: e.message })
+  const status =
+    e.code === 'ERR_HTTP_REQUEST_TIMEOUT'
+      ? '408 Request Timeout'
+      : e.code === 'HPE_HEADER_OVERFLOW'
+        ? '431 Request Header Fields Too Large'
+        : '400 Bad Request'
+  if (socket.writable && e.code !== 'ECONNRESET')
+    socket.end(`HTTP/1.1 ${status}\r\nconnection: close\r\ncontent-length: 0\r\n\r\n`)
+  ;(socket as Socket).destroySoon()
+}
+
+/** Binds `server` to host:port; resolves once the port is bound, rejects if it cannot be. */
+export function listen(server: Server | HttpsServer, host: string, port: number): Promise<void> {
+  return new Promise<void>((resolve, reject) => {
+    server.once('error', reject)
+    server.listen({ host, port }, () => {
+      server.off('error', reject)
+      resolve()
+    })
+  })
+}
