@@ -5,4 +5,9 @@
  * compaction, crash recovery that cuts a torn tail and reports any other damage.
  */
 export type { FileStorageOptions, FileStorageStats } from './file-storage.js'
-export { FileStorage, createFileStorage, DEFAULT_SEGMENT_BYTES } from './file-storage.js'
+export {
+  FileStorage,
+  createFileStorage,
+  DEFAULT_PREALLOCATE_BYTES,
+  DEFAULT_SEGMENT_BYTES,
+} from './file-storage.js'

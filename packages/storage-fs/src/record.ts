@@ -33,8 +33,13 @@ export interface ScannedRecord {
   readonly payload: Buffer
 }
 
-/** Why scanning stopped before the end of the buffer. */
+/**
+ * Why scanning stopped before the end of the buffer. `zeros`: nothing but zero bytes follow the
+ * last valid record (the preallocated end of the active segment; a zero header never passes
+ * the header checksum, so zeros are never read as a record).
+ */
 export type ScanStop =
+  | { readonly kind: 'zeros'; readonly offset: number; readonly reason: string }
   | { readonly kind: 'torn'; readonly offset: number; readonly reason: string }
   | { readonly kind: 'corrupt'; readonly offset: number; readonly reason: string }
 
@@ -45,31 +50,37 @@ export interface ScanResult {
   readonly stop?: ScanStop
 }
 
-function allZero(buf: Buffer, from: number): boolean {
-  for (let i = from; i < buf.length; i++) if (buf[i] !== 0) return false
-  return true
+/**
+ * Unwritten parts of an interrupted write start at a sector boundary at least (the page cache
+ * writes whole pages; a device tears a write at sector boundaries, if at all).
+ */
+const SECTOR_BYTES = 512
+
+/** The offset just past the last non-zero byte at or after `from` (`from` if there is none). */
+function dataEnd(buf: Buffer, from: number): number {
+  let end = buf.length
+  while (end > from && buf[end - 1] === 0) end--
+  return end
 }
 
 /**
- * Reads records from `buf` until its end or the first bad record. Classifies the bad record:
- * `torn` when it is what an interrupted append leaves behind (a short header, a payload cut by
- * the end of the file, or zeros up to the end), `corrupt` otherwise. The caller decides whether
- * a torn record is acceptable (only at the tail of the last segment).
+ * Reads records from `buf` until its end or the first bad record, and classifies what follows
+ * the last valid record:
+ * - `zeros`: only zero bytes to the end;
+ * - `torn`: what an interrupted append leaves behind: a short header or a payload cut by the end
+ *   of the file, or (in preallocated space) by the zeros the append did not get to overwrite:
+ *   the record runs past the sector boundary after its last non-zero byte, and zeros follow;
+ * - `corrupt`: anything else, e.g. a complete record with a wrong checksum, or non-zero bytes
+ *   after a zero header.
+ * The caller decides what is acceptable (zeros and a torn record only at the tail of the last
+ * segment).
  */
 export function scanRecords(buf: Buffer): ScanResult {
   const records: ScannedRecord[] = []
   let offset = 0
   while (offset < buf.length) {
     const stop = checkRecordAt(buf, offset)
-    if (stop) {
-      // Some filesystems extend a file before its data blocks land: zeros to the end are torn.
-      const zeroTail = stop.kind === 'corrupt' && allZero(buf, offset)
-      return {
-        records,
-        validEnd: offset,
-        stop: zeroTail ? { kind: 'torn', offset, reason: 'zero-filled tail' } : stop,
-      }
-    }
+    if (stop) return { records, validEnd: offset, stop: classifyTail(buf, offset, stop) }
     const len = buf.readUInt32LE(offset)
     records.push({
       offset,
@@ -78,6 +89,18 @@ export function scanRecords(buf: Buffer): ScanResult {
     offset += HEADER_BYTES + len
   }
   return { records, validEnd: offset }
+}
+
+/** `stop` is the bad record at `offset`; the zeros after the last non-zero byte may explain it. */
+function classifyTail(buf: Buffer, offset: number, stop: ScanStop): ScanStop {
+  const end = dataEnd(buf, offset)
+  if (end === offset) return { kind: 'zeros', offset, reason: 'zero-filled tail' }
+  if (stop.kind === 'torn' || end === buf.length) return stop
+  // As if the file ended where the written sectors end: is the record cut short there?
+  const written = Math.min(buf.length, Math.ceil(end / SECTOR_BYTES) * SECTOR_BYTES)
+  const cut = checkRecordAt(buf.subarray(0, written), offset)
+  if (cut?.kind !== 'torn') return stop
+  return { kind: 'torn', offset, reason: `${cut.reason} (zeros follow: an interrupted append)` }
 }
 
 function checkRecordAt(buf: Buffer, offset: number): ScanStop | undefined {

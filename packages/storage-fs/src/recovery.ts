@@ -1,7 +1,9 @@
 /**
  * Recovery on open: find the newest checkpoint segment, replay it and every later segment,
  * verify every record's checksums, cut a torn tail off the active segment, and load the
- * snapshot the log refers to. Anything damaged elsewhere is a StorageCorruptionError naming the
+ * snapshot the log refers to. Zeros after the last record of the active segment are its
+ * preallocated space (preallocation.ts): kept as they are, no warning, and the log continues
+ * in them; a sealed segment has none (rotation cut it), so there they are corruption. Anything damaged elsewhere is a StorageCorruptionError naming the
  * file and byte offset: serving wrong data would be worse than not starting.
  */
 import { open, readFile } from 'node:fs/promises'
@@ -101,7 +103,7 @@ function replay(segments: readonly ScannedSegment[]): LogState {
 
 async function cutTornTail(seg: ScannedSegment, logger: Logger): Promise<void> {
   const stop = seg.scan.stop
-  if (!stop) return
+  if (stop?.kind !== 'torn') return
   logger.warn('storage: cutting a torn record at the end of the log (an interrupted write)', {
     file: seg.path,
     offset: stop.offset,

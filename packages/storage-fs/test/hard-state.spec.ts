@@ -30,7 +30,9 @@ describe('atomic replacement of hard state and snapshots', function () {
     })
     await s.close()
     const [path] = await segmentFiles(dir)
-    const bytes = await readFile(path!)
+    // The log's bytes, without the zeros preallocated after them.
+    const written = await readFile(path!)
+    const bytes = written.subarray(0, scanRecords(written).validEnd)
     const last = scanRecords(bytes).records.at(-1)!.offset
     for (let cut = last; cut <= bytes.length; cut++) {
       await writeFile(path!, bytes.subarray(0, cut))

@@ -38,7 +38,9 @@ describe('recovery', function () {
     })
     await s.close()
     const [path] = await segmentFiles(dir)
-    const bytes = await readFile(path!)
+    // The log's bytes, without the zeros preallocated after them.
+    const written = await readFile(path!)
+    const bytes = written.subarray(0, scanRecords(written).validEnd)
     const offsets = scanRecords(bytes).records.map((r) => r.offset)
     expect(offsets).to.have.length(4) // segment header + three batches
     return { path: path!, bytes, offsets }
@@ -56,7 +58,9 @@ describe('recovery', function () {
       expect(texts(state.entries), `cut at ${cut}`).to.deep.equal(texts(entries(1, 5)))
       expect(state.hardState).to.deep.equal({ term: 1, votedFor: 'a', commit: 3 })
       await s.close()
-      expect((await readFile(path)).length, 'the torn bytes are cut off').to.equal(last)
+      const after = scanRecords(await readFile(path))
+      expect(after.validEnd, 'the torn bytes are cut off').to.equal(last)
+      expect(after.stop?.kind ?? 'zeros', 'only zeros follow').to.equal('zeros')
       if (cut > last)
         expect(
           logger.records.some((r) => r.level === 'warn' && r.fields?.offset === last),
@@ -73,15 +77,24 @@ describe('recovery', function () {
     await again.close()
   })
 
-  it('treats a zero-filled tail as torn', async function () {
+  it('keeps a zero-filled tail of the last segment as preallocated space: no warning, nothing cut', async function () {
     const { path, bytes } = await threeBatches()
     await writeFile(path, Buffer.concat([bytes, Buffer.alloc(300)]))
-    const s = await createFileStorage({ dir })
+    const logger = new MemoryLogger()
+    const s = await createFileStorage({ dir, logger, preallocateBytes: 0 })
     expect(texts((await s.load()).entries)).to.deep.equal(
       texts([...entries(1, 5), ...entries(6, 7, 2)]),
     )
+    await s.write({ entries: entries(8, 8, 2), sync: true })
     await s.close()
-    expect((await readFile(path)).length).to.equal(bytes.length)
+    expect(logger.records.filter((r) => r.level === 'warn')).to.deep.equal([])
+    const file = await readFile(path)
+    expect(file.length, 'the append went into the zeros').to.equal(bytes.length + 300)
+    const again = await createFileStorage({ dir })
+    expect(texts((await again.load()).entries)).to.deep.equal(
+      texts([...entries(1, 5), ...entries(6, 8, 2)]),
+    )
+    await again.close()
   })
 
   it('reports a flipped byte anywhere in an earlier record as corruption at that record, never as data', async function () {
