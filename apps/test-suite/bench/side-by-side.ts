@@ -2,9 +2,11 @@
  * raftkit and etcd side by side, interleaved, with one load generator (issue 15's "How it is
  * measured"): --pairs times (default 3) a fresh --nodes-member etcd cluster (etcd's defaults:
  * fsync on every commit) and then a fresh raftkit cluster (storageSync always), each preloaded
- * with --keys keys and driven by the same closed loop (closed-loop.ts): at each --concurrency
- * level a put phase, then a get phase (linearizable reads), each after --warmup seconds left
- * out, 16-byte keys over the --keys keys, 128-byte values, every client to the leader. etcd's
+ * with --keys keys and driven by the same closed loop (closed-loop.ts): after --server-warmup
+ * seconds of puts and gets from 8 clients (default 3; left out: raftkit's servers run JavaScript
+ * that V8 compiles as it runs, so a fresh process is slower for its first seconds — BENCHMARKS
+ * #15 session 11 — and etcd gets the same), at each --concurrency level a put phase, then a get
+ * phase (linearizable reads), each after --warmup seconds left out, 16-byte keys over the --keys keys, 128-byte values, every client to the leader. etcd's
  * clients speak raw gRPC (etcd-grpc.ts, Put / Range) multiplexed over --etcd-conns HTTP/2
  * connections (default 1, as one etcd clientv3 and etcd's benchmark tool do; 0: one per
  * client); raftkit's are KvClients, each with its own at-most-once session, over one shared
@@ -17,7 +19,7 @@
  * Without etcd on the PATH it says how to install it and runs raftkit alone.
  *
  *   npx tsx --conditions=@raftkit/source bench/side-by-side.ts [--pairs 3] [--seconds 2]
- *     [--warmup 1] [--concurrency 1,64,256] [--keys 1000] [--nodes 3] [--etcd-conns 1]
+ *     [--warmup 1] [--server-warmup 3] [--concurrency 1,64,256] [--keys 1000] [--nodes 3] [--etcd-conns 1]
  *     [--raftkit-protocol http|ws]
  *
  * Servers run the built `raftkit` bin when it exists (`npm run build` first), else the sources.
@@ -39,6 +41,7 @@ const { values } = parseArgs({
     pairs: { type: 'string', default: '3' },
     seconds: { type: 'string', default: '2' },
     warmup: { type: 'string', default: '1' },
+    'server-warmup': { type: 'string', default: '3' },
     concurrency: { type: 'string', default: '1,64,256' },
     keys: { type: 'string', default: '1000' },
     nodes: { type: 'string', default: '3' },
@@ -52,12 +55,14 @@ const { seconds, levels, keyCount } = loadFlags(values)
 const pairs = Number(values.pairs)
 const nodeCount = Number(values.nodes)
 const warmupSeconds = Number(values.warmup)
+const serverWarmupSeconds = Number(values['server-warmup'])
 const etcdConns = Number(values['etcd-conns'])
 if (!(Number.isInteger(etcdConns) && etcdConns >= 0))
   throw new RangeError('--etcd-conns: an integer >= 0 (0: one connection per client)')
 if (!(Number.isInteger(pairs) && pairs > 0)) throw new RangeError('--pairs: a positive integer')
 if (!(Number.isInteger(nodeCount) && nodeCount > 0)) throw new RangeError('--nodes: positive')
 if (!(warmupSeconds >= 0)) throw new RangeError('--warmup: seconds >= 0')
+if (!(serverWarmupSeconds >= 0)) throw new RangeError('--server-warmup: seconds >= 0')
 
 /** One system under test, started fresh: its clients' workers per level and phase. */
 interface Running {
@@ -115,6 +120,15 @@ async function runSystem(system: System, pair: number): Promise<Row[]> {
   let running: Running | undefined
   try {
     running = await (system === 'etcd' ? startEtcd(dir) : startRaftkit(dir))
+    if (serverWarmupSeconds > 0) {
+      const warm = running.clients(8)
+      try {
+        for (const op of ['put', 'get'] as const)
+          await warmUp(warm.workers(op, 4), serverWarmupSeconds / 2)
+      } finally {
+        await warm.close()
+      }
+    }
     for (const n of levels) {
       const clients = running.clients(n)
       try {
