@@ -14,9 +14,18 @@ export function majority(voters: number): number {
  * the majority-th one. `matches` holds one entry per voter (the leader included).
  */
 export function committedIndex(matches: readonly Index[]): Index {
-  if (matches.length === 0) return 0
-  const sorted = [...matches].sort((a, b) => b - a)
-  return sorted[majority(matches.length) - 1] ?? 0
+  const n = matches.length
+  if (n === 0) return 0
+  // An insertion sort of a copy: Array.prototype.sort allocates its work space (about 2 KB in
+  // V8, whatever the length) on each call, and a leader calls this on every AppendEntries reply.
+  const sorted = matches.slice()
+  for (let i = 1; i < n; i++) {
+    const v = sorted[i] as Index
+    let j = i - 1
+    for (; j >= 0 && (sorted[j] as Index) < v; j--) sorted[j + 1] = sorted[j] as Index
+    sorted[j + 1] = v
+  }
+  return sorted[majority(n) - 1] ?? 0
 }
 
 export type VoteResult = 'won' | 'lost' | 'pending'

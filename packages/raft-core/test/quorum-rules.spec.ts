@@ -1,5 +1,6 @@
 /** Quorum rules that mutation testing found unpinned (see TESTING.md). */
 import { expect } from 'chai'
+import fc from 'fast-check'
 import { committedIndex, jointHasQuorum, jointVoteResult, voteResult } from '../src/quorum.js'
 
 const votes = (entries: Array<[string, boolean]>) => new Map(entries)
@@ -65,5 +66,19 @@ describe('quorum rules', () => {
     ])
     expect(jointVoteResult(halfWon, incoming, outgoing)).to.equal('pending')
     expect(jointVoteResult(votes([...halfWon, ['e', true]]), incoming, outgoing)).to.equal('won')
+  })
+
+  it('the commit index is the highest index that a majority of the match indexes reach, and the matches are left as they were', () => {
+    fc.assert(
+      fc.property(fc.array(fc.nat({ max: 20 }), { minLength: 1, maxLength: 9 }), (matches) => {
+        const before = matches.slice()
+        const got = committedIndex(matches)
+        const reach = (i: number) => matches.filter((m) => m >= i).length
+        expect(reach(got)).to.be.at.least(Math.floor(matches.length / 2) + 1)
+        expect(reach(got + 1)).to.be.below(Math.floor(matches.length / 2) + 1)
+        expect(matches).to.deep.equal(before)
+      }),
+      { numRuns: 500 },
+    )
   })
 })
