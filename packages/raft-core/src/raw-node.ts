@@ -167,8 +167,12 @@ export class RawNode {
       log.lastIndex() > log.inProgress ||
       log.pendingSnapshot !== undefined ||
       log.hasNextCommitted() ||
-      !sameSoft(this.softState(), this.prevSoft) ||
-      !sameHard(this.hardState(), this.prevHard)
+      // softState() and hardState() field by field, without building them (runs every turn).
+      core.role !== this.prevSoft.role ||
+      core.leader !== this.prevSoft.leader ||
+      core.term !== this.prevHard.term ||
+      core.votedFor !== this.prevHard.votedFor ||
+      log.committed !== this.prevHard.commit
     )
   }
 
@@ -183,16 +187,28 @@ export class RawNode {
     const snapshot = log.pendingSnapshot
     const committed = log.nextCommitted()
     const termOrVote = hard.term !== this.prevHard.term || hard.votedFor !== this.prevHard.votedFor
-    const rd: Ready = {
-      ...(sameSoft(soft, this.prevSoft) ? {} : { softState: soft }),
-      ...(sameHard(hard, this.prevHard) ? {} : { hardState: hard }),
-      entries,
-      ...(snapshot ? { snapshot } : {}),
-      messages: core.msgs,
-      committed,
-      readStates: core.readStates,
-      mustSync: termOrVote || entries.length > 0 || snapshot !== undefined,
-    }
+    const softSame = sameSoft(soft, this.prevSoft)
+    const hardSame = sameHard(hard, this.prevHard)
+    const mustSync = termOrVote || entries.length > 0 || snapshot !== undefined
+    const messages = core.msgs
+    const readStates = core.readStates
+    // The usual Ready (same role and leader, no snapshot) as a plain literal; object spreads
+    // cost more than the rest of this method. Same keys, in the same order, either way.
+    const rd: Ready =
+      softSame && !snapshot
+        ? hardSame
+          ? { entries, messages, committed, readStates, mustSync }
+          : { hardState: hard, entries, messages, committed, readStates, mustSync }
+        : {
+            ...(softSame ? {} : { softState: soft }),
+            ...(hardSame ? {} : { hardState: hard }),
+            entries,
+            ...(snapshot ? { snapshot } : {}),
+            messages,
+            committed,
+            readStates,
+            mustSync,
+          }
     core.msgs = []
     core.readStates = []
     if (snapshot) log.acceptSnapshot()
