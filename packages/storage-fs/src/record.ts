@@ -56,9 +56,17 @@ export interface ScanResult {
  */
 const SECTOR_BYTES = 512
 
+const ZERO_BLOCK = Buffer.alloc(4096)
+
 /** The offset just past the last non-zero byte at or after `from` (`from` if there is none). */
 function dataEnd(buf: Buffer, from: number): number {
   let end = buf.length
+  // Whole blocks compared natively: a preallocated tail is up to megabytes of zeros.
+  while (end - from >= ZERO_BLOCK.length) {
+    const start = end - ZERO_BLOCK.length
+    if (ZERO_BLOCK.compare(buf, start, end) !== 0) break
+    end = start
+  }
   while (end > from && buf[end - 1] === 0) end--
   return end
 }

@@ -2,6 +2,7 @@
 // the zeros: the rules each test pins are in its name.
 import { copyFile, mkdir, open, readFile, stat, writeFile } from 'node:fs/promises'
 import { basename, join } from 'node:path'
+import { execFileSync } from 'node:child_process'
 import { expect } from 'chai'
 import type { Entry } from '@raftkit/raft-core'
 import { MemoryLogger, StorageCorruptionError, StorageError } from '@raftkit/raft-core'
@@ -277,5 +278,21 @@ describe('ZeroFill: appends never meet a zero write in flight', function () {
     fill.appended(100)
     expect(() => fill.appended(101)).to.throw(/internal/)
     await fill.close()
+  })
+
+  it('after a failed zero write: tells onError once, lets the waiting append go ahead, fills no more', async function () {
+    // A FIFO opens read-write but refuses a write at an offset (ESPIPE): a fill that fails.
+    const path = join(dir, 'fifo')
+    execFileSync('mkfifo', [path])
+    const errors: Error[] = []
+    const fill = await ZeroFill.open(path, 8192, 1 << 20, 0, (e) => errors.push(e))
+    fill.appended(0)
+    await fill.room(0, 1)
+    expect(errors).to.have.length(1)
+    expect(fill.room(0, 100)).to.equal(undefined)
+    fill.appended(100)
+    expect(fill.room(100, 100), 'no new fill').to.equal(undefined)
+    await fill.close()
+    expect(errors).to.have.length(1)
   })
 })
