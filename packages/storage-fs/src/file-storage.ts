@@ -36,8 +36,8 @@ export interface FileStorageOptions {
   /**
    * Keep the active segment zero-filled this many bytes ahead of the end of the log (written
    * and fdatasync'ed in the background), so an append's fdatasync need not also write the
-   * inode for a new file size. Costs up to this much disk space past the log. Default 1 MiB;
-   * 0 turns it off; otherwise 4096 to 64 MiB.
+   * inode for a new file size. Costs up to this much disk space past the log. 0 turns it off;
+   * other values 4096 to 64 MiB. Default 1 MiB with `sync: 'always'`, 0 with `sync: 'never'`.
    */
   readonly preallocateBytes?: number
   /**
@@ -110,7 +110,13 @@ export class FileStorage implements Storage {
         `segmentBytes must be an integer >= 1024, got ${String(options.segmentBytes)}`,
       )
     }
-    const preallocateBytes = options.preallocateBytes ?? DEFAULT_PREALLOCATE_BYTES
+    const syncMode = options.sync ?? 'always'
+    if (syncMode !== 'always' && syncMode !== 'never') {
+      throw new StorageError(`sync must be 'always' or 'never', got ${String(syncMode)}`)
+    }
+    // Without fdatasync on appends there is nothing to speed up: no zeros by default.
+    const preallocateBytes =
+      options.preallocateBytes ?? (syncMode === 'always' ? DEFAULT_PREALLOCATE_BYTES : 0)
     if (
       !Number.isSafeInteger(preallocateBytes) ||
       (preallocateBytes !== 0 &&
@@ -119,10 +125,6 @@ export class FileStorage implements Storage {
       throw new StorageError(
         `preallocateBytes must be 0 or an integer from 4096 to ${MAX_PREALLOCATE_BYTES}, got ${String(options.preallocateBytes)}`,
       )
-    }
-    const syncMode = options.sync ?? 'always'
-    if (syncMode !== 'always' && syncMode !== 'never') {
-      throw new StorageError(`sync must be 'always' or 'never', got ${String(syncMode)}`)
     }
     const logger = options.logger ?? silentLogger
     await mkdir(dir, { recursive: true })

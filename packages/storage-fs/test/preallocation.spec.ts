@@ -226,6 +226,15 @@ describe('preallocation: the active segment is zero-filled ahead of the log', fu
     await s.close()
   })
 
+  it("does not preallocate by default with sync: 'never' (no fdatasync to speed up), only when asked", async function () {
+    await put(dir, 1, 10, { sync: 'never' })
+    const off = await segment()
+    expect(off.bytes.length).to.equal(off.validEnd)
+    await put(dir, 11, 10, { sync: 'never', preallocateBytes: 8192 })
+    const on = await segment()
+    expect(on.bytes.length - on.validEnd).to.be.within(4096, 8192)
+  })
+
   it('rejects a bad preallocateBytes with a StorageError before touching the directory', async function () {
     for (const bad of [-1, 1, 4095, 1.5, 64 * 1024 * 1024 + 1, Number.NaN, '4096']) {
       const target = join(dir, 'never')
