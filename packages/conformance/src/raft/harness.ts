@@ -6,80 +6,36 @@
  * invariants are checked after every timer the clock fires. Any violation fails the run at
  * once. All time goes through the injected clock and all randomness through seeded Rngs, so
  * under a SimulatedClock a run is a pure function of its seed.
+ *
+ * Its leaves: cluster-options.ts (ClusterOptions, the network factory and the lab's time
+ * constants, re-exported here) and lab-checks.ts (the lab's checks, which the methods of the
+ * same names run).
  */
 import { Raft, createRng, seedFrom, silentLogger } from '@raftkit/raft-core'
-import type {
-  ApplyMsg,
-  Clock,
-  Logger,
-  Network,
-  NodeId,
-  RaftConfig,
-  Rng,
-  Storage,
-  TimerHandle,
-} from '@raftkit/raft-core'
+import type { ApplyMsg, Network, NodeId, Rng, Storage, TimerHandle } from '@raftkit/raft-core'
 import { AppliedLogs } from './applied-logs.js'
+import type { ClusterOptions } from './cluster-options.js'
+import { SNAPSHOT_INTERVAL, TEST_TIME_LIMIT_MS } from './cluster-options.js'
 import { ClusterFinished, FailureLatch, ScenarioFailure } from './failure.js'
 import { InvariantChecker } from './invariants.js'
 import type { LiveNode } from './invariants.js'
+import * as labChecks from './lab-checks.js'
+import type { LabCluster } from './lab-checks.js'
 import type { NodeFactory, RaftNode, StartResult } from './node.js'
 import { ObservedClock } from './observed-clock.js'
-import type { StorageFactory, StorageHarness } from './storage-harness.js'
-import type { TraceEvent, TraceSink } from './trace.js'
+import type { StorageHarness } from './storage-harness.js'
+import type { TraceEvent } from './trace.js'
 import { SimulatedDisks } from './disk-harness.js'
 import type { Applied } from './values.js'
-import { NOOP, decodeCommand, encodeCommand, encodeSnapshot, sameValue, show } from './values.js'
+import { NOOP, decodeCommand, encodeCommand, encodeSnapshot, show } from './values.js'
 
-/** The tester's allowance for one election (config.go RaftElectionTimeout). */
-export const ELECTION_TIMEOUT_MS = 1000
-/** applierSnap snapshots after every SNAPSHOT_INTERVAL-th index (9, 19, 29, ...). */
-export const SNAPSHOT_INTERVAL = 10
-/** A test that ran longer than this (clock time) fails in end(). */
-export const TEST_TIME_LIMIT_MS = 120_000
-/**
- * The most simulated disk time a scenario may add to TEST_TIME_LIMIT_MS (KvCluster.allowDiskTime):
- * the limit was set for storage that takes no time.
- */
-export const MAX_DISK_ALLOWANCE_MS = 120_000
-
-export type NetworkFactory = (
-  ids: readonly NodeId[],
-  options: { readonly seed: number; readonly clock: Clock },
-) => Network | Promise<Network>
-
-export interface ClusterOptions {
-  readonly servers: number
-  /** Servers from this index on start as joining nodes (membership scenarios). @default servers */
-  readonly initialVoters?: number
-  /** Drop and delay messages (the lab's reliable=false). */
-  readonly unreliable?: boolean
-  /** Use the applierSnap checker, which makes the service snapshot every 10 entries. */
-  readonly snapshot?: boolean
-  readonly seed: number
-  /** SimulatedClock or SystemClock; the harness wraps it to observe every timer. */
-  readonly clock: Clock
-  readonly createNetwork: NetworkFactory
-  readonly createStorage: StorageFactory
-  /** @default Raft.create from raft-core */
-  readonly createNode?: NodeFactory
-  readonly raftConfig?: Partial<RaftConfig>
-  readonly logger?: Logger
-  /** Receives role changes, applies and fault actions. */
-  readonly trace?: TraceSink
-  /** Receives the begin/end lines ("Test (2A): ... / ... Passed --"). */
-  readonly log?: (line: string) => void
-  /** Clock time between two log-matching checks (the other invariants run on every step). @default 100 */
-  readonly invariantIntervalMs?: number
-  /** Check Raft's safety invariants after every timer (the lab's checks run regardless). @default true */
-  readonly invariants?: boolean
-  /**
-   * Put every node's storage behind a simulated disk (see disk-harness.ts): writes take clock
-   * time drawn from the seed and crashes cut power mid-write. The runners turn it on for every
-   * simulated run. @default false
-   */
-  readonly diskModel?: boolean
-}
+export {
+  ELECTION_TIMEOUT_MS,
+  MAX_DISK_ALLOWANCE_MS,
+  SNAPSHOT_INTERVAL,
+  TEST_TIME_LIMIT_MS,
+} from './cluster-options.js'
+export type { ClusterOptions, NetworkFactory } from './cluster-options.js'
 
 const defaultCreateNode: NodeFactory = (o) => Raft.create(o)
 
@@ -112,6 +68,8 @@ export class Cluster {
   private lastLogCheck = Number.NEGATIVE_INFINITY
   private began = { t: 0, rpcs: 0, bytes: 0, maxIndex: 0 }
   private cleaned: Promise<void> | null = null
+  /** What the lab's checks (lab-checks.ts) see of this cluster. */
+  private readonly labView: LabCluster
 
   private constructor(
     private readonly options: ClusterOptions,
@@ -137,6 +95,19 @@ export class Cluster {
     this.records = new AppliedLogs(this.n)
     this.createNode = options.createNode ?? defaultCreateNode
     this.startedAt = clock.now()
+    this.labView = {
+      n: this.n,
+      rng: this.rng,
+      clock,
+      connected: this.connected,
+      nodes: this.nodes,
+      sleep: (ms) => this.sleep(ms),
+      getState: (i) => this.getState(i),
+      start: (i, command) => this.start(i, command),
+      nCommitted: (index) => this.nCommitted(index),
+      fail: (reason) => this.fail(reason),
+      throwIfStopped: () => this.throwIfStopped(),
+    }
   }
 
   /** make_config: creates the network and N nodes, all started and connected. */
@@ -423,48 +394,35 @@ export class Cluster {
   // The lab's checks
 
   /** A leader among the connected servers, within ~5 s; fails on two leaders in one term. */
-  async checkOneLeader(): Promise<number> {
-    for (let iters = 0; iters < 10; iters++) {
-      await this.sleep(450 + this.rng.int(100))
-      const leaders = new Map<number, number[]>()
-      for (let i = 0; i < this.n; i++) {
-        if (!this.connected[i] || !this.nodes[i]) continue
-        const { term, isLeader } = this.getState(i)
-        if (!isLeader) continue
-        const list = leaders.get(term) ?? []
-        list.push(i)
-        leaders.set(term, list)
-      }
-      let lastTermWithLeader = -1
-      for (const [term, list] of leaders) {
-        if (list.length > 1) throw this.fail(`term ${term} has ${list.length} (>1) leaders`)
-        if (term > lastTermWithLeader) lastTermWithLeader = term
-      }
-      const found = leaders.get(lastTermWithLeader)
-      if (found?.[0] !== undefined) return found[0]
-    }
-    throw this.fail('expected one leader, got none')
+  checkOneLeader(): Promise<number> {
+    return labChecks.checkOneLeader(this.labView)
   }
 
   /** Every connected server's term; they must agree. */
   checkTerms(): number {
-    let term = -1
-    for (let i = 0; i < this.n; i++) {
-      if (!this.connected[i] || !this.nodes[i]) continue
-      const t = this.getState(i).term
-      if (term === -1) term = t
-      else if (t !== term) throw this.fail('servers disagree on term')
-    }
-    return term
+    return labChecks.checkTerms(this.labView)
   }
 
   /** No connected server may think it is the leader. */
   checkNoLeader(): void {
-    for (let i = 0; i < this.n; i++) {
-      if (!this.connected[i] || !this.nodes[i]) continue
-      if (this.getState(i).isLeader)
-        throw this.fail(`expected no leader among connected servers, but ${i} claims to be leader`)
-    }
+    labChecks.checkNoLeader(this.labView)
+  }
+
+  /**
+   * Waits (10 ms doubling to 1 s, 30 polls) until `n` servers applied `index`. Returns the
+   * value, or -1 if some server's term passed `startTerm` (> -1) meanwhile.
+   */
+  wait(index: number, n: number, startTerm: number): Promise<Applied> {
+    return labChecks.wait(this.labView, index, n, startTerm)
+  }
+
+  /**
+   * Agreement on `cmd`: Start() it on the leader (trying the connected servers round-robin),
+   * wait up to 2 s for `expectedServers` to apply it, retry (if `retry`) for up to 10 s.
+   * Returns the index.
+   */
+  one(cmd: unknown, expectedServers: number, retry: boolean): Promise<number> {
+    return labChecks.one(this.labView, cmd, expectedServers, retry)
   }
 
   /** How many servers (connected or not) have applied `index`, and the value there. */
@@ -475,63 +433,6 @@ export class Cluster {
     } catch (e) {
       throw this.fail((e as Error).message)
     }
-  }
-
-  /**
-   * Waits (10 ms doubling to 1 s, 30 polls) until `n` servers applied `index`. Returns the
-   * value, or -1 if some server's term passed `startTerm` (> -1) meanwhile.
-   */
-  async wait(index: number, n: number, startTerm: number): Promise<Applied> {
-    let to = 10
-    for (let iters = 0; iters < 30; iters++) {
-      if (this.nCommitted(index).count >= n) break
-      await this.sleep(to)
-      if (to < 1000) to *= 2
-      if (startTerm > -1) {
-        for (let i = 0; i < this.n; i++) {
-          const node = this.nodes[i]
-          if (node && node.getState().term > startTerm) return -1
-        }
-      }
-    }
-    const { count, value } = this.nCommitted(index)
-    if (count < n) throw this.fail(`only ${count} decided for index ${index}; wanted ${n}`)
-    return value
-  }
-
-  /**
-   * Agreement on `cmd`: Start() it on the leader (trying the connected servers round-robin),
-   * wait up to 2 s for `expectedServers` to apply it, retry (if `retry`) for up to 10 s.
-   * Returns the index.
-   */
-  async one(cmd: unknown, expectedServers: number, retry: boolean): Promise<number> {
-    const t0 = this.clock.now()
-    let starts = 0
-    while (this.clock.now() - t0 < 10_000) {
-      this.throwIfStopped()
-      let index = -1
-      for (let si = 0; si < this.n; si++) {
-        starts = (starts + 1) % this.n
-        if (!this.connected[starts] || !this.nodes[starts]) continue
-        const r = this.start(starts, cmd)
-        if (r.isLeader) {
-          index = r.index
-          break
-        }
-      }
-      if (index !== -1) {
-        const t1 = this.clock.now()
-        while (this.clock.now() - t1 < 2000) {
-          const { count, value } = this.nCommitted(index)
-          if (count > 0 && count >= expectedServers && sameValue(value, cmd)) return index
-          await this.sleep(20)
-        }
-        if (!retry) throw this.fail(`one(${show(cmd)}) failed to reach agreement`)
-      } else {
-        await this.sleep(50)
-      }
-    }
-    throw this.fail(`one(${show(cmd)}) failed to reach agreement`)
   }
 
   // ---------------------------------------------------------------------------------------
