@@ -10,107 +10,44 @@
  * HistoryRecorder, for the linearizability check at the end of a scenario. All time goes
  * through the injected clock and all randomness through seeded Rngs: under a SimulatedClock a
  * run is a pure function of its seed.
+ *
+ * Its leaves: cluster-options.ts (KvClusterOptions, their check and the lab's constants) and
+ * test-clerk.ts (TestClerk), both re-exported here.
  */
 import { Raft, createRng, seedFrom, silentLogger } from '@raftkit/raft-core'
-import type { Clock, Logger, Network, NodeId, RaftConfig, Rng, Storage } from '@raftkit/raft-core'
+import type { Network, NodeId, Rng, Storage } from '@raftkit/raft-core'
 import type { TimerHandle } from '@raftkit/raft-core'
 import { KvClient, KvServer, MemoryKvRpc } from '@raftkit/kv-service'
 import type { KvReply, KvRequest } from '@raftkit/kv-service'
 import { ClusterFinished, FailureLatch, ScenarioFailure } from '../raft/failure.js'
-import { MAX_DISK_ALLOWANCE_MS, TEST_TIME_LIMIT_MS } from '../raft/harness.js'
-import type { NetworkFactory } from '../raft/harness.js'
+import { MAX_DISK_ALLOWANCE_MS, TEST_TIME_LIMIT_MS } from '../raft/cluster-options.js'
 import { ObservedClock } from '../raft/observed-clock.js'
 import { SimulatedDisks } from '../raft/disk-harness.js'
 import { memoryStorage } from '../raft/storage-harness.js'
-import type { StorageFactory, StorageHarness } from '../raft/storage-harness.js'
-import type { TraceEvent, TraceSink } from '../raft/trace.js'
+import type { StorageHarness } from '../raft/storage-harness.js'
+import type { TraceEvent } from '../raft/trace.js'
 import { HistoryRecorder } from '@raftkit/linearizability'
 import type { ClientId, KvInput, KvOutput } from '@raftkit/linearizability'
+import type { KvClusterOptions } from './cluster-options.js'
+import { checkKvClusterOptions } from './cluster-options.js'
 import { DelayedKvRpc, NO_LATENCY } from './delayed-rpc.js'
-import type { RpcLatency } from './delayed-rpc.js'
+import { TestClerk } from './test-clerk.js'
+import type { ClerkRecorder } from './test-clerk.js'
 
-/** The tester's allowance for an election (kvraft config.go electionTimeout). */
-export const KV_ELECTION_TIMEOUT_MS = 1000
-/** Budget of the final Porcupine check (linearizabilityCheckTimeout). */
-export const LINEARIZABILITY_CHECK_TIMEOUT_MS = 1000
-/**
- * One-way clerk↔server latency used under the simulated clock (see DelayedKvRpc): 5–15 ms
- * each way, so a clerk operation takes about 20 ms, the order of what the lab's clerks see.
- */
-export const DEFAULT_SIM_RPC_LATENCY: RpcLatency = Object.freeze({ minMs: 5, maxMs: 15 })
-
-export interface KvClusterOptions {
-  readonly servers: number
-  /** Drop and delay Raft messages and clerk requests/replies (the lab's reliable=false). */
-  readonly unreliable?: boolean
-  /** Snapshot when the persisted Raft state reaches this many bytes; -1: never. */
-  readonly maxRaftState: number
-  readonly seed: number
-  readonly clock: Clock
-  readonly createNetwork: NetworkFactory
-  /** @default MemoryStorage per server */
-  readonly createStorage?: StorageFactory
-  readonly raftConfig?: Partial<RaftConfig>
-  readonly logger?: Logger
-  /** Receives role changes and the harness's fault actions. */
-  readonly trace?: TraceSink
-  /** Receives the begin/"Passed" lines. */
-  readonly log?: (line: string) => void
-  /** One-way clerk↔server latency (none for the real clock). @default none */
-  readonly rpcLatency?: RpcLatency
-  /** How long a clerk waits for one server before trying another. @default 1000 */
-  readonly clerkRequestTimeoutMs?: number
-  /**
-   * Put every server's storage behind a simulated disk (see cluster/disk-harness.ts). The
-   * runner turns it on for every simulated run. @default false
-   */
-  readonly diskModel?: boolean
-  /**
-   * Servers from this index on start as nodes joining the cluster (they know no member until a
-   * leader adds them; the membership scenarios do). @default servers
-   */
-  readonly initialVoters?: number
-}
+export {
+  DEFAULT_SIM_RPC_LATENCY,
+  KV_ELECTION_TIMEOUT_MS,
+  LINEARIZABILITY_CHECK_TIMEOUT_MS,
+} from './cluster-options.js'
+export type { KvClusterOptions } from './cluster-options.js'
+export { TestClerk } from './test-clerk.js'
 
 interface Slot {
   readonly raft: Raft
   readonly server: KvServer
 }
 
-/** A clerk of the test: a KvClient whose calls are counted and (by default) recorded. */
-export class TestClerk {
-  constructor(
-    readonly name: string,
-    readonly client: KvClient,
-    private readonly cluster: KvCluster,
-  ) {}
-
-  /** Get, recorded in the history as `clientId` (null: not recorded). */
-  get(key: string, clientId: ClientId | null = this.name): Promise<string> {
-    return this.cluster
-      .record(clientId, { op: 'get', key }, async () => {
-        const value = await this.client.get(key)
-        return { value }
-      })
-      .then((o) => o.value ?? '')
-  }
-
-  async put(key: string, value: string, clientId: ClientId | null = this.name): Promise<void> {
-    await this.cluster.record(clientId, { op: 'put', key, value }, async () => {
-      await this.client.put(key, value)
-      return {}
-    })
-  }
-
-  async append(key: string, value: string, clientId: ClientId | null = this.name): Promise<void> {
-    await this.cluster.record(clientId, { op: 'append', key, value }, async () => {
-      await this.client.append(key, value)
-      return {}
-    })
-  }
-}
-
-export class KvCluster {
+export class KvCluster implements ClerkRecorder {
   readonly n: number
   readonly ids: readonly NodeId[]
   readonly seed: number
@@ -178,14 +115,7 @@ export class KvCluster {
 
   /** make_config: N servers started and connected, then the network made (un)reliable. */
   static async create(options: KvClusterOptions): Promise<KvCluster> {
-    if (!Number.isSafeInteger(options.servers) || options.servers < 1)
-      throw new RangeError(`servers must be a positive integer, got ${String(options.servers)}`)
-    const m = options.maxRaftState
-    if (m !== -1 && !(Number.isSafeInteger(m) && m > 0))
-      throw new RangeError(`maxRaftState must be -1 or a positive integer, got ${String(m)}`)
-    const iv = options.initialVoters
-    if (iv !== undefined && !(Number.isSafeInteger(iv) && iv >= 1 && iv <= options.servers))
-      throw new RangeError(`initialVoters must be an integer in 1..servers, got ${String(iv)}`)
+    checkKvClusterOptions(options)
     const clock = new ObservedClock(options.clock)
     const ids = Array.from({ length: options.servers }, (_, i) => String(i))
     const network = await options.createNetwork(ids, {
