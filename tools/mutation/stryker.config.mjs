@@ -5,6 +5,8 @@ const groups = {
   'raft-core': {
     mutate: [
       'packages/raft-core/src/core.ts',
+      'packages/raft-core/src/election.ts',
+      'packages/raft-core/src/vote-tally.ts',
       'packages/raft-core/src/replication.ts',
       'packages/raft-core/src/log.ts',
       'packages/raft-core/src/progress.ts',

@@ -1,29 +1,25 @@
 /**
  * RaftCore: the Raft state machine proper (Figure 2). It owns term, vote, role and the log,
  * handles terms once, centrally, in step() (etcd habit), then dispatches to the role's handler.
- * Election rules live here; leader replication, the AppendEntries receiver and snapshot transfer
- * live in replication.ts and snapshot-transfer.ts. Deterministic: no timers, no I/O; time is
- * tick(), randomness the injected Rng. Internal: the public API is RawNode.
+ * Elections live in election.ts (the votes in vote-tally.ts); leader replication, the
+ * AppendEntries receiver and snapshot transfer in replication.ts and snapshot-transfer.ts.
+ * Deterministic: no timers, no I/O; time is tick(), randomness the injected Rng. Internal: the
+ * public API is RawNode.
  */
 import type { CoreConfig } from './config.js'
 import { NotLeaderError, TransferInProgressError } from './errors.js'
 import { RaftLog } from './log.js'
 import type { Logger } from './logger.js'
 import type { NodeView, Outgoing } from './node-view.js'
-import type { Message, RequestVote, RequestVoteReply } from './messages.js'
+import type { Message } from './messages.js'
 import { Progress } from './progress.js'
-import { jointCommittedIndex, jointHasQuorum, jointVoteResult, type VoteResult } from './quorum.js'
+import { jointCommittedIndex, jointHasQuorum } from './quorum.js'
 import { decodeMembership } from './membership-codec.js'
-import {
-  EMPTY_MEMBERSHIP,
-  MembershipLog,
-  allVoters,
-  isVoter,
-  members,
-  membershipOf,
-} from './membership.js'
+import { EMPTY_MEMBERSHIP, MembershipLog, isVoter, members, membershipOf } from './membership.js'
 import { afterCommit } from './membership-change.js'
 import { handleTimeoutNow, tickTransfer } from './leadership-transfer.js'
+import { campaign, handleRequestVote, handleVoteReply } from './election.js'
+import { VoteTally } from './vote-tally.js'
 import { ReadIndexQueue } from './read-index.js'
 import type { ReadState } from './ready.js'
 import type { Rng } from './rng.js'
@@ -79,13 +75,8 @@ export class RaftCore implements NodeView {
   electionElapsed = 0
   heartbeatElapsed = 0
   randomizedElectionTimeout = 0
-  private votes = new Map<NodeId, boolean>()
-  /**
-   * The real votes of the election this node ran in the current term, kept past its election
-   * timeout (a grant counts for the whole term it was given in, §5.2); null when it did not
-   * campaign in this term, once it led in it, or once it heard of another leader of it.
-   */
-  private termVotes: Map<NodeId, boolean> | null = null
+  /** The votes of this node's election and of the term it campaigned in (vote-tally.ts). */
+  readonly tally = new VoteTally()
 
   /** Leader only: one Progress per other voter. */
   readonly progress = new Map<NodeId, Progress>()
@@ -143,8 +134,8 @@ export class RaftCore implements NodeView {
    */
   hup(): void {
     if (this.role === 'leader' || !this.mayCampaign()) return
-    if (this.config.preVote) this.campaign('pre')
-    else this.campaign('real')
+    if (this.config.preVote) campaign(this, 'pre')
+    else campaign(this, 'real')
   }
 
   /**
@@ -152,14 +143,14 @@ export class RaftCore implements NodeView {
    * caller (handleTimeoutNow) has checked that this node is not the leader and may campaign.
    */
   campaignNow(transfer: boolean): void {
-    this.campaign('real', transfer)
+    campaign(this, 'real', transfer)
   }
 
   /**
    * Whether this node may start an election: a voter of its latest configuration, or (thesis
    * §4.2.2) a voter of the configuration committed before it while the latest one is not yet
    * committed: it may be needed to commit it, e.g. a leader being removed that stepped down
-   * early. Its own vote counts only where it is a voter (poll counts votes by configuration).
+   * early. Its own vote counts only where it is a voter (the tally counts votes by configuration).
    */
   mayCampaign(): boolean {
     const history = this.memberships
@@ -229,22 +220,22 @@ export class RaftCore implements NodeView {
     this.setRole('follower', leader)
   }
 
-  private becomePreCandidate(): void {
+  becomePreCandidate(): void {
     // Term and vote stay as they are: a pre-vote changes nobody's state (thesis §9.6).
     this.reset(this.term)
     this.setRole('pre-candidate', null)
   }
 
-  private becomeCandidate(): void {
+  becomeCandidate(): void {
     this.reset(this.term + 1)
     this.votedFor = this.id
-    this.termVotes = new Map()
+    this.tally.startTerm()
     this.setRole('candidate', null)
   }
 
-  private becomeLeader(): void {
+  becomeLeader(): void {
     this.reset(this.term)
-    this.termVotes = null
+    this.tally.endTerm()
     const next = this.log.lastIndex() + 1
     for (const peer of this.others) this.progress.set(peer, new Progress(next))
     this.setRole('leader', this.id)
@@ -262,12 +253,12 @@ export class RaftCore implements NodeView {
     if (term !== this.term) {
       this.term = term
       this.votedFor = null
-      this.termVotes = null
+      this.tally.endTerm()
     }
     this.electionElapsed = 0
     this.heartbeatElapsed = 0
     this.resetElectionTimeout()
-    this.votes.clear()
+    this.tally.clearElection()
     this.progress.clear()
     this.reads.clear()
     this.pendingAppends = false
@@ -344,87 +335,6 @@ export class RaftCore implements NodeView {
   }
 
   // ---------------------------------------------------------------------------------------------
-  // Elections
-
-  private campaign(kind: 'pre' | 'real', transfer = false): void {
-    if (kind === 'pre') this.becomePreCandidate()
-    else this.becomeCandidate()
-    const term = kind === 'pre' ? this.term + 1 : this.term
-    if (this.poll(kind, this.id, true) === 'won') return this.won(kind)
-    for (const to of allVoters(this.membership)) {
-      if (to === this.id) continue
-      this.send({
-        type: 'RequestVote',
-        to,
-        term,
-        lastLogIndex: this.log.lastIndex(),
-        lastLogTerm: this.log.lastTerm(),
-        preVote: kind === 'pre',
-        ...(transfer ? { transfer: true } : {}),
-      })
-    }
-  }
-
-  private won(kind: 'pre' | 'real'): void {
-    if (kind === 'pre') this.campaign('real')
-    else this.becomeLeader()
-  }
-
-  /** Records `from`'s first answer in this pre-vote's tally, or in this term's real votes. */
-  private poll(kind: 'pre' | 'real', from: NodeId, granted: boolean): VoteResult {
-    const votes = kind === 'real' && this.termVotes ? this.termVotes : this.votes
-    if (!votes.has(from)) votes.set(from, granted)
-    return jointVoteResult(votes, this.membership.voters, this.membership.outgoing)
-  }
-
-  /** RequestVote receiver (Figure 2) and the pre-vote variant. */
-  private handleRequestVote(m: RequestVote): void {
-    const canVote =
-      this.votedFor === m.from ||
-      (this.votedFor === null && this.leader === null) ||
-      (m.preVote && m.term > this.term)
-    const grant = canVote && this.log.isUpToDate(m.lastLogIndex, m.lastLogTerm)
-    // A granted pre-vote answers in the probed term so the pre-candidate can count it.
-    this.send({
-      type: 'RequestVoteReply',
-      to: m.from,
-      term: grant && m.preVote ? m.term : this.term,
-      granted: grant,
-      preVote: m.preVote,
-    })
-    if (grant && !m.preVote) {
-      // The vote is in this Ready's hard state: persisted before the reply leaves (bug #8).
-      this.votedFor = m.from
-      this.electionElapsed = 0
-    }
-  }
-
-  private handleVoteReply(m: RequestVoteReply): void {
-    if (!m.preVote && this.role !== 'candidate') return this.countLateVote(m)
-    if (m.preVote && this.role !== 'pre-candidate') return
-    if (m.preVote && m.granted && m.term !== this.term + 1) return
-    const kind = m.preVote ? 'pre' : 'real'
-    const result = this.poll(kind, m.from, m.granted)
-    if (result === 'won') this.won(kind)
-    else if (result === 'lost') this.becomeFollower(this.term, null)
-  }
-
-  /**
-   * A real vote of this term that arrives after the election timer made this node a
-   * pre-candidate (or a follower that lost its pre-vote): "a candidate wins an election if it
-   * receives votes from a majority of the servers in the full cluster for the same term" (§5.2),
-   * whenever they arrive. Safe: every grant was given against this node's log as it still is
-   * (in this term only a leader of it could change the log, and none exists if these votes
-   * make a majority), and each voter votes once per term. Without it, replies delayed past the
-   * timer (long reordering) can stall elections indefinitely (TestFigure8Unreliable2C seed 288).
-   */
-  private countLateVote(m: RequestVoteReply): void {
-    // termVotes is null when this node did not campaign in this term or has led in it.
-    if (this.termVotes === null || this.leader !== null) return
-    if (this.poll('real', m.from, m.granted) === 'won') this.becomeLeader()
-  }
-
-  // ---------------------------------------------------------------------------------------------
   // Dispatch
 
   private dispatch(m: Message): void {
@@ -432,9 +342,9 @@ export class RaftCore implements NodeView {
       case 'TimeoutNow':
         return handleTimeoutNow(this, m)
       case 'RequestVote':
-        return this.handleRequestVote(m)
+        return handleRequestVote(this, m)
       case 'RequestVoteReply':
-        return this.handleVoteReply(m)
+        return handleVoteReply(this, m)
       case 'AppendEntries':
       case 'InstallSnapshot':
         if (this.role === 'leader') {

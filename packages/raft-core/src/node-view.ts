@@ -1,9 +1,9 @@
 /**
- * NodeView: what the handler modules (replication, snapshot transfer, membership change,
- * leadership transfer) see of a node — its state and the few actions they may take. RaftCore
- * implements it; the handlers import this interface instead of core.ts, so the algorithm's
- * files form no import circle (core imports the handlers, never the other way round). A type-only
- * leaf: it imports types only.
+ * NodeView: what the handler modules (elections, replication, snapshot transfer, membership
+ * change, leadership transfer) see of a node — its state and the few actions they may take.
+ * RaftCore implements it; the handlers import this interface instead of core.ts, so the
+ * algorithm's files form no import circle (core imports the handlers, never the other way
+ * round). A type-only leaf: it imports types only.
  */
 import type { CoreConfig } from './config.js'
 import type { RaftLog } from './log.js'
@@ -13,6 +13,7 @@ import type { Message } from './messages.js'
 import type { Progress } from './progress.js'
 import type { SnapshotReceiver } from './snapshot-receiver.js'
 import type { EntryKind, Index, NodeId, Role, Term } from './types.js'
+import type { VoteTally } from './vote-tally.js'
 
 type Distribute<M> = M extends Message ? Omit<M, 'from' | 'term'> & { term?: Term } : never
 /** A message as built by handlers: `from` is filled in, `term` defaults to the current term. */
@@ -35,6 +36,12 @@ export interface NodeView {
   readonly config: CoreConfig
   readonly logger: Logger
   readonly term: Term
+  /** The vote given in the current term; election.ts records a granted vote. */
+  votedFor: NodeId | null
+  /** Ticks since the last reset: election timer (followers/candidates) or checkQuorum (leader). */
+  electionElapsed: number
+  /** The votes of this node's election and of the term it campaigned in (vote-tally.ts). */
+  readonly tally: VoteTally
   readonly role: Role
   readonly leader: NodeId | null
   readonly log: RaftLog
@@ -51,6 +58,12 @@ export interface NodeView {
   /** Leader: appends an entry of the current term to its own log. */
   appendEntry(kind: EntryKind, data: Uint8Array): { index: Index; term: Term }
   becomeFollower(term: Term, leader: NodeId | null): void
+  /** Starts a pre-vote (election.ts): term and vote stay as they are. */
+  becomePreCandidate(): void
+  /** Starts a real election (election.ts): the next term, voting for itself. */
+  becomeCandidate(): void
+  /** Leads the current term once its election is won (election.ts). */
+  becomeLeader(): void
   /** Only a voter campaigns. */
   mayCampaign(): boolean
   /** Campaigns now, skipping pre-vote; only for a non-leader that mayCampaign(). */
