@@ -1,10 +1,10 @@
 /**
  * RaftCore: the Raft state machine proper (Figure 2). It owns term, vote, role and the log,
  * handles terms once, centrally, in step() (etcd habit), then dispatches to the role's handler.
- * Elections live in election.ts (the votes in vote-tally.ts); leader replication, the
- * AppendEntries receiver and snapshot transfer in replication.ts and snapshot-transfer.ts.
- * Deterministic: no timers, no I/O; time is tick(), randomness the injected Rng. Internal: the
- * public API is RawNode.
+ * Dispatch lives in dispatch.ts, elections in election.ts (the votes in vote-tally.ts), leader
+ * replication, the AppendEntries receiver and snapshot transfer in replication.ts and
+ * snapshot-transfer.ts. Deterministic: no timers, no I/O; time is tick(), randomness the
+ * injected Rng. Internal: the public API is RawNode.
  */
 import type { CoreConfig } from './config.js'
 import { NotLeaderError, TransferInProgressError } from './errors.js'
@@ -17,8 +17,9 @@ import { jointCommittedIndex, jointHasQuorum } from './quorum.js'
 import { decodeMembership } from './membership-codec.js'
 import { EMPTY_MEMBERSHIP, MembershipLog, isVoter, members, membershipOf } from './membership.js'
 import { afterCommit } from './membership-change.js'
-import { handleTimeoutNow, tickTransfer } from './leadership-transfer.js'
-import { campaign, handleRequestVote, handleVoteReply } from './election.js'
+import { tickTransfer } from './leadership-transfer.js'
+import { campaign } from './election.js'
+import { answerStale, dispatch } from './dispatch.js'
 import { VoteTally } from './vote-tally.js'
 import { ReadIndexQueue } from './read-index.js'
 import type { ReadState } from './ready.js'
@@ -26,18 +27,8 @@ import type { Rng } from './rng.js'
 import { SnapshotReceiver } from './snapshot-receiver.js'
 import type { PersistedState } from './storage.js'
 import type { Entry, EntryKind, Index, Membership, NodeId, Role, Term } from './types.js'
-import {
-  broadcastHeartbeat,
-  flushAppends,
-  handleAppendEntries,
-  handleAppendEntriesReply,
-  maybeSendAppends,
-} from './replication.js'
-import {
-  handleInstallSnapshot,
-  handleInstallSnapshotReply,
-  tickSnapshotTransfers,
-} from './snapshot-transfer.js'
+import { broadcastHeartbeat, flushAppends, maybeSendAppends } from './replication.js'
+import { tickSnapshotTransfers } from './snapshot-transfer.js'
 
 export interface CoreOptions {
   readonly id: NodeId
@@ -206,10 +197,10 @@ export class RaftCore implements NodeView {
         this.becomeFollower(m.term, fromLeader ? m.from : null)
       }
     } else if (m.term < this.term) {
-      this.answerStale(m)
+      answerStale(this, m)
       return
     }
-    this.dispatch(m)
+    dispatch(this, m)
   }
 
   // ---------------------------------------------------------------------------------------------
@@ -332,72 +323,6 @@ export class RaftCore implements NodeView {
       this.leader !== null &&
       this.electionElapsed < this.config.electionTicksMin
     )
-  }
-
-  // ---------------------------------------------------------------------------------------------
-  // Dispatch
-
-  private dispatch(m: Message): void {
-    switch (m.type) {
-      case 'TimeoutNow':
-        return handleTimeoutNow(this, m)
-      case 'RequestVote':
-        return handleRequestVote(this, m)
-      case 'RequestVoteReply':
-        return handleVoteReply(this, m)
-      case 'AppendEntries':
-      case 'InstallSnapshot':
-        if (this.role === 'leader') {
-          this.logger.error('two leaders in one term: ignoring', this.fields({ from: m.from }))
-          return
-        }
-        // A candidate that hears from the leader of its term returns to follower (Figure 2).
-        if (this.role !== 'follower' || this.leader !== m.from)
-          this.becomeFollower(this.term, m.from)
-        this.electionElapsed = 0
-        return m.type === 'AppendEntries'
-          ? handleAppendEntries(this, m)
-          : handleInstallSnapshot(this, m)
-      case 'AppendEntriesReply':
-        if (this.role === 'leader') handleAppendEntriesReply(this, m)
-        return
-      case 'InstallSnapshotReply':
-        if (this.role === 'leader') handleInstallSnapshotReply(this, m)
-        return
-    }
-  }
-
-  /** A message from an older term: tell requesters our term (Figure 2 "reply false"). */
-  private answerStale(m: Message): void {
-    switch (m.type) {
-      case 'RequestVote':
-        return this.send({
-          type: 'RequestVoteReply',
-          to: m.from,
-          granted: false,
-          preVote: m.preVote,
-        })
-      case 'AppendEntries':
-        return this.send({
-          type: 'AppendEntriesReply',
-          to: m.from,
-          success: false,
-          matchIndex: m.prevLogIndex,
-        })
-      case 'InstallSnapshot':
-        return this.send({
-          type: 'InstallSnapshotReply',
-          to: m.from,
-          lastIncludedIndex: m.lastIncludedIndex,
-          nextOffset: 0,
-          done: false,
-        })
-      case 'TimeoutNow': // from a deposed leader
-      case 'RequestVoteReply':
-      case 'AppendEntriesReply':
-      case 'InstallSnapshotReply':
-        return // replies from an older term carry nothing we need
-    }
   }
 
   // ---------------------------------------------------------------------------------------------
