@@ -5,7 +5,9 @@ const groups = {
   'raft-core': {
     mutate: [
       'packages/raft-core/src/core.ts',
+      'packages/raft-core/src/dispatch.ts',
       'packages/raft-core/src/election.ts',
+      'packages/raft-core/src/ticks.ts',
       'packages/raft-core/src/vote-tally.ts',
       'packages/raft-core/src/replication.ts',
       'packages/raft-core/src/log.ts',

@@ -1,10 +1,10 @@
 /**
  * RaftCore: the Raft state machine proper (Figure 2). It owns term, vote, role and the log,
  * handles terms once, centrally, in step() (etcd habit), then dispatches to the role's handler.
- * Dispatch lives in dispatch.ts, elections in election.ts (the votes in vote-tally.ts), leader
- * replication, the AppendEntries receiver and snapshot transfer in replication.ts and
- * snapshot-transfer.ts. Deterministic: no timers, no I/O; time is tick(), randomness the
- * injected Rng. Internal: the public API is RawNode.
+ * Dispatch lives in dispatch.ts, what a tick does in ticks.ts, elections in election.ts (the
+ * votes in vote-tally.ts), leader replication, the AppendEntries receiver and snapshot transfer
+ * in replication.ts and snapshot-transfer.ts. Deterministic: no timers, no I/O; time is tick(),
+ * randomness the injected Rng. Internal: the public API is RawNode.
  */
 import type { CoreConfig } from './config.js'
 import { NotLeaderError, TransferInProgressError } from './errors.js'
@@ -17,9 +17,9 @@ import { jointCommittedIndex, jointHasQuorum } from './quorum.js'
 import { decodeMembership } from './membership-codec.js'
 import { EMPTY_MEMBERSHIP, MembershipLog, isVoter, members, membershipOf } from './membership.js'
 import { afterCommit } from './membership-change.js'
-import { tickTransfer } from './leadership-transfer.js'
 import { campaign } from './election.js'
 import { answerStale, dispatch } from './dispatch.js'
+import { inLease, tickElection, tickLeader } from './ticks.js'
 import { VoteTally } from './vote-tally.js'
 import { ReadIndexQueue } from './read-index.js'
 import type { ReadState } from './ready.js'
@@ -28,7 +28,6 @@ import { SnapshotReceiver } from './snapshot-receiver.js'
 import type { PersistedState } from './storage.js'
 import type { Entry, EntryKind, Index, Membership, NodeId, Role, Term } from './types.js'
 import { broadcastHeartbeat, flushAppends, maybeSendAppends } from './replication.js'
-import { tickSnapshotTransfers } from './snapshot-transfer.js'
 
 export interface CoreOptions {
   readonly id: NodeId
@@ -110,8 +109,10 @@ export class RaftCore implements NodeView {
   // Inputs
 
   tick(): void {
-    if (this.role === 'leader') this.tickLeader()
-    else this.tickElection()
+    if (this.role === 'leader') {
+      if (this.pendingCommit) this.commitDue = true
+      tickLeader(this)
+    } else tickElection(this)
   }
 
   /** The configuration in effect (the latest in the log). */
@@ -182,7 +183,7 @@ export class RaftCore implements NodeView {
   /** Central term handling (Figure 2 "All servers"), then dispatch on message type and role. */
   step(m: Message): void {
     if (m.term > this.term) {
-      if (m.type === 'RequestVote' && this.inLease() && m.transfer !== true) {
+      if (m.type === 'RequestVote' && inLease(this) && m.transfer !== true) {
         this.logger.debug(
           'ignoring vote request: a leader was heard from recently',
           this.fields({ from: m.from }),
@@ -270,59 +271,6 @@ export class RaftCore implements NodeView {
   private resetElectionTimeout(): void {
     const { electionTicksMin: min, electionTicksMax: max } = this.config
     this.randomizedElectionTimeout = min + this.rng.int(max - min)
-  }
-
-  // ---------------------------------------------------------------------------------------------
-  // Ticks
-
-  private tickElection(): void {
-    this.electionElapsed++
-    // A node that may not campaign (learner, removed, joining) lets the timer run on: it must
-    // not look "in lease" (inLease) for a leader it stopped hearing from long ago, or it would
-    // ignore the vote requests of the voters that need it (etcd's promotable check).
-    if (this.electionElapsed >= this.randomizedElectionTimeout && this.mayCampaign()) {
-      this.electionElapsed = 0
-      this.hup()
-    }
-  }
-
-  private tickLeader(): void {
-    if (this.pendingCommit) this.commitDue = true
-    this.heartbeatElapsed++
-    this.electionElapsed++
-    if (this.electionElapsed >= this.config.electionTicksMin) {
-      this.electionElapsed = 0
-      if (this.config.checkQuorum && !this.quorumActive()) {
-        this.logger.info(
-          'stepping down: no quorum heard from within an election timeout',
-          this.fields(),
-        )
-        this.becomeFollower(this.term, null)
-        return
-      }
-      for (const pr of this.progress.values()) pr.recentActive = false
-    }
-    tickTransfer(this)
-    tickSnapshotTransfers(this)
-    if (this.heartbeatElapsed >= this.config.heartbeatTicks) {
-      this.heartbeatElapsed = 0
-      broadcastHeartbeat(this, this.reads.nextRound())
-    }
-  }
-
-  private quorumActive(): boolean {
-    const active = new Set<NodeId>([this.id])
-    for (const [peer, pr] of this.progress) if (pr.recentActive) active.add(peer)
-    return jointHasQuorum(active, this.membership.voters, this.membership.outgoing)
-  }
-
-  /** With checkQuorum, a node that heard from a leader within the minimum election timeout. */
-  private inLease(): boolean {
-    return (
-      this.config.checkQuorum &&
-      this.leader !== null &&
-      this.electionElapsed < this.config.electionTicksMin
-    )
   }
 
   // ---------------------------------------------------------------------------------------------

@@ -1,9 +1,9 @@
 /**
- * NodeView: what the handler modules (elections, replication, snapshot transfer, membership
- * change, leadership transfer) see of a node — its state and the few actions they may take.
- * RaftCore implements it; the handlers import this interface instead of core.ts, so the
- * algorithm's files form no import circle (core imports the handlers, never the other way
- * round). A type-only leaf: it imports types only.
+ * NodeView: what the handler modules (elections, ticks, dispatch, replication, snapshot
+ * transfer, membership change, leadership transfer) see of a node — its state and the few
+ * actions they may take. RaftCore implements it; the handlers import this interface instead of
+ * core.ts, so the algorithm's files form no import circle (core imports the handlers, never the
+ * other way round). A type-only leaf: it imports types only.
  */
 import type { CoreConfig } from './config.js'
 import type { RaftLog } from './log.js'
@@ -11,6 +11,7 @@ import type { Logger } from './logger.js'
 import type { MembershipLog } from './membership.js'
 import type { Message } from './messages.js'
 import type { Progress } from './progress.js'
+import type { ReadIndexQueue } from './read-index.js'
 import type { SnapshotReceiver } from './snapshot-receiver.js'
 import type { EntryKind, Index, NodeId, Role, Term } from './types.js'
 import type { VoteTally } from './vote-tally.js'
@@ -40,6 +41,10 @@ export interface NodeView {
   votedFor: NodeId | null
   /** Ticks since the last reset: election timer (followers/candidates) or checkQuorum (leader). */
   electionElapsed: number
+  /** Leader: ticks since the last heartbeat round (ticks.ts). */
+  heartbeatElapsed: number
+  /** The election timeout in ticks, drawn at random on every reset (ticks.ts). */
+  readonly randomizedElectionTimeout: number
   /** The votes of this node's election and of the term it campaigned in (vote-tally.ts). */
   readonly tally: VoteTally
   readonly role: Role
@@ -48,6 +53,8 @@ export interface NodeView {
   /** Leader only: one Progress per other member. */
   readonly progress: Map<NodeId, Progress>
   readonly receiver: SnapshotReceiver
+  /** Leader: the ReadIndex requests and their heartbeat rounds (read-index.ts). */
+  readonly reads: ReadIndexQueue
 
   /** Queues a message for the next Ready. */
   send(m: Outgoing): void
@@ -66,6 +73,8 @@ export interface NodeView {
   becomeLeader(): void
   /** Only a voter campaigns. */
   mayCampaign(): boolean
+  /** Starts an election (through pre-vote when enabled), as an election timeout does. */
+  hup(): void
   /** Campaigns now, skipping pre-vote; only for a non-leader that mayCampaign(). */
   campaignNow(transfer: boolean): void
   /** Leader: answers the reads a quorum has confirmed. */
