@@ -16,8 +16,8 @@ import type { Entry, HardState, Index, Membership, NodeId, Snapshot, Term } from
 import type { MembershipTarget } from './confchange.js'
 import { proposeMembership, restoredSnapshot } from './membership-change.js'
 import { transferLeadership } from './leadership-transfer.js'
-import { copyMembership, isJoint, validateMembership } from './membership.js'
-import { decodeMembership } from './membership-codec.js'
+import { copyMembership, isJoint } from './membership.js'
+import { validateRestored } from './restored-state.js'
 
 export interface RawNodeOptions {
   readonly id: NodeId
@@ -373,43 +373,4 @@ function validateOptions(o: RawNodeOptions): void {
   if (o.rng === undefined || typeof o.rng.int !== 'function')
     throw new ConfigError('rng', 'an Rng is required')
   validateRestored(o.restored)
-}
-
-function validateRestored(r: PersistedState): void {
-  const bad = (why: string): never => {
-    throw new ConfigError('restored', why)
-  }
-  if (r === undefined || r.hardState === undefined || !Array.isArray(r.entries))
-    bad('must be a PersistedState')
-  const { term, votedFor, commit } = r.hardState
-  if (!Number.isSafeInteger(term) || term < 0)
-    bad(`hardState.term must be a non-negative integer, got ${term}`)
-  if (votedFor !== null && (typeof votedFor !== 'string' || votedFor.length === 0))
-    bad(`hardState.votedFor must be a node id or null`)
-  const snapIndex = r.snapshot?.meta.index ?? 0
-  const snapTerm = r.snapshot?.meta.term ?? 0
-  let prevTerm = snapTerm
-  r.entries.forEach((e, i) => {
-    if (e.index !== snapIndex + 1 + i)
-      bad(`entries[${i}].index is ${e.index}, expected ${snapIndex + 1 + i}`)
-    if (e.term < prevTerm) bad(`entries[${i}].term ${e.term} is lower than the term before it`)
-    if (e.term > term) bad(`entries[${i}].term ${e.term} is above hardState.term ${term}`)
-    prevTerm = e.term
-    if (e.kind === 'config') {
-      try {
-        decodeMembership(e.data)
-      } catch (error) {
-        bad(`entries[${i}] is not a valid configuration: ${(error as Error).message}`)
-      }
-    }
-  })
-  if (r.snapshot?.meta.membership !== undefined) {
-    try {
-      validateMembership(r.snapshot.meta.membership)
-    } catch (error) {
-      bad(`snapshot.meta.membership: ${(error as Error).message}`)
-    }
-  }
-  if (!Number.isSafeInteger(commit) || commit < 0 || commit > snapIndex + r.entries.length)
-    bad(`hardState.commit ${commit} is beyond the last entry ${snapIndex + r.entries.length}`)
 }
