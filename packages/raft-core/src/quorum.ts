@@ -14,11 +14,17 @@ export function majority(voters: number): number {
  * the majority-th one. `matches` holds one entry per voter (the leader included).
  */
 export function committedIndex(matches: readonly Index[]): Index {
-  const n = matches.length
+  return majorityMatched(matches.slice())
+}
+
+/**
+ * committedIndex of `sorted`, which it sorts in place (descending) by insertion:
+ * Array.prototype.sort allocates its work space (about 2 KB in V8, whatever the length) on each
+ * call, and a leader needs this on every AppendEntries reply.
+ */
+function majorityMatched(sorted: Index[]): Index {
+  const n = sorted.length
   if (n === 0) return 0
-  // An insertion sort of a copy: Array.prototype.sort allocates its work space (about 2 KB in
-  // V8, whatever the length) on each call, and a leader calls this on every AppendEntries reply.
-  const sorted = matches.slice()
   for (let i = 1; i < n; i++) {
     const v = sorted[i] as Index
     let j = i - 1
@@ -66,9 +72,10 @@ export function jointCommittedIndex(
   incoming: readonly NodeId[],
   outgoing: readonly NodeId[],
 ): Index {
-  const inc = committedIndex(incoming.map(match))
+  // map() already makes the arrays this sorts.
+  const inc = majorityMatched(incoming.map(match))
   if (outgoing.length === 0) return inc
-  return Math.min(inc, committedIndex(outgoing.map(match)))
+  return Math.min(inc, majorityMatched(outgoing.map(match)))
 }
 
 /** Won when both halves are won; lost when either is lost; pending otherwise. */

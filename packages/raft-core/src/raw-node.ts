@@ -167,12 +167,8 @@ export class RawNode {
       log.lastIndex() > log.inProgress ||
       log.pendingSnapshot !== undefined ||
       log.hasNextCommitted() ||
-      // softState() and hardState() field by field, without building them (runs every turn).
-      core.role !== this.prevSoft.role ||
-      core.leader !== this.prevSoft.leader ||
-      core.term !== this.prevHard.term ||
-      core.votedFor !== this.prevHard.votedFor ||
-      log.committed !== this.prevHard.commit
+      this.softChanged() ||
+      this.hardChanged()
     )
   }
 
@@ -181,14 +177,15 @@ export class RawNode {
     const { core } = this
     const { log } = core
     core.flush()
-    const soft = this.softState()
-    const hard = this.hardState()
+    // A soft or hard state object is built only when it changed (the previous one stays).
+    const softSame = !this.softChanged()
+    const hardSame = !this.hardChanged()
+    const soft = softSame ? this.prevSoft : this.softState()
+    const hard = hardSame ? this.prevHard : this.hardState()
     const entries = log.unstableEntries()
     const snapshot = log.pendingSnapshot
     const committed = log.nextCommitted()
     const termOrVote = hard.term !== this.prevHard.term || hard.votedFor !== this.prevHard.votedFor
-    const softSame = sameSoft(soft, this.prevSoft)
-    const hardSame = sameHard(hard, this.prevHard)
     const mustSync = termOrVote || entries.length > 0 || snapshot !== undefined
     const messages = core.msgs
     const readStates = core.readStates
@@ -338,6 +335,22 @@ export class RawNode {
     return this.core.log.slice(lo, hi)
   }
 
+  /** Whether softState() differs from the last Ready's (compared without building it). */
+  private softChanged(): boolean {
+    const { core, prevSoft } = this
+    return core.role !== prevSoft.role || core.leader !== prevSoft.leader
+  }
+
+  /** Whether hardState() differs from the last Ready's (compared without building it). */
+  private hardChanged(): boolean {
+    const { core, prevHard } = this
+    return (
+      core.term !== prevHard.term ||
+      core.votedFor !== prevHard.votedFor ||
+      core.log.committed !== prevHard.commit
+    )
+  }
+
   private softState(): SoftState {
     return { role: this.core.role, leader: this.core.leader }
   }
@@ -345,14 +358,6 @@ export class RawNode {
   private hardState(): HardState {
     return { term: this.core.term, votedFor: this.core.votedFor, commit: this.core.log.committed }
   }
-}
-
-function sameSoft(a: SoftState, b: SoftState): boolean {
-  return a.role === b.role && a.leader === b.leader
-}
-
-function sameHard(a: HardState, b: HardState): boolean {
-  return a.term === b.term && a.votedFor === b.votedFor && a.commit === b.commit
 }
 
 function validateOptions(o: RawNodeOptions): void {
