@@ -44,14 +44,10 @@ function write(v: unknown): boolean {
         b[at++] = v
       } else if (v < 0x10000) {
         b[at++] = 0xcd
-        b[at++] = v >>> 8
-        b[at++] = v & 0xff
+        be16(b, v)
       } else {
         b[at++] = 0xce
-        b[at++] = v >>> 24
-        b[at++] = (v >>> 16) & 0xff
-        b[at++] = (v >>> 8) & 0xff
-        b[at++] = v & 0xff
+        be32(b, v)
       }
       return true
     case 'boolean':
@@ -82,8 +78,7 @@ function write(v: unknown): boolean {
         if (n < 0x10) b[at++] = 0x90 | n
         else if (n <= 0xffff) {
           b[at++] = 0xdc
-          b[at++] = n >>> 8
-          b[at++] = n & 0xff
+          be16(b, n)
         } else return false
         for (let i = 0; i < n; i++) if (!write(a[i])) return false
         return true
@@ -96,14 +91,10 @@ function write(v: unknown): boolean {
           b[at++] = n
         } else if (n < 0x10000) {
           b[at++] = 0xc5
-          b[at++] = n >>> 8
-          b[at++] = n & 0xff
+          be16(b, n)
         } else {
           b[at++] = 0xc6
-          b[at++] = n >>> 24
-          b[at++] = (n >>> 16) & 0xff
-          b[at++] = (n >>> 8) & 0xff
-          b[at++] = n & 0xff
+          be32(b, n)
         }
         if (at + n <= b.length) b.set(d, at)
         at += n
@@ -117,6 +108,20 @@ function write(v: unknown): boolean {
     case 'function':
       return false
   }
+}
+
+/** Writes `n` (below 2^16) big-endian at `at`. */
+function be16(b: Buffer, n: number): void {
+  b[at++] = n >>> 8
+  b[at++] = n & 0xff
+}
+
+/** Writes `n` (below 2^32) big-endian at `at`. */
+function be32(b: Buffer, n: number): void {
+  b[at++] = n >>> 24
+  b[at++] = (n >>> 16) & 0xff
+  b[at++] = (n >>> 8) & 0xff
+  b[at++] = n & 0xff
 }
 
 /**
