@@ -110,6 +110,25 @@ describe('cluster file: parsing', () => {
     expect(c.logLevel).to.equal('debug')
   })
 
+  it('takes server.storagePreallocateBytes (0 or 4096..64 MiB); absent, it is left to storage-fs', () => {
+    const given = (v: unknown) =>
+      parseClusterConfig(withPatch((o) => (o.server = { storagePreallocateBytes: v }))).server
+    for (const v of [0, 4096, 1 << 20, 64 * 1024 * 1024])
+      expect(given(v).storagePreallocateBytes).to.equal(v)
+    const absent = parseClusterConfig(base()).server
+    expect(absent).to.not.have.property('storagePreallocateBytes')
+    const never = parseClusterConfig(withPatch((o) => (o.server = { storageSync: 'never' })))
+    expect(never.server).to.not.have.property('storagePreallocateBytes')
+  })
+
+  it('--set server.storagePreallocateBytes=0 overrides the file', () => {
+    const raw = withPatch((o) => (o.server = { storagePreallocateBytes: 65536 }))
+    const c = parseClusterConfig(applyOverrides(raw, ['server.storagePreallocateBytes=0']))
+    expect(c.server.storagePreallocateBytes).to.equal(0)
+    const set = parseClusterConfig(applyOverrides(base(), ['server.storagePreallocateBytes=8192']))
+    expect(set.server.storagePreallocateBytes).to.equal(8192)
+  })
+
   const cases: Array<[string, (o: Json) => void, string, RegExp]> = [
     ['not an object', (o) => (o.nodes = 'x'), 'nodes', /non-empty array/],
     ['no nodes', (o) => (o.nodes = []), 'nodes', /non-empty array/],
@@ -169,6 +188,48 @@ describe('cluster file: parsing', () => {
       (o) => (o.server = { storageSync: 'sometimes' }),
       'server.storageSync',
       /always/,
+    ],
+    [
+      'a negative storagePreallocateBytes',
+      (o) => (o.server = { storagePreallocateBytes: -1 }),
+      'server.storagePreallocateBytes',
+      /0 \(off\) or an integer in 4096\.\.67108864/,
+    ],
+    [
+      'a storagePreallocateBytes between 0 and 4096',
+      (o) => (o.server = { storagePreallocateBytes: 1 }),
+      'server.storagePreallocateBytes',
+      /0 \(off\) or an integer in 4096\.\.67108864/,
+    ],
+    [
+      'a storagePreallocateBytes just below 4096',
+      (o) => (o.server = { storagePreallocateBytes: 4095 }),
+      'server.storagePreallocateBytes',
+      /0 \(off\) or an integer in 4096\.\.67108864/,
+    ],
+    [
+      'a storagePreallocateBytes above 64 MiB',
+      (o) => (o.server = { storagePreallocateBytes: 64 * 1024 * 1024 + 1 }),
+      'server.storagePreallocateBytes',
+      /0 \(off\) or an integer in 4096\.\.67108864/,
+    ],
+    [
+      'a fractional storagePreallocateBytes',
+      (o) => (o.server = { storagePreallocateBytes: 8192.5 }),
+      'server.storagePreallocateBytes',
+      /0 \(off\) or an integer in 4096\.\.67108864/,
+    ],
+    [
+      'a string storagePreallocateBytes',
+      (o) => (o.server = { storagePreallocateBytes: '1MiB' }),
+      'server.storagePreallocateBytes',
+      /0 \(off\) or an integer in 4096\.\.67108864/,
+    ],
+    [
+      'a null storagePreallocateBytes',
+      (o) => (o.server = { storagePreallocateBytes: null }),
+      'server.storagePreallocateBytes',
+      /0 \(off\) or an integer in 4096\.\.67108864/,
     ],
     [
       'a bad value limit',

@@ -53,6 +53,9 @@ export async function startNode(
     storage = await createFileStorage({
       dir: self.dataDir,
       sync: config.server.storageSync,
+      ...(config.server.storagePreallocateBytes === undefined
+        ? {}
+        : { preallocateBytes: config.server.storagePreallocateBytes }),
       logger,
     })
   } catch (e) {

@@ -19,6 +19,12 @@ export interface ServerSettings {
   readonly sessionExpiryEntries: number
   /** FileStorage durability: `always` fdatasyncs before acknowledging. */
   readonly storageSync: 'always' | 'never'
+  /**
+   * FileStorage's `preallocateBytes`: how far ahead of the log the active WAL segment is kept
+   * zero-filled. 0: off; else 4096 to 64 MiB. Absent: storage-fs's default (1 MiB with
+   * `storageSync: always`, 0 with `never`).
+   */
+  readonly storagePreallocateBytes?: number
 }
 
 export interface LimitSettings {
@@ -66,19 +72,42 @@ export const DEFAULT_CLIENT_SETTINGS: ClientSettings = Object.freeze({
 
 export const DEFAULT_HTTP_SETTINGS: HttpSettings = DEFAULT_HTTP_LIMITS
 
+/** The `server` fields; `storagePreallocateBytes` has no default of its own (storage-fs's). */
+const SERVER_FIELDS = [...Object.keys(DEFAULT_SERVER_SETTINGS), 'storagePreallocateBytes']
+
+/**
+ * The preallocation sizes FileStorage.open accepts besides 0 (storage-fs's file-storage.ts
+ * checks the same range), so a bad value fails here, naming the field, before the node starts.
+ */
+const MIN_PREALLOCATE_BYTES = 4096
+const MAX_PREALLOCATE_BYTES = 64 * 1024 * 1024
+
 /** Bytes a Raft message needs beyond the largest key and value (framing, headers, session). */
 const MESSAGE_OVERHEAD_BYTES = 4096
 
 export function parseServer(v: unknown): ServerSettings {
   if (v === undefined) return DEFAULT_SERVER_SETTINGS
   const o = object('server', v)
-  onlyKnown('server', o, Object.keys(DEFAULT_SERVER_SETTINGS))
+  onlyKnown('server', o, SERVER_FIELDS)
   const d = DEFAULT_SERVER_SETTINGS
   const maxRaftState = o.maxRaftState ?? d.maxRaftState
   if (maxRaftState !== -1) int('server.maxRaftState', maxRaftState, 1)
   const storageSync = o.storageSync ?? d.storageSync
   if (storageSync !== 'always' && storageSync !== 'never')
     fail('server.storageSync', `expected "always" or "never", got ${show(storageSync)}`)
+  const prealloc = o.storagePreallocateBytes
+  if (
+    prealloc !== undefined &&
+    prealloc !== 0 &&
+    (typeof prealloc !== 'number' ||
+      !Number.isSafeInteger(prealloc) ||
+      prealloc < MIN_PREALLOCATE_BYTES ||
+      prealloc > MAX_PREALLOCATE_BYTES)
+  )
+    fail(
+      'server.storagePreallocateBytes',
+      `expected 0 (off) or an integer in ${MIN_PREALLOCATE_BYTES}..${MAX_PREALLOCATE_BYTES}, got ${show(prealloc)}`,
+    )
   return {
     maxRaftState: maxRaftState as number,
     requestTimeoutMs: int('server.requestTimeoutMs', o.requestTimeoutMs ?? d.requestTimeoutMs, 1),
@@ -88,6 +117,7 @@ export function parseServer(v: unknown): ServerSettings {
       1,
     ),
     storageSync,
+    ...(prealloc === undefined ? {} : { storagePreallocateBytes: prealloc }),
   }
 }
 
