@@ -2,12 +2,14 @@
  * RaftLog: the node's view of the replicated log (etcd's raftLog + unstable, merged).
  *
  * Layout: a snapshot covers indexes [1, snapshotIndex]; `packed` holds the entries
- * (snapshotIndex, hotBase] and `ents` the entries (hotBase, lastIndex]. Entries that are both
- * applied and durable move from `ents` (Entry objects) to `packed` (flat arrays, see
- * packed-entries.ts) in runs of at least RaftLog.packMin, so a long log does not keep an object
- * per entry alive; reading a packed entry makes a new Entry. Entries that arrived as views of a
- * packed segment (an AppendEntries the copying network made with copyEntriesPacked) are packed
- * by keeping that segment, and handed to storage described as it, instead of being copied again. Durability and progress are tracked by indexes, with invariants
+ * (snapshotIndex, hotBase] (segments, see packed-segments.ts) and `ents` the entries
+ * (hotBase, lastIndex]. Entries that are both applied and durable move from `ents` (Entry
+ * objects) to `packed` (flat arrays, see packed-entries.ts) in runs of at least RaftLog.packMin,
+ * so a long log does not keep an object per entry alive; reading a packed entry makes a new
+ * Entry. Entries that arrived as views of a packed segment (an AppendEntries the copying network
+ * made with copyEntriesPacked) are packed by keeping that segment, and handed to storage
+ * described as it, instead of being copied again. Durability and progress are tracked by
+ * indexes, with invariants
  *   snapshotIndex <= applied <= applying <= committed   and   stable <= inProgress <= lastIndex
  * An entry may be applied before it is durable here: a commit counts only durable copies (the
  * leader's own once stable, bug #9), so a committed entry is on the disks of a majority already
@@ -19,16 +21,8 @@
  * - applied:    last index the driver confirmed applied (advance()).
  */
 import { CompactedError } from './errors.js'
-import type { PackedEntries } from './packed-entries.js'
-import {
-  describePacked,
-  entryOf,
-  findPacked,
-  firstOf,
-  lastOf,
-  pack,
-  termOf,
-} from './packed-entries.js'
+import { describePacked, entryOf, pack, termOf } from './packed-entries.js'
+import { PackedSegments } from './packed-segments.js'
 import { ReceivedSegments } from './received-segments.js'
 import type { Entry, Index, Membership, Snapshot, Term } from './types.js'
 
@@ -50,16 +44,14 @@ export class RaftLog {
    */
   static adoptMin = 64
 
-  /** Entries (snapshotIndex, hotBase], packed; consecutive, oldest first. */
-  private packed: PackedEntries[] = []
+  /** Entries (snapshotIndex, hotBase], packed (see packed-segments.ts). */
+  private readonly packed = new PackedSegments()
   /** Last index held in `packed` (snapshotIndex when nothing is packed). */
   private hotBase: Index
   /** Entries (hotBase, lastIndex]. */
   private ents: Entry[]
   /** Received segments that hot entries view (see received-segments.ts). */
   private readonly received = new ReceivedSegments()
-  /** Position in `packed` of the segment found last (term lookups walk neighbours). */
-  private lastFound = 0
   /** Latest snapshot (restored, received or made by compact()); its data is what we send. */
   private snap: Snapshot | undefined
   /** A snapshot received from the leader and not yet handed out in a Ready. */
@@ -106,7 +98,7 @@ export class RaftLog {
     const hot = this.hotBase
     if (i > hot) return this.ents[i - hot - 1]?.term
     const base = this.snapshotIndex
-    if (i > base) return termOf(this.packedAt(i), i)
+    if (i > base) return termOf(this.packed.at(i), i)
     return i === base ? this.snapshotTerm : undefined
   }
 
@@ -146,7 +138,7 @@ export class RaftLog {
     const out: Entry[] = []
     let bytes = 0
     for (let i = lo; i < hi; i++) {
-      const e = i > hot ? (this.ents[i - hot - 1] as Entry) : entryOf(this.packedAt(i), i)
+      const e = i > hot ? (this.ents[i - hot - 1] as Entry) : entryOf(this.packed.at(i), i)
       bytes += entrySize(e)
       if (out.length > 0 && bytes > maxBytes) break
       out.push(e)
@@ -325,7 +317,7 @@ export class RaftLog {
       this.stable = Math.max(this.stable, index)
       this.inProgress = Math.max(this.inProgress, index)
     } else {
-      this.packed = []
+      this.packed.clear()
       this.received.clear()
       this.ents = []
       this.hotBase = index
@@ -357,23 +349,13 @@ export class RaftLog {
 
   // --- packed part ----------------------------------------------------------------------------
 
-  /** The packed segment holding `i` (snapshotIndex < i <= hotBase). */
-  private packedAt(i: Index): PackedEntries {
-    const segs = this.packed
-    const cached = segs[this.lastFound]
-    if (cached !== undefined && i >= firstOf(cached) && i <= lastOf(cached)) return cached
-    const at = findPacked(segs, i)
-    this.lastFound = at
-    return segs[at] as PackedEntries
-  }
-
   /** Moves applied, durable entries to the packed part once there are packMin of them. */
   private maybePack(): void {
     const upTo = Math.min(this.applied, this.stable, this.lastIndex())
     const n = upTo - this.hotBase
     if (n < RaftLog.packMin || n <= 0) return
     const hot = this.hotBase
-    this.received.packInto(this.packed, hot + 1, upTo, RaftLog.adoptMin, (lo, hi) =>
+    this.received.packInto(this.packed.list, hot + 1, upTo, RaftLog.adoptMin, (lo, hi) =>
       pack(this.ents, lo - hot - 1, hi - hot),
     )
     this.ents = this.ents.slice(n)
@@ -386,16 +368,10 @@ export class RaftLog {
     if (index >= this.hotBase) {
       this.ents = this.ents.slice(Math.min(index - this.hotBase, this.ents.length))
       this.hotBase = Math.max(this.hotBase, index)
-      this.packed = []
+      this.packed.clear()
       this.received.dropThrough(index)
     } else {
-      const kept: PackedEntries[] = []
-      for (const s of this.packed) {
-        if (lastOf(s) <= index) continue
-        kept.push(firstOf(s) <= index ? { ...s, lo: index - s.base + 1 } : s)
-      }
-      this.packed = kept
+      this.packed.dropThrough(index)
     }
-    this.lastFound = 0
   }
 }

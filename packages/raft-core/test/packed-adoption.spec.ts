@@ -17,6 +17,7 @@ import {
   describePacked,
   packedSegmentsOf,
 } from '../src/packed-entries.js'
+import type { PackedSegments } from '../src/packed-segments.js'
 import type { Entry, Snapshot } from '../src/types.js'
 
 const e = (index: number, term: number, size = 3): Entry => ({
@@ -31,7 +32,7 @@ const plain = (es: readonly Entry[]) =>
   es.map((x) => `${x.index}@${x.term}/${x.kind}:${[...x.data].join('.')}`)
 
 /** The log's packed segments (private; read here to see whether a segment was kept). */
-const packedOf = (l: RaftLog) => (l as unknown as { packed: PackedEntries[] }).packed
+const packedOf = (l: RaftLog) => (l as unknown as { packed: PackedSegments }).packed.list
 /** MemoryStorage's stored segments (private). */
 const storedOf = (s: MemoryStorage) =>
   (s as unknown as { log: { segments: PackedEntries[] } }).log.segments
