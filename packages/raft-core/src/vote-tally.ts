@@ -12,7 +12,9 @@ export class VoteTally {
   /**
    * The real votes of the election this node ran in the current term, kept past its election
    * timeout (a grant counts for the whole term it was given in, §5.2); null when it did not
-   * campaign in this term, once it led in it, or once it heard of another leader of it.
+   * campaign in this term, or once it led in it. Hearing of another leader of the term does not
+   * clear them: election.ts's countLateVote ignores late grants while the node knows a leader
+   * (`leader !== null`).
    */
   private termVotes: Map<NodeId, boolean> | null = null
 
