@@ -33,7 +33,7 @@ describe('NodeMetrics: transport and storage counters', () => {
       bytesReceived: 1200,
       dropped: 1,
     }
-    let storage: StorageCounters = { writes: 5, groups: 4, syncs: 3 }
+    let storage: StorageCounters = { writes: 5, groups: 4, syncs: 3, inlineSyncs: 2 }
     const m = new NodeMetrics({
       status: () => STATUS,
       transport: () => transport,
@@ -49,6 +49,7 @@ describe('NodeMetrics: transport and storage counters', () => {
     expect(sample(text, 'raftkit_storage_batches_total')).to.equal(5)
     expect(sample(text, 'raftkit_storage_flushes_total')).to.equal(4)
     expect(sample(text, 'raftkit_storage_syncs_total')).to.equal(3)
+    expect(sample(text, 'raftkit_storage_inline_syncs_total')).to.equal(2)
 
     transport = { ...transport, sent: 25 }
     storage = { ...storage, syncs: 9 }

@@ -10,7 +10,7 @@
  * next one, so only the active segment has a zero tail. A checkpoint (after a snapshot) starts a segment whose header holds the whole
  * logical state, then deletes every older segment: that is how compaction frees disk space.
  */
-import { writeSync } from 'node:fs'
+import { fdatasyncSync, writeSync } from 'node:fs'
 import type { FileHandle } from 'node:fs/promises'
 import { open } from 'node:fs/promises'
 import { join } from 'node:path'
@@ -119,9 +119,14 @@ export class Wal {
     this.fill.appended(this.activeSize)
   }
 
-  /** Makes everything appended so far durable. */
+  /** Makes everything appended so far durable (fdatasync on libuv's thread pool). */
   async sync(): Promise<void> {
     await this.fh.datasync()
+  }
+
+  /** Like sync(), but on the calling thread: blocks the event loop while the disk works. */
+  syncNow(): void {
+    fdatasyncSync(this.fh.fd)
   }
 
   /** Seals the active segment (cut to its valid size, fdatasync'ed) and continues in a new one. */

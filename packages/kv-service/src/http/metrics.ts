@@ -25,6 +25,8 @@ export interface StorageCounters {
   readonly groups: number
   /** fdatasync calls. */
   readonly syncs: number
+  /** Of those, the ones run on the main thread (storage-fs `inlineSync`); absent: none. */
+  readonly inlineSyncs?: number
 }
 
 export interface NodeMetricsSource {
@@ -177,6 +179,11 @@ export class NodeMetrics {
         () => storage().groups,
       )
       total('raftkit_storage_syncs_total', 'fdatasync calls on the log.', () => storage().syncs)
+      total(
+        'raftkit_storage_inline_syncs_total',
+        'fdatasync calls on the log run on the main thread rather than the thread pool.',
+        () => storage().inlineSyncs ?? 0,
+      )
     }
     this.requests = new RequestMetrics(this.registry)
   }
