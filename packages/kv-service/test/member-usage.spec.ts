@@ -112,6 +112,12 @@ describe('raftkit member / transfer-leader / serve --join: bad command lines', f
       'invalid option "--timeout": expected a positive integer, got "1.5"',
     ],
     [
+      'member list --timeout past 2^53',
+      () => ['member', 'list', '--timeout', '99999999999999999999', ...F()],
+      false,
+      'invalid option "--timeout": expected a positive integer, got "99999999999999999999"',
+    ],
+    [
       'transfer-leader n2',
       () => ['transfer-leader', 'n2', ...F()],
       true,

@@ -19,23 +19,28 @@ export class UsageError extends Error {}
 
 export type Values = Record<string, string | boolean | string[] | undefined>
 
+/**
+ * Parses `argv` strictly: an unknown flag or a flag without its value is a UsageError.
+ * `positionals`: how many arguments the command takes, or `'any'` for a command that checks
+ * its arguments itself (`member add ID`, `member list`).
+ */
 export function parse(
   argv: readonly string[],
   options: Record<string, { type: 'string' | 'boolean'; multiple?: boolean }>,
-  positionals: number,
+  positionals: number | 'any',
 ): { values: Values; positionals: string[] } {
   let parsed
   try {
     parsed = parseArgs({
       args: [...argv],
       options,
-      allowPositionals: positionals > 0,
+      allowPositionals: positionals === 'any' || positionals > 0,
       strict: true,
     })
   } catch (e) {
     throw new UsageError((e as Error).message)
   }
-  if (parsed.positionals.length !== positionals)
+  if (positionals !== 'any' && parsed.positionals.length !== positionals)
     throw new UsageError(
       `expected ${positionals} argument${positionals === 1 ? '' : 's'}, got ${parsed.positionals.length}`,
     )

@@ -12,13 +12,7 @@ import { cmdChaos } from './chaos.js'
 import { cmdCluster, cmdInit, cmdServe } from './cluster-commands.js'
 import { cmdKv, cmdStatus } from './client-commands.js'
 import { isShardCommand, runShardCommand } from './extension.js'
-import {
-  MEMBER_USAGE,
-  MemberUsageError,
-  cmdMember,
-  cmdTransferLeader,
-  startJoiningNode,
-} from './member.js'
+import { MEMBER_USAGE, cmdMember, cmdTransferLeader, startJoiningNode } from './member.js'
 
 export type { Io } from './args.js'
 
@@ -95,7 +89,7 @@ export async function runCli(argv: readonly string[], io: Io): Promise<number> {
         throw new UsageError(`unknown command ${JSON.stringify(command)}`)
     }
   } catch (e) {
-    if (e instanceof UsageError || e instanceof MemberUsageError) {
+    if (e instanceof UsageError) {
       io.err(`raftkit ${command ?? ''}: ${e.message}\n\n${USAGE}`)
       return 2
     }

@@ -4,20 +4,15 @@
  * (http/members.ts), and a new node that starts empty and catches up once added.
  */
 import { resolve } from 'node:path'
-import { parseArgs } from 'node:util'
 import type { ClusterConfig, NodeSpec } from '../config/cluster-config.js'
-import {
-  formatHostPort,
-  loadClusterConfig,
-  LOG_LEVELS,
-  parseHostPort,
-} from '../config/cluster-config.js'
-import type { ServiceLogLevel } from '../config/cluster-config.js'
+import { formatHostPort, loadClusterConfig, parseHostPort } from '../config/cluster-config.js'
 import { readClientTls } from '../config/tls.js'
 import { KvConfigError } from '../errors.js'
 import { MembersClient, MembersError } from '../http/members-client.js'
 import type { MembersView } from '../http/members-protocol.js'
 import type { MemberAddress } from '../state-machine.js'
+import type { Io, Values } from './args.js'
+import { UsageError, intFlag, logLevel, parse, required } from './args.js'
 import { createPinoLogger } from './logging.js'
 import { startNode } from './node.js'
 import { stopRequested } from './stop-request.js'
@@ -30,35 +25,6 @@ export const MEMBER_USAGE = `  raftkit member list                          --co
   raftkit serve --join --config F --id ID --peer H:P --http H:P --data-dir DIR [--log-level L]
                                 an empty new node (not in F) that waits to be added; restart it
                                 with the same command line`
-
-export class MemberUsageError extends Error {}
-
-/** What the commands need of the process (commands.ts `Io`). */
-interface Io {
-  readonly out: (text: string) => void
-  readonly err: (text: string) => void
-  readonly interrupted: Promise<void>
-}
-
-type Values = Record<string, string | boolean | string[] | undefined>
-
-function parse(
-  argv: readonly string[],
-  options: Record<string, { type: 'string' | 'boolean'; multiple?: boolean }>,
-): { values: Values; positionals: string[] } {
-  try {
-    const p = parseArgs({ args: [...argv], options, allowPositionals: true, strict: true })
-    return { values: p.values as Values, positionals: p.positionals }
-  } catch (e) {
-    throw new MemberUsageError((e as Error).message)
-  }
-}
-
-function required(values: Values, name: string): string {
-  const v = values[name]
-  if (typeof v !== 'string' || v.length === 0) throw new MemberUsageError(`--${name} is required`)
-  return v
-}
 
 /** A MembersClient for the nodes of the cluster file. */
 export function membersClient(config: ClusterConfig, deadlineMs?: number): MembersClient {
@@ -97,20 +63,24 @@ export function renderMembers(v: MembersView): string {
 
 /** `raftkit member ...` */
 export async function cmdMember(argv: readonly string[], io: Io): Promise<number> {
-  const { values, positionals } = parse(argv, {
-    config: { type: 'string' },
-    peer: { type: 'string' },
-    http: { type: 'string' },
-    timeout: { type: 'string' },
-  })
+  const { values, positionals } = parse(
+    argv,
+    {
+      config: { type: 'string' },
+      peer: { type: 'string' },
+      http: { type: 'string' },
+      timeout: { type: 'string' },
+    },
+    'any',
+  )
   const [sub, id, ...extra] = positionals
-  if (extra.length > 0) throw new MemberUsageError(`unexpected argument ${extra[0] ?? ''}`)
+  if (extra.length > 0) throw new UsageError(`unexpected argument ${extra[0] ?? ''}`)
   const needsId = sub === 'add' || sub === 'promote' || sub === 'remove'
   if (sub !== 'list' && !needsId)
-    throw new MemberUsageError('expected member list | add ID | promote ID | remove ID')
+    throw new UsageError('expected member list | add ID | promote ID | remove ID')
   if (needsId && (id === undefined || id.length === 0))
-    throw new MemberUsageError(`member ${sub} needs a node id`)
-  if (sub === 'list' && id !== undefined) throw new MemberUsageError('member list takes no id')
+    throw new UsageError(`member ${sub} needs a node id`)
+  if (sub === 'list' && id !== undefined) throw new UsageError('member list takes no id')
   const config = await loadClusterConfig(required(values, 'config'))
   const client = membersClient(config, timeoutFlag(values))
   return run(io, `member ${sub}`, async () => {
@@ -133,12 +103,16 @@ export async function cmdMember(argv: readonly string[], io: Io): Promise<number
 
 /** `raftkit transfer-leader --to ID --config F` */
 export async function cmdTransferLeader(argv: readonly string[], io: Io): Promise<number> {
-  const { values, positionals } = parse(argv, {
-    config: { type: 'string' },
-    to: { type: 'string' },
-    timeout: { type: 'string' },
-  })
-  if (positionals.length > 0) throw new MemberUsageError('transfer-leader takes no arguments')
+  const { values, positionals } = parse(
+    argv,
+    {
+      config: { type: 'string' },
+      to: { type: 'string' },
+      timeout: { type: 'string' },
+    },
+    'any',
+  )
+  if (positionals.length > 0) throw new UsageError('transfer-leader takes no arguments')
   const to = required(values, 'to')
   const config = await loadClusterConfig(required(values, 'config'))
   const client = membersClient(config, timeoutFlag(values))
@@ -156,12 +130,9 @@ async function run(io: Io, name: string, action: () => Promise<MembersView>): Pr
   }
 }
 
+/** `--timeout MS`, if given: the members client's deadline (else its own default). */
 function timeoutFlag(values: Values): number | undefined {
-  const v = values.timeout
-  if (v === undefined) return undefined
-  if (typeof v !== 'string' || !/^\d+$/.test(v) || Number(v) < 1)
-    throw new KvConfigError('--timeout', `expected a positive integer, got ${JSON.stringify(v)}`)
-  return Number(v)
+  return values.timeout === undefined ? undefined : intFlag(values, 'timeout')
 }
 
 /**
@@ -173,16 +144,20 @@ export async function startJoiningNode(
   argv: readonly string[],
   io: Io,
 ): Promise<{ stop(): Promise<void> } | 'interrupted'> {
-  const { values, positionals } = parse(argv, {
-    join: { type: 'boolean' },
-    config: { type: 'string' },
-    id: { type: 'string' },
-    peer: { type: 'string' },
-    http: { type: 'string' },
-    'data-dir': { type: 'string' },
-    'log-level': { type: 'string' },
-  })
-  if (positionals.length > 0) throw new MemberUsageError('serve takes no arguments')
+  const { values, positionals } = parse(
+    argv,
+    {
+      join: { type: 'boolean' },
+      config: { type: 'string' },
+      id: { type: 'string' },
+      peer: { type: 'string' },
+      http: { type: 'string' },
+      'data-dir': { type: 'string' },
+      'log-level': { type: 'string' },
+    },
+    'any',
+  )
+  if (positionals.length > 0) throw new UsageError('serve takes no arguments')
   const signalled = stopRequested(io)
   const config = await loadClusterConfig(required(values, 'config'))
   const id = required(values, 'id')
@@ -193,9 +168,7 @@ export async function startJoiningNode(
       '--id',
       `${id} is in the cluster file: start it with raftkit serve --config F --id ${id}`,
     )
-  const level = (values['log-level'] ?? config.logLevel) as ServiceLogLevel
-  if (!LOG_LEVELS.includes(level))
-    throw new KvConfigError('--log-level', `expected one of ${LOG_LEVELS.join(', ')}`)
+  const level = logLevel(values, config.logLevel)
   const spec: NodeSpec = {
     id,
     peer: parseHostPort('--peer', required(values, 'peer')),
