@@ -79,7 +79,9 @@ export interface FileStorageStats {
 
 export const DEFAULT_SEGMENT_BYTES = 64 * 1024 * 1024
 export const DEFAULT_PREALLOCATE_BYTES = 1024 * 1024
-const MAX_PREALLOCATE_BYTES = 64 * 1024 * 1024
+/** The `preallocateBytes` accepted besides 0: MIN_PREALLOCATE_BYTES to MAX_PREALLOCATE_BYTES. */
+export const MIN_PREALLOCATE_BYTES = 4096
+export const MAX_PREALLOCATE_BYTES = 64 * 1024 * 1024
 
 export class FileStorage implements Storage {
   readonly capabilities: StorageCapabilities = { durable: true, atomicBatch: true }
@@ -132,10 +134,10 @@ export class FileStorage implements Storage {
     if (
       !Number.isSafeInteger(preallocateBytes) ||
       (preallocateBytes !== 0 &&
-        (preallocateBytes < 4096 || preallocateBytes > MAX_PREALLOCATE_BYTES))
+        (preallocateBytes < MIN_PREALLOCATE_BYTES || preallocateBytes > MAX_PREALLOCATE_BYTES))
     ) {
       throw new StorageError(
-        `preallocateBytes must be 0 or an integer from 4096 to ${MAX_PREALLOCATE_BYTES}, got ${String(options.preallocateBytes)}`,
+        `preallocateBytes must be 0 or an integer from ${MIN_PREALLOCATE_BYTES} to ${MAX_PREALLOCATE_BYTES}, got ${String(options.preallocateBytes)}`,
       )
     }
     const inlineSync = options.inlineSync ?? 'when-idle'

@@ -9,5 +9,7 @@ export {
   FileStorage,
   createFileStorage,
   DEFAULT_PREALLOCATE_BYTES,
+  MAX_PREALLOCATE_BYTES,
+  MIN_PREALLOCATE_BYTES,
   DEFAULT_SEGMENT_BYTES,
 } from './file-storage.js'

@@ -3,6 +3,7 @@
  * defaults and validation (see cluster-config.ts for the file as a whole).
  */
 import type { RaftConfig } from '@raftkit/raft-core'
+import { MAX_PREALLOCATE_BYTES, MIN_PREALLOCATE_BYTES } from '@raftkit/storage-fs'
 import type { BackoffOptions } from '../backoff.js'
 import { DEFAULT_BACKOFF } from '../backoff.js'
 import type { HttpLimits } from '../http/limits.js'
@@ -75,13 +76,6 @@ export const DEFAULT_HTTP_SETTINGS: HttpSettings = DEFAULT_HTTP_LIMITS
 /** The `server` fields; `storagePreallocateBytes` has no default of its own (storage-fs's). */
 const SERVER_FIELDS = [...Object.keys(DEFAULT_SERVER_SETTINGS), 'storagePreallocateBytes']
 
-/**
- * The preallocation sizes FileStorage.open accepts besides 0 (storage-fs's file-storage.ts
- * checks the same range), so a bad value fails here, naming the field, before the node starts.
- */
-const MIN_PREALLOCATE_BYTES = 4096
-const MAX_PREALLOCATE_BYTES = 64 * 1024 * 1024
-
 /** Bytes a Raft message needs beyond the largest key and value (framing, headers, session). */
 const MESSAGE_OVERHEAD_BYTES = 4096
 
@@ -95,6 +89,7 @@ export function parseServer(v: unknown): ServerSettings {
   const storageSync = o.storageSync ?? d.storageSync
   if (storageSync !== 'always' && storageSync !== 'never')
     fail('server.storageSync', `expected "always" or "never", got ${show(storageSync)}`)
+  // The sizes FileStorage.open accepts: a bad one fails here, naming the field, before start.
   const prealloc = o.storagePreallocateBytes
   if (
     prealloc !== undefined &&
