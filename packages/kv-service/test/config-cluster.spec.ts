@@ -129,6 +129,17 @@ describe('cluster file: parsing', () => {
     expect(set.server.storagePreallocateBytes).to.equal(8192)
   })
 
+  it("takes server.storageInlineSync ('when-idle' or 'never'); absent, it is left to storage-fs", () => {
+    for (const v of ['when-idle', 'never'])
+      expect(
+        parseClusterConfig(withPatch((o) => (o.server = { storageInlineSync: v }))).server
+          .storageInlineSync,
+      ).to.equal(v)
+    expect(parseClusterConfig(base()).server).to.not.have.property('storageInlineSync')
+    const set = parseClusterConfig(applyOverrides(base(), ['server.storageInlineSync=never']))
+    expect(set.server.storageInlineSync).to.equal('never')
+  })
+
   const cases: Array<[string, (o: Json) => void, string, RegExp]> = [
     ['not an object', (o) => (o.nodes = 'x'), 'nodes', /non-empty array/],
     ['no nodes', (o) => (o.nodes = []), 'nodes', /non-empty array/],
@@ -188,6 +199,12 @@ describe('cluster file: parsing', () => {
       (o) => (o.server = { storageSync: 'sometimes' }),
       'server.storageSync',
       /always/,
+    ],
+    [
+      'an unknown storageInlineSync',
+      (o) => (o.server = { storageInlineSync: 'always' }),
+      'server.storageInlineSync',
+      /expected "when-idle" or "never", got "always"/,
     ],
     [
       'a negative storagePreallocateBytes',

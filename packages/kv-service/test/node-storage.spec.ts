@@ -1,5 +1,5 @@
 /**
- * `server.storagePreallocateBytes` reaches FileStorage: a one-node cluster started the way
+ * `server.storageInlineSync` and `server.storagePreallocateBytes` reach FileStorage: a one-node cluster started the way
  * `raftkit serve` starts it (startNode, data in a temp dir) leaves a WAL segment with a zero
  * tail by default and none with 0; and the cluster file accepts exactly the values
  * storage-fs's FileStorage.open accepts, so a bad one fails at parse time naming the field.
@@ -44,6 +44,13 @@ describe('server.storagePreallocateBytes', function () {
 
   /** Starts n1 alone with `server`, puts one key, stops it; its only WAL segment's bytes. */
   async function segmentAfterAPut(server: Record<string, unknown>): Promise<Buffer> {
+    return (await afterAPut(server)).segment
+  }
+
+  /** Like segmentAfterAPut, with n1's GET /metrics text from just before it stopped. */
+  async function afterAPut(
+    server: Record<string, unknown>,
+  ): Promise<{ segment: Buffer; metrics: string }> {
     const config = parseClusterConfig({
       nodes: [
         {
@@ -63,6 +70,7 @@ describe('server.storagePreallocateBytes', function () {
       server,
     })
     const node = await startNode(config, 'n1')
+    let metrics = ''
     try {
       const url = `http://${formatHostPort(config.nodes[0]!.http)}/v1/kv/color`
       const deadline = Date.now() + 10_000
@@ -71,12 +79,13 @@ describe('server.storagePreallocateBytes', function () {
         await new Promise((r) => setTimeout(r, 10))
       }
       expect((await call(url, { method: 'PUT', body: 'blue' })).status).to.equal(204)
+      metrics = (await call(`http://${formatHostPort(config.nodes[0]!.http)}/metrics`)).body
     } finally {
       await node.stop()
     }
     const segments = (await readdir(join(dir, 'n1'))).filter((n) => SEGMENT.test(n))
     expect(segments).to.have.length(1)
-    return readFile(join(dir, 'n1', segments[0]!))
+    return { segment: await readFile(join(dir, 'n1', segments[0]!)), metrics }
   }
 
   it('by default (storageSync always) the WAL has a zero tail of about 1 MiB; with 0 it ends at its last record', async () => {
@@ -97,6 +106,23 @@ describe('server.storagePreallocateBytes', function () {
     await rm(join(dir, 'n1'), { recursive: true })
     const given = await segmentAfterAPut({ storageSync: 'never', storagePreallocateBytes: 8192 })
     expect(given.length - recordsEnd(given), 'zeros past the log').to.be.within(4096, 8192)
+  })
+
+  it("server.storageInlineSync reaches FileStorage: 'never' keeps every fdatasync on the thread pool", async () => {
+    const inlineSyncs = (metrics: string): number => {
+      const m = /^raftkit_storage_inline_syncs_total (\d+)$/m.exec(metrics)
+      expect(m, 'raftkit_storage_inline_syncs_total in /metrics').to.not.equal(null)
+      return Number(m![1])
+    }
+    const syncs = (metrics: string): number =>
+      Number(/^raftkit_storage_syncs_total (\d+)$/m.exec(metrics)![1])
+    // By default the first fdatasync (the vote of n1's first election) runs on the main thread.
+    const byDefault = await afterAPut({})
+    expect(inlineSyncs(byDefault.metrics)).to.be.within(1, syncs(byDefault.metrics))
+    await rm(join(dir, 'n1'), { recursive: true })
+    const never = await afterAPut({ storageInlineSync: 'never' })
+    expect(syncs(never.metrics)).to.be.greaterThan(0)
+    expect(inlineSyncs(never.metrics)).to.equal(0)
   })
 
   it('accepts exactly the values FileStorage.open accepts', async () => {

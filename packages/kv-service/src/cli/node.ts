@@ -56,6 +56,9 @@ export async function startNode(
       ...(config.server.storagePreallocateBytes === undefined
         ? {}
         : { preallocateBytes: config.server.storagePreallocateBytes }),
+      ...(config.server.storageInlineSync === undefined
+        ? {}
+        : { inlineSync: config.server.storageInlineSync }),
       logger,
     })
   } catch (e) {

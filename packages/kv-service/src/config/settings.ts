@@ -26,6 +26,12 @@ export interface ServerSettings {
    * `storageSync: always`, 0 with `never`).
    */
   readonly storagePreallocateBytes?: number
+  /**
+   * FileStorage's `inlineSync`: where an append's fdatasync runs. `when-idle`: on the main
+   * thread when the log was idle, else on libuv's thread pool; `never`: always on the pool.
+   * Absent: storage-fs's default (`when-idle`).
+   */
+  readonly storageInlineSync?: 'when-idle' | 'never'
 }
 
 export interface LimitSettings {
@@ -74,7 +80,11 @@ export const DEFAULT_CLIENT_SETTINGS: ClientSettings = Object.freeze({
 export const DEFAULT_HTTP_SETTINGS: HttpSettings = DEFAULT_HTTP_LIMITS
 
 /** The `server` fields; `storagePreallocateBytes` has no default of its own (storage-fs's). */
-const SERVER_FIELDS = [...Object.keys(DEFAULT_SERVER_SETTINGS), 'storagePreallocateBytes']
+const SERVER_FIELDS = [
+  ...Object.keys(DEFAULT_SERVER_SETTINGS),
+  'storagePreallocateBytes',
+  'storageInlineSync',
+]
 
 /** Bytes a Raft message needs beyond the largest key and value (framing, headers, session). */
 const MESSAGE_OVERHEAD_BYTES = 4096
@@ -103,6 +113,9 @@ export function parseServer(v: unknown): ServerSettings {
       'server.storagePreallocateBytes',
       `expected 0 (off) or an integer in ${MIN_PREALLOCATE_BYTES}..${MAX_PREALLOCATE_BYTES}, got ${show(prealloc)}`,
     )
+  const inlineSync = o.storageInlineSync
+  if (inlineSync !== undefined && inlineSync !== 'when-idle' && inlineSync !== 'never')
+    fail('server.storageInlineSync', `expected "when-idle" or "never", got ${show(inlineSync)}`)
   return {
     maxRaftState: maxRaftState as number,
     requestTimeoutMs: int('server.requestTimeoutMs', o.requestTimeoutMs ?? d.requestTimeoutMs, 1),
@@ -113,6 +126,7 @@ export function parseServer(v: unknown): ServerSettings {
     ),
     storageSync,
     ...(prealloc === undefined ? {} : { storagePreallocateBytes: prealloc }),
+    ...(inlineSync === undefined ? {} : { storageInlineSync: inlineSync }),
   }
 }
 
