@@ -25,6 +25,8 @@ import { TimeoutError } from '@raftkit/raft-core'
 import type { Dispatcher } from 'undici'
 import { Client } from 'undici'
 import { tlsFailure } from './tls-failure.js'
+import type { KvRpcTlsOption } from './client-tls.js'
+import { tlsConnectOptions } from './client-tls.js'
 import type { KvReply, KvRequest, KvRpcNetwork } from '../rpc.js'
 import type { HttpErrorCode } from './protocol.js'
 import {
@@ -46,7 +48,7 @@ export interface HttpKvRpcOptions {
    * Use HTTPS: "host:port" endpoints become https://. `ca`: the PEM CA certificate(s) to trust
    * (the cluster's `tls.caFile`); absent: the system's trusted CAs.
    */
-  readonly tls?: { readonly ca?: string | Buffer | ReadonlyArray<string | Buffer> }
+  readonly tls?: KvRpcTlsOption
 }
 
 interface HttpAnswer {
@@ -94,11 +96,7 @@ export class HttpKvRpc implements KvRpcNetwork {
     for (const [name, address] of Object.entries(options.endpoints))
       this.endpoints.set(name, this.originOf(toBaseUrl(address, tls !== undefined)))
     this.maxRedirects = options.maxRedirects ?? 3
-    const ca = tls?.ca
-    this.connect =
-      ca === undefined
-        ? undefined
-        : { ca: typeof ca === 'string' || Buffer.isBuffer(ca) ? ca : [...ca] }
+    this.connect = tlsConnectOptions(tls)
   }
 
   /** Names of the endpoints, for KvClient's `servers`. */

@@ -31,6 +31,8 @@ import type { BackoffOptions } from '../backoff.js'
 import { Backoff } from '../backoff.js'
 import type { KvReply, KvRequest, KvRpcNetwork } from '../rpc.js'
 import { tlsFailure } from './tls-failure.js'
+import type { KvRpcTlsOption } from './client-tls.js'
+import { tlsConnectOptions } from './client-tls.js'
 import type { RpcAnswer, RpcRequest } from './ws-protocol.js'
 import {
   MAX_FRAME_HEADER,
@@ -48,7 +50,7 @@ export interface WsKvRpcOptions {
    * Use TLS (wss://): "host:port" endpoints become wss://. `ca`: the PEM CA certificate(s) to
    * trust (the cluster's `tls.caFile`); absent: the system's trusted CAs.
    */
-  readonly tls?: { readonly ca?: string | Buffer | ReadonlyArray<string | Buffer> }
+  readonly tls?: KvRpcTlsOption
   /** Pauses between failed connection attempts to one server. */
   readonly reconnect?: Partial<BackoffOptions>
   /** Seeds the reconnect jitter. Default: randomly seeded. */
@@ -78,11 +80,7 @@ export class WsKvRpc implements KvRpcNetwork {
   private closed = false
 
   constructor(options: WsKvRpcOptions) {
-    const ca = options.tls?.ca
-    const tls: ConnectionOptions | undefined =
-      ca === undefined
-        ? undefined
-        : { ca: typeof ca === 'string' || Buffer.isBuffer(ca) ? ca : [...ca] }
+    const tls: ConnectionOptions | undefined = tlsConnectOptions(options.tls)
     const rng = options.rng ?? randomRng()
     const names = new Map<string, string>()
     for (const [name, address] of Object.entries(options.endpoints)) {
