@@ -13,6 +13,7 @@
  * - HTTPS: `https://` endpoints, or every "host:port" endpoint when `tls` is given. A server
  *   whose certificate is not trusted (or does not name its address), or that does not speak TLS,
  *   rejects with TlsError: retrying does not fix that, so the clerk stops and says so.
+ * - Any other answer becomes a KvReply by its status and error body (client-replies.ts).
  *
  * The HTTP client is undici: up to 16 keep-alive connections per server (an undici `Client`
  * each; a request goes to an idle one, so a clerk, which sends one request at a time, keeps
@@ -28,11 +29,10 @@ import { tlsFailure } from './tls-failure.js'
 import type { KvRpcTlsOption } from './client-tls.js'
 import { tlsConnectOptions } from './client-tls.js'
 import type { KvReply, KvRequest, KvRpcNetwork } from '../rpc.js'
-import type { HttpErrorCode } from './protocol.js'
+import { toReply } from './client-replies.js'
 import {
   APPEND_SUFFIX,
   CLIENT_ID_HEADER,
-  HTTP_ERRORS,
   KV_PATH,
   LEADER_HEADER,
   REQUEST_SEQ_HEADER,
@@ -351,63 +351,4 @@ function toBaseUrl(address: string, tls: boolean): URL {
   )
   url.pathname = '/'
   return url
-}
-
-function errorOf(body: string): { error: string; message: string } {
-  try {
-    const o = JSON.parse(body) as { error?: unknown; message?: unknown }
-    return { error: String(o.error), message: String(o.message) }
-  } catch {
-    return { error: 'UNKNOWN', message: body.slice(0, 500) }
-  }
-}
-
-/** The server-issued id of a 201 answer to POST /v1/sessions. */
-function issuedId(body: string): string | undefined {
-  try {
-    const id = (JSON.parse(body) as { clientId?: unknown }).clientId
-    return typeof id === 'string' && id.length > 0 ? id : undefined
-  } catch {
-    return undefined
-  }
-}
-
-function is(e: { error: string }, code: HttpErrorCode): boolean {
-  return e.error === code
-}
-
-function toReply(request: KvRequest, a: HttpAnswer): KvReply {
-  if (a.status === 200 && request.type === 'get') return { ok: true, value: a.body }
-  if (a.status === 204 && (request.type === 'put' || request.type === 'append'))
-    return { ok: true, value: '' }
-  if (a.status === 201 && request.type === 'open') {
-    const id = issuedId(a.body)
-    if (id !== undefined) return { ok: true, value: id }
-    return { ok: false, error: 'TIMEOUT' } // not a usable answer: the clerk retries
-  }
-  const e = errorOf(a.body)
-  if (a.status === 404 && request.type === 'get' && is(e, 'KEY_NOT_FOUND'))
-    return { ok: true, value: '' }
-  if (a.status === HTTP_ERRORS.SESSION_EXPIRED && is(e, 'SESSION_EXPIRED'))
-    return { ok: false, error: 'SESSION_EXPIRED' }
-  if (a.status === HTTP_ERRORS.REQUEST_CONFLICT && is(e, 'REQUEST_CONFLICT'))
-    return { ok: false, error: 'CONFLICT', message: e.message }
-  // The value (or the appended result) is over the server's maxValueBytes: as over WsKvRpc.
-  if (a.status === HTTP_ERRORS.VALUE_TOO_LARGE && is(e, 'VALUE_TOO_LARGE'))
-    return { ok: false, error: 'TOO_LARGE', message: e.message }
-  switch (a.status) {
-    case 400:
-    case 404:
-    case 405:
-    case 409:
-    case 413:
-      return { ok: false, error: 'BAD_REQUEST', message: `HTTP ${a.status}: ${e.message}` }
-    case 503:
-      return is(e, 'STOPPED')
-        ? { ok: false, error: 'STOPPED' }
-        : { ok: false, error: 'WRONG_LEADER', leaderHint: null }
-    default:
-      // 504 and anything unexpected: no usable answer; the clerk retries.
-      return { ok: false, error: 'TIMEOUT' }
-  }
 }
