@@ -18,6 +18,7 @@
  *   connection since it was sent drops the connection (a server gone without closing it).
  * - A request whose frame is larger than the server accepts (the upgrade answer says how large)
  *   is answered TOO_LARGE without being sent.
+ * Requests and answers ↔ the clerk's KvRequest and KvReply: ws-client-codec.ts.
  */
 import { isIP, connect as netConnect } from 'node:net'
 import type { Socket, TcpNetConnectOpts } from 'node:net'
@@ -33,10 +34,10 @@ import type { KvReply, KvRequest, KvRpcNetwork } from '../rpc.js'
 import { tlsFailure } from './tls-failure.js'
 import type { KvRpcTlsOption } from './client-tls.js'
 import { tlsConnectOptions } from './client-tls.js'
-import type { RpcAnswer, RpcRequest } from './ws-protocol.js'
+import { toReply, toRpcRequest } from './ws-client-codec.js'
+import type { RpcAnswer } from './ws-protocol.js'
 import {
   MAX_FRAME_HEADER,
-  RPC_OP,
   RPC_PATH,
   RpcFrameError,
   decodeAnswer,
@@ -336,71 +337,12 @@ class Link {
     const call = this.sent.get(answer.id)
     if (call === undefined) return // timed out meanwhile
     this.sent.delete(answer.id)
-    settle(call, this.toReply(call.request, answer))
-  }
-
-  private toReply(request: KvRequest, a: RpcAnswer): KvReply {
-    if (a.ok) {
-      if (request.type === 'open' && a.value.length === 0) return { ok: false, error: 'TIMEOUT' }
-      return { ok: true, value: request.type === 'put' || request.type === 'append' ? '' : a.value }
-    }
-    switch (a.code) {
-      case 'NOT_LEADER':
-      case 'NO_LEADER':
-      case 'BUSY':
-        return { ok: false, error: 'WRONG_LEADER', leaderHint: this.hintOf(a.leader) }
-      case 'STOPPED':
-        return { ok: false, error: 'STOPPED' }
-      case 'SESSION_EXPIRED':
-        return { ok: false, error: 'SESSION_EXPIRED' }
-      case 'REQUEST_CONFLICT':
-        return { ok: false, error: 'CONFLICT', message: a.message }
-      case 'VALUE_TOO_LARGE':
-        return { ok: false, error: 'TOO_LARGE', message: a.message }
-      case 'KEY_TOO_LARGE':
-      case 'EMPTY_KEY':
-      case 'EMPTY_VALUE':
-      case 'BAD_KEY':
-      case 'BAD_VALUE':
-      case 'BAD_SESSION':
-      case 'BAD_REQUEST':
-        return { ok: false, error: 'BAD_REQUEST', message: `${a.code}: ${a.message}` }
-      case 'TIMEOUT':
-      case 'INTERNAL':
-      case undefined: // a code this version does not know
-        // No usable answer: the clerk retries.
-        return { ok: false, error: 'TIMEOUT' }
-    }
-  }
-
-  /** The endpoint a leader hint names (by id, else by address), or null. */
-  private hintOf(leader: { id: string; address: string } | undefined): string | null {
-    if (leader === undefined) return null
-    for (const name of this.names.values()) if (name === leader.id) return name
-    return this.names.get(leader.address) ?? null
+    settle(call, toReply(call.request, answer, this.names))
   }
 }
 
 function uncork(link: Link): void {
   link.uncork()
-}
-
-function toRpcRequest(r: KvRequest): RpcRequest {
-  switch (r.type) {
-    case 'get':
-      return { op: RPC_OP.GET, key: r.key }
-    case 'open':
-      return { op: RPC_OP.OPEN }
-    case 'put':
-    case 'append':
-      return {
-        op: r.type === 'put' ? RPC_OP.PUT : RPC_OP.APPEND,
-        key: r.key,
-        value: r.value,
-        clientId: r.clientId,
-        seq: r.seq,
-      }
-  }
 }
 
 /** "host:port", http(s):// or ws(s):// → the ws(s):// URL of the node's RPC endpoint. */
