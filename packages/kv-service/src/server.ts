@@ -1,7 +1,8 @@
 /**
  * KvServer: the linearizable key/value service on one Raft node. It answers requests
- * (handle, get, put, append, open, setAddress) and feeds the apply stream to the state machine;
- * its parts, each in its own module:
+ * (handle, get, put, append, open, setAddress); its parts, each in its own module:
+ * - ApplyStream feeds Raft's apply stream to the state machine and owns the applied index
+ *   (apply-stream.ts);
  * - writes (and session opens) go through the log: `raft.start`, then PendingWrites waits until
  *   that index is applied (pending-writes.ts: lost entries, term changes, deadlines);
  * - reads use ReadIndex (Raft §8): ReadIndexWait confirms leadership and waits for the apply
@@ -9,11 +10,12 @@
  * - a request this node cannot serve for a moment during a leadership change is held by
  *   LeaderWait until the leader is known (leader-wait.ts, issue 13);
  * - Snapshotter snapshots the state machine when the persisted Raft state reaches
- *   `maxRaftState` bytes (snapshotter.ts); a 'snapshot' ApplyMsg restores one here.
+ *   `maxRaftState` bytes (snapshotter.ts); ApplyStream restores one from a 'snapshot' ApplyMsg.
  * Options and their validation: server-options.ts; the replies they share: replies.ts.
  */
-import type { ApplyMsg, Index, Logger, Status, Term } from '@raftkit/raft-core'
+import type { Index, Logger, Status, Term } from '@raftkit/raft-core'
 import { DEFAULT_RAFT_CONFIG, Raft, SystemClock, silentLogger } from '@raftkit/raft-core'
+import { ApplyStream } from './apply-stream.js'
 import { MalformedRequestError } from './errors.js'
 import { LeaderWait } from './leader-wait.js'
 import { encodeCommand, requestDigest } from './ops.js'
@@ -52,11 +54,11 @@ export class KvServer {
   private readonly raft: KvRaft
   private readonly logger: Logger
   private readonly maxValueBytes: number | undefined
-  private applied: Index = 0
   private readonly writes: PendingWrites
   private readonly reads: ReadIndexWait
   private readonly leaderWait: LeaderWait
   private readonly snapshots: Snapshotter
+  private readonly applyStream: ApplyStream
   private stopped = false
 
   private constructor(options: KvServerOptions) {
@@ -81,7 +83,7 @@ export class KvServer {
       stopped,
       wrongLeader,
     })
-    const applied = (): Index => this.applied
+    const applied = (): Index => this.applyStream.applied
     const failure = (e: unknown): KvReply => this.failure(e)
     this.reads = new ReadIndexWait({ raft, clock, requestTimeoutMs, applied, stopped, failure })
     const { maxHeldRequests } = settings
@@ -94,12 +96,20 @@ export class KvServer {
       stopped,
       logger: this.logger,
     })
+    this.applyStream = new ApplyStream({
+      stateMachine: this.stateMachine,
+      writes: this.writes,
+      reads: this.reads,
+      snapshots: this.snapshots,
+      logger: this.logger,
+      stopped,
+    })
   }
 
   /** Wraps a Raft node (which the server then owns: kill() kills it). */
   static create(options: KvServerOptions): KvServer {
     const server = new KvServer(options)
-    server.raft.onApply((msg) => server.onApply(msg))
+    server.raft.onApply((msg) => server.applyStream.onApply(msg))
     server.raft.onStateChange((state) => server.onStateChange(state))
     return server
   }
@@ -150,7 +160,7 @@ export class KvServer {
   /** The service's own counters. */
   get stats(): KvStats {
     return {
-      appliedIndex: this.applied,
+      appliedIndex: this.applyStream.applied,
       keys: this.stateMachine.keyCount,
       sessions: this.stateMachine.sessionCount,
     }
@@ -158,7 +168,7 @@ export class KvServer {
 
   /** Highest log index reflected in the state machine. */
   get appliedIndex(): Index {
-    return this.applied
+    return this.applyStream.applied
   }
 
   /** Answers one request from the network; never rejects. */
@@ -369,57 +379,6 @@ export class KvServer {
   private onStateChange({ term, isLeader }: { term: Term; isLeader: boolean }): void {
     this.leaderWait.noteLeadership(isLeader)
     this.writes.onTermChange(term)
-  }
-
-  // ---- the apply stream --------------------------------------------------------------------
-
-  private onApply(msg: ApplyMsg): void {
-    if (this.stopped) return
-    if (msg.index <= this.applied) {
-      this.logger.warn('ignoring an apply message at or below the applied index', {
-        kind: msg.kind,
-        index: msg.index,
-        applied: this.applied,
-      })
-      return
-    }
-    switch (msg.kind) {
-      case 'snapshot':
-        if (!this.restore(msg.snapshot, msg.index)) return
-        break
-      case 'noop':
-        this.applied = msg.index
-        break
-      case 'command':
-        this.applyCommand(msg.command, msg.index, msg.term)
-        break
-    }
-    this.writes.settleUpTo(msg)
-    this.reads.onApplied()
-    this.snapshots.maybeSnapshot(this.applied)
-  }
-
-  private applyCommand(command: Uint8Array, index: Index, term: Term): void {
-    const result = this.stateMachine.apply(command, index)
-    this.applied = index
-    if (result.status === 'malformed')
-      this.logger.warn('skipped a malformed log entry', { index, error: result.error.message })
-    this.writes.applied(index, term, command, result)
-  }
-
-  private restore(snapshot: Uint8Array, index: Index): boolean {
-    try {
-      this.stateMachine.restore(snapshot)
-    } catch (e) {
-      this.logger.error('cannot restore a snapshot; keeping the current state', {
-        index,
-        error: String(e),
-      })
-      return false
-    }
-    this.applied = index
-    this.snapshots.restored(index)
-    return true
   }
 
   // ---- replies -----------------------------------------------------------------------------

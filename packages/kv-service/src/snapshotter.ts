@@ -2,8 +2,8 @@
  * When the service snapshots: after each applied entry, when the persisted Raft state has
  * reached `maxRaftState` bytes, the state machine (map + sessions) is snapshotted and handed to
  * `raft.snapshot()` — one snapshot at a time, never twice at the same index. Restoring one (on
- * restart, or when the leader sends one as a 'snapshot' ApplyMsg) is KvServer's; it tells the
- * Snapshotter which index that covered.
+ * restart, or when the leader sends one as a 'snapshot' ApplyMsg) is ApplyStream's
+ * (apply-stream.ts); it tells the Snapshotter which index that covered.
  */
 import type { Index, Logger, StorageSize } from '@raftkit/raft-core'
 import type { KvRaft } from './raft-api.js'
