@@ -8,17 +8,18 @@
  * under a SimulatedClock a run is a pure function of its seed.
  *
  * Its leaves: cluster-options.ts (ClusterOptions, the network factory and the lab's time
- * constants, re-exported here) and lab-checks.ts (the lab's checks, which the methods of the
- * same names run).
+ * constants, re-exported here), lab-checks.ts (the lab's checks, which the methods of the
+ * same names run), servers.ts (the per-server state; crash, restart, connect, disconnect),
+ * cluster-monitor.ts (the apply checker, role tracing and the invariants) and run-control.ts
+ * (failing, stopping, sleeping).
  */
-import { Raft, createRng, seedFrom, silentLogger } from '@raftkit/raft-core'
-import type { ApplyMsg, Network, NodeId, Rng, Storage, TimerHandle } from '@raftkit/raft-core'
+import { Raft, createRng, seedFrom } from '@raftkit/raft-core'
+import type { Network, NodeId, Rng } from '@raftkit/raft-core'
 import { AppliedLogs } from './applied-logs.js'
+import { ClusterMonitor } from './cluster-monitor.js'
 import type { ClusterOptions } from './cluster-options.js'
-import { SNAPSHOT_INTERVAL, TEST_TIME_LIMIT_MS } from './cluster-options.js'
-import { ClusterFinished, FailureLatch, ScenarioFailure } from './failure.js'
-import { InvariantChecker } from './invariants.js'
-import type { LiveNode } from './invariants.js'
+import { TEST_TIME_LIMIT_MS } from './cluster-options.js'
+import { ScenarioFailure } from './failure.js'
 import * as labChecks from './lab-checks.js'
 import type { LabCluster } from './lab-checks.js'
 import type { NodeFactory, RaftNode, StartResult } from './node.js'
@@ -26,8 +27,10 @@ import { ObservedClock } from './observed-clock.js'
 import type { StorageHarness } from './storage-harness.js'
 import type { TraceEvent } from './trace.js'
 import { SimulatedDisks } from './disk-harness.js'
+import { RunControl } from './run-control.js'
+import { Servers } from './servers.js'
 import type { Applied } from './values.js'
-import { NOOP, decodeCommand, encodeCommand, encodeSnapshot, show } from './values.js'
+import { encodeCommand } from './values.js'
 
 export {
   ELECTION_TIMEOUT_MS,
@@ -48,24 +51,15 @@ export class Cluster {
   readonly clock: ObservedClock
   readonly network: Network
 
-  private readonly nodes: Array<RaftNode | null>
-  private readonly connected: boolean[]
-  private readonly incarnations: number[]
-  private readonly storageHarnesses: StorageHarness[]
   /** The simulated disks, when options.diskModel is on. */
   readonly disks: SimulatedDisks | undefined
-  private readonly storages: Array<Storage | null>
+  /** Per server: node, connection, storage, incarnation (servers.ts). */
+  private readonly servers: Servers
   private readonly records: AppliedLogs
-  private readonly invariants = new InvariantChecker()
-  /** The last role traced per server: its term (-1: none yet) and whether it led. */
-  private readonly lastTerm: number[]
-  private readonly lastLeader: boolean[]
-  private readonly sleeps = new Set<TimerHandle>()
-  private readonly createNode: NodeFactory
+  /** The apply checker, role tracing and the safety invariants (cluster-monitor.ts). */
+  private readonly monitor: ClusterMonitor
   private readonly startedAt: number
-  private readonly latch = new FailureLatch()
-  private finished = false
-  private lastLogCheck = Number.NEGATIVE_INFINITY
+  private readonly run: RunControl
   private began = { t: 0, rpcs: 0, bytes: 0, maxIndex: 0 }
   private cleaned: Promise<void> | null = null
   /** What the lab's checks (lab-checks.ts) see of this cluster. */
@@ -84,23 +78,43 @@ export class Cluster {
     this.rng = createRng(seedFrom(options.seed, 'harness'))
     this.clock = clock
     this.network = network
-    this.storageHarnesses = storageHarnesses
     this.disks = disks
-    this.nodes = this.ids.map(() => null)
-    this.connected = this.ids.map(() => false)
-    this.incarnations = this.ids.map(() => 0)
-    this.storages = this.ids.map(() => null)
-    this.lastTerm = this.ids.map(() => -1)
-    this.lastLeader = this.ids.map(() => false)
     this.records = new AppliedLogs(this.n)
-    this.createNode = options.createNode ?? defaultCreateNode
     this.startedAt = clock.now()
+    this.run = new RunControl(clock)
+    this.servers = new Servers(
+      this,
+      options,
+      storageHarnesses,
+      disks,
+      options.createNode ?? defaultCreateNode,
+      {
+        restarting: (i) => {
+          this.records.lastApplied[i] = 0
+          this.monitor.forgetRole(i)
+        },
+        onApply: (i, node, msg) => this.monitor.onApply(i, node, msg),
+        finished: () => this.run.isFinished,
+        emit: (event) => this.emit(event),
+      },
+    )
+    this.monitor = new ClusterMonitor(
+      {
+        clock,
+        nodes: this.servers.nodes,
+        records: this.records,
+        stopped: () => this.run.stopped,
+        fail: (reason) => this.fail(reason),
+        emit: (event) => this.emit(event),
+      },
+      options,
+    )
     this.labView = {
       n: this.n,
       rng: this.rng,
       clock,
-      connected: this.connected,
-      nodes: this.nodes,
+      connected: this.servers.connected,
+      nodes: this.servers.nodes,
       sleep: (ms) => this.sleep(ms),
       getState: (i) => this.getState(i),
       start: (i, command) => this.start(i, command),
@@ -129,7 +143,7 @@ export class Cluster {
     const cluster = new Cluster(options, network, clock, harnesses, disks)
     network.setReliable(!options.unreliable)
     network.setLongDelays(true)
-    if (options.invariants !== false) clock.observe(() => cluster.afterStep())
+    if (options.invariants !== false) clock.observe(() => cluster.monitor.afterStep())
     try {
       for (let i = 0; i < cluster.n; i++) await cluster.start1(i)
       for (let i = 0; i < cluster.n; i++) cluster.connect(i)
@@ -145,17 +159,17 @@ export class Cluster {
 
   /** Runs `body`, failing as soon as the harness records a failure (apply or invariant). */
   async guard<T>(body: () => Promise<T>): Promise<T> {
-    return this.latch.guard(body)
+    return this.run.guard(body)
   }
 
   /** Records the first failure and returns it (callers `throw cluster.fail(...)`). */
   fail(reason: string | Error): Error {
-    return this.latch.fail(reason)
+    return this.run.fail(reason)
   }
 
   /** The first failure recorded, if any. */
   get error(): Error | undefined {
-    return this.latch.error
+    return this.run.error
   }
 
   /** Marks the run finished, kills every node, closes the network, destroys storage. Idempotent. */
@@ -165,35 +179,23 @@ export class Cluster {
   }
 
   private async doCleanup(): Promise<void> {
-    this.finished = true
-    this.clock.observe(null)
-    for (const h of this.sleeps) this.clock.clearTimeout(h)
-    this.sleeps.clear()
+    this.run.stop()
     for (let i = 0; i < this.n; i++) {
-      const node = this.nodes[i]
-      this.nodes[i] = null
+      const node = this.servers.nodes[i]
+      this.servers.nodes[i] = null
       if (node) await node.kill()
     }
     await this.network.close()
-    for (const h of this.storageHarnesses) await h.destroy()
+    for (const h of this.servers.harnesses) await h.destroy()
   }
 
   /** Sleeps on the cluster's clock; throws if the run failed or finished meanwhile. */
-  async sleep(ms: number): Promise<void> {
-    this.throwIfStopped()
-    await new Promise<void>((resolve) => {
-      const handle = this.clock.setTimeout(() => {
-        this.sleeps.delete(handle)
-        resolve()
-      }, ms)
-      this.sleeps.add(handle)
-    })
-    this.throwIfStopped()
+  sleep(ms: number): Promise<void> {
+    return this.run.sleep(ms)
   }
 
   private throwIfStopped(): void {
-    if (this.latch.error) throw this.latch.error
-    if (this.finished) throw new ClusterFinished()
+    this.run.throwIfStopped()
   }
 
   // ---------------------------------------------------------------------------------------
@@ -242,65 +244,24 @@ export class Cluster {
   // Crash, restart, connect, disconnect
 
   /** Disconnects server i, freezes a copy of its storage, and kills it. */
-  async crash1(i: number): Promise<void> {
-    this.disconnect(i)
-    const node = this.nodes[i]
-    if (!node) return
-    this.emit({ t: this.clock.now(), kind: 'fault', action: 'crash', server: i })
-    this.nodes[i] = null // from here on its applies are stale
-    if (this.disks) {
-      const report = await this.disks.crash(this.id(i), this.harness(i), () => node.kill())
-      if (report) this.emit({ t: this.clock.now(), kind: 'disk-crash', server: i, ...report })
-      return
-    }
-    await this.harness(i).crash()
-    await node.kill()
+  crash1(i: number): Promise<void> {
+    return this.servers.crash1(i)
   }
 
   /**
    * (Re)starts server i on what its storage holds. Like the lab, it does not connect it: call
    * connect(i) afterwards.
    */
-  async start1(i: number): Promise<void> {
-    await this.crash1(i)
-    const id = this.id(i)
-    const incarnation = ++this.incarnations[i]!
-    const storage = await this.harness(i).open()
-    this.storages[i] = storage
-    this.records.lastApplied[i] = 0
-    this.lastTerm[i] = -1
-    const initial = this.options.initialVoters ?? this.n
-    const node = await this.createNode({
-      id,
-      peers: this.ids.slice(0, initial),
-      ...(i >= initial ? { join: true } : {}),
-      transport: this.network.endpoint(id),
-      storage,
-      clock: this.clock,
-      rng: createRng(seedFrom(this.seed, `${id}#${incarnation}`)),
-      logger: this.options.logger ?? silentLogger,
-      ...(this.options.raftConfig ? { config: this.options.raftConfig } : {}),
-    })
-    if (this.finished) {
-      // The run ended while the node was starting: it must not outlive the cluster.
-      await node.kill()
-      throw new ClusterFinished()
-    }
-    this.nodes[i] = node
-    node.onApply((msg) => this.onApply(i, node, msg))
-    this.emit({ t: this.clock.now(), kind: 'fault', action: 'start', server: i })
+  start1(i: number): Promise<void> {
+    return this.servers.start1(i)
   }
 
   connect(i: number): void {
-    this.connected[this.check(i)] = true
-    this.network.connect(this.id(i))
-    this.emit({ t: this.clock.now(), kind: 'fault', action: 'connect', server: i })
+    this.servers.connect(i)
   }
 
   disconnect(i: number): void {
-    this.connected[this.check(i)] = false
-    this.network.disconnect(this.id(i))
-    this.emit({ t: this.clock.now(), kind: 'fault', action: 'disconnect', server: i })
+    this.servers.disconnect(i)
   }
 
   /**
@@ -308,7 +269,7 @@ export class Cluster {
    * of connect/disconnect: a disconnected server stays cut off inside its group.
    */
   partition(groups: ReadonlyArray<readonly number[]>): void {
-    this.network.partition(groups.map((g) => g.map((i) => this.id(i))))
+    this.network.partition(groups.map((g) => g.map((i) => this.servers.id(i))))
     this.emit({ t: this.clock.now(), kind: 'fault', action: 'partition', server: groups.length })
   }
 
@@ -334,24 +295,24 @@ export class Cluster {
   }
 
   isConnected(i: number): boolean {
-    return this.connected[this.check(i)] === true
+    return this.servers.connected[this.servers.check(i)] === true
   }
 
   /** True unless the server is crashed. */
   isLive(i: number): boolean {
-    return this.nodes[this.check(i)] != null
+    return this.servers.nodes[this.servers.check(i)] != null
   }
 
   /** The live node of server i (throws when it is crashed). */
   node(i: number): RaftNode {
-    const node = this.nodes[this.check(i)]
+    const node = this.servers.nodes[this.servers.check(i)]
     if (!node) throw new ScenarioFailure(`server ${i} is not running`)
     return node
   }
 
   /** Start(cmd) on server i; a crashed server answers "not leader". */
   start(i: number, command: unknown): StartResult {
-    const node = this.nodes[this.check(i)]
+    const node = this.servers.nodes[this.servers.check(i)]
     if (!node) return { index: -1, term: -1, isLeader: false }
     return node.start(encodeCommand(command))
   }
@@ -375,13 +336,13 @@ export class Cluster {
 
   /** Requests delivered to server i's current endpoint (the lab's GetCount). */
   rpcCount(i: number): number {
-    return this.network.stats().nodes[this.id(i)]?.rpcs ?? 0
+    return this.network.stats().nodes[this.servers.id(i)]?.rpcs ?? 0
   }
 
   /** The largest persisted Raft state (hard state + log) over all servers. */
   logSize(): number {
     let max = 0
-    for (const s of this.storages) if (s) max = Math.max(max, s.size().raftStateBytes)
+    for (const s of this.servers.storages) if (s) max = Math.max(max, s.size().raftStateBytes)
     return max
   }
 
@@ -436,114 +397,16 @@ export class Cluster {
   }
 
   // ---------------------------------------------------------------------------------------
-  // Apply checking and invariants
-
-  private async onApply(i: number, node: RaftNode, msg: ApplyMsg): Promise<void> {
-    if (this.latch.error !== undefined || this.finished) return
-    try {
-      await this.checkApply(i, node, msg)
-    } catch (e) {
-      if (this.nodes[i] === node || e instanceof ScenarioFailure) this.fail(e as Error)
-    }
-  }
-
-  private async checkApply(i: number, node: RaftNode, msg: ApplyMsg): Promise<void> {
-    const live = this.nodes[i] === node
-    const snapMode = this.options.snapshot === true
-    if (msg.kind === 'snapshot') {
-      if (!snapMode || !live) return
-      this.emit({ t: this.clock.now(), kind: 'snapshot', server: i, index: msg.index })
-      const err = this.records.ingestSnapshot(i, msg.snapshot, msg.index)
-      if (err !== null) throw this.fail(err)
-      return
-    }
-    const value = msg.kind === 'command' ? decodeCommand(msg.command) : NOOP
-    if (this.options.invariants !== false) this.invariants.noteApplied(i, msg.index, msg.term)
-    if (!live) {
-      // A killed incarnation may still deliver: its value must agree, but it is not recorded.
-      const err = this.records.crossCheck(i, msg.index, value)
-      if (err !== null) throw this.fail(err)
-      return
-    }
-    this.emit({
-      t: this.clock.now(),
-      kind: 'apply',
-      server: i,
-      index: msg.index,
-      value: show(value),
-    })
-    if (snapMode && msg.index !== this.records.lastApplied[i]! + 1)
-      throw this.fail(
-        `server ${i} apply out of order, expected index ${this.records.lastApplied[i]! + 1}, got ${msg.index}`,
-      )
-    const err = this.records.record(i, msg.index, value)
-    if (err !== null) throw this.fail(err)
-    this.records.lastApplied[i] = msg.index
-    if (snapMode && (msg.index + 1) % SNAPSHOT_INTERVAL === 0)
-      await node.snapshot(msg.index, encodeSnapshot(msg.index, this.records.log(i)))
-  }
-
-  /** Runs after every timer the clock fires: role tracing and the safety invariants. */
-  private afterStep(): void {
-    if (this.latch.error !== undefined || this.finished) return
-    try {
-      const live = this.liveNodes()
-      for (const { server, node } of live) {
-        const state = node.getState()
-        this.traceRole(server, state.term, state.isLeader)
-        this.invariants.observe(server, state)
-        if (state.isLeader) this.invariants.checkLeader(server, node, state.term)
-      }
-      const now = this.clock.now()
-      if (now - this.lastLogCheck >= (this.options.invariantIntervalMs ?? 100)) {
-        this.lastLogCheck = now
-        this.invariants.checkLogMatching(live)
-      }
-    } catch (e) {
-      this.fail(e instanceof Error ? e : new ScenarioFailure(String(e)))
-    }
-  }
+  // Invariants
 
   /** Runs the log-matching check now (scenarios call it at the end). */
   checkInvariants(): void {
     if (this.options.invariants === false) return
-    this.afterStep()
-    this.invariants.checkLogMatching(this.liveNodes())
+    this.monitor.checkNow()
     this.throwIfStopped()
-  }
-
-  private liveNodes(): LiveNode[] {
-    const live: LiveNode[] = []
-    this.nodes.forEach((node, server) => {
-      if (node) live.push({ server, node })
-    })
-    return live
-  }
-
-  private traceRole(server: number, term: number, leader: boolean): void {
-    if (this.lastTerm[server] === term && this.lastLeader[server] === leader) return
-    this.lastTerm[server] = term
-    this.lastLeader[server] = leader
-    this.emit({ t: this.clock.now(), kind: 'role', server, term, leader })
   }
 
   private emit(event: TraceEvent): void {
     this.options.trace?.(event)
-  }
-
-  private harness(i: number): StorageHarness {
-    const h = this.storageHarnesses[this.check(i)]
-    if (!h) throw new RangeError(`no server ${i}`)
-    return h
-  }
-
-  private id(i: number): NodeId {
-    return this.ids[this.check(i)]!
-  }
-
-  private check(i: number): number {
-    if (!Number.isInteger(i) || i < 0 || i >= this.n)
-      throw new RangeError(`server ${String(i)} does not exist (the cluster has ${this.n} servers)`)
-    return i
   }
 }
