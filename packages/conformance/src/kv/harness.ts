@@ -12,17 +12,18 @@
  * run is a pure function of its seed.
  *
  * Its leaves: cluster-options.ts (KvClusterOptions, their check and the lab's constants) and
- * test-clerk.ts (TestClerk), both re-exported here.
+ * test-clerk.ts (TestClerk), both re-exported here, servers.ts (the per-server state;
+ * starting, shutting down, role tracing) and clerks.ts (making clerks, their links); from the Raft harness, run-control.ts (failing,
+ * stopping, sleeping).
  */
-import { Raft, createRng, seedFrom, silentLogger } from '@raftkit/raft-core'
-import type { Network, NodeId, Rng, Storage } from '@raftkit/raft-core'
-import type { TimerHandle } from '@raftkit/raft-core'
-import { KvClient, KvServer, MemoryKvRpc } from '@raftkit/kv-service'
-import type { KvReply, KvRequest } from '@raftkit/kv-service'
-import { ClusterFinished, FailureLatch, ScenarioFailure } from '../raft/failure.js'
+import { createRng, seedFrom } from '@raftkit/raft-core'
+import type { Network, NodeId, Raft, Rng } from '@raftkit/raft-core'
+import { MemoryKvRpc } from '@raftkit/kv-service'
+import type { KvReply, KvRequest, KvServer } from '@raftkit/kv-service'
 import { MAX_DISK_ALLOWANCE_MS, TEST_TIME_LIMIT_MS } from '../raft/cluster-options.js'
 import { ObservedClock } from '../raft/observed-clock.js'
 import { SimulatedDisks } from '../raft/disk-harness.js'
+import { RunControl } from '../raft/run-control.js'
 import { memoryStorage } from '../raft/storage-harness.js'
 import type { StorageHarness } from '../raft/storage-harness.js'
 import type { TraceEvent } from '../raft/trace.js'
@@ -30,8 +31,10 @@ import { HistoryRecorder } from '@raftkit/linearizability'
 import type { ClientId, KvInput, KvOutput } from '@raftkit/linearizability'
 import type { KvClusterOptions } from './cluster-options.js'
 import { checkKvClusterOptions } from './cluster-options.js'
+import { Clerks } from './clerks.js'
 import { DelayedKvRpc, NO_LATENCY } from './delayed-rpc.js'
-import { TestClerk } from './test-clerk.js'
+import { KvServers } from './servers.js'
+import type { TestClerk } from './test-clerk.js'
 import type { ClerkRecorder } from './test-clerk.js'
 
 export {
@@ -41,11 +44,6 @@ export {
 } from './cluster-options.js'
 export type { KvClusterOptions } from './cluster-options.js'
 export { TestClerk } from './test-clerk.js'
-
-interface Slot {
-  readonly raft: Raft
-  readonly server: KvServer
-}
 
 export class KvCluster implements ClerkRecorder {
   readonly n: number
@@ -62,24 +60,19 @@ export class KvCluster implements ClerkRecorder {
   /** Every recorded clerk operation. */
   readonly history: HistoryRecorder<KvInput, KvOutput>
 
-  private readonly slots: Array<Slot | null>
-  private readonly storages: Array<Storage | null>
-  private readonly harnesses: StorageHarness[]
   /** The simulated disks, when options.diskModel is on. */
   readonly disks: SimulatedDisks | undefined
-  private readonly incarnations: number[]
-  private readonly clerks: TestClerk[] = []
-  private readonly clerkLinks = new Map<string, Set<NodeId>>()
-  private readonly sleeps = new Set<TimerHandle>()
-  private readonly lastRole: string[]
+  /** Per server: Raft node and KvServer, storage, incarnation (servers.ts). */
+  private readonly servers: KvServers
+  /** The clerks and their links (clerks.ts). */
+  private readonly clerks: Clerks
   private readonly startedAt: number
   private diskAllowanceMs = 0
   private ops = 0
   private began = { t: 0, rpcs: 0, ops: 0 }
-  private readonly latch = new FailureLatch()
+  private readonly run: RunControl
   private replyObserver: ((server: NodeId, request: KvRequest, reply: KvReply) => void) | null =
     null
-  private finished = false
   private cleaned: Promise<void> | null = null
 
   private constructor(
@@ -96,7 +89,6 @@ export class KvCluster implements ClerkRecorder {
     this.rng = createRng(seedFrom(options.seed, 'kv-harness'))
     this.clock = clock
     this.network = network
-    this.harnesses = harnesses
     this.disks = disks
     this.rpc = new MemoryKvRpc({ seed: seedFrom(options.seed, 'kv-rpc'), clock })
     this.clerkRpc = new DelayedKvRpc(
@@ -106,10 +98,13 @@ export class KvCluster implements ClerkRecorder {
       createRng(seedFrom(options.seed, 'kv-latency')),
     )
     this.history = new HistoryRecorder(clock)
-    this.slots = this.ids.map(() => null)
-    this.storages = this.ids.map(() => null)
-    this.incarnations = this.ids.map(() => 0)
-    this.lastRole = this.ids.map(() => '')
+    this.run = new RunControl(clock)
+    this.clerks = new Clerks(this, options, (i) => this.servers.id(i))
+    this.servers = new KvServers(this, options, harnesses, disks, {
+      observeReply: (id, request, reply) => this.replyObserver?.(id, request, reply),
+      finished: () => this.run.isFinished,
+      emit: (event) => this.emit(event),
+    })
     this.startedAt = clock.now()
   }
 
@@ -131,7 +126,7 @@ export class KvCluster implements ClerkRecorder {
     if (disks) harnesses = disks.harnesses
     const cluster = new KvCluster(options, network, clock, harnesses, disks)
     network.setLongDelays(false) // the kvraft config never turns long delays on
-    if (options.trace) clock.observe(() => cluster.traceRoles())
+    if (options.trace) clock.observe(() => cluster.servers.traceRoles())
     try {
       for (let i = 0; i < cluster.n; i++) await cluster.startServer(i)
       cluster.connectAll()
@@ -148,16 +143,16 @@ export class KvCluster implements ClerkRecorder {
 
   /** Runs `body`, failing as soon as the harness records a failure. */
   async guard<T>(body: () => Promise<T>): Promise<T> {
-    return this.latch.guard(body)
+    return this.run.guard(body)
   }
 
   /** Records the first failure and returns it (callers `throw cluster.fail(...)`). */
   fail(reason: string | Error): Error {
-    return this.latch.fail(reason)
+    return this.run.fail(reason)
   }
 
   get error(): Error | undefined {
-    return this.latch.error
+    return this.run.error
   }
 
   /** Closes every clerk, kills every server, closes both networks, destroys storage. Idempotent. */
@@ -167,15 +162,12 @@ export class KvCluster implements ClerkRecorder {
   }
 
   private async doCleanup(): Promise<void> {
-    this.finished = true
-    this.clock.observe(null)
-    for (const h of this.sleeps) this.clock.clearTimeout(h)
-    this.sleeps.clear()
-    for (const ck of this.clerks) ck.client.close()
+    this.run.stop()
+    this.clerks.closeAll()
     this.clerkRpc.close()
     for (let i = 0; i < this.n; i++) {
-      const slot = this.slots[i]
-      this.slots[i] = null
+      const slot = this.servers.slots[i]
+      this.servers.slots[i] = null
       if (slot) {
         this.rpc.unregister(this.ids[i]!)
         await slot.server.kill()
@@ -183,30 +175,21 @@ export class KvCluster implements ClerkRecorder {
     }
     await this.rpc.close()
     await this.network.close()
-    for (const h of this.harnesses) await h.destroy()
+    for (const h of this.servers.harnesses) await h.destroy()
   }
 
   /** Sleeps on the cluster's clock; throws if the run failed or finished meanwhile. */
-  async sleep(ms: number): Promise<void> {
-    this.throwIfStopped()
-    await new Promise<void>((resolve) => {
-      const handle = this.clock.setTimeout(() => {
-        this.sleeps.delete(handle)
-        resolve()
-      }, ms)
-      this.sleeps.add(handle)
-    })
-    this.throwIfStopped()
+  sleep(ms: number): Promise<void> {
+    return this.run.sleep(ms)
   }
 
   throwIfStopped(): void {
-    if (this.latch.error) throw this.latch.error
-    if (this.finished) throw new ClusterFinished()
+    this.run.throwIfStopped()
   }
 
   /** True once the run failed or was cleaned up (loops check it to stop). */
   get stopped(): boolean {
-    return this.latch.error !== undefined || this.finished
+    return this.run.stopped
   }
 
   // ---------------------------------------------------------------------------------------
@@ -260,82 +243,30 @@ export class KvCluster implements ClerkRecorder {
    * clerks. Like the lab, its Raft links stay as they were (a shut-down server is cut off):
    * call connectAll() or partition() afterwards.
    */
-  async startServer(i: number): Promise<void> {
-    await this.shutdownServer(i)
-    const id = this.id(i)
-    const incarnation = ++this.incarnations[i]!
-    const storage = await this.harness(i).open()
-    this.storages[i] = storage
-    this.lastRole[i] = ''
-    const initial = this.options.initialVoters ?? this.n
-    const raft = await Raft.create({
-      id,
-      peers: this.ids.slice(0, initial),
-      ...(i >= initial ? { join: true } : {}),
-      transport: this.network.endpoint(id),
-      storage,
-      clock: this.clock,
-      rng: createRng(seedFrom(this.seed, `${id}#${incarnation}`)),
-      logger: this.options.logger ?? silentLogger,
-      ...(this.options.raftConfig ? { config: this.options.raftConfig } : {}),
-    })
-    const server = KvServer.create({
-      raft,
-      clock: this.clock,
-      storageSize: () => storage.size(),
-      maxRaftState: this.maxRaftState,
-      logger: this.options.logger ?? silentLogger,
-    })
-    if (this.finished) {
-      await server.kill()
-      throw new ClusterFinished()
-    }
-    this.slots[i] = { raft, server }
-    this.rpc.register(id, async (request) => {
-      const reply = await server.handle(request)
-      this.replyObserver?.(id, request, reply)
-      return reply
-    })
-    this.emit({ t: this.clock.now(), kind: 'fault', action: 'start', server: i })
+  startServer(i: number): Promise<void> {
+    return this.servers.startServer(i)
   }
 
   /**
    * ShutdownServer: cuts server i off from Raft traffic, makes it unreachable for clerks,
    * freezes a copy of its storage (the next start sees exactly that), and kills it.
    */
-  async shutdownServer(i: number): Promise<void> {
-    const id = this.id(i)
-    this.network.disconnect(id)
-    const slot = this.slots[i]
-    if (!slot) return
-    this.slots[i] = null
-    this.emit({ t: this.clock.now(), kind: 'fault', action: 'crash', server: i })
-    this.rpc.unregister(id)
-    if (this.disks) {
-      const report = await this.disks.crash(id, this.harness(i), () => slot.server.kill())
-      if (report) this.emit({ t: this.clock.now(), kind: 'disk-crash', server: i, ...report })
-      return
-    }
-    await this.harness(i).crash()
-    await slot.server.kill()
+  shutdownServer(i: number): Promise<void> {
+    return this.servers.shutdownServer(i)
   }
 
   isLive(i: number): boolean {
-    return this.slots[this.check(i)] != null
+    return this.servers.slots[this.servers.check(i)] != null
   }
 
   /** The KvServer of a live server (throws when it is shut down). */
   server(i: number): KvServer {
-    const slot = this.slots[this.check(i)]
-    if (!slot) throw new ScenarioFailure(`server ${i} is not running`)
-    return slot.server
+    return this.servers.slot(i).server
   }
 
   /** The Raft node of a live server (membership calls; throws when it is shut down). */
   raft(i: number): Raft {
-    const slot = this.slots[this.check(i)]
-    if (!slot) throw new ScenarioFailure(`server ${i} is not running`)
-    return slot.raft
+    return this.servers.slot(i).raft
   }
 
   /** Every server index, 0..n-1 (the lab's All()). */
@@ -354,7 +285,7 @@ export class KvCluster implements ClerkRecorder {
 
   /** Undoes the cut-off of a shut-down server (a partition in force stays). */
   connect(i: number): void {
-    this.network.connect(this.id(i))
+    this.network.connect(this.servers.id(i))
   }
 
   /**
@@ -362,8 +293,8 @@ export class KvCluster implements ClerkRecorder {
    * Servers in neither group are cut off from everyone. Clerks are not affected.
    */
   partition(p1: readonly number[], p2: readonly number[]): void {
-    for (const i of [...p1, ...p2]) this.network.connect(this.id(i))
-    this.network.partition([p1.map((i) => this.id(i)), p2.map((i) => this.id(i))])
+    for (const i of [...p1, ...p2]) this.network.connect(this.servers.id(i))
+    this.network.partition([p1.map((i) => this.servers.id(i)), p2.map((i) => this.servers.id(i))])
     this.emit({ t: this.clock.now(), kind: 'fault', action: 'partition', server: 2 })
   }
 
@@ -383,12 +314,12 @@ export class KvCluster implements ClerkRecorder {
    * without the disk model, or while the server is down).
    */
   diskBusyMs(i: number): number {
-    return this.disks?.model.disk(this.id(i))?.stats.busyMs ?? 0
+    return this.disks?.model.disk(this.servers.id(i))?.stats.busyMs ?? 0
   }
 
   /** The first live server whose Raft node claims leadership. */
   leader(): number | undefined {
-    return this.all().find((i) => this.slots[i]?.raft.getState().isLeader === true)
+    return this.all().find((i) => this.servers.slots[i]?.raft.getState().isLeader === true)
   }
 
   setUnreliable(unreliable: boolean): void {
@@ -416,54 +347,22 @@ export class KvCluster implements ClerkRecorder {
    */
   makeClient(to: readonly number[] = this.all()): TestClerk {
     this.throwIfStopped()
-    const name = `clerk${this.clerks.length}`
-    const servers = [...this.ids]
-    for (let i = servers.length - 1; i > 0; i--) {
-      const j = this.rng.int(i + 1)
-      ;[servers[i], servers[j]] = [servers[j]!, servers[i]!]
-    }
-    const client = new KvClient({
-      servers,
-      rpc: this.clerkRpc,
-      clock: this.clock,
-      rng: createRng(seedFrom(this.seed, name)),
-      clientId: name,
-      name,
-      ...(this.options.clerkRequestTimeoutMs !== undefined
-        ? { requestTimeoutMs: this.options.clerkRequestTimeoutMs }
-        : {}),
-      ...(this.options.logger ? { logger: this.options.logger } : {}),
-    })
-    const clerk = new TestClerk(name, client, this)
-    this.clerks.push(clerk)
-    this.clerkLinks.set(name, new Set())
-    this.connectClient(clerk, to)
-    return clerk
+    return this.clerks.make(to)
   }
 
   /** Lets the clerk reach the servers in `to` as well (ConnectClient). */
   connectClient(clerk: TestClerk, to: readonly number[]): void {
-    const links = this.linksOf(clerk)
-    for (const i of to) links.add(this.id(i))
-    this.rpc.setLinks(clerk.name, [...links])
+    this.clerks.connect(clerk, to)
   }
 
   /** Cuts the clerk off from the servers in `from` (DisconnectClient). */
   disconnectClient(clerk: TestClerk, from: readonly number[]): void {
-    const links = this.linksOf(clerk)
-    for (const i of from) links.delete(this.id(i))
-    this.rpc.setLinks(clerk.name, [...links])
+    this.clerks.disconnect(clerk, from)
   }
 
   /** Closes the clerk (deleteClient): an operation it still has under way rejects. */
   deleteClient(clerk: TestClerk): void {
     clerk.client.close()
-  }
-
-  private linksOf(clerk: TestClerk): Set<NodeId> {
-    const links = this.clerkLinks.get(clerk.name)
-    if (!links) throw new RangeError(`${clerk.name} is not a clerk of this cluster`)
-    return links
   }
 
   /** Runs one clerk operation, counting it and recording it in the history unless id is null. */
@@ -494,48 +393,20 @@ export class KvCluster implements ClerkRecorder {
   /** The largest persisted Raft state (hard state + log) over the servers (LogSize). */
   logSize(): number {
     let max = 0
-    for (const s of this.storages) if (s) max = Math.max(max, s.size().raftStateBytes)
+    for (const s of this.servers.storages) if (s) max = Math.max(max, s.size().raftStateBytes)
     return max
   }
 
   /** The largest snapshot over the servers (SnapshotSize). */
   snapshotSize(): number {
     let max = 0
-    for (const s of this.storages) if (s) max = Math.max(max, s.size().snapshotBytes)
+    for (const s of this.servers.storages) if (s) max = Math.max(max, s.size().snapshotBytes)
     return max
   }
 
   // ---------------------------------------------------------------------------------------
 
-  private traceRoles(): void {
-    if (this.finished) return
-    this.slots.forEach((slot, server) => {
-      if (!slot) return
-      const { term, isLeader } = slot.raft.getState()
-      const key = `${term}:${isLeader}`
-      if (this.lastRole[server] === key) return
-      this.lastRole[server] = key
-      this.emit({ t: this.clock.now(), kind: 'role', server, term, leader: isLeader })
-    })
-  }
-
   private emit(event: TraceEvent): void {
     this.options.trace?.(event)
-  }
-
-  private harness(i: number): StorageHarness {
-    const h = this.harnesses[this.check(i)]
-    if (!h) throw new RangeError(`no server ${i}`)
-    return h
-  }
-
-  private id(i: number): NodeId {
-    return this.ids[this.check(i)]!
-  }
-
-  private check(i: number): number {
-    if (!Number.isInteger(i) || i < 0 || i >= this.n)
-      throw new RangeError(`server ${String(i)} does not exist (the cluster has ${this.n} servers)`)
-    return i
   }
 }
