@@ -34,13 +34,7 @@ import { fileURLToPath } from 'node:url'
 import { parseArgs } from 'node:util'
 import { WebSocket, WebSocketServer } from 'ws'
 import { processCpuMs } from './closed-loop.js'
-
-/**
- * fdatasync on the main thread (sync), on the thread pool (pool), or on the main thread into a
- * file zero-filled beforehand (zeroed: the appends overwrite allocated blocks, so the file's size
- * and extents do not change and fdatasync has no metadata to journal).
- */
-type SyncMode = 'sync' | 'pool' | 'zeroed'
+import { floorRowName, type FloorSyncMode } from './latency-floor-names.js'
 
 /** Bytes zero-filled ahead in `zeroed` mode (more than any run appends). */
 const ZEROED_BYTES = 16 * 1024 * 1024
@@ -49,7 +43,7 @@ interface Role {
   readonly dir?: string
   readonly rounds?: number
   readonly recordBytes?: number
-  readonly sync?: SyncMode
+  readonly sync?: FloorSyncMode
   readonly followers?: readonly number[]
   /** µs of busy CPU work at each step of the commit skeleton (stands in for a server's code). */
   readonly burnUs?: number
@@ -67,7 +61,11 @@ const LOCAL = '127.0.0.1'
 // --- children -------------------------------------------------------------------------------
 
 /** Appends `record` to its own file in `dir` and makes it durable (each call). */
-function appender(dir: string, name: string, mode: SyncMode): (record: Buffer) => Promise<void> {
+function appender(
+  dir: string,
+  name: string,
+  mode: FloorSyncMode,
+): (record: Buffer) => Promise<void> {
   const path = join(dir, name)
   const fd = openSync(path, 'w+')
   if (mode === 'zeroed') {
@@ -118,7 +116,7 @@ async function child(role: Role): Promise<void> {
       return
     }
     case 'fsync': {
-      const append = appender(role.dir as string, `w${process.pid}`, role.sync as SyncMode)
+      const append = appender(role.dir as string, `w${process.pid}`, role.sync as FloorSyncMode)
       const record = Buffer.alloc(role.recordBytes as number, 7)
       send({ ready: true })
       await new Promise((resolve) => process.once('message', resolve))
@@ -131,7 +129,7 @@ async function child(role: Role): Promise<void> {
       return send({ us })
     }
     case 'follower': {
-      const append = appender(role.dir as string, `f${process.pid}`, role.sync as SyncMode)
+      const append = appender(role.dir as string, `f${process.pid}`, role.sync as FloorSyncMode)
       const ack = Buffer.alloc(40, 1)
       const port = await listenWs((ws) =>
         ws.on('message', (data) => {
@@ -145,7 +143,7 @@ async function child(role: Role): Promise<void> {
       return send({ port })
     }
     case 'leader': {
-      const append = appender(role.dir as string, `l${process.pid}`, role.sync as SyncMode)
+      const append = appender(role.dir as string, `l${process.pid}`, role.sync as FloorSyncMode)
       const reply = Buffer.alloc(30, 2)
       let acks = 0
       let synced = false
@@ -259,7 +257,7 @@ async function rtt(rounds: number, frameBytes: number): Promise<Row[]> {
   const link = await dialWs((await ws.first)['port'] as number)
   rows.push(
     row(
-      `ws round trip, ${frameBytes}-byte frames`,
+      floorRowName({ kind: 'rtt', transport: 'ws', bytes: frameBytes }),
       await roundTrips(rounds, wsExchange(link, frame)),
     ),
   )
@@ -273,7 +271,7 @@ async function rtt(rounds: number, frameBytes: number): Promise<Row[]> {
   socket.setNoDelay(true)
   rows.push(
     row(
-      `tcp round trip, ${frameBytes} bytes`,
+      floorRowName({ kind: 'rtt', transport: 'tcp', bytes: frameBytes }),
       await roundTrips(rounds, tcpExchange(socket, frame)),
     ),
   )
@@ -299,7 +297,7 @@ async function fsyncs(dir: string, rounds: number, recordBytes: number): Promise
       for (const p of procs) p.proc.send('go')
       const all = (await Promise.all(results)).flat()
       for (const p of procs) p.proc.kill()
-      rows.push(row(`write+fdatasync (${sync}), ${writers} at once, ${recordBytes} bytes`, all))
+      rows.push(row(floorRowName({ kind: 'fsync', sync, writers, bytes: recordBytes }), all))
     }
   }
   return rows
@@ -309,7 +307,7 @@ async function commit(
   dir: string,
   rounds: number,
   recordBytes: number,
-  sync: SyncMode,
+  sync: FloorSyncMode,
   burnUs: number,
 ): Promise<Row> {
   const follower = (): ReturnType<typeof start> => start({ role: 'follower', dir, sync, burnUs })
@@ -327,8 +325,14 @@ async function commit(
   // CPU µs per round (the warm-up's rounds included) of the client, the leader, the followers.
   const all = rounds + Math.min(500, rounds)
   const per = after.map((a, i) => Math.round(((a - (before[i] as number)) * 1000) / all))
+  const [client = NaN, leaderCpu = NaN, ...followerCpu] = per
   return row(
-    `commit skeleton (fdatasync ${sync}, ${burnUs} µs of work per step); CPU µs per round: client ${per[0]}, leader ${per[1]}, followers ${per[2]} ${per[3]}`,
+    floorRowName({
+      kind: 'commit',
+      sync,
+      burnUs,
+      cpuUsPerRound: { client, leader: leaderCpu, followers: followerCpu },
+    }),
     us,
   )
 }
