@@ -6,7 +6,7 @@
  * its error and the others still run; the exit code is 1 if any failed.
  *
  *   npx tsx --conditions=@raftkit/source report/main.ts [--quick] [--out DIR]
- *     [--only a,b] [--skip a,b]        sections: concurrency, clusterSize, failover,
+ *     [--only a,b] [--skip a,b]        sections: concurrency, floor, clusterSize, failover,
  *                                      simulation, realElection, chaos, durability, etcd
  */
 import { spawnSync } from 'node:child_process'
@@ -20,6 +20,7 @@ import { matrix } from './profile.js'
 import { Progress } from './progress.js'
 import { runChaosSection, chaosCommand } from './sections/chaos.js'
 import { runFailover } from './sections/failover.js'
+import { runFloor } from './sections/floor.js'
 import { measureFsync } from './sections/fsync.js'
 import { runLoad } from './sections/load.js'
 import { runSimulation, simulationCommand } from './sections/simulation.js'
@@ -27,6 +28,7 @@ import type { LoadRow, ReportData, Section, SectionName } from './types.js'
 
 const SECTIONS: readonly SectionName[] = [
   'concurrency',
+  'floor',
   'clusterSize',
   'failover',
   'simulation',
@@ -68,6 +70,7 @@ const sections: Record<string, Section<unknown>> = {}
 
 const steps: Record<SectionName, number> = {
   concurrency: 1,
+  floor: 1,
   clusterSize: m.clusterSizes.length,
   failover: m.failover.length,
   simulation: 1,
@@ -143,6 +146,14 @@ async function main(): Promise<void> {
     const r = await runLoad(m.concurrency, progress)
     commands.push(r.command)
     return { data: r.rows }
+  })
+  await section('floor', async (commands) => {
+    progress.step(
+      `the floor: round trips, fdatasync and a commit skeleton with no raftkit code (${m.floor.rounds} rounds)`,
+    )
+    const r = await runFloor(m.floor, progress)
+    commands.push(r.command)
+    return { data: r.data }
   })
   await section('clusterSize', async (commands) => {
     const rows: LoadRow[] = []

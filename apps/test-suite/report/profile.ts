@@ -4,6 +4,7 @@
  * trials, for CI smoke runs and a first look).
  */
 import type { FailoverPlan } from './sections/failover.js'
+import type { FloorPlan } from './sections/floor.js'
 import type { LoadPlan } from './sections/load.js'
 import type { SimulationPlan } from './sections/simulation.js'
 import type { ChaosPlan } from './sections/chaos.js'
@@ -11,6 +12,7 @@ import type { Profile } from './types.js'
 
 export interface Matrix {
   readonly concurrency: LoadPlan
+  readonly floor: FloorPlan
   readonly clusterSizes: readonly LoadPlan[]
   readonly failover: readonly FailoverPlan[]
   readonly simulation: SimulationPlan
@@ -45,6 +47,8 @@ export function matrix(profile: Profile): Matrix {
   const rounds = quick ? 4 : 100
   return {
     concurrency: { nodes: 3, levels, storageSync: 'always', ...phase },
+    // latency-floor.ts's own default (3 000) in the full profile; about 15 s quick.
+    floor: { rounds: quick ? 300 : 3000 },
     clusterSizes: (quick ? [5, 9] : [5, 7, 9]).map((nodes) => ({
       nodes,
       levels: quick ? [16] : [1, 16, 64],

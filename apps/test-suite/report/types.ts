@@ -3,6 +3,7 @@
  * the commands and the times. The HTML is rendered from this alone (`render.ts`), so a report
  * can be re-rendered, compared or rebuilt from a fixture. Pure types.
  */
+import type { FloorMeasurement } from '../bench/latency-floor-names.js'
 
 export type Profile = 'quick' | 'full'
 
@@ -123,6 +124,27 @@ export interface FsyncData {
   readonly dir: string
 }
 
+/** One of bench/latency-floor.ts's rows: what it measured, and its quantiles in µs. */
+export interface FloorRow {
+  /** The name latency-floor.ts printed. */
+  readonly name: string
+  readonly measurement: FloorMeasurement
+  readonly n: number
+  readonly p10: number
+  readonly p50: number
+  readonly p90: number
+  readonly p99: number
+}
+
+/** The floor under a 1-client write, with no raftkit code on the path (bench/latency-floor.ts). */
+export interface FloorData {
+  /** Round trips measured per row (after a warm-up of up to 500), or writes per process. */
+  readonly rounds: number
+  /** Where the files were written and fdatasync-ed. */
+  readonly dir: string
+  readonly rows: readonly FloorRow[]
+}
+
 export interface ReportData {
   readonly version: 1
   readonly profile: Profile
@@ -133,6 +155,7 @@ export interface ReportData {
   readonly machine: Machine
   readonly sections: {
     readonly concurrency?: Section<readonly LoadRow[]>
+    readonly floor?: Section<FloorData>
     readonly clusterSize?: Section<readonly LoadRow[]>
     readonly failover?: Section<readonly FailoverSetting[]>
     readonly simulation?: Section<SimulationData>

@@ -12,6 +12,7 @@ import {
   groupedBars,
 } from './charts.js'
 import { realElectionBody, simulationBody } from './figure16.js'
+import { floorBody, floorLine, oneClientWrite } from './floor.js'
 import { STYLE, esc, figure, frame, table } from './page.js'
 import { fmtInt, fmtMs, quantile } from './stats.js'
 import { toSvg } from './svg.js'
@@ -58,6 +59,11 @@ depends much less on other load than ops/s); <em>load-gen CPU</em> is the client
 export async function renderReport(d: ReportData): Promise<string> {
   const s = d.sections
   const parts: string[] = []
+  const isRaftkit = (system: string): boolean => system === 'raftkit'
+  const raftkit1 = oneClientWrite(s.concurrency?.data, isRaftkit)
+  const etcd1 = oneClientWrite(s.etcd?.data, (system) => system.startsWith('etcd'))
+  const vsFloor = (r: LoadRow | undefined): string =>
+    r ? floorLine(s.floor, r.system, r.p50Us) : ''
   parts.push(
     frame(
       'concurrency',
@@ -72,7 +78,7 @@ export async function renderReport(d: ReportData): Promise<string> {
       'concurrency',
       '1. Throughput and latency versus concurrency (3 servers)',
       s.concurrency,
-      () => LOAD_TEXT + '%%CONCURRENCY%%' + loadTable(rows),
+      () => LOAD_TEXT + vsFloor(raftkit1) + '%%CONCURRENCY%%' + loadTable(rows),
     ).replace(
       '%%CONCURRENCY%%',
       figure(
@@ -82,6 +88,12 @@ export async function renderReport(d: ReportData): Promise<string> {
     )
   }
   const bodies: Record<string, string> = {}
+  if (s.floor?.data)
+    bodies.floor = await floorBody(
+      s.floor.data,
+      s.floor,
+      [raftkit1, etcd1].flatMap((r) => (r ? [{ who: r.system, p50Us: r.p50Us }] : [])),
+    )
   if (s.clusterSize?.data)
     bodies.clusterSize =
       figure(
@@ -146,6 +158,8 @@ fdatasync plus two network hops. <code>storageSync: never</code> skips fdatasync
 reads), over raw gRPC (etcd's KV Put and Range, the API etcd's own clients use) to the leader, every client multiplexed on one HTTP/2 connection (as one etcd client is),
 the same closed loop, key and value sizes, warm-up and phases (bench/etcd.ts). raftkit's clients are <code>KvClient</code>s over
 HTTP (sessions, retries), etcd's plain gRPC calls.</p>` +
+      vsFloor(oneClientWrite(rows, isRaftkit)) +
+      vsFloor(etcd1) +
       figure(
         await toSvg(groupedBars(rows, (r) => r.system, 'raftkit and etcd')),
         'Operations/s; same machine, same run.',
@@ -153,6 +167,7 @@ HTTP (sessions, retries), etcd's plain gRPC calls.</p>` +
       loadTable(rows, true)
   }
   const titles: [string, string][] = [
+    ['floor', '1b. The floor: a commit with no raftkit code'],
     ['clusterSize', '2. Versus cluster size'],
     ['failover', '3. Leader failover on real processes'],
     ['simulation', "4. The Raft paper's Figure 16 in simulated time"],

@@ -2,7 +2,15 @@
  * A small, fixed ReportData with every section filled (made-up figures of the right shape),
  * for rendering tests. Deterministic.
  */
-import type { FailoverSetting, LoadRow, ReportData, SimulatedSetting } from '../../report/types.js'
+import { floorRowName, type FloorMeasurement } from '../../bench/latency-floor-names.js'
+import type {
+  FailoverSetting,
+  FloorData,
+  FloorRow,
+  LoadRow,
+  ReportData,
+  SimulatedSetting,
+} from '../../report/types.js'
 
 function load(
   nodes: number,
@@ -63,6 +71,39 @@ function sim(plot: 'top' | 'bottom', min: number, max: number, preVote: boolean)
 
 const levels = [1, 4, 16, 64, 256]
 
+function floorRow(measurement: FloorMeasurement, p50: number): FloorRow {
+  return {
+    name: floorRowName(measurement),
+    measurement,
+    n: 300,
+    p10: Math.round(p50 * 0.8),
+    p50,
+    p90: Math.round(p50 * 1.5),
+    p99: p50 * 4,
+  }
+}
+
+/** The floor: 2 round trips, 9 fdatasync rows, 3 commit skeletons (main thread: 650 µs). */
+export function fixtureFloor(): FloorData {
+  const cpu = { client: 60, leader: 180, followers: [130, 125] }
+  return {
+    rounds: 300,
+    dir: '/tmp',
+    rows: [
+      floorRow({ kind: 'rtt', transport: 'ws', bytes: 200 }, 64),
+      floorRow({ kind: 'rtt', transport: 'tcp', bytes: 200 }, 46),
+      ...(['sync', 'pool', 'zeroed'] as const).flatMap((sync, i) =>
+        [1, 2, 3].map((writers) =>
+          floorRow({ kind: 'fsync', sync, writers, bytes: 220 }, 100 + 40 * writers + 20 * i),
+        ),
+      ),
+      floorRow({ kind: 'commit', sync: 'pool', burnUs: 0, cpuUsPerRound: cpu }, 735),
+      floorRow({ kind: 'commit', sync: 'sync', burnUs: 0, cpuUsPerRound: cpu }, 650),
+      floorRow({ kind: 'commit', sync: 'zeroed', burnUs: 0, cpuUsPerRound: cpu }, 643),
+    ],
+  }
+}
+
 export function fixtureReport(): ReportData {
   const concurrency = levels.flatMap((c) => [load(3, c, 'put'), load(3, c, 'get')])
   const section = {
@@ -91,6 +132,7 @@ export function fixtureReport(): ReportData {
     },
     sections: {
       concurrency: { ...section, data: concurrency },
+      floor: { ...section, data: fixtureFloor() },
       clusterSize: {
         ...section,
         data: [3, 5, 7, 9].flatMap((n) => [load(n, 16, 'put'), load(n, 16, 'get')]),

@@ -17,8 +17,9 @@ describe('report page', function () {
 
   it('has one inline SVG per plot of every section, each with drawn data marks', () => {
     const svgs = svgsOf(html)
-    // concurrency, cluster size, failover, 2 × Figure 16, real vs simulated, chaos, durability, etcd
-    expect(svgs).to.have.length(9)
+    // concurrency, floor, cluster size, failover, 2 × Figure 16, real vs simulated, chaos,
+    // durability, etcd
+    expect(svgs).to.have.length(10)
     for (const svg of svgs) expect(drawnMarks(svg), svg.slice(0, 200)).to.be.greaterThan(0)
   })
 
@@ -52,7 +53,7 @@ describe('report page', function () {
     const page = await renderReport(broken)
     expect(page).to.include('FAILED')
     expect(page).to.include('etcd exited with 1')
-    expect(svgsOf(page)).to.have.length(8)
+    expect(svgsOf(page)).to.have.length(9)
   })
 })
 

@@ -6,7 +6,8 @@
  * Chromium is missing it is skipped with a note, except under CI (`CI=true`, as `.ci/run` sets)
  * or with `RAFTKIT_REQUIRE_CHROMIUM=1`, where a missing browser fails it. `npm run test:report`
  * runs it with the other report tests. The screenshot stays in report/screenshot.png for a
- * person to look at.
+ * person to look at. The floor's chart (section 1b) is also checked on its own: the page
+ * without it must show fewer coloured pixels.
  */
 import { spawnSync } from 'node:child_process'
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs'
@@ -66,16 +67,22 @@ function screenshot(
   return { png, coloured: colouredPixels(decodePng(readFileSync(png))) }
 }
 
+/** The browser, or the test skipped (or failed, under CI) without one. */
+function browserOrSkip(test: Mocha.Context): string {
+  const browser = findChromium()
+  if (browser === undefined) {
+    if (chromiumRequired()) throw new Error(`no Chromium on the PATH: ${INSTALL}`)
+    console.log(`      (skipped: no Chromium on the PATH; ${INSTALL})`)
+    test.skip()
+  }
+  return browser
+}
+
 describe('report page in headless Chromium', function () {
   this.timeout(120_000)
 
   it('shows its plots: coloured plot pixels far beyond the same page without its SVGs', async function () {
-    const browser = findChromium()
-    if (browser === undefined) {
-      if (chromiumRequired()) throw new Error(`no Chromium on the PATH: ${INSTALL}`)
-      console.log(`      (skipped: no Chromium on the PATH; ${INSTALL})`)
-      this.skip()
-    }
+    const browser = browserOrSkip(this)
     const html = await renderReport(fixtureReport())
     expect(svgsOf(html).length).to.be.greaterThan(0)
     const withPlots = screenshot(browser, html, 'screenshot')
@@ -89,5 +96,27 @@ describe('report page in headless Chromium', function () {
       withPlots.coloured - without.coloured,
       `${withPlots.png} vs ${without.png}`,
     ).to.be.greaterThan(svgsOf(html).length * 2_000)
+  })
+
+  it("shows the floor's chart (section 1b): the page without it has fewer coloured pixels", async function () {
+    const browser = browserOrSkip(this)
+    const html = await renderReport(fixtureReport())
+    const floor = /<section id="floor">[\s\S]*?<\/section>/.exec(html)?.[0] ?? ''
+    const [svg] = svgsOf(floor)
+    expect(svg).to.be.a('string')
+    // An empty SVG of the same size in its place: the rest of the page stays where it was.
+    const size = /^<svg[^>]*?( width="[^"]+")[^>]*?( height="[^"]+")/.exec(svg!)
+    expect(size, svg!.slice(0, 200)).not.to.equal(null)
+    const blank = `<svg xmlns="http://www.w3.org/2000/svg"${size![1]}${size![2]}></svg>`
+    const withChart = screenshot(browser, html, 'screenshot-floor')
+    const without = screenshot(
+      browser,
+      html.replace(svg!, () => blank),
+      'screenshot-no-floor',
+    )
+    expect(
+      withChart.coloured - without.coloured,
+      `${withChart.png} vs ${without.png}`,
+    ).to.be.greaterThan(2_000)
   })
 })
