@@ -45,7 +45,7 @@ export function floorLabel(m: FloorMeasurement): string {
  * The skeleton a 1-client write is set against: fdatasync on the main thread, as storage-fs
  * does when its log was idle (its default `inlineSync: 'when-idle'`, the 1-client case), no work.
  */
-export function skeletonRow(d: FloorData): FloorRow | undefined {
+function skeletonRow(d: FloorData): FloorRow | undefined {
   return d.rows.find(
     (r) =>
       r.measurement.kind === 'commit' &&
