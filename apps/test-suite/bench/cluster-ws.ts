@@ -5,13 +5,18 @@
  * and 64. Every client is its own KvClient over its own HttpKvRpc (one keep-alive connection to
  * the leader) with its own session id: a phase of puts (16-byte keys, 128-byte values) for
  * --seconds, then a phase of gets (ReadIndex reads) for --seconds, each after --warmup seconds
- * (default 5) of the same load left out of the figures (connections open, JIT settled).
+ * (default 5) of the same load left out of the figures (connections open, JIT settled). Before
+ * the first level, --server-warmup seconds (default 3) of puts and then gets from 8 clients,
+ * also left out: V8 compiles the servers' code during their first seconds, and the first level
+ * (1 client) would otherwise measure that (BENCHMARKS #15 session 11; side-by-side.ts does the
+ * same).
  * Reports operations/s, p50/p99 latency in µs (hdr-histogram-js) and this load generator's own
  * CPU (process.cpuUsage delta / wall time, 1.0 = one core busy). One JSON line per row, then a
  * table. Every node is stopped on the way out, even after an error; the temporary directory is
  * removed unless --keep.
  *
  *   npx tsx --conditions=@raftkit/source bench/cluster-ws.ts [--seconds 5] [--warmup 5]
+ *     [--server-warmup 3]
  *     [--concurrency 1,8,64] [--keys 1000] [--storage-sync always|never] [--nodes 3] [--keep]
  *     [--cpu-prof DIR] [--tls] [--raft JSON]
  *
@@ -47,6 +52,7 @@ const { values } = parseArgs({
   options: {
     seconds: { type: 'string', default: '5' },
     warmup: { type: 'string', default: '5' },
+    'server-warmup': { type: 'string', default: '3' },
     concurrency: { type: 'string', default: '1,8,64' },
     keys: { type: 'string', default: '1000' },
     nodes: { type: 'string', default: '3' },
@@ -70,6 +76,8 @@ if (!(Number.isInteger(nodeCount) && nodeCount > 0))
   throw new RangeError('--nodes: a positive integer')
 const warmupSeconds = Number(values.warmup)
 if (!(warmupSeconds >= 0)) throw new RangeError('--warmup: seconds >= 0')
+const serverWarmupSeconds = Number(values['server-warmup'])
+if (!(serverWarmupSeconds >= 0)) throw new RangeError('--server-warmup: seconds >= 0')
 
 interface Row {
   readonly bench: 'cluster-ws'
@@ -140,6 +148,12 @@ async function main(): Promise<void> {
     })
     // Preload every key (so that gets read 128-byte values).
     await cluster.preload(keyCount)
+    if (serverWarmupSeconds > 0) {
+      clerks.push(...Array.from({ length: 8 }, cluster.newClerk))
+      for (const op of ['put', 'get'] as const)
+        await warmUp(clerkWorkers(clerks, op, keyCount, 3), serverWarmupSeconds / 2)
+      for (const c of clerks.splice(0)) closeClerk(c)
+    }
     for (const n of levels) {
       clerks.push(...Array.from({ length: n }, cluster.newClerk))
       for (const op of ['put', 'get'] as const) {
