@@ -187,6 +187,30 @@ describe('raftkit CLI (child processes)', function () {
       expect(data).to.equal('ENOENT')
     })
 
+  it('a signal after serve has stopped cleanly does not kill it: exit code 0 (raftkit cluster sends SIGTERM after a Ctrl-C)', async () => {
+    const init = await run(['init', '--nodes', '1', '--dir', dir])
+    expect(init.code, init.stderr).to.equal(0)
+    const file = join(dir, 'cluster.json')
+    // RAFTKIT_TEST_HOLD_EXIT holds the process after its command has returned (the window in
+    // which a late signal used to kill it), so the second signal lands there every time.
+    const node = start(['serve', '--config', file, '--id', 'n1'], {
+      ...process.env,
+      RAFTKIT_TEST_HOLD_EXIT: '1',
+    })
+    children.push(node.child)
+    await until('node started', 30_000, async () =>
+      node.errors().includes('node started') ? true : undefined,
+    )
+    node.child.kill('SIGINT')
+    await until('exit held', 30_000, async () =>
+      node.errors().includes('raftkit: exit held') ? true : undefined,
+    )
+    node.child.kill('SIGTERM')
+    const r = await node.done
+    expect({ code: r.code, signal: r.signal }, r.stderr).to.deep.equal({ code: 0, signal: null })
+    expect(r.stderr).to.include('node stopped')
+  })
+
   it('client commands fail clearly: no node reachable, bad usage, bad cluster file', async () => {
     const noNode = await run(['get', 'k', '--endpoints', '127.0.0.1:1', '--timeout', '1500'])
     expect(noNode.code).to.equal(1)

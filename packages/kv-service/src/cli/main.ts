@@ -1,7 +1,8 @@
 /**
  * The `raftkit` command line (the bin of @raftkit/kv-service): see `raftkit --help` and the
  * package README. SIGINT/SIGTERM end `serve` and `cluster` cleanly; a second signal while
- * stopping is ignored, a third forces the exit.
+ * stopping is ignored, a third forces the exit; a signal after the command has finished is
+ * ignored.
  *
  * The signal handlers are the first thing this module does: the commands (and everything they
  * import, which takes seconds under load) are loaded afterwards with a dynamic import, so a
@@ -11,7 +12,8 @@
  * RAFTKIT_TEST_HOLD_STARTUP=1 (for tests only) holds start-up at the point where the commands
  * are loaded until a signal arrives (at most 60 s), after printing
  * `raftkit: start-up held (RAFTKIT_TEST_HOLD_STARTUP)` to stderr: it lets a test deliver a
- * signal in that window deterministically.
+ * signal in that window deterministically. RAFTKIT_TEST_HOLD_EXIT=1 likewise holds the process
+ * for 2 s after its command has finished (printing `raftkit: exit held`), for a late signal.
  */
 let signals = 0
 let onSignal: () => void = () => undefined
@@ -37,9 +39,21 @@ const code = await runCli(process.argv.slice(2), {
   err: (text) => process.stderr.write(text),
   interrupted,
 })
+// The command is done and the process is on its way out. A late SIGINT/SIGTERM must not kill it
+// now: after a Ctrl-C that reached the whole process group, `raftkit cluster` (and `npm start`)
+// sends each node a SIGTERM that can cross the node's own clean stop, and death by that signal
+// would turn a clean exit into a failure (`n3 exited with -1`). Late signals are ignored; the
+// timer below still ends a process that does not exit by itself.
 process.off('SIGINT', handle)
 process.off('SIGTERM', handle)
+const ignoreLateSignal = (): void => undefined
+process.on('SIGINT', ignoreLateSignal)
+process.on('SIGTERM', ignoreLateSignal)
 process.exitCode = code
+if (process.env['RAFTKIT_TEST_HOLD_EXIT'] === '1') {
+  process.stderr.write('raftkit: exit held (RAFTKIT_TEST_HOLD_EXIT)\n')
+  await new Promise((r) => setTimeout(r, 2000))
+}
 // Everything is closed by now; if a handle still keeps the loop alive, say so and exit anyway.
 setTimeout(() => {
   process.stderr.write('raftkit: exiting with handles still open\n')
