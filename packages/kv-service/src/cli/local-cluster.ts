@@ -130,6 +130,22 @@ export interface LocalClusterOptions {
   readonly serveArgs?: readonly string[]
 }
 
+/**
+ * A node's exit as `stop()` reports it: its exit code; -1 when a signal ended it; but 0 when the
+ * SIGTERM that `stop()` sends ended it, as systemd counts it: a node whose own clean stop
+ * (after a Ctrl-C to the whole process group) was already past its signal handlers, in Node's
+ * exit, when that SIGTERM arrived has stopped as asked, not failed.
+ */
+export function exitStatus(
+  code: number | null,
+  signal: NodeJS.Signals | null,
+  stopSent: boolean,
+): number | null {
+  if (code !== null) return code
+  if (signal === null) return null
+  return stopSent && signal === 'SIGTERM' ? 0 : -1
+}
+
 interface Child {
   readonly id: string
   readonly process: ChildProcess
@@ -174,7 +190,7 @@ export class LocalCluster {
           process: child,
           exited: new Promise((resolveExit) => {
             child.once('exit', (code, signal) => {
-              entry.exitCode = code ?? (signal ? -1 : null)
+              entry.exitCode = exitStatus(code, signal, cluster.stopping !== undefined)
               resolveExit(entry.exitCode)
             })
             child.once('error', () => {
