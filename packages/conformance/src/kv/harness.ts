@@ -98,7 +98,7 @@ export class KvCluster implements ClerkRecorder {
       createRng(seedFrom(options.seed, 'kv-latency')),
     )
     this.history = new HistoryRecorder(clock)
-    this.run = new RunControl(clock)
+    this.run = new RunControl(clock, () => clock.observe(null))
     this.clerks = new Clerks(this, options, (i) => this.servers.id(i))
     this.servers = new KvServers(this, options, harnesses, disks, {
       observeReply: (id, request, reply) => this.replyObserver?.(id, request, reply),

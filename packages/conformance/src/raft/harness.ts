@@ -81,7 +81,7 @@ export class Cluster {
     this.disks = disks
     this.records = new AppliedLogs(this.n)
     this.startedAt = clock.now()
-    this.run = new RunControl(clock)
+    this.run = new RunControl(clock, () => clock.observe(null))
     this.servers = new Servers(
       this,
       options,

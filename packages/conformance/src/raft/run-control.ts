@@ -1,19 +1,22 @@
 /**
- * The stop switch of a test cluster run, shared by the Raft and kv harnesses: the first
+ * The stop switch of a test cluster run, shared by the Raft, kv and shard harnesses: the first
  * failure (a FailureLatch), whether the run finished (cleanup), and the sleeps still pending on
  * the cluster's clock, which stopping cancels. A sleep, and every step that checks
  * throwIfStopped(), gives up once the run failed or finished.
  */
-import type { TimerHandle } from '@raftkit/raft-core'
+import type { Clock, TimerHandle } from '@raftkit/raft-core'
 import { ClusterFinished, FailureLatch } from './failure.js'
-import type { ObservedClock } from './observed-clock.js'
 
 export class RunControl {
   private readonly latch = new FailureLatch()
   private readonly sleeps = new Set<TimerHandle>()
   private finished = false
 
-  constructor(private readonly clock: ObservedClock) {}
+  /** `onStop` runs in stop() before the sleeps are cancelled (e.g. removing a clock's hook). */
+  constructor(
+    private readonly clock: Clock,
+    private readonly onStop: () => void = () => undefined,
+  ) {}
 
   /** Runs `body`, failing as soon as a failure is recorded. */
   guard<T>(body: () => Promise<T>): Promise<T> {
@@ -40,10 +43,10 @@ export class RunControl {
     return this.latch.error !== undefined || this.finished
   }
 
-  /** Marks the run finished, removes the clock's step hook and cancels the pending sleeps. */
+  /** Marks the run finished, runs `onStop` and cancels the pending sleeps. */
   stop(): void {
     this.finished = true
-    this.clock.observe(null)
+    this.onStop()
     for (const h of this.sleeps) this.clock.clearTimeout(h)
     this.sleeps.clear()
   }

@@ -10,20 +10,12 @@
  * function of its seed.
  */
 import { createRng, seedFrom, silentLogger } from '@raftkit/raft-core'
-import type {
-  Clock,
-  Logger,
-  Network,
-  Raft,
-  RaftConfig,
-  Rng,
-  Storage,
-  TimerHandle,
-} from '@raftkit/raft-core'
+import type { Clock, Logger, Network, Raft, RaftConfig, Rng, Storage } from '@raftkit/raft-core'
 import { MultiRaftNode } from '@raftkit/multiraft'
 import { CtrlerClient, MemoryShardRpc, ShardCtrlerServer } from '@raftkit/shardkv'
 import type { ShardConfig } from '@raftkit/shardkv'
-import { ClusterFinished, FailureLatch, ScenarioFailure } from '../raft/failure.js'
+import { ScenarioFailure } from '../raft/failure.js'
+import { RunControl } from '../raft/run-control.js'
 import { TEST_TIME_LIMIT_MS } from '../raft/harness.js'
 import type { NetworkFactory } from '../raft/harness.js'
 import { SimulatedDisks } from '../raft/disk-harness.js'
@@ -69,12 +61,10 @@ export class ShardCluster {
   private readonly ctrlers: Array<ShardCtrlerServer | null>
   private readonly storages = new Map<string, StorageHarness>()
   private disks: SimulatedDisks | undefined
-  private readonly latch = new FailureLatch()
-  private readonly sleeps = new Set<TimerHandle>()
+  private readonly run: RunControl
   private readonly clerks: CtrlerClient[] = []
   private readonly startedAt: number
   private nextClerk = 0
-  private finished = false
   private cleaned: Promise<void> | undefined
   private beganAt = 0
 
@@ -83,6 +73,7 @@ export class ShardCluster {
     network: Network,
   ) {
     this.clock = options.clock
+    this.run = new RunControl(options.clock)
     this.network = network
     this.rpc = new MemoryShardRpc({ clock: options.clock, seed: options.seed })
     this.nodes = Array.from(
@@ -227,11 +218,11 @@ export class ShardCluster {
   // --- running, failing, finishing ------------------------------------------------------
 
   guard<T>(body: () => Promise<T>): Promise<T> {
-    return this.latch.guard(body)
+    return this.run.guard(body)
   }
 
   fail(reason: string | Error): Error {
-    return this.latch.fail(reason)
+    return this.run.fail(reason)
   }
 
   /** Throws a ScenarioFailure (recorded) unless `cond`. */
@@ -240,24 +231,15 @@ export class ShardCluster {
   }
 
   get stopped(): boolean {
-    return this.latch.error !== undefined || this.finished
+    return this.run.stopped
   }
 
-  async sleep(ms: number): Promise<void> {
-    this.throwIfStopped()
-    await new Promise<void>((resolve) => {
-      const handle = this.clock.setTimeout(() => {
-        this.sleeps.delete(handle)
-        resolve()
-      }, ms)
-      this.sleeps.add(handle)
-    })
-    this.throwIfStopped()
+  sleep(ms: number): Promise<void> {
+    return this.run.sleep(ms)
   }
 
   throwIfStopped(): void {
-    if (this.latch.error) throw this.latch.error
-    if (this.finished) throw new ClusterFinished()
+    this.run.throwIfStopped()
   }
 
   begin(description: string): void {
@@ -285,10 +267,9 @@ export class ShardCluster {
   }
 
   private async doCleanup(): Promise<void> {
-    this.finished = true
+    // Clerks close first, then the run stops (finished, sleeps cancelled): no step runs between.
     this.clerks.forEach((ck) => ck.close())
-    for (const h of this.sleeps) this.clock.clearTimeout(h)
-    this.sleeps.clear()
+    this.run.stop()
     await this.groups.killAll()
     for (let i = 0; i < NODES; i++) {
       const s = this.ctrlers[i]
