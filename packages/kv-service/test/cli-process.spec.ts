@@ -1,6 +1,7 @@
 /**
  * The `raftkit` CLI as real processes: init, three `serve` nodes (WebSocket transport,
- * FileStorage), the client commands, a leader stopped with SIGTERM, and `demo`.
+ * FileStorage), the client commands, a leader stopped with SIGTERM, `demo`, and the nodes of
+ * `raftkit cluster` and `raftkit chaos` stopping when their supervisor is killed.
  */
 import type { ChildProcess } from 'node:child_process'
 import { spawn } from 'node:child_process'
@@ -61,6 +62,38 @@ async function until<T>(
     await new Promise((r) => setTimeout(r, 100))
   }
   throw new Error(`timed out waiting for ${what}`)
+}
+
+/**
+ * SIGKILLs a supervisor (no handler of it runs: only the end of its nodes' stdin pipes tells
+ * them) and expects every node whose log is given (its pid is on each JSON line) to exit within
+ * 30 s after a clean stop ('node stopped' logged). Nodes still alive after that are killed.
+ */
+async function expectOrphansStop(supervisor: ChildProcess, logs: readonly string[]): Promise<void> {
+  const pids = await Promise.all(
+    logs.map(async (log) => {
+      const first = (await readFile(log, 'utf8')).split('\n')[0] ?? ''
+      return (JSON.parse(first) as { pid: number }).pid
+    }),
+  )
+  const alive = (pid: number): boolean => {
+    try {
+      process.kill(pid, 0)
+      return true
+    } catch {
+      return false
+    }
+  }
+  expect(pids.filter(alive), 'the nodes run').to.deep.equal(pids)
+  try {
+    supervisor.kill('SIGKILL')
+    await until('the orphaned nodes to exit', 30_000, async () =>
+      pids.some(alive) ? undefined : true,
+    )
+    for (const log of logs) expect(await readFile(log, 'utf8'), log).to.include('node stopped')
+  } finally {
+    for (const pid of pids.filter(alive)) process.kill(pid, 'SIGKILL')
+  }
 }
 
 describe('raftkit CLI (child processes)', function () {
@@ -209,6 +242,34 @@ describe('raftkit CLI (child processes)', function () {
     const r = await node.done
     expect({ code: r.code, signal: r.signal }, r.stderr).to.deep.equal({ code: 0, signal: null })
     expect(r.stderr).to.include('node stopped')
+  })
+
+  it('raftkit cluster killed with SIGKILL: its node sees its stdin pipe end and stops cleanly', async () => {
+    const supervisor = start(['cluster', '--dir', dir, '--nodes', '1'])
+    children.push(supervisor.child)
+    await until('a leader', 60_000, async () =>
+      supervisor.output().includes('leader: n1') ? true : undefined,
+    )
+    await expectOrphansStop(supervisor.child, [join(dir, 'logs', 'n1.log')])
+  })
+
+  it('raftkit chaos killed with SIGKILL: its nodes (own process group) stop cleanly too', async () => {
+    const driver = start(
+      ['chaos', '--nodes', '3', '--dir', join(dir, 'chaos'), '--duration', '60s'].concat([
+        '--kill-rate',
+        '0',
+        '--partition-rate',
+        '0',
+        '--pause-rate',
+        '0',
+      ]),
+    )
+    children.push(driver.child)
+    await until('the workload', 60_000, async () =>
+      driver.output().includes('starting the workload') ? true : undefined,
+    )
+    const logs = ['n1', 'n2', 'n3'].map((id) => join(dir, 'chaos', 'logs', `${id}.log`))
+    await expectOrphansStop(driver.child, logs)
   })
 
   it('client commands fail clearly: no node reachable, bad usage, bad cluster file', async () => {

@@ -213,9 +213,16 @@ export class NodeProcesses {
           ...(this.options.serveArgs ?? []),
         ],
         // Own process group: a Ctrl-C in the terminal reaches only the driver, which stops the
-        // nodes itself (and can resume paused ones first).
-        { cwd: this.cli.cwd, stdio: ['ignore', log, log], detached: true },
+        // nodes itself (and can resume paused ones first). The node stops when its stdin pipe
+        // ends: when the driver is gone, even by SIGKILL (a paused node stays paused).
+        {
+          cwd: this.cli.cwd,
+          env: { ...process.env, RAFTKIT_STOP_ON_STDIN_CLOSE: '1' },
+          stdio: ['pipe', log, log],
+          detached: true,
+        },
       )
+      child.stdin?.on('error', () => undefined) // nothing is written; a dead node's pipe is fine
     } finally {
       closeSync(log)
     }

@@ -183,8 +183,14 @@ export class LocalCluster {
             node.id,
             ...(options.serveArgs ?? []),
           ],
-          { cwd: cli.cwd, stdio: ['ignore', log, log] },
+          {
+            cwd: cli.cwd,
+            // The node stops when this pipe ends: when this process is gone, even by SIGKILL.
+            env: { ...process.env, RAFTKIT_STOP_ON_STDIN_CLOSE: '1' },
+            stdio: ['pipe', log, log],
+          },
         )
+        child.stdin?.on('error', () => undefined) // nothing is written; a dead node's pipe is fine
         const entry: Child = {
           id: node.id,
           process: child,

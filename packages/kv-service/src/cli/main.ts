@@ -14,6 +14,11 @@
  * `raftkit: start-up held (RAFTKIT_TEST_HOLD_STARTUP)` to stderr: it lets a test deliver a
  * signal in that window deterministically. RAFTKIT_TEST_HOLD_EXIT=1 likewise holds the process
  * for 2 s after its command has finished (printing `raftkit: exit held`), for a late signal.
+ *
+ * RAFTKIT_STOP_ON_STDIN_CLOSE=1 (set by LocalCluster for the nodes of `raftkit cluster`, `npm
+ * start` and the test harness, which hold the other end of a stdin pipe): the end of stdin
+ * counts as a SIGTERM, so a node stops cleanly when its supervisor is gone, even by SIGKILL,
+ * instead of running on orphaned.
  */
 let signals = 0
 let onSignal: () => void = () => undefined
@@ -25,6 +30,17 @@ const handle = (): void => {
 }
 process.on('SIGINT', handle)
 process.on('SIGTERM', handle)
+if (process.env['RAFTKIT_STOP_ON_STDIN_CLOSE'] === '1') {
+  const stdin = process.stdin
+  // Like a first SIGTERM, but never counted towards the third that forces the exit: the pipe
+  // also ends after a clean stop, when the supervisor exits.
+  const supervisorGone = (): void => onSignal()
+  stdin.once('end', supervisorGone)
+  stdin.once('close', supervisorGone)
+  stdin.on('error', () => undefined) // an error ends the stream too ('close')
+  stdin.resume() // read (and drop) whatever comes, to see the end
+  ;(stdin as { unref?: () => void }).unref?.() // reading stdin alone keeps nothing alive
+}
 
 if (process.env['RAFTKIT_TEST_HOLD_STARTUP'] === '1') {
   process.stderr.write('raftkit: start-up held (RAFTKIT_TEST_HOLD_STARTUP)\n')
