@@ -15,10 +15,10 @@
  * signal in that window deterministically. RAFTKIT_TEST_HOLD_EXIT=1 likewise holds the process
  * for 2 s after its command has finished (printing `raftkit: exit held`), for a late signal.
  *
- * RAFTKIT_STOP_ON_STDIN_CLOSE=1 (set by LocalCluster for the nodes of `raftkit cluster`, `npm
- * start` and the test harness, which hold the other end of a stdin pipe): the end of stdin
- * counts as a SIGTERM, so a node stops cleanly when its supervisor is gone, even by SIGKILL,
- * instead of running on orphaned.
+ * RAFTKIT_STOP_ON_STDIN_CLOSE=1 (set for their nodes by LocalCluster — `raftkit cluster`, `npm
+ * start` — and NodeProcesses — `raftkit chaos`, the multi-process test harness — which hold the
+ * other end of a stdin pipe): the end of stdin counts as a SIGTERM, so a node stops cleanly when
+ * its supervisor is gone, even by SIGKILL, instead of running on orphaned.
  */
 let signals = 0
 let onSignal: () => void = () => undefined
