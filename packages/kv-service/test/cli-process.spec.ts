@@ -64,6 +64,11 @@ async function until<T>(
   throw new Error(`timed out waiting for ${what}`)
 }
 
+/** Waits until `read()` (a child's stdout or stderr so far) includes `needle`. */
+function untilText(read: () => string, needle: string, timeoutMs: number): Promise<true> {
+  return until(`"${needle}"`, timeoutMs, async () => (read().includes(needle) ? true : undefined))
+}
+
 /**
  * SIGKILLs a supervisor (no handler of it runs: only the end of its nodes' stdin pipes tells
  * them) and expects every node whose log is given (its pid is on each JSON line) to exit within
@@ -204,9 +209,7 @@ describe('raftkit CLI (child processes)', function () {
         RAFTKIT_TEST_HOLD_STARTUP: '1',
       })
       children.push(node.child)
-      await until('start-up held', 30_000, async () =>
-        node.errors().includes('raftkit: start-up held') ? true : undefined,
-      )
+      await untilText(node.errors, 'raftkit: start-up held', 30_000)
       node.child.kill('SIGTERM')
       const r = await node.done
       expect({ code: r.code, signal: r.signal }, r.stderr).to.deep.equal({ code: 0, signal: null })
@@ -231,13 +234,9 @@ describe('raftkit CLI (child processes)', function () {
       RAFTKIT_TEST_HOLD_EXIT: '1',
     })
     children.push(node.child)
-    await until('node started', 30_000, async () =>
-      node.errors().includes('node started') ? true : undefined,
-    )
+    await untilText(node.errors, 'node started', 30_000)
     node.child.kill('SIGINT')
-    await until('exit held', 30_000, async () =>
-      node.errors().includes('raftkit: exit held') ? true : undefined,
-    )
+    await untilText(node.errors, 'raftkit: exit held', 30_000)
     node.child.kill('SIGTERM')
     const r = await node.done
     expect({ code: r.code, signal: r.signal }, r.stderr).to.deep.equal({ code: 0, signal: null })
@@ -247,9 +246,7 @@ describe('raftkit CLI (child processes)', function () {
   it('raftkit cluster killed with SIGKILL: its node sees its stdin pipe end and stops cleanly', async () => {
     const supervisor = start(['cluster', '--dir', dir, '--nodes', '1'])
     children.push(supervisor.child)
-    await until('a leader', 60_000, async () =>
-      supervisor.output().includes('leader: n1') ? true : undefined,
-    )
+    await untilText(supervisor.output, 'leader: n1', 60_000)
     await expectOrphansStop(supervisor.child, [join(dir, 'logs', 'n1.log')])
   })
 
@@ -265,9 +262,7 @@ describe('raftkit CLI (child processes)', function () {
       ]),
     )
     children.push(driver.child)
-    await until('the workload', 60_000, async () =>
-      driver.output().includes('starting the workload') ? true : undefined,
-    )
+    await untilText(driver.output, 'starting the workload', 60_000)
     const logs = ['n1', 'n2', 'n3'].map((id) => join(dir, 'chaos', 'logs', `${id}.log`))
     await expectOrphansStop(driver.child, logs)
   })
@@ -297,9 +292,7 @@ describe('raftkit CLI (child processes)', function () {
   it('demo: starts 3 nodes, runs the workload, stops cleanly on SIGINT', async () => {
     const demo = start(['demo', '--dir', dir])
     children.push(demo.child)
-    await until('the workload', 60_000, async () =>
-      demo.output().includes('get    history -> "1;2;3;4;5;"') ? true : undefined,
-    )
+    await untilText(demo.output, 'get    history -> "1;2;3;4;5;"', 60_000)
     demo.child.kill('SIGINT')
     const r = await demo.done
     expect(r.code, r.stdout + r.stderr).to.equal(0)
