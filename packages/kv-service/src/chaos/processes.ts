@@ -8,6 +8,7 @@ import { closeSync, existsSync, mkdirSync, openSync } from 'node:fs'
 import { createRequire } from 'node:module'
 import { dirname, extname, join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
+import { ignoreStdinErrors, supervisedSpawnOptions } from '../cli/supervised-node.js'
 
 /** How to run the `raftkit` CLI of this package (@raftkit/kv-service) in a child process. */
 export interface CliInvocation {
@@ -215,14 +216,9 @@ export class NodeProcesses {
         // Own process group: a Ctrl-C in the terminal reaches only the driver, which stops the
         // nodes itself (and can resume paused ones first). The node stops when its stdin pipe
         // ends: when the driver is gone, even by SIGKILL (a paused node stays paused).
-        {
-          cwd: this.cli.cwd,
-          env: { ...process.env, RAFTKIT_STOP_ON_STDIN_CLOSE: '1' },
-          stdio: ['pipe', log, log],
-          detached: true,
-        },
+        { cwd: this.cli.cwd, ...supervisedSpawnOptions(log), detached: true },
       )
-      child.stdin?.on('error', () => undefined) // nothing is written; a dead node's pipe is fine
+      ignoreStdinErrors(child)
     } finally {
       closeSync(log)
     }

@@ -12,6 +12,7 @@ import { formatHostPort } from '../config/cluster-config.js'
 import { readClientTls } from '../config/tls.js'
 import { HttpKvRpc } from '../http/client-rpc.js'
 import type { NodeStatus } from '../http/protocol.js'
+import { ignoreStdinErrors, supervisedSpawnOptions } from './supervised-node.js'
 
 /** How to start this CLI in a child process, from dist (.js) or from source (.ts, via tsx). */
 export function cliInvocation(): { command: string; args: string[]; cwd: string } {
@@ -183,14 +184,10 @@ export class LocalCluster {
             node.id,
             ...(options.serveArgs ?? []),
           ],
-          {
-            cwd: cli.cwd,
-            // The node stops when this pipe ends: when this process is gone, even by SIGKILL.
-            env: { ...process.env, RAFTKIT_STOP_ON_STDIN_CLOSE: '1' },
-            stdio: ['pipe', log, log],
-          },
+          // The node stops when its stdin pipe ends: when this process is gone, even by SIGKILL.
+          { cwd: cli.cwd, ...supervisedSpawnOptions(log) },
         )
-        child.stdin?.on('error', () => undefined) // nothing is written; a dead node's pipe is fine
+        ignoreStdinErrors(child)
         const entry: Child = {
           id: node.id,
           process: child,

@@ -20,6 +20,8 @@
  * other end of a stdin pipe): the end of stdin counts as a SIGTERM, so a node stops cleanly when
  * its supervisor is gone, even by SIGKILL, instead of running on orphaned.
  */
+import { STOP_ON_STDIN_CLOSE_ENV } from './supervised-node.js'
+
 let signals = 0
 let onSignal: () => void = () => undefined
 const interrupted = new Promise<void>((resolve) => (onSignal = resolve))
@@ -30,7 +32,7 @@ const handle = (): void => {
 }
 process.on('SIGINT', handle)
 process.on('SIGTERM', handle)
-if (process.env['RAFTKIT_STOP_ON_STDIN_CLOSE'] === '1') {
+if (process.env[STOP_ON_STDIN_CLOSE_ENV] === '1') {
   const stdin = process.stdin
   // Like a first SIGTERM, but never counted towards the third that forces the exit: the pipe
   // also ends after a clean stop, when the supervisor exits.
