@@ -9,7 +9,7 @@ import { mkdtemp, readFile, rm, stat } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { expect } from 'chai'
-import { cliInvocation } from '../src/cli/local-cluster.js'
+import { raftkitInvocation } from '../src/cli/invocation.js'
 import { formatHostPort, loadClusterConfig } from '../src/config/cluster-config.js'
 import { freePort } from '../src/config/free-port.js'
 import { call } from './http-helpers.js'
@@ -30,7 +30,7 @@ function start(
   output: () => string
   errors: () => string
 } {
-  const cli = cliInvocation()
+  const cli = raftkitInvocation()
   const child = spawn(cli.command, [...cli.args, ...args], {
     cwd: cli.cwd,
     env,

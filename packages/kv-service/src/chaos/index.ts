@@ -22,14 +22,13 @@ export {
   NodeProcesses,
   initClusterDir,
   killEveryChild,
-  raftkitInvocation,
   runRaftkit,
-  type CliInvocation,
   type CliResult,
   type ExitInfo,
   type NodeProcessesOptions,
   type NodeState,
 } from './processes.js'
+export { raftkitInvocation, type CliInvocation } from '../cli/invocation.js'
 export {
   FAULT_KINDS,
   faultSchedule,

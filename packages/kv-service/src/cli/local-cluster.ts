@@ -5,37 +5,14 @@
 import type { ChildProcess } from 'node:child_process'
 import { spawn } from 'node:child_process'
 import { closeSync, mkdirSync, openSync } from 'node:fs'
-import { dirname, extname, join, resolve } from 'node:path'
-import { fileURLToPath } from 'node:url'
+import { join, resolve } from 'node:path'
 import type { ClusterConfig } from '../config/cluster-config.js'
 import { formatHostPort } from '../config/cluster-config.js'
 import { readClientTls } from '../config/tls.js'
 import { HttpKvRpc } from '../http/client-rpc.js'
 import type { NodeStatus } from '../http/protocol.js'
+import { raftkitInvocation } from './invocation.js'
 import { ignoreStdinErrors, supervisedSpawnOptions } from './supervised-node.js'
-
-/** How to start this CLI in a child process, from dist (.js) or from source (.ts, via tsx). */
-export function cliInvocation(): { command: string; args: string[]; cwd: string } {
-  const here = fileURLToPath(import.meta.url)
-  const ext = extname(here)
-  const dir = dirname(here)
-  // From source this file is src/cli/local-cluster.ts; bundled, it is in a chunk next to
-  // dist/cli/main.js (tsup.config.ts).
-  const main = join(dir, `main${ext}`)
-  const packageRoot = resolve(dir, '..', '..')
-  if (ext !== '.ts') return { command: process.execPath, args: [main], cwd: packageRoot }
-  let tsx = 'tsx'
-  try {
-    tsx = import.meta.resolve('tsx')
-  } catch {
-    // resolved against cwd (the package root) by node
-  }
-  return {
-    command: process.execPath,
-    args: ['--import', tsx, '--conditions=@raftkit/source', main],
-    cwd: packageRoot,
-  }
-}
 
 export type { NodeStatus }
 
@@ -168,7 +145,7 @@ export class LocalCluster {
   /** Spawns one `raftkit serve` per node of the cluster file. */
   static start(options: LocalClusterOptions): LocalCluster {
     const cluster = new LocalCluster(options)
-    const cli = cliInvocation()
+    const cli = raftkitInvocation()
     mkdirSync(options.logDir, { recursive: true })
     for (const node of options.config.nodes) {
       const log = openSync(join(options.logDir, `${node.id}.log`), 'a')
