@@ -3,6 +3,17 @@ import { parseArgs } from 'node:util'
 import { resolveRaftConfig } from '@raftkit/raft-core'
 import type { RaftConfig } from '@raftkit/raft-core'
 import type { ClockKind } from '../raft/runner.js'
+import type { FileStorageHarnessOptions } from '../raft/fs-storage-harness.js'
+
+/** The FileStorage options --storage-options may set (the harness picks each node's dir). */
+export type StorageOptions = Omit<FileStorageHarnessOptions, 'baseDir'>
+
+export const STORAGE_OPTION_KEYS = [
+  'inlineSync',
+  'sync',
+  'segmentBytes',
+  'preallocateBytes',
+] as const satisfies readonly (keyof StorageOptions)[]
 
 export const USAGE = `Usage: raftkit-conformance [options]
 
@@ -24,6 +35,9 @@ Options:
                         takes no simulated time and results reach the nodes in issue order, so
                         a seed usually replays the same, but fs runs are NOT guaranteed to be
                         bit-for-bit replayable like memory runs (the files and the disk are real)
+  --storage-options <json>
+                        with --storage fs: FileStorage options for every node, e.g.
+                        '{"inlineSync":"never"}'; keys: ${STORAGE_OPTION_KEYS.join(', ')}
   --transport <memory|ws> transport adapter (default memory). ws: transport-ws, real
                         WebSocket connections on loopback; needs --clock real
   --disk-model <on|off> simulated disks (default on under --clock sim): every write and
@@ -45,6 +59,8 @@ export interface CliOptions {
   readonly seed: number | undefined
   readonly clock: ClockKind
   readonly storage: 'memory' | 'fs'
+  /** --storage-options: keys checked here; values by FileStorage itself (adapters.ts). */
+  readonly storageOptions: StorageOptions | undefined
   readonly transport: 'memory' | 'ws'
   readonly diskModel: boolean
   readonly trace: boolean
@@ -96,6 +112,7 @@ export function parseCli(argv: readonly string[]): CliOptions {
         seed: { type: 'string' },
         clock: { type: 'string' },
         storage: { type: 'string' },
+        'storage-options': { type: 'string' },
         transport: { type: 'string' },
         'disk-model': { type: 'string' },
         trace: { type: 'boolean', default: false },
@@ -122,6 +139,15 @@ export function parseCli(argv: readonly string[]): CliOptions {
   if (jobs > 1 && seed !== undefined)
     throw new UsageError('--jobs runs the seeds of --seeds; --seed replays one in this process')
   const raftConfig = values.raft === undefined ? undefined : parseRaftConfig(values.raft)
+  const storage = oneOf('storage', values.storage, ['memory', 'fs'], 'memory')
+  const storageOptions =
+    values['storage-options'] === undefined
+      ? undefined
+      : parseStorageOptions(values['storage-options'])
+  if (storageOptions !== undefined && storage !== 'fs')
+    throw new UsageError(
+      '--storage-options sets FileStorage options; it needs --storage fs (memory storage has none)',
+    )
   const transport = oneOf('transport', values.transport, ['memory', 'ws'], 'memory')
   if (transport === 'ws' && values.clock !== 'real')
     throw new UsageError(
@@ -145,7 +171,8 @@ export function parseCli(argv: readonly string[]): CliOptions {
     seed,
     clock,
     diskModel: diskModel === 'on',
-    storage: oneOf('storage', values.storage, ['memory', 'fs'], 'memory'),
+    storage,
+    storageOptions,
     transport,
     trace: values.trace,
     verbose: values.verbose,
@@ -153,16 +180,42 @@ export function parseCli(argv: readonly string[]): CliOptions {
   }
 }
 
-/** --raft: a JSON object of RaftConfig settings, checked by raft-core (errors name the field). */
-function parseRaftConfig(text: string): Partial<RaftConfig> {
+/** A JSON object, or a UsageError naming the flag. */
+function jsonObject(flag: string, text: string): Record<string, unknown> {
   let value: unknown
   try {
     value = JSON.parse(text)
   } catch {
-    throw new UsageError(`--raft must be a JSON object, got "${text}"`)
+    throw new UsageError(`--${flag} must be a JSON object, got "${text}"`)
   }
   if (typeof value !== 'object' || value === null || Array.isArray(value))
-    throw new UsageError(`--raft must be a JSON object, got "${text}"`)
+    throw new UsageError(`--${flag} must be a JSON object, got "${text}"`)
+  return value as Record<string, unknown>
+}
+
+/**
+ * --storage-options: a JSON object of the FileStorage options in STORAGE_OPTION_KEYS. Only the
+ * keys are checked here (storage-fs is an optional peer); loadStorage() has FileStorage check
+ * the values before any run.
+ */
+function parseStorageOptions(text: string): StorageOptions {
+  const value = jsonObject('storage-options', text)
+  for (const key of Object.keys(value)) {
+    if (!(STORAGE_OPTION_KEYS as readonly string[]).includes(key))
+      throw new UsageError(
+        `--storage-options: unknown key "${key}" (accepted: ${STORAGE_OPTION_KEYS.join(', ')})`,
+      )
+    // FileStorage would take null for its default; the replay line would then repeat a no-op.
+    if (value[key] === null)
+      throw new UsageError(`--storage-options: "${key}" is null (leave it out for the default)`)
+  }
+  // The values' types are FileStorage's to check (loadStorage), before any run.
+  return value
+}
+
+/** --raft: a JSON object of RaftConfig settings, checked by raft-core (errors name the field). */
+function parseRaftConfig(text: string): Partial<RaftConfig> {
+  const value = jsonObject('raft', text)
   try {
     resolveRaftConfig(value)
   } catch (e) {

@@ -155,7 +155,7 @@ async function main(argv: readonly string[]): Promise<number> {
     run = {
       o,
       createNetwork: await loadTransport(o.transport),
-      createStorage: await loadStorage(o.storage),
+      createStorage: await loadStorage(o.storage, o.storageOptions),
       scenarios: await loadScenarios(o.grep),
     }
   } catch (e) {
@@ -179,7 +179,8 @@ async function main(argv: readonly string[]): Promise<number> {
   const t0 = performance.now()
   const failures = o.seed !== undefined ? await replay(run, o.seed) : await sweep(run, argv)
   console.log(
-    `${selected.length} scenario(s), ${o.clock} clock, ${o.transport} transport, ${o.storage} storage, ` +
+    `${selected.length} scenario(s), ${o.clock} clock, ${o.transport} transport, ${o.storage} storage` +
+      `${o.storageOptions ? ` ${JSON.stringify(o.storageOptions)}` : ''}, ` +
       `disk model ${o.diskModel ? 'on' : 'off'}: ` +
       `wall time ${((performance.now() - t0) / 1000).toFixed(1)} s`,
   )
@@ -201,6 +202,7 @@ function replayFlags(o: Run['o']): string {
   return [
     o.raftConfig ? `--raft '${JSON.stringify(o.raftConfig)}'` : '',
     o.storage !== 'memory' ? `--storage ${o.storage}` : '',
+    o.storageOptions ? `--storage-options '${JSON.stringify(o.storageOptions)}'` : '',
   ]
     .filter((f) => f !== '')
     .join(' ')

@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import type { NodeId, PersistedState, Snapshot, Storage, StorageBatch } from '@raftkit/raft-core'
 import { createFileStorage } from '@raftkit/storage-fs'
-import type { FileStorage, FileStorageOptions } from '@raftkit/storage-fs'
+import type { FileStorage, FileStorageOptions, FileStorageStats } from '@raftkit/storage-fs'
 import { IoSequencer } from './io-sequencer.js'
 import type { StorageFactory, StorageHarness } from './storage-harness.js'
 
@@ -24,7 +24,14 @@ export interface FileStorageHarnessOptions {
   readonly segmentBytes?: number
   /** FileStorage's fsync mode. @default 'always' */
   readonly sync?: FileStorageOptions['sync']
+  /** Where FileStorage runs an append's fdatasync. @default FileStorage's ('when-idle') */
+  readonly inlineSync?: FileStorageOptions['inlineSync']
+  /** How far FileStorage zero-fills the log ahead. @default FileStorage's */
+  readonly preallocateBytes?: FileStorageOptions['preallocateBytes']
 }
+
+/** The options every node's FileStorage is opened with (besides its directory). */
+type OpenOptions = Omit<FileStorageOptions, 'dir' | 'logger'>
 
 export const HARNESS_SEGMENT_BYTES = 16 * 1024
 
@@ -67,7 +74,7 @@ export class FileStorageHarness implements StorageHarness {
 
   constructor(
     readonly dir: string,
-    private readonly options: Required<Omit<FileStorageHarnessOptions, 'baseDir'>>,
+    private readonly options: OpenOptions,
     private readonly io: IoSequencer = new IoSequencer(),
   ) {}
 
@@ -76,13 +83,14 @@ export class FileStorageHarness implements StorageHarness {
     return this.io.run(async () => {
       if (this.destroyed) throw new Error(`the storage harness for ${this.dir} was destroyed`)
       await this.closeCurrent()
-      this.current = await createFileStorage({
-        dir: this.dir,
-        segmentBytes: this.options.segmentBytes,
-        sync: this.options.sync,
-      })
+      this.current = await createFileStorage({ ...this.options, dir: this.dir })
       return new SequencedStorage(this.current, this.io)
     })
+  }
+
+  /** The open FileStorage's counters (undefined while none is open). */
+  stats(): FileStorageStats | undefined {
+    return this.current?.stats()
   }
 
   /** Closes the storage: the restarted node will find what reached the files. */
@@ -113,10 +121,14 @@ export class FileStorageHarness implements StorageHarness {
 export function fileStorage(options: FileStorageHarnessOptions = {}): StorageFactory {
   const io = new IoSequencer()
   const base = options.baseDir ?? tmpdir()
-  const resolved = {
+  const resolved: OpenOptions = {
     segmentBytes: options.segmentBytes ?? HARNESS_SEGMENT_BYTES,
     sync: options.sync ?? 'always',
-  } as const
+    ...(options.inlineSync !== undefined ? { inlineSync: options.inlineSync } : {}),
+    ...(options.preallocateBytes !== undefined
+      ? { preallocateBytes: options.preallocateBytes }
+      : {}),
+  }
   const create = (id: NodeId): Promise<StorageHarness> =>
     io.run(async () => {
       const safe = String(id).replace(/[^A-Za-z0-9_-]/g, '_')
