@@ -8,7 +8,7 @@ import type { FileStorageHarnessOptions } from '../raft/fs-storage-harness.js'
 /** The FileStorage options --storage-options may set (the harness picks each node's dir). */
 export type StorageOptions = Omit<FileStorageHarnessOptions, 'baseDir'>
 
-export const STORAGE_OPTION_KEYS = [
+const STORAGE_OPTION_KEYS = [
   'inlineSync',
   'sync',
   'segmentBytes',
