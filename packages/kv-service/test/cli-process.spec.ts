@@ -69,18 +69,19 @@ function untilText(read: () => string, needle: string, timeoutMs: number): Promi
   return until(`"${needle}"`, timeoutMs, async () => (read().includes(needle) ? true : undefined))
 }
 
+/** The pid in the first line of a node's JSON log. */
+async function firstLoggedPid(log: string): Promise<number> {
+  const first = (await readFile(log, 'utf8')).split('\n')[0] ?? ''
+  return (JSON.parse(first) as { pid: number }).pid
+}
+
 /**
  * SIGKILLs a supervisor (no handler of it runs: only the end of its nodes' stdin pipes tells
  * them) and expects every node whose log is given (its pid is on each JSON line) to exit within
  * 30 s after a clean stop ('node stopped' logged). Nodes still alive after that are killed.
  */
 async function expectOrphansStop(supervisor: ChildProcess, logs: readonly string[]): Promise<void> {
-  const pids = await Promise.all(
-    logs.map(async (log) => {
-      const first = (await readFile(log, 'utf8')).split('\n')[0] ?? ''
-      return (JSON.parse(first) as { pid: number }).pid
-    }),
-  )
+  const pids = await Promise.all(logs.map(firstLoggedPid))
   const alive = (pid: number): boolean => {
     try {
       process.kill(pid, 0)
@@ -264,6 +265,27 @@ describe('raftkit CLI (child processes)', function () {
     children.push(driver.child)
     await untilText(driver.output, 'starting the workload', 60_000)
     const logs = ['n1', 'n2', 'n3'].map((id) => join(dir, 'chaos', 'logs', `${id}.log`))
+    await expectOrphansStop(driver.child, logs)
+  })
+
+  it('raftkit chaos killed with SIGKILL while a node is paused: the node is resumed and stops too', async () => {
+    // Only pauses, each 60 s long: one begins half a second after the workload starts.
+    const driver = start(
+      ['chaos', '--nodes', '3', '--dir', join(dir, 'paused'), '--duration', '60s'].concat(
+        ['--kill-rate', '0', '--partition-rate', '0', '--pause-rate', '1'],
+        ['--fault-time', '60s..60s', '--gap', '500ms..500ms'],
+      ),
+    )
+    children.push(driver.child)
+    await untilText(driver.output, 'starting the workload', 60_000)
+    const logs = ['n1', 'n2', 'n3'].map((id) => join(dir, 'paused', 'logs', `${id}.log`))
+    const pids = await Promise.all(logs.map(firstLoggedPid))
+    // /proc/<pid>/stat's third field: T once SIGSTOP has stopped the process.
+    const stopped = async (pid: number): Promise<boolean> =>
+      (await readFile(`/proc/${pid}/stat`, 'utf8')).replace(/^.*\) /s, '').startsWith('T')
+    await until('a node to be paused', 20_000, async () =>
+      (await Promise.all(pids.map(stopped))).some(Boolean) ? true : undefined,
+    )
     await expectOrphansStop(driver.child, logs)
   })
 

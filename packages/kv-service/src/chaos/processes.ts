@@ -8,6 +8,7 @@ import { closeSync, mkdirSync, openSync } from 'node:fs'
 import { join, resolve } from 'node:path'
 import { raftkitInvocation, type CliInvocation } from '../cli/invocation.js'
 import { ignoreStdinErrors, supervisedSpawnOptions } from '../cli/supervised-node.js'
+import { ResumeGuard } from './resume-guard.js'
 
 export interface CliResult {
   readonly code: number | null
@@ -121,6 +122,8 @@ export class NodeProcesses {
   /** Exits that nobody asked for (a node crashed or could not start). */
   readonly unexpectedExits: { id: string; exit: ExitInfo }[] = []
   private readonly expected = new Set<ChildProcess>()
+  /** Resumes the paused nodes if this process dies (see resume-guard.ts). */
+  private readonly guard = new ResumeGuard()
 
   constructor(private readonly options: NodeProcessesOptions) {
     this.idList = [...options.ids]
@@ -182,7 +185,8 @@ export class NodeProcesses {
         ],
         // Own process group: a Ctrl-C in the terminal reaches only the driver, which stops the
         // nodes itself (and can resume paused ones first). The node stops when its stdin pipe
-        // ends: when the driver is gone, even by SIGKILL (a paused node stays paused).
+        // ends: when the driver is gone, even by SIGKILL (a paused one once resume-guard.ts has
+        // resumed it).
         { cwd: this.cli.cwd, ...supervisedSpawnOptions(log), detached: true },
       )
       ignoreStdinErrors(child)
@@ -197,6 +201,7 @@ export class NodeProcesses {
         const done = (exit: ExitInfo): void => {
           if (proc.exit) return
           proc.exit = exit
+          if (proc.paused && child.pid !== undefined) this.guard.resumed(child.pid)
           if (!this.expected.delete(child)) this.unexpectedExits.push({ id, exit })
           resolveExit(exit)
         }
@@ -223,7 +228,8 @@ export class NodeProcesses {
   /** SIGSTOP: the process stays but does nothing (no heartbeats, no answers). */
   pause(id: string): void {
     const p = this.live(id)
-    if (!p || p.paused) return
+    if (!p || p.paused || p.child.pid === undefined) return
+    this.guard.pausing(p.child.pid)
     p.child.kill('SIGSTOP')
     p.paused = true
   }
@@ -234,6 +240,7 @@ export class NodeProcesses {
     if (!p || !p.paused) return
     p.child.kill('SIGCONT')
     p.paused = false
+    if (p.child.pid !== undefined) this.guard.resumed(p.child.pid)
   }
 
   /** SIGTERM (a clean shutdown), SIGKILL after `graceMs`; resolves with the exit. */
@@ -258,6 +265,7 @@ export class NodeProcesses {
   /** Stops every node (SIGTERM, SIGKILL after `graceMs`); returns each node's exit. */
   async stopAll(graceMs = 10_000): Promise<Map<string, ExitInfo | undefined>> {
     const exits = await Promise.all(this.ids.map(async (id) => [id, await this.stop(id, graceMs)]))
+    this.guard.close()
     return new Map(exits as [string, ExitInfo | undefined][])
   }
 
