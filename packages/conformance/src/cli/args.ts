@@ -223,3 +223,20 @@ function parseRaftConfig(text: string): Partial<RaftConfig> {
   }
   return value
 }
+
+/**
+ * The flags that change a run, for the replay command printed with a failure: without
+ * `--clock real --transport ws` a real-clock failure's replay would run on simulated time
+ * over the in-memory transport, another run altogether.
+ */
+export function replayFlags(o: CliOptions): string {
+  return [
+    o.clock !== 'sim' ? `--clock ${o.clock}` : '',
+    o.transport !== 'memory' ? `--transport ${o.transport}` : '',
+    o.raftConfig ? `--raft '${JSON.stringify(o.raftConfig)}'` : '',
+    o.storage !== 'memory' ? `--storage ${o.storage}` : '',
+    o.storageOptions ? `--storage-options '${JSON.stringify(o.storageOptions)}'` : '',
+  ]
+    .filter((f) => f !== '')
+    .join(' ')
+}

@@ -8,7 +8,7 @@ import type { RunOptions } from '../raft/runner.js'
 import type { NetworkFactory } from '../raft/harness.js'
 import type { StorageFactory } from '../raft/storage-harness.js'
 import { TraceHasher, formatEvent } from '../raft/trace.js'
-import { USAGE, UsageError, parseCli } from './args.js'
+import { USAGE, UsageError, parseCli, replayFlags } from './args.js'
 import type { CliOptions } from './args.js'
 import { loadStorage, loadTransport } from './adapters.js'
 import { describeFailure, loadScenarios } from './scenarios.js'
@@ -196,14 +196,3 @@ main(process.argv.slice(2)).then(
     process.exitCode = 1
   },
 )
-
-/** The flags that change a run, for the replay command printed with a failure. */
-function replayFlags(o: Run['o']): string {
-  return [
-    o.raftConfig ? `--raft '${JSON.stringify(o.raftConfig)}'` : '',
-    o.storage !== 'memory' ? `--storage ${o.storage}` : '',
-    o.storageOptions ? `--storage-options '${JSON.stringify(o.storageOptions)}'` : '',
-  ]
-    .filter((f) => f !== '')
-    .join(' ')
-}

@@ -80,7 +80,8 @@ export function diskModelOn(options: {
 
 /**
  * The failure message with what is needed to replay it. `cliFlags`: the runner's flags that
- * change the run (`--raft '{...}'`, `--storage fs`), repeated in the replay command.
+ * change the run (`--clock real`, `--transport ws`, `--raft '{...}'`, `--storage fs`), repeated
+ * in the replay command; without them (mocha) a real-clock failure names the mocha line.
  */
 export function describeFailure(
   scenario: Pick<Scenario, 'name'>,
@@ -93,11 +94,12 @@ export function describeFailure(
   const message = error instanceof Error ? error.message : String(error)
   const off = clock === 'sim' && !diskModel
   const cli = `npx raftkit-conformance --grep '^${scenario.name}$' --seed ${seed}${off ? ' --disk-model off' : ''}`
+  const timing = clock !== 'sim' ? ' (real clock: timing may differ)' : ''
   const replay =
-    clock !== 'sim'
-      ? `RAFTKIT_SEED=${seed} npx mocha --grep '${scenario.name}' (real clock: timing may differ)`
-      : cliFlags !== ''
-        ? `${cli} ${cliFlags}`
+    cliFlags !== ''
+      ? `${cli} ${cliFlags}${timing}`
+      : clock !== 'sim'
+        ? `RAFTKIT_SEED=${seed} npx mocha --grep '${scenario.name}'${timing}`
         : `${cli} (memory adapters), or ` +
           `${off ? 'RAFTKIT_DISK_MODEL=off ' : ''}RAFTKIT_SEED=${seed} npx mocha --grep '${scenario.name}'`
   return `${scenario.name} failed with seed ${seed}: ${message}\n  replay: ${replay}`
