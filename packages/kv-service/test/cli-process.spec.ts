@@ -5,6 +5,7 @@
  */
 import type { ChildProcess } from 'node:child_process'
 import { spawn } from 'node:child_process'
+import { readFileSync } from 'node:fs'
 import { mkdtemp, readFile, rm, stat } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -69,8 +70,14 @@ function untilText(read: () => string, needle: string, timeoutMs: number): Promi
   return until(`"${needle}"`, timeoutMs, async () => (read().includes(needle) ? true : undefined))
 }
 
-/** The pid in the first line of a node's JSON log. */
+/**
+ * The pid in the first line of a node's JSON log, once the node has logged 'node started'
+ * (waited for, up to 30 s). raftkit chaos says 'starting the workload' once two nodes of three
+ * have elected a leader, so on a loaded machine the third's log (created empty at its spawn)
+ * may not hold a line yet.
+ */
 async function firstLoggedPid(log: string): Promise<number> {
+  await untilText(() => readFileSync(log, 'utf8'), 'node started', 30_000)
   const first = (await readFile(log, 'utf8')).split('\n')[0] ?? ''
   return (JSON.parse(first) as { pid: number }).pid
 }
