@@ -276,11 +276,13 @@ describe('raftkit CLI (child processes)', function () {
   })
 
   it('raftkit chaos killed with SIGKILL while a node is paused: the node is resumed and stops too', async () => {
-    // Only pauses, each 60 s long: one begins half a second after the workload starts.
+    // Only pauses, each 60 s long: the first begins 5 s after the workload starts, when every
+    // node has logged 'node started' (the driver starts the workload once two of three elected
+    // a leader; a node paused before its start-up ends would log no pid to find it by).
     const driver = start(
       ['chaos', '--nodes', '3', '--dir', join(dir, 'paused'), '--duration', '60s'].concat(
         ['--kill-rate', '0', '--partition-rate', '0', '--pause-rate', '1'],
-        ['--fault-time', '60s..60s', '--gap', '500ms..500ms'],
+        ['--fault-time', '60s..60s', '--gap', '5s..5s'],
       ),
     )
     children.push(driver.child)
