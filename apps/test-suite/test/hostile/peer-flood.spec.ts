@@ -13,7 +13,6 @@
  */
 import { expect } from 'chai'
 import { randomBytes } from 'node:crypto'
-import { connect } from 'node:net'
 import type { Socket } from 'node:net'
 import {
   CloseCode,
@@ -129,13 +128,10 @@ async function startHugeFrame(c: Upgraded): Promise<number | null> {
  * reset (ignored here: only the bytes that came back count).
  */
 async function expectRefusedOnAccept(host: string, port: number, id: string): Promise<void> {
-  const socket = connect({ host, port, localAddress: '127.0.2.1' })
+  const socket = await tcpConnect(host, port, '127.0.2.1')
   let answer = 0
   socket.on('data', (c: Buffer) => (answer += c.length))
-  socket.on('error', () => undefined)
-  socket.once('connect', () =>
-    socket.write(`GET / HTTP/1.1\r\nHost: ${host}:${port}\r\nUpgrade: websocket\r\n\r\n`),
-  )
+  socket.write(`GET / HTTP/1.1\r\nHost: ${host}:${port}\r\nUpgrade: websocket\r\n\r\n`)
   await new Promise<void>((resolve, reject) => {
     const limit = setTimeout(() => {
       socket.destroy()
