@@ -5,6 +5,7 @@
  * only that the server lets go of what a client made it hold.
  */
 import { expect } from 'chai'
+import { readFileSync } from 'node:fs'
 import { connect } from 'node:net'
 import type { Socket } from 'node:net'
 import type { LogFields, Logger } from '@raftkit/raft-core'
@@ -42,6 +43,20 @@ function within<T>(ms: number, p: Promise<T>, what: string): Promise<T> {
 }
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms))
+
+const ESTABLISHED = '01'
+/**
+ * The kernel's state of the IPv4 TCP connection from local port `port` (/proc/net/tcp, hex:
+ * '01' ESTABLISHED, '08' CLOSE_WAIT), or 'gone' once it no longer exists.
+ */
+function tcpState(port: number): string {
+  const hex = port.toString(16).toUpperCase().padStart(4, '0')
+  for (const line of readFileSync('/proc/net/tcp', 'latin1').split('\n').slice(1)) {
+    const f = line.trim().split(/\s+/)
+    if (f[1]?.endsWith(`:${hex}`)) return f[3] as string
+  }
+  return 'gone'
+}
 
 class CapturingLogger implements Logger {
   readonly lines: Array<{ level: string; msg: string; fields?: LogFields }> = []
@@ -151,6 +166,59 @@ describe('HTTP resource bounds (real sockets)', function () {
     for (let i = 0; i < 500 && node.http.pendingBodyBytes > 0; i++) await sleep(20)
     expect(node.http.pendingBodyBytes).to.equal(0)
     expect((await node.write('put', 'after', 'ok')).status).to.equal(204)
+  })
+
+  it('a client still sending its body gets the answer to a refusal: the node reads on before it closes (lingering close)', async () => {
+    const node = await start({ maxPendingBodyBytes: 64 * 1024, bodyTimeoutMs: 30_000 })
+    const c = await client(node)
+    // The client reads nothing until it has written again after the node's answer.
+    c.socket.pause()
+    c.socket.write('PUT /v1/kv/refused HTTP/1.1\r\nHost: x\r\nContent-Length: 1000000\r\n\r\n')
+    c.socket.write(Buffer.alloc(256 * 1024, 0x61))
+    // Wait for the node to end its side: the client's socket leaves ESTABLISHED (closed at
+    // once, the node's reset then removes it; lingering, it waits in CLOSE_WAIT).
+    const port = c.socket.localPort as number
+    let state = tcpState(port)
+    for (let i = 0; i < 500 && state === ESTABLISHED; i++) {
+      await sleep(20)
+      state = tcpState(port)
+    }
+    expect(state, 'the node ended the connection').to.not.equal(ESTABLISHED)
+    // Closing at once, the node's end (FIN) and its reset come a few ms apart.
+    await sleep(100)
+    // More of the body, as a client that has not looked at the answer yet sends it. After a
+    // reset this write fails and the client never reads the answer.
+    c.socket.write(Buffer.alloc(64 * 1024, 0x62))
+    c.socket.resume()
+    const answer = await within(10_000, c.closed, 'the connection closing')
+    expect(answer).to.match(/^HTTP\/1\.1 503 [^]*BUSY/)
+    expect(answer).to.match(/\r\nconnection: close\r\n/i)
+    expect(node.kv.stateMachine.get('refused')).to.equal('')
+  })
+
+  it('lingering is bounded: a refused client that never stops sending is cut off', async () => {
+    const node = await start({ bodyTimeoutMs: 30_000 })
+    const socket = connect({ host: '127.0.0.1', port: node.http.port, allowHalfOpen: true })
+    sockets.push(socket)
+    let received = ''
+    socket.setEncoding('latin1')
+    socket.on('data', (d: string) => (received += d))
+    socket.on('error', () => undefined)
+    const closed = new Promise<void>((r) => socket.once('close', () => r()))
+    socket.write('PUT /v1/kv/endless HTTP/1.1\r\nHost: x\r\nContent-Length: 1000000000\r\n\r\n')
+    // Refused at once (413: over maxValueBytes), it sends 64 KiB every 5 ms for as long as the
+    // node reads (a bound of 60 s); the node stops lingering after 2 s (linger.ts).
+    const chunk = Buffer.alloc(64 * 1024, 0x61)
+    const writer = (async () => {
+      for (let i = 0; i < 12_000 && !socket.destroyed; i++) {
+        if (socket.writableLength < 1024 * 1024) socket.write(chunk)
+        await sleep(5)
+      }
+    })()
+    await within(10_000, closed, 'the node cutting a lingering client off')
+    await writer
+    expect(received).to.match(/^HTTP\/1\.1 413 [^]*VALUE_TOO_LARGE/)
+    expect(node.http.pendingBodyBytes).to.equal(0)
   })
 
   it('a body that arrives whole with its headers is held to the same limits: 413 over maxValueBytes, 503 over maxPendingBodyBytes', async () => {

@@ -6,6 +6,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http'
 import type { HttpErrorBody, HttpErrorCode } from './protocol.js'
 import type { BodyBudget } from './limits.js'
 import { HTTP_ERRORS } from './protocol.js'
+import { lingerOnClose } from './linger.js'
 
 /** An answer other than success: the status comes from the code (protocol.ts). */
 export class HttpError extends Error {
@@ -192,9 +193,11 @@ export function sendError(res: ServerResponse, e: HttpError): void {
   }
   const body: HttpErrorBody = { error: e.code, message: e.message }
   for (const [k, v] of Object.entries(e.headers)) res.setHeader(k, v)
-  // An unread (refused) body must not be parsed as the next request: answer, then close.
+  // An unread (refused) body must not be parsed as the next request: answer, then close,
+  // lingering so that the answer reaches a client that is still sending (linger.ts).
   if (!res.req.complete) {
     res.setHeader('connection', 'close')
+    lingerOnClose(res.req)
     res.once('finish', () => res.req.socket.destroySoon())
   }
   sendJson(res, e.status, body)
