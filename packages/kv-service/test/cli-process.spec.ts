@@ -1,6 +1,6 @@
 /**
  * The `raftkit` CLI as real processes: init, three `serve` nodes (WebSocket transport,
- * FileStorage), the client commands, a leader stopped with SIGTERM, `demo`, and the nodes of
+ * FileStorage), the client commands, transfer-leader, a leader stopped with SIGTERM, `demo`, and the nodes of
  * `raftkit cluster` and `raftkit chaos` stopping when their supervisor is killed.
  */
 import type { ChildProcess } from 'node:child_process'
@@ -123,7 +123,7 @@ describe('raftkit CLI (child processes)', function () {
     await rm(dir, { recursive: true, force: true })
   })
 
-  it('init + 3 serve: put/get through the CLI, SIGTERM the leader, a new leader serves, all exit 0', async () => {
+  it('init + 3 serve: put/get through the CLI, transfer-leader, SIGTERM the leader, a new leader serves, all exit 0', async () => {
     const init = await run(['init', '--nodes', '3', '--dir', dir])
     expect(init.code, init.stderr).to.equal(0)
     const file = join(dir, 'cluster.json')
@@ -147,7 +147,7 @@ describe('raftkit CLI (child processes)', function () {
       }
       return undefined
     }
-    const first = await until('a leader', 30_000, leaderAmong([...nodes.keys()]))
+    const elected = await until('a leader', 30_000, leaderAmong([...nodes.keys()]))
 
     const put = await run(['put', 'color', 'blue', '--config', file])
     expect(put.code, put.stderr).to.equal(0)
@@ -155,6 +155,20 @@ describe('raftkit CLI (child processes)', function () {
     const got = await run(['get', 'color', '--config', file])
     expect(got.code, got.stderr).to.equal(0)
     expect(got.stdout).to.equal('blue\n')
+
+    // transfer-leader prints the new leader's view: its MATCH of each other node (the old
+    // leader, which answers the transfer, tracks none).
+    const to = [...nodes.keys()].find((id) => id !== elected)!
+    const moved = await run(['transfer-leader', '--to', to, '--config', file])
+    expect(moved.code, moved.stderr).to.equal(0)
+    expect(moved.stdout).to.match(
+      new RegExp(`^leader ${to}  term \\d+  \\(answered by ${to}\\)$`, 'm'),
+    )
+    for (const id of [...nodes.keys()].filter((x) => x !== to))
+      expect(moved.stdout).to.match(
+        new RegExp(`^${id}\\s+voter\\s+\\S+\\s+\\S+\\s+\\d+\\s+\\w+$`, 'm'),
+      )
+    const first = await until('the leader', 30_000, leaderAmong([...nodes.keys()]))
 
     nodes.get(first)!.child.kill('SIGTERM')
     const stopped = await nodes.get(first)!.done

@@ -1,12 +1,13 @@
 /**
- * MembersClient.list() against fake nodes (node:http on loopback, canned answers): a node that
+ * MembersClient against fake nodes (node:http on loopback, canned answers): list() — a node that
  * knows no leader (e.g. one removed from the cluster but still running) must not have the last
- * word while another node leads.
+ * word while another node leads; transferLeader() — the answer is the new leader's view (with
+ * its progress), waited for within bounds, not the old leader's.
  */
 import { createServer, type Server } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { expect } from 'chai'
-import { MembersClient } from '../src/http/members-client.js'
+import { MembersClient, MembersError } from '../src/http/members-client.js'
 import type { MembersView } from '../src/http/members-protocol.js'
 
 const SECRET = 'a secret of sixteen characters or more'
@@ -18,13 +19,15 @@ interface FakeNode {
   close(): Promise<void>
 }
 
-/** A node answering GET /v1/admin/members with `answer()` (a view, or a redirect to a host). */
-async function fakeNode(answer: () => MembersView | { redirect: string }): Promise<FakeNode> {
+/** A node answering every request with `answer(method)` (a view, or a redirect to a host). */
+async function fakeNode(
+  answer: (method: string) => MembersView | { redirect: string },
+): Promise<FakeNode> {
   const node = { gets: 0 }
   const server: Server = createServer((req, res) => {
     if (req.headers['raftkit-secret'] !== SECRET) return void res.writeHead(401).end()
-    node.gets++
-    const a = answer()
+    if (req.method === 'GET') node.gets++
+    const a = answer(req.method ?? '')
     if ('redirect' in a) {
       res.writeHead(307, { location: `http://${a.redirect}/v1/admin/members` }).end()
       return
@@ -113,5 +116,84 @@ describe('MembersClient.list()', () => {
     expect(v.leader).to.equal(null)
     // Each node asked once (a by the first call, b and c by the probe round).
     expect([a.gets, b.gets, c.gets]).to.deep.equal([1, 1, 1])
+  })
+})
+
+/** `v` with the leader's progress of every other member in `state`. */
+function withProgress(v: MembersView, state: string): MembersView {
+  return {
+    ...v,
+    members: v.members.map((m) =>
+      m.id === v.node ? m : { ...m, progress: { match: 7, next: 8, state } },
+    ),
+  }
+}
+
+describe('MembersClient.transferLeader()', () => {
+  const nodes: FakeNode[] = []
+  afterEach(async () => {
+    await Promise.all(nodes.splice(0).map((n) => n.close()))
+  })
+
+  it("answers the new leader's view once it leads and has heard from every member", async () => {
+    // n1 led; it answers the transfer (leader n2, term 3) without progress. n2 first answers
+    // before it has heard of its win, then as leader still probing n1, then replicating.
+    const addr: Record<string, string> = {}
+    const n2Answers = [
+      () => view('n2', null, 2, 0, addr),
+      () => withProgress(view('n2', 'n2', 3, 0, addr), 'probe'),
+      () => withProgress(view('n2', 'n2', 3, 0, addr), 'replicate'),
+    ]
+    const n2 = await fakeNode(() => n2Answers[Math.min(n2.gets, n2Answers.length) - 1]!())
+    const n1 = await fakeNode((method) =>
+      method === 'POST' ? view('n1', 'n2', 3, 0, addr) : { redirect: n2.address },
+    )
+    Object.assign(addr, { n1: n1.address, n2: n2.address })
+    nodes.push(n1, n2)
+    const client = new MembersClient({ endpoints: [n1.address], secret: SECRET })
+    const v = await client.transferLeader('n2')
+    expect(v.node).to.equal('n2')
+    expect(v.leader).to.equal('n2')
+    expect(v.members.find((m) => m.id === 'n1')?.progress).to.deep.equal({
+      match: 7,
+      next: 8,
+      state: 'replicate',
+    })
+    expect(n2.gets).to.equal(3)
+    expect(n1.gets).to.equal(0)
+  })
+
+  it('a member that stays in probe (e.g. down) delays the answer by about a second, no more', async () => {
+    const addr: Record<string, string> = {}
+    const n2 = await fakeNode(() => withProgress(view('n2', 'n2', 3, 0, addr), 'probe'))
+    const n1 = await fakeNode(() => view('n1', 'n2', 3, 0, addr))
+    Object.assign(addr, { n1: n1.address, n2: n2.address })
+    nodes.push(n1, n2)
+    const started = Date.now()
+    const v = await new MembersClient({ endpoints: [n1.address], secret: SECRET }).transferLeader(
+      'n2',
+    )
+    const took = Date.now() - started
+    expect(v.node).to.equal('n2')
+    expect(v.members.find((m) => m.id === 'n1')?.progress?.state).to.equal('probe')
+    expect(took).to.be.within(900, 3_000)
+  })
+
+  it('fails with UNREACHABLE, saying the transfer is done, when the new leader does not answer', async () => {
+    const gone = await fakeNode(() => view('x', null, 0, 0, {}))
+    const silent = gone.address
+    await gone.close()
+    const n1 = await fakeNode(() => view('n1', 'n2', 3, 0, { n1: '', n2: silent }))
+    nodes.push(n1)
+    const client = new MembersClient({ endpoints: [n1.address], secret: SECRET, deadlineMs: 1_500 })
+    const started = Date.now()
+    const e = await client.transferLeader('n2').then(
+      () => undefined,
+      (err: unknown) => err,
+    )
+    expect(e).to.be.instanceOf(MembersError)
+    expect((e as MembersError).code).to.equal('UNREACHABLE')
+    expect((e as MembersError).message).to.match(/^the transfer is done \(leader n2, term 3\)/)
+    expect(Date.now() - started).to.be.below(5_000)
   })
 })

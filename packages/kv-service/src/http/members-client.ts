@@ -8,6 +8,9 @@
  * Retrying a change whose answer was lost is safe: adding a learner with the same addresses
  * and promoting a voter are answered as done; a retried remove that finds the node gone
  * (UNKNOWN_NODE after an attempt whose outcome is unknown) counts as done.
+ *
+ * A transfer is answered by the old leader, which no longer tracks replication: transferLeader
+ * then asks the new leader for its view (bounded), so the caller sees its progress of each node.
  */
 import type { NodeId } from '@raftkit/raft-core'
 import type { AddLearnerRequest, MembersView } from './members-protocol.js'
@@ -45,6 +48,10 @@ type Answer = OneShotAnswer
 
 /** How long `list()` waits for each further node when the first knew no leader. */
 const LIST_PROBE_MS = 1_000
+/** How long `transferLeader()` waits for the new leader to answer as leader. */
+const NEW_LEADER_WAIT_MS = 10_000
+/** ...and then at most this long for it to have heard from every member (leave `probe`). */
+const NEW_LEADER_SETTLE_MS = 1_000
 
 export class MembersClient {
   private readonly endpoints: string[]
@@ -92,8 +99,17 @@ export class MembersClient {
     return this.call('DELETE', `${MEMBERS_PATH}/${encodeURIComponent(id)}`, undefined, true)
   }
 
-  transferLeader(to: NodeId): Promise<MembersView> {
-    return this.call('POST', TRANSFER_LEADER_PATH, JSON.stringify({ to }))
+  /**
+   * Hands leadership to voter `to`; answers the new leader's view (its progress of each member,
+   * which the old leader, answering the transfer, no longer has). Waits up to 10 s (within the
+   * deadline) for `to`, or the leader of a later term if leadership has moved on already, to
+   * answer as leader; else fails with UNREACHABLE, saying the transfer itself is done.
+   */
+  async transferLeader(to: NodeId): Promise<MembersView> {
+    const end = Date.now() + (this.options.deadlineMs ?? 90_000)
+    const done = await this.call('POST', TRANSFER_LEADER_PATH, JSON.stringify({ to }))
+    const until = Math.max(Math.min(end, Date.now() + NEW_LEADER_WAIT_MS), Date.now() + 1_000)
+    return this.leaderViewAfter(done, until)
   }
 
   private async call(
@@ -147,6 +163,51 @@ export class MembersClient {
     throw new MembersError(
       'UNREACHABLE',
       `no answer within ${this.options.deadlineMs ?? 90_000} ms (last: ${last})`,
+    )
+  }
+
+  /**
+   * The view of the leader `done` names (after a transfer), polled until that node answers as
+   * leader in term `done.term` or later and has heard from every member (or for at most
+   * NEW_LEADER_SETTLE_MS more); a redirect is followed (leadership moved on).
+   */
+  private async leaderViewAfter(done: MembersView, until: number): Promise<MembersView> {
+    const started = Date.now()
+    let target = done.members.find((m) => m.id === done.leader)?.http ?? this.next()
+    let latest: MembersView | undefined
+    let settleBy = Infinity
+    let last = 'no answer'
+    while (Date.now() < Math.min(until, settleBy)) {
+      let a: Answer
+      try {
+        const wait = Math.max(1, Math.min(LIST_PROBE_MS, until - Date.now()))
+        a = await this.exchange(target, 'GET', MEMBERS_PATH, undefined, wait)
+      } catch (e) {
+        last = `${target}: ${(e as Error).message}`
+        await pause(100)
+        continue
+      }
+      const host = a.status === 307 && a.location !== undefined ? hostOf(a.location) : undefined
+      if (host !== undefined) target = host
+      else if (a.status !== 200) last = `${target}: ${errorOf(a).code}`
+      else {
+        const v = JSON.parse(a.body) as MembersView
+        if (v.leader === v.node && v.term >= done.term) {
+          latest = v
+          settleBy = Math.min(settleBy, Date.now() + NEW_LEADER_SETTLE_MS)
+          if (
+            v.members.every((m) => m.id === v.node || (m.progress && m.progress.state !== 'probe'))
+          )
+            return v
+        } else last = `${v.node} knows leader ${v.leader ?? '(none)'} in term ${v.term}`
+      }
+      await pause(50)
+    }
+    if (latest !== undefined) return latest
+    throw new MembersError(
+      'UNREACHABLE',
+      `the transfer is done (leader ${done.leader ?? '(none known)'}, term ${done.term}), but no ` +
+        `leader answered within ${Date.now() - started} ms (last: ${last}); see raftkit member list`,
     )
   }
 
