@@ -221,6 +221,28 @@ describe('HTTP resource bounds (real sockets)', function () {
     expect(node.http.pendingBodyBytes).to.equal(0)
   })
 
+  it('a request pipelined behind a refused body is not processed: the connection is closing', async () => {
+    const node = await start({}, undefined, 4096)
+    const refused =
+      'PUT /v1/kv/first HTTP/1.1\r\nHost: x\r\nContent-Length: 5000\r\n\r\n' + 'x'.repeat(5000)
+    // One write each: a PUT over maxValueBytes (413, connection: close) with its whole body,
+    // then a request the node must not process (RFC 9112 §9.6: none after "close").
+    for (const next of [
+      'PUT /v1/kv/second HTTP/1.1\r\nHost: x\r\nContent-Length: 2\r\n\r\nok',
+      'GET /v1/rpc HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n' +
+        'Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n',
+    ]) {
+      const c = await client(node)
+      c.socket.write(refused + next)
+      const answer = await within(10_000, c.closed, 'the connection closing')
+      expect(answer).to.match(/^HTTP\/1\.1 413 /)
+      expect(answer.match(/HTTP\/1\.1 /g), answer).to.have.length(1)
+    }
+    // A write on another connection, applied after anything proposed before it.
+    expect((await node.write('put', 'probe', 'ok')).status).to.equal(204)
+    expect(node.kv.stateMachine.get('second')).to.equal('')
+  })
+
   it('a body that arrives whole with its headers is held to the same limits: 413 over maxValueBytes, 503 over maxPendingBodyBytes', async () => {
     const node = await start({ maxPendingBodyBytes: 2048 }, undefined, 4096)
     /** One request in one write: headers and the whole body (chunked or not); the answer. */

@@ -18,15 +18,27 @@ import type { Socket } from 'node:net'
 /** Longest time a refused connection is read after its answer. */
 export const LINGER_MS = 2000
 
+/** Sockets whose answer closes them: no further request on them is processed (listener.ts). */
+const closing = new WeakSet<object>()
+
 /**
- * Makes `req`'s socket linger when it is closed after the answer: called before the answer
- * is sent. Node's HTTP server closes a `connection: close` response's socket with
+ * Whether `socket` carries (or has sent) an answer that closes it. (A pipelined WebSocket
+ * upgrade needs no check: ws refuses a socket whose writable side has ended.)
+ */
+export function isClosing(socket: object): boolean {
+  return closing.has(socket)
+}
+
+/**
+ * Marks `req`'s socket closing (isClosing) and makes it linger when it is closed after the
+ * answer: called before the answer is sent. Node's HTTP server closes a `connection: close` response's socket with
  * `destroySoon()`; this socket's own `destroySoon` lingers instead, and is idempotent (a
  * second call, e.g. from the client-error handler when the client ends mid-body, changes
  * nothing).
  */
 export function lingerOnClose(req: IncomingMessage): void {
   const socket = req.socket
+  closing.add(socket)
   let started = false
   socket.destroySoon = (): void => {
     if (started) return

@@ -3,7 +3,8 @@
  * connection bounds of limits.ts applied: header, request and keep-alive timeouts, how often
  * Node checks them, and the connection cap. Connections refused at the cap, failed TLS
  * handshakes and malformed or timed-out requests are answered where possible and logged at
- * debug, rate-limited (the client's trouble, not the node's).
+ * debug, rate-limited (the client's trouble, not the node's). A request that arrives on a
+ * connection the node is closing (linger.ts) is not handed on.
  */
 import type { IncomingMessage, Server, ServerResponse } from 'node:http'
 import { createServer } from 'node:http'
@@ -12,6 +13,7 @@ import { createServer as createHttpsServer } from 'node:https'
 import type { Socket } from 'node:net'
 import type { Duplex } from 'node:stream'
 import type { HttpLimits, RateLimitedLog } from './limits.js'
+import { isClosing } from './linger.js'
 
 /** A PEM certificate (chain) and key to serve HTTPS with. */
 export interface ListenerTls {
@@ -19,13 +21,21 @@ export interface ListenerTls {
   readonly key: string | Buffer
 }
 
-/** Creates the (not yet listening) server that hands every request to `handler`. */
+/**
+ * Creates the (not yet listening) server that hands every request to `handler`, except one
+ * pipelined behind an answer that closes its connection: RFC 9112 §9.6 forbids processing it
+ * (its client was told "close" and may send it again elsewhere), so it is read and dropped.
+ */
 export function createListener(
   tls: ListenerTls | undefined,
   limits: HttpLimits,
-  handler: (req: IncomingMessage, res: ServerResponse) => void,
+  onRequest: (req: IncomingMessage, res: ServerResponse) => void,
   clientTrouble: RateLimitedLog,
 ): Server | HttpsServer {
+  const handler = (req: IncomingMessage, res: ServerResponse): void => {
+    if (isClosing(req.socket)) req.resume()
+    else onRequest(req, res)
+  }
   let server: Server | HttpsServer
   const serverOptions = {
     headersTimeout: limits.headersTimeoutMs,
