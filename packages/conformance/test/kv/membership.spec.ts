@@ -1,12 +1,13 @@
 // The key/value scenarios with random membership changes (issue 13): joining servers, the
-// names the issue's --grep selects, and a churn run that makes every kind of change and
-// replays exactly from its seed.
+// names the issue's --grep selects, a churn run that makes every kind of change and replays
+// exactly from its seed, and the transfer scenario's line naming the clock its times are in.
 import { expect } from 'chai'
 import { SimulatedClock } from '@raftkit/raft-core'
 import { TraceHasher, selectScenarios } from '../../src/raft/index.js'
 import {
   CHURN_KINDS,
   KvCluster,
+  TestLeadershipTransferUnderLoadNoUnavailable3A,
   TestMembershipChurnUnreliable3A,
   runKvScenario,
   scenariosKvMembership,
@@ -77,5 +78,27 @@ describe('kv membership scenarios', () => {
     expect(churnLines).to.have.length(2)
     expect(churnLines[0]).to.equal(churnLines[1])
     for (const kind of CHURN_KINDS) expect(churnLines[0]).to.match(new RegExp(`${kind} [1-9]`))
+  })
+
+  it("the transfer scenario's line gives its times in the clock's unit: simulated or real ms", async function () {
+    this.timeout(60_000)
+    for (const [clock, unit] of [
+      ['sim', 'simulated ms'],
+      ['real', 'real ms'],
+    ] as const) {
+      const lines: string[] = []
+      await runKvScenario(TestLeadershipTransferUnderLoadNoUnavailable3A, {
+        seed: 1,
+        clock,
+        createNetwork,
+        log: (line) => {
+          if (line.includes('transfers:')) lines.push(line)
+        },
+      })
+      expect(lines, clock).to.have.length(1)
+      expect(lines[0], clock).to.match(
+        new RegExp(`without an acknowledgement \\(${unit}\\) \\d+(, \\d+){5}$`),
+      )
+    }
   })
 })

@@ -7,11 +7,12 @@
  * successor) — a WRONG_LEADER naming the new leader is a redirect, which the clerk follows at
  * once. Ends with the per-client append checks and the linearizability check. Reliable
  * network (a lost reply would be an unavailable answer of the network's making). The line it
- * logs gives each transfer's longest time without an acknowledged operation in simulated ms,
- * against the clerk↔server one-way latency (5–15 ms) and the simulated disk.
+ * logs gives each transfer's longest time without an acknowledged operation in ms of the
+ * clock in use: simulated (against the clerk↔server one-way latency, 5–15 ms, and the
+ * simulated disk), or real under --clock real.
  */
 import type { NodeId } from '@raftkit/raft-core'
-import { LeadershipTransferError, RaftError } from '@raftkit/raft-core'
+import { LeadershipTransferError, RaftError, SimulatedClock } from '@raftkit/raft-core'
 import type { KvReply } from '@raftkit/kv-service'
 import { spawn } from '../../raft/scenarios/tasks.js'
 import { checkClntAppends, checkLinearizable, element } from '../checks.js'
@@ -82,7 +83,7 @@ async function transfersUnderLoad(c: KvCluster, name: string): Promise<void> {
         )
     }
     await c.sleep(300 + c.rng.int(200))
-    gaps.push(longestGap(acks, started, c.clock.now()))
+    gaps.push(Math.round(longestGap(acks, started, c.clock.now()))) // the real clock has fractions
   }
   c.observeReplies(null)
   done = true
@@ -92,8 +93,9 @@ async function transfersUnderLoad(c: KvCluster, name: string): Promise<void> {
   const ck = c.makeClient(c.all())
   for (let i = 0; i < CLIENTS; i++) checkClntAppends(c, i, await ck.get(`k${i}`, null), counts[i]!)
   await checkLinearizable(c, name)
+  const unit = c.clock.inner instanceof SimulatedClock ? 'simulated ms' : 'real ms'
   c.log(
-    `  transfers: ${succeeded}/${TRANSFERS} succeeded; longest time without an acknowledgement (simulated ms) ${gaps.join(', ')}`,
+    `  transfers: ${succeeded}/${TRANSFERS} succeeded; longest time without an acknowledgement (${unit}) ${gaps.join(', ')}`,
   )
   c.end()
 }
