@@ -32,6 +32,7 @@ const REFUSED_READ_BYTES = 64 * 1024
 import { decodeFrame, encodeFrame, newNonce, proof, proofMatches } from './handshake.js'
 import type { Session } from './handshake.js'
 import type { TlsMaterial } from './options.js'
+import { FIRST, RepeatLog, leftOutNote } from './repeat-log.js'
 
 export interface ListenerContext {
   readonly self: NodeId
@@ -69,9 +70,12 @@ export class Listener {
   private readonly byPeer = new Map<NodeId, Inbound>()
   private closing: Promise<void> | null = null
   private readonly admission: Admission
+  /** Repeated refusals of one unknown node id (a removed node still running): one line a minute. */
+  private readonly unknownIds: RepeatLog
 
   constructor(private readonly ctx: ListenerContext) {
     this.admission = new Admission(ctx.clock, ctx.logger)
+    this.unknownIds = new RepeatLog(() => ctx.clock.now())
   }
 
   /** Starts listening; resolves with the bound port. */
@@ -245,7 +249,7 @@ export class Listener {
           `protocol version ${frame.version} is not supported (this node speaks ${PROTOCOL_VERSION})`,
         )
       if (frame.from === this.ctx.self || !this.ctx.knows(frame.from))
-        return this.reject(c, CloseCode.UnknownNode, `unknown node id "${frame.from}"`)
+        return this.reject(c, CloseCode.UnknownNode, `unknown node id "${frame.from}"`, frame.from)
       if (frame.to !== this.ctx.self)
         return this.reject(
           c,
@@ -287,15 +291,22 @@ export class Listener {
     this.ctx.authenticated(peer)
   }
 
-  /** Closes one connection with a code and a reason, and logs why. */
-  private reject(c: Inbound, code: number, reason: string): void {
+  /**
+   * Closes one connection with a code and a reason, and logs why. Given `unknownId`, the line
+   * is rate-limited per id (unknownIds): the first, then one a minute with the count of those
+   * logged at debug only in between.
+   */
+  private reject(c: Inbound, code: number, reason: string, unknownId?: NodeId): void {
     if (c.stage === 'closing') return
-    const level = this.level(c, code === CloseCode.Replaced ? 'info' : 'warn')
-    this.ctx.logger[level]('closing inbound connection', {
+    const repeat = unknownId === undefined ? FIRST : this.unknownIds.take(unknownId)
+    const level =
+      repeat === undefined ? 'debug' : this.level(c, code === CloseCode.Replaced ? 'info' : 'warn')
+    this.ctx.logger[level](`closing inbound connection${leftOutNote(repeat)}`, {
       remote: c.remote,
       peer: c.peer,
       code,
       reason,
+      ...(repeat !== undefined && repeat.leftOut > 0 ? { repeats: repeat.leftOut } : {}),
     })
     c.stage = 'closing'
     if (c.peer !== null && this.byPeer.get(c.peer) === c) this.byPeer.delete(c.peer)
