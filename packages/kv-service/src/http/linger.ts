@@ -1,21 +1,21 @@
 /**
  * The lingering close of a connection whose request body was refused before it had all
  * arrived (413, 503 BUSY, 408): the answer goes out with `connection: close`, the node ends
- * its side, then reads and discards what the client is still sending, for at most LINGER_MS,
- * before it closes the socket.
+ * its side, and keeps the socket until the client closes its own or LINGER_MS have passed.
  *
- * Closing at once would leave the client's unread bytes in the node's receive queue, and the
+ * Closing at once would leave the client's unsent body in the node's receive queue, and the
  * kernel answers a close with unread data by a reset, which can erase the answer before the
- * client reads it (the "TCP reset problem", RFC 9112 §9.6; seen as a client that gets no
- * status at all while it is still uploading). Nothing read while lingering is kept (Node's
- * parser drops a refused body's bytes), and the socket is one of http.maxConnections all the
- * while: the bound only limits how long a hostile client can keep it (as Apache's and nginx's
- * lingering close, bounded in time only).
+ * client reads it (the "TCP reset problem", RFC 9112 §9.6; seen as a client that got no
+ * status at all while it was still uploading: its next write failed on the reset and it closed
+ * without reading). Lingering, the client has LINGER_MS to read the answer before any reset.
+ * The node does not read on meanwhile (at most the request's stream buffer, then Node stops
+ * reading the socket), so a lingering connection costs no memory or reading beyond what it
+ * held, and it stays one of http.maxConnections.
  */
 import type { IncomingMessage } from 'node:http'
 import type { Socket } from 'node:net'
 
-/** Longest time a refused connection is read after its answer. */
+/** Longest time a refused connection is kept open after its answer. */
 export const LINGER_MS = 2000
 
 /** Sockets whose answer closes them: no further request on them is processed (listener.ts). */
@@ -39,15 +39,20 @@ export function isClosing(socket: object): boolean {
 export function lingerOnClose(req: IncomingMessage): void {
   const socket = req.socket
   closing.add(socket)
+  // A request body nobody has read is "dumped" by Node once the answer is sent: read to its
+  // end and dropped, at full speed, for as long as the client sends. Read and paused, it
+  // takes at most its stream buffer, then Node stops reading the socket.
+  req.pause()
+  req.read(0)
   let started = false
   socket.destroySoon = (): void => {
     if (started) return
     started = true
-    linger(socket, req)
+    linger(socket)
   }
 }
 
-function linger(socket: Socket, req: IncomingMessage): void {
+function linger(socket: Socket): void {
   if (socket.destroyed) return
   const close = (): void => {
     clearTimeout(timer)
@@ -55,11 +60,7 @@ function linger(socket: Socket, req: IncomingMessage): void {
   }
   const timer = setTimeout(close, LINGER_MS)
   socket.once('close', () => clearTimeout(timer))
-  // The client ended its side (it saw ours end) or finished the body: nothing is left unread.
+  // The client ended its side (it saw ours end): nothing is left unread.
   socket.once('end', close)
-  req.once('end', close)
-  // The body's bytes still pass through Node's parser; flowing with no listener, they are
-  // dropped (a paused request would make Node stop reading the socket).
-  req.resume()
   socket.end()
 }
