@@ -1,17 +1,30 @@
 /**
  * A real raftkit cluster for the multi-process tests: `raftkit init` (free loopback ports) in a
  * temporary folder, one `raftkit serve` process per node, their HTTP admin API, and cleanup of
- * every process and file whatever happens.
+ * every process and file whatever happens. Plus what the specs share around it: a recorded
+ * client workload run under a test (withWorkload) and the checks a run ends with (no
+ * acknowledged write lost, a linearizable history, no node that exited on its own).
  */
 import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import type { ClusterConfig } from '@raftkit/kv-service'
 import { loadClusterConfig } from '@raftkit/kv-service'
+import { createRng } from '@raftkit/raft-core'
 import { expect } from 'chai'
-import { ClusterAdmin, NodeProcesses, delay, initClusterDir } from '@raftkit/kv-service/chaos'
+import {
+  ClusterAdmin,
+  NodeProcesses,
+  Workload,
+  delay,
+  finalReads,
+  initClusterDir,
+  lostAcknowledgedWrites,
+  newRecorder,
+} from '@raftkit/kv-service/chaos'
 import type { LeaderInfo } from '@raftkit/kv-service/chaos'
 import { checkOperations, kvModel, renderText } from '@raftkit/linearizability'
+import type { HistoryRecorder, KvInput, KvOutput } from '@raftkit/linearizability'
 import type { KvHistory } from '@raftkit/kv-service/chaos'
 import type { ShardConfig, ShardNodeStatus } from '@raftkit/shardkv'
 
@@ -88,6 +101,73 @@ export function expectLinearizable(history: KvHistory, timeoutMs = 30_000): void
     )
   }
   expect(result.result, result.explanation).to.equal('ok')
+}
+
+/** A spec's client workload: its keys, clients, the seed of their choices, the per-operation
+ * deadline (ms) and how the clients reach the nodes (HTTP by default, or the WebSocket RPC). */
+export interface WorkloadPlan {
+  readonly keys: readonly string[]
+  readonly clients: number
+  readonly seed: number
+  readonly deadlineMs: number
+  readonly protocol?: 'http' | 'ws'
+}
+
+/** A workload running on a cluster, with the recorder of its history. */
+export interface WorkloadRun {
+  readonly keys: readonly string[]
+  readonly recorder: HistoryRecorder<KvInput, KvOutput>
+  readonly workload: Workload
+}
+
+/**
+ * Starts the planned workload on the cluster, runs `body` under it, then stops the workload
+ * without waiting for what is in flight (`stop(0)`), whatever happened. A body that wants the
+ * in-flight operations finished calls `run.workload.stop()` itself first.
+ */
+export async function withWorkload(
+  cluster: TestCluster,
+  plan: WorkloadPlan,
+  body: (run: WorkloadRun) => Promise<void>,
+): Promise<void> {
+  const recorder = newRecorder()
+  const workload = new Workload({
+    config: cluster.config,
+    clients: plan.clients,
+    keys: plan.keys,
+    rng: createRng(plan.seed),
+    recorder,
+    deadlineMs: plan.deadlineMs,
+    protocol: plan.protocol,
+  })
+  workload.start()
+  try {
+    await body({ keys: plan.keys, recorder, workload })
+  } finally {
+    await workload.stop(0)
+  }
+}
+
+/**
+ * The checks every run ends with, given the final values of the keys (finalReads): no
+ * acknowledged write missing from them, the whole history linearizable, no node that exited on
+ * its own.
+ */
+export function expectNothingLost(
+  cluster: TestCluster,
+  run: WorkloadRun,
+  finals: ReadonlyMap<string, string>,
+): void {
+  expect(lostAcknowledgedWrites(run.recorder.operations(), finals)).to.deep.equal([])
+  expectLinearizable(run.recorder.operations())
+  expect(cluster.nodes.unexpectedExits, 'nodes that exited on their own').to.deep.equal([])
+}
+
+/** Reads every key of the run (each must answer), then expectNothingLost. */
+export async function expectFinalState(cluster: TestCluster, run: WorkloadRun): Promise<void> {
+  const finals = await finalReads(cluster.config, run.recorder, run.keys)
+  expect([...finals.keys()].sort()).to.deep.equal(run.keys)
+  expectNothingLost(cluster, run, finals)
 }
 
 /**

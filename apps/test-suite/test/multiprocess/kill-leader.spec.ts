@@ -4,20 +4,13 @@
  * its WAL and catches up, every acknowledged write is in the final state and the whole history
  * (final reads included) is linearizable.
  */
-import { createRng } from '@raftkit/raft-core'
 import { expect } from 'chai'
+import { delay, monotonicClock } from '@raftkit/kv-service/chaos'
 import {
-  Workload,
-  delay,
-  finalReads,
-  lostAcknowledgedWrites,
-  monotonicClock,
-  newRecorder,
-} from '@raftkit/kv-service/chaos'
-import {
-  expectLinearizable,
+  expectFinalState,
   useTestCluster,
   waitUntil,
+  withWorkload,
   writesAcknowledgedSince,
 } from './helpers.js'
 
@@ -28,20 +21,10 @@ describe('multi-process: kill -9 the leader mid-workload and restart it', functi
   it('a new leader serves, the old one rejoins, acknowledged writes survive, linearizable', async () => {
     const cluster = await clusters.start(3)
     await cluster.waitForLeader()
-    const keys = ['a', 'b', 'c']
-    const recorder = newRecorder()
-    const workload = new Workload({
-      config: cluster.config,
-      clients: 3,
-      keys,
-      rng: createRng(11),
-      recorder,
-      deadlineMs: 5000,
-    })
-    workload.start()
-    try {
+    const plan = { keys: ['a', 'b', 'c'], clients: 3, seed: 11, deadlineMs: 5000 }
+    await withWorkload(cluster, plan, async (run) => {
       await delay(1500)
-      await waitUntil('serving operations before the kill', () => workload.counts.ok > 0)
+      await waitUntil('serving operations before the kill', () => run.workload.counts.ok > 0)
       // The leader now: leadership may have moved since the cluster first elected one.
       const first = await cluster.waitForLeader()
 
@@ -62,10 +45,10 @@ describe('multi-process: kill -9 the leader mid-workload and restart it', functi
       )
       await waitUntil(
         'acknowledging writes after the kill',
-        () => writesAcknowledgedSince(recorder.operations(), killedAt) > 0,
+        () => writesAcknowledgedSince(run.recorder.operations(), killedAt) > 0,
       )
       await delay(1000)
-      await workload.stop()
+      await run.workload.stop()
       // ...and catches up with everything the leader committed.
       const leader = await cluster.waitForLeader()
       const commit = (await cluster.admin.status(leader.id))?.commitIndex ?? Infinity
@@ -76,17 +59,11 @@ describe('multi-process: kill -9 the leader mid-workload and restart it', functi
       )
 
       expect(
-        writesAcknowledgedSince(recorder.operations(), killedAt),
+        writesAcknowledgedSince(run.recorder.operations(), killedAt),
         'writes acknowledged after the kill',
       ).to.be.greaterThan(0)
 
-      const finals = await finalReads(cluster.config, recorder, keys)
-      expect([...finals.keys()].sort()).to.deep.equal(keys)
-      expect(lostAcknowledgedWrites(recorder.operations(), finals)).to.deep.equal([])
-      expectLinearizable(recorder.operations())
-      expect(cluster.nodes.unexpectedExits, 'nodes that exited on their own').to.deep.equal([])
-    } finally {
-      await workload.stop(0)
-    }
+      await expectFinalState(cluster, run)
+    })
   })
 })

@@ -7,19 +7,12 @@
  */
 import { rm } from 'node:fs/promises'
 import { join } from 'node:path'
-import { createRng } from '@raftkit/raft-core'
 import { expect } from 'chai'
 import { MembersClient, freePort } from '@raftkit/kv-service'
 import type { MembersView } from '@raftkit/kv-service'
-import {
-  Workload,
-  delay,
-  finalReads,
-  lostAcknowledgedWrites,
-  newRecorder,
-} from '@raftkit/kv-service/chaos'
-import type { TestCluster } from './helpers.js'
-import { expectLinearizable, useTestCluster, waitUntil } from './helpers.js'
+import { delay } from '@raftkit/kv-service/chaos'
+import type { TestCluster, WorkloadPlan, WorkloadRun } from './helpers.js'
+import { expectFinalState, useTestCluster, waitUntil, withWorkload } from './helpers.js'
 
 function admin(cluster: TestCluster): MembersClient {
   return new MembersClient({
@@ -72,31 +65,13 @@ function voters(v: MembersView): string[] {
   return [...v.voters].sort()
 }
 
-function startWorkload(cluster: TestCluster, seed: number) {
-  const keys = ['a', 'b', 'c']
-  const recorder = newRecorder()
-  const workload = new Workload({
-    config: cluster.config,
-    clients: 3,
-    keys,
-    rng: createRng(seed),
-    recorder,
-    deadlineMs: 10_000,
-  })
-  workload.start()
-  return { keys, recorder, workload }
+function workloadPlan(seed: number): WorkloadPlan {
+  return { keys: ['a', 'b', 'c'], clients: 3, seed, deadlineMs: 10_000 }
 }
 
-async function expectHistoryOk(
-  cluster: TestCluster,
-  run: ReturnType<typeof startWorkload>,
-): Promise<void> {
+async function expectHistoryOk(cluster: TestCluster, run: WorkloadRun): Promise<void> {
   await run.workload.stop()
-  const finals = await finalReads(cluster.config, run.recorder, run.keys)
-  expect([...finals.keys()].sort()).to.deep.equal(run.keys)
-  expect(lostAcknowledgedWrites(run.recorder.operations(), finals)).to.deep.equal([])
-  expectLinearizable(run.recorder.operations())
-  expect(cluster.nodes.unexpectedExits, 'nodes that exited on their own').to.deep.equal([])
+  await expectFinalState(cluster, run)
 }
 
 describe('multi-process: Membership changes under client load', function () {
@@ -107,8 +82,7 @@ describe('multi-process: Membership changes under client load', function () {
     it('joining nodes catch up and become voters, then leave; no acknowledged write lost, linearizable', async () => {
       const cluster = await clusters.start(3)
       await cluster.waitForLeader()
-      const run = startWorkload(cluster, 21)
-      try {
+      await withWorkload(cluster, workloadPlan(21), async (run) => {
         await delay(1000)
         const members = admin(cluster)
         for (const id of ['n4', 'n5']) {
@@ -141,9 +115,7 @@ describe('multi-process: Membership changes under client load', function () {
         await cluster.nodes.stop('n4')
         await cluster.nodes.stop('n5')
         await expectHistoryOk(cluster, run)
-      } finally {
-        await run.workload.stop(0)
-      }
+      })
     })
   })
 
@@ -152,8 +124,7 @@ describe('multi-process: Membership changes under client load', function () {
     it('kill one for good, wipe its disk, add a fresh node, remove the dead one; no acknowledged write lost, linearizable', async () => {
       const cluster = await clusters.start(3)
       await cluster.waitForLeader()
-      const run = startWorkload(cluster, 22)
-      try {
+      await withWorkload(cluster, workloadPlan(22), async (run) => {
         await delay(1000)
         // A follower of the leader now (leadership may have moved since the first election).
         const leader = await cluster.waitForLeader()
@@ -175,9 +146,7 @@ describe('multi-process: Membership changes under client load', function () {
         })
         await delay(1000)
         await expectHistoryOk(cluster, run)
-      } finally {
-        await run.workload.stop(0)
-      }
+      })
     })
   })
 
@@ -186,8 +155,7 @@ describe('multi-process: Membership changes under client load', function () {
     it('the leader hands over to another voter, restarts and rejoins; linearizable', async () => {
       const cluster = await clusters.start(3)
       await cluster.waitForLeader()
-      const run = startWorkload(cluster, 23)
-      try {
+      await withWorkload(cluster, workloadPlan(23), async (run) => {
         await delay(1000)
         // The leader now: leadership may have moved since the cluster first elected one.
         const first = await cluster.waitForLeader()
@@ -207,9 +175,7 @@ describe('multi-process: Membership changes under client load', function () {
         )
         await delay(1000)
         await expectHistoryOk(cluster, run)
-      } finally {
-        await run.workload.stop(0)
-      }
+      })
     })
   })
 })

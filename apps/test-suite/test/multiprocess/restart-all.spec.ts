@@ -3,20 +3,13 @@
  * going: each node stops cleanly, comes back from its files, a leader is elected again, every
  * acknowledged write is still there and the history is linearizable across the restart.
  */
-import { createRng } from '@raftkit/raft-core'
 import { expect } from 'chai'
+import { delay, monotonicClock } from '@raftkit/kv-service/chaos'
 import {
-  Workload,
-  delay,
-  finalReads,
-  lostAcknowledgedWrites,
-  monotonicClock,
-  newRecorder,
-} from '@raftkit/kv-service/chaos'
-import {
-  expectLinearizable,
+  expectFinalState,
   useTestCluster,
   waitUntil,
+  withWorkload,
   writesAcknowledgedSince,
 } from './helpers.js'
 
@@ -27,22 +20,12 @@ describe('multi-process: restart all nodes', function () {
   it('all acknowledged data survives a full restart; linearizable across it', async () => {
     const cluster = await clusters.start(3)
     await cluster.waitForLeader()
-    const keys = ['a', 'b', 'c', 'd']
-    const recorder = newRecorder()
-    const workload = new Workload({
-      config: cluster.config,
-      clients: 3,
-      keys,
-      rng: createRng(37),
-      recorder,
-      deadlineMs: 8000,
-    })
-    workload.start()
-    try {
+    const plan = { keys: ['a', 'b', 'c', 'd'], clients: 3, seed: 37, deadlineMs: 8000 }
+    await withWorkload(cluster, plan, async (run) => {
       await delay(2000)
       await waitUntil(
         'acknowledging writes before the restart',
-        () => writesAcknowledgedSince(recorder.operations(), -Infinity) > 0,
+        () => writesAcknowledgedSince(run.recorder.operations(), -Infinity) > 0,
       )
 
       const exits = await cluster.nodes.stopAll()
@@ -52,18 +35,12 @@ describe('multi-process: restart all nodes', function () {
       await cluster.waitForLeader()
       await waitUntil(
         'acknowledging writes after the restart',
-        () => writesAcknowledgedSince(recorder.operations(), restartedAt) > 0,
+        () => writesAcknowledgedSince(run.recorder.operations(), restartedAt) > 0,
       )
       await delay(1500)
-      await workload.stop()
+      await run.workload.stop()
 
-      const finals = await finalReads(cluster.config, recorder, keys)
-      expect([...finals.keys()].sort()).to.deep.equal(keys)
-      expect(lostAcknowledgedWrites(recorder.operations(), finals)).to.deep.equal([])
-      expectLinearizable(recorder.operations())
-      expect(cluster.nodes.unexpectedExits, 'nodes that exited on their own').to.deep.equal([])
-    } finally {
-      await workload.stop(0)
-    }
+      await expectFinalState(cluster, run)
+    })
   })
 })

@@ -5,19 +5,14 @@
  * "outcome unknown" and be retried elsewhere, never answered twice — and a new leader serves
  * them. Every acknowledged write is in the final state and the history is linearizable.
  */
-import { createRng } from '@raftkit/raft-core'
 import { expect } from 'chai'
+import { finalReads, monotonicClock } from '@raftkit/kv-service/chaos'
+import type { WorkloadPlan } from './helpers.js'
 import {
-  Workload,
-  finalReads,
-  lostAcknowledgedWrites,
-  monotonicClock,
-  newRecorder,
-} from '@raftkit/kv-service/chaos'
-import {
-  expectLinearizable,
+  expectNothingLost,
   useTestCluster,
   waitUntil,
+  withWorkload,
   writesAcknowledgedSince,
 } from './helpers.js'
 
@@ -28,19 +23,15 @@ describe('multi-process: KvClients over the WebSocket RPC, the leader killed und
   it('serves over /v1/rpc, survives the kill, acknowledged writes survive, linearizable', async () => {
     const cluster = await clusters.start(3)
     await cluster.waitForLeader()
-    const keys = ['a', 'b', 'c']
-    const recorder = newRecorder()
-    const workload = new Workload({
-      config: cluster.config,
+    const plan: WorkloadPlan = {
+      keys: ['a', 'b', 'c'],
       clients: 4,
-      keys,
-      rng: createRng(15),
-      recorder,
+      seed: 15,
       deadlineMs: 5000,
       protocol: 'ws',
-    })
-    workload.start()
-    try {
+    }
+    await withWorkload(cluster, plan, async (run) => {
+      const { keys, recorder, workload } = run
       await waitUntil('serving operations over ws', () => workload.counts.ok > 20)
       const first = await cluster.waitForLeader()
       const killedAt = monotonicClock.now()
@@ -58,11 +49,7 @@ describe('multi-process: KvClients over the WebSocket RPC, the leader killed und
       expect(metrics).to.match(/raftkit_http_requests_total\{op="rpc-put",status="204"\} [1-9]/)
       expect(workload.errors, 'errors other than timeouts').to.deep.equal(new Map())
       const finals = await finalReads(cluster.config, recorder, keys)
-      expect(lostAcknowledgedWrites(recorder.operations(), finals)).to.deep.equal([])
-      expectLinearizable(recorder.operations())
-      expect(cluster.nodes.unexpectedExits, 'nodes that exited on their own').to.deep.equal([])
-    } finally {
-      await workload.stop(0)
-    }
+      expectNothingLost(cluster, run, finals)
+    })
   })
 })
