@@ -13,16 +13,18 @@
  *
  * Its leaves: cluster-options.ts (KvClusterOptions, their check and the lab's constants) and
  * test-clerk.ts (TestClerk), both re-exported here, servers.ts (the per-server state;
- * starting, shutting down, role tracing) and clerks.ts (making clerks, their links); from the Raft harness, run-control.ts (failing,
- * stopping, sleeping).
+ * starting, shutting down, role tracing) and clerks.ts (making clerks, their links); from the
+ * Raft harness, run-control.ts (failing, stopping, sleeping) and harness-base.ts (the clock,
+ * network, storage and disks, built as the Raft harness builds them).
  */
 import { createRng, seedFrom } from '@raftkit/raft-core'
 import type { Network, NodeId, Raft, Rng } from '@raftkit/raft-core'
 import { MemoryKvRpc } from '@raftkit/kv-service'
 import type { KvReply, KvRequest, KvServer } from '@raftkit/kv-service'
 import { MAX_DISK_ALLOWANCE_MS, TEST_TIME_LIMIT_MS } from '../raft/cluster-options.js'
-import { ObservedClock } from '../raft/observed-clock.js'
-import { SimulatedDisks } from '../raft/disk-harness.js'
+import type { ObservedClock } from '../raft/observed-clock.js'
+import type { SimulatedDisks } from '../raft/disk-harness.js'
+import { harnessBase } from '../raft/harness-base.js'
 import { RunControl } from '../raft/run-control.js'
 import { memoryStorage } from '../raft/storage-harness.js'
 import type { StorageHarness } from '../raft/storage-harness.js'
@@ -111,19 +113,10 @@ export class KvCluster implements ClerkRecorder {
   /** make_config: N servers started and connected, then the network made (un)reliable. */
   static async create(options: KvClusterOptions): Promise<KvCluster> {
     checkKvClusterOptions(options)
-    const clock = new ObservedClock(options.clock)
-    const ids = Array.from({ length: options.servers }, (_, i) => String(i))
-    const network = await options.createNetwork(ids, {
-      seed: seedFrom(options.seed, 'network'),
-      clock,
-    })
-    const createStorage = options.createStorage ?? memoryStorage
-    let harnesses: StorageHarness[] = []
-    for (const id of ids) harnesses.push(await createStorage(id))
-    const disks = options.diskModel
-      ? new SimulatedDisks(ids, harnesses, { seed: options.seed, clock })
-      : undefined
-    if (disks) harnesses = disks.harnesses
+    const { clock, network, harnesses, disks } = await harnessBase(
+      options,
+      options.createStorage ?? memoryStorage,
+    )
     const cluster = new KvCluster(options, network, clock, harnesses, disks)
     network.setLongDelays(false) // the kvraft config never turns long delays on
     if (options.trace) clock.observe(() => cluster.servers.traceRoles())

@@ -10,8 +10,9 @@
  * Its leaves: cluster-options.ts (ClusterOptions, the network factory and the lab's time
  * constants, re-exported here), lab-checks.ts (the lab's checks, which the methods of the
  * same names run), servers.ts (the per-server state; crash, restart, connect, disconnect),
- * cluster-monitor.ts (the apply checker, role tracing and the invariants) and run-control.ts
- * (failing, stopping, sleeping).
+ * cluster-monitor.ts (the apply checker, role tracing and the invariants), run-control.ts
+ * (failing, stopping, sleeping) and harness-base.ts (clock, network, storage and disks, built
+ * as the key/value harness builds them).
  */
 import { Raft, createRng, seedFrom } from '@raftkit/raft-core'
 import type { Network, NodeId, Rng } from '@raftkit/raft-core'
@@ -23,10 +24,11 @@ import { ScenarioFailure } from './failure.js'
 import * as labChecks from './lab-checks.js'
 import type { LabCluster } from './lab-checks.js'
 import type { NodeFactory, RaftNode, StartResult } from './node.js'
-import { ObservedClock } from './observed-clock.js'
+import type { ObservedClock } from './observed-clock.js'
+import { harnessBase } from './harness-base.js'
 import type { StorageHarness } from './storage-harness.js'
 import type { TraceEvent } from './trace.js'
-import { SimulatedDisks } from './disk-harness.js'
+import type { SimulatedDisks } from './disk-harness.js'
 import { RunControl } from './run-control.js'
 import { Servers } from './servers.js'
 import type { Applied } from './values.js'
@@ -128,18 +130,7 @@ export class Cluster {
   static async create(options: ClusterOptions): Promise<Cluster> {
     if (!Number.isSafeInteger(options.servers) || options.servers < 1)
       throw new RangeError(`servers must be a positive integer, got ${String(options.servers)}`)
-    const clock = new ObservedClock(options.clock)
-    const ids = Array.from({ length: options.servers }, (_, i) => String(i))
-    const network = await options.createNetwork(ids, {
-      seed: seedFrom(options.seed, 'network'),
-      clock,
-    })
-    let harnesses: StorageHarness[] = []
-    for (const id of ids) harnesses.push(await options.createStorage(id))
-    const disks = options.diskModel
-      ? new SimulatedDisks(ids, harnesses, { seed: options.seed, clock })
-      : undefined
-    if (disks) harnesses = disks.harnesses
+    const { clock, network, harnesses, disks } = await harnessBase(options, options.createStorage)
     const cluster = new Cluster(options, network, clock, harnesses, disks)
     network.setReliable(!options.unreliable)
     network.setLongDelays(true)
