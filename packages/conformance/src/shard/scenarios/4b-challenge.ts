@@ -5,7 +5,7 @@
  */
 import { key2shard } from '@raftkit/shardkv'
 import { shardScenario } from '../scenario.js'
-import { check, checkAll, checkLinearizable, putKeys } from './helpers.js'
+import { check, checkLinearizable, endScenario, joinAndPutKeys } from './helpers.js'
 
 export const TestChallenge1Delete4B = shardScenario({
   name: 'TestChallenge1Delete4B',
@@ -14,11 +14,8 @@ export const TestChallenge1Delete4B = shardScenario({
   maxRaftState: 1,
   async run(c) {
     c.begin('Test: shard deletion (challenge 1) ...')
-    const g = c.groups
-    const ck = g.makeClient()
-    await g.join(0)
     const n = 30
-    const { ka, va } = await putKeys(c, ck, n, 1000)
+    const { g, ck, ka, va } = await joinAndPutKeys(c, n, 1000)
     const check3 = async () => {
       for (let i = 0; i < 3; i++) await check(c, ck, ka[i]!, va[i]!)
     }
@@ -50,9 +47,7 @@ export const TestChallenge1Delete4B = shardScenario({
       total <= expected,
       `snapshot + persisted Raft state are too big: ${total} > ${expected}`,
     )
-    await checkAll(c, ck, ka, va)
-    checkLinearizable(c)
-    c.end()
+    await endScenario(c, ck, ka, va)
   },
 })
 

@@ -11,7 +11,8 @@ import {
   checkAll,
   checkAndAppend,
   checkLinearizable,
-  putKeys,
+  endScenario,
+  joinAndPutKeys,
   randstring,
 } from './helpers.js'
 
@@ -21,11 +22,7 @@ export const TestStaticShards4B = shardScenario({
   description: 'Test: static shards (4B)',
   async run(c) {
     c.begin('Test: static shards ...')
-    const g = c.groups
-    const ck = g.makeClient()
-    await g.join(0)
-    await g.join(1)
-    const { ka, va } = await putKeys(c, ck, 10, 20)
+    const { g, ck, ka, va } = await joinAndPutKeys(c, 10, 20, [0, 1])
     await checkAll(c, ck, ka, va)
     // make sure that the data really is sharded by shutting down one shard and checking that
     // some Get()s don't succeed
@@ -48,9 +45,7 @@ export const TestStaticShards4B = shardScenario({
     c.check(ndone === 5, `expected 5 completions with one shard dead; got ${ndone}`)
     // bring the crashed shard/group back to life
     await g.startGroup(1)
-    await checkAll(c, ck, ka, va)
-    checkLinearizable(c)
-    c.end()
+    await endScenario(c, ck, ka, va)
   },
 })
 
@@ -60,10 +55,7 @@ export const TestJoinLeave4B = shardScenario({
   description: 'Test: join then leave (4B)',
   async run(c) {
     c.begin('Test: join then leave ...')
-    const g = c.groups
-    const ck = g.makeClient()
-    await g.join(0)
-    const { ka, va } = await putKeys(c, ck, 10, 5)
+    const { g, ck, ka, va } = await joinAndPutKeys(c, 10, 5)
     await checkAll(c, ck, ka, va)
     await g.join(1)
     await checkAndAppend(c, ck, ka, va, 5)
@@ -73,9 +65,7 @@ export const TestJoinLeave4B = shardScenario({
     await c.sleep(1000)
     g.checklogs()
     await g.shutdownGroup(0)
-    await checkAll(c, ck, ka, va)
-    checkLinearizable(c)
-    c.end()
+    await endScenario(c, ck, ka, va)
   },
 })
 
@@ -86,10 +76,7 @@ export const TestSnapshot4B = shardScenario({
   maxRaftState: 1000,
   async run(c) {
     c.begin('Test: snapshots, join, and leave ...')
-    const g = c.groups
-    const ck = g.makeClient()
-    await g.join(0)
-    const { ka, va } = await putKeys(c, ck, 30, 20)
+    const { g, ck, ka, va } = await joinAndPutKeys(c, 30, 20)
     await checkAll(c, ck, ka, va)
     await g.join(1)
     await g.join(2)
@@ -104,9 +91,7 @@ export const TestSnapshot4B = shardScenario({
     g.checklogs()
     for (let gi = 0; gi < 3; gi++) await g.shutdownGroup(gi)
     for (let gi = 0; gi < 3; gi++) await g.startGroup(gi)
-    await checkAll(c, ck, ka, va)
-    checkLinearizable(c)
-    c.end()
+    await endScenario(c, ck, ka, va)
   },
 })
 
@@ -117,10 +102,7 @@ export const TestMissChange4B = shardScenario({
   maxRaftState: 1000,
   async run(c) {
     c.begin('Test: servers miss configuration changes...')
-    const g = c.groups
-    const ck = g.makeClient()
-    await g.join(0)
-    const { ka, va } = await putKeys(c, ck, 10, 20)
+    const { g, ck, ka, va } = await joinAndPutKeys(c, 10, 20)
     await checkAll(c, ck, ka, va)
     await g.join(1)
     for (let gi = 0; gi < 3; gi++) await g.shutdownServer(gi, 0)
@@ -138,9 +120,7 @@ export const TestMissChange4B = shardScenario({
     await g.leave(2)
     await checkAndAppend(c, ck, ka, va, 20)
     for (let gi = 0; gi < 3; gi++) await g.startServer(gi, 1)
-    await checkAll(c, ck, ka, va)
-    checkLinearizable(c)
-    c.end()
+    await endScenario(c, ck, ka, va)
   },
 })
 
@@ -151,10 +131,7 @@ export const TestConcurrent14B = shardScenario({
   maxRaftState: 100,
   async run(c) {
     c.begin('Test: concurrent puts and configuration changes...')
-    const g = c.groups
-    const ck = g.makeClient()
-    await g.join(0)
-    const { ka, va } = await putKeys(c, ck, 10, 5)
+    const { g, ck, ka, va } = await joinAndPutKeys(c, 10, 5)
     const tasks = appenders(c, ka, va, 5, 10)
     await c.sleep(150)
     await g.join(1)
@@ -179,9 +156,7 @@ export const TestConcurrent14B = shardScenario({
     await g.join(1)
     await c.sleep(1000)
     await tasks.stop()
-    await checkAll(c, ck, ka, va)
-    checkLinearizable(c)
-    c.end()
+    await endScenario(c, ck, ka, va)
   },
 })
 
@@ -191,12 +166,7 @@ export const TestConcurrent24B = shardScenario({
   description: 'Test: more concurrent puts and configuration changes (4B)',
   async run(c) {
     c.begin('Test: more concurrent puts and configuration changes...')
-    const g = c.groups
-    const ck = g.makeClient()
-    await g.join(1)
-    await g.join(0)
-    await g.join(2)
-    const { ka, va } = await putKeys(c, ck, 10, 1)
+    const { g, ck, ka, va } = await joinAndPutKeys(c, 10, 1, [1, 0, 2])
     const tasks = appenders(c, ka, va, 1, 50)
     await g.leave(0)
     await g.leave(2)
@@ -216,9 +186,7 @@ export const TestConcurrent24B = shardScenario({
     await g.startGroup(2)
     await c.sleep(2000)
     await tasks.stop()
-    await checkAll(c, ck, ka, va)
-    checkLinearizable(c)
-    c.end()
+    await endScenario(c, ck, ka, va)
   },
 })
 
@@ -229,10 +197,7 @@ export const TestConcurrent34B = shardScenario({
   maxRaftState: 300,
   async run(c) {
     c.begin('Test: concurrent configuration change and restart...')
-    const g = c.groups
-    const ck = g.makeClient()
-    await g.join(0)
-    const { ka, va } = await putKeys(c, ck, 10, 1)
+    const { g, ck, ka, va } = await joinAndPutKeys(c, 10, 1)
     const tasks = appenders(c, ka, va, 1, 0)
     const t0 = c.clock.now()
     while (c.clock.now() - t0 < 12_000) {
@@ -248,9 +213,7 @@ export const TestConcurrent34B = shardScenario({
     }
     await c.sleep(2000)
     await tasks.stop()
-    await checkAll(c, ck, ka, va)
-    checkLinearizable(c)
-    c.end()
+    await endScenario(c, ck, ka, va)
   },
 })
 
@@ -262,10 +225,7 @@ export const TestUnreliable14B = shardScenario({
   maxRaftState: 100,
   async run(c) {
     c.begin('Test: unreliable 1...')
-    const g = c.groups
-    const ck = g.makeClient()
-    await g.join(0)
-    const { ka, va } = await putKeys(c, ck, 10, 5)
+    const { g, ck, ka, va } = await joinAndPutKeys(c, 10, 5)
     await g.join(1)
     await g.join(2)
     await g.leave(0)
@@ -312,18 +272,13 @@ export const TestUnreliable24B = shardScenario({
   maxRaftState: 100,
   async run(c) {
     c.begin('Test: unreliable 2...')
-    const g = c.groups
-    const ck = g.makeClient()
-    await g.join(0)
-    const { ka, va } = await putKeys(c, ck, 10, 5)
+    const { ck, ka, va } = await joinAndPutKeys(c, 10, 5)
     const tasks = appenders(c, ka, va, 5, 0)
     await unreliableSchedule(c)
     const stopping = tasks.stop()
     c.setUnreliable(false)
     await stopping
-    await checkAll(c, ck, ka, va)
-    checkLinearizable(c)
-    c.end()
+    await endScenario(c, ck, ka, va)
   },
 })
 
@@ -335,10 +290,7 @@ export const TestUnreliable34B = shardScenario({
   maxRaftState: 100,
   async run(c) {
     c.begin('Test: unreliable 3...')
-    const g = c.groups
-    const ck = g.makeClient()
-    await g.join(0)
-    const { ka } = await putKeys(c, ck, 10, 5)
+    const { g, ka } = await joinAndPutKeys(c, 10, 5)
     let done = false
     const tasks = ka.map(async () => {
       const ck1 = g.makeClient()

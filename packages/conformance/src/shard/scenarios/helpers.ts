@@ -1,4 +1,7 @@
-/** Steps the shardkv scenarios share: random values, value checks, appending tasks, the final check. */
+/**
+ * Steps the shardkv scenarios share: random values, value checks, appending tasks, the final
+ * check, and how most 4B scenarios start and end.
+ */
 import { checkOperations, kvModel } from '@raftkit/linearizability'
 import type { ShardCluster } from '../harness.js'
 import type { ShardClerk } from '../groups.js'
@@ -32,6 +35,39 @@ export async function putKeys(c: ShardCluster, ck: ShardClerk, n: number, len: n
     await ck.put(ka[i]!, va[i]!)
   }
   return { ka, va }
+}
+
+/**
+ * How most 4B scenarios start after their begin line: a clerk, the replica groups `joins`
+ * joined one configuration at a time in that order (group 0 alone by default), then `n` keys
+ * put with random values of `len` characters (putKeys).
+ */
+export async function joinAndPutKeys(
+  c: ShardCluster,
+  n: number,
+  len: number,
+  joins: readonly number[] = [0],
+) {
+  const g = c.groups
+  const ck = g.makeClient()
+  for (const gi of joins) await g.join(gi)
+  const { ka, va } = await putKeys(c, ck, n, len)
+  return { g, ck, ka, va }
+}
+
+/**
+ * How most 4B scenarios end: every key reads what was written (checkAll), the whole history
+ * is linearizable, and the lab's "Passed" line.
+ */
+export async function endScenario(
+  c: ShardCluster,
+  ck: ShardClerk,
+  ka: readonly string[],
+  va: readonly string[],
+): Promise<void> {
+  await checkAll(c, ck, ka, va)
+  checkLinearizable(c)
+  c.end()
 }
 
 /** For every key: check its value, then append `len` random characters (tracked in va). */
