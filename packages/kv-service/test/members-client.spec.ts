@@ -197,3 +197,54 @@ describe('MembersClient.transferLeader()', () => {
     expect(Date.now() - started).to.be.below(5_000)
   })
 })
+
+describe('MembersClient.remove()', () => {
+  const nodes: FakeNode[] = []
+  afterEach(async () => {
+    await Promise.all(nodes.splice(0).map((n) => n.close()))
+  })
+
+  it("a leader that removed itself: answers the next leader's view, found through the members the answer lists", async () => {
+    // n1 led and removes itself: it answers without a leader or progress, still running (its
+    // GETs too). n2 first knows no leader, then leads (term 4) replicating to n3.
+    const addr: Record<string, string> = {}
+    const n2Answers = [
+      () => view('n2', null, 3, 9, addr),
+      () => withProgress(view('n2', 'n2', 4, 9, addr), 'replicate'),
+    ]
+    const n2 = await fakeNode(() => n2Answers[Math.min(n2.gets, n2Answers.length) - 1]!())
+    const n3 = await fakeNode(() => ({ redirect: n2.address }))
+    const n1 = await fakeNode(() => view('n1', null, 3, 9, addr))
+    Object.assign(addr, { n2: n2.address, n3: n3.address })
+    nodes.push(n1, n2, n3)
+    const v = await new MembersClient({ endpoints: [n1.address], secret: SECRET }).remove('n1')
+    expect(v.node).to.equal('n2')
+    expect(v.leader).to.equal('n2')
+    expect(v.members.find((m) => m.id === 'n3')?.progress?.state).to.equal('replicate')
+  })
+
+  it('removing another member answers the leader at once', async () => {
+    const addr: Record<string, string> = {}
+    const n1 = await fakeNode(() => withProgress(view('n1', 'n1', 3, 9, addr), 'replicate'))
+    Object.assign(addr, { n1: n1.address })
+    nodes.push(n1)
+    const v = await new MembersClient({ endpoints: [n1.address], secret: SECRET }).remove('n2')
+    expect(v.node).to.equal('n1')
+    expect(n1.gets).to.equal(0)
+  })
+
+  it('fails with UNREACHABLE, saying the removal is done, when no new leader answers', async () => {
+    const n1 = await fakeNode(() => view('n1', null, 3, 9, { n1: '' }))
+    nodes.push(n1)
+    const client = new MembersClient({ endpoints: [n1.address], secret: SECRET, deadlineMs: 1_500 })
+    const e = await client.remove('n1').then(
+      () => undefined,
+      (err: unknown) => err,
+    )
+    expect(e).to.be.instanceOf(MembersError)
+    expect((e as MembersError).code).to.equal('UNREACHABLE')
+    expect((e as MembersError).message).to.match(
+      /^the removal is done \(leader \(none known\), term 3\)/,
+    )
+  })
+})

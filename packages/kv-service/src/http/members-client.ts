@@ -9,8 +9,9 @@
  * and promoting a voter are answered as done; a retried remove that finds the node gone
  * (UNKNOWN_NODE after an attempt whose outcome is unknown) counts as done.
  *
- * A transfer is answered by the old leader, which no longer tracks replication: transferLeader
- * then asks the new leader for its view (bounded), so the caller sees its progress of each node.
+ * A transfer is answered by the old leader, which no longer tracks replication, and a leader's
+ * removal of itself by a node that no longer leads: transferLeader and remove then ask the new
+ * leader for its view (bounded), so the caller sees its progress of each node.
  */
 import type { NodeId } from '@raftkit/raft-core'
 import type { AddLearnerRequest, MembersView } from './members-protocol.js'
@@ -95,8 +96,21 @@ export class MembersClient {
     return this.call('POST', `${MEMBERS_PATH}/${encodeURIComponent(id)}/promote`)
   }
 
+  /**
+   * Removes voter or learner `id`. A leader that removes itself steps down and answers
+   * without a leader or any progress: then the answer is the next leader's view, waited for
+   * as after a transfer (else UNREACHABLE, saying the removal itself is done).
+   */
   async remove(id: NodeId): Promise<MembersView> {
-    return this.call('DELETE', `${MEMBERS_PATH}/${encodeURIComponent(id)}`, undefined, true)
+    const end = Date.now() + (this.options.deadlineMs ?? 90_000)
+    const done = await this.call(
+      'DELETE',
+      `${MEMBERS_PATH}/${encodeURIComponent(id)}`,
+      undefined,
+      true,
+    )
+    if (done.node !== id || done.leader === done.node) return done
+    return this.leaderViewAfter(done, newLeaderWaitEnd(end), 'the removal')
   }
 
   /**
@@ -108,8 +122,7 @@ export class MembersClient {
   async transferLeader(to: NodeId): Promise<MembersView> {
     const end = Date.now() + (this.options.deadlineMs ?? 90_000)
     const done = await this.call('POST', TRANSFER_LEADER_PATH, JSON.stringify({ to }))
-    const until = Math.max(Math.min(end, Date.now() + NEW_LEADER_WAIT_MS), Date.now() + 1_000)
-    return this.leaderViewAfter(done, until)
+    return this.leaderViewAfter(done, newLeaderWaitEnd(end), 'the transfer')
   }
 
   private async call(
@@ -167,12 +180,19 @@ export class MembersClient {
   }
 
   /**
-   * The view of the leader `done` names (after a transfer), polled until that node answers as
-   * leader in term `done.term` or later and has heard from every member (or for at most
-   * NEW_LEADER_SETTLE_MS more); a redirect is followed (leadership moved on).
+   * The view of the leader `done` names (after a transfer; none after a leader removed itself:
+   * the nodes are asked in turn), polled until that node answers as leader in term `done.term`
+   * or later and has heard from every member (or for at most NEW_LEADER_SETTLE_MS more); a
+   * redirect is followed (leadership moved on). `what` names the change in the error.
    */
-  private async leaderViewAfter(done: MembersView, until: number): Promise<MembersView> {
+  private async leaderViewAfter(
+    done: MembersView,
+    until: number,
+    what: string,
+  ): Promise<MembersView> {
     const started = Date.now()
+    for (const m of done.members)
+      if (m.http !== null && !this.endpoints.includes(m.http)) this.endpoints.push(m.http)
     let target = done.members.find((m) => m.id === done.leader)?.http ?? this.next()
     let latest: MembersView | undefined
     let settleBy = Infinity
@@ -199,14 +219,17 @@ export class MembersClient {
             v.members.every((m) => m.id === v.node || (m.progress && m.progress.state !== 'probe'))
           )
             return v
-        } else last = `${v.node} knows leader ${v.leader ?? '(none)'} in term ${v.term}`
+        } else {
+          last = `${v.node} knows leader ${v.leader ?? '(none)'} in term ${v.term}`
+          if (done.leader === null) target = this.next()
+        }
       }
       await pause(50)
     }
     if (latest !== undefined) return latest
     throw new MembersError(
       'UNREACHABLE',
-      `the transfer is done (leader ${done.leader ?? '(none known)'}, term ${done.term}), but no ` +
+      `${what} is done (leader ${done.leader ?? '(none known)'}, term ${done.term}), but no ` +
         `leader answered within ${Date.now() - started} ms (last: ${last}); see raftkit member list`,
     )
   }
@@ -262,6 +285,11 @@ function errorOf(a: Answer): { code: string; message: string } {
 function hostOf(location: string): string | undefined {
   const m = /^https?:\/\/([^/?#]+)/i.exec(location)
   return m?.[1]
+}
+
+/** Until when to wait for a new leader's view: NEW_LEADER_WAIT_MS within `end`, 1 s at least. */
+function newLeaderWaitEnd(end: number): number {
+  return Math.max(Math.min(end, Date.now() + NEW_LEADER_WAIT_MS), Date.now() + 1_000)
 }
 
 function pause(ms: number): Promise<void> {
