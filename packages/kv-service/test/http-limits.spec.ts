@@ -45,15 +45,16 @@ function within<T>(ms: number, p: Promise<T>, what: string): Promise<T> {
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms))
 
 const ESTABLISHED = '01'
+const CLOSE_WAIT = '08'
 /**
- * The kernel's state of the IPv4 TCP connection from local port `port` (/proc/net/tcp, hex:
- * '01' ESTABLISHED, '08' CLOSE_WAIT), or 'gone' once it no longer exists.
+ * The kernel's state of the IPv4 TCP connection from local port `local` to port `remote`
+ * (/proc/net/tcp, hex: '01' ESTABLISHED, '08' CLOSE_WAIT), or 'gone' once it no longer exists.
  */
-function tcpState(port: number): string {
-  const hex = port.toString(16).toUpperCase().padStart(4, '0')
+function tcpState(local: number, remote: number): string {
+  const hex = (port: number): string => `:${port.toString(16).toUpperCase().padStart(4, '0')}`
   for (const line of readFileSync('/proc/net/tcp', 'latin1').split('\n').slice(1)) {
     const f = line.trim().split(/\s+/)
-    if (f[1]?.endsWith(`:${hex}`)) return f[3] as string
+    if (f[1]?.endsWith(hex(local)) && f[2]?.endsWith(hex(remote))) return f[3] as string
   }
   return 'gone'
 }
@@ -178,14 +179,16 @@ describe('HTTP resource bounds (real sockets)', function () {
     // Wait for the node to end its side: the client's socket leaves ESTABLISHED (closed at
     // once, the node's reset then removes it; lingering, it waits in CLOSE_WAIT).
     const port = c.socket.localPort as number
-    let state = tcpState(port)
+    let state = tcpState(port, node.http.port)
     for (let i = 0; i < 500 && state === ESTABLISHED; i++) {
       await sleep(20)
-      state = tcpState(port)
+      state = tcpState(port, node.http.port)
     }
     expect(state, 'the node ended the connection').to.not.equal(ESTABLISHED)
-    // Closing at once, the node's end (FIN) and its reset come a few ms apart.
+    // Closing at once, the node's end (FIN) and its reset come a few ms apart; lingering, the
+    // node has ended its side only and waits (2 s) for the client to end its own.
     await sleep(100)
+    expect(tcpState(port, node.http.port), 'the node reset the connection').to.equal(CLOSE_WAIT)
     // More of the body, as a client that has not looked at the answer yet sends it. After a
     // reset this write fails and the client never reads the answer.
     c.socket.write(Buffer.alloc(64 * 1024, 0x62))
