@@ -31,10 +31,10 @@ export function isClosing(socket: object): boolean {
 
 /**
  * Marks `req`'s socket closing (isClosing) and makes it linger when it is closed after the
- * answer: called before the answer is sent. Node's HTTP server closes a `connection: close` response's socket with
- * `destroySoon()`; this socket's own `destroySoon` lingers instead, and is idempotent (a
- * second call, e.g. from the client-error handler when the client ends mid-body, changes
- * nothing).
+ * answer: called before the answer is sent. Node's HTTP server closes a `connection: close`
+ * response's socket with `destroySoon()`; this socket's own `destroySoon` lingers instead,
+ * and is idempotent (a second call, e.g. from the client-error handler when the client ends
+ * mid-body, changes nothing).
  */
 export function lingerOnClose(req: IncomingMessage): void {
   const socket = req.socket

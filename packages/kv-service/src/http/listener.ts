@@ -22,7 +22,7 @@ export interface ListenerTls {
 }
 
 /**
- * Creates the (not yet listening) server that hands every request to `handler`, except one
+ * Creates the (not yet listening) server that hands every request to `onRequest`, except one
  * pipelined behind an answer that closes its connection: RFC 9112 §9.6 forbids processing it
  * (its client was told "close" and may send it again elsewhere), so it is read and dropped.
  */
