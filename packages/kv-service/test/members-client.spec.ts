@@ -46,6 +46,15 @@ async function fakeNode(
   })
 }
 
+/** The fake nodes a describe block's tests start, closed after each test. */
+function useFakeNodes(): FakeNode[] {
+  const nodes: FakeNode[] = []
+  afterEach(async () => {
+    await Promise.all(nodes.splice(0).map((n) => n.close()))
+  })
+  return nodes
+}
+
 function view(
   node: string,
   leader: string | null,
@@ -70,10 +79,7 @@ function view(
 }
 
 describe('MembersClient.list()', () => {
-  const nodes: FakeNode[] = []
-  afterEach(async () => {
-    await Promise.all(nodes.splice(0).map((n) => n.close()))
-  })
+  const nodes = useFakeNodes()
 
   it("asks further nodes when the first knows no leader, and returns the leader's view", async () => {
     // n2 was removed and still runs: it knows no leader and still lists n3, n4 by address. n3
@@ -130,10 +136,7 @@ function withProgress(v: MembersView, state: string): MembersView {
 }
 
 describe('MembersClient.transferLeader()', () => {
-  const nodes: FakeNode[] = []
-  afterEach(async () => {
-    await Promise.all(nodes.splice(0).map((n) => n.close()))
-  })
+  const nodes = useFakeNodes()
 
   it("answers the new leader's view once it leads and has heard from every member", async () => {
     // n1 led; it answers the transfer (leader n2, term 3) without progress. n2 first answers
@@ -199,10 +202,7 @@ describe('MembersClient.transferLeader()', () => {
 })
 
 describe('MembersClient.remove()', () => {
-  const nodes: FakeNode[] = []
-  afterEach(async () => {
-    await Promise.all(nodes.splice(0).map((n) => n.close()))
-  })
+  const nodes = useFakeNodes()
 
   it("a leader that removed itself: answers the next leader's view, found through the members the answer lists", async () => {
     // n1 led and removes itself: it answers without a leader or progress, still running (its

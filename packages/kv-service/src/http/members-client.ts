@@ -49,7 +49,7 @@ type Answer = OneShotAnswer
 
 /** How long `list()` waits for each further node when the first knew no leader. */
 const LIST_PROBE_MS = 1_000
-/** How long `transferLeader()` waits for the new leader to answer as leader. */
+/** How long `transferLeader()` and `remove()` of the leader wait for a new leader to answer. */
 const NEW_LEADER_WAIT_MS = 10_000
 /** ...and then at most this long for it to have heard from every member (leave `probe`). */
 const NEW_LEADER_SETTLE_MS = 1_000
