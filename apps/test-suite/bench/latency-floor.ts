@@ -34,6 +34,7 @@ import { fileURLToPath } from 'node:url'
 import { parseArgs } from 'node:util'
 import { WebSocket, WebSocketServer } from 'ws'
 import { processCpuMs } from './closed-loop.js'
+import { describeCpuIdle } from './cpu-idle.js'
 import { floorRowName, type FloorSyncMode } from './latency-floor-names.js'
 
 /** Bytes zero-filled ahead in `zeroed` mode (more than any run appends). */
@@ -362,6 +363,8 @@ async function main(): Promise<void> {
   } finally {
     rmSync(dir, { recursive: true, force: true })
   }
+  const cpuIdle = describeCpuIdle()
+  if (cpuIdle !== undefined) console.log(`\nidle CPUs: ${cpuIdle}`)
   console.log(
     '\n| measurement | n | p10 µs | p50 µs | p90 µs | p99 µs |\n|---|---:|---:|---:|---:|---:|',
   )

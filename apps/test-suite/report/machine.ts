@@ -1,6 +1,7 @@
 /** The machine a report was measured on: CPU, memory, OS, Node, load average, git commit. */
 import { execFileSync } from 'node:child_process'
 import { cpus, hostname, loadavg, release, totalmem, type } from 'node:os'
+import { describeCpuIdle } from '../bench/cpu-idle.js'
 import type { Machine } from './types.js'
 
 export function loadAverage(): number[] {
@@ -21,6 +22,7 @@ function git(args: readonly string[]): string {
 /** Everything but the end load average, which the caller fills in when the run is over. */
 export function describeMachine(): Machine {
   const cpuList = cpus()
+  const cpuIdle = describeCpuIdle()
   return {
     hostname: hostname(),
     cpus: cpuList.length,
@@ -32,5 +34,6 @@ export function describeMachine(): Machine {
     loadAverageEnd: [],
     gitCommit: git(['rev-parse', '--short=12', 'HEAD']) || 'unknown',
     gitDirty: git(['status', '--porcelain', '--untracked-files=no']) !== '',
+    ...(cpuIdle === undefined ? {} : { cpuIdle }),
   }
 }

@@ -137,6 +137,7 @@ async function main(): Promise<void> {
   process.stderr.write(
     `raftkit report, ${profile} profile: ${wanted.join(', ')}\n` +
       `machine: ${machine.cpus} × ${machine.cpuModel}, ${machine.memoryGiB} GiB, ${machine.os}, Node ${machine.node}; load average ${machine.loadAverageStart.join(' ')}\n` +
+      (machine.cpuIdle === undefined ? '' : `idle CPUs: ${machine.cpuIdle}\n`) +
       `writing ${relative(process.cwd(), outDir) || '.'}/index.html and report.json\n`,
   )
   await section('concurrency', async (commands) => {

@@ -20,6 +20,8 @@ export interface Machine {
   readonly gitCommit: string
   /** Files modified in the working tree at the start (the figures may not match the commit). */
   readonly gitDirty: boolean
+  /** How idle CPUs wait (bench/cpu-idle.ts), when sysfs tells; it moves the latency floor. */
+  readonly cpuIdle?: string
 }
 
 export type SectionStatus = 'ok' | 'skipped' | 'failed'

@@ -190,7 +190,7 @@ ${d.profile === 'quick' ? '<b>Quick profile: short phases and few trials — a s
 <dl class="machine">
 <dt>CPU</dt><dd>${m.cpus} × ${esc(m.cpuModel)}</dd><dt>memory</dt><dd>${m.memoryGiB} GiB</dd>
 <dt>OS, Node</dt><dd>${esc(m.os)}, ${esc(m.node)}</dd>
-<dt>load average</dt><dd>${m.loadAverageStart.join(' / ')} at the start, ${m.loadAverageEnd.join(' / ')} at the end (1 / 5 / 15 min); above ${m.cpus} means the processes measured waited for a CPU</dd>
+${m.cpuIdle === undefined ? '' : `<dt>idle CPUs</dt><dd>${esc(m.cpuIdle)}</dd>\n`}<dt>load average</dt><dd>${m.loadAverageStart.join(' / ')} at the start, ${m.loadAverageEnd.join(' / ')} at the end (1 / 5 / 15 min); above ${m.cpus} means the processes measured waited for a CPU</dd>
 </dl>
 <nav><ul>${[['concurrency', '1. Versus concurrency'], ...titles].map(([id, t]) => `<li><a href="#${id}">${esc(t!)}</a></li>`).join('')}</ul></nav>
 ${parts.join('\n')}
