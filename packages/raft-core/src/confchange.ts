@@ -65,11 +65,6 @@ export function addLearnerTarget(current: Membership, id: NodeId): MembershipTar
   return { voters: current.voters, learners: [...current.learners, id] }
 }
 
-export function addVoterTarget(current: Membership, id: NodeId): MembershipTarget {
-  if (current.voters.includes(id)) throw new InvalidMembershipError(`"${id}" is a voter already`)
-  return { voters: [...current.voters, id], learners: current.learners.filter((l) => l !== id) }
-}
-
 /** A learner becomes a voter; UnknownNodeError unless `id` is a learner. */
 export function promoteTarget(current: Membership, id: NodeId): MembershipTarget {
   if (!current.learners.includes(id))
