@@ -142,9 +142,8 @@ export function membershipChanged(core: NodeView): void {
   if (core.role !== 'leader') return
   for (const id of core.others)
     if (!core.progress.has(id)) {
-      const pr = new Progress(core.log.lastIndex() + 1)
-      pr.recentActive = true // a new member is given an election timeout to answer (checkQuorum)
-      core.progress.set(id, pr)
+      // A new Progress starts active: a new member is given an election timeout to answer.
+      core.progress.set(id, new Progress(core.log.lastIndex() + 1))
     }
   for (const id of [...core.progress.keys()])
     if (!core.others.includes(id)) core.progress.delete(id)

@@ -17,11 +17,9 @@ export const EMPTY_MEMBERSHIP: Membership = Object.freeze({
   outgoing: [],
 })
 
-export function membershipOf(
-  voters: readonly NodeId[],
-  learners: readonly NodeId[] = [],
-): Membership {
-  return { voters: [...voters], learners: [...learners], outgoing: [] }
+/** The configuration of a cluster's initial voters (no learners, not joint). */
+export function membershipOf(voters: readonly NodeId[]): Membership {
+  return { voters: [...voters], learners: [], outgoing: [] }
 }
 
 export function isJoint(m: Membership): boolean {
