@@ -241,6 +241,17 @@ describe('LeadershipTransfer (thesis §3.10)', () => {
     expect(() => a.propose(text('y'))).not.to.throw()
   })
 
+  it('LeadershipTransfer: asking again for the same target does not restart the transfer: it is still abandoned an election timeout after it began', () => {
+    const net = withLearner()
+    net.isolate('b')
+    const a = net.node('a')
+    a.transferLeadership('b')
+    net.tick(['a', 'c', 'd'], net.config.electionTicksMin - 1)
+    a.transferLeadership('b')
+    net.tick(['a', 'c', 'd'])
+    expect(a.status().leadTransferee).to.equal(undefined)
+  })
+
   it('LeadershipTransfer: only to a voter; NotLeaderError on a follower; to itself is a no-op', () => {
     const net = withLearner()
     expect(() => net.node('a').transferLeadership('d')).to.throw(UnknownNodeError)
