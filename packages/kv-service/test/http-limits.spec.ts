@@ -5,75 +5,22 @@
  * only that the server lets go of what a client made it hold.
  */
 import { expect } from 'chai'
-import { readFileSync } from 'node:fs'
 import { connect } from 'node:net'
 import type { Socket } from 'node:net'
-import type { LogFields, Logger } from '@raftkit/raft-core'
+import type { Logger } from '@raftkit/raft-core'
 import { call } from './http-helpers.js'
+import type { Client } from './raw-sockets.js'
+import {
+  CLOSE_WAIT,
+  CapturingLogger,
+  ESTABLISHED,
+  leftEstablished,
+  open,
+  sleep,
+  tcpState,
+  within,
+} from './raw-sockets.js'
 import { SingleNode } from './single-node.js'
-
-interface Client {
-  readonly socket: Socket
-  /** Resolves with everything the server sent once it closes the connection. */
-  readonly closed: Promise<string>
-}
-
-function open(port: number): Promise<Client> {
-  return new Promise((resolve, reject) => {
-    const socket = connect({ host: '127.0.0.1', port })
-    let received = ''
-    socket.setEncoding('latin1')
-    socket.on('data', (d: string) => (received += d))
-    const closed = new Promise<string>((r) => socket.once('close', () => r(received)))
-    socket.once('error', () => undefined) // a reset shows as a close
-    socket.once('connect', () => resolve({ socket, closed }))
-    socket.once('error', reject)
-  })
-}
-
-/** Resolves with the value of `p`, or rejects after `ms` (a bound, not an assertion). */
-function within<T>(ms: number, p: Promise<T>, what: string): Promise<T> {
-  let timer: NodeJS.Timeout | undefined
-  return Promise.race([
-    p,
-    new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new Error(`${what}: not within ${ms} ms`)), ms)
-    }),
-  ]).finally(() => clearTimeout(timer))
-}
-
-const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms))
-
-const ESTABLISHED = '01'
-const CLOSE_WAIT = '08'
-/**
- * The kernel's state of the IPv4 TCP connection from local port `local` to port `remote`
- * (/proc/net/tcp, hex: '01' ESTABLISHED, '08' CLOSE_WAIT), or 'gone' once it no longer exists.
- */
-function tcpState(local: number, remote: number): string {
-  const hex = (port: number): string => `:${port.toString(16).toUpperCase().padStart(4, '0')}`
-  for (const line of readFileSync('/proc/net/tcp', 'latin1').split('\n').slice(1)) {
-    const f = line.trim().split(/\s+/)
-    if (f[1]?.endsWith(hex(local)) && f[2]?.endsWith(hex(remote))) return f[3] as string
-  }
-  return 'gone'
-}
-
-class CapturingLogger implements Logger {
-  readonly lines: Array<{ level: string; msg: string; fields?: LogFields }> = []
-  debug(msg: string, fields?: LogFields): void {
-    this.lines.push({ level: 'debug', msg, ...(fields ? { fields } : {}) })
-  }
-  info(msg: string, fields?: LogFields): void {
-    this.lines.push({ level: 'info', msg, ...(fields ? { fields } : {}) })
-  }
-  warn(msg: string, fields?: LogFields): void {
-    this.lines.push({ level: 'warn', msg, ...(fields ? { fields } : {}) })
-  }
-  error(msg: string, fields?: LogFields): void {
-    this.lines.push({ level: 'error', msg, ...(fields ? { fields } : {}) })
-  }
-}
 
 describe('HTTP resource bounds (real sockets)', function () {
   this.timeout(60_000)
@@ -179,12 +126,10 @@ describe('HTTP resource bounds (real sockets)', function () {
     // Wait for the node to end its side: the client's socket leaves ESTABLISHED (closed at
     // once, the node's reset then removes it; lingering, it waits in CLOSE_WAIT).
     const port = c.socket.localPort as number
-    let state = tcpState(port, node.http.port)
-    for (let i = 0; i < 500 && state === ESTABLISHED; i++) {
-      await sleep(20)
-      state = tcpState(port, node.http.port)
-    }
-    expect(state, 'the node ended the connection').to.not.equal(ESTABLISHED)
+    expect(
+      await leftEstablished(port, node.http.port),
+      'the node ended the connection',
+    ).to.not.equal(ESTABLISHED)
     // Closing at once, the node's end (FIN) and its reset come a few ms apart; lingering, the
     // node has ended its side only and waits (2 s) for the client to end its own.
     await sleep(100)
