@@ -13,7 +13,7 @@ import { createServer as createHttpsServer } from 'node:https'
 import type { Socket } from 'node:net'
 import type { Duplex } from 'node:stream'
 import type { HttpLimits, RateLimitedLog } from './limits.js'
-import { isClosing } from './linger.js'
+import { isClosing, lingerSocket } from './linger.js'
 
 /** A PEM certificate (chain) and key to serve HTTPS with. */
 export interface ListenerTls {
@@ -67,22 +67,38 @@ export function createListener(
   return server
 }
 
-/** Malformed HTTP, header/request timeouts, resets: answered if possible, logged at debug. */
+/**
+ * Malformed HTTP, oversized header blocks, header/request timeouts, resets: answered if
+ * possible, with a lingering close (linger.ts), and logged at debug. Node calls this again for
+ * every chunk it reads after a parse error, and when the client ends: once a socket is closing
+ * (answered here or by io.ts), a further call only destroys it if the client reset it.
+ */
 function onClientError(
   clientTrouble: RateLimitedLog,
   e: NodeJS.ErrnoException,
   socket: Duplex,
 ): void {
+  const s = socket as Socket
+  if (isClosing(s)) {
+    if (e.code === 'ECONNRESET') s.destroy()
+    return
+  }
   clientTrouble.log('bad or incomplete HTTP request', { code: e.code, error: e.message })
+  if (!s.writable || e.code === 'ECONNRESET') {
+    s.destroySoon()
+    return
+  }
   const status =
     e.code === 'ERR_HTTP_REQUEST_TIMEOUT'
       ? '408 Request Timeout'
       : e.code === 'HPE_HEADER_OVERFLOW'
         ? '431 Request Header Fields Too Large'
         : '400 Bad Request'
-  if (socket.writable && e.code !== 'ECONNRESET')
-    socket.end(`HTTP/1.1 ${status}\r\nconnection: close\r\ncontent-length: 0\r\n\r\n`)
-  ;(socket as Socket).destroySoon()
+  // Nothing more of this connection is read: after a parse error Node's parser would fail
+  // again on every chunk, as fast as the client sends.
+  s.pause()
+  s.write(`HTTP/1.1 ${status}\r\nconnection: close\r\ncontent-length: 0\r\n\r\n`)
+  lingerSocket(s)
 }
 
 /** Binds `server` to host:port; resolves once the port is bound, rejects if it cannot be. */
