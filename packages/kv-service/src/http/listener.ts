@@ -56,6 +56,13 @@ export function createListener(
     server = createServer(serverOptions, handler)
   }
   server.maxConnections = limits.maxConnections
+  // A client that sends its request and then closes its sending side (a TCP half-close, as
+  // `nc -N` and HTTP/1.0-style tools do) still gets the answer: by default Node drops the
+  // requests in flight and ends the socket at the client's end, which loses every answer that
+  // comes later (a write waits for its commit). Allowed, the answers in flight go out and the
+  // last one ends the socket; with none in flight it ends at once. (An instance property of
+  // Node's http.Server since 0.x, not in its typings; http-half-close.spec.ts fails without it.)
+  ;(server as { httpAllowHalfOpen?: boolean }).httpAllowHalfOpen = true
   server.on('drop', () =>
     clientTrouble.log('connection refused: http.maxConnections reached', {
       maxConnections: limits.maxConnections,
