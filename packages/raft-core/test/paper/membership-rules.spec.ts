@@ -6,8 +6,12 @@
  * (helpers/network.ts) or on the pure planning functions.
  */
 import { expect } from 'chai'
-import { InvalidMembershipError, TransferInProgressError } from '../../src/errors.js'
-import { planChange, removeTarget } from '../../src/confchange.js'
+import {
+  InvalidMembershipError,
+  TransferInProgressError,
+  UnknownNodeError,
+} from '../../src/errors.js'
+import { addLearnerTarget, planChange, promoteTarget, removeTarget } from '../../src/confchange.js'
 import type { Membership } from '../../src/types.js'
 import { Network } from '../helpers/network.js'
 
@@ -51,6 +55,24 @@ describe('Membership rules: planning a change', () => {
     net.settle()
     net.tick(['a'])
     expect(sorted(a.membership().committed)).to.deep.equal(sorted(membership(['a', 'b'], ['d'])))
+  })
+
+  it('Membership: a target that changes nothing, or adds a member it has, is refused saying which', () => {
+    const m = { voters: ['a', 'b'], learners: ['l'], outgoing: [] }
+    expect(() => planChange(m, { voters: ['b', 'a'], learners: ['l'] })).to.throw(
+      InvalidMembershipError,
+      /the target configuration is the current one/,
+    )
+    expect(() => planChange(m, { voters: [] })).to.throw(InvalidMembershipError, /"target"/)
+    expect(() => addLearnerTarget(m, 'a')).to.throw(
+      InvalidMembershipError,
+      /"a" is a voter already/,
+    )
+    expect(() => addLearnerTarget(m, 'l')).to.throw(
+      InvalidMembershipError,
+      /"l" is a learner already/,
+    )
+    expect(() => promoteTarget(m, 'b')).to.throw(UnknownNodeError, /add it as a learner first/)
   })
 
   it('Membership: a change is planned only from a configuration that is not joint', () => {

@@ -1,0 +1,142 @@
+/**
+ * Rules of the runtime's membership and leadership-transfer promises (membership-runtime.ts)
+ * that the mutation run of session 16 found unpinned (TESTING.md, "Membership, learners and
+ * leadership transfer"): how a transfer's promise settles when it cannot start, is to this node
+ * itself, or ends without the target leading; and that a refused change is never proposed
+ * later. On the simulated cluster (cluster.ts).
+ */
+import { expect } from 'chai'
+import {
+  ChangeInProgressError,
+  LeadershipTransferError,
+  NotLeaderError,
+  UnknownNodeError,
+} from '../src/errors.js'
+import type { Raft } from '../src/runtime.js'
+import { TestCluster, bytes } from './cluster.js'
+
+/** Settles `p` and returns its rejection (or undefined), failing after `limitMs` simulated. */
+async function outcome(c: TestCluster, p: Promise<unknown>, limitMs = 10_000): Promise<unknown> {
+  let settled = false
+  let error: unknown
+  p.then(
+    () => (settled = true),
+    (e: unknown) => {
+      error = e
+      settled = true
+    },
+  )
+  await c.waitFor(() => settled, limitMs)
+  return error
+}
+
+/** A leader of n1..n3 that has committed an entry of its term. */
+async function ready(c: TestCluster): Promise<Raft> {
+  await c.startAll()
+  let leader = await c.leader()
+  let r = leader.start(bytes('w0'))
+  while (!r.isLeader) {
+    await c.clock.sleep(20)
+    leader = await c.leader()
+    r = leader.start(bytes('w0'))
+  }
+  await c.waitFor(() => leader.appliedIndex() >= r.index)
+  return leader
+}
+
+describe('Membership rules: runtime promises', () => {
+  it('LeadershipTransfer: a transfer that cannot start rejects at once with the reason: NotLeaderError on a follower, UnknownNodeError for a non-voter', async () => {
+    const c = new TestCluster({ seed: 41 })
+    await c.clock.run(async () => {
+      const leader = await ready(c)
+      const follower = c.node(c.ids.find((id) => id !== leader.id)!)
+      expect(await outcome(c, follower.transferLeadership(leader.id))).to.be.instanceOf(
+        NotLeaderError,
+      )
+      expect(await outcome(c, leader.transferLeadership('n9'))).to.be.instanceOf(UnknownNodeError)
+      expect(leader.getState().isLeader).to.equal(true)
+      await c.shutdown()
+    })
+  })
+
+  it('LeadershipTransfer: a transfer to the leader itself resolves at once', async () => {
+    const c = new TestCluster({ seed: 42 })
+    await c.clock.run(async () => {
+      const leader = await ready(c)
+      expect(await outcome(c, leader.transferLeadership(leader.id), 1)).to.equal(undefined)
+      expect(leader.getState().isLeader).to.equal(true)
+      await c.shutdown()
+    })
+  })
+
+  it('Membership: a change refused with ChangeInProgressError is never proposed later, once the change under way is done', async () => {
+    const c = new TestCluster({ seed: 43 })
+    await c.clock.run(async () => {
+      const leader = await ready(c)
+      const first = leader.addLearner('n8')
+      expect(await outcome(c, leader.addLearner('n9'))).to.be.instanceOf(ChangeInProgressError)
+      await first
+      await c.clock.sleep(2_000)
+      expect(leader.membership().current.learners).to.deep.equal(['n8'])
+      await c.shutdown()
+    })
+  })
+
+  it('Membership: on a new leader that has not committed in its term yet, a second change is refused and never proposed later', async () => {
+    const c = new TestCluster({ seed: 44 })
+    await c.clock.run(async () => {
+      const leader = await ready(c)
+      const target = c.ids.find((id) => id !== leader.id)!
+      await leader.transferLeadership(target)
+      const next = c.node(target)
+      const first = next.addLearner('n8') // waits for the first commit of the new term
+      const second = next.addLearner('n9')
+      expect(await outcome(c, second)).to.be.instanceOf(ChangeInProgressError)
+      await first
+      await c.clock.sleep(2_000)
+      expect(next.membership().current.learners).to.deep.equal(['n8'])
+      await c.shutdown()
+    })
+  })
+
+  it('LeadershipTransfer: when no leader emerges (the target and the third node are cut off once the target campaigns), the transfer is rejected after two election timeouts', async () => {
+    const c = new TestCluster({ seed: 45 })
+    await c.clock.run(async () => {
+      const leader = await ready(c)
+      const [target, third] = c.ids.filter((id) => id !== leader.id) as [string, string]
+      c.net.onDeliver = (m) => {
+        if (m.type === 'RequestVote' && m.from === target && m.to === leader.id) {
+          c.net.disconnect(target)
+          c.net.disconnect(third)
+        }
+      }
+      const error = await outcome(c, leader.transferLeadership(target), 20_000)
+      expect(error).to.be.instanceOf(LeadershipTransferError)
+      expect((error as Error).message).to.match(/no leader emerged/)
+      c.net.onDeliver = undefined
+      c.net.connect(target)
+      c.net.connect(third)
+      await c.shutdown()
+    })
+  })
+
+  it("LeadershipTransfer: when another election than the target's is won, the transfer is rejected naming the leader", async () => {
+    const c = new TestCluster({ seed: 46 })
+    await c.clock.run(async () => {
+      const leader = await ready(c)
+      const target = c.ids.find((id) => id !== leader.id)!
+      c.net.onDeliver = (m) => {
+        if (m.type === 'RequestVote' && m.from === target && m.to === leader.id)
+          c.net.disconnect(target) // its votes never reach it: it cannot win
+      }
+      const error = await outcome(c, leader.transferLeadership(target), 20_000)
+      expect(error).to.be.instanceOf(LeadershipTransferError)
+      const now = await c.leader()
+      expect(now.id).to.not.equal(target)
+      expect((error as Error).message).to.include(`"${now.id}" became leader instead`)
+      c.net.onDeliver = undefined
+      c.net.connect(target)
+      await c.shutdown()
+    })
+  })
+})
