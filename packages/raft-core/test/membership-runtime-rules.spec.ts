@@ -139,4 +139,78 @@ describe('Membership rules: runtime promises', () => {
       await c.shutdown()
     })
   })
+
+  it('Membership: onMembershipChange is not called for a snapshot that carries the configuration already in effect', async () => {
+    const c = new TestCluster({
+      seed: 47,
+      onApply: async (_id, msg, raft) => {
+        if (msg.kind !== 'snapshot' && msg.index % 5 === 0)
+          await raft.snapshot(msg.index, bytes(`s${msg.index}`))
+      },
+    })
+    await c.clock.run(async () => {
+      const leader = await ready(c)
+      const lagging = c.ids.find((id) => id !== leader.id)!
+      const seen: unknown[] = []
+      c.node(lagging).onMembershipChange((m) => seen.push(m))
+      c.net.disconnect(lagging)
+      for (let i = 0; i < 12; i++) {
+        const r = leader.start(bytes(`a${i}`))
+        await c.waitFor(() => leader.appliedIndex() >= r.index)
+      }
+      expect(leader.status().snapshotIndex).to.be.greaterThan(5)
+      c.net.connect(lagging)
+      await c.waitFor(() => c.node(lagging).appliedIndex() >= leader.appliedIndex())
+      expect(c.applied.get(lagging)!.some((m) => m.kind === 'snapshot')).to.equal(true)
+      expect(seen).to.deep.equal([])
+      await c.shutdown()
+    })
+  })
+
+  it('Membership: onMembershipChange hears of a configuration in the first pump turn after its entry is appended', async () => {
+    const c = new TestCluster({ seed: 48 })
+    await c.clock.run(async () => {
+      const leader = await ready(c)
+      const seen: string[][] = []
+      leader.onMembershipChange((m) => seen.push([...m.learners]))
+      const done = leader.addLearner('n8')
+      await c.clock.sleep(0) // the pump's turn (a 0-ms timer scheduled before this one)
+      expect(seen).to.deep.equal([['n8']])
+      await done
+      await c.shutdown()
+    })
+  })
+
+  it('LeadershipTransfer: when the leader steps down (CheckQuorum) before the target takes over, the transfer is rejected saying leadership was lost', async () => {
+    const c = new TestCluster({ seed: 49 })
+    await c.clock.run(async () => {
+      const leader = await ready(c)
+      const others = c.ids.filter((id) => id !== leader.id)
+      for (const id of others) c.net.disconnect(id)
+      // Past one CheckQuorum round (the window before the cut still counts), so that the next
+      // round, within an election timeout of the transfer, finds no quorum.
+      await c.clock.sleep(310)
+      expect(leader.getState().isLeader).to.equal(true)
+      const error = await outcome(c, leader.transferLeadership(others[0]!))
+      expect(error).to.be.instanceOf(LeadershipTransferError)
+      expect((error as Error).message).to.match(/lost leadership before it completed/)
+      for (const id of others) c.net.connect(id)
+      await c.shutdown()
+    })
+  })
+
+  it('LeadershipTransfer: a transfer abandoned by the leader (the target did not take over in time) is rejected saying so', async () => {
+    const c = new TestCluster({ seed: 50 })
+    await c.clock.run(async () => {
+      const leader = await ready(c)
+      const target = c.ids.find((id) => id !== leader.id)!
+      c.net.disconnect(target)
+      const error = await outcome(c, leader.transferLeadership(target))
+      expect(error).to.be.instanceOf(LeadershipTransferError)
+      expect((error as Error).message).to.match(/did not take over within an election timeout/)
+      expect(leader.getState().isLeader).to.equal(true)
+      c.net.connect(target)
+      await c.shutdown()
+    })
+  })
 })
