@@ -213,4 +213,23 @@ describe('Membership rules: runtime promises', () => {
       await c.shutdown()
     })
   })
+
+  it('Membership: a membership listener that throws is logged as an error; the other listeners are still told', async () => {
+    const c = new TestCluster({ seed: 51 })
+    await c.clock.run(async () => {
+      const leader = await ready(c)
+      const seen: string[][] = []
+      leader.onMembershipChange(() => {
+        throw new Error('listener failed')
+      })
+      leader.onMembershipChange((m) => seen.push([...m.learners]))
+      await leader.addLearner('n8')
+      expect(seen).to.deep.equal([['n8']])
+      const logged = c.warnings.filter((w) => w.id === leader.id)
+      expect(logged.map((w) => [w.msg, w.fields?.['error']])).to.deep.equal([
+        ['a membership listener threw', 'Error: listener failed'],
+      ])
+      await c.shutdown()
+    })
+  })
 })
