@@ -99,7 +99,7 @@ describe('Membership rules: runtime promises', () => {
     })
   })
 
-  it('LeadershipTransfer: when no leader emerges (the target and the third node are cut off once the target campaigns), the transfer is rejected after two election timeouts', async () => {
+  it('LeadershipTransfer: when no leader emerges (the target and the third node are cut off once the target campaigns), the transfer is rejected on the tick that ends two election timeouts', async () => {
     const c = new TestCluster({ seed: 45 })
     await c.clock.run(async () => {
       const leader = await ready(c)
@@ -110,9 +110,16 @@ describe('Membership rules: runtime promises', () => {
           c.net.disconnect(third)
         }
       }
-      const error = await outcome(c, leader.transferLeadership(target), 20_000)
+      const start = c.clock.now()
+      let rejectedAt = 0
+      const transfer = leader.transferLeadership(target)
+      transfer.catch(() => (rejectedAt = c.clock.now()))
+      const error = await outcome(c, transfer, 20_000)
       expect(error).to.be.instanceOf(LeadershipTransferError)
       expect((error as Error).message).to.match(/no leader emerged/)
+      // Two maximum election timeouts of ticks (2 × 60 × 10 ms), counted from the transfer,
+      // and noticed on the tick that ends them (not at the node's next Ready).
+      expect(rejectedAt - start).to.be.within(1_190, 1_200)
       c.net.onDeliver = undefined
       c.net.connect(target)
       c.net.connect(third)
