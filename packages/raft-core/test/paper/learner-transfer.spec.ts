@@ -5,29 +5,14 @@
 import { expect } from 'chai'
 import { NotLeaderError, TransferInProgressError, UnknownNodeError } from '../../src/errors.js'
 import type { Membership } from '../../src/types.js'
+import { sortedMembership, withLearner } from '../helpers/membership.js'
 import { Network, text } from '../helpers/network.js'
 import { ae, fixture, ofType, vote } from '../helpers/fixture.js'
 import { encodeMembership } from '../../src/membership-codec.js'
 
 const learnerD: Membership = { voters: ['a', 'b', 'c'], learners: ['d'], outgoing: [] }
 
-const sorted = (m: Membership | undefined): Membership => ({
-  voters: [...(m?.voters ?? [])].sort(),
-  learners: [...(m?.learners ?? [])].sort(),
-  outgoing: [...(m?.outgoing ?? [])].sort(),
-})
-
-/** a leads a, b, c with learner d (a new node that joined empty); one command committed. */
-function withLearner(seed = 1): Network {
-  const net = new Network(['a', 'b', 'c'], { seed })
-  net.elect('a')
-  net.propose('a', 'x')
-  net.join('d')
-  net.node('a').proposeMembership({ voters: ['a', 'b', 'c'], learners: ['d'] })
-  net.settle()
-  net.tick(['a'])
-  return net
-}
+const sorted = sortedMembership
 
 describe('Learner: non-voting members', () => {
   it('Learner: a learner receives the log', () => {

@@ -13,25 +13,10 @@ import {
 } from '../../src/errors.js'
 import { addLearnerTarget, planChange, promoteTarget, removeTarget } from '../../src/confchange.js'
 import type { Membership } from '../../src/types.js'
+import { sortedMembership, withLearner } from '../helpers/membership.js'
 import { Network } from '../helpers/network.js'
 
-const sorted = (m: Membership | undefined): Membership => ({
-  voters: [...(m?.voters ?? [])].sort(),
-  learners: [...(m?.learners ?? [])].sort(),
-  outgoing: [...(m?.outgoing ?? [])].sort(),
-})
-
-/** a leads a, b, c (d a learner) and has committed one entry of its term. */
-function withLearner(): Network {
-  const net = new Network(['a', 'b', 'c'], { seed: 1 })
-  net.elect('a')
-  net.propose('a', 'x')
-  net.join('d')
-  net.node('a').proposeMembership({ voters: ['a', 'b', 'c'], learners: ['d'] })
-  net.settle()
-  net.tick(['a'])
-  return net
-}
+const sorted = sortedMembership
 
 describe('Membership rules: planning a change', () => {
   it('Membership: removing a learner takes it out of the learners, in one entry that touches no quorum', () => {

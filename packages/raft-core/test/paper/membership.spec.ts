@@ -12,14 +12,11 @@ import {
 import { promoteTarget, removeTarget } from '../../src/confchange.js'
 import { decodeMembership, encodeMembership } from '../../src/membership-codec.js'
 import type { Membership } from '../../src/types.js'
+import { sortedMembership } from '../helpers/membership.js'
 import { Network, text } from '../helpers/network.js'
 import { ae, entry, fixture, ofType, voteReply } from '../helpers/fixture.js'
 
-const sorted = (m: Membership | undefined): Membership => ({
-  voters: [...(m?.voters ?? [])].sort(),
-  learners: [...(m?.learners ?? [])].sort(),
-  outgoing: [...(m?.outgoing ?? [])].sort(),
-})
+const sorted = sortedMembership
 const conf = (voters: string[], learners: string[] = [], outgoing: string[] = []): Membership => ({
   voters: [...voters].sort(),
   learners: [...learners].sort(),
