@@ -36,6 +36,19 @@ const groups = {
       'packages/raft-core/test/ready-order.spec.ts',
     ],
   },
+  // Membership, learners and leadership transfer (issue 13; TESTING.md session 16), against
+  // every raft-core spec: the runtime's specs exercise membership-runtime.ts and the runtime
+  // API of the others (the whole set runs in seconds).
+  membership: {
+    mutate: [
+      'packages/raft-core/src/confchange.ts',
+      'packages/raft-core/src/membership-change.ts',
+      'packages/raft-core/src/membership.ts',
+      'packages/raft-core/src/leadership-transfer.ts',
+      'packages/raft-core/src/membership-runtime.ts',
+    ],
+    spec: ['packages/raft-core/test/**/*.spec.ts'],
+  },
   // kv-service's replicated state machine, against its unit tests.
   kv: {
     mutate: ['packages/kv-service/src/state-machine.ts'],
