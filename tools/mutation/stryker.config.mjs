@@ -58,6 +58,17 @@ const groups = {
       'packages/kv-service/test/state-machine-rules.spec.ts',
     ],
   },
+  // shardkv's deterministic, replicated cores (TESTING.md session 16): the controller's
+  // placement rule and state machine, and the sharded KV's state machine, against every shardkv
+  // spec (the whole set, the HTTP ones included, runs in about 4 s).
+  shardkv: {
+    mutate: [
+      'packages/shardkv/src/rebalance.ts',
+      'packages/shardkv/src/ctrler/state-machine.ts',
+      'packages/shardkv/src/kv/state-machine.ts',
+    ],
+    spec: ['packages/shardkv/test/*.spec.ts'],
+  },
 }
 
 const group = groups[process.env.MUTATION_GROUP ?? 'raft-core']
