@@ -97,6 +97,7 @@ describe('shard controller rules', () => {
     const before = sm.snapshot()
     const good = unpackValue(before) as Record<string, unknown>
     for (const bad of [
+      null,
       { ...good, format: 'raftkit-shardkv/1' },
       { ...good, format: undefined },
       { ...good, configs: undefined },
