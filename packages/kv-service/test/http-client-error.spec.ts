@@ -8,11 +8,10 @@
  */
 import { expect } from 'chai'
 import type { Socket } from 'node:net'
-import type { Logger } from '@raftkit/raft-core'
+import { MemoryLogger, type Logger } from '@raftkit/raft-core'
 import { call } from './http-helpers.js'
 import {
   CLOSE_WAIT,
-  CapturingLogger,
   ESTABLISHED,
   leftEstablished,
   open,
@@ -87,7 +86,7 @@ describe('HTTP requests the parser refuses (real sockets)', function () {
     })
 
   it('a lingering refused connection is bounded: read no further, answered and logged once, cut off after 2 s', async () => {
-    const logger = new CapturingLogger()
+    const logger = new MemoryLogger()
     const node = await start({}, logger)
     const c = await open(node.http.port)
     sockets.push(c.socket)
@@ -109,7 +108,7 @@ describe('HTTP requests the parser refuses (real sockets)', function () {
     )
     // What the kernels' buffers took, not 2 s of reading.
     expect(c.socket.bytesWritten).to.be.below(32 * 1024 * KiB)
-    const logged = logger.lines.filter((l) => l.msg === 'bad or incomplete HTTP request')
+    const logged = logger.records.filter((l) => l.msg === 'bad or incomplete HTTP request')
     expect(logged.map((l) => l.fields?.['code'])).to.deep.equal(['HPE_INVALID_HEADER_TOKEN'])
     expect((await call(node.url('/v1/status'))).status).to.equal(200)
   })

@@ -7,12 +7,11 @@
 import { expect } from 'chai'
 import { connect } from 'node:net'
 import type { Socket } from 'node:net'
-import type { Logger } from '@raftkit/raft-core'
+import { MemoryLogger, type Logger } from '@raftkit/raft-core'
 import { call } from './http-helpers.js'
 import type { Client } from './raw-sockets.js'
 import {
   CLOSE_WAIT,
-  CapturingLogger,
   ESTABLISHED,
   leftEstablished,
   open,
@@ -241,7 +240,7 @@ describe('HTTP resource bounds (real sockets)', function () {
   })
 
   it('aborted requests are logged at debug level only, and at most 10 per minute', async () => {
-    const logger = new CapturingLogger()
+    const logger = new MemoryLogger()
     const node = await start({}, logger)
     for (let i = 0; i < 30; i++) {
       const c = await client(node)
@@ -250,11 +249,13 @@ describe('HTTP resource bounds (real sockets)', function () {
       c.socket.destroy()
       await c.closed
     }
-    for (let i = 0; i < 1000 && !logger.lines.some((l) => l.msg.includes('aborted')); i++)
+    for (let i = 0; i < 1000 && !logger.records.some((l) => l.msg.includes('aborted')); i++)
       await sleep(10)
-    const aborts = logger.lines.filter((l) => l.msg.includes('aborted'))
+    const aborts = logger.records.filter((l) => l.msg.includes('aborted'))
     expect(aborts.length).to.be.within(1, 10)
     expect(aborts.every((l) => l.level === 'debug')).to.equal(true)
-    expect(logger.lines.filter((l) => l.level === 'error' || l.level === 'warn')).to.deep.equal([])
+    expect(logger.records.filter((l) => l.level === 'error' || l.level === 'warn')).to.deep.equal(
+      [],
+    )
   })
 })

@@ -5,29 +5,10 @@
  */
 import { expect } from 'chai'
 import { connect } from 'node:net'
-import type { LogFields, Logger } from '@raftkit/raft-core'
+import { MemoryLogger } from '@raftkit/raft-core'
 import { RecordingFaults, TEST_SECRET, call } from './http-helpers.js'
 import type { Answer } from './http-helpers.js'
 import { SingleNode } from './single-node.js'
-
-class Captured implements Logger {
-  readonly lines: Array<{ level: string; msg: string; fields?: LogFields }> = []
-  private add(level: string, msg: string, fields?: LogFields): void {
-    this.lines.push({ level, msg, ...(fields ? { fields } : {}) })
-  }
-  debug(msg: string, fields?: LogFields): void {
-    this.add('debug', msg, fields)
-  }
-  info(msg: string, fields?: LogFields): void {
-    this.add('info', msg, fields)
-  }
-  warn(msg: string, fields?: LogFields): void {
-    this.add('warn', msg, fields)
-  }
-  error(msg: string, fields?: LogFields): void {
-    this.add('error', msg, fields)
-  }
-}
 
 /** One request written byte for byte on a socket (duplicate headers, any target). */
 function raw(
@@ -60,7 +41,7 @@ describe('HTTP: smaller hardening', function () {
   this.timeout(30_000)
   let node: SingleNode
   const faults = new RecordingFaults()
-  const logger = new Captured()
+  const logger = new MemoryLogger()
   before(async () => {
     node = await SingleNode.start({ http: { secret: TEST_SECRET, faults, logger } })
   })
@@ -145,10 +126,10 @@ describe('HTTP: smaller hardening', function () {
   })
 
   it('logs failed admin authentications at warn, at most 10 a minute', async () => {
-    const before = logger.lines.length
+    const before = logger.records.length
     for (let i = 0; i < 25; i++)
       expect((await admin('{"heal": true}', 'wrong-secret-0123456')).status).to.equal(401)
-    const failed = logger.lines.slice(before).filter((l) => l.msg.includes('authentication'))
+    const failed = logger.records.slice(before).filter((l) => l.msg.includes('authentication'))
     expect(failed.length).to.equal(10)
     expect(failed.every((l) => l.level === 'warn')).to.equal(true)
     expect(failed[0]!.fields).to.include({ remote: '127.0.0.1' })

@@ -1,13 +1,11 @@
 /**
  * Raw TCP clients for the HTTP server's resource-bound tests (http-limits.spec.ts,
  * http-client-error.spec.ts): a connection that collects what the server sends, a bound on
- * waits, the kernel's state of a connection (to tell a lingering close from a reset) and a
- * logger that keeps what it is given.
+ * waits, and the kernel's state of a connection (to tell a lingering close from a reset).
  */
 import { readFileSync } from 'node:fs'
 import { connect } from 'node:net'
 import type { Socket } from 'node:net'
-import type { LogFields, Logger } from '@raftkit/raft-core'
 
 export interface Client {
   readonly socket: Socket
@@ -75,20 +73,4 @@ export async function leftEstablished(local: number, remote: number): Promise<st
     state = tcpState(local, remote)
   }
   return state
-}
-
-export class CapturingLogger implements Logger {
-  readonly lines: Array<{ level: string; msg: string; fields?: LogFields }> = []
-  debug(msg: string, fields?: LogFields): void {
-    this.lines.push({ level: 'debug', msg, ...(fields ? { fields } : {}) })
-  }
-  info(msg: string, fields?: LogFields): void {
-    this.lines.push({ level: 'info', msg, ...(fields ? { fields } : {}) })
-  }
-  warn(msg: string, fields?: LogFields): void {
-    this.lines.push({ level: 'warn', msg, ...(fields ? { fields } : {}) })
-  }
-  error(msg: string, fields?: LogFields): void {
-    this.lines.push({ level: 'error', msg, ...(fields ? { fields } : {}) })
-  }
 }
