@@ -12,8 +12,8 @@ import {
   NotLeaderError,
   UnknownNodeError,
 } from '../src/errors.js'
-import type { Raft } from '../src/runtime.js'
 import { TestCluster, bytes } from './cluster.js'
+import { ready, snapshotEveryFifth } from './helpers/cluster-writes.js'
 
 /** Settles `p` and returns its rejection (or undefined), failing after `limitMs` simulated. */
 async function outcome(c: TestCluster, p: Promise<unknown>, limitMs = 10_000): Promise<unknown> {
@@ -28,20 +28,6 @@ async function outcome(c: TestCluster, p: Promise<unknown>, limitMs = 10_000): P
   )
   await c.waitFor(() => settled, limitMs)
   return error
-}
-
-/** A leader of n1..n3 that has committed an entry of its term. */
-async function ready(c: TestCluster): Promise<Raft> {
-  await c.startAll()
-  let leader = await c.leader()
-  let r = leader.start(bytes('w0'))
-  while (!r.isLeader) {
-    await c.clock.sleep(20)
-    leader = await c.leader()
-    r = leader.start(bytes('w0'))
-  }
-  await c.waitFor(() => leader.appliedIndex() >= r.index)
-  return leader
 }
 
 describe('Membership rules: runtime promises', () => {
@@ -150,10 +136,7 @@ describe('Membership rules: runtime promises', () => {
   it('Membership: onMembershipChange is not called for a snapshot that carries the configuration already in effect', async () => {
     const c = new TestCluster({
       seed: 47,
-      onApply: async (_id, msg, raft) => {
-        if (msg.kind !== 'snapshot' && msg.index % 5 === 0)
-          await raft.snapshot(msg.index, bytes(`s${msg.index}`))
-      },
+      onApply: snapshotEveryFifth,
     })
     await c.clock.run(async () => {
       const leader = await ready(c)

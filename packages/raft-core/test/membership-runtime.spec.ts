@@ -12,15 +12,10 @@ import {
   UnknownNodeError,
 } from '../src/errors.js'
 import { MemoryStorage } from '../src/memory-storage.js'
-import type { Raft } from '../src/runtime.js'
 import type { Membership, NodeId } from '../src/types.js'
 import { TestCluster, bytes } from './cluster.js'
-
-const sorted = (m: Membership): Membership => ({
-  voters: [...m.voters].sort(),
-  learners: [...m.learners].sort(),
-  outgoing: [...m.outgoing].sort(),
-})
+import { ready, snapshotEveryFifth, write } from './helpers/cluster-writes.js'
+import { sortedMembership } from './helpers/membership.js'
 
 async function rejection(p: Promise<unknown>): Promise<Error> {
   try {
@@ -29,27 +24,6 @@ async function rejection(p: Promise<unknown>): Promise<Error> {
     return error as Error
   }
   throw new Error('expected a rejection')
-}
-
-/** Writes `n` commands through whichever node leads; waits until each is applied there. */
-async function write(c: TestCluster, prefix: string, n: number): Promise<void> {
-  for (let i = 0; i < n; i++) {
-    let leader = await c.leader()
-    let r = leader.start(bytes(`${prefix}${i}`))
-    while (!r.isLeader) {
-      await c.clock.sleep(20)
-      leader = await c.leader()
-      r = leader.start(bytes(`${prefix}${i}`))
-    }
-    await c.waitFor(() => leader.appliedIndex() >= r.index || !leader.getState().isLeader)
-  }
-}
-
-/** A leader of n1..n3 that has committed an entry of its term. */
-async function ready(c: TestCluster): Promise<Raft> {
-  await c.startAll()
-  await write(c, 'w', 1)
-  return c.leader()
 }
 
 describe('Membership: runtime API', () => {
@@ -66,7 +40,7 @@ describe('Membership: runtime API', () => {
       await c.waitFor(() => c.node('n5').appliedIndex() >= leader.appliedIndex())
       await leader.promote('n4')
       const m = await leader.promote('n5')
-      expect(sorted(m)).to.deep.equal({
+      expect(sortedMembership(m)).to.deep.equal({
         voters: ['n1', 'n2', 'n3', 'n4', 'n5'],
         learners: [],
         outgoing: [],
@@ -88,7 +62,7 @@ describe('Membership: runtime API', () => {
       const others = c.ids.filter((id) => id !== leader.id)
       const keep = others.slice(0, 3)
       const m = await leader.changeMembership({ voters: keep })
-      expect(sorted(m).voters).to.deep.equal([...keep].sort())
+      expect(sortedMembership(m).voters).to.deep.equal([...keep].sort())
       await c.waitFor(() => c.leaders().some((id) => id !== leader.id))
       expect(leader.getState().isLeader).to.equal(false)
       const next = await c.leader()
@@ -109,10 +83,7 @@ describe('Membership: runtime API', () => {
   it('Membership: replaces a dead node: n3 dies for good, fresh n4 joins and catches up by snapshot, n3 is removed', async () => {
     const c = new TestCluster({
       seed: 13,
-      onApply: async (_id, msg, raft) => {
-        if (msg.kind !== 'snapshot' && msg.index % 5 === 0)
-          await raft.snapshot(msg.index, bytes(`s${msg.index}`))
-      },
+      onApply: snapshotEveryFifth,
     })
     await c.clock.run(async () => {
       const leader = await ready(c)
@@ -125,7 +96,11 @@ describe('Membership: runtime API', () => {
       expect(c.applied.get('n4')![0]!.kind).to.equal('snapshot')
       await leader.promote('n4')
       const m = await leader.removeNode('n3')
-      expect(sorted(m)).to.deep.equal({ voters: ['n1', 'n2', 'n4'], learners: [], outgoing: [] })
+      expect(sortedMembership(m)).to.deep.equal({
+        voters: ['n1', 'n2', 'n4'],
+        learners: [],
+        outgoing: [],
+      })
       await write(c, 'b', 2)
       await c.waitFor(() => c.commands('n4').at(-1) === 'b1')
       await c.shutdown()
@@ -148,7 +123,7 @@ describe('Membership: runtime API', () => {
       await c.waitFor(() => c.node(follower).status().snapshotIndex >= 4)
       const disk = await c.crash(follower)
       const again = await c.start(follower, disk)
-      expect(sorted(again.membership().current)).to.deep.equal({
+      expect(sortedMembership(again.membership().current)).to.deep.equal({
         voters: ['n1', 'n2', 'n3'],
         learners: ['n4'],
         outgoing: [],
@@ -182,7 +157,7 @@ describe('Membership: runtime API', () => {
     await c.clock.run(async () => {
       const leader = await ready(c)
       const seen: Membership[] = []
-      leader.onMembershipChange((m) => seen.push(sorted(m)))
+      leader.onMembershipChange((m) => seen.push(sortedMembership(m)))
       await leader.removeNode(c.ids.find((id) => id !== leader.id)!)
       expect(seen.map((m) => m.outgoing.length > 0)).to.deep.equal([true, false])
       expect(seen[1]!.voters).to.have.length(2)
@@ -246,7 +221,7 @@ describe('LeadershipTransfer: runtime API', () => {
       const error = await rejection(leader.transferLeadership(target))
       expect(error).to.be.instanceOf(LeadershipTransferError)
       expect(error.message).to.match(/no longer a voter/)
-      expect(sorted(await removal).voters).to.not.include(target)
+      expect(sortedMembership(await removal).voters).to.not.include(target)
       expect(leader.start(bytes('again')).isLeader).to.equal(true)
       c.net.connect(target)
       await c.shutdown()
