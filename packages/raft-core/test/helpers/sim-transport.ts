@@ -2,7 +2,8 @@
  * Transports for runtime (`Raft`) tests, on a SimulatedClock: every message goes through the
  * wire codec (the receiver never shares the sender's objects), is delivered by a clock timer
  * whose delay the shared fault model draws for a reliable network (0 ms), and only
- * between nodes that can reach each other when it is sent and when it arrives. It follows the
+ * between nodes that can reach each other when it is sent and when it arrives (and that a test's
+ * `filter` lets through when it is sent). It follows the
  * same rules as @raftkit/transport-memory, which raft-core cannot depend on (that package
  * depends on this one), so the runtime is tested here without it.
  */
@@ -48,6 +49,11 @@ export class SimNetwork {
   private rpcs = 0
   /** Called for every message just before its addressee handles it. */
   onDeliver: ((message: Message) => void) | undefined
+  /**
+   * Asked for every message as it is sent (after the reachability check): false drops it. For
+   * one-way and per-message faults that connect/disconnect cannot express.
+   */
+  filter: ((message: Message) => boolean) | undefined
 
   constructor(
     private readonly clock: Clock,
@@ -71,6 +77,7 @@ export class SimNetwork {
     if (request) this.rpcs++
     const bytes = encodeMessage(message)
     if (!this.reach.canReach(message.from, message.to)) return
+    if (this.filter && !this.filter(message)) return
     const plan = planDelivery(this.rng, { reliable: true, longReordering: false }, request)
     if (plan.drop) return
     // A message in flight to a node that is restarted meanwhile is lost with the old endpoint.
