@@ -123,7 +123,12 @@ export class UnknownPeerError extends RaftError {
   }
 }
 
-/** A proposal was lost (leadership changed before it committed). Retry it. */
+/**
+ * A proposal was lost (leadership changed before it committed). Retry it. Nothing in raft-core
+ * raises it now: a membership change whose entry a new leader overwrote on the old leader may
+ * still be committed by a later leader, so it rejects with NotLeaderError (outcome unknown).
+ * Still exported, for code that catches it.
+ */
 export class ProposalDroppedError extends RaftError {
   constructor(message = 'the proposal was dropped because leadership changed: retry it') {
     super('RAFT_PROPOSAL_DROPPED', message)

@@ -220,8 +220,9 @@ export class Raft {
    * log: a change of learners is one entry; a change of voters goes through the joint
    * configuration C_old,new, then C_new. Resolves with the new configuration once it is
    * committed. Rejects with NotLeaderError (also when leadership is lost before the change
-   * commits: its outcome is then unknown), ChangeInProgressError (one change at a time),
-   * InvalidMembershipError, TransferInProgressError, ProposalDroppedError, StoppedError.
+   * commits, even if a new leader overwrote its entry here: its outcome is then unknown),
+   * ChangeInProgressError (one change at a time), InvalidMembershipError,
+   * TransferInProgressError, StoppedError.
    */
   changeMembership(target: MembershipTarget): Promise<Membership> {
     if (this.stopReason) return Promise.reject(this.stopReason)
