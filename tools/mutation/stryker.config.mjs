@@ -69,6 +69,28 @@ const groups = {
     ],
     spec: ['packages/shardkv/test/*.spec.ts'],
   },
+  // storage-fs's record framing, WAL codec, recovery and files (TESTING.md "storage-fs"),
+  // against its specs and the storage conformance suite over FileStorage. Left out: kill9.spec
+  // and lock.spec (child processes, seconds each; lock.ts is not mutated).
+  storage: {
+    mutate: [
+      'packages/storage-fs/src/record.ts',
+      'packages/storage-fs/src/wal-codec.ts',
+      'packages/storage-fs/src/recovery.ts',
+      'packages/storage-fs/src/validate.ts',
+      'packages/storage-fs/src/op-record.ts',
+      'packages/storage-fs/src/log-state.ts',
+      'packages/storage-fs/src/snapshot-file.ts',
+      'packages/storage-fs/src/segments.ts',
+      'packages/storage-fs/src/wal.ts',
+      'packages/storage-fs/src/atomic-file.ts',
+      'packages/storage-fs/src/preallocation.ts',
+    ],
+    spec: [
+      'packages/storage-fs/test/!(kill9|lock).spec.ts',
+      'apps/test-suite/test/conformance/storage-fs.spec.ts',
+    ],
+  },
 }
 
 const group = groups[process.env.MUTATION_GROUP ?? 'raft-core']
