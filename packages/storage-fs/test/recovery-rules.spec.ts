@@ -3,13 +3,17 @@
  * could pass for an interrupted append or for preallocated space is a StorageCorruptionError
  * naming the file and offset, and the failed open changes no byte on disk.
  */
-import { readFile, writeFile } from 'node:fs/promises'
+import { copyFile, readFile, readdir, unlink, writeFile } from 'node:fs/promises'
+import { join } from 'node:path'
 import { expect } from 'chai'
 import type { Entry } from '@raftkit/raft-core'
-import { StorageCorruptionError } from '@raftkit/raft-core'
+import { MemoryLogger, StorageCorruptionError } from '@raftkit/raft-core'
 import { createFileStorage } from '../src/index.js'
-import { scanRecords } from '../src/record.js'
-import { rejection, removeDir, segmentFiles, tempDir } from './helpers.js'
+import type { LogOp } from '../src/log-state.js'
+import { frameRecord, scanRecords } from '../src/record.js'
+import { segmentName } from '../src/segments.js'
+import { encodeOp } from '../src/wal-codec.js'
+import { entries, rejection, removeDir, segmentFiles, tempDir } from './helpers.js'
 
 const big = (index: number): Entry => ({
   index,
@@ -18,6 +22,15 @@ const big = (index: number): Entry => ({
   data: new Uint8Array(200).fill(index % 251 || 1),
 })
 
+/** The corruption an open fails with (and that it changed no byte of `path`). */
+async function corruption(dir: string, path: string): Promise<StorageCorruptionError> {
+  const before = await readFile(path)
+  const err = await rejection(createFileStorage({ dir }))
+  expect(err).to.be.instanceOf(StorageCorruptionError)
+  expect((await readFile(path)).equals(before), 'the failed open changed the file').to.equal(true)
+  return err as StorageCorruptionError
+}
+
 describe('recovery rules', function () {
   let dir: string
   beforeEach(async () => {
@@ -25,6 +38,135 @@ describe('recovery rules', function () {
   })
   afterEach(async () => {
     await removeDir(dir)
+  })
+
+  /** Entries 1-3 written and closed; then `op`'s record framed after them. Returns its offset. */
+  async function withRecord(op: LogOp): Promise<{ path: string; at: number }> {
+    const s = await createFileStorage({ dir })
+    await s.write({ entries: entries(1, 3), sync: true })
+    await s.close()
+    const [path] = await segmentFiles(dir)
+    const bytes = await readFile(path!)
+    const at = scanRecords(bytes).validEnd
+    await writeFile(path!, Buffer.concat([bytes.subarray(0, at), frameRecord(encodeOp(op))]))
+    return { path: path!, at }
+  }
+
+  it('a well-framed record that does not apply to the log (a gap) is corruption at its offset', async function () {
+    const { path, at } = await withRecord({ entries: entries(5, 5) })
+    const err = await corruption(dir, path)
+    expect([err.file, err.offset]).to.deep.equal([path, at])
+    expect(err.message).to.contain('entries start at 5 but the log ends at 3: a gap')
+  })
+
+  it('a well-framed record of entries that are not consecutive is corruption at its offset', async function () {
+    const { path, at } = await withRecord({ entries: [...entries(4, 4), ...entries(6, 6)] })
+    const err = await corruption(dir, path)
+    expect([err.file, err.offset]).to.deep.equal([path, at])
+    expect(err.message).to.contain('entries must be consecutive (4 then 6)')
+  })
+
+  it('a newest segment without a header record is corruption, empty or zeros', async function () {
+    const s = await createFileStorage({ dir })
+    await s.write({ entries: entries(1, 3), sync: true })
+    await s.close()
+    const path = join(dir, segmentName(2))
+    for (const content of [Buffer.alloc(0), Buffer.alloc(4096)]) {
+      await writeFile(path, content)
+      const err = await corruption(dir, path)
+      expect([err.file, err.offset]).to.deep.equal([path, 0])
+      expect(err.message).to.contain('segment has no header record')
+    }
+  })
+
+  it('a segment whose header names another sequence number is corruption', async function () {
+    const s = await createFileStorage({ dir })
+    await s.write({ entries: entries(1, 3), sync: true })
+    await s.close()
+    const path = join(dir, segmentName(2))
+    await copyFile(join(dir, segmentName(1)), path)
+    const err = await corruption(dir, path)
+    expect([err.file, err.offset]).to.deep.equal([path, 0])
+    expect(err.message).to.contain('segment header says sequence 1')
+  })
+
+  it('a missing segment, or a missing oldest checkpoint, is corruption naming the segment', async function () {
+    const s = await createFileStorage({ dir, segmentBytes: 1024 })
+    for (let i = 0; i < 30; i++)
+      await s.write({ entries: entries(i * 5 + 1, i * 5 + 5), sync: true })
+    await s.close()
+    const files = await segmentFiles(dir)
+    expect(files.length).to.be.at.least(3)
+    const aside = `${files[1]!}.aside`
+    await copyFile(files[1]!, aside)
+    await unlink(files[1]!)
+    const missing = await corruption(dir, files[0]!)
+    expect([missing.file, missing.offset]).to.deep.equal([files[1], 0])
+    expect(missing.message).to.contain('segment is missing')
+    await copyFile(aside, files[1]!)
+    await unlink(aside)
+    await unlink(files[0]!)
+    const noCheckpoint = await corruption(dir, files[1]!)
+    expect([noCheckpoint.file, noCheckpoint.offset]).to.deep.equal([files[1], 0])
+    expect(noCheckpoint.message).to.contain(
+      'the oldest segment is not a checkpoint: segments are missing',
+    )
+  })
+
+  it('cutting a torn tail is a warning naming the file, offset and reason, and leaves no descriptor open', async function () {
+    const s = await createFileStorage({ dir })
+    await s.write({ entries: entries(1, 3), sync: true })
+    await s.close()
+    const [path] = await segmentFiles(dir)
+    const bytes = await readFile(path!)
+    const end = scanRecords(bytes).validEnd
+    const torn = frameRecord(encodeOp({ entries: entries(4, 4) })).subarray(0, 20)
+    await writeFile(path!, Buffer.concat([bytes.subarray(0, end), torn]))
+    const fds = async (): Promise<number> => (await readdir('/proc/self/fd')).length
+    const open = await fds()
+    const logger = new MemoryLogger()
+    const r = await createFileStorage({ dir, logger })
+    expect((await r.load()).entries.map((e) => e.index)).to.deep.equal([1, 2, 3])
+    await r.close()
+    expect(await fds(), 'descriptors left open').to.equal(open)
+    expect(logger.records.filter((x) => x.level === 'warn')).to.deep.equal([
+      {
+        level: 'warn',
+        msg: 'storage: cutting a torn record at the end of the log (an interrupted write)',
+        fields: {
+          file: path,
+          offset: end,
+          reason: 'record of 19 bytes cut by the end of the file',
+        },
+      },
+    ])
+  })
+
+  it('a compaction after a reopen checkpoints exactly when the whole log reaches segmentBytes', async function () {
+    // One segment under segmentBytes: compacting it leaves it in place.
+    const s = await createFileStorage({ dir, segmentBytes: 1024 })
+    await s.write({ entries: entries(1, 60), sync: true })
+    await s.close()
+    const small = await createFileStorage({ dir, segmentBytes: 1024 })
+    await small.compact({ meta: { index: 5, term: 1 }, data: new Uint8Array(1) })
+    await small.close()
+    expect(await segmentFiles(dir)).to.deep.equal([join(dir, segmentName(1))])
+    // Several sealed segments: reopened with segmentBytes equal to the whole log, compacting
+    // replaces them all with one checkpoint (every sealed segment counts, not only the first).
+    const more = await createFileStorage({ dir, segmentBytes: 1024 })
+    for (let i = 0; i < 30; i++)
+      await more.write({ entries: entries(61 + i * 5, 65 + i * 5), sync: true })
+    await more.close()
+    const files = await segmentFiles(dir)
+    expect(files.length).to.be.greaterThan(2)
+    let total = 0
+    for (const f of files) total += scanRecords(await readFile(f)).validEnd
+    const big = await createFileStorage({ dir, segmentBytes: total })
+    await big.compact({ meta: { index: 120, term: 1 }, data: new Uint8Array(1) })
+    await big.close()
+    const after = await segmentFiles(dir)
+    expect(after).to.have.length(1)
+    expect(files).to.not.include(after[0])
   })
 
   it('a run of zeroed pages in the active segment with records after it is corruption, not a zero tail', async function () {
