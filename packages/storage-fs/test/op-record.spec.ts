@@ -82,6 +82,29 @@ describe('opRecord: the WAL record of an op, written directly', function () {
       }
   })
 
+  it('gives the same bytes for values outside the fast path: negative, fractional, unsafe, non-ASCII', function () {
+    const odd = [-1, -128, -129, -70_000, 0.5, 127.5, 2 ** 32 + 0.5, -(2 ** 40), 2 ** 53, NaN]
+    for (const n of odd) {
+      const ops: LogOp[] = [
+        { snapshot: { index: n, term: 1 } },
+        { snapshot: { index: 1, term: n } },
+        { entries: [{ index: n, term: 1, kind: 'noop', data: new Uint8Array(1) }] },
+        { entries: [{ index: 1, term: n, kind: 'config', data: new Uint8Array(1) }] },
+        { hardState: { term: n, votedFor: 'a', commit: 1 } },
+        { hardState: { term: 1, votedFor: null, commit: n } },
+      ]
+      for (const op of ops)
+        expect(
+          opRecord(op).equals(frameRecord(encodeOp(op))),
+          `${n}: ${Object.keys(op)[0]}`,
+        ).to.equal(true)
+    }
+    for (const votedFor of ['\u007f', '\u0080', 'a\u00ff', 'ü'.repeat(20)]) {
+      const op: LogOp = { hardState: { term: 1, votedFor, commit: 1 } }
+      expect(opRecord(op).equals(frameRecord(encodeOp(op))), votedFor).to.equal(true)
+    }
+  })
+
   it('decodes back to the op it was made from', function () {
     const rng = createRng(16)
     for (let i = 0; i < 200; i++) {
