@@ -91,7 +91,7 @@ export class LogState {
   /** Applies a checked op: snapshot, then entries (truncating a conflicting suffix), then hard state. */
   apply(op: LogOp): void {
     if (op.snapshot) this.applySnapshot(op.snapshot)
-    if (op.entries && op.entries.length > 0) this.appendEntries(op.entries)
+    if (op.entries) this.appendEntries(op.entries)
     if (op.hardState) this.hardState = op.hardState
   }
 
