@@ -53,11 +53,11 @@ export async function readSnapshotFile(dir: string, meta: SnapshotMeta): Promise
       scan.stop?.reason ?? 'expected exactly one record',
     )
   }
-  let v: { i?: unknown; t?: unknown; d?: unknown; m?: unknown } | null
+  let v: { i?: unknown; t?: unknown; d?: unknown; m?: unknown } | null | undefined
   try {
     v = unpackValue(rec.payload) as typeof v
   } catch {
-    v = null
+    // Not msgpack: `v` stays undefined and the check below refuses the record.
   }
   if (!v || v.i !== meta.index || v.t !== meta.term || !(v.d instanceof Uint8Array)) {
     throw new StorageCorruptionError(path, rec.offset, 'snapshot record does not match its name')

@@ -64,7 +64,7 @@ describe('snapshot file rules', function () {
 
   it('refuses a damaged record at its offset, with the scan reason', async function () {
     const bytes = frameRecord(packValue({ i: 7, t: 3, d: new Uint8Array(40) }))
-    bytes[HEADER_BYTES + 5] ^= 0xff
+    bytes[HEADER_BYTES + 5] = bytes[HEADER_BYTES + 5]! ^ 0xff
     await writeFile(path, bytes)
     const err = await refused()
     expect(err.offset).to.equal(0)
