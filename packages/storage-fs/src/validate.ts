@@ -3,7 +3,7 @@ import type { Entry, HardState, Snapshot, SnapshotMeta, StorageBatch } from '@ra
 import { StorageError } from '@raftkit/raft-core'
 
 function isIndex(n: unknown): n is number {
-  return typeof n === 'number' && Number.isSafeInteger(n) && n >= 0
+  return Number.isSafeInteger(n) && (n as number) >= 0
 }
 
 function fail(what: string): never {

@@ -53,7 +53,7 @@ export function encodeOp(op: LogOp): Uint8Array {
 }
 
 function isInt(v: unknown): v is number {
-  return typeof v === 'number' && Number.isSafeInteger(v) && v >= 0
+  return Number.isSafeInteger(v) && (v as number) >= 0
 }
 
 function need(cond: boolean, what: string): asserts cond {

@@ -51,6 +51,7 @@ const BAD_OPS: [string, unknown, string][] = [
   ['meta index fractional', { t: 'op', s: [1.5, 1] }, 'bad snapshot meta'],
   ['hard state not an array', { t: 'op', h: { term: 1 } }, 'bad hard state'],
   ['hard state of 2', { t: 'op', h: [1, null] }, 'bad hard state'],
+  ['hard state of 4', { t: 'op', h: [1, null, 0, 0] }, 'bad hard state'],
   ['hard state term negative', { t: 'op', h: [-1, null, 0] }, 'bad hard state'],
   ['hard state commit a string', { t: 'op', h: [1, null, '0'] }, 'bad hard state'],
   ['vote a number', { t: 'op', h: [1, 2, 0] }, 'bad votedFor'],
@@ -68,6 +69,7 @@ const BAD_OPS: [string, unknown, string][] = [
 
 const BAD_HEADERS: [string, unknown, string][] = [
   ['an op', { t: 'op' }, 'not a segment header'],
+  ['an op with a sequence', { t: 'op', seq: 1 }, 'not a segment header'],
   ['no sequence', { t: 'seg' }, 'not a segment header'],
   ['a negative sequence', { t: 'seg', seq: -1 }, 'not a segment header'],
   ['a string sequence', { t: 'seg', seq: '1' }, 'not a segment header'],
