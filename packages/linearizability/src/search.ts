@@ -71,14 +71,20 @@ export function searchPartition<S, I, O>(
   const stack: Choice<S>[] = []
   const stats: SearchStats = { steps: 0, cacheHits: 0, cacheSize: 0, backtracks: 0 }
   // The longest prefix linearized so far: while the stack is that prefix (it has only grown since
-  // it became the longest), it is not copied; it is copied once, when the first backtrack would
-  // shorten it. Copying at every new maximum instead costs O(n²) on a history that
-  // linearizes straight through.
-  let longestPrefix: number[] = []
+  // it became the longest), it is not saved; it is saved when the first backtrack would shorten
+  // it, and then only from where the stack last stopped agreeing with the saved prefix
+  // (`agree`): every entry is copied at most once per time it is pushed. Copying the whole stack
+  // instead costs O(n²) on a long history that backtracks a little now and then (a 20 000-operation
+  // history of 3 concurrent clients: 8.9 of its 11.6 s).
+  const longestPrefix: number[] = []
   let longestLength = 0
   let stackIsLongest = false
+  let agree = 0
   const saveLongest = (): void => {
-    if (stackIsLongest) longestPrefix = stack.map((c) => original[c.call.id]!)
+    if (!stackIsLongest) return
+    longestPrefix.length = agree
+    for (let i = agree; i < stack.length; i++) longestPrefix.push(original[stack[i]!.call.id]!)
+    agree = stack.length
     stackIsLongest = false
   }
   let state = model.init()
@@ -125,6 +131,7 @@ export function searchPartition<S, I, O>(
     saveLongest()
     const undo = stack.pop()
     if (!undo) return finish('illegal')
+    if (stack.length < agree) agree = stack.length
     stats.backtracks++
     state = undo.stateBefore
     linearized.clear(undo.call.id)
