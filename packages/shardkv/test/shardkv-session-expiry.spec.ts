@@ -5,6 +5,7 @@
  * table's expiry state travels with the shard and with snapshots.
  */
 import { expect } from 'chai'
+import { packValue, unpackValue } from '@raftkit/raft-core'
 import { NSHARDS, ShardKvStateMachine, encodeShardKvCommand } from '../src/index.js'
 import type { ShardConfig, ShardKvCommand } from '../src/index.js'
 
@@ -68,6 +69,34 @@ describe('shardkv session expiry (decided in the log)', () => {
     expect(value).to.not.include('z')
     // a session stamped after every dropped one starts as before
     expect(apply(sm, append(KEY, 'n', 'fresh', 1, 10_000)).status).to.equal('ok')
+  })
+
+  it('a session stamped at the horizon (one past a dropped session) raises it again when dropped: its retry is refused, not run twice', () => {
+    const sm = group(100)
+    apply(sm, append(KEY, 'a', 'a', 1, 10))
+    for (let i = 0; i < WINDOW + 1; i++) apply(sm, { t: 'noop' }) // a dropped: horizon 11
+    expect(apply(sm, append(KEY, 'b', 'b', 1, 11)).status).to.equal('ok') // fresh: not below 11
+    for (let i = 0; i < WINDOW + 1; i++) apply(sm, { t: 'noop' }) // b dropped: horizon 12
+    expect(apply(sm, append(KEY, 'b', 'b', 1, 11))).to.deep.equal({ status: 'session-expired' })
+    expect(apply(sm, get(KEY))).to.deep.equal({ status: 'ok', value: 'ab' })
+  })
+
+  it('a restored table is ordered by last use whatever order the snapshot lists it in, so expiry drops every idle session', () => {
+    const a = group(100)
+    apply(a, append(KEY, 'i', 'idle', 1, 10))
+    for (let i = 0; i < WINDOW - 1; i++) apply(a, { t: 'noop' })
+    apply(a, append(KEY, 'r', 'recent', 1, 20))
+    // The format does not promise an order: list the shard's sessions most recent first.
+    const o = unpackValue(a.snapshot()) as { shards: Array<{ sessions: Array<[string]> }> }
+    expect(o.shards[0]!.sessions.map(([id]) => id)).to.deep.equal(['idle', 'recent'])
+    o.shards[0]!.sessions.reverse()
+    const b = new ShardKvStateMachine(100, { sessionExpiryEntries: WINDOW })
+    b.restore(packValue(o))
+    apply(b, { t: 'noop' }) // idle is now WINDOW + 1 entries old, recent 1
+    expect(b.sessionCount()).to.equal(1)
+    expect(apply(b, append(KEY, 'i', 'idle', 1, 10))).to.deep.equal({ status: 'session-expired' })
+    expect(apply(b, append(KEY, 'r', 'recent', 1, 20)).status).to.equal('ok') // answered
+    expect(apply(b, get(KEY))).to.deep.equal({ status: 'ok', value: 'ir' })
   })
 
   it('every replica drops the same sessions at the same entry (snapshots included)', () => {
