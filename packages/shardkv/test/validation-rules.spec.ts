@@ -155,6 +155,7 @@ describe('validation rules of the sharded KV and its controller', () => {
       ['op', /not an object/],
       [{ t: 'install', num: 3, shards: 'all' }, /shards must be an array/],
       [{ t: 'install', num: -3, shards: [] }, /num must be/],
+      [{ t: 'delete', num: -3, shards: [0] }, /num must be/],
       [{ t: 'compact' }, /unknown command compact/],
     ])
   })
@@ -215,6 +216,17 @@ describe('validation rules of the sharded KV and its controller', () => {
       [{ op: 'join', groups: [7], ...who }, /each group must be \[gid, servers\]/],
       [{ op: 'join', groups: [[1, ['a'], 1]], ...who }, /each group must be \[gid, servers\]/],
       [{ op: 'join', groups: [[0, ['a']]], ...who }, /a gid must be a positive integer/],
+      [
+        {
+          op: 'join',
+          groups: [
+            [1, ['a']],
+            [1, ['b']],
+          ],
+          ...who,
+        },
+        /gid 1 appears twice/,
+      ],
       [{ op: 'join', groups: [[1, 'a']], ...who }, /servers of gid 1 must be a non-empty array/],
       [{ op: 'join', groups: [[1, []]], ...who }, /servers of gid 1/],
       [{ op: 'join', groups: [[1, [...servers, 'z']]], ...who }, /servers of gid 1/],
@@ -267,6 +279,12 @@ describe('validation rules of the sharded KV and its controller', () => {
     ).to.equal('ok')
     expect(
       run({ op: 'move', shard: 0, gid: 2, ...who }, { op: 'move', shard: 1, gid: 2, ...who }),
+    ).to.equal('conflict')
+    expect(
+      run(
+        { op: 'join', groups: [[3, ['c']]], ...who },
+        { op: 'join', groups: [[4, ['d']]], ...who },
+      ),
     ).to.equal('conflict')
     // Leave [1, 2] and Move shard 1 to gid 2 have the same arguments, [1,2].
     expect(
