@@ -128,6 +128,8 @@ export class UnknownPeerError extends RaftError {
  * raises it now: a membership change whose entry a new leader overwrote on the old leader may
  * still be committed by a later leader, so it rejects with NotLeaderError (outcome unknown).
  * Still exported, for code that catches it.
+ * @deprecated Never raised by raft-core; a change whose leader lost leadership rejects with
+ * NotLeaderError (outcome unknown).
  */
 export class ProposalDroppedError extends RaftError {
   constructor(message = 'the proposal was dropped because leadership changed: retry it') {

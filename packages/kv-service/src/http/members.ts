@@ -15,7 +15,6 @@ import {
   InvalidMembershipError,
   LeadershipTransferError,
   NotLeaderError,
-  ProposalDroppedError,
   StoppedError,
   TransferInProgressError,
   UnknownNodeError,
@@ -172,7 +171,6 @@ export class MembersAdmin {
     if (e instanceof UnknownNodeError) return new HttpError('UNKNOWN_NODE', e.message)
     if (e instanceof InvalidMembershipError) return new HttpError('BAD_MEMBERSHIP', e.message)
     if (e instanceof LeadershipTransferError) return new HttpError('TRANSFER_FAILED', e.message)
-    if (e instanceof ProposalDroppedError) return new HttpError('NO_LEADER', e.message, retry)
     if (e instanceof StoppedError) return new HttpError('STOPPED', 'this node is shutting down')
     this.options.logger.warn('membership request failed', { error: String(e) })
     return new HttpError('INTERNAL', 'internal error; see the server log')
