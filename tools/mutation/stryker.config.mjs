@@ -91,6 +91,22 @@ const groups = {
       'apps/test-suite/test/conformance/storage-fs.spec.ts',
     ],
   },
+  // transport-ws's decoders of remote bytes, its admission caps and its option checks
+  // (TESTING.md "transport-ws"), against its specs but the two that fork a child process
+  // (handles: exit without leaked handles; pre-auth-memory: a 64-connection, 285 MiB flood).
+  transport: {
+    mutate: [
+      'packages/transport-ws/src/append-decode.ts',
+      'packages/transport-ws/src/message-encode.ts',
+      'packages/transport-ws/src/handshake.ts',
+      'packages/transport-ws/src/admission.ts',
+      'packages/transport-ws/src/bytes.ts',
+      'packages/transport-ws/src/constants.ts',
+      'packages/transport-ws/src/options.ts',
+      'packages/transport-ws/src/repeat-log.ts',
+    ],
+    spec: ['packages/transport-ws/test/!(handles|pre-auth-memory).spec.ts'],
+  },
 }
 
 const group = groups[process.env.MUTATION_GROUP ?? 'raft-core']
