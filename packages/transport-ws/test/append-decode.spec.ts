@@ -2,7 +2,7 @@ import { expect } from 'chai'
 import { createRng, encodeMessage, packValue, unpackValue } from '@raftkit/raft-core'
 import type { Entry, EntryKind, Message, Rng } from '@raftkit/raft-core'
 import { decodeAppendEntries } from '../src/append-decode.js'
-import { pick, shuffled } from './random.js'
+import { pick, runs, shuffled } from './random.js'
 
 const INTS = [0, 1, 127, 128, 255, 256, 65_535, 65_536, 2 ** 32 - 1]
 const BIG = [2 ** 32, 2 ** 40, 2 ** 53 - 1]
@@ -86,7 +86,7 @@ function expectSame(fast: object, ref: unknown, what: string): void {
 describe('decodeAppendEntries: the fast path for a follower’s AppendEntries', function () {
   it('gives msgpackr’s message for every AppendEntries of ASCII ids and small integers (2 000 random, fields in any order)', function () {
     const rng = createRng(15)
-    for (let i = 0; i < 2000; i++) {
+    for (let i = 0; i < runs(2000); i++) {
       const bytes = packValue(randomMessage(rng, false))
       // As ws hands frames over (a Buffer), and as a plain Uint8Array.
       const input = i % 2 === 0 ? Buffer.from(bytes) : new Uint8Array(bytes)
@@ -99,14 +99,14 @@ describe('decodeAppendEntries: the fast path for a follower’s AppendEntries', 
   it('gives msgpackr’s message or leaves it to msgpackr on other values (2 000 random)', function () {
     const rng = createRng(16)
     let fastCount = 0
-    for (let i = 0; i < 2000; i++) {
+    for (let i = 0; i < runs(2000); i++) {
       const bytes = Buffer.from(packValue(randomMessage(rng, true)))
       const fast = decodeAppendEntries(bytes)
       if (fast === undefined) continue
       fastCount++
       expectSame(fast, reference(bytes), `message ${i}`)
     }
-    expect(fastCount).to.be.within(100, 1990)
+    expect(fastCount).to.be.within(runs(100), runs(1990))
   })
 
   it('leaves every other message type to msgpackr', function () {
@@ -128,7 +128,7 @@ describe('decodeAppendEntries: the fast path for a follower’s AppendEntries', 
 
   it('never gives anything but msgpackr’s message for a damaged encoding (every prefix, byte changes, extensions)', function () {
     const rng = createRng(17)
-    for (let i = 0; i < 150; i++) {
+    for (let i = 0; i < runs(150); i++) {
       const good = Buffer.from(packValue(randomMessage(rng, false)))
       const check = (b: Buffer, what: string): void => {
         const fast = decodeAppendEntries(b)

@@ -10,7 +10,7 @@ import {
 import type { Message, Rng } from '@raftkit/raft-core'
 import { decodeAppendEntriesReply } from '../src/append-decode.js'
 import { encodeFast } from '../src/message-encode.js'
-import { pick, shuffled } from './random.js'
+import { pick, runs, shuffled } from './random.js'
 
 const INTS = [0, 1, 31, 32, 127, 128, 255, 256, 65_535, 65_536, 2 ** 32 - 1]
 const ODD_NUMBERS = [-1, -200, 0.5, 2 ** 32, 2 ** 40, 2 ** 53 - 1, NaN, Infinity]
@@ -124,7 +124,7 @@ const hex = (b: Uint8Array): string => Buffer.from(b).toString('hex')
 describe('encodeFast: the same bytes as encodeMessage (msgpackr)', function () {
   it('writes msgpackr’s bytes for every message type (5 000 random, fields in any order)', function () {
     const rng = createRng(150)
-    for (let i = 0; i < 5000; i++) {
+    for (let i = 0; i < runs(5000); i++) {
       const m = randomMessage(rng)
       const message = rng.int(3) === 0 ? shuffled(rng, m) : m
       const fast = encodeFast(message)
@@ -138,7 +138,7 @@ describe('encodeFast: the same bytes as encodeMessage (msgpackr)', function () {
   it('never changes bytes it handed out while later messages fill its slabs (3 000 kept)', function () {
     const rng = createRng(155)
     const kept: [Uint8Array, string][] = []
-    for (let i = 0; i < 3000; i++) {
+    for (let i = 0; i < runs(3000); i++) {
       const m = randomMessage(rng)
       kept.push([encodeFast(m) as Uint8Array, hex(packValue(m))])
     }
@@ -148,7 +148,7 @@ describe('encodeFast: the same bytes as encodeMessage (msgpackr)', function () {
   it('leaves values outside the fast path to msgpackr, or writes its bytes (2 000 random)', function () {
     const rng = createRng(151)
     let slow = 0
-    for (let i = 0; i < 2000; i++) {
+    for (let i = 0; i < runs(2000); i++) {
       const m = randomMessage(rng)
       damage(rng, m)
       const fast = encodeFast(m)
@@ -158,7 +158,7 @@ describe('encodeFast: the same bytes as encodeMessage (msgpackr)', function () {
       }
       expect(hex(fast), `message ${i}`).to.equal(hex(packValue(m)))
     }
-    expect(slow).to.be.above(1000)
+    expect(slow).to.be.above(runs(1000))
   })
 
   it('takes the slow path for a non-ASCII or 256-character id, a negative or 2^32 integer, undefined', function () {
@@ -185,7 +185,7 @@ describe('decodeAppendEntriesReply: the fast path for a leader’s AppendEntries
 
   it('gives msgpackr’s message for every reply of ASCII ids and small integers (2 000 random)', function () {
     const rng = createRng(152)
-    for (let i = 0; i < 2000; i++) {
+    for (let i = 0; i < runs(2000); i++) {
       const b = Buffer.from(packValue(reply(rng)))
       const fast = decodeAppendEntriesReply(i % 2 === 0 ? b : new Uint8Array(b))
       expect(fast, `reply ${i} took the slow path`).to.not.equal(undefined)
@@ -195,7 +195,7 @@ describe('decodeAppendEntriesReply: the fast path for a leader’s AppendEntries
 
   it('leaves every other message type to msgpackr', function () {
     const rng = createRng(153)
-    for (let i = 0; i < 500; i++) {
+    for (let i = 0; i < runs(500); i++) {
       const m = randomMessage(rng)
       if (m['type'] === 'AppendEntriesReply') continue
       expect(decodeAppendEntriesReply(packValue(m)), String(m['type'])).to.equal(undefined)
@@ -215,7 +215,7 @@ describe('decodeAppendEntriesReply: the fast path for a leader’s AppendEntries
       }
       expect(fast, what).to.deep.equal(ref)
     }
-    for (let i = 0; i < 300; i++) {
+    for (let i = 0; i < runs(300); i++) {
       const m = reply(rng)
       const good = Buffer.from(packValue(m))
       for (let cut = 0; cut < good.length; cut++) check(good.subarray(0, cut), `prefix ${cut}`)

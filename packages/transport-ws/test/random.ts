@@ -12,3 +12,10 @@ export function shuffled(rng: Rng, o: Record<string, unknown>): Record<string, u
   }
   return Object.fromEntries(keys.map((k) => [k, o[k]]))
 }
+
+/**
+ * `n` random cases scaled by CODEC_RUNS_SCALE (default 1): tools/mutation/run.mjs runs a
+ * tenth, since Stryker reruns every covering test for each surviving mutant.
+ */
+export const runs = (n: number): number =>
+  Math.max(1, Math.round(n * Number(process.env['CODEC_RUNS_SCALE'] ?? 1)))
