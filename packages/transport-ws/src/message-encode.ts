@@ -6,7 +6,8 @@
  * integers below 2^32 in their smallest unsigned form, booleans, arrays, Uint8Arrays as bin)
  * for the values Raft messages hold. Anything else — a non-ASCII or long string, a negative,
  * fractional or large number, undefined, null, another class — returns undefined and the
- * caller takes encodeMessage. test/message-encode.spec.ts checks the bytes against msgpackr's.
+ * caller takes encodeMessage. test/peer-codec.spec.ts checks the bytes against msgpackr's
+ * (message-encode-rules.spec.ts: the edge cases).
  */
 
 /**
