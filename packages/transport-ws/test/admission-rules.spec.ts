@@ -103,6 +103,14 @@ describe('Admission: what an unauthenticated party can make a listener hold', fu
     expect(a.count).to.equal(MAX_UNAUTHENTICATED_PER_ADDRESS + 1)
   })
 
+  it('counts sockets that no longer know their remote address under "?"', () => {
+    const { a, log } = setup()
+    for (let i = 0; i <= MAX_UNAUTHENTICATED_PER_ADDRESS; i++)
+      a.admit(asSocket(new FakeSocket(undefined, nextPort++)))
+    expect(a.count).to.equal(MAX_UNAUTHENTICATED_PER_ADDRESS)
+    expect(refusals(log).map((r) => r.fields?.['lastAddress'])).to.deep.equal(['?'])
+  })
+
   it(`holds ${MAX_UNAUTHENTICATED_CONNECTIONS} connections in total, from any addresses`, () => {
     const { a } = setup()
     const per = MAX_UNAUTHENTICATED_PER_ADDRESS

@@ -51,7 +51,10 @@ describe('WsTransportOptions: validateOptions', function () {
       { ...base, maxMessageBytes: 1, maxQueuedMessages: 1, maxQueuedBytes: 1 },
       { ...base, maxMessageBytes: 2 ** 53 - 1 },
       { ...base, tls: { certFile: 'c.pem', keyFile: 'k.pem' } },
-      { ...base, tls: { certFile: 'c.pem', keyFile: 'k.pem', caFile: 'ca.pem' } },
+      {
+        ...base,
+        tls: { certFile: 'c.pem', keyFile: 'k.pem', caFile: 'ca.pem' },
+      },
     ]
     for (const o of ok) expect(() => validateOptions(o), JSON.stringify(o)).to.not.throw()
   })
@@ -107,6 +110,31 @@ describe('WsTransportOptions: validateOptions', function () {
     expect(message({ ...base, secret: 'short' })).to.include('got 5 characters')
     expect(message({ ...base, secret: 12 })).to.include('got number')
     expect(message({ ...base, maxQueuedBytes: -3 })).to.include('got -3')
+    const texts: [unknown, string][] = [
+      [null, 'createWsTransport needs an options object'],
+      [{ ...base, listen: null }, 'must be { host, port }'],
+      [{ ...base, listen: { host: '', port: 0 } }, 'must be a host name or address, got '],
+      [{ ...base, maxMessageBytes: 0 }, 'must be a positive integer, got 0'],
+      [{ ...base, maxQueuedMessages: 0.5 }, 'must be a positive integer, got 0.5'],
+      [{ ...base, tls: null }, 'must be { certFile, keyFile, caFile? }'],
+      [{ ...base, tls: { certFile: '', keyFile: 'k' } }, 'must be a path to a PEM file'],
+      [
+        { ...base, tls: { certFile: 'c', keyFile: 'k', caFile: '' } },
+        'must be a path to a PEM file',
+      ],
+      [{ ...base, peers: null }, 'must be an object { [nodeId]: "host:port" }'],
+      [{ ...base, peers: { '': 'h:1' } }, 'a peer id must be a non-empty string'],
+      [
+        { ...base, peers: { ['x'.repeat(300)]: 'h:1' } },
+        `a peer id must be at most ${MAX_NODE_ID_BYTES} bytes of UTF-8`,
+      ],
+      [{ ...base, peers: { a: 'h:1' } }, 'lists this node itself: peers are the OTHER nodes'],
+      [{ ...base, peers: { b: '' } }, 'must be "host:port" or a ws:// URL, got '],
+      [{ ...base, peers: { b: 7 } }, 'must be "host:port" or a ws:// URL, got 7'],
+      [{ ...base, peers: { b: 'h:x' } }, '"h:x" is not "host:port" or a ws:// URL'],
+      [{ ...base, peers: { b: 'h' } }, '"h" needs a host and an explicit port'],
+    ]
+    for (const [o, text] of texts) expect(message(o), text).to.include(text)
   })
 })
 
@@ -147,6 +175,9 @@ describe('WsTransportOptions: checkSecret, peerUrls, resolvedLimits, readTls', f
       ['peers.b', { b: 'ws://:p@h:1' }],
       ['peers.b', { b: 'ws://:1' }],
       ['peers.b', { b: 'not an address' }],
+      // Only ws:// and wss:// at the start make a URL: "host:port" of anything else is refused.
+      ['peers.b', { b: 'http+ws://h:1' }],
+      ['peers.b', { b: 'http://h:1' }],
     ]
     for (const [field, peers] of bad)
       expect(
@@ -163,8 +194,17 @@ describe('WsTransportOptions: checkSecret, peerUrls, resolvedLimits, readTls', f
       maxQueuedBytes: DEFAULT_MAX_QUEUED_BYTES,
     })
     expect(
-      resolvedLimits({ ...base, maxMessageBytes: 1, maxQueuedMessages: 2, maxQueuedBytes: 3 }),
-    ).to.deep.equal({ maxMessageBytes: 1, maxQueuedMessages: 2, maxQueuedBytes: 3 })
+      resolvedLimits({
+        ...base,
+        maxMessageBytes: 1,
+        maxQueuedMessages: 2,
+        maxQueuedBytes: 3,
+      }),
+    ).to.deep.equal({
+      maxMessageBytes: 1,
+      maxQueuedMessages: 2,
+      maxQueuedBytes: 3,
+    })
   })
 
   it('readTls reads the three files, or names the one it cannot read', async () => {

@@ -33,6 +33,16 @@ describe('RepeatLog', () => {
     expect(r.take('z')).to.equal(undefined)
   })
 
+  it('sinceMs is the time since the key’s last line, on a clock that does not start at 0', () => {
+    let now = 5_000
+    const r = new RepeatLog(() => now, 1_000)
+    expect(r.take('k')).to.deep.equal({ leftOut: 0, sinceMs: 0 })
+    now += 500
+    expect(r.take('k')).to.equal(undefined)
+    now += 600
+    expect(r.take('k')).to.deep.equal({ leftOut: 1, sinceMs: 1_100 })
+  })
+
   it('tracks at most maxKeys keys: the least recently logged is forgotten first', () => {
     const r = new RepeatLog(() => 0, 60_000, 3)
     for (const k of ['a', 'b', 'c']) expect(r.take(k)).to.not.equal(undefined)
