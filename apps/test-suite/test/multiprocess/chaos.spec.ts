@@ -47,6 +47,12 @@ describe('chaos monkey: flags, schedule, lost-write check', () => {
     expect(!r.help && r.options.protocol).to.equal(undefined)
     const w = parseChaosArgs(['--protocol', 'ws'], () => 7)
     expect(!w.help && w.options.protocol).to.equal('ws')
+    // The checker's budget: 60 s, or a quarter of a longer run unless given.
+    expect(!r.help && r.options.checkTimeoutMs).to.equal(60_000)
+    const long = parseChaosArgs(['--duration', '10m'], () => 7)
+    expect(!long.help && long.options.checkTimeoutMs).to.equal(150_000)
+    const given = parseChaosArgs(['--duration', '10m', '--check-timeout', '20s'], () => 7)
+    expect(!given.help && given.options.checkTimeoutMs).to.equal(20_000)
     expect(parseDuration('duration', '2m')).to.equal(120_000)
     expect(parseDuration('duration', '90')).to.equal(90_000)
   })
