@@ -38,7 +38,7 @@ Faults:
 Checks and output:
   --op-timeout <t>       deadline of one client operation; then its outcome is unknown (default 5s)
   --check-timeout <t>    time budget of the linearizability check (default a quarter of
-                         --duration, at least 60s: a 10-minute run records ~400 000 operations)
+                         --duration, at least 60s: the check grows with the history)
   --report <file>        HTML report on failure (default <folder>/chaos-report.html)
   --log-level <level>    the nodes' log level (default info; logs in <folder>/logs)
   --keep                 keep a temporary folder even after a passing run
