@@ -1,0 +1,116 @@
+/**
+ * Never acknowledge what is not durable (wal.ts, file-storage.ts): a `sync: true` write resolves
+ * only after an fdatasync of the descriptor its record was written to, issued after that write,
+ * on the main thread or on the thread pool; and a segment is sealed once it reaches
+ * segmentBytes exactly. The system calls are observed through node:fs (patched for the test,
+ * ES module bindings synced) and FileHandle.prototype.datasync.
+ */
+import type * as NodeFs from 'node:fs'
+import { createRequire, syncBuiltinESMExports } from 'node:module'
+import { open, stat } from 'node:fs/promises'
+import { expect } from 'chai'
+import type { Entry } from '@raftkit/raft-core'
+import { createFileStorage } from '../src/index.js'
+import { opRecord } from '../src/op-record.js'
+import { entries, removeDir, segmentFiles, tempDir } from './helpers.js'
+
+const require = createRequire(import.meta.url)
+const fs = require('node:fs') as typeof NodeFs
+
+interface Call {
+  readonly kind: 'write' | 'sync'
+  readonly fd: number
+}
+
+/** Records writeSync, fdatasyncSync and FileHandle#datasync calls until restored. */
+async function spy(): Promise<{ calls: Call[]; restore: () => void }> {
+  const calls: Call[] = []
+  const handle = await open(import.meta.filename, 'r')
+  const proto = Object.getPrototypeOf(handle) as {
+    datasync: (this: { fd: number }) => Promise<void>
+  }
+  await handle.close()
+  const { writeSync, fdatasyncSync } = fs
+  const { datasync } = proto
+  fs.writeSync = (fd: number, ...rest: unknown[]) => {
+    calls.push({ kind: 'write', fd })
+    return Reflect.apply(writeSync, fs, [fd, ...rest]) as number
+  }
+  fs.fdatasyncSync = (fd: number): void => {
+    calls.push({ kind: 'sync', fd })
+    fdatasyncSync(fd)
+  }
+  proto.datasync = function (this: { fd: number }) {
+    calls.push({ kind: 'sync', fd: this.fd })
+    return datasync.call(this)
+  }
+  syncBuiltinESMExports()
+  return {
+    calls,
+    restore: () => {
+      fs.writeSync = writeSync
+      fs.fdatasyncSync = fdatasyncSync
+      proto.datasync = datasync
+      syncBuiltinESMExports()
+    },
+  }
+}
+
+/** Whether the last file write in `calls` is followed by an fdatasync of the same descriptor. */
+function syncedAfterLastWrite(calls: readonly Call[]): boolean {
+  // Descriptors 0-2 are the process's standard streams (a reporter may write to them).
+  const last = calls.findLastIndex((c) => c.kind === 'write' && c.fd > 2)
+  expect(last, 'no write').to.be.at.least(0)
+  const fd = calls[last]!.fd
+  return calls.slice(last + 1).some((c) => c.kind === 'sync' && c.fd === fd)
+}
+
+describe('durability rules', function () {
+  let dir: string
+  beforeEach(async () => {
+    dir = await tempDir()
+  })
+  afterEach(async () => {
+    await removeDir(dir)
+  })
+
+  for (const inlineSync of ['when-idle', 'never'] as const)
+    it(`a sync: true write resolves only after an fdatasync of its record's descriptor (inlineSync: '${inlineSync}')`, async function () {
+      const s = await createFileStorage({ dir, inlineSync, preallocateBytes: 0 })
+      const { calls, restore } = await spy()
+      try {
+        for (let i = 1; i <= 3; i++) {
+          calls.length = 0
+          await s.write({ entries: entries(i, i), sync: true })
+          expect(syncedAfterLastWrite(calls), `write ${i}`).to.equal(true)
+        }
+        // A batch that does not ask for durability is not synced.
+        calls.length = 0
+        await s.write({ entries: entries(4, 4), sync: false })
+        expect(calls.filter((c) => c.kind === 'sync')).to.deep.equal([])
+      } finally {
+        restore()
+        await s.close()
+      }
+    })
+
+  it('seals a segment that reached segmentBytes exactly before the next write', async function () {
+    const s = await createFileStorage({ dir, segmentBytes: 1024, preallocateBytes: 0 })
+    await s.write({ entries: entries(1, 1), sync: true })
+    const [first] = await segmentFiles(dir)
+    const room = 1024 - (await stat(first!)).size
+    let filler: Entry | undefined
+    for (let n = 0; n < 1024 && !filler; n++) {
+      const e: Entry = { index: 2, term: 1, kind: 'command', data: new Uint8Array(n) }
+      if (opRecord({ entries: [e] }).length === room) filler = e
+    }
+    await s.write({ entries: [filler!], sync: true })
+    expect((await stat(first!)).size).to.equal(1024)
+    expect(await segmentFiles(dir)).to.have.length(1)
+    await s.write({ entries: entries(3, 3), sync: true })
+    const files = await segmentFiles(dir)
+    expect(files).to.have.length(2)
+    expect((await stat(first!)).size, 'nothing appended to the sealed segment').to.equal(1024)
+    await s.close()
+  })
+})
