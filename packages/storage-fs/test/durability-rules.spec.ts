@@ -2,20 +2,25 @@
  * Never acknowledge what is not durable (wal.ts, file-storage.ts): a `sync: true` write resolves
  * only after an fdatasync of the descriptor its record was written to, issued after that write,
  * on the main thread or on the thread pool; and a segment is sealed once it reaches
- * segmentBytes exactly. The system calls are observed through node:fs (patched for the test,
- * ES module bindings synced) and FileHandle.prototype.datasync.
+ * segmentBytes exactly; a file replaced atomically (segments, snapshots) is fdatasync'ed before
+ * its rename and its directory fsync'ed after it. The system calls are observed through node:fs
+ * and node:fs/promises (patched for the test, ES module bindings synced) and FileHandle's
+ * prototype.
  */
 import type * as NodeFs from 'node:fs'
 import { createRequire, syncBuiltinESMExports } from 'node:module'
 import { open, stat } from 'node:fs/promises'
+import { dirname, join } from 'node:path'
 import { expect } from 'chai'
 import type { Entry } from '@raftkit/raft-core'
+import { writeFileAtomic } from '../src/atomic-file.js'
 import { createFileStorage } from '../src/index.js'
 import { opRecord } from '../src/op-record.js'
 import { entries, removeDir, segmentFiles, tempDir } from './helpers.js'
 
 const require = createRequire(import.meta.url)
 const fs = require('node:fs') as typeof NodeFs
+const fsp = require('node:fs/promises') as typeof NodeFs.promises
 
 interface Call {
   readonly kind: 'write' | 'sync'
@@ -51,6 +56,45 @@ async function spy(): Promise<{ calls: Call[]; restore: () => void }> {
       fs.writeSync = writeSync
       fs.fdatasyncSync = fdatasyncSync
       proto.datasync = datasync
+      syncBuiltinESMExports()
+    },
+  }
+}
+
+type FileEvent = [op: 'open' | 'datasync' | 'sync' | 'rename', path: string]
+
+/** Records fs/promises open and rename, and FileHandle#sync/datasync by path, until restored. */
+async function spyFiles(): Promise<{ events: FileEvent[]; restore: () => void }> {
+  const events: FileEvent[] = []
+  const paths = new Map<number, string>()
+  const handle = await open(import.meta.filename, 'r')
+  const proto = Object.getPrototypeOf(handle) as Record<
+    'sync' | 'datasync',
+    (this: { fd: number }) => Promise<void>
+  >
+  await handle.close()
+  const saved = { open: fsp.open, rename: fsp.rename, sync: proto.sync, datasync: proto.datasync }
+  fsp.open = async (...args: Parameters<typeof fsp.open>) => {
+    const h = await saved.open(...args)
+    paths.set(h.fd, String(args[0]))
+    events.push(['open', String(args[0])])
+    return h
+  }
+  fsp.rename = async (from: NodeFs.PathLike, to: NodeFs.PathLike) => {
+    await saved.rename(from, to)
+    events.push(['rename', String(to)])
+  }
+  for (const op of ['sync', 'datasync'] as const)
+    proto[op] = function (this: { fd: number }) {
+      events.push([op, paths.get(this.fd) ?? '?'])
+      return saved[op].call(this)
+    }
+  syncBuiltinESMExports()
+  return {
+    events,
+    restore: () => {
+      Object.assign(fsp, { open: saved.open, rename: saved.rename })
+      Object.assign(proto, { sync: saved.sync, datasync: saved.datasync })
       syncBuiltinESMExports()
     },
   }
@@ -93,6 +137,23 @@ describe('durability rules', function () {
         await s.close()
       }
     })
+
+  it("a file replaced atomically is fdatasync'ed, renamed, then its directory fsync'ed", async function () {
+    const path = join(dir, 'target')
+    const { events, restore } = await spyFiles()
+    try {
+      await writeFileAtomic(path, Buffer.from('contents'))
+    } finally {
+      restore()
+    }
+    expect(events).to.deep.equal([
+      ['open', `${path}.tmp`],
+      ['datasync', `${path}.tmp`],
+      ['rename', path],
+      ['open', dirname(path)],
+      ['sync', dirname(path)],
+    ])
+  })
 
   it('seals a segment that reached segmentBytes exactly before the next write', async function () {
     const s = await createFileStorage({ dir, segmentBytes: 1024, preallocateBytes: 0 })

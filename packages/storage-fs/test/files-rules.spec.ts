@@ -38,6 +38,7 @@ describe('storage directory files', function () {
       '12.wal',
       '000000000000000000012.wal',
       `x${segmentName(3)}`,
+      `x${snapshotName(5, 1)}`,
       'snap-1-1.snap',
       `${snapshotName(7, 1)}.old`,
     ]
