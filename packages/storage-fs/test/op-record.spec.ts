@@ -105,6 +105,21 @@ describe('opRecord: the WAL record of an op, written directly', function () {
     }
   })
 
+  it('gives the same bytes for batches of 65 535 and 65 536 entries (array16 and array32 headers)', function () {
+    for (const count of [65_535, 65_536]) {
+      const data = new Uint8Array(0)
+      const op: LogOp = {
+        entries: Array.from({ length: count }, (_, i) => ({
+          index: 1 + i,
+          term: 1,
+          kind: 'command' as const,
+          data,
+        })),
+      }
+      expect(opRecord(op).equals(frameRecord(encodeOp(op))), `${count} entries`).to.equal(true)
+    }
+  })
+
   it('decodes back to the op it was made from', function () {
     const rng = createRng(16)
     for (let i = 0; i < 200; i++) {
