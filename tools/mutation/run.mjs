@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // `npm run mutation [-- <group>] [stryker options]`: mutation testing with StrykerJS.
-// Groups: raft-core (default), membership, kv, shardkv, storage, transport, all. Stryker mutates the files IN PLACE (see
+// Groups: raft-core (default), membership, kv, shardkv, storage, transport, checker, all. Stryker mutates the files IN PLACE (see
 // stryker.config.mjs), so run it in a clean clone, never in a working tree others edit:
 //   git clone <repo> /tmp/mut && cd /tmp/mut && npm ci && npm run mutation
 // The run refuses to start when the files it mutates have uncommitted changes.
@@ -14,7 +14,9 @@ const root = join(here, '..', '..')
 const args = process.argv.slice(2)
 const named = args[0] && !args[0].startsWith('-') ? args.shift() : 'raft-core'
 const groups =
-  named === 'all' ? ['raft-core', 'membership', 'kv', 'shardkv', 'storage', 'transport'] : [named]
+  named === 'all'
+    ? ['raft-core', 'membership', 'kv', 'shardkv', 'storage', 'transport', 'checker']
+    : [named]
 
 if (!existsSync(join(here, 'node_modules', '@stryker-mutator', 'core'))) {
   console.log('installing the mutation tools (tools/mutation/package-lock.json)')

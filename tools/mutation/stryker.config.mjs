@@ -107,6 +107,22 @@ const groups = {
     ],
     spec: ['packages/transport-ws/test/!(handles|pre-auth-memory).spec.ts'],
   },
+  // The linearizability checker, the oracle every chaos run, conformance scenario and soak trusts
+  // (TESTING.md "linearizability"), against its specs (about a second).
+  checker: {
+    mutate: [
+      'packages/linearizability/src/search.ts',
+      'packages/linearizability/src/entry-list.ts',
+      'packages/linearizability/src/bitset.ts',
+      'packages/linearizability/src/cache.ts',
+      'packages/linearizability/src/checker.ts',
+      'packages/linearizability/src/model.ts',
+      'packages/linearizability/src/history.ts',
+      'packages/linearizability/src/budget.ts',
+      'packages/linearizability/src/explain.ts',
+    ],
+    spec: ['packages/linearizability/test/*.spec.ts'],
+  },
 }
 
 const group = groups[process.env.MUTATION_GROUP ?? 'raft-core']
