@@ -52,6 +52,16 @@ describe('linearizability: Bitset keys for the configuration cache', () => {
     expect(base.matches(missingOne.key())).to.equal(false)
   })
 
+  it('tells sets apart whose kept words are equal but start at different words', () => {
+    // {0..31, 32} keeps word 1 (= 1) after one word of ones; {0} keeps word 0 (= 1). The keys hash
+    // differently, but a match must not rest on that: buckets are shared on a hash collision.
+    const shifted = of(64, [...Array.from({ length: 32 }, (_, i) => i), 32])
+    const plain = of(64, [0])
+    expect(shifted.key().words).to.deep.equal(plain.key().words)
+    expect(shifted.matches(plain.key())).to.equal(false)
+    expect(plain.matches(shifted.key())).to.equal(false)
+  })
+
   it('keeps only the words between the leading ones and the trailing zeros', () => {
     const b = of(10_000, [...Array.from({ length: 9_000 }, (_, i) => i), 9_500])
     // 9 000 members set in a row (281 full words, then 8 bits), and one far ahead.
