@@ -25,6 +25,15 @@ describe('linearizability: search rules', () => {
     })
   })
 
+  it('without a budget the clock is read once, at the start, however long the search', () => {
+    let reads = 0
+    const history = Array.from({ length: 600 }, (_, i) => put(1, i * 10, i * 10 + 5, 'x', `${i}`))
+    const r = checkOperations(kvModel, history, { now: () => ++reads })
+    expect(r.result).to.equal('ok')
+    expect(r.partitions[0]!.stats!.steps).to.be.greaterThan(512)
+    expect(reads).to.equal(1)
+  })
+
   it('a budget spent before the search starts stops it before its first step', () => {
     // One operation is a single step; with timeoutMs 0 the budget is already spent at that step.
     const r = checkOperations(kvModel, [put(1, 0, 1, 'x', 'v')], { timeoutMs: 0, now: () => 5 })
