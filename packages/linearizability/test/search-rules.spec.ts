@@ -34,6 +34,16 @@ describe('linearizability: search rules', () => {
     expect(reads).to.equal(1)
   })
 
+  it('with a budget the clock is read once per STEPS_PER_CLOCK_CHECK steps, not at every step', () => {
+    let reads = 0
+    const history = Array.from({ length: 600 }, (_, i) => put(1, i * 10, i * 10 + 5, 'x', `${i}`))
+    const r = checkOperations(kvModel, history, { timeoutMs: 1e9, now: () => ++reads })
+    expect(r.result).to.equal('ok')
+    // 600 steps (one per operation): the start, then iterations 0, 256 and 512.
+    expect(r.partitions[0]!.stats!.steps).to.equal(600)
+    expect(reads).to.equal(4)
+  })
+
   it('a budget spent before the search starts stops it before its first step', () => {
     // One operation is a single step; with timeoutMs 0 the budget is already spent at that step.
     const r = checkOperations(kvModel, [put(1, 0, 1, 'x', 'v')], { timeoutMs: 0, now: () => 5 })
