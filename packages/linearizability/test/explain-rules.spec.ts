@@ -43,6 +43,28 @@ describe('linearizability: explanations', () => {
     ])
   })
 
+  it('orders the operations by call time and picks the failed one by return time, not by index', () => {
+    const r = checkOperations(kvModel, [
+      get(1, 20, 30, 'k', 'c'),
+      get(2, 20, 25, 'k', 'd'),
+      put(3, 0, 10, 'k', 'a'),
+    ])
+    expect(r.partitions[0]!.failedOp).to.equal(1)
+    expect(r.explanation!.split('\n')).to.deep.equal([
+      "history is not linearizable: key 'k' (3 operations)",
+      'operations, by call time:',
+      "  #2  client 3  [0, 10]  put('k', 'a')",
+      "  #0  client 1  [20, 30]  get('k') -> 'c'",
+      "  #1  client 2  [20, 25]  get('k') -> 'd'",
+      "longest linearizable prefix found (1 of 3), starting from state '':",
+      "  1. #2 put('k', 'a')  -> state 'a'",
+      "could not place #1 get('k') -> 'd' (client 2, returned at 25):",
+      "  it must take effect before anything that started after it returned, but from state 'a' no operation that had started by then leads to a linearization:",
+      "  #0 get('k') -> 'c': illegal in state 'a'",
+      "  #1 get('k') -> 'd': illegal in state 'a'",
+    ])
+  })
+
   it('says so when not even the first operation can be placed', () => {
     const r = checkOperations(kvModel, [get(1, 0, 10, 'k', 'v')])
     expect(r.explanation!.split('\n')).to.deep.equal([
