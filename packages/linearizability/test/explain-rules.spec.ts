@@ -19,11 +19,13 @@ describe('linearizability: explanations', () => {
       put(5, 25, 40, 'k', 'z'),
       // Called just as #2 returned: intervals that touch overlap, so it is a candidate too.
       get(6, 30, 50, 'k', 'q'),
+      // Called after #2 returned: not a candidate.
+      get(7, 31, 50, 'k', 'q'),
     ])
     expect(r.result).to.equal('illegal')
     expect(r.partitions[0]!.failedOp).to.equal(2)
     expect(r.explanation!.split('\n')).to.deep.equal([
-      "history is not linearizable: key 'k' (6 operations)",
+      "history is not linearizable: key 'k' (7 operations)",
       'operations, by call time:',
       "  #0  client 1  [0, 10]  put('k', 'a')",
       "  #1  client 2  [0, ?)  append('k', 'b')  (outcome unknown: may or may not have taken effect)",
@@ -31,7 +33,8 @@ describe('linearizability: explanations', () => {
       "  #3  client 4  [20, 30]  get('k') -> 'c'",
       "  #4  client 5  [25, 40]  put('k', 'z')",
       "  #5  client 6  [30, 50]  get('k') -> 'q'",
-      "longest linearizable prefix found (3 of 6), starting from state '':",
+      "  #6  client 7  [31, 50]  get('k') -> 'q'",
+      "longest linearizable prefix found (3 of 7), starting from state '':",
       "  1. #0 put('k', 'a')  -> state 'a'",
       "  2. #1 append('k', 'b')  -> state 'ab'",
       "  3. #4 put('k', 'z')  -> state 'z'",
