@@ -8,7 +8,7 @@
 import { expect } from 'chai'
 import fc from 'fast-check'
 import { checkOperations, isPending, kvModel } from '../src/index.js'
-import { append, expectWitness, get, put, type KvOperation } from './helpers.js'
+import { append, expectLegalPrefix, expectWitness, get, put, type KvOperation } from './helpers.js'
 
 /**
  * Enumerates every sequential order of `ops` that respects real time (an operation can go next
@@ -38,21 +38,6 @@ export function bruteForce(ops: readonly KvOperation[]): { ok: boolean; deepest:
     return false
   }
   return { ok: search(new Map(), 0, 0), deepest }
-}
-
-/** Asserts that `prefix` is a legal order of some of `ops` that respects real time. */
-function expectLegalPrefix(ops: readonly KvOperation[], prefix: readonly number[]): void {
-  expect(new Set(prefix).size, 'no operation twice').to.equal(prefix.length)
-  let state = kvModel.init()
-  prefix.forEach((id, i) => {
-    const op = ops[id]!
-    const r = kvModel.step(state, op.input, op.output)
-    expect(r.ok, `#${id} is legal in state '${state}'`).to.equal(true)
-    state = r.state
-    ops.forEach((a, j) => {
-      if (a.return < op.call) expect(prefix.slice(0, i), `#${j} before #${id}`).to.include(j)
-    })
-  })
 }
 
 const VALUES = ['', 'a', 'b', 'ab', 'ba', 'x', 'xa', 'xb']
