@@ -35,6 +35,13 @@ export interface FileStorageOptions {
   /** A segment is sealed and a new one started past this size. Default 64 MiB. */
   readonly segmentBytes?: number
   /**
+   * After a snapshot, once the log's segments hold at least this many bytes, they are replaced by
+   * one checkpoint segment (the state after the snapshot) and deleted. What a restart replays is
+   * about this much plus the log written since the last snapshot. Default the smaller of 8 MiB
+   * and `segmentBytes`; an integer >= 1024.
+   */
+  readonly checkpointBytes?: number
+  /**
    * Keep the active segment zero-filled this many bytes ahead of the end of the log (written
    * and fdatasync'ed in the background), so an append's fdatasync need not also write the
    * inode for a new file size. Costs up to this much disk space past the log. 0 turns it off;
@@ -78,6 +85,8 @@ export interface FileStorageStats {
 }
 
 export const DEFAULT_SEGMENT_BYTES = 64 * 1024 * 1024
+/** `checkpointBytes` when not given (capped at `segmentBytes`). */
+export const DEFAULT_CHECKPOINT_BYTES = 8 * 1024 * 1024
 export const DEFAULT_PREALLOCATE_BYTES = 1024 * 1024
 /** The `preallocateBytes` accepted besides 0: MIN_PREALLOCATE_BYTES to MAX_PREALLOCATE_BYTES. */
 export const MIN_PREALLOCATE_BYTES = 4096
@@ -104,7 +113,8 @@ export class FileStorage implements Storage {
     private readonly wal: Wal,
     private readonly lock: DirLock,
     private readonly syncMode: 'always' | 'never',
-    private readonly segmentBytes: number,
+    /** A snapshot checkpoints the log once its segments hold this many bytes. */
+    private readonly checkpointBytes: number,
     private readonly logger: Logger,
     /** Decides where each fdatasync runs; undefined: always on the thread pool. */
     private readonly placement: SyncPlacement | undefined,
@@ -122,6 +132,13 @@ export class FileStorage implements Storage {
     if (!Number.isSafeInteger(segmentBytes) || segmentBytes < 1024) {
       throw new StorageError(
         `segmentBytes must be an integer >= 1024, got ${String(options.segmentBytes)}`,
+      )
+    }
+    const checkpointBytes =
+      options.checkpointBytes ?? Math.min(DEFAULT_CHECKPOINT_BYTES, segmentBytes)
+    if (!Number.isSafeInteger(checkpointBytes) || checkpointBytes < 1024) {
+      throw new StorageError(
+        `checkpointBytes must be an integer >= 1024, got ${String(options.checkpointBytes)}`,
       )
     }
     const syncMode = options.sync ?? 'always'
@@ -165,7 +182,7 @@ export class FileStorage implements Storage {
         wal,
         lock,
         syncMode,
-        segmentBytes,
+        checkpointBytes,
         logger,
         inlineSync === 'when-idle' ? new SyncPlacement() : undefined,
       )
@@ -331,7 +348,7 @@ export class FileStorage implements Storage {
 
   /** After a durable snapshot record: drop older snapshot files, and old segments if worth it. */
   private async compactFiles(): Promise<void> {
-    if (this.wal.totalBytes >= this.segmentBytes) await this.wal.checkpoint(this.written)
+    if (this.wal.totalBytes >= this.checkpointBytes) await this.wal.checkpoint(this.written)
     const meta = this.written.snapshot
     if (!meta) return
     const current = snapshotName(meta.index, meta.term)
