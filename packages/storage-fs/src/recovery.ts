@@ -8,7 +8,7 @@
  */
 import { open, readFile } from 'node:fs/promises'
 import { join } from 'node:path'
-import type { Logger, Snapshot } from '@raftkit/raft-core'
+import type { Entry, Logger, Snapshot } from '@raftkit/raft-core'
 import { EMPTY_HARD_STATE, StorageCorruptionError, StorageError } from '@raftkit/raft-core'
 import { fsyncDir } from './atomic-file.js'
 import { LogState } from './log-state.js'
@@ -83,6 +83,19 @@ async function scanFromCheckpoint(dir: string, seqs: number[]): Promise<ScannedS
   )
 }
 
+/**
+ * Gives every entry of `state` a plain copy of its data: decoding leaves views into the segment's
+ * file buffer (wal-codec.ts), which would keep the whole file in memory for as long as one entry
+ * of it lives.
+ */
+function ownEntryData(state: LogState): void {
+  const entries = state.entries
+  for (let i = 0; i < entries.length; i++) {
+    const e = entries[i] as Entry
+    entries[i] = { index: e.index, term: e.term, kind: e.kind, data: new Uint8Array(e.data) }
+  }
+}
+
 function replay(segments: readonly ScannedSegment[]): LogState {
   const reset = segments[0]?.header.reset
   const state = reset
@@ -98,6 +111,7 @@ function replay(segments: readonly ScannedSegment[]): LogState {
       })
     }
   }
+  ownEntryData(state)
   return state
 }
 

@@ -77,12 +77,13 @@ function decodeEntries(v: unknown): Entry[] {
   return v.map((w: unknown): Entry => {
     need(Array.isArray(w) && w.length === 4 && isInt(w[0]) && isInt(w[1]), 'bad entry')
     need((w[2] === 0 || w[2] === 1 || w[2] === 2) && w[3] instanceof Uint8Array, 'bad entry')
-    // A plain copy: callers get Uint8Array, and the file buffer is not kept alive.
+    // A view into the payload, not a copy: recovery replays a whole segment, most of whose
+    // entries a later snapshot drops, and copies only the entries it keeps (ownEntryData).
     return {
       index: w[0],
       term: w[1],
       kind: w[2] === 1 ? 'noop' : w[2] === 2 ? 'config' : 'command',
-      data: new Uint8Array(w[3]),
+      data: w[3],
     }
   })
 }

@@ -155,6 +155,26 @@ describe('recovery', function () {
     expect((err as StorageCorruptionError).file).to.equal(files[1])
   })
 
+  it('gives every recovered entry its own bytes: none keeps a segment file in memory', async function () {
+    // Entries in a checkpoint's header (2-4, after the snapshot at 1) and in later records (5-6).
+    const s = await createFileStorage({ dir, checkpointBytes: 1024 })
+    const large = entries(1, 4).map((e) => ({ ...e, data: new Uint8Array(400).fill(e.index) }))
+    await s.write({ entries: large, sync: true })
+    await s.compact({ meta: { index: 1, term: 1 }, data: new Uint8Array(1) })
+    await s.write({ entries: entries(5, 6), sync: true })
+    await s.close()
+    const again = await createFileStorage({ dir })
+    const loaded = (await again.load()).entries
+    await again.close()
+    expect(loaded.map((e) => e.index)).to.deep.equal([2, 3, 4, 5, 6])
+    for (const e of loaded) {
+      expect([e.data.byteOffset, e.data.buffer.byteLength]).to.deep.equal([0, e.data.length])
+      expect(Object.getPrototypeOf(e.data)).to.equal(Uint8Array.prototype)
+    }
+    expect(Array.from(loaded[0]!.data.subarray(0, 3))).to.deep.equal([2, 2, 2])
+    expect(texts(loaded.slice(-1))).to.deep.equal(['6@1:e6'])
+  })
+
   it('reports a damaged or missing snapshot file', async function () {
     const s = await createFileStorage({ dir })
     await s.write({ entries: entries(1, 5), sync: true })

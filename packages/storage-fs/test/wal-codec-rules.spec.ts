@@ -134,12 +134,12 @@ describe('WAL payload rules', function () {
     )
   })
 
-  it('gives entry data as a plain Uint8Array of its own, not a view of the record', function () {
+  it('gives entry data as a view of the record, not a copy (recovery copies the entries it keeps)', function () {
     const payload = encodeOp({ entries: [entry(1, 1)] })
     const [e] = decodeOp(payload).entries!
-    expect(Object.getPrototypeOf(e!.data)).to.equal(Uint8Array.prototype)
-    payload.fill(0)
     expect([...e!.data]).to.deep.equal([1])
+    payload.fill(0)
+    expect([...e!.data]).to.deep.equal([0])
   })
 
   it('round-trips a plain segment header and a checkpoint header', function () {
