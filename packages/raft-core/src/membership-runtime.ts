@@ -46,6 +46,8 @@ export class MembershipWaiters {
   private last: Membership
   /** The core's configuration object `last` was copied from (unchanged while it is the same). */
   private lastSeen: Membership
+  /** The core's latest committed configuration object at the last check(). */
+  private lastCommitted: Membership
   /** Requests held until this node leads (no transfer under way) or knows the leader. */
   readonly leaders: LeaderWatch
 
@@ -56,6 +58,7 @@ export class MembershipWaiters {
     private readonly transferTicks: number,
   ) {
     this.lastSeen = node.currentMembership()
+    this.lastCommitted = node.committedMembership()
     this.last = node.membership().current
     this.leaders = new LeaderWatch(node)
   }
@@ -88,12 +91,20 @@ export class MembershipWaiters {
     this.listeners.push(listener)
   }
 
-  /** Settles what the core's state now decides; tells listeners of a new configuration. */
+  /**
+   * Settles what the core's state now decides; tells listeners of a new configuration in effect,
+   * or of a new committed one (e.g. a removal that committed: the removed node may go now).
+   */
   check(): void {
     const seen = this.node.currentMembership()
     const now = seen === this.lastSeen ? this.last : this.node.membership().current
     this.lastSeen = seen
-    if (now !== this.last && !sameMembership(now, this.last)) {
+    const committed = this.node.committedMembership()
+    const committedMoved =
+      committed !== this.lastCommitted && !sameMembership(committed, this.lastCommitted)
+    this.lastCommitted = committed
+    const moved = now !== this.last && !sameMembership(now, this.last)
+    if (moved || committedMoved) {
       this.last = now
       for (const listener of this.listeners) {
         try {

@@ -119,10 +119,6 @@ export class RawNode {
   }
 
   /**
-   * The configuration in effect (the latest in the log) and the latest committed one, with
-   * the indexes of the entries that hold them (the snapshot index or 0 for an initial one).
-   */
-  /**
    * The configuration in effect (the latest in the log), not copied: the same object until the
    * configuration changes, so a caller can tell a change by identity. Do not modify it.
    */
@@ -130,6 +126,18 @@ export class RawNode {
     return this.core.memberships.current
   }
 
+  /**
+   * The latest committed configuration, not copied (as currentMembership): the same object until
+   * a later configuration commits or the log is rebased on a snapshot. Do not modify it.
+   */
+  committedMembership(): Membership {
+    return this.core.memberships.at(this.core.log.committed)
+  }
+
+  /**
+   * The configuration in effect (the latest in the log) and the latest committed one, with
+   * the indexes of the entries that hold them (the snapshot index or 0 for an initial one).
+   */
   membership(): {
     current: Membership
     currentIndex: Index

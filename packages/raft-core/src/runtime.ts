@@ -282,8 +282,11 @@ export class Raft {
   }
 
   /**
-   * Calls `listener` whenever the configuration in effect here changes (on append, so it may
-   * still be rolled back by a new leader): e.g. to tell the transport new peer addresses.
+   * Calls `listener` with the configuration in effect here whenever it changes (on append, so it
+   * may still be rolled back by a new leader), and whenever the latest committed configuration
+   * changes: e.g. to tell the transport new peer addresses. A node removed by a configuration
+   * not yet committed still leads or follows until it commits, so keep talking to the members of
+   * both (`membership()` has them).
    */
   onMembershipChange(listener: (membership: Membership) => void): void {
     this.changes.onChange(listener)

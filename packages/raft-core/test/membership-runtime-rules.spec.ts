@@ -214,9 +214,11 @@ describe('Membership rules: runtime promises', () => {
       })
       leader.onMembershipChange((m) => seen.push([...m.learners]))
       await leader.addLearner('n8')
-      expect(seen).to.deep.equal([['n8']])
+      // Told twice: when the configuration took effect (appended) and when it committed.
+      expect(seen).to.deep.equal([['n8'], ['n8']])
       const logged = c.warnings.filter((w) => w.id === leader.id)
       expect(logged.map((w) => [w.msg, w.fields?.['error']])).to.deep.equal([
+        ['a membership listener threw', 'Error: listener failed'],
         ['a membership listener threw', 'Error: listener failed'],
       ])
       await c.shutdown()

@@ -152,15 +152,23 @@ describe('Membership: runtime API', () => {
     })
   })
 
-  it('Membership: onMembershipChange tells the listener every configuration in effect (joint, then final)', async () => {
+  it('Membership: onMembershipChange tells the listener every configuration in effect (joint, then final) and every commit of one', async () => {
     const c = new TestCluster({ seed: 16 })
     await c.clock.run(async () => {
       const leader = await ready(c)
-      const seen: Membership[] = []
-      leader.onMembershipChange((m) => seen.push(sortedMembership(m)))
+      const kind = (m: Membership): string =>
+        m.outgoing.length > 0 ? 'joint' : m.voters.length === 3 ? 'old' : 'final'
+      const dedupe = (xs: string[]): string[] => xs.filter((x, i) => x !== xs[i - 1])
+      const seen: Array<{ inEffect: string; committed: string }> = []
+      leader.onMembershipChange((m) =>
+        seen.push({ inEffect: kind(m), committed: kind(leader.membership().committed) }),
+      )
       await leader.removeNode(c.ids.find((id) => id !== leader.id)!)
-      expect(seen.map((m) => m.outgoing.length > 0)).to.deep.equal([true, false])
-      expect(seen[1]!.voters).to.have.length(2)
+      expect(dedupe(seen.map((s) => s.inEffect))).to.deep.equal(['joint', 'final'])
+      // The last call is the final configuration's commit: a listener that keeps the removed
+      // node reachable until then (kv-service's MemberDirectory) hears when it may let it go.
+      expect(dedupe(seen.map((s) => s.committed))).to.deep.equal(['old', 'joint', 'final'])
+      expect(sortedMembership(leader.membership().current).voters).to.have.length(2)
       await c.shutdown()
     })
   })
