@@ -7,7 +7,9 @@
  * merges both and keeps two things current as the configuration and the book change:
  *
  *  - the peer transport's address list (`setPeers`): every member of the configuration in
- *    effect here, except this node;
+ *    effect here and of the latest committed one, except this node. A member that the
+ *    configuration in effect removed stays until that configuration commits: a leader that
+ *    removes itself leads until then, and needs the remaining members' replies to commit it;
  *  - the HTTP address map the HTTP server uses for redirects to the leader (mutated in place).
  *
  * A node that restarts rebuilds the book from its snapshot and its committed log, so it knows
@@ -24,6 +26,8 @@ export interface DirectorySources {
   readonly initial: ReadonlyMap<NodeId, MemberAddress>
   /** The configuration in effect on this node. */
   readonly membership: () => Membership
+  /** The latest committed configuration this node knows of. */
+  readonly committed: () => Membership
   /** The replicated address book (members added at run time). */
   readonly book: () => ReadonlyMap<NodeId, MemberAddress>
   /** Where the transport's address list goes ("host:port" by node id, self excluded). */
@@ -62,8 +66,9 @@ export class MemberDirectory {
 
   /** Recomputes the transport's peers and the HTTP map; call after any change of either source. */
   refresh(): void {
-    const m = this.sources.membership()
-    const ids = members(m)
+    const ids = [
+      ...new Set([...members(this.sources.membership()), ...members(this.sources.committed())]),
+    ]
     const known = this.known()
     for (const [id, a] of known) this.httpAddresses[id] = a.http
     // No configuration yet (a joining node): every address it was given.

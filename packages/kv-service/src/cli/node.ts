@@ -111,6 +111,7 @@ export async function startNode(
     self: id,
     initial,
     membership: () => raft.membership().current,
+    committed: () => raft.membership().committed,
     book: () => kv.stateMachine.addressBook(),
     setPeers: (p) => transport.setPeers(p),
     logger,
