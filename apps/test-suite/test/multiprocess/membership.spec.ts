@@ -3,9 +3,10 @@
  * under a concurrent client workload: grow 3 → 5 with `raftkit serve --join` nodes and shrink
  * back to 3; replace a node that died for good (killed, its disk wiped) by a fresh one; hand
  * leadership to another voter before restarting the leader. Each run ends with every
- * acknowledged write in the final state and the whole history linearizable.
+ * acknowledged write in the final state and the whole history linearizable. And a leader that
+ * removes itself, asked directly: it commits the removal and answers 200.
  */
-import { rm } from 'node:fs/promises'
+import { readFile, readdir, rm } from 'node:fs/promises'
 import { join } from 'node:path'
 import { expect } from 'chai'
 import { MembersClient, freePort } from '@raftkit/kv-service'
@@ -147,6 +148,45 @@ describe('multi-process: Membership changes under client load', function () {
         await delay(1000)
         await expectHistoryOk(cluster, run)
       })
+    })
+  })
+
+  describe('a leader that removes itself', () => {
+    const clusters = useTestCluster()
+    it('commits its own removal (answers 200) with the replies of the members that stay; no reply refused, five rounds', async () => {
+      const cluster = await clusters.start(3)
+      const members = admin(cluster)
+      for (let round = 0; round < 5; round++) {
+        const leader = await cluster.waitForLeader()
+        const node = cluster.config.nodes.find((n) => n.id === leader.id)!
+        const http = `${node.http.host}:${node.http.port}`
+        // Straight to the leader, not through MembersClient (which would retry elsewhere).
+        const r = await fetch(`http://${http}/v1/admin/members/${leader.id}`, {
+          method: 'DELETE',
+          headers: { 'raftkit-secret': cluster.config.secret },
+          signal: AbortSignal.timeout(20_000),
+        })
+        const body = await r.text()
+        expect(r.status, body).to.equal(200)
+        expect((JSON.parse(body) as MembersView).voters).to.not.include(leader.id)
+        // Back as a voter for the next round (the process kept running, removed).
+        await members.addLearner({
+          id: leader.id,
+          peer: `${node.peer.host}:${node.peer.port}`,
+          http,
+        })
+        expect((await members.promote(leader.id)).voters).to.include(leader.id)
+      }
+      expect(voters(await members.list())).to.deep.equal(['n1', 'n2', 'n3'])
+      // The members that stay must not drop the leader before its removal commits: their
+      // replies to it would be refused (the transport knows only its peers' addresses).
+      const logDir = join(cluster.dir, 'logs')
+      const refused: string[] = []
+      for (const f of await readdir(logDir)) {
+        for (const line of (await readFile(join(logDir, f), 'utf8')).split('\n'))
+          if (line.includes('transport refused a message')) refused.push(line)
+      }
+      expect(refused).to.deep.equal([])
     })
   })
 
