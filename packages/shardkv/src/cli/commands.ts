@@ -5,7 +5,15 @@
  * Each command returns the exit code: 0 success, 1 the operation failed, 2 bad usage or
  * configuration.
  */
-import { KvConfigError, TlsError, checkKvCommandArgs, runKvCommand } from '@raftkit/kv-service'
+import {
+  KvConfigError,
+  LOG_LEVELS,
+  TlsError,
+  checkKvCommandArgs,
+  createPinoLogger,
+  runKvCommand,
+} from '@raftkit/kv-service'
+import type { ServiceLogLevel } from '@raftkit/kv-service'
 import { CtrlerRequestError } from '../ctrler/client.js'
 import type { CtrlerClient } from '../ctrler/client.js'
 import { kvRpcOf, shardRpcOf } from './clients.js'
@@ -17,7 +25,6 @@ import { ShardKvHttpClient } from '../node/http-client.js'
 import { startShardNode } from '../node/node.js'
 import { ShardUsageError, integer, parse, required } from './args.js'
 import type { Values } from './args.js'
-import { isLogLevel, stderrLogger } from './logger.js'
 import { renderConfig, renderStatusTable, statusOfNodes } from './render.js'
 
 export const SHARD_USAGE = `Sharded clusters (@raftkit/shardkv):
@@ -137,8 +144,9 @@ async function cmdServe(argv: readonly string[], io: ShardIo): Promise<number> {
   )
   const id = required(values, 'id')
   const level = values['log-level'] ?? cluster.config.logLevel
-  if (!isLogLevel(level)) throw new KvConfigError('--log-level', `unknown level ${String(level)}`)
-  const logger = stderrLogger(level, { node: id })
+  if (!LOG_LEVELS.includes(level as ServiceLogLevel))
+    throw new KvConfigError('--log-level', `unknown level ${String(level)}`)
+  const logger = createPinoLogger(level as ServiceLogLevel, { node: id })
   if (signalled) {
     logger.info('stopping on signal before start-up', { id })
     return 0
