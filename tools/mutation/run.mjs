@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 // `npm run mutation [-- <group>] [stryker options]`: mutation testing with StrykerJS.
-// Groups: raft-core (default), membership, kv, shardkv, storage, transport, checker, all. Stryker mutates the files IN PLACE (see
-// stryker.config.mjs), so run it in a clean clone, never in a working tree others edit:
+// Groups: raft-core (default), membership, kv, shardkv, shardkv-servers, storage, transport,
+// checker, all. Stryker mutates the files IN PLACE (see stryker.config.mjs), so run it in a clean
+// clone, never in a working tree others edit:
 //   git clone <repo> /tmp/mut && cd /tmp/mut && npm ci && npm run mutation
 // The run refuses to start when the files it mutates have uncommitted changes.
 import { execFileSync, spawnSync } from 'node:child_process'
@@ -15,7 +16,16 @@ const args = process.argv.slice(2)
 const named = args[0] && !args[0].startsWith('-') ? args.shift() : 'raft-core'
 const groups =
   named === 'all'
-    ? ['raft-core', 'membership', 'kv', 'shardkv', 'storage', 'transport', 'checker']
+    ? [
+        'raft-core',
+        'membership',
+        'kv',
+        'shardkv',
+        'shardkv-servers',
+        'storage',
+        'transport',
+        'checker',
+      ]
     : [named]
 
 if (!existsSync(join(here, 'node_modules', '@stryker-mutator', 'core'))) {

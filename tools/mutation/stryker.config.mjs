@@ -69,6 +69,30 @@ const groups = {
     ],
     spec: ['packages/shardkv/test/*.spec.ts'],
   },
+  // shardkv's servers (TESTING.md session 18): a replica group's server (serves clerks, polls
+  // the controller, pulls and collects shards), the controller's server and the Replica under
+  // both. They are driven by timers and RPCs, so they run against every shardkv spec (their
+  // unit and HTTP tests, 3 s) and ten of the shard lab scenarios at seed 1 in simulated time
+  // (about 4 s, a pure function of the seed): 4A's two (the controller), and the 4B ones that
+  // each reach a part the others do not: a dead group (StaticShards), join/leave migrations
+  // (JoinLeave), snapshots and restarts (Snapshot), replicas that miss configurations
+  // (MissChange), an unreliable network (Unreliable1), shard deletion under maxRaftState 1
+  // (Challenge1Delete), a migration half stuck (Challenge2Partial), sessions expiring across
+  // migrations (SessionExpiryAcrossMigration). The other six 4B scenarios and 4A's seed 2
+  // (about 8 s more per surviving mutant) repeat these paths under more load.
+  'shardkv-servers': {
+    mutate: [
+      'packages/shardkv/src/kv/server.ts',
+      'packages/shardkv/src/ctrler/server.ts',
+      'packages/shardkv/src/replica.ts',
+    ],
+    spec: ['packages/shardkv/test/*.spec.ts', 'packages/conformance/test/shard/scenarios.spec.ts'],
+    // Mocha's grep over full titles: every shardkv test, and the scenarios above at seed 1.
+    grep:
+      '^(?!Shard scenarios)|(TestBasic4A|TestMulti4A|TestStaticShards4B|TestJoinLeave4B|' +
+      'TestSnapshot4B|TestMissChange4B|TestUnreliable14B|TestChallenge1Delete4B|' +
+      'TestChallenge2Partial4B|TestSessionExpiryAcrossMigration4B) \\(seed 1\\)',
+  },
   // storage-fs's record framing, WAL codec, recovery and files (TESTING.md "storage-fs"),
   // against its specs and the storage conformance suite over FileStorage. Left out: kill9.spec
   // and lock.spec (child processes, seconds each; lock.ts is not mutated).
@@ -137,6 +161,7 @@ export default {
   mochaOptions: {
     // MUTATION_SPEC (comma-separated paths or globs) narrows the run to some test files.
     spec: process.env.MUTATION_SPEC ? process.env.MUTATION_SPEC.split(',') : group.spec,
+    ...(group.grep ? { grep: group.grep } : {}),
     // Pins fast-check's seed (FC_SEED, printed) so that results do not vary run to run.
     require: ['tools/mutation/fast-check-seed.mjs'],
   },
