@@ -224,6 +224,16 @@ describe('Replica rules', () => {
     })
   })
 
+  it('read(): STOPPED when readIndex fails because the replica was killed meanwhile', async () => {
+    await withReplica({}, async ({ clock, raft, replica }) => {
+      raft.readIndexAnswer = () => clock.sleep(100).then(() => Promise.reject(new Error('stopped')))
+      const read = replica.read()
+      await clock.sleep(50)
+      await replica.kill()
+      expect(await read).to.deep.equal({ ok: false, error: 'STOPPED' })
+    })
+  })
+
   it('read() on a Raft without readIndex throws', async () => {
     await withReplica({}, async ({ raft, replica }) => {
       ;(raft as { readIndex?: unknown }).readIndex = undefined
@@ -286,5 +296,54 @@ describe('Replica rules', () => {
       await settle()
       expect(raft.snapshots, `maxRaftState ${maxRaftState}`).to.deep.equal([])
     }
+  })
+
+  it('a failed snapshot is logged with its index and error, unless the replica was killed; none is started after kill()', async () => {
+    const lines: Array<[string, Record<string, unknown> | undefined]> = []
+    const logger = {
+      debug: () => undefined,
+      info: () => undefined,
+      warn: (msg: string, fields?: Record<string, unknown>) => lines.push([msg, fields]),
+      error: () => undefined,
+    }
+    const raft = new ScriptRaft()
+    const replica = new Replica({
+      raft,
+      stateMachine: new Echo(),
+      clock: new SimulatedClock(),
+      maxRaftState: 1,
+      storageSize: () => ({ raftStateBytes: 10, snapshotBytes: 0 }),
+      logger,
+    })
+    raft.snapshotAnswer = () => Promise.reject(new Error('disk full'))
+    raft.command(1)
+    await settle()
+    expect(lines).to.deep.equal([['snapshot failed', { index: 1, error: 'Error: disk full' }]])
+    // A snapshot still running at kill(): its failure is not logged, and the entries applied
+    // meanwhile start no other one.
+    let fail: (e: Error) => void = () => undefined
+    raft.snapshotAnswer = () => new Promise<void>((_resolve, reject) => (fail = reject))
+    raft.command(2)
+    raft.command(3)
+    await replica.kill()
+    fail(new Error('stopped'))
+    await settle()
+    expect(lines).to.have.length(1)
+    let finish: () => void = () => undefined
+    const raft2 = new ScriptRaft()
+    const replica2 = new Replica({
+      raft: raft2,
+      stateMachine: new Echo(),
+      clock: new SimulatedClock(),
+      maxRaftState: 1,
+      storageSize: () => ({ raftStateBytes: 10, snapshotBytes: 0 }),
+    })
+    raft2.snapshotAnswer = () => new Promise<void>((resolve) => (finish = resolve))
+    raft2.command(1)
+    raft2.command(2)
+    await replica2.kill()
+    finish()
+    await settle()
+    expect(raft2.snapshots).to.deep.equal([1])
   })
 })

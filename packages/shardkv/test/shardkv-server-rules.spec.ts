@@ -311,6 +311,33 @@ describe('shardkv server rules', () => {
     )
   })
 
+  it('without a logger: a failed background task is retried at the next poll, a shard too large at one replica is pulled from the next', async () => {
+    const tooLarge = new ShardRpcTooLargeError('reply', 9e6, 8e6, 'server-100-0')
+    const script = (to: string, req: Record<string, unknown>): Answer => {
+      if (to === 'ctrler-0') return { ok: false, error: 'BAD_REQUEST', message: 'refused' }
+      if (req.type === 'pull' && to === 'server-100-0') return tooLarge
+      if (req.type === 'pull')
+        return { ok: true, shards: (req.shards as number[]).map((s) => shardData(s, K0, 'v')) }
+      return { ok: true }
+    }
+    const unhandled: unknown[] = []
+    const onUnhandled = (e: unknown) => unhandled.push(e)
+    process.on('unhandledRejection', onUnhandled)
+    try {
+      await withServer({ configs: [], script }, async ({ clock, raft, rpc }) => {
+        await clock.sleep(450)
+        expect(rpc.queries()).to.be.at.least(4) // one per poll, each refused
+        rpc.configs = [C0, C1, C2]
+        await clock.sleep(500)
+        expect(raft.of('install').map((e) => e.shards[0]?.shard)).to.deep.equal([0, 1])
+      })
+      await new Promise<void>((resolve) => setImmediate(resolve))
+    } finally {
+      process.off('unhandledRejection', onUnhandled)
+    }
+    expect(unhandled).to.deep.equal([])
+  })
+
   it('an unreachable controller is asked again at each poll, and nothing is logged', async () => {
     const logger = new RecordingLogger()
     await withServer({ logger }, async ({ clock, rpc }) => {
