@@ -166,10 +166,12 @@ describe('Replica rules', () => {
       raft.readIndexAnswer = () => Promise.resolve(5)
       const read = replica.read()
       await clock.sleep(1) // read() waits for index 5
+      const t0 = clock.now()
       await replica.kill()
       expect(raft.killed).to.equal(true)
       expect(await pending).to.deep.equal({ ok: false, error: 'STOPPED' })
       expect(await read).to.deep.equal({ ok: false, error: 'STOPPED' })
+      expect(clock.now()).to.equal(t0) // at once, not at their deadlines
       expect(replica.isLeader()).to.equal(false)
       expect(await replica.submit(new Uint8Array([2]))).to.deep.equal({
         ok: false,
@@ -205,12 +207,15 @@ describe('Replica rules', () => {
     await withReplica({}, async ({ clock, raft, replica }) => {
       raft.readIndexAnswer = () => clock.sleep(300).then(() => 2)
       let t0 = clock.now()
-      const read = replica.read()
+      let answered = false
+      const read = replica.read().finally(() => (answered = true))
       await clock.sleep(400)
       raft.command(1)
+      await clock.sleep(1)
+      expect(answered).to.equal(false) // index 1 applied, 2 not yet
       raft.command(2)
       expect(await read).to.deep.equal({ ok: true })
-      expect(clock.now() - t0).to.equal(400)
+      expect(clock.now() - t0).to.equal(401)
       // Index 3 never applied: TIMEOUT 800 ms after the call (300 of them in readIndex).
       raft.readIndexAnswer = () => clock.sleep(300).then(() => 3)
       t0 = clock.now()
@@ -240,6 +245,7 @@ describe('Replica rules', () => {
       let error: unknown
       await replica.read().catch((e: unknown) => (error = e))
       expect(error).to.be.instanceOf(Error)
+      expect((error as Error).message).to.match(/readIndex/)
     })
   })
 
