@@ -44,13 +44,9 @@ export type { KvCommandClient, KvCommandIo, KvCommandOp } from './cli/kv-command
 export type { MembersClientOptions } from './http/members-client.js'
 export * from './http/members-protocol.js'
 export { MemberDirectory } from './membership.js'
-export {
-  parseClusterConfig,
-  loadClusterConfig,
-  applyOverrides,
-  LOG_LEVELS,
-} from './config/cluster-config.js'
+export { parseClusterConfig, loadClusterConfig, applyOverrides } from './config/cluster-config.js'
 export { createPinoLogger } from './cli/logging.js'
+export { logLevel as logLevelFlag } from './cli/args.js'
 export { localNodesFile } from './config/init.js'
 export { freePort } from './config/free-port.js'
 export type { LocalNodesFile } from './config/init.js'

@@ -7,13 +7,12 @@
  */
 import {
   KvConfigError,
-  LOG_LEVELS,
   TlsError,
   checkKvCommandArgs,
   createPinoLogger,
+  logLevelFlag,
   runKvCommand,
 } from '@raftkit/kv-service'
-import type { ServiceLogLevel } from '@raftkit/kv-service'
 import { CtrlerRequestError } from '../ctrler/client.js'
 import type { CtrlerClient } from '../ctrler/client.js'
 import { kvRpcOf, shardRpcOf } from './clients.js'
@@ -143,10 +142,7 @@ async function cmdServe(argv: readonly string[], io: ShardIo): Promise<number> {
     (values.set as string[] | undefined) ?? [],
   )
   const id = required(values, 'id')
-  const level = values['log-level'] ?? cluster.config.logLevel
-  if (!LOG_LEVELS.includes(level as ServiceLogLevel))
-    throw new KvConfigError('--log-level', `unknown level ${String(level)}`)
-  const logger = createPinoLogger(level as ServiceLogLevel, { node: id })
+  const logger = createPinoLogger(logLevelFlag(values, cluster.config.logLevel), { node: id })
   if (signalled) {
     logger.info('stopping on signal before start-up', { id })
     return 0
