@@ -10,6 +10,9 @@
  *
  *   npx tsx --conditions=@raftkit/source bench/storage-recovery.ts [--mib 60] [--opens 3]
  *     [--snapshot-every 50000] [--checkpoint-mib M] [--dir /path]
+ *
+ * With KEEP=1 the built log is kept and its folder printed; `--open-only <folder>/log` then opens
+ * that log once more (e.g. with another build, for an A/B of recovery itself).
  */
 import { execFileSync } from 'node:child_process'
 import { mkdtemp, readdir, rm, stat } from 'node:fs/promises'
