@@ -152,10 +152,20 @@ export class RaftCore implements NodeView {
     )
   }
 
-  /** Leader: appends a command; refused while leadership is being transferred. */
+  /**
+   * Leader: appends a command; refused while leadership is being transferred, and once the
+   * leader has appended a configuration it is no voter of (C_new of its own removal): it hands
+   * leadership over when that commits (membership-change.ts, afterCommit), and a log that ends
+   * at C_new lets the voter that commits it take over at once.
+   */
   propose(data: Uint8Array): { index: Index; term: Term } {
     if (this.role !== 'leader') throw new NotLeaderError(this.leader)
     if (this.leadTransferee !== null) throw new TransferInProgressError(this.leadTransferee)
+    if (!isVoter(this.memberships.current, this.id))
+      throw new NotLeaderError(
+        null,
+        'not the leader for long: this leader is being removed from the configuration; retry on another node',
+      )
     return this.appendEntry('command', data)
   }
 

@@ -17,7 +17,7 @@ import { describeMembership, isJoint, isVoter, members } from './membership.js'
 import { decodeMembership, encodeMembership } from './membership-codec.js'
 import { Progress } from './progress.js'
 import { abandonTransfer } from './leadership-transfer.js'
-import type { Entry, Index, Membership, Term } from './types.js'
+import type { Entry, Index, Membership, NodeId, Term } from './types.js'
 
 /**
  * Leader: starts moving the configuration to `target`. Throws NotLeaderError,
@@ -70,13 +70,34 @@ export function afterCommit(core: NodeView): void {
     appendConfig(core, leaveJoint(m))
     return
   }
-  if (!isVoter(m, core.id)) {
-    core.logger.info(
-      'stepping down: a configuration without this node is committed',
-      core.fields({ membership: describeMembership(m) }),
-    )
-    core.becomeFollower(core.term, null)
+  if (!isVoter(m, core.id)) handOver(core, m)
+}
+
+/**
+ * Leader whose removal (configuration `m`, not joint) is committed: sends TimeoutNow to the
+ * voter of `m` furthest along if its log matches ours, then steps down (thesis §4.2.2, with the
+ * leadership transfer of §3.10 that the thesis suggests for it), so that the cluster has a
+ * leader again after one round of votes rather than after an election timeout. The log then
+ * ends at C_new or at a noop after it (propose() refuses commands meanwhile), so the voter whose
+ * reply committed it has caught up. Stepping down at once, rather than running a transfer that
+ * waits for replies: once C_new is committed the members drop this node as a peer.
+ */
+function handOver(core: NodeView, m: Membership): void {
+  let to: NodeId | null = null
+  let best = -1
+  for (const id of m.voters) {
+    const match = core.progress.get(id)?.match ?? -1
+    if (match > best) [to, best] = [id, match]
   }
+  const caughtUp = to !== null && best === core.log.lastIndex()
+  core.logger.info(
+    caughtUp
+      ? 'stepping down: a configuration without this node is committed; handing leadership over'
+      : 'stepping down: a configuration without this node is committed',
+    core.fields({ membership: describeMembership(m), ...(caughtUp ? { to } : {}) }),
+  )
+  if (caughtUp) core.send({ type: 'TimeoutNow', to: to as NodeId })
+  core.becomeFollower(core.term, null)
 }
 
 /**

@@ -54,7 +54,7 @@ describe('Membership: runtime API', () => {
     })
   })
 
-  it('Membership: shrinks 5 → 3 removing the leader itself: the promise resolves, the old leader steps down and another leads; no acknowledged write is lost', async () => {
+  it('Membership: shrinks 5 → 3 removing the leader itself: the promise resolves, the old leader steps down and hands over, another leads within a heartbeat interval; no acknowledged write is lost', async () => {
     const c = new TestCluster({ seed: 12, size: 5 })
     await c.clock.run(async () => {
       const leader = await ready(c)
@@ -62,8 +62,12 @@ describe('Membership: runtime API', () => {
       const others = c.ids.filter((id) => id !== leader.id)
       const keep = others.slice(0, 3)
       const m = await leader.changeMembership({ voters: keep })
+      const removedAt = c.clock.now()
       expect(sortedMembership(m).voters).to.deep.equal([...keep].sort())
       await c.waitFor(() => c.leaders().some((id) => id !== leader.id))
+      // Handed over (TimeoutNow): one round of votes, well inside the heartbeat interval (100
+      // ms here); stepping down alone leaves the cluster leaderless for an election timeout.
+      expect(c.clock.now() - removedAt).to.be.below(100)
       expect(leader.getState().isLeader).to.equal(false)
       const next = await c.leader()
       expect(keep).to.include(next.id)

@@ -285,6 +285,52 @@ describe('Membership: joint consensus (thesis §4.3)', () => {
     expect(net.appliedTexts('b')).to.deep.equal(['x', 'after'])
   })
 
+  for (const [how, target] of [
+    ['removed', { voters: ['b', 'c'] }],
+    ['demoted to a learner', { voters: ['b', 'c'], learners: ['a'] }],
+  ] as const)
+    it(`Membership: a leader ${how} hands leadership over as it steps down: TimeoutNow to a voter of C_new whose log matches its own, so the cluster leads again with no election timeout (thesis §4.2.2, §3.10)`, () => {
+      const net = threeNodes()
+      const a = net.node('a')
+      const term = a.status().term
+      const sentBefore = net.sent.length
+      const { index } = a.proposeMembership(target)
+      net.settle() // no tick: no election timeout can run out
+      expect(a.status().role).to.equal('follower')
+      const handOvers = net.sent.slice(sentBefore).filter((m) => m.type === 'TimeoutNow')
+      expect(handOvers).to.have.length(1)
+      const to = handOvers[0]!.to
+      expect(['b', 'c']).to.include(to)
+      expect(handOvers[0]!.from).to.equal('a')
+      expect(net.leaders()).to.deep.equal([to])
+      expect(net.node(to).status().term).to.equal(term + 1)
+      expect(net.node(to).status().lastIndex).to.be.at.least(index + 1) // C_new, kept
+      net.propose(to, 'after')
+      net.tick([to]) // followers learn the last commit index within a tick
+      expect(net.appliedTexts('b')).to.deep.equal(['x', 'after'])
+      expect(net.appliedTexts('c')).to.deep.equal(['x', 'after'])
+    })
+
+  it('Membership: a leader takes commands while it is an outgoing voter of C_old,new, and refuses them (NotLeaderError, no entry) once it has appended a C_new it is no voter of', () => {
+    const net = threeNodes()
+    const a = net.node('a')
+    const { index } = a.proposeMembership({ voters: ['b', 'c'] })
+    expect(a.propose(text('during joint')).index).to.equal(index + 1)
+    // C_new goes to index + 2 once C_old,new commits; no reply acknowledging it gets through.
+    net.filter = (m) => !(m.type === 'AppendEntriesReply' && m.matchIndex >= index + 2)
+    net.settle()
+    expect(current(net, 'a')).to.deep.equal(conf(['b', 'c']))
+    expect(a.status().lastIndex).to.equal(index + 2)
+    expect(a.status().role).to.equal('leader')
+    expect(() => a.propose(text('refused'))).to.throw(NotLeaderError, /being removed/)
+    expect(a.status().lastIndex).to.equal(index + 2)
+    net.filter = undefined
+    net.tick(['a']) // a heartbeat: the replies commit C_new, and a hands over
+    expect(a.status().role).to.equal('follower')
+    expect(net.leaders()).to.have.length(1)
+    expect(net.appliedTexts(net.leaders()[0]!)).to.deep.equal(['x', 'during joint'])
+  })
+
   it('Membership: a server not in its latest configuration still starts elections while that configuration is uncommitted, since it may be needed to commit it (thesis §4.2.2)', () => {
     const net = threeNodes()
     // Leave b the only voter, a and c learners. The joint configuration commits; then b hears
