@@ -37,7 +37,8 @@ export class TestCluster {
     readonly admin: ClusterAdmin,
   ) {}
 
-  static async start(n = 3): Promise<TestCluster> {
+  /** `logLevel`: the nodes' --log-level (default warn; info for tests that read the logs). */
+  static async start(n = 3, logLevel = 'warn'): Promise<TestCluster> {
     const dir = await mkdtemp(join(tmpdir(), 'raftkit-mp-'))
     try {
       const configFile = await initClusterDir(dir, n)
@@ -47,7 +48,7 @@ export class TestCluster {
         configFile,
         ids,
         logDir: join(dir, 'logs'),
-        serveArgs: ['--log-level', 'warn'],
+        serveArgs: ['--log-level', logLevel],
       })
       nodes.startAll()
       return new TestCluster(dir, configFile, config, nodes, new ClusterAdmin(config))
@@ -175,7 +176,7 @@ export async function expectFinalState(cluster: TestCluster, run: WorkloadRun): 
  * close the cluster it started (keeping the node logs, and saying where, on failure). Call it
  * inside `describe`; `start(n)` starts the cluster these hooks will close.
  */
-export function useTestCluster(): { start(n?: number): Promise<TestCluster> } {
+export function useTestCluster(): { start(n?: number, logLevel?: string): Promise<TestCluster> } {
   let cluster: TestCluster | undefined
   let failed = false
   afterEach(function () {
@@ -186,8 +187,8 @@ export function useTestCluster(): { start(n?: number): Promise<TestCluster> } {
     await cluster?.close(failed)
   })
   return {
-    async start(n = 3) {
-      cluster = await TestCluster.start(n)
+    async start(n = 3, logLevel?: string) {
+      cluster = await TestCluster.start(n, logLevel)
       return cluster
     },
   }

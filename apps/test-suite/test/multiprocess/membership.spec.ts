@@ -153,8 +153,8 @@ describe('multi-process: Membership changes under client load', function () {
 
   describe('a leader that removes itself', () => {
     const clusters = useTestCluster()
-    it('commits its own removal (answers 200) with the replies of the members that stay; no reply refused, five rounds', async () => {
-      const cluster = await clusters.start(3)
+    it('commits its own removal (answers 200) with the replies of the members that stay and hands leadership over; no reply refused, five rounds', async () => {
+      const cluster = await clusters.start(3, 'info')
       const members = admin(cluster)
       for (let round = 0; round < 5; round++) {
         const leader = await cluster.waitForLeader()
@@ -182,11 +182,19 @@ describe('multi-process: Membership changes under client load', function () {
       // replies to it would be refused (the transport knows only its peers' addresses).
       const logDir = join(cluster.dir, 'logs')
       const refused: string[] = []
+      let handedOver = 0
+      let tookOver = 0
       for (const f of await readdir(logDir)) {
-        for (const line of (await readFile(join(logDir, f), 'utf8')).split('\n'))
+        for (const line of (await readFile(join(logDir, f), 'utf8')).split('\n')) {
           if (line.includes('transport refused a message')) refused.push(line)
+          if (line.includes('is committed; handing leadership over')) handedOver++
+          if (line.includes('campaigning at the request of the leader')) tookOver++
+        }
       }
       expect(refused).to.deep.equal([])
+      // Each removed leader handed over (TimeoutNow) and a member took over at once, rather
+      // than the cluster waiting out an election timeout.
+      expect([handedOver, tookOver]).to.deep.equal([5, 5])
     })
   })
 
