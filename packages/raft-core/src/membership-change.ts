@@ -17,7 +17,7 @@ import { describeMembership, isJoint, isVoter, members } from './membership.js'
 import { decodeMembership, encodeMembership } from './membership-codec.js'
 import { Progress } from './progress.js'
 import { abandonTransfer } from './leadership-transfer.js'
-import type { Entry, Index, Membership, NodeId, Term } from './types.js'
+import type { Entry, Index, Membership, Term } from './types.js'
 
 /**
  * Leader: starts moving the configuration to `target`. Throws NotLeaderError,
@@ -74,29 +74,26 @@ export function afterCommit(core: NodeView): void {
 }
 
 /**
- * Leader whose removal (configuration `m`, not joint) is committed: sends TimeoutNow to the
- * voter of `m` furthest along if its log matches ours, then steps down (thesis §4.2.2, with the
- * leadership transfer of §3.10 that the thesis suggests for it), so that the cluster has a
- * leader again after one round of votes rather than after an election timeout. The log then
- * ends at C_new or at a noop after it (propose() refuses commands meanwhile), so the voter whose
- * reply committed it has caught up. Stepping down at once, rather than running a transfer that
- * waits for replies: once C_new is committed the members drop this node as a peer.
+ * Leader whose removal (configuration `m`, not joint) is committed: sends TimeoutNow to a voter
+ * of `m` whose log matches its own — the transferee if a transfer is under way (one candidate,
+ * not two), else the first such voter — then steps down (thesis §4.2.2, with the leadership
+ * transfer of §3.10 that the thesis suggests for it), so that the cluster has a leader again
+ * after one round of votes rather than after an election timeout. The log then ends at C_new or
+ * at a noop after it (propose() refuses commands meanwhile), so the voter whose reply committed
+ * it has caught up. Stepping down at once, rather than running a transfer that waits for
+ * replies: once C_new is committed the members drop this node as a peer.
  */
 function handOver(core: NodeView, m: Membership): void {
-  let to: NodeId | null = null
-  let best = -1
-  for (const id of m.voters) {
-    const match = core.progress.get(id)?.match ?? -1
-    if (match > best) [to, best] = [id, match]
-  }
-  const caughtUp = to !== null && best === core.log.lastIndex()
+  const last = core.log.lastIndex()
+  const order = core.leadTransferee === null ? m.voters : [core.leadTransferee, ...m.voters]
+  const to = order.find((id) => core.progress.get(id)?.match === last)
   core.logger.info(
-    caughtUp
-      ? 'stepping down: a configuration without this node is committed; handing leadership over'
-      : 'stepping down: a configuration without this node is committed',
-    core.fields({ membership: describeMembership(m), ...(caughtUp ? { to } : {}) }),
+    to === undefined
+      ? 'stepping down: a configuration without this node is committed'
+      : 'stepping down: a configuration without this node is committed; handing leadership over',
+    core.fields({ membership: describeMembership(m), ...(to === undefined ? {} : { to }) }),
   )
-  if (caughtUp) core.send({ type: 'TimeoutNow', to: to as NodeId })
+  if (to !== undefined) core.send({ type: 'TimeoutNow', to })
   core.becomeFollower(core.term, null)
 }
 

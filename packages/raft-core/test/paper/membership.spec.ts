@@ -311,6 +311,23 @@ describe('Membership: joint consensus (thesis §4.3)', () => {
       expect(net.appliedTexts('c')).to.deep.equal(['x', 'after'])
     })
 
+  it('Membership: a leader whose removal commits while it transfers leadership hands over to its transferee, not to another voter (one candidate, no split vote)', () => {
+    const net = threeNodes()
+    const a = net.node('a')
+    const term = a.status().term
+    const sentBefore = net.sent.length
+    a.proposeMembership({ voters: ['b', 'c'] })
+    a.transferLeadership('c')
+    net.settle()
+    const sent = net.sent.slice(sentBefore)
+    expect(new Set(sent.filter((m) => m.type === 'TimeoutNow').map((m) => m.to))).to.deep.equal(
+      new Set(['c']),
+    )
+    expect(sent.some((m) => m.type === 'RequestVote' && m.from === 'b')).to.equal(false)
+    expect(net.leaders()).to.deep.equal(['c'])
+    expect(net.node('c').status().term).to.equal(term + 1)
+  })
+
   it('Membership: a leader takes commands while it is an outgoing voter of C_old,new, and refuses them (NotLeaderError, no entry) once it has appended a C_new it is no voter of', () => {
     const net = threeNodes()
     const a = net.node('a')
