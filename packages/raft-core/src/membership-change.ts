@@ -54,8 +54,8 @@ export function appendConfig(core: NodeView, m: Membership): { index: Index; ter
 
 /**
  * Leader, after its commit index moved (or on election): leaves a committed joint
- * configuration, and steps down once a configuration it is not a voter of is committed
- * (thesis §4.2.2; etcd's StepDownOnRemoval).
+ * configuration, and hands leadership over and steps down once a configuration it is not a
+ * voter of is committed (thesis §4.2.2; etcd's StepDownOnRemoval; handOver).
  */
 export function afterCommit(core: NodeView): void {
   if (core.role !== 'leader') return

@@ -243,7 +243,8 @@ export class Raft {
 
   /**
    * Removes voter or learner `id` (UnknownNodeError unless it is one); it may be down. The
-   * leader may remove itself: it steps down once the change commits.
+   * leader may remove itself: it refuses new commands once the final configuration is
+   * appended, and hands leadership to a caught-up voter and steps down once it commits.
    */
   removeNode(id: NodeId): Promise<Membership> {
     return this.changeOf((m) => removeTarget(m, id))
