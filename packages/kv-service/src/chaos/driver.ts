@@ -13,7 +13,9 @@ import type { ClusterConfig } from '../index.js'
 import { loadClusterConfig } from '../index.js'
 import { createRng } from '@raftkit/raft-core'
 import type { CheckVerdict } from '@raftkit/linearizability'
-import { checkOperations, kvModel, writeHtmlReport } from '@raftkit/linearizability'
+import { kvModel, writeHtmlReport } from '@raftkit/linearizability'
+import { checkKeyByKey } from './check.js'
+import { CompactKvRecorder } from './compact-history.js'
 import type { LeaderInfo } from './admin.js'
 import { ClusterAdmin, delay } from './admin.js'
 import { NodeProcesses, initClusterDir } from './processes.js'
@@ -23,13 +25,7 @@ import { MembersClient, readClientTls } from '../index.js'
 import { formatHostPort } from '../config/cluster-config.js'
 import type { LeadersOf } from './inject.js'
 import { healAll, injectFault, restoreMembers, seconds } from './inject.js'
-import {
-  Workload,
-  duplicatedWrites,
-  finalReads,
-  lostAcknowledgedWrites,
-  newRecorder,
-} from './workload.js'
+import { Workload, duplicatedWrites, finalReads, monotonicClock } from './workload.js'
 import { hasShardSection } from '../cli/extension.js'
 import type { ShardedChaosCluster } from './sharded.js'
 import { loadShardedChaos } from './sharded.js'
@@ -203,7 +199,7 @@ export async function runChaos(options: ChaosOptions, io: ChaosIo): Promise<Chao
     logDir,
     serveArgs: ['--log-level', options.logLevel],
   })
-  const recorder = newRecorder()
+  const recorder = new CompactKvRecorder(monotonicClock)
   const rng = createRng(options.seed)
   const scheduleRng = rng.fork()
   const workloadRng = rng.fork()
@@ -310,17 +306,16 @@ export async function runChaos(options: ChaosOptions, io: ChaosIo): Promise<Chao
       say(`final reads: only ${finals.size} of ${keys.length} keys could be read`)
 
     // ---- the verdict ----
-    const history = recorder.operations()
-    say(`checking ${history.length} operations for linearizability...`)
-    const check = checkOperations(kvModel, history, { timeoutMs: options.checkTimeoutMs })
-    const lostWrites = lostAcknowledgedWrites(history, finals)
+    say(`checking ${recorder.size} operations for linearizability...`)
+    const check = checkKeyByKey(recorder, finals, options.checkTimeoutMs)
+    const lostWrites = check.lostWrites
     const duplicates = duplicatedWrites(finals)
     let reportPath: string | undefined
     if (check.result === 'illegal' || lostWrites.length > 0 || duplicates.length > 0) {
       reportPath = await writeHtmlReport(
         options.reportPath ?? join(dir, 'chaos-report.html'),
         kvModel,
-        check,
+        check.report,
         `raftkit chaos, seed ${options.seed}`,
       )
     }
@@ -345,7 +340,7 @@ export async function runChaos(options: ChaosOptions, io: ChaosIo): Promise<Chao
       migrations: sharded?.migrations ?? 0,
       ...(unsettled !== undefined ? { unsettled } : {}),
       ops: workload.counts,
-      operationsRecorded: history.length,
+      operationsRecorded: recorder.size,
       failovers: monitor.changes,
       faults,
       interrupted,

@@ -10,6 +10,8 @@ export {
   type NodeStatus,
 } from './admin.js'
 export { CHAOS_USAGE, ChaosUsageError, parseChaosArgs, parseDuration } from './args.js'
+export { checkKeyByKey, type KeyByKeyVerdict } from './check.js'
+export { CompactKvRecorder, type KvRecorder } from './compact-history.js'
 export { runChaosCli, type ChaosCliIo } from './cli.js'
 export {
   DEFAULT_CHAOS_OPTIONS,

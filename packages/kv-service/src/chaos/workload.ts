@@ -12,6 +12,7 @@ import type { Rng } from '@raftkit/raft-core'
 import { SystemClock, TimeoutError } from '@raftkit/raft-core'
 import type { KvInput, KvOp, KvOutput, Operation } from '@raftkit/linearizability'
 import { HistoryRecorder } from '@raftkit/linearizability'
+import type { KvRecorder } from './compact-history.js'
 
 export type KvHistory = Operation<KvInput, KvOutput>[]
 
@@ -91,7 +92,7 @@ export type OpOutcome = 'ok' | 'unknown'
  * fails in any other way (it may or may not have taken effect). Never throws.
  */
 export async function recordedOp(
-  recorder: HistoryRecorder<KvInput, KvOutput>,
+  recorder: KvRecorder,
   clientName: string,
   client: KvClient,
   input: KvInput,
@@ -131,7 +132,8 @@ export interface WorkloadOptions {
   readonly clients: number
   readonly keys: readonly string[]
   readonly rng: Rng
-  readonly recorder: HistoryRecorder<KvInput, KvOutput>
+  /** HistoryRecorder (newRecorder) or, for long runs, CompactKvRecorder. */
+  readonly recorder: KvRecorder
   /** Per-operation deadline (ms). */
   readonly deadlineMs: number
   /** Relative weights of the operations. Default get 2, put 1, append 2. */
@@ -229,7 +231,7 @@ export function uniqueValue(client: string, n: number): string {
  */
 export async function finalReads(
   config: ClusterConfig,
-  recorder: HistoryRecorder<KvInput, KvOutput>,
+  recorder: KvRecorder,
   keys: readonly string[],
   deadlineMs = 15_000,
 ): Promise<Map<string, string>> {
