@@ -7,7 +7,12 @@
 import { expect } from 'chai'
 import fc from 'fast-check'
 import type { KvInput, KvOutput, Operation } from '@raftkit/linearizability'
-import { HistoryRecorder, checkOperations, kvModel } from '@raftkit/linearizability'
+import {
+  HistoryRecorder,
+  RecorderMisuseError,
+  checkOperations,
+  kvModel,
+} from '@raftkit/linearizability'
 import {
   CompactKvRecorder,
   checkKeyByKey,
@@ -83,6 +88,15 @@ describe('chaos: the compact history', () => {
       }),
       { numRuns: 300 },
     )
+  })
+
+  it('refuses a token that is not in flight with RecorderMisuseError, as HistoryRecorder does', () => {
+    const r = new CompactKvRecorder({ now: () => 0 })
+    const t = r.begin('c1', { op: 'get', key: 'a' })
+    r.end(t, { value: '' })
+    expect(() => r.end(t, { value: '' })).to.throw(RecorderMisuseError, /not in flight/)
+    expect(() => r.unknown(42)).to.throw(RecorderMisuseError, /not in flight/)
+    expect(r.size).to.equal(1)
   })
 })
 

@@ -9,6 +9,7 @@
  * the checker wants one key at a time (check.ts), so only one key's are alive at once.
  */
 import type { KvInput, KvOp, KvOutput, Operation, TimeSource } from '@raftkit/linearizability'
+import { RecorderMisuseError } from '@raftkit/linearizability'
 
 /** Operation codes in the columns. */
 const OPS: readonly KvOp[] = ['get', 'put', 'append']
@@ -146,7 +147,10 @@ export class CompactKvRecorder implements KvRecorder<number> {
 
   private take(token: number): InFlight {
     const f = this.inFlight.get(token)
-    if (f === undefined) throw new Error(`token ${token} is not in flight`)
+    if (f === undefined)
+      throw new RecorderMisuseError(
+        `token ${token} is not in flight: it was never returned by begin() or was already ended`,
+      )
     this.inFlight.delete(token)
     return f
   }
