@@ -6,7 +6,7 @@
  * (utime + stime from /proc/<pid>/stat). No system-specific code: a client is a function that
  * runs one operation.
  */
-import { readFileSync } from 'node:fs'
+import { readFileSync, readdirSync } from 'node:fs'
 import * as hdr from 'hdr-histogram-js'
 
 /** One client's next operation (resolves when it is acknowledged, rejects on an error). */
@@ -45,6 +45,26 @@ export function processSysMs(pid: number | undefined): number {
   }
 }
 
+/**
+ * How often a process's threads have blocked so far (voluntary context switches summed over
+ * /proc/<pid>/task/*: each is followed by a wake-up, which on a VM whose idle vCPUs halt is a
+ * trip through the hypervisor). Linux /proc; NaN elsewhere or gone. Threads that exit between
+ * two readings take their counts with them.
+ */
+export function processSleeps(pid: number | undefined): number {
+  if (pid === undefined) return NaN
+  try {
+    let n = 0
+    for (const task of readdirSync(`/proc/${pid}/task`)) {
+      const status = readFileSync(`/proc/${pid}/task/${task}/status`, 'utf8')
+      n += Number(/^voluntary_ctxt_switches:\s*(\d+)/m.exec(status)?.[1] ?? 0)
+    }
+    return n
+  } catch {
+    return NaN
+  }
+}
+
 /** Runs every worker in a closed loop for `seconds`, ignoring errors and timing nothing. */
 export async function warmUp(workers: readonly Worker[], seconds: number): Promise<void> {
   const end = performance.now() + seconds * 1000
@@ -70,6 +90,8 @@ export interface Measured {
   readonly serverCpuMs: Readonly<Record<string, number>>
   /** The servers' CPU time summed over every process, per acknowledged operation, in µs. */
   readonly serverCpuUsPerOp: number
+  /** The servers' voluntary context switches (processSleeps) summed, per acknowledged operation. */
+  readonly serverSleepsPerOp: number
 }
 
 const round2 = (x: number): number => Math.round(x * 100) / 100
@@ -91,6 +113,7 @@ export async function measure(
   let ops = 0
   let errors = 0
   const server0 = Object.fromEntries(Object.entries(pids).map(([n, p]) => [n, processCpuMs(p)]))
+  const sleeps0 = Object.values(pids).map(processSleeps)
   const cpu0 = process.cpuUsage()
   const t0 = performance.now()
   const end = t0 + seconds * 1000
@@ -115,6 +138,9 @@ export async function measure(
     Object.entries(pids).map(([n, p]) => [n, processCpuMs(p) - (server0[n] ?? NaN)]),
   )
   const serverTotalMs = Object.values(serverCpuMs).reduce((a, b) => a + b, 0)
+  const sleeps = Object.values(pids)
+    .map((p, i) => processSleeps(p) - (sleeps0[i] ?? NaN))
+    .reduce((a, b) => a + b, 0)
   const loadGenMs = (cpu.user + cpu.system) / 1000
   const perOp = (ms: number): number => Math.round((ms * 1000) / Math.max(1, ops))
   const m: Measured = {
@@ -128,6 +154,7 @@ export async function measure(
     loadGenCpuUsPerOp: perOp(loadGenMs),
     serverCpuMs,
     serverCpuUsPerOp: perOp(serverTotalMs),
+    serverSleepsPerOp: round2(sleeps / Math.max(1, ops)),
   }
   histogram.destroy()
   return m

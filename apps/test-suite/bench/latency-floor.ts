@@ -33,7 +33,7 @@ import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { parseArgs } from 'node:util'
 import { WebSocket, WebSocketServer } from 'ws'
-import { processCpuMs } from './closed-loop.js'
+import { processCpuMs, processSleeps } from './closed-loop.js'
 import { describeCpuIdle } from './cpu-idle.js'
 import { floorRowName, type FloorSyncMode } from './latency-floor-names.js'
 
@@ -317,16 +317,22 @@ async function commit(
   const leader = start({ role: 'leader', dir, sync, followers: ports, burnUs })
   const link = await dialWs((await leader.first)['port'] as number)
   const procs = [leader, ...followers]
-  const cpu = (): number[] => [process.pid, ...procs.map((p) => p.proc.pid)].map(processCpuMs)
+  const pids = [process.pid, ...procs.map((p) => p.proc.pid)]
+  const cpu = (): number[] => pids.map(processCpuMs)
   const before = cpu()
+  const sleeps0 = pids.slice(1).map(processSleeps)
   const us = await roundTrips(rounds, wsExchange(link, Buffer.alloc(recordBytes, 4)))
   const after = cpu()
+  const sleeps = pids.slice(1).map((p, i) => processSleeps(p) - (sleeps0[i] as number))
   link.terminate()
   for (const p of procs) p.proc.kill()
   // CPU µs per round (the warm-up's rounds included) of the client, the leader, the followers.
   const all = rounds + Math.min(500, rounds)
   const per = after.map((a, i) => Math.round(((a - (before[i] as number)) * 1000) / all))
   const [client = NaN, leaderCpu = NaN, ...followerCpu] = per
+  console.error(
+    `commit skeleton (fdatasync ${sync}): voluntary context switches per round, leader and followers: ${sleeps.map((n) => (n / all).toFixed(2)).join(' ')}`,
+  )
   return row(
     floorRowName({
       kind: 'commit',

@@ -22,6 +22,8 @@ export interface Row {
   readonly errors: number
   /** The server processes' CPU time summed, per acknowledged operation (µs). */
   readonly serverCpuUsPerOp: number
+  /** The server processes' voluntary context switches summed, per acknowledged operation. */
+  readonly serverSleepsPerOp: number
   /** The load generator's CPU time per acknowledged operation (µs). */
   readonly loadGenCpuUsPerOp: number
   /** The load generator's CPU time / wall time (1 = one core). */

@@ -153,6 +153,7 @@ async function runSystem(system: System, pair: number): Promise<Row[]> {
             ops: m.ops,
             errors: m.errors,
             serverCpuUsPerOp: m.serverCpuUsPerOp,
+            serverSleepsPerOp: m.serverSleepsPerOp,
             loadGenCpuUsPerOp: m.loadGenCpuUsPerOp,
             loadGenCpu: m.loadGenCpu,
           }

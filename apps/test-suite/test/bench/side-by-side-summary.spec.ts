@@ -18,6 +18,7 @@ function row(pair: number, system: 'etcd' | 'raftkit', opsPerSec: number, client
     ops: opsPerSec * 2,
     errors: 0,
     serverCpuUsPerOp: 100,
+    serverSleepsPerOp: 3,
     loadGenCpuUsPerOp: 50,
     loadGenCpu: 0.5,
   }
