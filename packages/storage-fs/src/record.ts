@@ -9,6 +9,7 @@
  * what a torn tail looks like, and would be silently cut).
  */
 import CRC32C from 'crc-32/crc32c.js'
+import { crc32cRange } from './crc32c.js'
 
 export const HEADER_BYTES = 12
 /** Far above any sane batch; a larger length with a valid header CRC is corruption. */
@@ -43,11 +44,8 @@ export type ScanStop =
   | { readonly kind: 'torn'; readonly offset: number; readonly reason: string }
   | { readonly kind: 'corrupt'; readonly offset: number; readonly reason: string }
 
-export interface ScanResult {
+export interface ScanResult extends FrameScan {
   readonly records: ScannedRecord[]
-  /** End of the last valid record: where a torn tail gets cut. */
-  readonly validEnd: number
-  readonly stop?: ScanStop
 }
 
 /**
@@ -71,9 +69,16 @@ function dataEnd(buf: Buffer, from: number): number {
   return end
 }
 
+/** What scanFrames found: where the valid records end and why scanning stopped there. */
+export interface FrameScan {
+  /** End of the last valid record: where a torn tail gets cut. */
+  readonly validEnd: number
+  readonly stop?: ScanStop
+}
+
 /**
- * Reads records from `buf` until its end or the first bad record, and classifies what follows
- * the last valid record:
+ * Checks the records of `buf` from its start until its end or the first bad record, and
+ * classifies what follows the last valid record:
  * - `zeros`: only zero bytes to the end;
  * - `torn`: what an interrupted append leaves behind: a short header or a payload cut by the end
  *   of the file, or (in preallocated space) by the zeros the append did not get to overwrite:
@@ -81,14 +86,24 @@ function dataEnd(buf: Buffer, from: number): number {
  * - `corrupt`: anything else, e.g. a complete record with a wrong checksum, or non-zero bytes
  *   after a zero header.
  * The caller decides what is acceptable (zeros and a torn record only at the tail of the last
- * segment).
+ * segment). Allocates nothing per record: the records in `[0, validEnd)` are then walked by
+ * their lengths (recovery.ts), or listed by scanRecords.
  */
-export function scanRecords(buf: Buffer): ScanResult {
-  const records: ScannedRecord[] = []
+export function scanFrames(buf: Buffer): FrameScan {
   let offset = 0
   while (offset < buf.length) {
     const stop = checkRecordAt(buf, offset)
-    if (stop) return { records, validEnd: offset, stop: classifyTail(buf, offset, stop) }
+    if (stop) return { validEnd: offset, stop: classifyTail(buf, offset, stop) }
+    offset += HEADER_BYTES + buf.readUInt32LE(offset)
+  }
+  return { validEnd: offset }
+}
+
+/** scanFrames, with every valid record listed (offset and a view of its payload). */
+export function scanRecords(buf: Buffer): ScanResult {
+  const scan = scanFrames(buf)
+  const records: ScannedRecord[] = []
+  for (let offset = 0; offset < scan.validEnd;) {
     const len = buf.readUInt32LE(offset)
     records.push({
       offset,
@@ -96,7 +111,7 @@ export function scanRecords(buf: Buffer): ScanResult {
     })
     offset += HEADER_BYTES + len
   }
-  return { records, validEnd: offset }
+  return { records, ...scan }
 }
 
 /** `stop` is the bad record at `offset`; the zeros after the last non-zero byte may explain it. */
@@ -114,7 +129,7 @@ function classifyTail(buf: Buffer, offset: number, stop: ScanStop): ScanStop {
 function checkRecordAt(buf: Buffer, offset: number): ScanStop | undefined {
   const remaining = buf.length - offset
   if (remaining < HEADER_BYTES) return { kind: 'torn', offset, reason: 'incomplete record header' }
-  if (crc32c(buf.subarray(offset, offset + 8)) !== buf.readUInt32LE(offset + 8)) {
+  if (crc32cRange(buf, offset, offset + 8) !== buf.readUInt32LE(offset + 8)) {
     return { kind: 'corrupt', offset, reason: 'record header checksum mismatch' }
   }
   const len = buf.readUInt32LE(offset)
@@ -123,8 +138,8 @@ function checkRecordAt(buf: Buffer, offset: number): ScanStop | undefined {
   if (remaining < HEADER_BYTES + len) {
     return { kind: 'torn', offset, reason: `record of ${len} bytes cut by the end of the file` }
   }
-  const payload = buf.subarray(offset + HEADER_BYTES, offset + HEADER_BYTES + len)
-  if (crc32c(payload) !== buf.readUInt32LE(offset + 4)) {
+  const start = offset + HEADER_BYTES
+  if (crc32cRange(buf, start, start + len) !== buf.readUInt32LE(offset + 4)) {
     return { kind: 'corrupt', offset, reason: 'record payload checksum mismatch' }
   }
   return undefined

@@ -12,8 +12,9 @@ import type { Entry, Logger, Snapshot } from '@raftkit/raft-core'
 import { EMPTY_HARD_STATE, StorageCorruptionError, StorageError } from '@raftkit/raft-core'
 import { fsyncDir } from './atomic-file.js'
 import { LogState } from './log-state.js'
-import type { ScanResult } from './record.js'
-import { scanRecords } from './record.js'
+import { decodeOpAt } from './op-decode.js'
+import type { FrameScan } from './record.js'
+import { HEADER_BYTES, scanFrames } from './record.js'
 import { listDir, removeFiles, segmentName, snapshotName } from './segments.js'
 import { readSnapshotFile } from './snapshot-file.js'
 import { validateEntries } from './validate.js'
@@ -30,7 +31,11 @@ export interface Recovered {
 interface ScannedSegment {
   readonly seq: number
   readonly path: string
-  readonly scan: ScanResult
+  /** The segment's bytes: its records are replayed from here once every segment was checked. */
+  readonly buf: Buffer
+  readonly scan: FrameScan
+  /** End of the header record: the op records follow, up to `scan.validEnd`. */
+  readonly headerEnd: number
   readonly header: SegmentHeader
 }
 
@@ -48,18 +53,19 @@ function atRecord<T>(path: string, offset: number, fn: () => T): T {
 
 async function scanSegment(dir: string, seq: number, isLast: boolean): Promise<ScannedSegment> {
   const path = join(dir, segmentName(seq))
-  const scan = scanRecords(await readFile(path))
+  const buf = await readFile(path)
+  const scan = scanFrames(buf)
   const stop = scan.stop
   if (stop && (stop.kind === 'corrupt' || !isLast)) {
     throw new StorageCorruptionError(path, stop.offset, stop.reason)
   }
-  const first = scan.records[0]
-  if (!first) throw new StorageCorruptionError(path, 0, 'segment has no header record')
-  const header = atRecord(path, 0, () => decodeHeader(first.payload))
+  if (scan.validEnd === 0) throw new StorageCorruptionError(path, 0, 'segment has no header record')
+  const headerEnd = HEADER_BYTES + buf.readUInt32LE(0)
+  const header = atRecord(path, 0, () => decodeHeader(buf.subarray(HEADER_BYTES, headerEnd)))
   if (header.seq !== seq) {
     throw new StorageCorruptionError(path, 0, `segment header says sequence ${header.seq}`)
   }
-  return { seq, path, scan, header }
+  return { seq, path, buf, scan, headerEnd, header }
 }
 
 /** Reads segments newest first until the newest checkpoint; returns them oldest first. */
@@ -96,21 +102,39 @@ function ownEntryData(state: LogState): void {
   }
 }
 
+/**
+ * Applies the op records of `seg` (all checked by scanFrames) to `state`, decoding each straight
+ * from the segment's bytes (op-decode.ts) or, in any form but the writers', with decodeOp.
+ */
+function replaySegment(state: LogState, seg: ScannedSegment): void {
+  const { buf, path } = seg
+  for (let offset = seg.headerEnd; offset < seg.scan.validEnd;) {
+    const start = offset + HEADER_BYTES
+    const stop = start + buf.readUInt32LE(offset)
+    try {
+      let op = decodeOpAt(buf, start, stop)
+      if (op === undefined) {
+        op = decodeOp(buf.subarray(start, stop))
+        if (op.entries) validateEntries(op.entries)
+      }
+      state.check(op)
+      state.apply(op)
+    } catch (e) {
+      if (e instanceof WalShapeError || e instanceof StorageError) {
+        throw new StorageCorruptionError(path, offset, e.message)
+      }
+      throw e
+    }
+    offset = stop
+  }
+}
+
 function replay(segments: readonly ScannedSegment[]): LogState {
   const reset = segments[0]?.header.reset
   const state = reset
     ? LogState.from(reset.snapshot, reset.entries, reset.hardState)
     : new LogState()
-  for (const seg of segments) {
-    for (const rec of seg.scan.records.slice(1)) {
-      atRecord(seg.path, rec.offset, () => {
-        const op = decodeOp(rec.payload)
-        if (op.entries) validateEntries(op.entries)
-        state.check(op)
-        state.apply(op)
-      })
-    }
-  }
+  for (const seg of segments) replaySegment(state, seg)
   ownEntryData(state)
   return state
 }
