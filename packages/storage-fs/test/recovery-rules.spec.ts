@@ -7,7 +7,7 @@ import { copyFile, readFile, readdir, unlink, writeFile } from 'node:fs/promises
 import { join } from 'node:path'
 import { expect } from 'chai'
 import type { Entry } from '@raftkit/raft-core'
-import { MemoryLogger, StorageCorruptionError } from '@raftkit/raft-core'
+import { MemoryLogger, StorageCorruptionError, packValue } from '@raftkit/raft-core'
 import { createFileStorage } from '../src/index.js'
 import type { LogOp } from '../src/log-state.js'
 import { frameRecord, scanRecords } from '../src/record.js'
@@ -194,5 +194,32 @@ describe('recovery rules', function () {
     expect((await readFile(path!)).equals(damaged), 'the failed open changed the file').to.equal(
       true,
     )
+  })
+
+  it("checks every segment's records, newest first, before it decodes any op: the first damage checked is reported", async function () {
+    const s = await createFileStorage({ dir, segmentBytes: 1024 })
+    for (let i = 0; i < 30; i++)
+      await s.write({ entries: entries(i * 5 + 1, i * 5 + 5), sync: true })
+    await s.close()
+    const files = await segmentFiles(dir)
+    expect(files.length).to.be.greaterThan(2)
+    const [oldest, second] = files as [string, string]
+    // An op record of the wrong shape, well framed, after the oldest segment's last record.
+    const old = await readFile(oldest)
+    const shapeAt = scanRecords(old).validEnd
+    const bad = frameRecord(packValue({ t: 'op', e: [[shapeAt, 1, 7, new Uint8Array(1)]] }))
+    await writeFile(oldest, Buffer.concat([old.subarray(0, shapeAt), bad]))
+    const alone = await corruption(dir, oldest)
+    expect([alone.file, alone.offset]).to.deep.equal([oldest, shapeAt])
+    expect(alone.message).to.contain('bad entry')
+    // A flipped payload byte in the second segment's last record: found by its checksum first.
+    const mid = await readFile(second)
+    const crcAt = scanRecords(mid).records.at(-1)!.offset
+    const damaged = Buffer.from(mid)
+    damaged[crcAt + 13] = damaged[crcAt + 13]! ^ 0x10
+    await writeFile(second, damaged)
+    const both = await corruption(dir, second)
+    expect([both.file, both.offset]).to.deep.equal([second, crcAt])
+    expect(both.message).to.contain('record payload checksum mismatch')
   })
 })
