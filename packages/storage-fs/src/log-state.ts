@@ -27,7 +27,45 @@ function sumBytes(entries: readonly Entry[], from = 0, to = entries.length): num
 
 const NO_SNAPSHOT: SnapshotMeta = Object.freeze({ index: 0, term: 0 })
 
-export class LogState {
+/** What checkOp reads of a log: LogState, or recovery's ReplayLog (replay-log.ts). */
+export interface LogBounds {
+  readonly snapshotIndex: number
+  readonly lastIndex: number
+  termAt(index: number): number | undefined
+}
+
+/**
+ * Throws StorageError if an op with this snapshot and entries from `firstIndex` on cannot apply
+ * to `log`; changes nothing.
+ */
+export function checkOp(
+  log: LogBounds,
+  snapshot: SnapshotMeta | undefined,
+  firstIndex: number | undefined,
+): void {
+  let snapshotIndex = log.snapshotIndex
+  let lastIndex = log.lastIndex
+  if (snapshot) {
+    if (snapshot.index < snapshotIndex) {
+      throw new StorageError(
+        `snapshot at index ${snapshot.index} is older than the stored snapshot at ${snapshotIndex}`,
+      )
+    }
+    const keeps = log.termAt(snapshot.index) === snapshot.term
+    snapshotIndex = snapshot.index
+    lastIndex = keeps ? Math.max(lastIndex, snapshotIndex) : snapshotIndex
+  }
+  if (firstIndex !== undefined && firstIndex <= snapshotIndex) {
+    throw new StorageError(
+      `cannot write entry ${firstIndex}: indexes up to ${snapshotIndex} are compacted`,
+    )
+  }
+  if (firstIndex !== undefined && firstIndex > lastIndex + 1) {
+    throw new StorageError(`entries start at ${firstIndex} but the log ends at ${lastIndex}: a gap`)
+  }
+}
+
+export class LogState implements LogBounds {
   snapshot: SnapshotMeta | null = null
   /** entries[0].index === snapshotIndex + 1 */
   entries: Entry[] = []
@@ -63,29 +101,7 @@ export class LogState {
 
   /** Throws StorageError if `op` cannot apply to this state; changes nothing. */
   check(op: LogOp): void {
-    let snapshotIndex = this.snapshotIndex
-    let lastIndex = this.lastIndex
-    if (op.snapshot) {
-      if (op.snapshot.index < snapshotIndex) {
-        throw new StorageError(
-          `snapshot at index ${op.snapshot.index} is older than the stored snapshot at ${snapshotIndex}`,
-        )
-      }
-      const keeps = this.termAt(op.snapshot.index) === op.snapshot.term
-      snapshotIndex = op.snapshot.index
-      lastIndex = keeps ? Math.max(lastIndex, snapshotIndex) : snapshotIndex
-    }
-    const first = op.entries?.[0]
-    if (first && first.index <= snapshotIndex) {
-      throw new StorageError(
-        `cannot write entry ${first.index}: indexes up to ${snapshotIndex} are compacted`,
-      )
-    }
-    if (first && first.index > lastIndex + 1) {
-      throw new StorageError(
-        `entries start at ${first.index} but the log ends at ${lastIndex}: a gap`,
-      )
-    }
+    checkOp(this, op.snapshot, op.entries?.[0]?.index)
   }
 
   /** Applies a checked op: snapshot, then entries (truncating a conflicting suffix), then hard state. */

@@ -8,13 +8,14 @@
  */
 import { open, readFile } from 'node:fs/promises'
 import { join } from 'node:path'
-import type { Entry, Logger, Snapshot } from '@raftkit/raft-core'
+import type { Logger, Snapshot } from '@raftkit/raft-core'
 import { EMPTY_HARD_STATE, StorageCorruptionError, StorageError } from '@raftkit/raft-core'
 import { fsyncDir } from './atomic-file.js'
 import { LogState } from './log-state.js'
-import { decodeOpAt } from './op-decode.js'
+import { readOpAt } from './op-decode.js'
 import type { FrameScan } from './record.js'
 import { HEADER_BYTES, scanFrames } from './record.js'
+import { ReplayLog } from './replay-log.js'
 import { listDir, removeFiles, segmentName, snapshotName } from './segments.js'
 import { readSnapshotFile } from './snapshot-file.js'
 import { validateEntries } from './validate.js'
@@ -90,35 +91,21 @@ async function scanFromCheckpoint(dir: string, seqs: number[]): Promise<ScannedS
 }
 
 /**
- * Gives every entry of `state` a plain copy of its data: decoding leaves views into the segment's
- * file buffer (wal-codec.ts), which would keep the whole file in memory for as long as one entry
- * of it lives.
- */
-function ownEntryData(state: LogState): void {
-  const entries = state.entries
-  for (let i = 0; i < entries.length; i++) {
-    const e = entries[i] as Entry
-    entries[i] = { index: e.index, term: e.term, kind: e.kind, data: new Uint8Array(e.data) }
-  }
-}
-
-/**
- * Applies the op records of `seg` (all checked by scanFrames) to `state`, decoding each straight
+ * Applies the op records of `seg` (all checked by scanFrames) to `log`, reading each straight
  * from the segment's bytes (op-decode.ts) or, in any form but the writers', with decodeOp.
  */
-function replaySegment(state: LogState, seg: ScannedSegment): void {
+function replaySegment(log: ReplayLog, seg: ScannedSegment): void {
   const { buf, path } = seg
   for (let offset = seg.headerEnd; offset < seg.scan.validEnd;) {
     const start = offset + HEADER_BYTES
     const stop = start + buf.readUInt32LE(offset)
     try {
-      let op = decodeOpAt(buf, start, stop)
-      if (op === undefined) {
-        op = decodeOp(buf.subarray(start, stop))
+      if (readOpAt(buf, start, stop)) log.applyScanned(buf)
+      else {
+        const op = decodeOp(buf.subarray(start, stop))
         if (op.entries) validateEntries(op.entries)
+        log.applyOp(op)
       }
-      state.check(op)
-      state.apply(op)
     } catch (e) {
       if (e instanceof WalShapeError || e instanceof StorageError) {
         throw new StorageCorruptionError(path, offset, e.message)
@@ -129,14 +116,18 @@ function replaySegment(state: LogState, seg: ScannedSegment): void {
   }
 }
 
+/**
+ * Replays the segments from the checkpoint's state. The entries kept get their own copy of their
+ * data: decoding leaves them in the segments' file buffers, which would stay in memory for as
+ * long as one entry of them lives.
+ */
 function replay(segments: readonly ScannedSegment[]): LogState {
   const reset = segments[0]?.header.reset
-  const state = reset
-    ? LogState.from(reset.snapshot, reset.entries, reset.hardState)
-    : new LogState()
-  for (const seg of segments) replaySegment(state, seg)
-  ownEntryData(state)
-  return state
+  const log = reset
+    ? new ReplayLog(reset.snapshot, reset.entries, reset.hardState)
+    : new ReplayLog(null, [], EMPTY_HARD_STATE)
+  for (const seg of segments) replaySegment(log, seg)
+  return log.toLogState()
 }
 
 async function cutTornTail(seg: ScannedSegment, logger: Logger): Promise<void> {
