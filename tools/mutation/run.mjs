@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // `npm run mutation [-- <group>] [stryker options]`: mutation testing with StrykerJS.
-// Groups: raft-core (default), membership, kv, shardkv, shardkv-servers, storage, transport,
+// Groups: raft-core (default), membership, runtime, kv, shardkv, shardkv-servers, storage, transport,
 // checker, all. Stryker mutates the files IN PLACE (see stryker.config.mjs), so run it in a clean
 // clone, never in a working tree others edit:
 //   git clone <repo> /tmp/mut && cd /tmp/mut && npm ci && npm run mutation
@@ -19,6 +19,7 @@ const groups =
     ? [
         'raft-core',
         'membership',
+        'runtime',
         'kv',
         'shardkv',
         'shardkv-servers',
