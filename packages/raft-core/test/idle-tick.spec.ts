@@ -3,15 +3,18 @@
  * heartbeat due, no change or transfer waiting) fires no pump timer. Under a clock with slots
  * (SimulatedClock) the tick reserves the pump timer's place instead, so a pump asked for later
  * in the same instant fires exactly where it used to and seeded runs replay unchanged (the
- * conformance trace-hash tests pin that); a clock without slots still gets a timer per tick.
+ * conformance trace-hash tests pin that, and so does the last test here against the same run on a
+ * clock without slots); a clock without slots still gets a timer per tick.
  */
 import { expect } from 'chai'
 import { SimulatedClock } from '../src/clock.js'
 import type { Clock, TimerHandle } from '../src/clock.js'
+import type { Message } from '../src/messages.js'
+import type { Transport } from '../src/transport.js'
 import { MemoryStorage } from '../src/memory-storage.js'
 import { Raft } from '../src/runtime.js'
 import { createRng } from '../src/rng.js'
-import { silentLogger } from '../src/logger.js'
+import { silentLogger, type Logger } from '../src/logger.js'
 import { SimNetwork } from './helpers/sim-transport.js'
 
 /** The SimulatedClock seen through the plain Clock interface (no slots). */
@@ -52,6 +55,59 @@ async function firedWhileIdle(slots: boolean): Promise<number> {
   return sim.fired
 }
 
+/**
+ * A network whose messages take 1 to 12 ms (whole, seeded): deliveries often land in the same
+ * instant as a node's tick, which is where a reserved slot decides the order.
+ */
+function laggyNetwork(clock: Clock, seed: number): (id: string) => Transport {
+  const rng = createRng(seed)
+  const handlers = new Map<string, (m: Message) => void>()
+  return (id) => ({
+    id,
+    send: (m) => {
+      clock.setTimeout(() => handlers.get(m.to)?.(m), 1 + rng.int(12))
+    },
+    listen: (h) => void handlers.set(id, h),
+    close: async () => void handlers.delete(id),
+  })
+}
+
+/** Role changes and applied entries (with their simulated times) of a seeded 3-node run. */
+async function traceOf(slots: boolean, seed: number): Promise<string[]> {
+  const sim = new SimulatedClock()
+  const clock = slots ? sim : new PlainClock(sim)
+  const endpoint = laggyNetwork(sim, seed)
+  const trace: string[] = []
+  const nodes: Raft[] = []
+  for (const id of ['a', 'b', 'c']) {
+    const logger: Logger = {
+      ...silentLogger,
+      info: (msg, fields) => {
+        if (msg === 'role changed') trace.push(`${sim.now()} ${id} ${String(fields?.['role'])}`)
+      },
+    }
+    const raft = await Raft.create({
+      id,
+      peers: ['a', 'b', 'c'],
+      transport: endpoint(id),
+      storage: new MemoryStorage(),
+      clock,
+      rng: createRng(seed * 10 + nodes.length),
+      logger,
+    })
+    raft.onApply((m) => {
+      trace.push(`${sim.now()} ${id} apply ${m.index}`)
+    })
+    nodes.push(raft)
+  }
+  for (let step = 0; step < 40; step++) {
+    await sim.advance(37)
+    for (const raft of nodes) raft.start(new TextEncoder().encode(`${step}`))
+  }
+  for (const raft of nodes) await raft.kill()
+  return trace
+}
+
 describe('runtime: idle ticks', () => {
   it('fire no pump timer on a clock with slots (25 ticks and the start-up pump)', async () => {
     expect(await firedWhileIdle(true)).to.equal(26)
@@ -59,5 +115,13 @@ describe('runtime: idle ticks', () => {
 
   it('fire a pump timer each on a clock without slots', async () => {
     expect(await firedWhileIdle(false)).to.equal(51)
+  })
+
+  it('replay a seeded cluster exactly as a clock without slots does (where a later pump fires)', async () => {
+    for (const seed of [1, 2, 3]) {
+      const withSlots = await traceOf(true, seed)
+      expect(withSlots.some((line) => line.endsWith('apply 10'))).to.equal(true)
+      expect(withSlots).to.deep.equal(await traceOf(false, seed))
+    }
   })
 })
