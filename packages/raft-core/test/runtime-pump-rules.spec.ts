@@ -194,4 +194,32 @@ describe('Raft runtime: the Ready pump’s rules', () => {
     expect(n.raft.status().stopReason).to.equal(undefined)
     await n.raft.kill()
   })
+  it('gathers proposals and reads that arrive in one turn into one pump turn: one timer, one write', async () => {
+    const disk = new HeldStorage()
+    const clock = new SimulatedClock()
+    const raft = await Raft.create({
+      id: 'a',
+      peers: ['a'],
+      transport: new FakeTransport('a'),
+      storage: disk,
+      clock,
+      rng: createRng(1),
+    })
+    raft.onApply(() => undefined)
+    while (!raft.getState().isLeader) await clock.advance(1)
+    await clock.advance(1)
+    const timers = clock.pending()
+    const writes = disk.batches.length
+    const indexes = [raft.start(text('x')), raft.start(text('y')), raft.start(text('z'))].map(
+      (r) => r.index,
+    )
+    const read = raft.readIndex()
+    expect(clock.pending()).to.equal(timers + 1)
+    await clock.advance(1)
+    expect(
+      disk.batches.slice(writes).map((b) => (b.entries ?? []).map((e) => e.index)),
+    ).to.deep.equal([indexes])
+    expect(await read).to.be.at.least(indexes[0]! - 1)
+    await raft.kill()
+  })
 })
