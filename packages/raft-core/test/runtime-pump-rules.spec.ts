@@ -1,13 +1,15 @@
 /**
- * The Ready pump's rules (runtime-pump.ts), each pinned at a follower fed by hand: a snapshot
- * from the leader reaches the service only once it is durable, and entries after it only after
- * it; a node stopped mid-write sends nothing of that Ready and ignores what arrives; a message
- * the transport refuses, or one the core fails on, is logged and dropped without stopping the
- * node. Found by mutation testing (TESTING.md "raft-core's runtime (session 20)").
+ * The Ready pump's rules (runtime-pump.ts, and runtime-reads.ts's hand-off), each at a node fed
+ * by hand: a snapshot from the leader reaches the service only once it is durable, and entries
+ * after it only after it; a node stopped mid-write sends nothing of that Ready and ignores what
+ * arrives; a message the transport refuses, or one the core fails on, is logged and dropped
+ * without stopping the node; what arrives in one turn costs one pump turn; a follower's read
+ * fails in that turn. Found by mutation testing (TESTING.md "raft-core's runtime (session 20)").
  */
 import { expect } from 'chai'
 import type { ApplyMsg } from '../src/apply.js'
 import { SimulatedClock } from '../src/clock.js'
+import { NotLeaderError } from '../src/errors.js'
 import { MemoryLogger } from '../src/logger.js'
 import type { Message } from '../src/messages.js'
 import { RawNode } from '../src/raw-node.js'
@@ -221,5 +223,20 @@ describe('Raft runtime: the Ready pump’s rules', () => {
     ).to.deep.equal([indexes])
     expect(await read).to.be.at.least(indexes[0]! - 1)
     await raft.kill()
+  })
+  it('rejects a follower’s readIndex in the pump turn that hands it to the core, naming the leader', async () => {
+    const n = await node()
+    n.transport.deliver(ae({ from: 'b', to: 'a', term: 1 }))
+    await n.settle()
+    // Nothing more arrives, so no Ready follows for a whole election timeout.
+    const read = n.raft.readIndex().then(
+      () => 'resolved',
+      (e: unknown) => e,
+    )
+    await n.settle()
+    const outcome = await Promise.race([read, Promise.resolve('pending')])
+    expect(outcome).to.be.instanceOf(NotLeaderError)
+    expect((outcome as NotLeaderError).leaderHint).to.equal('b')
+    await n.raft.kill()
   })
 })
