@@ -1,8 +1,8 @@
 #!/usr/bin/env node
 // `npm run mutation [-- <group>] [stryker options]`: mutation testing with StrykerJS.
-// Groups: raft-core (default), membership, runtime, kv, shardkv, shardkv-servers, storage, transport,
-// checker, all. Stryker mutates the files IN PLACE (see stryker.config.mjs), so run it in a clean
-// clone, never in a working tree others edit:
+// Groups: raft-core (default), membership, runtime, kv, kv-server, shardkv, shardkv-servers,
+// storage, transport, checker, all. Stryker mutates the files IN PLACE (see stryker.config.mjs), so
+// run it in a clean clone, never in a working tree others edit:
 //   git clone <repo> /tmp/mut && cd /tmp/mut && npm ci && npm run mutation
 // The run refuses to start when the files it mutates have uncommitted changes.
 import { execFileSync, spawnSync } from 'node:child_process'
@@ -21,6 +21,7 @@ const groups =
         'membership',
         'runtime',
         'kv',
+        'kv-server',
         'shardkv',
         'shardkv-servers',
         'storage',

@@ -74,6 +74,35 @@ const groups = {
       'packages/kv-service/test/state-machine-rules.spec.ts',
     ],
   },
+  // kv-service's request path (TESTING.md session 20): the clerk's retries, leader hints and
+  // session sequence numbers, and the server's write, read (ReadIndex) and hold paths, against
+  // the package's in-process specs in simulated time (scripted Raft, scripted network, the
+  // transport-memory cluster; about 4 s in all). Left out: the multi-process, CLI, TLS, HTTP
+  // and chaos specs (real sockets and clocks, seconds to minutes each).
+  'kv-server': {
+    mutate: [
+      'packages/kv-service/src/client.ts',
+      'packages/kv-service/src/backoff.ts',
+      'packages/kv-service/src/pending-writes.ts',
+      'packages/kv-service/src/read-index.ts',
+      'packages/kv-service/src/server.ts',
+      'packages/kv-service/src/leader-wait.ts',
+      'packages/kv-service/src/apply-stream.ts',
+      'packages/kv-service/src/session-entry.ts',
+      'packages/kv-service/src/command-fast.ts',
+      'packages/kv-service/src/replies.ts',
+      'packages/kv-service/src/deadline.ts',
+    ],
+    spec: [
+      'packages/kv-service/test/client.spec.ts',
+      'packages/kv-service/test/server-unit.spec.ts',
+      'packages/kv-service/test/server-hold.spec.ts',
+      'packages/kv-service/test/server.spec.ts',
+      'packages/kv-service/test/command-fast.spec.ts',
+      'packages/kv-service/test/session-digest.spec.ts',
+      'packages/kv-service/test/memory-rpc.spec.ts',
+    ],
+  },
   // shardkv's deterministic, replicated cores (TESTING.md session 16): the controller's
   // placement rule and state machine, and the sharded KV's state machine, against every shardkv
   // spec (the whole set, the HTTP ones included, runs in about 4 s).
