@@ -1,6 +1,6 @@
 import { expect } from 'chai'
 import { SimulatedClock, StoppedError, TimeoutError, createRng } from '@raftkit/raft-core'
-import type { KvReply, KvRequest, KvRpcNetwork } from '../src/index.js'
+import type { KvRpcNetwork } from '../src/index.js'
 import {
   BadRequestError,
   KvClient,
@@ -8,34 +8,9 @@ import {
   OutcomeUnknownError,
   RequestConflictError,
 } from '../src/index.js'
+import type { Script } from './fake-rpc.js'
+import { FakeRpc, OK, wrong } from './fake-rpc.js'
 
-type Script = (to: string, request: KvRequest, n: number) => KvReply | 'timeout'
-
-/** A scripted network: records every call; `script` decides each answer. */
-class FakeRpc implements KvRpcNetwork {
-  readonly calls: Array<{ to: string; request: KvRequest }> = []
-  constructor(
-    private readonly clock: SimulatedClock,
-    public script: Script,
-  ) {}
-  async call(_from: string, to: string, request: KvRequest, timeoutMs: number): Promise<KvReply> {
-    this.calls.push({ to, request })
-    const answer = this.script(to, request, this.calls.length)
-    await this.clock.sleep(answer === 'timeout' ? timeoutMs : 1)
-    if (answer === 'timeout') throw new TimeoutError()
-    return answer
-  }
-  writes(): Array<{ to: string; request: KvRequest }> {
-    return this.calls.filter((c) => c.request.type === 'put' || c.request.type === 'append')
-  }
-}
-
-const OK: KvReply = { ok: true, value: '' }
-const wrong = (leaderHint: string | null): KvReply => ({
-  ok: false,
-  error: 'WRONG_LEADER',
-  leaderHint,
-})
 const leaderIs =
   (leader: string, hint: string | null = leader): Script =>
   (to) =>
