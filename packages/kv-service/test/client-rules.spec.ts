@@ -191,6 +191,22 @@ describe('KvClient rules', () => {
     expect(err).to.be.instanceOf(StoppedError)
   })
 
+  it('close() ends an attempt in flight at once, without waiting for its timeout', async () => {
+    const rpc = new FakeRpc(clock, () => 'timeout')
+    const ck = make(rpc) // an attempt may take 1000 ms
+    const err = await clock.run(async () => {
+      const op = outcome(ck.get('k'))
+      await clock.sleep(100)
+      ck.close()
+      const e = await op
+      expect(clock.now()).to.equal(100)
+      return e
+    })
+    expect(err).to.be.instanceOf(StoppedError)
+    expect(rpc.calls).to.have.length(1)
+    await clock.run(() => clock.sleep(1000)) // the abandoned call's own timer
+  })
+
   it('names the option it refuses (KvConfigError.field)', () => {
     const rpc = new FakeRpc(clock, () => OK)
     const field = (f: () => unknown): string | undefined => {
