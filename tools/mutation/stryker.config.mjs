@@ -95,7 +95,12 @@ const groups = {
     ],
     spec: [
       'packages/kv-service/test/client.spec.ts',
+      'packages/kv-service/test/client-rules.spec.ts',
       'packages/kv-service/test/server-unit.spec.ts',
+      'packages/kv-service/test/pending-writes-rules.spec.ts',
+      'packages/kv-service/test/read-index-rules.spec.ts',
+      'packages/kv-service/test/server-rules.spec.ts',
+      'packages/kv-service/test/server-start.spec.ts',
       'packages/kv-service/test/server-hold.spec.ts',
       'packages/kv-service/test/server.spec.ts',
       'packages/kv-service/test/command-fast.spec.ts',
