@@ -6,7 +6,7 @@
  */
 import { expect } from 'chai'
 import type { Index } from '@raftkit/raft-core'
-import { NotLeaderError, SimulatedClock, StoppedError } from '@raftkit/raft-core'
+import { MemoryLogger, NotLeaderError, SimulatedClock, StoppedError } from '@raftkit/raft-core'
 import type { KvReply, KvServerOptions } from '../src/index.js'
 import { KvServer } from '../src/index.js'
 import { FakeRaft, startRequest } from './fake-raft.js'
@@ -157,7 +157,9 @@ describe('KvServer rules', () => {
     })
   })
 
-  it('a held request whose wait fails unexpectedly (a bug) is answered TIMEOUT, not left unanswered', async () => {
+  it('a held request whose wait fails unexpectedly (a bug) is answered TIMEOUT and the error logged', async () => {
+    const logger = new MemoryLogger()
+    server = create({ logger })
     raft.awaitLeader = () => Promise.reject(new Error('boom'))
     raft.leadTransferee = 's1'
     expect(await server.put('k', 'v', 'c', 1)).to.deep.equal({ ok: false, error: 'TIMEOUT' })
@@ -167,6 +169,10 @@ describe('KvServer rules', () => {
     raft.leader = null
     raft.readIndexImpl = () => Promise.reject(new NotLeaderError(null))
     expect(await server.get('k')).to.deep.equal({ ok: false, error: 'TIMEOUT' })
+    expect(logger.records.filter((r) => r.level === 'error')).to.deep.equal([
+      { level: 'error', msg: 'request failed unexpectedly', fields: { error: 'Error: boom' } },
+      { level: 'error', msg: 'request failed unexpectedly', fields: { error: 'Error: boom' } },
+    ])
   })
 
   it('stats counts the applied index, the keys and the sessions', async () => {
