@@ -77,7 +77,7 @@ const groups = {
   // kv-service's request path (TESTING.md session 20): the clerk's retries, leader hints and
   // session sequence numbers, and the server's write, read (ReadIndex) and hold paths, against
   // the package's in-process specs in simulated time (scripted Raft, scripted network, the
-  // transport-memory cluster; about 4 s in all). Left out: the multi-process, CLI, TLS, HTTP
+  // transport-memory cluster; about 5 s in all). Left out: the multi-process, CLI, TLS, HTTP
   // and chaos specs (real sockets and clocks, seconds to minutes each).
   'kv-server': {
     mutate: [
