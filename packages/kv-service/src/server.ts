@@ -138,7 +138,8 @@ export class KvServer {
 
   /**
    * The Raft node's status, for what the node shows (GET /v1/status, redirects, metrics);
-   * undefined once the node is stopped.
+   * undefined if the port's status() throws (RaftApi allows it once the node is killed; raft-core's
+   * Raft keeps answering, with `stopReason` set once it has stopped).
    */
   raftStatus(): Status | undefined {
     try {
