@@ -1,8 +1,8 @@
 /**
  * SnapshotReceiver (snapshot-receiver.ts), the follower's reassembly of a chunked
  * InstallSnapshot: a stray chunk of another transfer does not cost the one under way its
- * progress, and the reassembled snapshot does not change when the transport reuses a chunk's
- * buffer afterwards. Found by mutation testing (TESTING.md "raft-core's runtime (session 20)").
+ * progress, a later snapshot is made of its own chunks only, and the reassembled snapshot does
+ * not change when the transport reuses a chunk's buffer afterwards. Found by mutation testing (TESTING.md "raft-core's runtime (session 20)").
  */
 import { expect } from 'chai'
 import { SnapshotReceiver } from '../src/snapshot-receiver.js'
@@ -39,5 +39,17 @@ describe('SnapshotReceiver', () => {
     first.data.fill(0) // the transport reuses its buffer for the next frame
     const done = r.accept(chunk(3, [4, 5, 6], true))
     expect([...done.data!]).to.deep.equal([1, 2, 3, 4, 5, 6])
+  })
+  it('reassembles a later snapshot from its own chunks only, after one completed or abandoned', () => {
+    const r = new SnapshotReceiver()
+    r.accept(chunk(0, [1, 2, 3], false))
+    expect(r.accept(chunk(3, [4, 5, 6], true)).data).to.have.length(6)
+    // The next snapshot (index 20) starts at 0 and holds its own bytes.
+    expect(r.accept(chunk(0, [7, 7, 7], false, 20))).to.deep.equal({ nextOffset: 3 })
+    // Abandoned for a newer one (index 30), which starts over.
+    expect(r.accept(chunk(0, [8, 8], false, 30))).to.deep.equal({ nextOffset: 2 })
+    r.accept(chunk(2, [8, 8], false, 30))
+    const done = r.accept(chunk(4, [8, 9], true, 30))
+    expect([...done.data!]).to.deep.equal([8, 8, 8, 8, 8, 9])
   })
 })
