@@ -40,7 +40,13 @@ describe('write-command fast path', () => {
     for (let i = 0; i < 3000; i++) {
       const bytes = encodeCommand(randomWrite(rng, i))
       const got = decodeWriteFast(bytes)
-      if (got === undefined) continue // an integer past 2^32: the general decoder's
+      if (got === undefined) {
+        // Only an integer past 2^32 is the general decoder's: every other ASCII put and append
+        // takes the fast path (a fast path that refuses more is correct but slow, and unseen).
+        const cmd = decodeCommand(bytes) as WriteCommand
+        expect(Math.max(cmd.seq, cmd.maxValueBytes ?? 0)).to.be.at.least(2 ** 32)
+        continue
+      }
       fast++
       expect(got).to.deep.equal(decodeCommand(bytes))
       // The same from a plain Uint8Array (a Buffer is read in place, anything else through a view).
@@ -69,6 +75,22 @@ describe('write-command fast path', () => {
       new Uint8Array(0),
     ]
     for (const bytes of others) expect(decodeWriteFast(bytes)).to.equal(undefined)
+  })
+
+  it('reads a fixmap header as the general decoder does, and no other one-byte header', () => {
+    const bytes = encodeCommand({ op: 'append', key: 'k', value: 'v', clientId: 'c', seq: 7 })
+    expect([...bytes.subarray(0, 3)], 'a map16 of 5 fields').to.deep.equal([0xde, 0, 5])
+    const body = bytes.subarray(3)
+    const fixmap = Uint8Array.from([0x85, ...body])
+    expect(decodeWriteFast(fixmap)).to.deep.equal(decodeCommand(fixmap))
+    expect(decodeWriteFast(fixmap)).to.deep.equal(decodeCommand(bytes))
+    // The same fields under every other first byte whose low bits read 5 (a fixarray, a fixstr,
+    // a fixint, bin16, fixext2, …), or under a map16 of 256 + 5 fields: not a put.
+    for (let h = 0; h < 256; h++) {
+      if (h === 0x85 || (h & 0x0f) !== 5) continue
+      expect(decodeWriteFast(Uint8Array.from([h, ...body])), `header ${h}`).to.equal(undefined)
+    }
+    expect(decodeWriteFast(Uint8Array.from([0xde, 1, 5, ...body]))).to.equal(undefined)
   })
 
   it('accepts no truncated, extended or altered encoding the general decoder would read differently', () => {
