@@ -9,23 +9,12 @@ import type { Rng } from '@raftkit/raft-core'
 import { SimulatedClock, StoppedError, TimeoutError, createRng } from '@raftkit/raft-core'
 import type { KvRpcNetwork } from '../src/index.js'
 import { BadRequestError, KvClient, KvConfigError, MalformedRequestError } from '../src/index.js'
-import { FakeRpc, OK, outcome, wrong } from './fake-rpc.js'
+import type { ClerkOptions } from './fake-rpc.js'
+import { FakeRpc, OK, clerk, outcome, wrong } from './fake-rpc.js'
 
 describe('KvClient rules', () => {
   let clock: SimulatedClock
-  /** Servers a, b, c; with rng seed 1 the list starts at 'a'. */
-  const make = (
-    rpc: KvRpcNetwork,
-    extra: Partial<ConstructorParameters<typeof KvClient>[0]> = {},
-  ): KvClient =>
-    new KvClient({
-      servers: ['a', 'b', 'c'],
-      rpc,
-      clock,
-      rng: createRng(1),
-      clientId: 'ck',
-      ...extra,
-    })
+  const make = (rpc: KvRpcNetwork, extra: ClerkOptions = {}): KvClient => clerk(clock, rpc, extra)
 
   beforeEach(() => {
     clock = new SimulatedClock()

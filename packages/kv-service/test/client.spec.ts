@@ -1,5 +1,5 @@
 import { expect } from 'chai'
-import { SimulatedClock, StoppedError, TimeoutError, createRng } from '@raftkit/raft-core'
+import { SimulatedClock, StoppedError, TimeoutError } from '@raftkit/raft-core'
 import type { KvRpcNetwork } from '../src/index.js'
 import {
   BadRequestError,
@@ -8,8 +8,8 @@ import {
   OutcomeUnknownError,
   RequestConflictError,
 } from '../src/index.js'
-import type { Script } from './fake-rpc.js'
-import { FakeRpc, OK, wrong } from './fake-rpc.js'
+import type { ClerkOptions, Script } from './fake-rpc.js'
+import { FakeRpc, OK, clerk, wrong } from './fake-rpc.js'
 
 const leaderIs =
   (leader: string, hint: string | null = leader): Script =>
@@ -18,18 +18,7 @@ const leaderIs =
 
 describe('KvClient', () => {
   let clock: SimulatedClock
-  const make = (
-    rpc: KvRpcNetwork,
-    extra: Partial<ConstructorParameters<typeof KvClient>[0]> = {},
-  ): KvClient =>
-    new KvClient({
-      servers: ['a', 'b', 'c'],
-      rpc,
-      clock,
-      rng: createRng(1),
-      clientId: 'ck',
-      ...extra,
-    })
+  const make = (rpc: KvRpcNetwork, extra: ClerkOptions = {}): KvClient => clerk(clock, rpc, extra)
 
   beforeEach(() => {
     clock = new SimulatedClock()

@@ -4,8 +4,27 @@
  * TimeoutError once the attempt's timeout has passed) or an Error to reject with at once.
  */
 import type { SimulatedClock } from '@raftkit/raft-core'
-import { TimeoutError } from '@raftkit/raft-core'
+import { TimeoutError, createRng } from '@raftkit/raft-core'
 import type { KvReply, KvRequest, KvRpcNetwork } from '../src/index.js'
+import { KvClient } from '../src/index.js'
+
+export type ClerkOptions = Partial<ConstructorParameters<typeof KvClient>[0]>
+
+/** The clerk the client specs use: servers a, b, c (with rng seed 1 its list starts at 'a'). */
+export function clerk(
+  clock: SimulatedClock,
+  rpc: KvRpcNetwork,
+  extra: ClerkOptions = {},
+): KvClient {
+  return new KvClient({
+    servers: ['a', 'b', 'c'],
+    rpc,
+    clock,
+    rng: createRng(1),
+    clientId: 'ck',
+    ...extra,
+  })
+}
 
 export type Script = (to: string, request: KvRequest, n: number) => KvReply | 'timeout' | Error
 
