@@ -11,6 +11,8 @@ export type KvErrorCode =
   | 'KV_REQUEST_CONFLICT'
   | 'KV_CONFIG'
   | 'KV_TLS'
+  | 'KV_BACKUP_FORMAT'
+  | 'KV_RESTORE_REFUSED'
 
 export class KvError extends Error {
   readonly code: KvErrorCode
@@ -106,5 +108,45 @@ export class TlsError extends KvError {
     super('KV_TLS', `TLS connection to ${server} refused: ${message}`)
     this.server = server
     this.reason = reason
+  }
+}
+
+/** What is wrong with bytes that were to be a backup file (backup-format.ts). */
+export type BackupFormatProblem =
+  /** Shorter than its header says (a cut download, a disk that filled up). */
+  | 'truncated'
+  /** Does not start with the backup magic: another kind of file. */
+  | 'foreign'
+  /** A backup of a format version this build does not know. */
+  | 'version'
+  /** The checksum does not match the bytes: damaged in storage or transit. */
+  | 'corrupt'
+  /** Longer than its header says (bytes appended after the checksum). */
+  | 'trailing'
+  /** The checksum matches, yet the metadata or the state snapshot does not decode. */
+  | 'malformed'
+
+/**
+ * Bytes that are not a usable backup. Decoding never returns a partial result: it checks the
+ * header, the length and the checksum before it reads anything else.
+ */
+export class BackupFormatError extends KvError {
+  readonly problem: BackupFormatProblem
+  constructor(problem: BackupFormatProblem, message: string) {
+    super('KV_BACKUP_FORMAT', `not a usable raftkit backup (${problem}): ${message}`)
+    this.problem = problem
+  }
+}
+
+/**
+ * `raftkit backup restore` refused to write a node's data directory (it already holds files,
+ * e.g. Raft state of a running or earlier cluster). Nothing was written anywhere.
+ */
+export class RestoreRefusedError extends KvError {
+  /** The data directory refused. */
+  readonly dataDir: string
+  constructor(dataDir: string, message: string) {
+    super('KV_RESTORE_REFUSED', `restore refused: ${dataDir}: ${message}`)
+    this.dataDir = dataDir
   }
 }
