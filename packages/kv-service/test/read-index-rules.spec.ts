@@ -6,62 +6,42 @@
  */
 import { expect } from 'chai'
 import type { Index } from '@raftkit/raft-core'
-import { MemoryLogger, SimulatedClock } from '@raftkit/raft-core'
-import type { KvReply } from '../src/index.js'
-import { KvServer } from '../src/index.js'
-import { FakeRaft, startRequest } from './fake-raft.js'
+import { fakeRaftServer } from './server-fixture.js'
 
 describe('KvServer: a read waits for confirmation and apply, within its deadline', () => {
-  let clock: SimulatedClock
-  let raft: FakeRaft
-  let server: KvServer
-  let logger: MemoryLogger
-
-  const begin = (p: Promise<KvReply>) => startRequest(clock, p)
-
-  beforeEach(() => {
-    clock = new SimulatedClock()
-    raft = new FakeRaft()
-    raft.clock = clock
-    logger = new MemoryLogger()
-    server = KvServer.create({ raft, clock, requestTimeoutMs: 500, logger })
-  })
-
-  afterEach(async () => {
-    await server.kill()
-    expect(clock.pending(), 'timers left behind').to.equal(0)
-  })
+  const kv = fakeRaftServer({ requestTimeoutMs: 500 })
+  const { begin } = kv
 
   it('a confirmed read whose index never applies here answers TIMEOUT, not the stale value', async () => {
-    const r = await begin(server.open('c')) // index 1, never applied
-    raft.readIndexImpl = () => Promise.resolve(1)
-    const g = await begin(server.get('k'))
-    await clock.advance(499)
+    const r = await begin(kv.server.open('c')) // index 1, never applied
+    kv.raft.readIndexImpl = () => Promise.resolve(1)
+    const g = await begin(kv.server.get('k'))
+    await kv.clock.advance(499)
     expect(g.reply).to.equal(undefined)
-    await clock.advance(1)
+    await kv.clock.advance(1)
     expect(g.reply).to.deep.equal({ ok: false, error: 'TIMEOUT' })
     expect(r.reply).to.deep.equal({ ok: false, error: 'TIMEOUT' })
   })
 
   it('the time spent confirming leadership counts against the deadline of the wait for apply', async () => {
-    await clock.advance(10_000) // any time: the deadline counts from the read's arrival
-    await begin(server.open('c')) // index 1, not applied yet
+    await kv.clock.advance(10_000) // any time: the deadline counts from the read's arrival
+    await begin(kv.server.open('c')) // index 1, not applied yet
     let confirm: (index: Index) => void = () => undefined
-    raft.readIndexImpl = () => new Promise<Index>((resolve) => (confirm = resolve))
-    const g = await begin(server.get('k'))
-    await clock.advance(300)
+    kv.raft.readIndexImpl = () => new Promise<Index>((resolve) => (confirm = resolve))
+    const g = await begin(kv.server.get('k'))
+    await kv.clock.advance(300)
     confirm(1)
-    await clock.advance(199)
+    await kv.clock.advance(199)
     expect(g.reply).to.equal(undefined)
-    await clock.advance(1) // 500 ms after the read arrived
+    await kv.clock.advance(1) // 500 ms after the read arrived
     expect(g.reply).to.deep.equal({ ok: false, error: 'TIMEOUT' })
   })
 
   it('a read never confirmed answers TIMEOUT without logging an error (it is no bug)', async () => {
-    raft.readIndexImpl = () => new Promise<Index>(() => undefined)
-    const g = await begin(server.get('k'))
-    await clock.advance(500)
+    kv.raft.readIndexImpl = () => new Promise<Index>(() => undefined)
+    const g = await begin(kv.server.get('k'))
+    await kv.clock.advance(500)
     expect(g.reply).to.deep.equal({ ok: false, error: 'TIMEOUT' })
-    expect(logger.records.filter((r) => r.level === 'error')).to.deep.equal([])
+    expect(kv.logger.records.filter((r) => r.level === 'error')).to.deep.equal([])
   })
 })

@@ -5,80 +5,57 @@
  */
 import { expect } from 'chai'
 import type { Index, StorageSize } from '@raftkit/raft-core'
-import { NotLeaderError, SimulatedClock } from '@raftkit/raft-core'
+import { NotLeaderError } from '@raftkit/raft-core'
 import type { KvReply } from '../src/index.js'
 import { KvConfigError, KvServer, KvStateMachine, encodeCommand } from '../src/index.js'
-import { FakeRaft, startRequest } from './fake-raft.js'
+import { FakeRaft } from './fake-raft.js'
+import { fakeRaftServer } from './server-fixture.js'
 
 const open = (clientId: string): Uint8Array => encodeCommand({ op: 'open', clientId })
 
 describe('KvServer (scripted Raft)', () => {
-  let clock: SimulatedClock
-  let raft: FakeRaft
   let size: StorageSize
-  let server: KvServer
-
-  const create = (extra: { maxRaftState?: number } = {}): KvServer =>
-    KvServer.create({ raft, clock, requestTimeoutMs: 500, storageSize: () => size, ...extra })
-
-  /** Starts a request and lets the server reach its waiting point. */
-  const begin = (p: Promise<KvReply>) => startRequest(clock, p)
-
-  beforeEach(() => {
-    clock = new SimulatedClock()
-    raft = new FakeRaft()
-    raft.clock = clock
-    size = { raftStateBytes: 0, snapshotBytes: 0 }
-    server = create()
-  })
-
-  afterEach(async () => {
-    await server.kill()
-    expect(raft.killed).to.equal(true)
-    expect(clock.pending(), 'timers left behind').to.equal(0)
-  })
-
-  /** Opens session `c` through the log. */
-  async function openSession(c: string): Promise<void> {
-    const r = await begin(server.open(c))
-    raft.applyStarted()
-    expect(await r.done).to.deep.equal({ ok: true, value: c }) // an open answers with the id
-  }
+  beforeEach(() => (size = { raftStateBytes: 0, snapshotBytes: 0 }))
+  const kv = fakeRaftServer(
+    { requestTimeoutMs: 500, storageSize: () => size },
+    { raftKilled: true },
+  )
+  const { begin, create, openSession } = kv
 
   it('answers a write only once its entry is applied', async () => {
     await openSession('c')
-    const r = await begin(server.put('k', 'v', 'c', 1))
-    await clock.advance(100)
+    const r = await begin(kv.server.put('k', 'v', 'c', 1))
+    await kv.clock.advance(100)
     expect(r.reply).to.equal(undefined)
-    raft.applyStarted()
+    kv.raft.applyStarted()
     expect(await r.done).to.deep.equal({ ok: true, value: '' })
-    expect(server.stateMachine.get('k')).to.equal('v')
+    expect(kv.server.stateMachine.get('k')).to.equal('v')
   })
 
   it('answers WRONG_LEADER when another entry is applied at the index of its proposal', async () => {
     await openSession('c')
-    const r = await begin(server.append('k', 'x', 'c', 1))
-    const [mine] = raft.started.splice(0)
-    raft.leader = 's2'
+    const r = await begin(kv.server.append('k', 'x', 'c', 1))
+    const [mine] = kv.raft.started.splice(0)
+    kv.raft.leader = 's2'
     // A new leader (term 2) put its own noop at that index.
-    raft.deliver({ kind: 'noop', index: mine?.index ?? 0, term: 2 })
+    kv.raft.deliver({ kind: 'noop', index: mine?.index ?? 0, term: 2 })
     expect(await r.done).to.deep.equal({ ok: false, error: 'WRONG_LEADER', leaderHint: 's2' })
-    expect(server.stateMachine.get('k')).to.equal('')
+    expect(kv.server.stateMachine.get('k')).to.equal('')
   })
 
   it('answers WRONG_LEADER as soon as the term moves on before the entry applies, when the new leader is known', async () => {
     await openSession('c')
-    const r = await begin(server.append('k', 'x', 'c', 1))
-    raft.leader = 's2'
-    raft.changeState(2, false)
-    await clock.advance(0) // no simulated time passes: the change is pushed, not polled
+    const r = await begin(kv.server.append('k', 'x', 'c', 1))
+    kv.raft.leader = 's2'
+    kv.raft.changeState(2, false)
+    await kv.clock.advance(0) // no simulated time passes: the change is pushed, not polled
     expect(r.reply).to.deep.equal({ ok: false, error: 'WRONG_LEADER', leaderHint: 's2' })
   })
 
   it('answers WRONG_LEADER with the known leader when it is not the leader', async () => {
-    raft.isLeader = false
-    raft.leader = 's1'
-    expect(await server.put('k', 'v', 'c', 1)).to.deep.equal({
+    kv.raft.isLeader = false
+    kv.raft.leader = 's1'
+    expect(await kv.server.put('k', 'v', 'c', 1)).to.deep.equal({
       ok: false,
       error: 'WRONG_LEADER',
       leaderHint: 's1',
@@ -86,45 +63,45 @@ describe('KvServer (scripted Raft)', () => {
   })
 
   it('answers TIMEOUT when its entry does not commit in time', async () => {
-    const r = await begin(server.open('c'))
-    await clock.advance(499)
+    const r = await begin(kv.server.open('c'))
+    await kv.clock.advance(499)
     expect(r.reply).to.equal(undefined)
-    await clock.advance(1)
+    await kv.clock.advance(1)
     expect(r.reply).to.deep.equal({ ok: false, error: 'TIMEOUT' })
   })
 
   it('answers each write TIMEOUT at its own deadline, with one timer for all the writes waiting', async () => {
     await openSession('c')
-    const timers = clock.pending()
-    const first = await begin(server.put('a', '1', 'c', 1))
-    await clock.advance(300)
-    const second = await begin(server.put('b', '2', 'c', 2))
-    const third = await begin(server.put('d', '3', 'c', 3))
-    expect(clock.pending() - timers, 'one deadline timer for three writes').to.equal(1)
-    await clock.advance(199)
+    const timers = kv.clock.pending()
+    const first = await begin(kv.server.put('a', '1', 'c', 1))
+    await kv.clock.advance(300)
+    const second = await begin(kv.server.put('b', '2', 'c', 2))
+    const third = await begin(kv.server.put('d', '3', 'c', 3))
+    expect(kv.clock.pending() - timers, 'one deadline timer for three writes').to.equal(1)
+    await kv.clock.advance(199)
     expect(first.reply).to.equal(undefined)
-    await clock.advance(1) // 500 ms after the first proposal
+    await kv.clock.advance(1) // 500 ms after the first proposal
     expect(first.reply).to.deep.equal({ ok: false, error: 'TIMEOUT' })
     expect(second.reply).to.equal(undefined)
-    raft.applyStarted() // the third commits in time; the second's entry is answered too
+    kv.raft.applyStarted() // the third commits in time; the second's entry is answered too
     expect(await third.done).to.deep.equal({ ok: true, value: '' })
     expect(await second.done).to.deep.equal({ ok: true, value: '' })
-    expect(clock.pending() - timers, 'no timer once nothing waits').to.equal(0)
+    expect(kv.clock.pending() - timers, 'no timer once nothing waits').to.equal(0)
   })
 
   it('answers a retry of an applied write from the session table, without a new entry', async () => {
     await openSession('c')
-    const r = await begin(server.append('k', 'x', 'c', 1))
-    raft.applyStarted()
+    const r = await begin(kv.server.append('k', 'x', 'c', 1))
+    kv.raft.applyStarted()
     await r.done
-    expect(await server.append('k', 'x', 'c', 1)).to.deep.equal({ ok: true, value: '' })
-    expect(raft.started).to.deep.equal([])
-    expect(server.stateMachine.get('k')).to.equal('x')
+    expect(await kv.server.append('k', 'x', 'c', 1)).to.deep.equal({ ok: true, value: '' })
+    expect(kv.raft.started).to.deep.equal([])
+    expect(kv.server.stateMachine.get('k')).to.equal('x')
   })
 
   it('passes on SESSION_EXPIRED for a write of an unknown session', async () => {
-    const r = await begin(server.put('k', 'v', 'ghost', 3))
-    raft.applyStarted()
+    const r = await begin(kv.server.put('k', 'v', 'ghost', 3))
+    kv.raft.applyStarted()
     expect(await r.done).to.deep.equal({ ok: false, error: 'SESSION_EXPIRED' })
   })
 
@@ -134,12 +111,12 @@ describe('KvServer (scripted Raft)', () => {
       { type: 'drop' },
       null,
     ]) {
-      const reply = await server.handle(bad)
+      const reply = await kv.server.handle(bad)
       expect(reply.ok === false && reply.error).to.equal('BAD_REQUEST')
     }
-    expect(await server.put('k', 'v', 'c', 0)).to.include({ ok: false, error: 'BAD_REQUEST' })
+    expect(await kv.server.put('k', 'v', 'c', 0)).to.include({ ok: false, error: 'BAD_REQUEST' })
     // What a type does not promise (JavaScript callers of put/append/get): the same answer.
-    const untyped = server as unknown as {
+    const untyped = kv.server as unknown as {
       put: (...a: unknown[]) => Promise<KvReply>
       append: (...a: unknown[]) => Promise<KvReply>
       get: (...a: unknown[]) => Promise<KvReply>
@@ -153,60 +130,64 @@ describe('KvServer (scripted Raft)', () => {
       await untyped.get(undefined),
     ])
       expect(reply).to.include({ ok: false, error: 'BAD_REQUEST' })
-    expect(raft.started).to.deep.equal([])
+    expect(kv.raft.started).to.deep.equal([])
   })
 
   it('answers a read that fails unexpectedly (a bug) with TIMEOUT instead of rejecting', async () => {
-    raft.readIndexImpl = () => {
+    kv.raft.readIndexImpl = () => {
       throw new Error('boom')
     }
-    expect(await server.get('k')).to.deep.equal({ ok: false, error: 'TIMEOUT' })
+    expect(await kv.server.get('k')).to.deep.equal({ ok: false, error: 'TIMEOUT' })
   })
 
   describe('reads (ReadIndex)', () => {
     it('waits until the read index is applied, then reads', async () => {
       await openSession('c')
-      await begin(server.put('k', 'new', 'c', 1))
-      raft.readIndexImpl = () => Promise.resolve(2) // committed, not yet applied here
-      const r = await begin(server.get('k'))
-      await clock.advance(100)
+      await begin(kv.server.put('k', 'new', 'c', 1))
+      kv.raft.readIndexImpl = () => Promise.resolve(2) // committed, not yet applied here
+      const r = await begin(kv.server.get('k'))
+      await kv.clock.advance(100)
       expect(r.reply).to.equal(undefined)
-      raft.applyStarted()
+      kv.raft.applyStarted()
       expect(await r.done).to.deep.equal({ ok: true, value: 'new' })
     })
 
     it('reads that share a ReadIndex request share one wait, and each answers its own key as a lone read would', async () => {
       await openSession('c')
-      await begin(server.put('a', '1', 'c', 1))
-      await begin(server.put('b', '2', 'c', 2))
+      await begin(kv.server.put('a', '1', 'c', 1))
+      await begin(kv.server.put('b', '2', 'c', 2))
       let release: (index: Index) => void = () => undefined
       const shared = new Promise<Index>((resolve) => (release = resolve))
-      raft.readIndexImpl = () => shared // what the runtime gives reads asked for together
-      const timers = clock.pending()
+      kv.raft.readIndexImpl = () => shared // what the runtime gives reads asked for together
+      const timers = kv.clock.pending()
       const reads = [
-        await begin(server.get('a')),
-        await begin(server.get('b')),
-        await begin(server.get('none')),
+        await begin(kv.server.get('a')),
+        await begin(kv.server.get('b')),
+        await begin(kv.server.get('none')),
       ]
-      expect(clock.pending() - timers, 'one deadline timer for the three').to.equal(1)
+      expect(kv.clock.pending() - timers, 'one deadline timer for the three').to.equal(1)
       release(3)
-      await clock.advance(0)
+      await kv.clock.advance(0)
       expect(reads.map((r) => r.reply)).to.deep.equal([undefined, undefined, undefined])
-      raft.applyStarted() // applies the open and both puts: index 3
+      kv.raft.applyStarted() // applies the open and both puts: index 3
       const together = await Promise.all(reads.map((r) => r.done))
       expect(together).to.deep.equal([
         { ok: true, value: '1' },
         { ok: true, value: '2' },
         { ok: true, value: '' },
       ])
-      raft.readIndexImpl = () => Promise.resolve(3)
-      const alone = [await server.get('a'), await server.get('b'), await server.get('none')]
+      kv.raft.readIndexImpl = () => Promise.resolve(3)
+      const alone = [
+        await kv.server.get('a'),
+        await kv.server.get('b'),
+        await kv.server.get('none'),
+      ]
       expect(alone).to.deep.equal(together)
     })
 
     it('answers WRONG_LEADER with the hint when ReadIndex is refused', async () => {
-      raft.readIndexImpl = () => Promise.reject(new NotLeaderError('s2'))
-      expect(await server.get('k')).to.deep.equal({
+      kv.raft.readIndexImpl = () => Promise.reject(new NotLeaderError('s2'))
+      expect(await kv.server.get('k')).to.deep.equal({
         ok: false,
         error: 'WRONG_LEADER',
         leaderHint: 's2',
@@ -214,69 +195,69 @@ describe('KvServer (scripted Raft)', () => {
     })
 
     it('answers TIMEOUT when leadership is never confirmed (a leader cut off from the majority)', async () => {
-      raft.readIndexImpl = () => new Promise<Index>(() => undefined)
-      const r = await begin(server.get('k'))
-      await clock.advance(500)
+      kv.raft.readIndexImpl = () => new Promise<Index>(() => undefined)
+      const r = await begin(kv.server.get('k'))
+      await kv.clock.advance(500)
       expect(r.reply).to.deep.equal({ ok: false, error: 'TIMEOUT' })
     })
   })
 
   describe('snapshots', () => {
     it('snapshots the state at the applied index once the Raft state reaches maxRaftState', async () => {
-      await server.kill()
-      raft = new FakeRaft()
-      server = create({ maxRaftState: 1000 })
+      await kv.server.kill()
+      kv.raft = new FakeRaft()
+      kv.server = create({ maxRaftState: 1000 })
       await openSession('c')
-      expect(raft.snapshots).to.deep.equal([])
+      expect(kv.raft.snapshots).to.deep.equal([])
       size = { raftStateBytes: 1000, snapshotBytes: 0 }
-      const r = await begin(server.put('k', 'v', 'c', 1))
-      raft.applyStarted()
+      const r = await begin(kv.server.put('k', 'v', 'c', 1))
+      kv.raft.applyStarted()
       await r.done
-      await clock.advance(0)
-      expect(raft.snapshots.map((s) => s.index)).to.deep.equal([2])
+      await kv.clock.advance(0)
+      expect(kv.raft.snapshots.map((s) => s.index)).to.deep.equal([2])
       const copy = new KvStateMachine()
-      copy.restore(raft.snapshots[0]?.data ?? new Uint8Array())
+      copy.restore(kv.raft.snapshots[0]?.data ?? new Uint8Array())
       expect(copy.get('k')).to.equal('v')
       expect(copy.session('c')?.seq).to.equal(1)
     })
 
     it('restores from a snapshot message, answering WRONG_LEADER to writes it jumped over', async () => {
       await openSession('c')
-      const r = await begin(server.append('k', 'x', 'c', 1))
+      const r = await begin(kv.server.append('k', 'x', 'c', 1))
       const donor = new KvStateMachine()
       donor.apply(open('d'), 1)
       donor.apply(
         encodeCommand({ op: 'put', key: 'k', value: 'from-leader', clientId: 'd', seq: 1 }),
         2,
       )
-      raft.deliver({ kind: 'snapshot', index: 5, term: 2, snapshot: donor.snapshot() })
+      kv.raft.deliver({ kind: 'snapshot', index: 5, term: 2, snapshot: donor.snapshot() })
       expect(await r.done).to.deep.include({ ok: false, error: 'WRONG_LEADER' })
-      expect(server.appliedIndex).to.equal(5)
-      expect(server.stateMachine.get('k')).to.equal('from-leader')
+      expect(kv.server.appliedIndex).to.equal(5)
+      expect(kv.server.stateMachine.get('k')).to.equal('from-leader')
       // A damaged snapshot is refused and the state kept.
-      raft.deliver({ kind: 'snapshot', index: 9, term: 2, snapshot: new Uint8Array([1, 2]) })
-      expect(server.appliedIndex).to.equal(5)
-      expect(server.stateMachine.get('k')).to.equal('from-leader')
+      kv.raft.deliver({ kind: 'snapshot', index: 9, term: 2, snapshot: new Uint8Array([1, 2]) })
+      expect(kv.server.appliedIndex).to.equal(5)
+      expect(kv.server.stateMachine.get('k')).to.equal('from-leader')
     })
 
     it('requires storageSize with maxRaftState', () => {
-      expect(() => KvServer.create({ raft: new FakeRaft(), clock, maxRaftState: 100 })).to.throw(
-        KvConfigError,
-      )
-      expect(() => KvServer.create({ raft: new FakeRaft(), clock, maxRaftState: 0 })).to.throw(
-        KvConfigError,
-      )
+      expect(() =>
+        KvServer.create({ raft: new FakeRaft(), clock: kv.clock, maxRaftState: 100 }),
+      ).to.throw(KvConfigError)
+      expect(() =>
+        KvServer.create({ raft: new FakeRaft(), clock: kv.clock, maxRaftState: 0 }),
+      ).to.throw(KvConfigError)
     })
   })
 
   it('kill() answers pending requests with STOPPED, clears their timers and kills Raft', async () => {
-    const w = await begin(server.open('c'))
-    raft.readIndexImpl = () => Promise.resolve(9) // confirmed, waiting to apply 9
-    const g = await begin(server.get('k'))
-    raft.readIndexImpl = () => new Promise<Index>(() => undefined) // never confirmed
-    const h = await begin(server.get('k'))
-    await server.kill()
+    const w = await begin(kv.server.open('c'))
+    kv.raft.readIndexImpl = () => Promise.resolve(9) // confirmed, waiting to apply 9
+    const g = await begin(kv.server.get('k'))
+    kv.raft.readIndexImpl = () => new Promise<Index>(() => undefined) // never confirmed
+    const h = await begin(kv.server.get('k'))
+    await kv.server.kill()
     for (const r of [w, g, h]) expect(await r.done).to.deep.equal({ ok: false, error: 'STOPPED' })
-    expect(await server.get('k')).to.deep.equal({ ok: false, error: 'STOPPED' })
+    expect(await kv.server.get('k')).to.deep.equal({ ok: false, error: 'STOPPED' })
   })
 })
