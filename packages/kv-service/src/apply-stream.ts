@@ -3,8 +3,9 @@
  * reaches the state machine (a command is applied, a snapshot restored, a no-op only moves the
  * applied index), then the parts that wait on the applied index: PendingWrites (the writes
  * placed at or below it), ReadIndexWait (reads waiting for it) and Snapshotter (which may now
- * snapshot). It owns the applied index. A message at or below that index is ignored with a
- * warning; a snapshot that cannot be restored is skipped, keeping the current state.
+ * snapshot). It owns the applied index and the term of the entry there. A message at or below
+ * that index is ignored with a warning; a snapshot that cannot be restored is skipped, keeping
+ * the current state.
  */
 import type { ApplyMsg, Index, Logger, Term } from '@raftkit/raft-core'
 import type { PendingWrites } from './pending-writes.js'
@@ -30,6 +31,7 @@ export class ApplyStream {
   private readonly logger: Logger
   private readonly stopped: () => boolean
   private appliedIndex: Index = 0
+  private appliedIndexTerm: Term = 0
 
   constructor(options: ApplyStreamOptions) {
     this.stateMachine = options.stateMachine
@@ -43,6 +45,11 @@ export class ApplyStream {
   /** Highest log index reflected in the state machine. */
   get applied(): Index {
     return this.appliedIndex
+  }
+
+  /** The term of the entry at `applied` (of the snapshot's last entry after a restore). */
+  get appliedTerm(): Term {
+    return this.appliedIndexTerm
   }
 
   /** Takes the next message of the apply stream (Raft's onApply handler). */
@@ -59,9 +66,11 @@ export class ApplyStream {
     switch (msg.kind) {
       case 'snapshot':
         if (!this.restore(msg.snapshot, msg.index)) return
+        this.appliedIndexTerm = msg.term
         break
       case 'noop':
         this.appliedIndex = msg.index
+        this.appliedIndexTerm = msg.term
         break
       case 'command':
         this.applyCommand(msg.command, msg.index, msg.term)
@@ -75,6 +84,7 @@ export class ApplyStream {
   private applyCommand(command: Uint8Array, index: Index, term: Term): void {
     const result = this.stateMachine.apply(command, index)
     this.appliedIndex = index
+    this.appliedIndexTerm = term
     if (result.status === 'malformed')
       this.logger.warn('skipped a malformed log entry', { index, error: result.error.message })
     this.writes.applied(index, term, command, result)

@@ -56,6 +56,19 @@ export interface DecodedBackup extends Backup {
 
 /** The file's bytes. Throws RangeError for metadata that decodeBackup would refuse. */
 export function encodeBackup(backup: Backup): Buffer {
+  const parts = encodeBackupParts(backup)
+  return Buffer.concat(
+    parts,
+    parts.reduce((n, p) => n + p.length, 0),
+  )
+}
+
+/**
+ * The file's bytes as three parts — header and metadata, the snapshot (the caller's bytes, not
+ * a copy), the checksum — to be sent one after the other without a second copy of the
+ * snapshot. Throws RangeError for metadata that decodeBackup would refuse.
+ */
+export function encodeBackupParts(backup: Backup): [Buffer, Uint8Array, Buffer] {
   const problem = metaProblem(backup)
   if (problem !== undefined) throw new RangeError(`encodeBackup: ${problem}`)
   const meta = Buffer.from(
@@ -67,16 +80,14 @@ export function encodeBackup(backup: Backup): Buffer {
     }),
     'utf8',
   )
-  const body = BACKUP_HEADER_BYTES + meta.length + backup.snapshot.length
-  const out = Buffer.alloc(body + BACKUP_CHECKSUM_BYTES)
-  out.write(BACKUP_MAGIC, 0, 'latin1')
-  out.writeUInt16BE(BACKUP_VERSION, 8)
-  out.writeUInt32BE(meta.length, 12)
-  out.writeBigUInt64BE(BigInt(backup.snapshot.length), 16)
-  meta.copy(out, BACKUP_HEADER_BYTES)
-  out.set(backup.snapshot, BACKUP_HEADER_BYTES + meta.length)
-  createHash('sha256').update(out.subarray(0, body)).digest().copy(out, body)
-  return out
+  const head = Buffer.alloc(BACKUP_HEADER_BYTES + meta.length)
+  head.write(BACKUP_MAGIC, 0, 'latin1')
+  head.writeUInt16BE(BACKUP_VERSION, 8)
+  head.writeUInt32BE(meta.length, 12)
+  head.writeBigUInt64BE(BigInt(backup.snapshot.length), 16)
+  meta.copy(head, BACKUP_HEADER_BYTES)
+  const sum = createHash('sha256').update(head).update(backup.snapshot).digest()
+  return [head, backup.snapshot, sum]
 }
 
 /** Decodes a whole file; throws BackupFormatError naming what is wrong. */

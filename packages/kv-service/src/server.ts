@@ -172,6 +172,24 @@ export class KvServer {
     return this.applyStream.applied
   }
 
+  /** The term of the entry at appliedIndex. */
+  get appliedTerm(): Term {
+    return this.applyStream.appliedTerm
+  }
+
+  /**
+   * Undefined once a linearizable read may answer from the state machine here (ReadIndex
+   * confirmed, applied up to it), else the refusal; never rejects (GET /v1/admin/backup).
+   */
+  async readBarrier(): Promise<KvReply | undefined> {
+    if (this.stopped) return STOPPED
+    try {
+      return await this.reads.confirm()
+    } catch (e) {
+      return this.unexpected(e)
+    }
+  }
+
   /** Answers one request from the network; never rejects. */
   async handle(raw: unknown): Promise<KvReply> {
     let request: KvRequest

@@ -13,7 +13,16 @@ import { pathOf } from './request.js'
 
 /** The request kinds the metrics count by. */
 export type Op =
-  'get' | 'put' | 'append' | 'session' | 'status' | 'metrics' | 'faults' | 'members' | 'other'
+  | 'get'
+  | 'put'
+  | 'append'
+  | 'session'
+  | 'status'
+  | 'metrics'
+  | 'faults'
+  | 'members'
+  | 'backup'
+  | 'other'
 
 /** Where answerFailure logs and counts (one per server, made once). */
 export interface FailureSinks {

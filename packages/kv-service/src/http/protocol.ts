@@ -13,6 +13,8 @@ export const SESSIONS_PATH = '/v1/sessions'
 export const STATUS_PATH = '/v1/status'
 export const METRICS_PATH = '/metrics'
 export const FAULTS_PATH = '/v1/admin/faults'
+/** GET: a backup file (backup-format.ts), answered by the leader (needs the cluster secret). */
+export const BACKUP_PATH = '/v1/admin/backup'
 
 /** Header names (lower case, as node:http reports them). */
 export const CLIENT_ID_HEADER = 'raftkit-client-id'
@@ -20,6 +22,9 @@ export const REQUEST_SEQ_HEADER = 'raftkit-request-seq'
 export const SECRET_HEADER = 'raftkit-secret'
 /** Set on redirects and on 503 answers: the leader's node id, when known. */
 export const LEADER_HEADER = 'raftkit-leader'
+/** On a backup answer: the log index and term the backup reflects. */
+export const BACKUP_INDEX_HEADER = 'raftkit-backup-index'
+export const BACKUP_TERM_HEADER = 'raftkit-backup-term'
 
 /**
  * Error codes of the JSON error body and the HTTP status each comes with. A client decides on

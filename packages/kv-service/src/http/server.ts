@@ -10,6 +10,8 @@
  *   GET  /v1/rpc               upgraded to the WebSocket RPC (ws-server.ts): the key/value
  *                              requests as binary frames, many in flight per connection
  *   POST /v1/admin/faults      fault injection on the peer transport (needs the cluster secret)
+ *   GET  /v1/admin/backup      a backup file, from the leader after a ReadIndex (http/backup.ts;
+ *                              needs the cluster secret)
  *   /v1/admin/members[/...], POST /v1/admin/transfer-leader
  *                              membership changes and leadership transfer (http/members.ts;
  *                              need the cluster secret)
@@ -40,7 +42,8 @@ import type { KvReply } from '../rpc.js'
 import type { KvServer } from '../server.js'
 import type { FailureSinks, Op } from './answer.js'
 import { answerFailure, observe } from './answer.js'
-import { FaultAdmin } from './faults.js'
+import type { AdminEndpoints } from './admin.js'
+import { adminEndpoints } from './admin.js'
 import { MembersAdmin } from './members.js'
 import { HttpError, allow, readBodyNow, send, sendJson, tooLarge } from './io.js'
 import type { HttpLimits } from './limits.js'
@@ -57,7 +60,7 @@ import type { KvHttpServerOptions } from './server-options.js'
 import { checkServerOptions } from './server-options.js'
 import { statusBody } from './status.js'
 import { KvWsEndpoint } from './ws-server.js'
-import { APPEND_SUFFIX, ISSUED_ID_PREFIX, KV_PATH, SESSIONS_PATH } from './protocol.js'
+import { APPEND_SUFFIX, BACKUP_PATH, ISSUED_ID_PREFIX, KV_PATH, SESSIONS_PATH } from './protocol.js'
 
 export type { TransportFaultControls } from './faults.js'
 export type { KvHttpServerOptions } from './server-options.js'
@@ -75,8 +78,8 @@ export class KvHttpServer {
   private readonly logger: Logger
   /** Where a request's failure is logged and counted (answer.ts). */
   private readonly sinks: FailureSinks
-  private readonly faultAdmin: FaultAdmin | undefined
-  private readonly membersAdmin: MembersAdmin | undefined
+  /** The admin endpoints (admin.ts): faults, members, backup. */
+  private readonly admin: AdminEndpoints
   private readonly limits: HttpLimits
   private readonly budget: BodyBudget
   /** Client misbehaviour (aborts, bad HTTP, refused connections): debug, rate-limited. */
@@ -95,27 +98,12 @@ export class KvHttpServer {
     this.limits = { ...DEFAULT_HTTP_LIMITS, ...options.limits }
     this.budget = new BodyBudget(this.limits.maxPendingBodyBytes)
     this.clientTrouble = new RateLimitedLog(this.logger, 'debug')
-    this.faultAdmin =
-      options.secret === undefined || options.faults === undefined
-        ? undefined
-        : new FaultAdmin({
-            secret: options.secret,
-            faults: options.faults,
-            self: () => this.status()?.id ?? '',
-            members: () => Object.keys(this.options.httpAddresses),
-            logger: this.logger,
-            bodyLimits: this.bodyLimits(),
-          })
-    this.membersAdmin =
-      options.secret === undefined || options.members === undefined
-        ? undefined
-        : new MembersAdmin({
-            ...options.members,
-            secret: options.secret,
-            redirect: (req, leader) => this.redirect(req, leader),
-            logger: this.logger,
-            bodyLimits: this.bodyLimits(),
-          })
+    this.admin = adminEndpoints(options, {
+      self: () => this.status()?.id ?? '',
+      redirect: (req, leader) => this.redirect(req, leader),
+      logger: this.logger,
+      bodyLimits: this.bodyLimits(),
+    })
     this.metrics = new NodeMetrics({
       status: () => this.kv.raftStatus(),
       kv: () => this.kv.stats,
@@ -248,13 +236,17 @@ export class KvHttpServer {
         case '/v1/admin/faults':
           op = 'faults'
           allow(req, ONLY_POST)
-          if (!this.faultAdmin)
+          if (!this.admin.faults)
             throw new HttpError('NOT_FOUND', 'fault injection is not enabled on this node')
-          return this.faultAdmin.handle(req, res)
+          return this.admin.faults.handle(req, res)
+        case BACKUP_PATH:
+          op = 'backup'
+          if (!this.admin.backup) throw new HttpError('NOT_FOUND', 'backups need a cluster secret')
+          return this.admin.backup.handle(req, res)
         default:
-          if (this.membersAdmin && MembersAdmin.handles(path)) {
+          if (this.admin.members && MembersAdmin.handles(path)) {
             op = 'members'
-            return this.membersAdmin.handle(req, res, path)
+            return this.admin.members.handle(req, res, path)
           }
           throw new HttpError('NOT_FOUND', `no such path: ${path.slice(0, 200)}`)
       }
