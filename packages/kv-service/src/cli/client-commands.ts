@@ -23,7 +23,7 @@ import { checkKvCommandArgs, runKvCommand } from './kv-command.js'
 import { pollStatuses, renderTable, statusRpc } from './local-cluster.js'
 import type { NodeView } from './local-cluster.js'
 
-const CLIENT_OPTIONS = {
+export const CLIENT_OPTIONS = {
   config: { type: 'string' },
   endpoints: { type: 'string' },
   ca: { type: 'string' },
@@ -32,12 +32,12 @@ const CLIENT_OPTIONS = {
 const KV_OPTIONS = { ...CLIENT_OPTIONS, protocol: { type: 'string' } } as const
 
 /** What a client command connects with: the endpoints (by name) and TLS trust. */
-interface ClientTarget {
+export interface ClientTarget {
   readonly endpoints: Record<string, string>
   readonly tls?: { readonly ca?: string | Buffer }
 }
 
-async function clientSetup(
+export async function clientSetup(
   values: Values,
 ): Promise<{ target: ClientTarget; config?: ClusterConfig; deadlineMs: number }> {
   const endpoints = values.endpoints

@@ -1,13 +1,14 @@
 /**
  * The `raftkit` commands: the usage text and runCli, which hands each command line to its
  * module — cluster-commands.ts (init, serve, cluster, demo), client-commands.ts (put, append,
- * get, status), member.ts (member, transfer-leader, serve --join), chaos.ts, extension.ts (the
- * sharded commands) — and turns what they throw into the exit code. Each returns the process
- * exit code.
+ * get, status), member.ts (member, transfer-leader, serve --join), backup.ts (backup save,
+ * backup restore), chaos.ts, extension.ts (the sharded commands) — and turns what they throw
+ * into the exit code. Each returns the process exit code.
  */
-import { KvConfigError, TlsError } from '../errors.js'
+import { BackupFormatError, KvConfigError, RestoreRefusedError, TlsError } from '../errors.js'
 import type { Io } from './args.js'
 import { UsageError } from './args.js'
+import { BACKUP_USAGE, cmdBackup } from './backup.js'
 import { cmdChaos } from './chaos.js'
 import { cmdCluster, cmdInit, cmdServe } from './cluster-commands.js'
 import { cmdKv, cmdStatus } from './client-commands.js'
@@ -34,6 +35,7 @@ Usage:
                                 that PEM CA instead (and makes host:port endpoints https://).
                                 P: http (default) or ws (the nodes' WebSocket RPC, /v1/rpc)
 ${MEMBER_USAGE}
+${BACKUP_USAGE}
   raftkit demo   [--dir D]                                   3 local nodes, a short workload, live status
   raftkit chaos  [--config F | --nodes N [--groups G] --dir D] [--duration 60s] [--seed S] ...
                                                             the chaos monkey (raftkit chaos --help)
@@ -77,6 +79,8 @@ export async function runCli(argv: readonly string[], io: Io): Promise<number> {
         return await cmdKv(command, rest, io)
       case 'status':
         return await cmdStatus(rest, io)
+      case 'backup':
+        return await cmdBackup(rest, io)
       case 'chaos':
         return await cmdChaos(rest, io)
       case undefined:
@@ -93,7 +97,12 @@ export async function runCli(argv: readonly string[], io: Io): Promise<number> {
       io.err(`raftkit ${command ?? ''}: ${e.message}\n\n${USAGE}`)
       return 2
     }
-    if (e instanceof KvConfigError || e instanceof TlsError) {
+    if (
+      e instanceof KvConfigError ||
+      e instanceof TlsError ||
+      e instanceof BackupFormatError ||
+      e instanceof RestoreRefusedError
+    ) {
       io.err(`raftkit ${command ?? ''}: ${e.message}\n`)
       return 2
     }
