@@ -4,6 +4,7 @@
  * (ReadIndex); a follower redirects; the secret is required; one backup at a time per node
  * (503 BUSY + Retry-After); a deposed leader never answers a stale backup; requests counted.
  */
+import { request } from 'node:http'
 import { expect } from 'chai'
 import { decodeBackup } from '../src/backup-format.js'
 import type { KvServer } from '../src/server.js'
@@ -121,6 +122,31 @@ describe('GET /v1/admin/backup', function () {
     await until('the fourth backup to wait', 5000, () => release !== undefined)
     release!()
     expect((await again).status).to.equal(200)
+  })
+
+  it('a client that leaves while its backup is being taken frees the slot', async () => {
+    const kv = c.kvs.get(leader)!
+    const barrier = kv.readBarrier.bind(kv)
+    let release: (() => void) | undefined
+    kv.readBarrier = () => new Promise((resolve) => (release = () => resolve(barrier())))
+    const gone = request(c.url(leader, BACKUP_PATH), { agent: false, headers: auth })
+    gone.once('error', () => undefined)
+    gone.end()
+    await until('the backup to wait for its barrier', 5000, () => release !== undefined)
+    const closed = new Promise((r) => gone.once('close', r))
+    gone.destroy()
+    await closed
+    await new Promise((r) => setTimeout(r, 50)) // the server sees the connection end
+    release!()
+    kv.readBarrier = barrier
+    // The abandoned backup ends as soon as its barrier resolves; from then on the slot is free.
+    let status = 0
+    const end = Date.now() + 5000
+    while (status !== 200 && Date.now() < end) {
+      status = (await call(c.url(leader, BACKUP_PATH), { headers: auth })).status
+      if (status !== 200) await new Promise((r) => setTimeout(r, 50))
+    }
+    expect(status, 'a later backup is answered, not BUSY forever').to.equal(200)
   })
 
   it('a deposed leader cannot answer a stale backup; the new leader answers one with the newer write', async () => {

@@ -17,6 +17,7 @@
  */
 import { timingSafeEqual } from 'node:crypto'
 import type { IncomingMessage, ServerResponse } from 'node:http'
+import { finished } from 'node:stream'
 import type { Logger, NodeId } from '@raftkit/raft-core'
 import { encodeBackupParts } from '../backup-format.js'
 import type { KvServer } from '../server.js'
@@ -102,7 +103,8 @@ function send(
 ): Promise<void> {
   const length = parts.reduce((n, p) => n + p.length, 0)
   return new Promise((resolve) => {
-    res.once('close', () => resolve())
+    // Once sent, or the connection closed (also before the answer began): never held.
+    finished(res, () => resolve())
     res.setTimeout(SEND_IDLE_TIMEOUT_MS, () => res.destroy())
     res.writeHead(200, {
       'content-type': 'application/octet-stream',
