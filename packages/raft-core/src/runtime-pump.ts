@@ -7,8 +7,9 @@
  * new term or vote and may overlap the leader's own disk write (the core counts the leader
  * toward a commit only for durable entries).
  * All time goes through the injected Clock, so a run under a SimulatedClock replays exactly.
- * Stopping is the runtime's (runtime.ts): the pump asks `stopReason()` and reports failures to
- * `fail`.
+ * Stopping is the runtime's (runtime.ts): the pump asks `stopReason()` before each Ready, after
+ * telling the state listeners (one may have killed the node) and after each write, and reports
+ * failures to `fail`.
  */
 import type { ApplyMsg } from './apply.js'
 import type { ApplyQueue } from './apply-queue.js'
@@ -183,6 +184,8 @@ export class ReadyPump {
         if (!this.parts.node.hasReady()) break
         const rd = this.parts.node.ready()
         if (rd.softState || rd.hardState) this.parts.notifyState()
+        // A listener may have killed the node: nothing of this Ready goes out then.
+        if (this.parts.stopReason()) break
         // Committed entries are on a majority's disks already (a commit counts only durable
         // copies) and read states depend on nothing this Ready writes: both go to the service
         // before the write (a snapshot from the leader must be stored before the service sees

@@ -167,6 +167,16 @@ async function within<T>(clock: SimulatedClock, p: Promise<T>, ms: number): Prom
   return outcome
 }
 
+/** Starts the cluster with every service consuming; the leader asks to remove itself. */
+async function leaderRemovesItself(
+  c: Cluster,
+): Promise<{ leader: Member; removal: Promise<Membership> }> {
+  await c.start()
+  c.consume()
+  const leader = await c.leader()
+  return { leader, removal: leader.raft.removeNode(leader.raft.id) }
+}
+
 /** The rest of the contract: kill() resolved, the node is stopped, no timer is left behind. */
 async function expectReleased(c: Cluster, n: Member, killing: Promise<void> | undefined) {
   expect(n.log).to.include('killed')
@@ -199,6 +209,24 @@ describe('Raft runtime: a node killed from inside its own listeners', () => {
     await c.clock.advance(500)
     expect(afterKill(l)).to.deep.equal([])
     expect(l.log.filter((e) => e.startsWith('send TimeoutNow'))).to.deep.equal([])
+    await expectReleased(c, l, k.killing)
+  })
+
+  it('a leader killed by its onStateChange listener as it steps down (its removal committed) sends nothing of that Ready and tells its membership listeners nothing more', async () => {
+    const c = new Cluster(1)
+    const { leader: l, removal } = await leaderRemovesItself(c)
+    const k = killer(l, () => !l.raft.getState().isLeader && removed(l.raft))
+    l.raft.onStateChange(k.listener)
+    // The node was killed before the pump turn that would settle the removal ended.
+    expect(await within(c.clock, removal, 200)).to.be.instanceOf(StoppedError)
+    // It was told of C_new in effect (3) before; its commit goes untold.
+    expect(l.log.slice(-3)).to.deep.equal([
+      `membership ${others(l).join(',')} committed ${others(l).join(',')},${l.raft.id} joint`,
+      'state t1 follower',
+      'killed',
+    ])
+    await c.clock.advance(500)
+    expect(afterKill(l)).to.deep.equal([])
     await expectReleased(c, l, k.killing)
   })
 
