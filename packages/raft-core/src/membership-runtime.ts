@@ -43,6 +43,7 @@ export class MembershipWaiters {
   private changes: PendingChange[] = []
   private transfers: PendingTransfer[] = []
   private readonly listeners: Array<(m: Membership) => void> = []
+  private stopped = false
   private last: Membership
   /** The core's configuration object `last` was copied from (unchanged while it is the same). */
   private lastSeen: Membership
@@ -93,7 +94,9 @@ export class MembershipWaiters {
 
   /**
    * Settles what the core's state now decides; tells listeners of a new configuration in effect,
-   * or of a new committed one (e.g. a removal that committed: the removed node may go now).
+   * or of a new committed one (e.g. a removal that committed: the removed node may go now). A
+   * listener that kills the node ends the round (stop()): the rest are not told. The pump calls
+   * this only while the node runs.
    */
   check(): void {
     const seen = this.node.currentMembership()
@@ -112,6 +115,7 @@ export class MembershipWaiters {
         } catch (error) {
           this.logger.error('a membership listener threw', { error: String(error) })
         }
+        if (this.stopped) break
       }
     }
     if (this.changes.length > 0) this.changes = this.changes.filter((c) => !this.settleChange(c))
@@ -131,7 +135,12 @@ export class MembershipWaiters {
     this.leaders.tick()
   }
 
-  rejectAll(reason: Error): void {
+  /**
+   * The node stopped: every waiting change and transfer rejects with `reason`, awaitLeader's
+   * waits end, and a round of listeners under way tells no one more.
+   */
+  stop(reason: Error): void {
+    this.stopped = true
     for (const c of this.changes) c.reject(reason)
     for (const t of this.transfers) t.reject(reason)
     this.changes = []

@@ -302,19 +302,24 @@ export class Raft {
     this.stateListeners.push(listener)
   }
 
-  /** Tells the onStateChange listeners if the term or leadership differs from what they saw. */
+  /**
+   * Tells the onStateChange listeners if the term or leadership differs from what they saw. A
+   * listener that kills the node ends the round: the listeners after it are not told.
+   */
   private notifyState(): void {
     if (this.stateListeners.length === 0) return
     const state = this.getState()
     const last = this.lastState
     if (last && last.term === state.term && last.isLeader === state.isLeader) return
     this.lastState = state
+    const stopped = this.stopReason
     for (const listener of this.stateListeners) {
       try {
         listener(state)
       } catch (error) {
         this.logger.error('an onStateChange listener threw', { error: String(error) })
       }
+      if (this.stopReason !== stopped) return
     }
   }
 
@@ -367,7 +372,7 @@ export class Raft {
     this.stopReason = reason
     this.pump.cancelTimers()
     this.reads.rejectAll(reason)
-    this.changes.rejectAll(reason)
+    this.changes.stop(reason)
     // After a failure, an applied() iterator ends with it (after kill(), it just ends).
     this.applyQueue.end(reason instanceof StoppedError ? undefined : reason)
     this.closing = this.closeResources()

@@ -230,6 +230,29 @@ describe('Raft runtime: a node killed from inside its own listeners', () => {
     await expectReleased(c, l, k.killing)
   })
 
+  it('the onMembershipChange listeners after the one that killed the node are not told', async () => {
+    const c = new Cluster(1)
+    const { leader: l, removal } = await leaderRemovesItself(c)
+    const k = killer(l, () => removed(l.raft))
+    l.raft.onMembershipChange(k.listener)
+    l.raft.onMembershipChange((m) => l.log.push(`second listener: ${describeMembers(m)}`))
+    await within(c.clock, removal, 200)
+    expect(l.log.filter((e) => e.startsWith('second listener'))).to.have.length(2) // joint, C_new
+    expect(afterKill(l)).to.deep.equal([])
+    await expectReleased(c, l, k.killing)
+  })
+
+  it('the onStateChange listeners after the one that killed the node are not told', async () => {
+    const c = new Cluster(1)
+    const { leader: l, removal } = await leaderRemovesItself(c)
+    const k = killer(l, () => !l.raft.getState().isLeader && removed(l.raft))
+    l.raft.onStateChange(k.listener)
+    l.raft.onStateChange((s) => l.log.push(`second listener: leader ${s.isLeader}`))
+    await within(c.clock, removal, 200)
+    expect(afterKill(l)).to.deep.equal([])
+    await expectReleased(c, l, k.killing)
+  })
+
   it('a service that kills its node from the apply handler is handed nothing after the entry it was applying, and its node sends and writes nothing more', async () => {
     const c = new Cluster(1)
     await c.start()
