@@ -93,10 +93,11 @@ export class MembershipWaiters {
   }
 
   /**
-   * Settles what the core's state now decides; tells listeners of a new configuration in effect,
-   * or of a new committed one (e.g. a removal that committed: the removed node may go now). A
-   * listener that kills the node ends the round (stop()): the rest are not told. The pump calls
-   * this only while the node runs.
+   * Settles what the core's state now decides; then tells listeners of a new configuration in
+   * effect, or of a new committed one (e.g. a removal that committed: the removed node may go
+   * now). Settling first: a change that committed resolves even when a listener, hearing of it,
+   * kills the node; and a listener that does ends the round (stop()): the rest are not told.
+   * The pump calls this only while the node runs.
    */
   check(): void {
     const seen = this.node.currentMembership()
@@ -107,21 +108,20 @@ export class MembershipWaiters {
       committed !== this.lastCommitted && !sameMembership(committed, this.lastCommitted)
     this.lastCommitted = committed
     const moved = now !== this.last && !sameMembership(now, this.last)
-    if (moved || committedMoved) {
-      this.last = now
-      for (const listener of this.listeners) {
-        try {
-          listener(now)
-        } catch (error) {
-          this.logger.error('a membership listener threw', { error: String(error) })
-        }
-        if (this.stopped) break
-      }
-    }
     if (this.changes.length > 0) this.changes = this.changes.filter((c) => !this.settleChange(c))
     if (this.transfers.length > 0)
       this.transfers = this.transfers.filter((t) => !this.settleTransfer(t))
     this.leaders.check()
+    if (!moved && !committedMoved) return
+    this.last = now
+    for (const listener of this.listeners) {
+      try {
+        listener(now)
+      } catch (error) {
+        this.logger.error('a membership listener threw', { error: String(error) })
+      }
+      if (this.stopped) return
+    }
   }
 
   /** True while a change, a transfer or an awaitLeader waits to be settled by check(). */

@@ -188,6 +188,28 @@ async function expectReleased(c: Cluster, n: Member, killing: Promise<void> | un
 const others = (n: Member): NodeId[] => IDS.filter((id) => id !== n.raft.id)
 
 describe('Raft runtime: a node killed from inside its own listeners', () => {
+  it('a leader killed by its onMembershipChange listener when its own removal commits sends, writes, tells and applies nothing more; the removal resolves', async () => {
+    const c = new Cluster(1)
+    const { leader: l, removal } = await leaderRemovesItself(c)
+    const k = killer(l, () => removed(l.raft))
+    l.raft.onMembershipChange(k.listener)
+    expect(await within(c.clock, removal, 200)).to.deep.equal({
+      resolved: { voters: others(l), learners: [], outgoing: [] },
+    })
+    // It handed leadership over and stepped down before the listener heard of the commit.
+    const [to] = others(l)
+    expect(l.log.slice(-5)).to.deep.equal([
+      'state t1 follower',
+      `send TimeoutNow to ${to}`,
+      'apply noop 3',
+      `membership ${others(l).join(',')} committed ${others(l).join(',')}`,
+      'killed',
+    ])
+    await c.clock.advance(500)
+    expect(afterKill(l)).to.deep.equal([])
+    await expectReleased(c, l, k.killing)
+  })
+
   it('a leader whose removal commits while its own write is in flight (pipelined appends, a slower disk), killed by its onMembershipChange listener, hands out nothing of the Ready that followed: no state change told, no TimeoutNow', async () => {
     const c = new Cluster(1, true)
     await c.start()
@@ -197,7 +219,7 @@ describe('Raft runtime: a node killed from inside its own listeners', () => {
     const k = killer(l, () => removed(l.raft))
     l.raft.onMembershipChange(k.listener)
     const removal = l.raft.removeNode(l.raft.id)
-    expect(await within(c.clock, removal, 200)).to.not.equal('pending')
+    expect(await within(c.clock, removal, 200)).to.have.property('resolved')
     // The commit was stepped during the write of C_new (3): the core stepped down and queued
     // a TimeoutNow meanwhile, for the Ready after the one whose check() told the listener.
     expect(l.log.slice(-4)).to.deep.equal([
