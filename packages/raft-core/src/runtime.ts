@@ -344,7 +344,11 @@ export class Raft {
     return this.node.entries(lo, hi)
   }
 
-  /** Stops the node for good. Idempotent; resolves when transport and storage are closed. */
+  /**
+   * Stops the node for good. Idempotent; resolves when transport and storage are closed. May be
+   * called from the node's own listeners: once it returns, nothing more is sent, written, told
+   * or delivered (runtime-kill-rules.spec.ts).
+   */
   kill(): Promise<void> {
     this.stop(new StoppedError())
     return this.closing ?? Promise.resolve()
