@@ -76,6 +76,19 @@ describe('write-command fast path', () => {
       // op's value left out: "key" then stands where "put" was, and the rest reads on as if it
       // were a put of k (msgpackr finds the map a value short).
       Uint8Array.from([0xde, 0, 5, 0xa2, 0x6f, 0x70, ...encodeCommand(base).subarray(10)]),
+      // A key that is an integer whose low five bits are 0 (as a fixstr header they would read
+      // as an empty string).
+      packValue({ ...base, key: 0 }),
+      packValue({ ...base, key: 32 }),
+      // A key of bytes (bin32, "ab"): its 4-byte length as str32's would read it as "ab".
+      Uint8Array.from([
+        ...encodeCommand(base).subarray(0, 14),
+        ...[0xc6, 0, 0, 0, 2, 0x61, 0x62],
+        ...encodeCommand(base).subarray(16),
+      ]),
+      // Six fields whose sixth is cut to one byte where "max" should be (msgpackr finds the map a
+      // value short): a key cut off by the end is not taken as matched.
+      Uint8Array.from([0xde, 0, 6, ...encodeCommand(base).subarray(3), 5]),
     ]
     for (const bytes of others) expect(decodeWriteFast(bytes)).to.equal(undefined)
   })
@@ -94,6 +107,24 @@ describe('write-command fast path', () => {
       expect(decodeWriteFast(Uint8Array.from([h, ...body])), `header ${h}`).to.equal(undefined)
     }
     expect(decodeWriteFast(Uint8Array.from([0xde, 1, 5, ...body]))).to.equal(undefined)
+  })
+
+  it('refuses, without throwing, a command cut inside a str8, str16 or str32 header', () => {
+    // Random cuts of commands over 400 bytes seldom land in a header's length bytes.
+    for (const length of [40, 300, 70_000]) {
+      const bytes = encodeCommand({
+        op: 'put',
+        key: 'k',
+        value: 'v'.repeat(length),
+        clientId: 'c',
+        seq: 1,
+      })
+      const at = 22 // the value's header: after the map header, op, put, key, "k" and value
+      expect(bytes[at], `the header of a ${length}-byte value`).to.be.oneOf([0xd9, 0xda, 0xdb])
+      for (let n = 1; n <= 5; n++)
+        expect(decodeWriteFast(bytes.subarray(0, at + n))).to.equal(undefined)
+      expect(decodeWriteFast(bytes)).to.deep.equal(decodeCommand(bytes))
+    }
   })
 
   it('accepts no truncated, extended or altered encoding the general decoder would read differently', () => {
