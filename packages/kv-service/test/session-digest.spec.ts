@@ -88,4 +88,18 @@ describe('session digests computed when needed', () => {
     sm.apply(write('put', 'c', 2, 'k', atBound + 'v'), 3) // 257: computed at once
     expect(ownDigest()).to.equal(true)
   })
+
+  it('keeps a digest not yet read unread when a repeated open moves the session', () => {
+    const sm = new KvStateMachine()
+    const open = encodeCommand({ op: 'open', clientId: 'c' })
+    sm.apply(open, 1)
+    sm.apply(write('append', 'c', 1, 'k', short), 2)
+    // The open again (a retried open) is the only thing that moves a session without reading
+    // its digest (a retry of the write compares digests; a conflict does not move it).
+    expect(sm.apply(open, 3)).to.deep.include({ duplicate: true })
+    const moved = sm.session('c')
+    expect(moved).to.include({ seq: 1, lastIndex: 3 })
+    expect(typeof Object.getOwnPropertyDescriptor(moved, 'digest')?.value).to.not.equal('string')
+    expect(moved?.digest).to.equal(requestDigest({ op: 'append', key: 'k', value: short }))
+  })
 })
