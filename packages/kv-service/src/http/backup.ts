@@ -15,15 +15,14 @@
  * checksum around it; no other copy is made. A client that stops reading holds the slot until
  * the socket has been idle for SEND_IDLE_TIMEOUT_MS.
  */
-import { timingSafeEqual } from 'node:crypto'
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import { finished } from 'node:stream'
 import type { Logger, NodeId } from '@raftkit/raft-core'
 import { encodeBackupParts } from '../backup-format.js'
 import type { KvServer } from '../server.js'
 import { HttpError, allow } from './io.js'
-import { RateLimitedLog } from './limits.js'
-import { BACKUP_INDEX_HEADER, BACKUP_TERM_HEADER, SECRET_HEADER } from './protocol.js'
+import { AdminAuth } from './admin-auth.js'
+import { BACKUP_INDEX_HEADER, BACKUP_TERM_HEADER } from './protocol.js'
 import { failureOf } from './replies.js'
 
 /** How long a backup answer may wait for its client to read on. */
@@ -41,11 +40,11 @@ export interface BackupAdminOptions {
 }
 
 export class BackupAdmin {
-  private readonly failedAuth: RateLimitedLog
+  private readonly auth: AdminAuth
   private busy = false
 
   constructor(private readonly options: BackupAdminOptions) {
-    this.failedAuth = new RateLimitedLog(options.logger, 'warn')
+    this.auth = new AdminAuth(options.secret, options.logger)
   }
 
   /** Answers the request; resolves once the answer is sent (or the client gone). */
@@ -53,7 +52,7 @@ export class BackupAdmin {
     if (req.method === 'HEAD')
       throw new HttpError('METHOD_NOT_ALLOWED', 'use GET', { allow: 'GET' })
     allow(req, ['GET'])
-    this.authenticate(req)
+    this.auth.check(req)
     const { kv, redirect } = this.options
     const status = kv.raftStatus()
     if (!status) throw new HttpError('STOPPED', 'this node is shutting down')
@@ -82,16 +81,6 @@ export class BackupAdmin {
       this.busy = false
     }
   }
-
-  private authenticate(req: IncomingMessage): void {
-    const given = req.headers[SECRET_HEADER]
-    if (typeof given === 'string' && sameSecret(given, this.options.secret)) return
-    this.failedAuth.log('admin authentication failed', {
-      remote: req.socket.remoteAddress,
-      secretGiven: typeof given === 'string',
-    })
-    throw new HttpError('UNAUTHORIZED', `missing or wrong ${SECRET_HEADER} header`)
-  }
 }
 
 /** Sends the parts as one body; resolves once sent or the connection closed. */
@@ -115,10 +104,4 @@ function send(
     for (const p of parts) res.write(p)
     res.end()
   })
-}
-
-function sameSecret(given: string, secret: string): boolean {
-  const a = Buffer.from(given)
-  const b = Buffer.from(secret)
-  return a.length === b.length && timingSafeEqual(a, b)
 }

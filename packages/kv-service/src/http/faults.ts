@@ -3,14 +3,13 @@
  * monkey. Authenticated by the cluster secret (Raftkit-Secret, compared in constant time);
  * refused with 404 when the node runs without a secret or without fault controls.
  */
-import { timingSafeEqual } from 'node:crypto'
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import type { Logger, NodeId } from '@raftkit/raft-core'
 import { HttpError, readBody, sendJson, tooLarge } from './io.js'
 import type { ReadBodyOptions } from './io.js'
-import { RateLimitedLog } from './limits.js'
+import { AdminAuth } from './admin-auth.js'
 import type { FaultRequest } from './protocol.js'
-import { MAX_FAULT_DELAY_MS, MAX_FAULT_REQUEST_BYTES, SECRET_HEADER } from './protocol.js'
+import { MAX_FAULT_DELAY_MS, MAX_FAULT_REQUEST_BYTES } from './protocol.js'
 
 /** The fault controls of the peer transport (transport-ws `WsTransport.faults`). */
 export interface TransportFaultControls {
@@ -35,22 +34,14 @@ export interface FaultAdminOptions {
 }
 
 export class FaultAdmin {
-  /** Failed authentications: warn, at most 10 a minute (a client must not fill the logs). */
-  private readonly failedAuth: RateLimitedLog
+  private readonly auth: AdminAuth
   constructor(private readonly options: FaultAdminOptions) {
-    this.failedAuth = new RateLimitedLog(options.logger, 'warn')
+    this.auth = new AdminAuth(options.secret, options.logger)
   }
 
   async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    const { secret, faults } = this.options
-    const given = req.headers[SECRET_HEADER]
-    if (typeof given !== 'string' || !sameSecret(given, secret)) {
-      this.failedAuth.log('admin authentication failed', {
-        remote: req.socket.remoteAddress,
-        secretGiven: typeof given === 'string',
-      })
-      throw new HttpError('UNAUTHORIZED', `missing or wrong ${SECRET_HEADER} header`)
-    }
+    const { faults } = this.options
+    this.auth.check(req)
     const body = await readBody(req, {
       limit: MAX_FAULT_REQUEST_BYTES,
       onTooLarge: (n, limit) => tooLarge(n, limit, 'the fault request', 'fixed for fault requests'),
@@ -132,10 +123,4 @@ export function parseFaultRequest(body: Buffer): FaultRequest {
     plan.heal = true
   }
   return plan
-}
-
-function sameSecret(given: string, secret: string): boolean {
-  const a = Buffer.from(given)
-  const b = Buffer.from(secret)
-  return a.length === b.length && timingSafeEqual(a, b)
 }

@@ -7,7 +7,6 @@
  * raft-core's typed errors become typed HTTP errors: CHANGE_IN_PROGRESS (409), UNKNOWN_NODE
  * (404), BAD_MEMBERSHIP (400), TRANSFER_FAILED (409), NOT_LEADER (307), TIMEOUT (504).
  */
-import { timingSafeEqual } from 'node:crypto'
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import type { Logger, Membership, NodeId, Status } from '@raftkit/raft-core'
 import {
@@ -26,14 +25,13 @@ import type { MemberDirectory } from '../membership.js'
 import type { KvReply } from '../rpc.js'
 import { HttpError, allow, readBody, sendJson, tooLarge } from './io.js'
 import type { ReadBodyOptions } from './io.js'
-import { RateLimitedLog } from './limits.js'
+import { AdminAuth } from './admin-auth.js'
 import type { MemberView, MembersView } from './members-protocol.js'
 import {
   MAX_MEMBERS_REQUEST_BYTES,
   MEMBERS_PATH,
   TRANSFER_LEADER_PATH,
 } from './members-protocol.js'
-import { SECRET_HEADER } from './protocol.js'
 
 /** The part of raft-core's `Raft` the endpoints use. */
 export interface MembersRaft {
@@ -61,9 +59,9 @@ export interface MembersAdminOptions {
 const ID = /^[A-Za-z0-9_.-]{1,64}$/
 
 export class MembersAdmin {
-  private readonly failedAuth: RateLimitedLog
+  private readonly auth: AdminAuth
   constructor(private readonly options: MembersAdminOptions) {
-    this.failedAuth = new RateLimitedLog(options.logger, 'warn')
+    this.auth = new AdminAuth(options.secret, options.logger)
   }
 
   /** True when `path` is one of these endpoints. */
@@ -74,7 +72,7 @@ export class MembersAdmin {
   }
 
   async handle(req: IncomingMessage, res: ServerResponse, path: string): Promise<void> {
-    this.authenticate(req)
+    this.auth.check(req)
     if (path === TRANSFER_LEADER_PATH) {
       allow(req, ['POST'])
       const body = await this.body(req)
@@ -194,16 +192,6 @@ export class MembersAdmin {
     if (s.role !== 'leader') throw this.options.redirect(req, s.leader)
   }
 
-  private authenticate(req: IncomingMessage): void {
-    const given = req.headers[SECRET_HEADER]
-    if (typeof given === 'string' && sameSecret(given, this.options.secret)) return
-    this.failedAuth.log('admin authentication failed', {
-      remote: req.socket.remoteAddress,
-      secretGiven: typeof given === 'string',
-    })
-    throw new HttpError('UNAUTHORIZED', `missing or wrong ${SECRET_HEADER} header`)
-  }
-
   private async body(req: IncomingMessage): Promise<Record<string, unknown>> {
     const raw = await readBody(req, {
       limit: MAX_MEMBERS_REQUEST_BYTES,
@@ -280,10 +268,4 @@ function decodeSegment(raw: string): string {
   } catch {
     throw new HttpError('BAD_REQUEST', 'the node id is not valid percent-encoding')
   }
-}
-
-function sameSecret(given: string, secret: string): boolean {
-  const a = Buffer.from(given)
-  const b = Buffer.from(secret)
-  return a.length === b.length && timingSafeEqual(a, b)
 }
