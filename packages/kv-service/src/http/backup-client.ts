@@ -5,9 +5,8 @@
  * could not confirm in time (504), and gives up at the deadline. A wrong secret (401) or any
  * other refusal is not retried. The body is returned as received (the caller decodes it).
  */
-import { request as httpRequest } from 'node:http'
-import type { IncomingMessage } from 'node:http'
-import { request as httpsRequest } from 'node:https'
+import type { OneShotRawAnswer } from './one-shot.js'
+import { oneShotRequest } from './one-shot.js'
 import { BACKUP_PATH, SECRET_HEADER } from './protocol.js'
 
 export interface BackupClientOptions {
@@ -31,11 +30,7 @@ export class BackupFetchError extends Error {
   }
 }
 
-interface Answer {
-  readonly status: number
-  readonly headers: IncomingMessage['headers']
-  readonly body: Buffer
-}
+type Answer = OneShotRawAnswer
 
 /** The backup file's bytes and the node ("host:port") that answered. */
 export async function fetchBackup(
@@ -96,42 +91,9 @@ export async function fetchBackup(
 function get(options: BackupClientOptions, address: string, timeoutMs: number): Promise<Answer> {
   const secure =
     /^https:\/\//i.test(address) || (options.tls !== undefined && !/^http:/i.test(address))
-  const url = `${secure ? 'https' : 'http'}://${hostOf(address)}${BACKUP_PATH}`
-  return new Promise((resolve, reject) => {
-    let settled = false
-    const req = (secure ? httpsRequest : httpRequest)(url, {
-      method: 'GET',
-      agent: false,
-      ...(options.tls?.ca ? { ca: options.tls.ca } : {}),
-      headers: { [SECRET_HEADER]: options.secret, connection: 'close' },
-    })
-    const finish = (fn: () => void): void => {
-      if (settled) return
-      settled = true
-      clearTimeout(timer)
-      fn()
-    }
-    const timer = setTimeout(() => {
-      finish(() => reject(new Error(`no complete answer in ${timeoutMs} ms`)))
-      req.destroy()
-    }, timeoutMs)
-    req.once('error', (e) => finish(() => reject(e)))
-    req.once('response', (res) => {
-      const chunks: Buffer[] = []
-      res.on('data', (c: Buffer) => chunks.push(c))
-      res.once('error', (e) => finish(() => reject(e)))
-      res.once('aborted', () => finish(() => reject(new Error('the answer was cut off'))))
-      res.once('end', () =>
-        finish(() =>
-          resolve({
-            status: res.statusCode ?? 0,
-            headers: res.headers,
-            body: Buffer.concat(chunks),
-          }),
-        ),
-      )
-    })
-    req.end()
+  const scheme = { secure, ...(options.tls?.ca ? { ca: options.tls.ca } : {}) }
+  return oneShotRequest(scheme, hostOf(address), 'GET', BACKUP_PATH, timeoutMs, undefined, {
+    [SECRET_HEADER]: options.secret,
   })
 }
 
