@@ -68,6 +68,7 @@ export { encodeMessage, decodeMessage, packValue, unpackValue } from './codec.js
 export type { Ready, ReadState, SoftState } from './ready.js'
 export type { Status, PeerProgress, ProgressState } from './status.js'
 export type { ApplyMsg, StateMachine } from './apply.js'
+export { toApplyMsgs } from './runtime-pump.js'
 export { RawNode } from './raw-node.js'
 export {
   EMPTY_MEMBERSHIP,

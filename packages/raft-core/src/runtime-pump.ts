@@ -45,10 +45,12 @@ export interface PumpParts {
 }
 
 /**
- * The apply messages of committed entries. (A function of its own: a long loop inside a larger
+ * The apply messages of committed entries: a command entry's bytes (a view, not a copy), a
+ * noop for noop and configuration entries. Exported for offline tools that replay a stored log
+ * into a service as a running node does. (A function of its own: a long loop inside a larger
  * method gets optimized on-stack before the code after it has run, then deoptimizes each time.)
  */
-function toApplyMsgs(committed: readonly Entry[]): ApplyMsg[] {
+export function toApplyMsgs(committed: readonly Entry[]): ApplyMsg[] {
   const msgs = new Array<ApplyMsg>(committed.length)
   for (let i = 0; i < committed.length; i++) {
     const e = committed[i] as Entry
