@@ -14,3 +14,4 @@ export {
   DEFAULT_SEGMENT_BYTES,
   DEFAULT_CHECKPOINT_BYTES,
 } from './file-storage.js'
+export { readFileStorage } from './read-only.js'

@@ -72,6 +72,22 @@ async function tryLock(
 }
 
 /**
+ * Whether another live process holds `dir`'s lock, without taking it or writing anything:
+ * undefined when it is free (no lock, a stale one, or one whose owner on this host has died),
+ * else what is known of the holder ("held by pid P on H", or "" when no owner file says).
+ */
+export async function lockHolder(dir: string): Promise<string | undefined> {
+  const held = await lockfile.check(dir, {
+    lockfilePath: join(dir, 'LOCK'),
+    realpath: false,
+    stale: STALE_MS,
+  })
+  if (!held || (await ownerIsDead(dir))) return undefined
+  const owner = await readOwner(dir)
+  return owner ? `held by pid ${owner.pid} on ${owner.host}` : ''
+}
+
+/**
  * Takes the directory lock or throws StorageLockedError. `onCompromised` is called if the lock
  * is later lost (another process removed it, or the heartbeat could not run for `stale` ms).
  */

@@ -16,6 +16,7 @@ import { readOpAt } from './op-decode.js'
 import type { FrameScan } from './record.js'
 import { HEADER_BYTES, scanFrames } from './record.js'
 import { ReplayLog } from './replay-log.js'
+import type { DirListing } from './segments.js'
 import { listDir, removeFiles, segmentName, snapshotName } from './segments.js'
 import { readSnapshotFile } from './snapshot-file.js'
 import { validateEntries } from './validate.js'
@@ -147,6 +148,38 @@ async function cutTornTail(seg: ScannedSegment, logger: Logger): Promise<void> {
   }
 }
 
+/** What the segments from the newest checkpoint on hold, read without changing anything. */
+interface ReadState {
+  readonly segments: readonly ScannedSegment[]
+  readonly state: LogState
+  readonly snapshot?: Snapshot
+}
+
+/**
+ * Scans and replays the segments of `listing` (at least one) and loads the snapshot the log
+ * refers to. Writes nothing: a torn tail is left where it is (the replay stops before it).
+ */
+async function readSegments(dir: string, listing: DirListing): Promise<ReadState> {
+  const segments = await scanFromCheckpoint(dir, listing.segments)
+  const state = replay(segments)
+  const snapshot = state.snapshot ? await readSnapshotFile(dir, state.snapshot) : undefined
+  return { segments, state, ...(snapshot ? { snapshot } : {}) }
+}
+
+/**
+ * The directory's state as recovery would find it, read without writing anything (no repair,
+ * no cleanup, no lock): undefined if it holds no log segment. Damage is a StorageCorruptionError
+ * as on open; a torn tail is skipped, not cut.
+ */
+export async function readRecoverable(
+  dir: string,
+): Promise<{ state: LogState; snapshot?: Snapshot } | undefined> {
+  const listing = await listDir(dir)
+  if (listing.segments.length === 0) return undefined
+  const { state, snapshot } = await readSegments(dir, listing)
+  return { state, ...(snapshot ? { snapshot } : {}) }
+}
+
 /** Recovers the directory's state, creating an empty log if there is none. */
 export async function recover(dir: string, logger: Logger): Promise<Recovered> {
   const listing = await listDir(dir)
@@ -162,11 +195,9 @@ export async function recover(dir: string, logger: Logger): Promise<Recovered> {
       segments: { firstSeq: 1, activeSeq: 1, activeSize: size, sealedSize: 0 },
     }
   }
-  const segments = await scanFromCheckpoint(dir, listing.segments)
+  const { segments, state, snapshot } = await readSegments(dir, listing)
   const first = segments[0] as ScannedSegment
   const active = segments[segments.length - 1] as ScannedSegment
-  const state = replay(segments)
-  const snapshot = state.snapshot ? await readSnapshotFile(dir, state.snapshot) : undefined
   await cutTornTail(active, logger)
   // Leftovers of an interrupted compaction: segments before the checkpoint, unused snapshots.
   const current = state.snapshot ? snapshotName(state.snapshot.index, state.snapshot.term) : ''
