@@ -13,6 +13,7 @@ export type KvErrorCode =
   | 'KV_TLS'
   | 'KV_BACKUP_FORMAT'
   | 'KV_RESTORE_REFUSED'
+  | 'KV_DATA_DIR'
 
 export class KvError extends Error {
   readonly code: KvErrorCode
@@ -148,5 +149,33 @@ export class RestoreRefusedError extends KvError {
   constructor(dataDir: string, message: string) {
     super('KV_RESTORE_REFUSED', `restore refused: ${dataDir}: ${message}`)
     this.dataDir = dataDir
+  }
+}
+
+/** Why `raftkit backup save --data-dir` cannot read a directory. */
+export type DataDirProblem =
+  /** There is nothing at the path, or it is not a directory. */
+  | 'missing'
+  /** The directory is empty, or its log holds no Raft state yet. */
+  | 'empty'
+  /** It holds files, but no raftkit write-ahead log: not a node's data directory. */
+  | 'foreign'
+  /** Its write-ahead log or snapshot is damaged (the file and byte are named). */
+  | 'corrupt'
+  /** A running process (the node) holds the directory's lock. */
+  | 'locked'
+
+/**
+ * A node's data directory that `raftkit backup save --data-dir` refused to read. Nothing was
+ * written: neither the backup file nor anything in the directory.
+ */
+export class DataDirError extends KvError {
+  /** The data directory, absolute. */
+  readonly dataDir: string
+  readonly problem: DataDirProblem
+  constructor(dataDir: string, problem: DataDirProblem, message: string) {
+    super('KV_DATA_DIR', `cannot back up ${dataDir} (${problem}): ${message}`)
+    this.dataDir = dataDir
+    this.problem = problem
   }
 }

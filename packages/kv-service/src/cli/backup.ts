@@ -1,20 +1,22 @@
 /**
  * `raftkit backup save FILE` and `raftkit backup restore FILE`: a backup of a running cluster
- * (GET /v1/admin/backup through http/backup-client.ts, checked, then written atomically) and
- * the data directories of a new cluster prepared from one (config/restore.ts), so that
+ * (GET /v1/admin/backup through http/backup-client.ts, checked, then written atomically), or
+ * with --data-dir one made offline from a stopped node's data directory to recover a cluster
+ * that lost its majority (config/data-dir-backup.ts), and the data directories of a new cluster prepared from one (config/restore.ts), so that
  * `raftkit serve` on those nodes starts with exactly the backed-up keys and sessions.
  * Single-group clusters only: a sharded cluster file is refused.
  */
 import { readFile } from 'node:fs/promises'
-import { resolve } from 'node:path'
+import { resolve, sep } from 'node:path'
 import type { DecodedBackup } from '../backup-format.js'
 import { decodeBackup } from '../backup-format.js'
 import { findNode, loadClusterConfig } from '../config/cluster-config.js'
 import { writeFileAtomic } from '../config/atomic-write.js'
+import { backupFromDataDir } from '../config/data-dir-backup.js'
 import { checkRestorable, restoreDataDir } from '../config/restore.js'
 import { KvConfigError } from '../errors.js'
 import { fetchBackup } from '../http/backup-client.js'
-import type { Io } from './args.js'
+import type { Io, Values } from './args.js'
 import { UsageError, intFlag, parse, required } from './args.js'
 import { CLIENT_OPTIONS, clientSetup } from './client-commands.js'
 import { hasShardSection } from './extension.js'
@@ -23,9 +25,16 @@ export const BACKUP_USAGE = `  raftkit backup save FILE  (--config F | --endpoin
                                 writes a backup of the cluster's keys and sessions to FILE
                                 (atomically); with --endpoints the cluster secret is read
                                 from the environment variable RAFTKIT_SECRET
+  raftkit backup save FILE --data-dir DIR [--config F]
+                                offline: a backup from a STOPPED node's data directory DIR
+                                (read only), every log entry applied, also past its commit
+                                index: to recover a cluster that lost its majority for good
+                                (use the survivor with the highest last term, then index)
   raftkit backup restore FILE --config F [--id ID]
                                 prepares the (missing or empty) data directories of F's nodes
                                 (or of node ID) from FILE; then start them with raftkit serve`
+
+const SAVE_OPTIONS = { ...CLIENT_OPTIONS, 'data-dir': { type: 'string' } } as const
 
 /** Default --timeout of `backup save`: the whole fetch, leader search and transfer included. */
 const SAVE_TIMEOUT_MS = 60_000
@@ -50,8 +59,9 @@ async function refuseSharded(file: unknown): Promise<void> {
 }
 
 async function save(argv: readonly string[], io: Io): Promise<number> {
-  const { values, positionals } = parse(argv, CLIENT_OPTIONS, 1)
+  const { values, positionals } = parse(argv, SAVE_OPTIONS, 1)
   const file = positionals[0] as string
+  if (values['data-dir'] !== undefined) return saveOffline(file, values, io)
   await refuseSharded(values.config)
   const { target, config } = await clientSetup(values)
   const secret = config?.secret ?? process.env[SECRET_ENV]
@@ -73,6 +83,41 @@ async function save(argv: readonly string[], io: Io): Promise<number> {
   }
   await writeFileAtomic(file, bytes)
   io.out(`saved ${resolve(file)} (from ${node}): ${describe(backup)}, ${bytes.length} bytes\n`)
+  return 0
+}
+
+/**
+ * `backup save FILE --data-dir DIR [--config F]`: offline, from a stopped node's data directory
+ * (config/data-dir-backup.ts); F gives the server settings (session expiry), else defaults.
+ */
+async function saveOffline(file: string, values: Values, io: Io): Promise<number> {
+  for (const flag of ['endpoints', 'ca', 'timeout'] as const)
+    if (values[flag] !== undefined)
+      throw new UsageError(`--data-dir reads a stopped node's directory: --${flag} has no use`)
+  const dir = resolve(required(values, 'data-dir'))
+  const target = resolve(file)
+  if (target === dir || target.startsWith(dir + sep))
+    throw new KvConfigError('FILE', `write it outside the data directory ${dir}: that is only read`)
+  const configFile = values.config === undefined ? undefined : required(values, 'config')
+  await refuseSharded(configFile)
+  const config = configFile === undefined ? undefined : await loadClusterConfig(configFile)
+  const made = await backupFromDataDir(dir, {
+    ...(config ? { sessionExpiryEntries: config.server.sessionExpiryEntries } : {}),
+    logger: {
+      debug: () => undefined,
+      info: () => undefined,
+      warn: (message, fields) => io.err(`warning: ${message} ${JSON.stringify(fields ?? {})}\n`),
+      error: (message, fields) => io.err(`error: ${message} ${JSON.stringify(fields ?? {})}\n`),
+    },
+  })
+  const { backup } = made
+  io.out(
+    `read ${dir}: snapshot at index ${made.snapshotIndex}, ${made.entries} log entries after it; ` +
+      `last index ${backup.index}, term ${backup.term}; stored commit index ${made.commit}, ` +
+      `${made.pastCommit} entries past it included\n`,
+  )
+  await writeFileAtomic(file, made.bytes)
+  io.out(`saved ${target} (offline): ${describe(backup)}, ${made.bytes.length} bytes\n`)
   return 0
 }
 

@@ -5,7 +5,13 @@
  * backup restore), chaos.ts, extension.ts (the sharded commands) — and turns what they throw
  * into the exit code. Each returns the process exit code.
  */
-import { BackupFormatError, KvConfigError, RestoreRefusedError, TlsError } from '../errors.js'
+import {
+  BackupFormatError,
+  DataDirError,
+  KvConfigError,
+  RestoreRefusedError,
+  TlsError,
+} from '../errors.js'
 import type { Io } from './args.js'
 import { UsageError } from './args.js'
 import { BACKUP_USAGE, cmdBackup } from './backup.js'
@@ -101,7 +107,8 @@ export async function runCli(argv: readonly string[], io: Io): Promise<number> {
       e instanceof KvConfigError ||
       e instanceof TlsError ||
       e instanceof BackupFormatError ||
-      e instanceof RestoreRefusedError
+      e instanceof RestoreRefusedError ||
+      e instanceof DataDirError
     ) {
       io.err(`raftkit ${command ?? ''}: ${e.message}\n`)
       return 2
