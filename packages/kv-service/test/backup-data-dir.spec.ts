@@ -4,10 +4,10 @@
  * a configuration entry, a malformed entry and a session's retried append. The backup's state
  * equals that of a state machine that applied the same commands (the retry not run twice), at
  * the last entry's index and term; every file of the directory is unchanged. Refused with exit
- * 2 and no file written: a directory a running storage holds, a damaged log, an empty, a
- * foreign and a missing directory.
+ * 2 and no file written: a directory a running storage holds, a damaged log, a snapshot that
+ * does not decode, an empty, a foreign and a missing directory, a FILE inside the directory.
  */
-import { mkdir, mkdtemp, readFile, readdir, rm, stat, writeFile } from 'node:fs/promises'
+import { mkdir, mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { expect } from 'chai'
@@ -20,6 +20,7 @@ import type { KvCommand } from '../src/ops.js'
 import { encodeCommand } from '../src/ops.js'
 import { decodeSnapshot } from '../src/snapshot-format.js'
 import { KvStateMachine } from '../src/state-machine.js'
+import { dirContents } from './dir-contents.js'
 
 async function cli(argv: string[]): Promise<{ code: number; out: string; err: string }> {
   let out = ''
@@ -30,19 +31,6 @@ async function cli(argv: string[]): Promise<{ code: number; out: string; err: st
     interrupted: new Promise<void>(() => undefined),
   })
   return { code, out, err }
-}
-
-/** Every file under `dir` (recursively) with its bytes, and every directory, by relative path. */
-async function contents(dir: string, prefix = ''): Promise<Record<string, string>> {
-  const out: Record<string, string> = {}
-  for (const name of (await readdir(join(dir, prefix))).sort()) {
-    const rel = join(prefix, name)
-    if ((await stat(join(dir, rel))).isDirectory()) {
-      out[`${rel}/`] = 'dir'
-      Object.assign(out, await contents(dir, rel))
-    } else out[rel] = (await readFile(join(dir, rel))).toString('base64')
-  }
-  return out
 }
 
 const VOTERS = { voters: ['n1', 'n2', 'n3'], learners: [], outgoing: [] }
@@ -116,10 +104,10 @@ describe('raftkit backup save --data-dir (in process)', function () {
 
   it('applies every entry, also past the commit index, as the apply path does; the directory is unchanged', async () => {
     await writeNode()
-    const before = await contents(dataDir)
+    const before = await dirContents(dataDir)
     const r = await cli(['backup', 'save', file, '--data-dir', dataDir])
     expect(r.code, r.err).to.equal(0)
-    expect(await contents(dataDir)).to.deep.equal(before)
+    expect(await dirContents(dataDir)).to.deep.equal(before)
     const last = 3 + AFTER.length
     expect(r.out).to.include(
       `snapshot at index 3, ${AFTER.length} log entries after it; last index ${last}, term 3; ` +
@@ -173,6 +161,23 @@ describe('raftkit backup save --data-dir (in process)', function () {
     expect(await readdir(dir)).to.deep.equal(['n1'])
   })
 
+  it('refuses a snapshot that is not a state machine snapshot (corrupt), writing nothing', async () => {
+    const s = await createFileStorage({ dir: dataDir })
+    try {
+      await s.write({
+        snapshot: { meta: { index: 3, term: 1, membership: VOTERS }, data: new Uint8Array([1]) },
+        hardState: { term: 1, votedFor: null, commit: 3 },
+        sync: true,
+      })
+    } finally {
+      await s.close()
+    }
+    const r = await cli(['backup', 'save', file, '--data-dir', dataDir])
+    expect(r.code).to.equal(2)
+    expect(r.err).to.include(`cannot back up ${dataDir} (corrupt): its snapshot at index 3`)
+    expect(await readdir(dir)).to.deep.equal(['n1'])
+  })
+
   it('refuses an empty, a foreign and a missing directory, creating nothing', async () => {
     await mkdir(dataDir)
     let r = await cli(['backup', 'save', file, '--data-dir', dataDir])
@@ -192,13 +197,13 @@ describe('raftkit backup save --data-dir (in process)', function () {
 
   it('refuses a FILE inside the data directory and flags meant for a live cluster', async () => {
     await writeNode()
-    const before = await contents(dataDir)
+    const before = await dirContents(dataDir)
     let r = await cli(['backup', 'save', join(dataDir, 'b.rkb'), '--data-dir', dataDir])
     expect(r.code).to.equal(2)
     expect(r.err).to.include('outside the data directory')
     r = await cli(['backup', 'save', file, '--data-dir', dataDir, '--endpoints', '127.0.0.1:1'])
     expect(r.code).to.equal(2)
     expect(r.err).to.include('--endpoints has no use')
-    expect(await contents(dataDir)).to.deep.equal(before)
+    expect(await dirContents(dataDir)).to.deep.equal(before)
   })
 })

@@ -6,70 +6,23 @@
  * directories, the new cluster serves every key, answers a retry of the session's append from
  * its session table (not run twice), and takes new writes.
  */
-import type { ChildProcess } from 'node:child_process'
-import { spawn } from 'node:child_process'
 import { mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { expect } from 'chai'
-import { raftkitInvocation } from '../src/cli/invocation.js'
 import type { ClusterConfig } from '../src/config/cluster-config.js'
-import { formatHostPort, loadClusterConfig } from '../src/config/cluster-config.js'
+import { loadClusterConfig } from '../src/config/cluster-config.js'
 import { CLIENT_ID_HEADER, REQUEST_SEQ_HEADER } from '../src/http/protocol.js'
+import { CliProcesses } from './cli-processes.js'
 import { call } from './http-helpers.js'
-
-interface Run {
-  readonly code: number | null
-  readonly stdout: string
-  readonly stderr: string
-}
 
 describe('raftkit backup save / restore (child processes)', function () {
   this.timeout(180_000)
   let dir: string
-  const children: ChildProcess[] = []
-
-  const start = (args: readonly string[]): { child: ChildProcess; done: Promise<Run> } => {
-    const cli = raftkitInvocation()
-    const child = spawn(cli.command, [...cli.args, ...args], {
-      cwd: cli.cwd,
-      stdio: ['ignore', 'pipe', 'pipe'],
-    })
-    children.push(child)
-    let stdout = ''
-    let stderr = ''
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()))
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()))
-    const done = new Promise<Run>((resolve) =>
-      child.once('close', (code) => resolve({ code, stdout, stderr })),
-    )
-    return { child, done }
-  }
-  const run = (args: readonly string[]): Promise<Run> => start(args).done
-
-  /** Starts every node of `config` with `raftkit serve`; resolves with a stop function. */
-  const serveAll = (file: string, config: ClusterConfig): (() => Promise<void>) => {
-    const nodes = config.nodes.map((n) => start(['serve', '--config', file, '--id', n.id]))
-    return async () => {
-      for (const n of nodes) n.child.kill('SIGTERM')
-      for (const n of nodes) expect((await n.done).code).to.equal(0)
-    }
-  }
-
-  /** The leader's HTTP address, once one node of `config` says it leads (bounded). */
-  const leaderOf = async (config: ClusterConfig): Promise<string> => {
-    const deadline = Date.now() + 60_000
-    while (Date.now() < deadline) {
-      for (const n of config.nodes) {
-        const address = formatHostPort(n.http)
-        const r = await call(`http://${address}/v1/status`).catch(() => undefined)
-        if (r?.status === 200 && (JSON.parse(r.body) as { role: string }).role === 'leader')
-          return address
-      }
-      await new Promise((r) => setTimeout(r, 100))
-    }
-    throw new Error('no leader within 60 s')
-  }
+  const procs = new CliProcesses()
+  const run = (args: readonly string[]) => procs.run(args)
+  const serveAll = (file: string, config: ClusterConfig) => procs.serveAll(file, config)
+  const leaderOf = (config: ClusterConfig) => procs.leaderOf(config)
 
   const listing = async (config: ClusterConfig): Promise<string[][]> =>
     Promise.all(config.nodes.map((n) => readdir(n.dataDir).catch(() => ['(missing)'])))
@@ -78,8 +31,7 @@ describe('raftkit backup save / restore (child processes)', function () {
     dir = await mkdtemp(join(tmpdir(), 'raftkit-backup-'))
   })
   afterEach(async () => {
-    for (const c of children) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL')
-    children.length = 0
+    procs.killAll()
     await rm(dir, { recursive: true, force: true })
   })
 
