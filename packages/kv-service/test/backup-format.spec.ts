@@ -52,6 +52,17 @@ const backupArb = fc
     state,
   }))
 
+/** The message of the BackupFormatError decoding throws. */
+function errorOf(bytes: Uint8Array): string {
+  try {
+    decodeBackup(bytes)
+  } catch (e) {
+    if (e instanceof BackupFormatError) return e.message
+    throw e
+  }
+  return 'decoded'
+}
+
 function problemOf(bytes: Uint8Array): string {
   try {
     decodeBackup(bytes)
@@ -67,11 +78,12 @@ function problemOf(bytes: Uint8Array): string {
 }
 
 /** A file with a valid checksum over the given parts (for damage the checksum cannot catch). */
-function framed(meta: string, snapshot: Uint8Array, version = 1): Buffer {
+function framed(meta: string, snapshot: Uint8Array, version = 1, reserved = 0): Buffer {
   const m = Buffer.from(meta, 'utf8')
   const head = Buffer.alloc(BACKUP_HEADER_BYTES)
   head.write('RKBACKUP', 0, 'latin1')
   head.writeUInt16BE(version, 8)
+  head.writeUInt16BE(reserved, 10)
   head.writeUInt32BE(m.length, 12)
   head.writeBigUInt64BE(BigInt(snapshot.length), 16)
   const body = Buffer.concat([head, m, snapshot])
@@ -210,5 +222,83 @@ describe('backup format', () => {
       expect(() =>
         encodeBackup({ ...bad, members: [], createdAt: '', snapshot: emptyState }),
       ).to.throw(RangeError)
+  })
+
+  it('a file of exactly the smallest size (empty metadata and snapshot) gets past the size check', () => {
+    const bytes = framed('', new Uint8Array(0))
+    expect(bytes.length).to.equal(BACKUP_HEADER_BYTES + BACKUP_CHECKSUM_BYTES)
+    expect(errorOf(bytes)).to.include('(malformed): the metadata is not JSON')
+  })
+
+  it('non-zero reserved header bytes are "corrupt", even with a valid checksum', () => {
+    expect(errorOf(framed(goodMeta, emptyState, 1, 1))).to.include(
+      '(corrupt): the reserved header bytes are not zero',
+    )
+  })
+
+  it('metadata up to 1 MiB is read; a header announcing more is "corrupt", not "truncated"', () => {
+    const mib = 1024 * 1024
+    const padded = goodMeta.slice(0, -1) + ' '.repeat(mib - goodMeta.length) + '}'
+    expect(Buffer.byteLength(padded)).to.equal(mib)
+    expect(problemOf(framed(padded, emptyState))).to.equal('decoded')
+    const head = framed(goodMeta, emptyState)
+    head.writeUInt32BE(mib + 1, 12)
+    expect(errorOf(head)).to.include(`(corrupt): the header gives ${mib + 1} bytes of metadata`)
+  })
+
+  it("each problem's message names what is wrong, with the numbers", () => {
+    const good = framed(goodMeta, emptyState)
+    const n = good.length
+    expect(errorOf(Buffer.from('PK\x03\x04'))).to.include('does not start with "RKBACKUP"')
+    expect(errorOf(good.subarray(0, 20))).to.include(
+      '(truncated): 20 bytes, shorter than the smallest backup (56 bytes)',
+    )
+    expect(errorOf(good.subarray(0, n - 1))).to.include(
+      `(truncated): ${n - 1} bytes where the header announces ${n}`,
+    )
+    expect(errorOf(Buffer.concat([good, Buffer.alloc(3)]))).to.include(
+      `(trailing): ${n + 3} bytes where the header announces ${n}: 3 bytes after the checksum`,
+    )
+    expect(errorOf(framed(goodMeta, emptyState, 9))).to.include(
+      '(version): format version 9; this build reads version 1',
+    )
+    const flipped = Buffer.from(good)
+    flipped[BACKUP_HEADER_BYTES] = (flipped[BACKUP_HEADER_BYTES] as number) ^ 1
+    expect(errorOf(flipped)).to.include('(corrupt): the SHA-256 checksum does not match')
+    const meta = (m: object | string): string =>
+      errorOf(framed(typeof m === 'string' ? m : JSON.stringify(m), emptyState))
+    expect(meta('{')).to.include('(malformed): the metadata is not JSON')
+    for (const notObject of ['[1]', 'null', '5', '"text"'])
+      expect(meta(notObject), notObject).to.include('the metadata is not a JSON object')
+    const base = { index: 1, term: 1, members: ['n1'], createdAt: '' }
+    expect(meta({ ...base, index: 0 })).to.include(
+      "the metadata's index must be a positive integer, got 0",
+    )
+    expect(meta({ ...base, term: '2' })).to.include(
+      "the metadata's term must be a positive integer, got 2",
+    )
+    expect(meta({ ...base, members: [''] })).to.include(
+      "the metadata's members must be an array of node ids",
+    )
+    expect(meta({ ...base, createdAt: 1 })).to.include("the metadata's createdAt must be a string")
+    expect(() =>
+      encodeBackup({ index: 1, term: -1, members: [], createdAt: '', snapshot: emptyState }),
+    ).to.throw(RangeError, 'encodeBackup: term must be a positive integer, got -1')
+  })
+
+  it('members must be strings: a nested array or a number is "malformed", and encode refuses it', () => {
+    for (const members of [[['n1']], [1], ['n1', null]]) {
+      const meta = JSON.stringify({ index: 1, term: 1, members, createdAt: '' })
+      expect(problemOf(framed(meta, emptyState)), meta).to.equal('malformed')
+      expect(() =>
+        encodeBackup({
+          index: 1,
+          term: 1,
+          members: members as unknown as string[],
+          createdAt: '',
+          snapshot: emptyState,
+        }),
+      ).to.throw(RangeError, 'members must be an array of node ids')
+    }
   })
 })
