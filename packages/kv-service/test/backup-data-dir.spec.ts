@@ -16,6 +16,8 @@ import { encodeMembership } from '@raftkit/raft-core'
 import { createFileStorage } from '@raftkit/storage-fs'
 import { decodeBackup } from '../src/backup-format.js'
 import { runCli } from '../src/cli/commands.js'
+import { backupFromDataDir } from '../src/config/data-dir-backup.js'
+import { DataDirError } from '../src/errors.js'
 import type { KvCommand } from '../src/ops.js'
 import { encodeCommand } from '../src/ops.js'
 import { decodeSnapshot } from '../src/snapshot-format.js'
@@ -80,8 +82,8 @@ describe('raftkit backup save --data-dir (in process)', function () {
     await rm(dir, { recursive: true, force: true })
   })
 
-  /** A stopped node's directory: the snapshot at 3, then AFTER, commit COMMIT. */
-  async function writeNode(): Promise<void> {
+  /** A stopped node's directory: the snapshot at 3, then AFTER, commit `commit`. */
+  async function writeNode(commit = COMMIT): Promise<void> {
     const sm = new KvStateMachine()
     BEFORE.forEach((c, i) => sm.apply(encodeCommand(c), i + 1))
     const s = await createFileStorage({ dir: dataDir })
@@ -94,7 +96,7 @@ describe('raftkit backup save --data-dir (in process)', function () {
           kind,
           data: bytesOf(c),
         })),
-        hardState: { term: 3, votedFor: 'n1', commit: COMMIT },
+        hardState: { term: 3, votedFor: 'n1', commit },
         sync: true,
       })
     } finally {
@@ -205,5 +207,172 @@ describe('raftkit backup save --data-dir (in process)', function () {
     expect(r.code).to.equal(2)
     expect(r.err).to.include('--endpoints has no use')
     expect(await dirContents(dataDir)).to.deep.equal(before)
+  })
+
+  /** A directory written through the storage API: `entries` (no snapshot unless given). */
+  async function writeLog(
+    entries: Entry[],
+    snapshot?: { index: number; term: number; data: Uint8Array; noMembership?: boolean },
+  ): Promise<void> {
+    const s = await createFileStorage({ dir: dataDir })
+    try {
+      await s.write({
+        ...(snapshot
+          ? {
+              snapshot: {
+                meta: {
+                  index: snapshot.index,
+                  term: snapshot.term,
+                  ...(snapshot.noMembership ? {} : { membership: VOTERS }),
+                },
+                data: snapshot.data,
+              },
+            }
+          : {}),
+        entries,
+        hardState: { term: 1, votedFor: null, commit: 0 },
+        sync: true,
+      })
+    } finally {
+      await s.close()
+    }
+  }
+  const command = (index: number, c: KvCommand): Entry => ({
+    index,
+    term: 1,
+    kind: 'command',
+    data: encodeCommand(c),
+  })
+
+  /** The DataDirError backupFromDataDir rejects with, as "problem: message". */
+  async function refusal(path: string): Promise<string> {
+    try {
+      await backupFromDataDir(path)
+    } catch (e) {
+      if (e instanceof DataDirError) return `${e.problem}: ${e.message}`
+      throw e
+    }
+    throw new Error('backupFromDataDir did not refuse')
+  }
+
+  it('reports the snapshot index, the entries replayed, the stored commit and those past it', async () => {
+    await writeNode(5)
+    const r = await backupFromDataDir(dataDir)
+    expect({ ...r, bytes: undefined, backup: undefined }).to.deep.equal({
+      bytes: undefined,
+      backup: undefined,
+      snapshotIndex: 3,
+      entries: AFTER.length,
+      commit: 5,
+      pastCommit: 4,
+    })
+  })
+
+  it('a log of one entry and no snapshot is saved at that entry; members from the snapshot else', async () => {
+    await writeLog([command(1, { op: 'open', clientId: 'c9' })])
+    const r = await backupFromDataDir(dataDir, { now: () => new Date(0) })
+    expect([r.backup.index, r.backup.term, r.snapshotIndex]).to.deep.equal([1, 1, 0])
+    expect(r.backup.members, 'no configuration anywhere').to.deep.equal([])
+    expect(r.backup.createdAt).to.equal('1970-01-01T00:00:00.000Z')
+    expect([...r.backup.state.sessions.keys()]).to.deep.equal(['c9'])
+    await rm(dataDir, { recursive: true })
+    const sm = new KvStateMachine()
+    sm.apply(encodeCommand({ op: 'open', clientId: 'c1' }), 1)
+    await writeLog([command(2, put(1, 'k', 'v'))], { index: 1, term: 1, data: sm.snapshot() })
+    const s = await backupFromDataDir(dataDir)
+    expect(s.backup.members, "the snapshot's voters").to.deep.equal(['n1', 'n2', 'n3'])
+    expect(Object.fromEntries(s.backup.state.data)).to.deep.equal({ k: 'v' })
+    await rm(dataDir, { recursive: true })
+    const old = { index: 1, term: 1, data: sm.snapshot(), noMembership: true }
+    await writeLog([command(2, put(1, 'k', 'v'))], old)
+    const o = await backupFromDataDir(dataDir)
+    expect(o.backup.members, 'a snapshot without a configuration').to.deep.equal([])
+  })
+
+  it('takes the members from a configuration entry that is the first entry after the snapshot', async () => {
+    const sm = new KvStateMachine()
+    sm.apply(encodeCommand({ op: 'open', clientId: 'c1' }), 1)
+    const config = encodeMembership({ ...VOTERS, voters: ['n7'] })
+    await writeLog(
+      [{ index: 2, term: 1, kind: 'config', data: config }, command(3, put(1, 'k', 'v'))],
+      {
+        index: 1,
+        term: 1,
+        data: sm.snapshot(),
+      },
+    )
+    expect((await backupFromDataDir(dataDir)).backup.members).to.deep.equal(['n7'])
+  })
+
+  it('refuses a configuration entry that does not decode (corrupt), naming its index', async () => {
+    await writeLog([
+      command(1, { op: 'open', clientId: 'c1' }),
+      { index: 2, term: 1, kind: 'config', data: new Uint8Array([0xff, 0x01]) },
+    ])
+    expect(await refusal(dataDir)).to.match(
+      /^corrupt: .*the configuration entry at index 2 does not decode: /,
+    )
+  })
+
+  it('replays with the session expiry window it is given', async () => {
+    const log = [
+      command(1, { op: 'open', clientId: 'c1' }),
+      command(2, { op: 'open', clientId: 'c2' }),
+      command(3, { op: 'put', clientId: 'c2', seq: 1, key: 'k', value: 'v' }),
+      command(4, { op: 'put', clientId: 'c2', seq: 2, key: 'k', value: 'w' }),
+    ]
+    await writeLog(log)
+    const sessions = async (sessionExpiryEntries?: number): Promise<string[]> => {
+      const r = await backupFromDataDir(dataDir, { sessionExpiryEntries })
+      return [...r.backup.state.sessions.keys()]
+    }
+    expect(await sessions(1), 'window 1: c1, idle since index 1, expired').to.deep.equal(['c2'])
+    expect(await sessions(), 'the default window').to.deep.equal(['c1', 'c2'])
+  })
+
+  it('says why a snapshot cannot be restored', async () => {
+    await writeLog([], { index: 3, term: 1, data: new Uint8Array([1]) })
+    expect(await refusal(dataDir)).to.match(/^corrupt: .*its snapshot at index 3: .*not an object/)
+  })
+
+  it('names why a directory cannot be read: missing, a file, a name too long; empty but lost+found', async () => {
+    expect(await refusal(join(dir, 'nope')))
+      .to.include('missing: ')
+      .and.include('there is no such directory')
+    await writeFile(join(dir, 'plain'), 'x')
+    expect(await refusal(join(dir, 'plain')))
+      .to.include('missing: ')
+      .and.include('it is not a directory')
+    expect(await refusal(join(dir, 'x'.repeat(300)))).to.match(
+      /missing: .*it cannot be read: ENAMETOOLONG/,
+    )
+    await mkdir(join(dataDir, 'lost+found'), { recursive: true })
+    expect(await refusal(dataDir))
+      .to.include('empty: ')
+      .and.include('the directory is empty')
+    await writeFile(join(dataDir, 'notes.txt'), '')
+    expect(await refusal(dataDir)).to.include(
+      "it holds no raftkit write-ahead log (2 other file(s)): not a node's data directory",
+    )
+  })
+
+  it('a log with no entry and no snapshot is "empty"', async () => {
+    await writeLog([])
+    expect(await refusal(dataDir))
+      .to.include('empty: ')
+      .and.include('its log holds no entry and no snapshot')
+  })
+
+  it('an I/O error that is not damage is passed on, not reported as a corrupt directory', async () => {
+    await writeNode()
+    const wal = (await readdir(dataDir)).find((n) => n.endsWith('.wal')) as string
+    await rm(join(dataDir, wal))
+    await mkdir(join(dataDir, wal))
+    const e = await backupFromDataDir(dataDir).then(
+      () => undefined,
+      (error: unknown) => error,
+    )
+    expect(e).to.be.instanceOf(Error).and.not.instanceOf(DataDirError)
+    expect((e as NodeJS.ErrnoException).code).to.equal('EISDIR')
   })
 })
