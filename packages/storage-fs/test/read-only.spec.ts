@@ -4,7 +4,7 @@
  * tail skipped but left in place, a directory held by an open storage refused, damage reported
  * as corruption, and nothing (undefined) for a directory without a log.
  */
-import { mkdir, readFile, readdir, stat, truncate, writeFile } from 'node:fs/promises'
+import { mkdir, readFile, readdir, rm, stat, truncate, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { expect } from 'chai'
 import { StorageCorruptionError, StorageLockedError } from '@raftkit/raft-core'
@@ -111,6 +111,20 @@ describe('readFileStorage (read only)', () => {
       await s.close()
     }
     expect(await readFileStorage(dir)).to.not.equal(undefined)
+  })
+
+  it('refuses a fresh lock with no owner file, saying no holder, and changes nothing', async () => {
+    await stoppedNode()
+    // What proper-lockfile takes, before its holder writes the owner file (close leaves one).
+    await rm(join(dir, 'LOCK.owner'), { force: true })
+    await mkdir(join(dir, 'LOCK'))
+    const before = await contents(dir)
+    const err = await rejection(readFileStorage(dir))
+    expect(err).to.be.instanceOf(StorageLockedError)
+    expect(err.message).to.equal(
+      `storage directory ${dir} is in use by another process: stop that process or use another directory`,
+    )
+    expect(await contents(dir)).to.deep.equal(before)
   })
 
   it('reports a damaged record as corruption naming the file', async () => {
