@@ -11,20 +11,9 @@ import { join } from 'node:path'
 import { expect } from 'chai'
 import { createFileStorage } from '@raftkit/storage-fs'
 import { decodeBackup } from '../src/backup-format.js'
-import { runCli } from '../src/cli/commands.js'
 import { loadClusterConfig } from '../src/config/cluster-config.js'
 import { HttpTestCluster, TEST_SECRET, call } from './http-helpers.js'
-
-async function cli(argv: string[]): Promise<{ code: number; out: string; err: string }> {
-  let out = ''
-  let err = ''
-  const code = await runCli(argv, {
-    out: (t) => (out += t),
-    err: (t) => (err += t),
-    interrupted: new Promise<void>(() => undefined),
-  })
-  return { code, out, err }
-}
+import { cli } from './cli-in-process.js'
 
 describe('raftkit backup (in process)', function () {
   this.timeout(60_000)

@@ -15,7 +15,6 @@ import type { Entry } from '@raftkit/raft-core'
 import { encodeMembership } from '@raftkit/raft-core'
 import { createFileStorage } from '@raftkit/storage-fs'
 import { decodeBackup } from '../src/backup-format.js'
-import { runCli } from '../src/cli/commands.js'
 import { backupFromDataDir } from '../src/config/data-dir-backup.js'
 import { DataDirError } from '../src/errors.js'
 import type { KvCommand } from '../src/ops.js'
@@ -23,17 +22,7 @@ import { encodeCommand } from '../src/ops.js'
 import { decodeSnapshot } from '../src/snapshot-format.js'
 import { KvStateMachine } from '../src/state-machine.js'
 import { dirContents } from './dir-contents.js'
-
-async function cli(argv: string[]): Promise<{ code: number; out: string; err: string }> {
-  let out = ''
-  let err = ''
-  const code = await runCli(argv, {
-    out: (t) => (out += t),
-    err: (t) => (err += t),
-    interrupted: new Promise<void>(() => undefined),
-  })
-  return { code, out, err }
-}
+import { cli } from './cli-in-process.js'
 
 const VOTERS = { voters: ['n1', 'n2', 'n3'], learners: [], outgoing: [] }
 const put = (seq: number, key: string, value: string): KvCommand => ({

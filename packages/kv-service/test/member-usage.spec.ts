@@ -8,7 +8,8 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { expect } from 'chai'
-import { USAGE, runCli } from '../src/cli/commands.js'
+import { USAGE } from '../src/cli/commands.js'
+import { cli } from './cli-in-process.js'
 
 describe('raftkit member / transfer-leader / serve --join: bad command lines', function () {
   let dir: string
@@ -22,17 +23,6 @@ describe('raftkit member / transfer-leader / serve --join: bad command lines', f
   after(async () => {
     await rm(dir, { recursive: true, force: true })
   })
-
-  async function cli(argv: string[]): Promise<{ code: number; out: string; err: string }> {
-    let out = ''
-    let err = ''
-    const code = await runCli(argv, {
-      out: (t) => (out += t),
-      err: (t) => (err += t),
-      interrupted: new Promise<void>(() => undefined),
-    })
-    return { code, out, err }
-  }
 
   const F = (): string[] => ['--config', file]
   const join9 = ['--join', '--id', 'n9']

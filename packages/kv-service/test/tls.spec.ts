@@ -16,7 +16,6 @@ import { connect as tlsConnect } from 'node:tls'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { expect } from 'chai'
-import { runCli } from '../src/cli/commands.js'
 import type { RunningNode } from '../src/cli/node.js'
 import { startNode } from '../src/cli/node.js'
 import type { ClusterConfig } from '../src/config/cluster-config.js'
@@ -31,6 +30,8 @@ import { KvConfigError, TlsError } from '../src/errors.js'
 import { HttpKvRpc } from '../src/http/client-rpc.js'
 import { call } from './http-helpers.js'
 import { rejection } from './checks.js'
+import type { CliRun } from './cli-in-process.js'
+import { cli } from './cli-in-process.js'
 
 const FIXTURES = join(dirname(fileURLToPath(import.meta.url)), 'fixtures', 'tls')
 const fx = (name: string): string => join(FIXTURES, name)
@@ -58,23 +59,6 @@ function configError(o: unknown): KvConfigError {
     return e as KvConfigError
   }
   throw new Error('expected a KvConfigError')
-}
-
-interface Captured {
-  code: number
-  out: string
-  err: string
-}
-
-async function cli(args: readonly string[]): Promise<Captured> {
-  let out = ''
-  let err = ''
-  const code = await runCli(args, {
-    out: (t) => (out += t),
-    err: (t) => (err += t),
-    interrupted: new Promise<void>(() => undefined),
-  })
-  return { code, out, err }
 }
 
 describe('TLS: the cluster file', () => {
@@ -510,7 +494,7 @@ describe('raftkit init --tls without openssl', () => {
   it('says clearly when openssl is missing', async () => {
     const path = process.env.PATH
     process.env.PATH = dir // no openssl in an empty folder
-    let r: Captured
+    let r: CliRun
     try {
       r = await cli(['init', '--nodes', '1', '--dir', join(dir, 'c'), '--tls'])
     } finally {
