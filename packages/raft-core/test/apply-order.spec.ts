@@ -17,19 +17,11 @@ import { text } from './helpers/network.js'
 import { ae, entry, snap } from './helpers/fixture.js'
 import { FakeTransport } from './helpers/fake-transport.js'
 import { HeldStorage } from './helpers/held-storage.js'
+import { rejection } from './helpers/rejection.js'
 
 const range = (lo: number, hi: number): number[] =>
   Array.from({ length: hi - lo + 1 }, (_, i) => lo + i)
 const entries = (lo: number, hi: number) => range(lo, hi).map((i) => entry(i, 1))
-
-async function rejection(p: Promise<unknown>): Promise<unknown> {
-  try {
-    await p
-  } catch (e) {
-    return e
-  }
-  return expect.fail('expected a rejection')
-}
 
 describe('Raft runtime: a received snapshot and the apply stream', () => {
   interface Follower {

@@ -16,15 +16,7 @@ import type { Membership, NodeId } from '../src/types.js'
 import { TestCluster, bytes } from './cluster.js'
 import { ready, snapshotEveryFifth, write } from './helpers/cluster-writes.js'
 import { sortedMembership } from './helpers/membership.js'
-
-async function rejection(p: Promise<unknown>): Promise<Error> {
-  try {
-    await p
-  } catch (error) {
-    return error as Error
-  }
-  throw new Error('expected a rejection')
-}
+import { rejection } from './helpers/rejection.js'
 
 describe('Membership: runtime API', () => {
   it('Membership: grows 3 → 5 (new nodes join empty as learners, catch up, are promoted); writes continue', async () => {

@@ -11,6 +11,7 @@ import { createRng } from '../src/rng.js'
 import type { Storage, StorageBatch } from '../src/storage.js'
 import type { Transport } from '../src/transport.js'
 import { TestCluster, bytes } from './cluster.js'
+import { rejection } from './helpers/rejection.js'
 
 /** A transport that records what is sent and lets the test inject inbound messages. */
 class FakeTransport implements Transport {
@@ -27,15 +28,6 @@ class FakeTransport implements Transport {
   async close(): Promise<void> {
     this.closed++
   }
-}
-
-async function rejection(p: Promise<unknown>): Promise<unknown> {
-  try {
-    await p
-  } catch (e) {
-    return e
-  }
-  return expect.fail('expected a rejection')
 }
 
 describe('Raft runtime', function () {

@@ -17,15 +17,7 @@ import { text } from './helpers/network.js'
 import { aeReply, ofType } from './helpers/fixture.js'
 import { FakeTransport } from './helpers/fake-transport.js'
 import { HeldStorage } from './helpers/held-storage.js'
-
-async function rejection(p: Promise<unknown>): Promise<unknown> {
-  try {
-    await p
-  } catch (e) {
-    return e
-  }
-  return expect.fail('expected a rejection')
-}
+import { rejection } from './helpers/rejection.js'
 
 /** Node `a` alone (a single voter), on a disk the test holds, fed by hand. */
 async function solo(storage: HeldStorage, config: Partial<RaftConfig> = {}) {
